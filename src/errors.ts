@@ -1,0 +1,127 @@
+/**
+ * The one error model of haproxy-acme. Every failure that leaves a module is an AppError
+ * subclass; the code that creates it decides `retryable`, and only `cli/` maps `code` to a
+ * user message, a hint and an exit code.
+ */
+
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'ACME_PROBLEM'
+  | 'ACME_NETWORK'
+  | 'ACME_TIMEOUT'
+  | 'ACME_RATE_LIMITED'
+  | 'CHALLENGE_BIND'
+  | 'CHALLENGE_PREFLIGHT'
+  | 'CHALLENGE_INVALID'
+  | 'STORAGE_IO'
+  | 'STORAGE_CORRUPT'
+  | 'CERTIFICATE_INVALID'
+  | 'LOCK_BUSY'
+  | 'HAPROXY'
+  | 'HOOK_FAILED'
+  | 'INTERNAL';
+
+/** Options shared by every AppError constructor. */
+export interface AppErrorOptions {
+  /** The lower-level error this one wraps. Never dropped. */
+  cause?: unknown;
+  /** Whether repeating the same operation later may succeed. Default: false. */
+  retryable?: boolean;
+}
+
+/** Base class: a message for humans, a stable `code` for machines, and the cause chain. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Bad flag, environment variable or snap option; maps to exit code 2. */
+export class ConfigError extends AppError {
+  /** Where the bad value came from, e.g. `--http-port`, `ACME_PORT`, `snap option acme-port`. */
+  readonly source: string | undefined;
+
+  constructor(message: string, options: AppErrorOptions & { source?: string } = {}) {
+    super('CONFIG_INVALID', message, options);
+    this.source = options.source;
+  }
+}
+
+/** Failure talking to the ACME server, or a problem document it returned (RFC 8555 §6.7). */
+export class AcmeError extends AppError {
+  /** RFC 8555 §6.7 problem type, e.g. `urn:ietf:params:acme:error:rateLimited`. */
+  readonly problemType: string | undefined;
+  /** HTTP status of the failing response, when there was one. */
+  readonly status: number | undefined;
+  /** How long the server asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: Extract<ErrorCode, `ACME_${string}`>,
+    message: string,
+    options: AppErrorOptions & { problemType?: string; status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(code, message, options);
+    this.problemType = options.problemType;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** The HTTP-01 responder could not listen, or a challenge could not be proven. */
+export class ChallengeError extends AppError {
+  /** The local port (or unix socket path) of the responder involved. */
+  readonly port: number | string | undefined;
+
+  constructor(
+    code: Extract<ErrorCode, `CHALLENGE_${string}`>,
+    message: string,
+    options: AppErrorOptions & { port?: number | string } = {},
+  ) {
+    super(code, message, options);
+    this.port = options.port;
+  }
+}
+
+/** A file under `--home` could not be read or written, or holds something unexpected. */
+export class StorageError extends AppError {
+  readonly path: string;
+
+  constructor(
+    code: Extract<ErrorCode, `STORAGE_${string}`>,
+    message: string,
+    options: AppErrorOptions & { path: string },
+  ) {
+    super(code, message, options);
+    this.path = options.path;
+  }
+}
+
+/** A certificate, chain or key fails a check (mismatch, missing name, unparsable PEM). */
+export class CertificateError extends AppError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super('CERTIFICATE_INVALID', message, options);
+  }
+}
+
+/** Another process holds the lock in `--home`. */
+export class LockError extends AppError {
+  readonly lockPath: string;
+
+  constructor(message: string, options: AppErrorOptions & { lockPath: string }) {
+    super('LOCK_BUSY', message, { retryable: true, ...options });
+    this.lockPath = options.lockPath;
+  }
+}
+
+/** Returns the message of any thrown value, for wrapping with context. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

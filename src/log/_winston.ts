@@ -1,0 +1,74 @@
+import winston from 'winston';
+import type { Logger, LogFields } from './logger';
+import { redactSecrets } from './_redact';
+
+/** Options of createLogger(). */
+export interface CreateLoggerOptions {
+  /** `quiet` shows warnings and errors, `verbose` adds debug lines. Default: `normal` (info). */
+  verbosity?: 'quiet' | 'normal' | 'verbose';
+  /** Human-readable coloured text (a TTY) or one JSON object per line (pipes, journald). Default: `json`. */
+  format?: 'text' | 'json';
+  /** Where lines go. Default: process.stderr, because stdout carries results (`--json`, tables). */
+  stream?: NodeJS.WritableStream;
+}
+
+const LEVEL_BY_VERBOSITY = { quiet: 'warn', normal: 'info', verbose: 'debug' } as const;
+
+/** Serialises error objects nested in fields, which winston would otherwise print as `{}`. */
+function plainFields(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = value instanceof Error ? { name: value.name, message: redactSecrets(value.message) } : value;
+  }
+  return out;
+}
+
+const redactFormat = winston.format((info) => {
+  info.message = redactSecrets(String(info.message));
+  return info;
+});
+
+function textLine(info: winston.Logform.TransformableInfo): string {
+  const { level, message, ...rest } = info;
+  const extras = Object.entries(rest)
+    .filter(([key]) => typeof key === 'string')
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return `${level} ${String(message)}${extras.length > 0 ? `  ${redactSecrets(extras.join(' '))}` : ''}`;
+}
+
+class WinstonLogger implements Logger {
+  constructor(
+    private readonly inner: winston.Logger,
+    private readonly bound: LogFields = {},
+  ) {}
+  debug(message: string, fields: LogFields = {}): void {
+    this.inner.debug(message, plainFields({ ...this.bound, ...fields }));
+  }
+  info(message: string, fields: LogFields = {}): void {
+    this.inner.info(message, plainFields({ ...this.bound, ...fields }));
+  }
+  warn(message: string, fields: LogFields = {}): void {
+    this.inner.warn(message, plainFields({ ...this.bound, ...fields }));
+  }
+  error(message: string, fields: LogFields = {}): void {
+    this.inner.error(message, plainFields({ ...this.bound, ...fields }));
+  }
+  child(fields: LogFields): Logger {
+    return new WinstonLogger(this.inner, { ...this.bound, ...fields });
+  }
+}
+
+/** Builds the process logger: text on a TTY, JSON lines otherwise, always to stderr, secrets redacted. */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const format = options.format ?? 'json';
+  const lineFormat =
+    format === 'text'
+      ? winston.format.combine(redactFormat(), winston.format.colorize(), winston.format.printf(textLine))
+      : winston.format.combine(redactFormat(), winston.format.json());
+  const inner = winston.createLogger({
+    level: LEVEL_BY_VERBOSITY[options.verbosity ?? 'normal'],
+    format: lineFormat,
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
+  });
+  return new WinstonLogger(inner);
+}
