@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { fetchIssuanceRoots } from './_start';
+import type { Peers, PeersDescription } from './_types';
+
+/** Env var through which global setup tells test workers where the shared peers are described. */
+export const PEERS_FILE_ENV = 'HAPROXY_ACME_TEST_PEERS_FILE';
+
+/** What global setup wrote: the shared peers, or why integration tests are skipped. */
+export type SharedPeersState = { skipped: false; peers: PeersDescription } | { skipped: true; reason: string };
+
+/** The JSON-serialisable fields of `peers`. */
+export function describePeers(peers: Peers): PeersDescription {
+  const { fetchIssuanceRoots: _fetch, stop: _stop, ...description } = peers;
+  return description;
+}
+
+/** Writes `state` to a fresh temp file and points `PEERS_FILE_ENV` at it; returns the file path. */
+export function publishSharedState(state: SharedPeersState): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'haproxy-acme-shared-peers-'));
+  const file = path.join(dir, 'peers.json');
+  fs.writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  // Workers are forked after global setup, so they inherit this variable.
+  process.env[PEERS_FILE_ENV] = file;
+  return file;
+}
+
+/** Reads the state global setup published. */
+export function readSharedState(): SharedPeersState {
+  const file = process.env[PEERS_FILE_ENV];
+  if (file === undefined || file === '') {
+    throw new Error(`Cannot find the shared test peers: "${PEERS_FILE_ENV}" is not set; run the test in the jest "integration" project (npx jest --selectProjects integration)`);
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as SharedPeersState;
+}
+
+function sharedPeers(description: PeersDescription): Peers {
+  return {
+    ...description,
+    fetchIssuanceRoots: () => fetchIssuanceRoots(description.managementUrl, description.caBundlePath),
+    stop: () => Promise.reject(new Error('Cannot stop the shared test peers from a test: global teardown stops them')),
+  };
+}
+
+/**
+ * The peers global setup started for the whole integration run, or undefined when they are
+ * skipped (binaries missing on a non-CI machine). Their `stop()` rejects: teardown owns them.
+ */
+export function integrationPeers(): Peers | undefined {
+  const state = readSharedState();
+  return state.skipped ? undefined : sharedPeers(state.peers);
+}
+
+/**
+ * `describe` when the shared peers run, `describe.skip` (with a printed reason) when they are
+ * skipped. `fn` receives an accessor for the peers; call it in `beforeAll` or in a test.
+ */
+export function describeWithPeers(name: string, fn: (peers: () => Peers) => void): void {
+  const state = readSharedState();
+  if (state.skipped) {
+    console.warn(`Skipping "${name}": ${state.reason}`);
+    describe.skip(name, () => fn(() => {
+      throw new Error(`Cannot use the test peers: ${state.reason}`);
+    }));
+    return;
+  }
+  const peers = sharedPeers(state.peers);
+  describe(name, () => fn(() => peers));
+}
