@@ -1,0 +1,110 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Check } from './_domain';
+import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL } from './_keys';
+
+/** An address before the port rule is applied: a TCP address may still lack its port. */
+export type ParsedAddress = { kind: 'tcp'; host: string; port: number | undefined } | { kind: 'unix'; path: string };
+
+const ok = <T>(value: T): Check<T> => ({ ok: true, value });
+const fail = <T = never>(detail: string): Check<T> => ({ ok: false, detail });
+
+/** Detail shared by every port check. */
+export const PORT_DETAIL = 'expected a whole number from 1 to 65535';
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** sockaddr_un.sun_path is 108 bytes on Linux, including the terminating NUL. */
+const MAX_UNIX_PATH_BYTES = 107;
+
+/** Parses a port string strictly: digits only, so "80abc", "1e3", "-1" and "0x50" are refused. */
+export function checkPort(text: string): Check<number> {
+  if (!/^[0-9]{1,5}$/.test(text)) return fail(PORT_DETAIL);
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? ok(port) : fail(PORT_DETAIL);
+}
+
+function checkHost(host: string): Check<string> {
+  const lower = host.toLowerCase();
+  if (isIPv4(lower)) return ok(lower);
+  if (lower.length <= 253 && lower.split('.').every((l) => HOST_LABEL.test(l))) return ok(lower);
+  return fail('expected HOST, HOST:PORT, [IPv6]:PORT or unix:/absolute/path');
+}
+
+function checkUnixPath(path: string): Check<ParsedAddress> {
+  if (!path.startsWith('/')) return fail('expected an absolute socket path after "unix:", e.g. "unix:/run/acme.sock"');
+  if (path.includes('\0')) return fail('the socket path contains a NUL character');
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
+    return fail(`the socket path is longer than ${MAX_UNIX_PATH_BYTES} bytes, the limit for unix sockets`);
+  }
+  return ok({ kind: 'unix', path });
+}
+
+function withPort(host: string, portText: string | undefined): Check<ParsedAddress> {
+  if (portText === undefined) return ok({ kind: 'tcp', host, port: undefined });
+  const port = checkPort(portText);
+  return port.ok ? ok({ kind: 'tcp', host, port: port.value }) : fail('expected a port from 1 to 65535 after the colon');
+}
+
+/**
+ * Parses the responder address (pure). Samples: `0.0.0.0:8080`, `[::1]:8080`, `localhost`,
+ * `unix:/run/haproxy-acme/http.sock`. A bare IPv6 address is refused because `::1:80` is ambiguous.
+ */
+export function checkHttpAddress(input: string): Check<ParsedAddress> {
+  const text = input.trim();
+  if (text.startsWith('unix:')) return checkUnixPath(text.slice('unix:'.length));
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracketed !== null) {
+    const host = (bracketed[1] as string).toLowerCase();
+    if (!isIPv6(host)) return fail(`expected an IPv6 address inside the brackets, not ${JSON.stringify(host)}`);
+    return withPort(host, bracketed[2]);
+  }
+  if (isIPv6(text)) return fail(`put an IPv6 address in brackets, e.g. "[${text}]:34000"`);
+  const colon = text.lastIndexOf(':');
+  const hostText = colon === -1 ? text : text.slice(0, colon);
+  if (hostText === '') return fail('expected a host before the port, e.g. "127.0.0.1:34000"');
+  const host = checkHost(hostText);
+  if (!host.ok) return host;
+  return withPort(host.value, colon === -1 ? undefined : text.slice(colon + 1));
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Resolves a directory shortcut or URL (pure); plain http is only allowed to a loopback host. */
+export function checkDirectoryUrl(input: string): Check<string> {
+  const text = input.trim();
+  const shortcut = text.toLowerCase();
+  if (shortcut === 'letsencrypt') return ok(LETSENCRYPT_DIRECTORY_URL);
+  if (shortcut === 'letsencrypt-staging') return ok(LETSENCRYPT_STAGING_DIRECTORY_URL);
+  const detail = 'expected an https URL, or the shortcut letsencrypt or letsencrypt-staging';
+  if (!URL.canParse(text)) return fail(detail);
+  const url = new URL(text);
+  if (url.username !== '' || url.password !== '') return fail('the URL must not contain a user name or password');
+  if (url.protocol === 'https:') return ok(url.href);
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return ok(url.href);
+  if (url.protocol === 'http:') return fail('plain http is only allowed to 127.0.0.1, localhost or [::1]; use https');
+  return fail(detail);
+}
+
+/** Parses `--preflight` (pure): `off`, or an http(s) base URL with no path beyond "/". */
+export function checkPreflightUrl(input: string): Check<string | undefined> {
+  const text = input.trim();
+  if (text.toLowerCase() === 'off') return ok(undefined);
+  const detail = 'expected an http(s) URL such as "http://127.0.0.1:80", or off';
+  if (!URL.canParse(text)) return fail(detail);
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail(detail);
+  if (url.username !== '' || url.password !== '') return fail('the URL must not contain a user name or password');
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || /[?#]/.test(text)) {
+    return fail('expected only a scheme, host and port; the challenge path is added automatically');
+  }
+  return ok(url.href);
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+
+/** Parses an environment or snap boolean (pure): true/false/1/0/yes/no, any case. */
+export function checkBoolean(input: string): Check<boolean> {
+  const word = input.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return ok(true);
+  if (FALSE_WORDS.has(word)) return ok(false);
+  return fail('expected true, false, 1, 0, yes or no');
+}

@@ -1,0 +1,116 @@
+import type { ConfigField } from './_types';
+
+/** One row of the configuration reference: names in every source, default and help text. */
+export interface ConfigKeyInfo {
+  /** The setting, as named in RawFlags (plus `staging`). */
+  readonly field: ConfigField;
+  /** Long command-line flag, e.g. `--http-port`; undefined when there is none. */
+  readonly flag: string | undefined;
+  /** Short flag alias, e.g. `-v`. */
+  readonly shortFlag: string | undefined;
+  /** Placeholder for the flag's value in help, e.g. `PORT`; undefined for boolean flags. */
+  readonly valueName: string | undefined;
+  /** Environment variable, e.g. `ACME_PORT`. */
+  readonly env: string | undefined;
+  /** Snap option read with `snapctl get`, e.g. `acme-port`. */
+  readonly snap: string | undefined;
+  /** Human description of the default. */
+  readonly defaultText: string;
+  /** One-sentence help text. */
+  readonly help: string;
+}
+
+/** Let's Encrypt production directory (the default). */
+export const LETSENCRYPT_DIRECTORY_URL = 'https://acme-v02.api.letsencrypt.org/directory';
+/** Let's Encrypt staging directory (`letsencrypt-staging`, or `acme-staging=true`). */
+export const LETSENCRYPT_STAGING_DIRECTORY_URL = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+/** Default port of the HTTP-01 responder. */
+export const DEFAULT_HTTP_PORT = 34000;
+/** Default host of the HTTP-01 responder. */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+/** Default per-request timeout towards the ACME server. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30000;
+/** Home outside a snap; inside one it is `$SNAP_COMMON/acme`. */
+export const DEFAULT_HOME = '/var/lib/haproxy-acme';
+/** Let's Encrypt's limit on names per certificate. */
+export const MAX_DOMAINS = 100;
+
+type Row = Omit<ConfigKeyInfo, 'shortFlag' | 'valueName' | 'env' | 'snap' | 'flag'> &
+  Partial<Pick<ConfigKeyInfo, 'shortFlag' | 'valueName' | 'env' | 'snap' | 'flag'>>;
+
+function row(r: Row): ConfigKeyInfo {
+  return Object.freeze({
+    flag: undefined,
+    shortFlag: undefined,
+    valueName: undefined,
+    env: undefined,
+    snap: undefined,
+    ...r,
+  });
+}
+
+/** The single table of settings; it drives merging, error labels, `--help` and docs/configuration.md. */
+export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
+  row({
+    field: 'home', flag: '--home', valueName: 'DIR', env: 'ACME_HOME', snap: 'acme-home',
+    defaultText: '$SNAP_COMMON/acme when SNAP_COMMON is set, else /var/lib/haproxy-acme',
+    help: 'Directory for accounts, certificates and HAProxy bundles',
+  }),
+  row({
+    field: 'directory', flag: '--directory', valueName: 'URL', env: 'ACME_DIRECTORY', snap: 'acme-directory',
+    defaultText: 'letsencrypt (or letsencrypt-staging when staging is on)',
+    help: 'ACME directory URL, or the shortcut letsencrypt or letsencrypt-staging',
+  }),
+  row({
+    field: 'staging', env: 'ACME_STAGING', snap: 'acme-staging', defaultText: 'false',
+    help: 'Use Let\'s Encrypt staging when no directory is given (true/false/1/0/yes/no)',
+  }),
+  row({
+    field: 'caBundle', flag: '--ca-bundle', valueName: 'FILE', env: 'ACME_CA_BUNDLE', snap: 'acme-ca-bundle',
+    defaultText: 'none (Node\'s default roots only)',
+    help: 'PEM file of extra roots to trust for the ACME server\'s TLS, added to the defaults',
+  }),
+  row({
+    field: 'email', flag: '--email', valueName: 'ADDRESS', env: 'ACME_EMAIL', snap: 'acme-email',
+    defaultText: 'none', help: 'Contact email for the ACME account',
+  }),
+  row({
+    field: 'domain', flag: '--domain', valueName: 'NAME', env: 'ACME_DOMAIN', snap: 'acme-domain',
+    defaultText: 'none',
+    help: 'Name to put on the certificate; repeat the flag or give a comma list (env/snap: commas or spaces)',
+  }),
+  row({
+    field: 'name', flag: '--name', valueName: 'NAME', snap: 'acme-name', defaultText: 'the first domain',
+    help: 'Certificate name used for file names under the home directory',
+  }),
+  row({
+    field: 'keyType', flag: '--key-type', valueName: 'TYPE', env: 'ACME_KEY_TYPE', snap: 'acme-key-type',
+    defaultText: 'ec256', help: 'Certificate key: ec256, ec384, rsa2048, rsa3072 or rsa4096',
+  }),
+  row({
+    field: 'httpAddress', flag: '--http-address', valueName: 'ADDRESS', env: 'ACME_HTTP_ADDRESS',
+    snap: 'acme-http-address', defaultText: DEFAULT_HTTP_HOST,
+    help: 'Where the HTTP-01 responder listens: HOST, HOST:PORT, [IPv6]:PORT or unix:/absolute/path',
+  }),
+  row({
+    field: 'httpPort', flag: '--http-port', valueName: 'PORT', env: 'ACME_PORT', snap: 'acme-port',
+    defaultText: String(DEFAULT_HTTP_PORT),
+    help: 'Port of the HTTP-01 responder; wins over a port in the address from the same or a lower-priority source',
+  }),
+  row({
+    field: 'preflight', flag: '--preflight', valueName: 'URL|off', env: 'ACME_PREFLIGHT', snap: 'acme-preflight',
+    defaultText: 'off', help: 'Local HTTP frontend to fetch each challenge through before asking the CA',
+  }),
+  row({
+    field: 'requestTimeout', flag: '--request-timeout', valueName: 'MS', env: 'ACME_REQUEST_TIMEOUT_MS',
+    defaultText: String(DEFAULT_REQUEST_TIMEOUT_MS), help: 'Timeout of each request to the ACME server (1000 to 600000 ms)',
+  }),
+  row({ field: 'json', flag: '--json', defaultText: 'false', help: 'Print results as JSON' }),
+  row({ field: 'verbose', flag: '--verbose', shortFlag: '-v', defaultText: 'false', help: 'Log more detail' }),
+  row({ field: 'quiet', flag: '--quiet', shortFlag: '-q', defaultText: 'false', help: 'Log only errors' }),
+]);
+
+/** Every snap option name in CONFIG_KEYS, for one `snapctl get -d` call. */
+export const SNAP_OPTION_KEYS: readonly string[] = Object.freeze(
+  CONFIG_KEYS.flatMap((k) => (k.snap === undefined ? [] : [k.snap])),
+);

@@ -1,0 +1,60 @@
+/** ACME certificate key algorithms we can generate. */
+export type KeyType = 'ec256' | 'ec384' | 'rsa2048' | 'rsa3072' | 'rsa4096';
+
+/** Where the HTTP-01 responder listens: a TCP host and port, or a unix socket path. */
+export type HttpAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** The validated, deeply frozen configuration every other module receives. */
+export interface Config {
+  /** Absolute path of the state directory (accounts, certificates, bundles). */
+  readonly home: string;
+  /** ACME directory URL: https, or http only for 127.0.0.1, localhost and [::1]. */
+  readonly directoryUrl: string;
+  /** Absolute path of a PEM file with extra roots to trust for the ACME server's TLS. */
+  readonly caBundlePath: string | undefined;
+  /** Contact address for the ACME account. */
+  readonly email: string | undefined;
+  /** Normalised names (lower-case, punycode), de-duplicated, in the order given. Frozen at run time. */
+  readonly domains: string[];
+  /** Certificate name (storage key); defaults to the first domain. */
+  readonly name: string | undefined;
+  readonly keyType: KeyType;
+  readonly httpAddress: Readonly<HttpAddress>;
+  /** Base URL of the local HTTP frontend to self-check challenges through; undefined means off. */
+  readonly preflightUrl: string | undefined;
+  readonly requestTimeoutMs: number;
+  readonly output: Readonly<{ json: boolean; verbosity: 'quiet' | 'normal' | 'verbose' }>;
+}
+
+/** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
+export interface RawFlags {
+  home?: string;
+  directory?: string;
+  caBundle?: string;
+  email?: string;
+  /** Each entry may itself be a comma-separated list. */
+  domain?: string[];
+  name?: string;
+  keyType?: string;
+  httpAddress?: string;
+  httpPort?: string;
+  preflight?: string;
+  requestTimeout?: string;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+/** Every configurable setting: the RawFlags keys plus `staging`, which has no flag. */
+export type ConfigField = keyof RawFlags | 'staging';
+
+/** The inputs of resolveConfig(); it reads nothing else. */
+export interface ConfigSources {
+  flags: RawFlags;
+  /** Environment variables; an empty or all-blank value counts as unset. */
+  env: Record<string, string | undefined>;
+  /** Values from `snapctl get -d`; null, "" and missing keys count as unset. */
+  snap: Record<string, unknown>;
+  /** Absolute directory that relative paths (`--home`, `--ca-bundle`) are resolved against. */
+  cwd: string;
+}

@@ -1,0 +1,106 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../../../src/errors';
+import { CONFIG_KEYS, loadConfig, type LoadConfigOptions } from '../../../src/config';
+
+const FIXTURE_DIR = resolve(__dirname, '../../fixtures/snapctl');
+const SNAP_KEYS = CONFIG_KEYS.flatMap((k) => (k.snap === undefined ? [] : [k.snap]));
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'haproxy-acme-config-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+/** A snapOptions fake that records the keys it was asked for. */
+function fakeSnap(values: Record<string, unknown>): { calls: string[][]; read: NonNullable<LoadConfigOptions['snapOptions']> } {
+  const calls: string[][] = [];
+  return {
+    calls,
+    read: async (keys) => {
+      calls.push(keys);
+      return values;
+    },
+  };
+}
+
+describe('loadConfig()', () => {
+  test('loadConfig() does not ask for snap options outside a snap', async () => {
+    const snap = fakeSnap({ 'acme-email': 'snap@example.com' });
+    const config = await loadConfig({ flags: {}, env: { ACME_EMAIL: 'env@example.com' }, snapOptions: snap.read, cwd: dir });
+    expect(config.email).toBe('env@example.com');
+    expect(snap.calls).toEqual([]);
+  });
+
+  test('loadConfig() asks for every snap option in CONFIG_KEYS inside a snap, below env and flags', async () => {
+    const snap = fakeSnap({ 'acme-email': 'snap@example.com', 'acme-port': 8080, 'acme-domain': 'snap.example.com' });
+    const config = await loadConfig({
+      flags: { domain: ['flag.example.com'] },
+      env: { SNAP: '/snap/haproxy/1', SNAP_COMMON: '/var/snap/haproxy/common', ACME_PORT: '9090' },
+      snapOptions: snap.read,
+      cwd: dir,
+    });
+    expect(snap.calls).toEqual([SNAP_KEYS]);
+    expect(config.email).toBe('snap@example.com');
+    expect(config.httpAddress).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 9090 });
+    expect(config.domains).toEqual(['flag.example.com']);
+    expect(config.home).toBe('/var/snap/haproxy/common/acme');
+  });
+
+  test('loadConfig() runs the real snapctl adapter with the env it was given', async () => {
+    const output = join(dir, 'snap.json');
+    await writeFile(output, JSON.stringify({ 'acme-domain': 'snap.example.com', 'acme-staging': 'true' }));
+    const env = { SNAP: '/snap/haproxy/1', PATH: `${FIXTURE_DIR}:/usr/bin:/bin`, SNAPCTL_FIXTURE_OUTPUT: output };
+    const config = await loadConfig({ flags: {}, env, cwd: dir });
+    expect(config.domains).toEqual(['snap.example.com']);
+    expect(config.directoryUrl).toBe('https://acme-staging-v02.api.letsencrypt.org/directory');
+  });
+
+  test('loadConfig() accepts a CA bundle path relative to cwd that holds a certificate', async () => {
+    await writeFile(join(dir, 'roots.pem'), PEM);
+    const config = await loadConfig({ flags: { caBundle: 'roots.pem' }, env: {}, cwd: dir });
+    expect(config.caBundlePath).toBe(join(dir, 'roots.pem'));
+  });
+
+  test('loadConfig() rejects a CA bundle that does not exist, naming its source', async () => {
+    const error = await rejectionOf(loadConfig({ flags: {}, env: { ACME_CA_BUNDLE: 'missing.pem' }, cwd: dir }));
+    expect(error.message).toBe(`Invalid ACME_CA_BUNDLE "${join(dir, 'missing.pem')}": the file does not exist`);
+    expect(error.source).toBe('ACME_CA_BUNDLE');
+  });
+
+  test('loadConfig() rejects a CA bundle without a CERTIFICATE block', async () => {
+    await writeFile(join(dir, 'key.pem'), '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n');
+    const error = await rejectionOf(
+      loadConfig({ flags: {}, env: { SNAP: '/snap/x/1' }, snapOptions: fakeSnap({ 'acme-ca-bundle': 'key.pem' }).read, cwd: dir }),
+    );
+    expect(error.message).toBe(
+      `Invalid snap option acme-ca-bundle "${join(dir, 'key.pem')}": the file contains no PEM CERTIFICATE block`,
+    );
+  });
+
+  test('loadConfig() passes on validation errors from every source', async () => {
+    const error = await rejectionOf(loadConfig({ flags: { httpPort: '80abc' }, env: {}, cwd: dir }));
+    expect(error.message).toBe('Invalid --http-port "80abc": expected a whole number from 1 to 65535');
+  });
+
+  test('loadConfig() passes on a failing snapctl', async () => {
+    const env = { SNAP: '/snap/haproxy/1', PATH: '/nonexistent' };
+    const error = await rejectionOf(loadConfig({ flags: {}, env, cwd: dir }));
+    expect(error.message).toBe(`Cannot read snap options with "snapctl get -d ${SNAP_KEYS.join(' ')}": snapctl was not found on PATH`);
+  });
+});
