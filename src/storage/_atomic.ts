@@ -1,0 +1,129 @@
+import * as fsp from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { StorageError } from '../errors';
+import { tempName } from './paths';
+
+/** The node:fs/promises calls storage makes; tests pass a wrapper that fails on purpose. */
+export type FileSystem = Pick<
+  typeof fsp,
+  'open' | 'rename' | 'mkdir' | 'chmod' | 'readFile' | 'readdir' | 'readlink' | 'symlink' | 'unlink' | 'rm' | 'lstat'
+>;
+
+/** The real file system. */
+export const nodeFileSystem: FileSystem = fsp;
+
+/** Options of writeFileAtomic and writeFileDurable. */
+export interface WriteOptions {
+  /** File mode, applied with chmod so the umask cannot widen or narrow it. Default: 0o600. */
+  mode?: number;
+  /** Suffix source for temp names. Default: 6 random bytes as hex. */
+  random?: () => string;
+  /** Default: node:fs/promises. */
+  fs?: FileSystem;
+}
+
+/** A random suffix for temp names (12 hex characters). */
+export function randomSuffix(): string {
+  return randomBytes(6).toString('hex');
+}
+
+function causeText(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/** Wraps any failure as StorageError STORAGE_IO with the path and an action-first message. */
+export function ioError(action: string, path: string, error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError('STORAGE_IO', `Cannot ${action} "${path}": ${causeText(error)}`, { path, cause: error });
+}
+
+/**
+ * Creates a new file (failing if it exists), writes it, fsyncs, closes, then chmods it.
+ * @throws StorageError STORAGE_IO on any failure.
+ */
+export async function writeFileDurable(path: string, data: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  const fs = options.fs ?? nodeFileSystem;
+  const mode = options.mode ?? 0o600;
+  let handle: Awaited<ReturnType<FileSystem['open']>> | undefined;
+  try {
+    handle = await fs.open(path, 'wx', mode);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.chmod(path, mode);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    throw ioError('write', path, error);
+  }
+}
+
+/** Fsyncs a directory so that a rename or a new entry in it survives a crash. */
+export async function syncDir(path: string, options: { fs?: FileSystem } = {}): Promise<void> {
+  const fs = options.fs ?? nodeFileSystem;
+  let handle: Awaited<ReturnType<FileSystem['open']>> | undefined;
+  try {
+    handle = await fs.open(path, 'r');
+    await handle.sync();
+  } catch (error) {
+    throw ioError('sync directory', path, error);
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Replaces `path` atomically: writes `.<base>.tmp-<random>` in the same directory, fsyncs,
+ * closes, chmods, renames it over `path`, then fsyncs the directory. Readers see the old file
+ * or the new one, never a part. The temp file is removed on any failure.
+ * @throws StorageError STORAGE_IO on any failure, naming `path`.
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  const fs = options.fs ?? nodeFileSystem;
+  const temp = join(dirname(path), tempName(basename(path), (options.random ?? randomSuffix)()));
+  try {
+    await writeFileDurable(temp, data, options);
+    await fs.rename(temp, path);
+  } catch (error) {
+    await fs.unlink(temp).catch(() => undefined);
+    throw new StorageError('STORAGE_IO', `Cannot write "${path}": ${causeText(error instanceof StorageError ? error.cause : error)}`, {
+      path,
+      cause: error,
+    });
+  }
+  await syncDir(dirname(path), { fs });
+}
+
+/**
+ * Creates `path` and any missing parents with `mode` (chmod'ed, so the umask does not apply);
+ * directories that already exist keep their mode. Default mode: 0o700.
+ * @throws StorageError STORAGE_IO when a directory cannot be created.
+ */
+export async function ensureDir(path: string, options: { mode?: number; fs?: FileSystem } = {}): Promise<void> {
+  const fs = options.fs ?? nodeFileSystem;
+  const mode = options.mode ?? 0o700;
+  try {
+    const first = await fs.mkdir(path, { recursive: true, mode });
+    if (first === undefined) return;
+    // Walk from the deepest new directory up to the first one that mkdir created.
+    for (let dir = path; ; dir = dirname(dir)) {
+      await fs.chmod(dir, mode);
+      if (dir === first || dirname(dir) === dir) break;
+    }
+  } catch (error) {
+    throw ioError('create directory', path, error);
+  }
+}
+
+/** True when `path` exists (without following a final symlink). */
+export async function exists(path: string, options: { fs?: FileSystem } = {}): Promise<boolean> {
+  try {
+    await (options.fs ?? nodeFileSystem).lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ioError('inspect', path, error);
+  }
+}

@@ -1,0 +1,272 @@
+import { dirname, join, resolve } from 'node:path';
+import type { Clock } from '../clock';
+import { StorageError } from '../errors';
+import type { Logger } from '../log/logger';
+import {
+  CertificatePaths,
+  certificatePaths,
+  certificatesDir,
+  haproxyDir,
+  sanitiseName,
+  tempName,
+  versionLinkTarget,
+  versionsDir,
+} from './paths';
+import { ensureDir, exists, FileSystem, ioError, nodeFileSystem, randomSuffix, syncDir, writeFileAtomic, writeFileDurable } from './_atomic';
+import { loadAccountFiles, saveAccountFiles } from './_file-accounts';
+import { formatMeta, parseMeta, PreparedCertificate, prepareCertificate } from './_prepare';
+import type { CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+
+/** Options of FileCertificateStore. */
+export interface FileCertificateStoreOptions {
+  /** The `--home` directory; created 0700 on first write. */
+  home: string;
+  /** Names version directories and fills `issuedAt`. */
+  clock: Clock;
+  logger: Logger;
+  /** Suffix source for temp names and version collisions. Default: 6 random bytes as hex. */
+  random?: () => string;
+  /** Default: node:fs/promises. Tests pass a wrapper that fails on purpose. */
+  fs?: FileSystem;
+  /** How many version directories to keep per certificate, the current one included. Default: 3. */
+  keepVersions?: number;
+}
+
+const FILE_MODE = 0o600;
+
+/**
+ * Stores certificates as files under `home` (layout in paths.ts). Every file is 0600 and every
+ * directory 0700, certificates included: one rule, and nothing here needs to be world-readable.
+ * A new version is written into its own directory, then `certificates/<name>` (a symlink) is
+ * renamed over to point at it, then the HAProxy bundle is replaced; readers that resolve the
+ * symlink once see one complete version. Writers MUST be serialised by the caller (the home
+ * lock); two concurrent saves of one name can each prune the other's version.
+ */
+export class FileCertificateStore implements CertificateStore {
+  private readonly home: string;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly random: () => string;
+  private readonly fs: FileSystem;
+  private readonly keepVersions: number;
+
+  constructor(options: FileCertificateStoreOptions) {
+    this.home = options.home;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.random = options.random ?? randomSuffix;
+    this.fs = options.fs ?? nodeFileSystem;
+    this.keepVersions = Math.max(1, options.keepVersions ?? 3);
+  }
+
+  /**
+   * Where the files of `name` are (or would be).
+   * @throws ConfigError when the name is unsafe.
+   */
+  paths(name: string): CertificatePaths {
+    return certificatePaths(this.home, name);
+  }
+
+  /**
+   * Reads the account of an ACME directory; undefined when none was saved.
+   * @throws StorageError STORAGE_CORRUPT when the account files are unreadable.
+   */
+  loadAccount(directoryUrl: string): Promise<StoredAccount | undefined> {
+    return loadAccountFiles(this.accountFiles(), directoryUrl);
+  }
+
+  /**
+   * Writes the account key, then account.json, both 0600.
+   * @throws StorageError STORAGE_IO when a file cannot be written.
+   */
+  saveAccount(account: StoredAccount): Promise<void> {
+    return saveAccountFiles(this.accountFiles(), account);
+  }
+
+  /**
+   * Reads the current version of `name`; undefined when there is none.
+   * @throws StorageError STORAGE_CORRUPT when the certificate exists but cannot be read back.
+   */
+  async loadCertificate(name: string): Promise<StoredCertificate | undefined> {
+    const paths = this.paths(name);
+    const target = await this.readLink(paths.dir);
+    if (target === undefined) return undefined;
+    // Resolve the link once and read every file from that directory: a concurrent save that
+    // swaps the link cannot make us mix two versions.
+    const dir = resolve(certificatesDir(this.home), target);
+    if (dirname(dir) !== versionsDir(this.home, name)) {
+      throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${paths.dir}": it points at "${target}", outside its versions directory; move it away and issue again`, {
+        path: paths.dir,
+      });
+    }
+    const read = (file: string): Promise<string> => this.readVersionFile(name, join(dir, file));
+    const [metaText, certPem, chainPem, keyPem] = await Promise.all([read('meta.json'), read('cert.pem'), read('chain.pem'), read('privkey.pem')]);
+    return { meta: parseMeta(metaText, join(dir, 'meta.json')), certPem, chainPem, keyPem, paths };
+  }
+
+  /** Names of the entries in `certificates/`, sorted, temp entries skipped. */
+  async listCertificateNames(): Promise<string[]> {
+    const dir = certificatesDir(this.home);
+    try {
+      const entries = await this.fs.readdir(dir);
+      return entries.filter((entry) => !entry.startsWith('.')).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw ioError('list', dir, error);
+    }
+  }
+
+  /**
+   * Every certificate, sorted by name.
+   * @throws StorageError STORAGE_CORRUPT for the first certificate that cannot be read.
+   */
+  async listCertificates(): Promise<StoredCertificate[]> {
+    const names = await this.listCertificateNames();
+    const loaded = await Promise.all(names.map((name) => this.loadCertificate(name)));
+    return loaded.filter((cert): cert is StoredCertificate => cert !== undefined);
+  }
+
+  /**
+   * Validates, writes a new version directory, swaps the symlink, replaces the bundle, prunes.
+   * @throws CertificateError when validation fails (nothing written); ConfigError for an unsafe name.
+   * @throws StorageError when a write fails (the previous version and bundle stay current).
+   */
+  async saveCertificate(input: SaveCertificateInput): Promise<CertificatePaths> {
+    const prepared = prepareCertificate(input, this.clock.now());
+    const paths = this.paths(prepared.name);
+    const log = this.logger.child({ name: prepared.name, serial: prepared.meta.serial });
+    await ensureDir(certificatesDir(this.home), { fs: this.fs });
+    await ensureDir(versionsDir(this.home, prepared.name), { fs: this.fs });
+    await ensureDir(haproxyDir(this.home), { fs: this.fs });
+    const previous = await this.readLink(paths.dir);
+    const version = await this.writeVersion(prepared);
+    const target = versionLinkTarget(prepared.name, version);
+    try {
+      await this.swapLink(prepared.name, target);
+    } catch (error) {
+      await this.removeVersion(prepared.name, version, log);
+      throw error;
+    }
+    try {
+      await writeFileAtomic(paths.bundle, prepared.bundle, { fs: this.fs, random: this.random, mode: FILE_MODE });
+    } catch (error) {
+      await this.rollback(prepared.name, previous, log);
+      await this.removeVersion(prepared.name, version, log);
+      throw error;
+    }
+    log.info('Stored certificate', { version, dir: paths.dir, bundle: paths.bundle, notAfter: prepared.meta.notAfter });
+    await this.prune(prepared.name, version, log);
+    return paths;
+  }
+
+  private accountFiles(): Parameters<typeof loadAccountFiles>[0] {
+    return { home: this.home, fs: this.fs, logger: this.logger, random: this.random };
+  }
+
+  /** The symlink target, or undefined when there is no entry. */
+  private async readLink(path: string): Promise<string | undefined> {
+    try {
+      return await this.fs.readlink(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'EINVAL') {
+        throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${path}": it is not a symlink to a version directory; move it away and issue again`, {
+          path,
+          cause: error,
+        });
+      }
+      throw ioError('read symlink', path, error);
+    }
+  }
+
+  private async readVersionFile(name: string, path: string): Promise<string> {
+    try {
+      return await this.fs.readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('read', path, error);
+      throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${sanitiseName(name)}": "${path}" is missing; issue the certificate again`, {
+        path,
+        cause: error,
+      });
+    }
+  }
+
+  /** Writes all files into a temp directory, then renames it to the version name; returns that name. */
+  private async writeVersion(prepared: PreparedCertificate): Promise<string> {
+    const parent = versionsDir(this.home, prepared.name);
+    let version = prepared.meta.version;
+    // Same second and same serial (a retried save): keep both rather than overwrite.
+    if (await exists(join(parent, version), { fs: this.fs })) version = `${version}-${this.random()}`;
+    const temp = join(parent, tempName(version, this.random()));
+    const files: Array<[string, string]> = [
+      ['cert.pem', prepared.certPem],
+      ['chain.pem', prepared.chainPem],
+      ['fullchain.pem', prepared.fullchainPem],
+      ['privkey.pem', prepared.keyPem],
+      ['meta.json', formatMeta({ ...prepared.meta, version })],
+    ];
+    try {
+      await ensureDir(temp, { fs: this.fs });
+      for (const [file, data] of files) await writeFileDurable(join(temp, file), data, { fs: this.fs, mode: FILE_MODE });
+      await syncDir(temp, { fs: this.fs });
+      await this.fs.rename(temp, join(parent, version)).catch((error: unknown) => {
+        throw ioError('rename', temp, error);
+      });
+      await syncDir(parent, { fs: this.fs });
+    } catch (error) {
+      await this.fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
+    return version;
+  }
+
+  /** Points `link` at `target` atomically: a temp symlink renamed over the old one. */
+  private async swapLink(name: string, target: string): Promise<void> {
+    const parent = certificatesDir(this.home);
+    const link = join(parent, name);
+    const temp = join(parent, tempName(name, this.random()));
+    try {
+      await this.fs.symlink(target, temp);
+      await this.fs.rename(temp, link);
+    } catch (error) {
+      await this.fs.unlink(temp).catch(() => undefined);
+      throw ioError('switch certificate link', link, error);
+    }
+    await syncDir(parent, { fs: this.fs });
+  }
+
+  /** Restores the previous symlink (or removes the new one) after a failed bundle write. */
+  private async rollback(name: string, previous: string | undefined, log: Logger): Promise<void> {
+    const link = join(certificatesDir(this.home), name);
+    try {
+      if (previous === undefined) await this.fs.unlink(link);
+      else await this.swapLink(name, previous);
+      log.warn('Restored the previous certificate link after a failed bundle write', { dir: link, target: previous ?? null });
+    } catch (error) {
+      log.error('Cannot restore the previous certificate link; the link and the bundle now disagree', { dir: link, error: String(error) });
+    }
+  }
+
+  private async removeVersion(name: string, version: string, log: Logger): Promise<void> {
+    const dir = join(versionsDir(this.home, name), version);
+    await this.fs.rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
+      log.warn('Cannot remove an unused certificate version', { dir, error: String(error) });
+    });
+  }
+
+  /** Keeps the `keepVersions` newest version directories and never the current one. */
+  private async prune(name: string, current: string, log: Logger): Promise<void> {
+    const parent = versionsDir(this.home, name);
+    try {
+      const versions = (await this.fs.readdir(parent)).filter((entry) => !entry.startsWith('.')).sort().reverse();
+      const keep = new Set([current, ...versions.slice(0, this.keepVersions)]);
+      for (const version of versions.filter((v) => !keep.has(v))) {
+        await this.fs.rm(join(parent, version), { recursive: true, force: true });
+        log.debug('Pruned an old certificate version', { version });
+      }
+    } catch (error) {
+      log.warn('Cannot prune old certificate versions', { dir: parent, error: String(error) });
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Storage of ACME accounts, certificates and HAProxy bundles behind the CertificateStore
+ * interface; FileCertificateStore is the file-system backend, MemoryCertificateStore a fake.
+ */
+export type {
+  CertificateMeta,
+  CertificateMetaInput,
+  CertificateStore,
+  SaveCertificateInput,
+  StoredAccount,
+  StoredCertificate,
+} from './_types';
+export {
+  accountDir,
+  certificateDir,
+  certificatePaths,
+  certificatesDir,
+  haproxyBundlePath,
+  haproxyDir,
+  MAX_NAME_LENGTH,
+  sanitiseName,
+  versionName,
+  type CertificatePaths,
+} from './paths';
+export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
+export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
+export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_memory-store';
