@@ -1,0 +1,46 @@
+import { lstat, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { bindError, notASocketError } from './_bindError';
+
+/** Whether some process accepts connections on the unix socket at `path`. */
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Clears the way for listen(): removes a stale socket file left by a crashed run. A regular
+ * file is never deleted, and neither is a socket another process still listens on.
+ * @throws ChallengeError CHALLENGE_BIND
+ */
+export async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = (await lstat(path)).isSocket();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw bindError({ kind: 'unix', path }, error);
+  }
+  if (!isSocket) throw notASocketError(path);
+  if (await isListening(path)) {
+    throw bindError({ kind: 'unix', path }, Object.assign(new Error('in use'), { code: 'EADDRINUSE' }));
+  }
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw bindError({ kind: 'unix', path }, error);
+  });
+}
+
+/** Removes our socket file after close (libuv usually did already); only ever a socket. */
+export async function removeOwnSocket(path: string): Promise<void> {
+  try {
+    if ((await lstat(path)).isSocket()) await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}

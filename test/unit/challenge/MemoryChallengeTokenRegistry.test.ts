@@ -1,0 +1,10 @@
+import { MemoryChallengeTokenRegistry } from '../../../src/challenge';
+import { describeRegistryContract } from './registryContract';
+
+describeRegistryContract('MemoryChallengeTokenRegistry', async () => new MemoryChallengeTokenRegistry());
+
+test('MemoryChallengeTokenRegistry instances do not share tokens', async () => {
+  const a = new MemoryChallengeTokenRegistry();
+  await a.add('A'.repeat(16), 'x');
+  await expect(new MemoryChallengeTokenRegistry().get('A'.repeat(16))).resolves.toBeUndefined();
+});
