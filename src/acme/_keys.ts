@@ -1,0 +1,78 @@
+/**
+ * Account keys, certificate keys and CSRs. Key generation is native and asynchronous only
+ * (OpenSSL in libuv's thread pool): never node-forge, whose pure-JS RSA blocks the event loop
+ * for seconds (see notes §5).
+ */
+import { generateKeyPair } from 'node:crypto';
+import * as acme from 'acme-client';
+import { AppError } from '../errors';
+
+type KeySpec = { type: 'ec'; namedCurve: string } | { type: 'rsa'; modulusLength: number };
+
+// Native, asynchronous generation; returns the PKCS#8 PEM private key.
+function generatePrivateKeyPem(spec: KeySpec): Promise<string> {
+  const encoding = {
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  } as const;
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, _publicKey: string, privateKey: string): void =>
+      error ? reject(error) : resolve(privateKey);
+    if (spec.type === 'ec') generateKeyPair('ec', { namedCurve: spec.namedCurve, ...encoding }, done);
+    else generateKeyPair('rsa', { modulusLength: spec.modulusLength, ...encoding }, done);
+  });
+}
+
+/** Certificate key types we can generate, in the names the CLI and config use. */
+export const CERTIFICATE_KEY_TYPES = ['ec256', 'ec384', 'rsa2048', 'rsa3072', 'rsa4096'] as const;
+
+/** One of CERTIFICATE_KEY_TYPES. */
+export type CertificateKeyType = (typeof CERTIFICATE_KEY_TYPES)[number];
+
+// RFC 5280 Appendix A: ub-common-name = 64. A longer first name goes into the SAN only.
+const MAX_COMMON_NAME_CHARS = 64;
+
+/** Creates an ACME account key: ECDSA P-256 (ES256), PKCS#8 PEM. */
+export async function createAccountKey(): Promise<string> {
+  return generatePrivateKeyPem({ type: 'ec', namedCurve: 'P-256' });
+}
+
+/**
+ * Creates a certificate private key of `keyType` as PKCS#8 PEM.
+ * @throws {AppError} INTERNAL for a key type outside CERTIFICATE_KEY_TYPES (config validation should have caught it)
+ */
+export async function createCertificateKey(keyType: CertificateKeyType): Promise<string> {
+  switch (keyType) {
+    case 'ec256':
+    case 'ec384':
+      return generatePrivateKeyPem({ type: 'ec', namedCurve: keyType === 'ec256' ? 'P-256' : 'P-384' });
+    case 'rsa2048':
+    case 'rsa3072':
+    case 'rsa4096':
+      return generatePrivateKeyPem({ type: 'rsa', modulusLength: Number(keyType.slice(3)) });
+    default:
+      throw new AppError(
+        'INTERNAL',
+        `Cannot create a certificate key: unknown key type "${String(keyType)}"; use one of ${CERTIFICATE_KEY_TYPES.join(', ')}`,
+      );
+  }
+}
+
+/**
+ * Creates a PEM CSR for `domains` signed with `keyPem`: every name in subjectAltName, the first
+ * one also as CN when it fits in 64 characters.
+ * @throws {AppError} INTERNAL when `domains` is empty
+ */
+export async function createCsr(domains: readonly string[], keyPem: string): Promise<string> {
+  const first = domains[0];
+  if (first === undefined) throw new AppError('INTERNAL', 'Cannot create a CSR: no domain given');
+  // acme-client's createCsr unshifts the CN into the caller's altNames array: pass a copy.
+  const [, csr] = await acme.crypto.createCsr(
+    {
+      commonName: first.length <= MAX_COMMON_NAME_CHARS ? first : undefined,
+      altNames: [...domains],
+    },
+    keyPem,
+  );
+  return csr.toString();
+}

@@ -1,0 +1,190 @@
+/**
+ * The HTTP layer under acme-client: one process-global axios instance (`acme.axios`) and one
+ * global logger hook (`acme.setLogger`). installTransport() changes both, once per process:
+ *
+ * 1. It REMOVES acme-client's own interceptors. They retry 429/5xx with an uncapped Retry-After
+ *    (hours for a rate limit) and turn every network failure into
+ *    `TypeError: Cannot read properties of undefined (reading 'config')`
+ *    (publishlab/node-acme-client#101). Without them, network failures surface as AxiosError
+ *    with `code` and `config.url`; http.js sets `validateStatus: null`, so HTTP errors still
+ *    arrive as responses and acme-client's own status checks keep working.
+ * 2. It adds OUR interceptors. Settings (timeout, CA bundle agent, sleep, clock) and findings
+ *    (last problem document, Retry-After) live in an AsyncLocalStorage context that each
+ *    AcmeService operation opens with runOperation(), so concurrent orders never mix.
+ * 3. It routes acme-client's log lines to the current operation's logger at debug level.
+ *
+ * Anything else in the process that uses `acme.axios` sees these changes.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Agent } from 'node:https';
+import * as acme from 'acme-client';
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { Clock } from '../clock';
+import type { Logger } from '../log/logger';
+import type { AcmeError } from '../errors';
+import { nextPollDelay, parseRetryAfter, type PollPolicy } from './_poll';
+import { sanitizeDetail, toAcmeError, type CapturedProblem } from './_problem';
+
+/** Per-AcmeService settings the interceptors apply to every request of its operations. */
+export interface TransportSettings {
+  requestTimeoutMs: number;
+  /** Agent that trusts the extra CA bundle; undefined = Node's default agent and roots. */
+  httpsAgent: Agent | undefined;
+  logger: Logger;
+  sleep: (ms: number) => Promise<void>;
+  clock: Clock;
+  poll: PollPolicy;
+}
+
+/** What one operation (one AcmeService method call) learned from its responses. */
+export interface OperationContext {
+  readonly step: string;
+  readonly settings: TransportSettings;
+  /** Problem documents seen in this operation, oldest first (bounded). */
+  problems: CapturedProblem[];
+  /** The problem of the most recent response, undefined if that response was not a problem. */
+  lastProblem: CapturedProblem | undefined;
+  /** Retry-After of the most recent response, in ms. */
+  lastRetryAfterMs: number | undefined;
+  lastUrl: string | undefined;
+}
+
+// Bounded retry of idempotent requests (directory GET, newNonce HEAD) on 429/503.
+const MAX_IDEMPOTENT_ATTEMPTS = 3;
+const MAX_PROBLEMS_KEPT = 10;
+/** Certificates and ACME objects are a few KiB; refuse anything absurd. */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+const INSTALLED = Symbol.for('haproxy-acme.transport-installed');
+const ATTEMPT = '__haproxyAcmeAttempt';
+
+const storage = new AsyncLocalStorage<OperationContext>();
+let fallbackLogger: Logger | undefined;
+
+type RetryConfig = InternalAxiosRequestConfig & { [ATTEMPT]?: number };
+
+/** Installs our interceptors and logger hook on acme-client's global axios instance; idempotent. */
+export function installTransport(defaults: { requestTimeoutMs: number; logger: Logger }): void {
+  fallbackLogger = defaults.logger;
+  // Fallback for requests made outside runOperation(); operations set their own per request.
+  acme.axios.defaults.timeout = defaults.requestTimeoutMs;
+  const marked = acme.axios as unknown as Record<symbol, boolean>;
+  if (marked[INSTALLED]) return;
+  marked[INSTALLED] = true;
+  acme.axios.interceptors.request.clear();
+  acme.axios.interceptors.response.clear();
+  acme.axios.interceptors.request.use(applySettings);
+  acme.axios.interceptors.response.use(recordResponse);
+  acme.setLogger((message) => {
+    const logger = storage.getStore()?.settings.logger ?? fallbackLogger;
+    logger?.debug(message, { component: 'acme-client' });
+  });
+}
+
+function applySettings(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
+  const context = storage.getStore();
+  config.maxContentLength = MAX_RESPONSE_BYTES;
+  if (context === undefined) return config;
+  config.timeout = context.settings.requestTimeoutMs;
+  if (context.settings.httpsAgent !== undefined) config.httpsAgent = context.settings.httpsAgent;
+  context.lastUrl = config.url;
+  return config;
+}
+
+function readProblem(response: AxiosResponse, retryAfterMs: number | undefined): CapturedProblem | undefined {
+  const contentType = String(response.headers['content-type'] ?? '');
+  const data: unknown = response.data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  if (response.status < 400 && !contentType.includes('problem+json')) return undefined;
+  const doc = data as Record<string, unknown>;
+  if (typeof doc.type !== 'string' && typeof doc.detail !== 'string') return undefined;
+  return {
+    type: typeof doc.type === 'string' ? doc.type : undefined,
+    detail: typeof doc.detail === 'string' ? doc.detail : undefined,
+    status: response.status >= 400 ? response.status : typeof doc.status === 'number' ? doc.status : undefined,
+    subproblems: Array.isArray(doc.subproblems) ? (doc.subproblems as CapturedProblem['subproblems']) : undefined,
+    url: response.config.url,
+    retryAfterMs,
+  };
+}
+
+async function recordResponse(response: AxiosResponse): Promise<AxiosResponse> {
+  const context = storage.getStore();
+  if (context === undefined) return response;
+  const header = response.headers['retry-after'];
+  const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : undefined, context.settings.clock.now());
+  const problem = readProblem(response, retryAfterMs);
+  context.lastRetryAfterMs = retryAfterMs;
+  context.lastProblem = problem;
+  if (problem !== undefined) {
+    context.problems.push(problem);
+    if (context.problems.length > MAX_PROBLEMS_KEPT) context.problems.shift();
+  }
+  return retryIdempotent(response, context, retryAfterMs);
+}
+
+// RFC 8555 §6.6: 503 and 429 may carry Retry-After. Only GET/HEAD (directory, newNonce) are
+// retried here: a POST carries a nonce that must not be replayed, and acme-client already retries
+// badNonce. A Retry-After above the cap is not waited for: the caller gets the error and its
+// retryAfterMs, and decides (a rate limit can last hours).
+async function retryIdempotent(
+  response: AxiosResponse,
+  context: OperationContext,
+  retryAfterMs: number | undefined,
+): Promise<AxiosResponse> {
+  const config = response.config as RetryConfig;
+  const method = (config.method ?? 'get').toLowerCase();
+  const attempt = config[ATTEMPT] ?? 1;
+  const { poll, sleep, logger } = context.settings;
+  if (response.status !== 429 && response.status !== 503) return response;
+  if (method !== 'get' && method !== 'head') return response;
+  if (attempt >= MAX_IDEMPOTENT_ATTEMPTS) return response;
+  if (retryAfterMs !== undefined && retryAfterMs > poll.retryAfterCapMs) return response;
+  const delayMs = nextPollDelay(attempt - 1, retryAfterMs, poll);
+  logger.debug('Retrying ACME request', { url: config.url, status: response.status, attempt, delayMs });
+  await sleep(delayMs);
+  return acme.axios.request({ ...config, [ATTEMPT]: attempt + 1 } as RetryConfig);
+}
+
+// acme-client's message for a problem response is util.formatResponseError(resp): the detail
+// without newlines. Match it back to the captured document; otherwise use the last response's.
+function problemFor(error: unknown, context: OperationContext): CapturedProblem | undefined {
+  if (error instanceof Error) {
+    for (let i = context.problems.length - 1; i >= 0; i -= 1) {
+      const detail = context.problems[i]?.detail;
+      if (detail !== undefined && detail.replace(/\n/g, '') === error.message) return context.problems[i];
+    }
+  }
+  return context.lastProblem;
+}
+
+/** Classifies `error` thrown inside `context` into an AcmeError naming the step. */
+export function classify(error: unknown, context: OperationContext): AcmeError {
+  return toAcmeError(error, { step: context.step, url: context.lastUrl, problem: problemFor(error, context) });
+}
+
+/**
+ * Runs `body` as one ACME operation: its requests use `settings`, and anything it throws becomes
+ * an AcmeError whose message names `step`.
+ * @throws {AcmeError} for every failure of `body`
+ */
+export async function runOperation<T>(
+  settings: TransportSettings,
+  step: string,
+  body: (context: OperationContext) => Promise<T>,
+): Promise<T> {
+  const context: OperationContext = {
+    step: sanitizeDetail(step),
+    settings,
+    problems: [],
+    lastProblem: undefined,
+    lastRetryAfterMs: undefined,
+    lastUrl: undefined,
+  };
+  return storage.run(context, async () => {
+    try {
+      return await body(context);
+    } catch (error) {
+      throw classify(error, context);
+    }
+  });
+}

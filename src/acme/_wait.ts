@@ -1,0 +1,81 @@
+/**
+ * Our poll loop for authorizations and orders. acme-client's waitForValidStatus() waits at
+ * least 5 s between polls and ignores Retry-After (notes §1.3); this one re-polls after
+ * `initialDelayMs`, backs off exponentially, honours a capped Retry-After and gives up after
+ * `timeoutMs` in total.
+ */
+import { AcmeError } from '../errors';
+import { nextPollDelay } from './_poll';
+import { classify, type OperationContext } from './_transport';
+
+/** Progress of a poll loop, reported before each wait so the CLI can show it. */
+export interface PollWaitInfo {
+  /** What is being polled. */
+  resource: 'authorization' | 'order';
+  /** The name being validated, or the order's names joined with ", ". */
+  domain: string;
+  /** 1 for the first re-poll. */
+  attempt: number;
+  /** The status the CA reported last, or `error` after a transient failure. */
+  status: string;
+  /** How long we wait now, in ms. */
+  delayMs: number;
+}
+
+/** Options of the waiting AcmeService methods. */
+export interface WaitOptions {
+  /** Called before each wait; MUST NOT throw. Default: none. */
+  onWait?: (info: PollWaitInfo) => void;
+}
+
+/** What pollWhile() needs besides the context. */
+export interface PollTarget<T extends { status: string }> {
+  resource: PollWaitInfo['resource'];
+  domain: string;
+  /** Statuses that mean "not done yet, poll again". */
+  waiting: readonly string[];
+  fetch: () => Promise<T>;
+  onWait: WaitOptions['onWait'];
+}
+
+/**
+ * Polls `target.fetch` until the status leaves `target.waiting`, and returns that item.
+ * Retryable failures (network, timeout, 5xx, rate limit) count as "still waiting".
+ * @throws {AcmeError} ACME_TIMEOUT after `poll.timeoutMs` (or the last transient failure); any other failure of fetch
+ */
+export async function pollWhile<T extends { status: string }>(
+  context: OperationContext,
+  target: PollTarget<T>,
+): Promise<T> {
+  const { clock, poll, sleep, logger } = context.settings;
+  const startedMs = clock.now().getTime();
+  let lastStatus = 'unknown';
+  let lastError: AcmeError | undefined;
+  for (let attempt = 0; ; attempt += 1) {
+    let retryAfterMs: number | undefined;
+    try {
+      const item = await target.fetch();
+      if (!target.waiting.includes(item.status)) return item;
+      lastStatus = item.status;
+      retryAfterMs = context.lastRetryAfterMs;
+    } catch (error) {
+      lastError = classify(error, context);
+      if (!lastError.retryable) throw lastError;
+      lastStatus = 'error';
+      retryAfterMs = lastError.retryAfterMs;
+      logger.debug('Transient ACME error while polling', { domain: target.domain, error: lastError.message });
+    }
+    const remainingMs = poll.timeoutMs - (clock.now().getTime() - startedMs);
+    if (remainingMs <= 0) {
+      // A CA that stayed unreachable until the deadline: report the real cause, not a timeout.
+      if (lastStatus === 'error' && lastError !== undefined) throw lastError;
+      throw new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: still "${lastStatus}" after ${poll.timeoutMs} ms`, {
+        cause: lastError,
+        retryable: true,
+      });
+    }
+    const delayMs = Math.min(nextPollDelay(attempt, retryAfterMs, poll), remainingMs);
+    target.onWait?.({ resource: target.resource, domain: target.domain, attempt: attempt + 1, status: lastStatus, delayMs });
+    await sleep(delayMs);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * acme/: the ACME adapter (RFC 8555) over acme-client 5.4.0's low-level API. The issuance use
+ * case orchestrates it; nothing else in src/ talks to acme-client.
+ */
+export { AcmeService, describeNames } from './_service';
+export type { AcmeServiceOptions, DirectoryMeta, Order, PendingChallenge } from './_service';
+export type { PollWaitInfo, WaitOptions } from './_wait';
+export { DEFAULT_POLL_POLICY, nextPollDelay, parseRetryAfter } from './_poll';
+export type { PollPolicy } from './_poll';
+export { toAcmeError } from './_problem';
+export type { AcmeErrorContext, CapturedProblem } from './_problem';
+export { CERTIFICATE_KEY_TYPES, createAccountKey, createCertificateKey, createCsr } from './_keys';
+export type { CertificateKeyType } from './_keys';
