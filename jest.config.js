@@ -14,7 +14,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/peers/global-setup.ts',
       globalTeardown: '<rootDir>/test/peers/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: [...common.setupFilesAfterEnv, '<rootDir>/test/integration/setup-timeout.ts'],
     },
   ],
 };

@@ -1,0 +1,63 @@
+import { AppError, type ErrorCode } from '../errors';
+import { redactSecrets } from '../log';
+
+/** Exit codes: the contract scripts rely on. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+interface ErrorPresentation {
+  exitCode: number;
+  /** What the user should do next; undefined when the message already says it. */
+  hint?: string;
+}
+
+/** The one table from error code to exit code and remediation hint. */
+const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
+  CONFIG_INVALID: { exitCode: EXIT_BAD_INPUT, hint: 'Run "acme <command> --help" for the accepted values' },
+  ACME_PROBLEM: { exitCode: EXIT_FAILED },
+  ACME_NETWORK: { exitCode: EXIT_FAILED, hint: 'Check --directory, the network path to the CA and --ca-bundle' },
+  ACME_TIMEOUT: { exitCode: EXIT_FAILED, hint: 'The CA answered too slowly; try again later or raise --request-timeout' },
+  ACME_RATE_LIMITED: { exitCode: EXIT_FAILED, hint: 'The CA rate-limited this request; wait before trying again' },
+  CHALLENGE_BIND: { exitCode: EXIT_FAILED },
+  CHALLENGE_PREFLIGHT: { exitCode: EXIT_FAILED, hint: 'See docs/haproxy.md for the route HAProxy needs, or pass --preflight off to skip the check' },
+  CHALLENGE_INVALID: { exitCode: EXIT_FAILED },
+  STORAGE_IO: { exitCode: EXIT_FAILED, hint: 'Check that --home is writable by this user and the disk is not full' },
+  STORAGE_CORRUPT: { exitCode: EXIT_FAILED, hint: 'Move the damaged file aside and run the command again' },
+  CERTIFICATE_INVALID: { exitCode: EXIT_FAILED },
+  LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },
+  HAPROXY: { exitCode: EXIT_FAILED },
+  HOOK_FAILED: { exitCode: EXIT_FAILED },
+  INTERNAL: { exitCode: EXIT_FAILED, hint: 'This is a bug; please report it with the log above' },
+};
+
+/** How one failure is shown: message, hint, machine code, exit code. Secrets are redacted. */
+export interface PresentedError {
+  code: ErrorCode;
+  message: string;
+  hint: string | undefined;
+  exitCode: number;
+  retryable: boolean;
+}
+
+/** Maps any thrown value to what the CLI prints and the exit code it returns. */
+export function presentError(error: unknown): PresentedError {
+  if (error instanceof AppError) {
+    const presentation = PRESENTATION[error.code];
+    return {
+      code: error.code,
+      message: redactSecrets(error.message),
+      hint: presentation.hint,
+      exitCode: presentation.exitCode,
+      retryable: error.retryable,
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code: 'INTERNAL',
+    message: redactSecrets(`Unexpected error: ${message}`),
+    hint: PRESENTATION.INTERNAL.hint,
+    exitCode: EXIT_FAILED,
+    retryable: false,
+  };
+}

@@ -1,0 +1,58 @@
+import { Command, Option } from 'commander';
+import type { RawFlags } from '../config';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Flags every command accepts: where state lives, which CA, how to talk. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option('--home <dir>', 'state directory (env ACME_HOME; default $SNAP_COMMON/acme, else /var/lib/haproxy-acme)')
+    .option('--directory <url>', 'ACME directory URL, or letsencrypt | letsencrypt-staging (env ACME_DIRECTORY)')
+    .option('--ca-bundle <file>', "extra PEM roots to trust for the CA's TLS, added to the system ones (env ACME_CA_BUNDLE)")
+    .option('--request-timeout <ms>', 'timeout of each request to the CA (env ACME_REQUEST_TIMEOUT_MS; default 30000)')
+    .option('--json', 'print a machine-readable JSON document on stdout')
+    .option('-v, --verbose', "log debug details, including acme-client's own messages")
+    .option('-q, --quiet', 'log only warnings and errors');
+}
+
+/** Flags that describe the certificate to obtain and how HTTP-01 is answered. */
+export function addIssueOptions(command: Command): Command {
+  return command
+    .option('-d, --domain <name>', 'DNS name to include; repeat it or give a comma list (env ACME_DOMAIN)', collect)
+    .option('--name <name>', 'certificate name, used for file names (default: the first domain)')
+    .option('--email <address>', 'contact address for a new ACME account (env ACME_EMAIL)')
+    .addOption(
+      new Option('--key-type <type>', 'certificate key (env ACME_KEY_TYPE; default ec256)').choices([
+        'ec256',
+        'ec384',
+        'rsa2048',
+        'rsa3072',
+        'rsa4096',
+      ]),
+    )
+    .option('--http-address <addr>', 'where the HTTP-01 responder listens: HOST[:PORT] or unix:/path (env ACME_HTTP_ADDRESS; default 127.0.0.1)')
+    .option('--http-port <port>', 'port of the HTTP-01 responder (env ACME_PORT; default 34000)')
+    .option('--preflight <url|off>', "check the challenge route through this URL (HAProxy's HTTP frontend) before the CA does (env ACME_PREFLIGHT; default off)");
+}
+
+/** Converts commander's parsed options into the config module's raw flags. */
+export function toRawFlags(options: Record<string, unknown>): RawFlags {
+  const text = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+  const flag = (key: string): boolean | undefined => (options[key] === true ? true : undefined);
+  return {
+    home: text('home'),
+    directory: text('directory'),
+    caBundle: text('caBundle'),
+    requestTimeout: text('requestTimeout'),
+    email: text('email'),
+    domain: Array.isArray(options.domain) ? (options.domain as string[]) : undefined,
+    name: text('name'),
+    keyType: text('keyType'),
+    httpAddress: text('httpAddress'),
+    httpPort: text('httpPort'),
+    preflight: text('preflight'),
+    json: flag('json'),
+    verbose: flag('verbose'),
+    quiet: flag('quiet'),
+  };
+}

@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import type { CliDeps } from './_context';
+import { EXIT_BAD_INPUT, EXIT_OK } from './_errors';
+import { registerIssueCommand } from './issue';
+import { registerListCommand } from './list';
+
+export type { CliDeps, Services } from './_context';
+export { EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, presentError } from './_errors';
+
+const OVERVIEW = `
+haproxy-acme obtains Let's Encrypt certificates over HTTP-01 for a HAProxy front door and
+stores them as HAProxy-ready PEM bundles (leaf, chain, key; mode 0600) under --home.
+
+HAProxy must route /.well-known/acme-challenge/ to the responder (default 127.0.0.1:34000).
+Every flag also has an environment variable, and under snapd a snap option: flags win over
+the environment, which wins over snap options. See docs/configuration.md.
+
+Exit codes: 0 success, 1 the operation failed, 2 bad input or configuration.
+
+Examples:
+  $ acme issue -d photos.example.com --email admin@example.com
+  $ acme list --json
+  $ acme issue --help
+`;
+
+/** Parses argv and runs one command; resolves to the process exit code. Never calls process.exit. */
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  let exitCode = EXIT_OK;
+  const setExitCode = (code: number): void => {
+    exitCode = code;
+  };
+  const program = new Command('acme')
+    .description('Let\'s Encrypt certificates for HAProxy, issued over HTTP-01 and stored as PEM bundles')
+    .version(deps.version, '-V, --version', 'print the version')
+    .addHelpText('after', OVERVIEW)
+    .showHelpAfterError('(run "acme --help" or "acme <command> --help" for usage)')
+    .configureOutput({
+      writeOut: (text) => deps.stdout.write(text),
+      writeErr: (text) => deps.stderr.write(text),
+    })
+    .exitOverride();
+  program.commands.forEach((command) => command.exitOverride());
+  registerIssueCommand(program, deps, setExitCode);
+  registerListCommand(program, deps, setExitCode);
+  for (const command of program.commands) command.exitOverride();
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; every usage mistake (unknown flag, missing value) is bad input.
+      return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,4 @@
+export { issueCertificate } from './issueCertificate';
+export type { AcmeOrderClient, IssueRequest, IssueResult, IssuanceDeps } from './issueCertificate';
+export { listCertificates } from './listCertificates';
+export type { CertificateSummary } from './listCertificates';

@@ -1,0 +1,177 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { CertificatePaths, CertificateStore } from '../storage';
+import { parseCertificate, parseChain } from '../pem';
+import type { KeyType } from '../config';
+import type { AcmeService, PendingChallenge } from '../acme';
+import { createAccountKey, createCertificateKey, createCsr } from '../acme';
+import type { ChallengeResponder } from '../challenge';
+
+/** What to issue. */
+export interface IssueRequest {
+  /** Certificate name: the storage key and the HAProxy bundle file name. */
+  name: string;
+  /** DNS names, already validated and normalised; the first is the subject CN. */
+  domains: string[];
+  keyType: KeyType;
+  /** Contact address registered with a new account. Default: none. */
+  email?: string;
+}
+
+/** The ACME calls issuance needs; AcmeService implements them, tests pass in-memory fakes. */
+export type AcmeOrderClient = Pick<
+  AcmeService,
+  'ensureAccount' | 'lookupAccount' | 'newOrder' | 'http01Challenges' | 'answerChallenge' | 'waitForAuthorization' | 'finalize'
+>;
+
+/** Adapters the use case drives; main.ts builds the real ones, tests may pass fakes. */
+export interface IssuanceDeps {
+  directoryUrl: string;
+  store: CertificateStore;
+  /** Builds an ACME client that signs with this account key. */
+  acmeFor: (accountKeyPem: string) => AcmeOrderClient;
+  responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
+  /** Checks the route to the responder before the CA is asked to validate. Default: none (preflight off). */
+  preflight?: (target: { domain: string; token: string; keyAuthorization: string }) => Promise<void>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Outcome of a successful issuance. */
+export interface IssueResult {
+  name: string;
+  domains: string[];
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  keyType: string;
+  accountUrl: string;
+  /** True when an account stored under --home was reused rather than registered. */
+  accountReused: boolean;
+  paths: CertificatePaths;
+  durationMs: number;
+}
+
+/**
+ * Obtains one certificate over HTTP-01 and stores it: account → order → challenges →
+ * finalize → download → checks → atomic store. Nothing is written unless every check passes.
+ * @throws AcmeError, ChallengeError, CertificateError, StorageError
+ */
+export async function issueCertificate(request: IssueRequest, deps: IssuanceDeps): Promise<IssueResult> {
+  const startedAt = deps.clock.now().getTime();
+  const log = deps.logger.child({ certificate: request.name });
+
+  const { acme, accountUrl, accountReused } = await openAccount(request, deps, log);
+  const keyPem = await createCertificateKey(request.keyType);
+  const csrPem = await createCsr(request.domains, keyPem);
+
+  const release = await deps.responder.acquire();
+  let fullchainPem: string;
+  try {
+    const order = await acme.newOrder(request.domains);
+    log.info('Order created', { domains: request.domains });
+    const challenges = await acme.http01Challenges(order);
+    await proveControl(challenges, acme, deps, log);
+    log.info('Finalizing order');
+    fullchainPem = await acme.finalize(order, csrPem);
+  } finally {
+    await release();
+  }
+
+  const { leaf, chain } = parseChain(fullchainPem);
+  const info = parseCertificate(leaf);
+  const issuedAt = deps.clock.now();
+  const paths = await deps.store.saveCertificate({
+    name: request.name,
+    certPem: leaf,
+    chainPem: chain.join(''),
+    keyPem,
+    meta: {
+      name: request.name,
+      domains: request.domains,
+      keyType: info.keyType,
+      serial: info.serial,
+      sha1Fingerprint: info.sha1Fingerprint,
+      notBefore: info.notBefore.toISOString(),
+      notAfter: info.notAfter.toISOString(),
+      directoryUrl: deps.directoryUrl,
+      issuedAt: issuedAt.toISOString(),
+    },
+  });
+
+  return {
+    name: request.name,
+    domains: request.domains,
+    serial: info.serial,
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    keyType: info.keyType,
+    accountUrl,
+    accountReused,
+    paths,
+    durationMs: issuedAt.getTime() - startedAt,
+  };
+}
+
+/** Loads the account stored for this directory, or registers one and stores it. */
+async function openAccount(
+  request: IssueRequest,
+  deps: IssuanceDeps,
+  log: Logger,
+): Promise<{ acme: AcmeOrderClient; accountUrl: string; accountReused: boolean }> {
+  const stored = await deps.store.loadAccount(deps.directoryUrl);
+  if (stored !== undefined) {
+    const acme = deps.acmeFor(stored.keyPem);
+    // Ask the CA for the key's account rather than trusting the stored URL: a CA that lost it
+    // (a restarted test CA, an account deactivated elsewhere) then gets the same key again.
+    const accountUrl = (await acme.lookupAccount()) ?? (await acme.ensureAccount({ email: stored.email }));
+    if (accountUrl !== stored.accountUrl) {
+      await deps.store.saveAccount({ ...stored, accountUrl });
+      log.warn('The stored account URL changed; updated it', { accountUrl, previous: stored.accountUrl });
+    }
+    log.debug('Reusing stored account', { accountUrl });
+    return { acme, accountUrl, accountReused: true };
+  }
+  const keyPem = await createAccountKey();
+  const acme = deps.acmeFor(keyPem);
+  const accountUrl = await acme.ensureAccount({ email: request.email });
+  await deps.store.saveAccount({
+    directoryUrl: deps.directoryUrl,
+    accountUrl,
+    email: request.email,
+    keyPem,
+    createdAt: deps.clock.now().toISOString(),
+  });
+  log.info('Account registered', { accountUrl });
+  return { acme, accountUrl, accountReused: false };
+}
+
+/**
+ * Publishes every token, preflights every route, and only then asks the CA to validate:
+ * a broken route must fail here without spending a CA validation (issue #2, item 6).
+ */
+async function proveControl(
+  challenges: PendingChallenge[],
+  acme: AcmeOrderClient,
+  deps: IssuanceDeps,
+  log: Logger,
+): Promise<void> {
+  try {
+    await Promise.all(challenges.map((c) => deps.responder.present(c.token, c.keyAuthorization)));
+    if (deps.preflight !== undefined) {
+      const preflight = deps.preflight;
+      await Promise.all(challenges.map((c) => preflight(c)));
+      log.debug('Preflight passed', { domains: challenges.map((c) => c.domain) });
+    }
+    await Promise.all(
+      challenges.map(async (challenge) => {
+        await acme.answerChallenge(challenge);
+        log.info('Waiting for the CA to validate', { identifier: challenge.domain });
+        await acme.waitForAuthorization(challenge);
+        log.info('Validated', { identifier: challenge.domain });
+      }),
+    );
+  } finally {
+    await Promise.all(challenges.map((c) => deps.responder.cleanup(c.token)));
+  }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * Composition root: the only place that builds real adapters (clock, file storage, ACME client,
+ * HTTP-01 responder, logger) and hands the real process to the CLI.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, type CliDeps, type Services } from './cli';
+import { systemClock } from './clock';
+import { loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './log';
+import { FileCertificateStore } from './storage';
+import { AcmeService } from './acme';
+import { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge } from './challenge';
+
+function readVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+function createServices(config: Config, logger: Logger): Services {
+  const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
+  const preflightUrl = config.preflightUrl;
+  return {
+    store: new FileCertificateStore({ home: config.home, clock: systemClock, logger }),
+    acmeFor: (accountKeyPem) =>
+      new AcmeService(accountKeyPem, {
+        directoryUrl: config.directoryUrl,
+        caBundlePem,
+        requestTimeoutMs: config.requestTimeoutMs,
+        logger,
+      }),
+    responder: new ChallengeResponder({
+      address: config.httpAddress,
+      registry: new MemoryChallengeTokenRegistry(),
+      logger,
+    }),
+    preflight:
+      preflightUrl === undefined
+        ? undefined
+        : (target) => preflightChallenge(target, { baseUrl: preflightUrl, logger, responderLabel: formatListenAddress(config.httpAddress) }),
+  };
+}
+
+async function main(): Promise<void> {
+  // `acme list | head` closes stdout early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  const deps: CliDeps = {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stderrIsTty: process.stderr.isTTY === true,
+    clock: systemClock,
+    version: readVersion(),
+    createLogger,
+    loadConfig: (flags) => loadConfig({ flags, env: process.env, cwd: process.cwd() }),
+    createServices,
+  };
+  // Set the exit code and let Node exit by itself, so that piped stderr (journald) is flushed.
+  process.exitCode = await runCli(process.argv.slice(2), deps);
+}
+
+void main();
