@@ -12,7 +12,7 @@ import { AcmeError } from '../errors';
 import type { Logger } from '../log/logger';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './_poll';
 import { toAcmeError, type CapturedProblem } from './_problem';
-import { classify, installTransport, runOperation, type TransportSettings } from './_transport';
+import { classify, installTransport, runOperation, type OperationContext, type TransportSettings } from './_transport';
 import { pollWhile, type WaitOptions } from './_wait';
 
 /** An ACME order as acme-client returns it (RFC 8555 §7.1.3 plus its `url`). */
@@ -74,6 +74,13 @@ function namesOf(order: Order): string[] {
  * Constructing one reconfigures acme-client's process-global axios instance (see _transport.ts).
  * Every method throws only AcmeError.
  */
+const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
+
+/** The part of acme-client's internal AcmeApi that findExistingAccount() uses. */
+interface LowLevelAccountApi {
+  createAccount(data: { onlyReturnExisting: true }): Promise<unknown>;
+}
+
 export class AcmeService {
   private client: acme.Client;
   private readonly settings: TransportSettings;
@@ -136,6 +143,34 @@ export class AcmeService {
       this.options.logger.debug('ACME account ready', { accountUrl });
       return accountUrl;
     });
+  }
+
+  /**
+   * Asks the CA for the account of this key without creating one; returns its URL, or undefined
+   * when the CA does not know the key (RFC 8555 §7.3.1 `onlyReturnExisting`).
+   * @throws {AcmeError} when the CA cannot be reached or answers with another problem
+   */
+  async lookupAccount(): Promise<string | undefined> {
+    return runOperation(this.settings, 'look up the ACME account', (context) => this.findExistingAccount(context));
+  }
+
+  /**
+   * RFC 8555 §7.3.1: asks for the key's account with `onlyReturnExisting`, which creates nothing.
+   * acme-client's public createAccount() would follow an HTTP 200 with an empty account update,
+   * which pebble -strict refuses, so this uses its low-level API (pinned acme-client 5.4.0).
+   */
+  private async findExistingAccount(context: OperationContext): Promise<string | undefined> {
+    const api = (this.client as unknown as { api?: LowLevelAccountApi }).api;
+    if (api === undefined || typeof api.createAccount !== 'function') {
+      throw new AcmeError('ACME_PROBLEM', 'Cannot look up the ACME account: this acme-client version has no low-level API; pin acme-client 5.4.0');
+    }
+    try {
+      await api.createAccount({ onlyReturnExisting: true });
+    } catch (error) {
+      if (classify(error, context).problemType === ACCOUNT_DOES_NOT_EXIST) return undefined;
+      throw error;
+    }
+    return this.client.getAccountUrl();
   }
 
   /**
