@@ -2,3 +2,12 @@ export { issueCertificate } from './issueCertificate';
 export type { AcmeOrderClient, IssueRequest, IssueResult, IssuanceDeps } from './issueCertificate';
 export { listCertificates } from './listCertificates';
 export type { CertificateSummary } from './listCertificates';
+export { deployCertificate } from './deployCertificate';
+export type {
+  CertificateDelivery,
+  DeployDeps,
+  EndpointOutcome,
+  HaproxyEndpoint,
+  ReloadFallback,
+  ServedCertificate,
+} from './deployCertificate';

@@ -25,3 +25,6 @@ export {
 export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
 export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
 export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_memory-store';
+export { FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
+export type { DeployState, DeployStateStore, EndpointDeployState } from './_deploy-state';
+export { FileCrtList, listedCertificates, type CrtList } from './_crt-list';

@@ -1,0 +1,165 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import { CertificateError, messageOf } from '../errors';
+import { buildHaproxyBundle, splitPemBlocks } from '../pem';
+import type { CertificateStore, CrtList, DeployState, DeployStateStore, EndpointDeployState } from '../storage';
+
+/** What HAProxy reports for a certificate path (`show ssl cert <path>`). */
+export interface ServedCertificate {
+  serial: string;
+  sha1Fingerprint: string;
+}
+
+/** The bundle to put into HAProxy, and what HAProxy must report afterwards. */
+export interface CertificateDelivery {
+  /** The path HAProxy knows the certificate by: our bundle file. */
+  path: string;
+  bundlePem: string;
+  expectedSerial: string;
+  expectedSha1: string;
+}
+
+/**
+ * One running HAProxy reached through its runtime socket; main.ts adapts src/haproxy to it.
+ * Contract: swap/add MUST leave no transaction open on failure and MUST verify what HAProxy serves.
+ */
+export interface HaproxyEndpoint {
+  readonly label: string;
+  /** What HAProxy serves under `path`, or undefined when its configuration does not know it. */
+  servedCertificate(path: string): Promise<ServedCertificate | undefined>;
+  /** `set ssl cert` + `commit ssl cert` (or `abort ssl cert` when dryRun), then verify. */
+  swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean }): Promise<void>;
+  /** `new ssl cert` + set + commit + `add ssl crt-list`, then verify. */
+  addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void>;
+}
+
+/** The last resort when the runtime API cannot deliver: a checked reload (master socket or command). */
+export interface ReloadFallback {
+  readonly label: string;
+  reload(): Promise<void>;
+}
+
+/** What happened on one endpoint. */
+export interface EndpointOutcome {
+  endpoint: string;
+  outcome: 'unchanged' | 'swapped' | 'added' | 'reloaded' | 'dry-run' | 'pending';
+  serial: string;
+  error?: string;
+}
+
+/** Adapters deployCertificate drives. */
+export interface DeployDeps {
+  store: CertificateStore;
+  deployState: DeployStateStore;
+  endpoints: HaproxyEndpoint[];
+  /** Where new certificates are listed for HAProxy; without it, only known paths can be swapped. */
+  crtList?: CrtList;
+  fallback?: ReloadFallback;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Puts the stored certificate `name` into every HAProxy endpoint, live, and records per endpoint
+ * whether it is deployed or still pending. Never throws for an endpoint failure: the outcome says
+ * `pending` with the error, so one broken node never blocks the others.
+ * @throws StorageError when the certificate cannot be read; CertificateError when it is unknown
+ */
+export async function deployCertificate(
+  name: string,
+  deps: DeployDeps,
+  options: { dryRun?: boolean } = {},
+): Promise<EndpointOutcome[]> {
+  const delivery = await readDelivery(name, deps.store);
+  const log = deps.logger.child({ certificate: name, serial: delivery.expectedSerial });
+  const outcomes: EndpointOutcome[] = [];
+  for (const endpoint of deps.endpoints) {
+    outcomes.push(await deliverTo(endpoint, delivery, deps, options.dryRun === true, log));
+  }
+  const failed = outcomes.filter((o) => o.outcome === 'pending');
+  if (failed.length > 0 && deps.fallback !== undefined && options.dryRun !== true) {
+    await reloadInstead(failed, deps.fallback, log);
+  }
+  if (options.dryRun !== true) await recordState(name, outcomes, deps);
+  return outcomes;
+}
+
+async function readDelivery(name: string, store: CertificateStore): Promise<CertificateDelivery> {
+  const stored = await store.loadCertificate(name);
+  if (stored === undefined) {
+    throw new CertificateError(`Cannot deploy "${name}": no such certificate in the store; run "acme list" to see the names`);
+  }
+  const chain = stored.chainPem === '' ? [] : splitPemBlocks(stored.chainPem).map((block) => block.pem);
+  return {
+    path: stored.paths.bundle,
+    bundlePem: buildHaproxyBundle({ leaf: stored.certPem, chain, key: stored.keyPem }),
+    expectedSerial: stored.meta.serial,
+    expectedSha1: stored.meta.sha1Fingerprint,
+  };
+}
+
+async function deliverTo(
+  endpoint: HaproxyEndpoint,
+  delivery: CertificateDelivery,
+  deps: DeployDeps,
+  dryRun: boolean,
+  log: Logger,
+): Promise<EndpointOutcome> {
+  const base = { endpoint: endpoint.label, serial: delivery.expectedSerial };
+  try {
+    const served = await endpoint.servedCertificate(delivery.path);
+    if (served !== undefined && served.sha1Fingerprint === delivery.expectedSha1) {
+      log.info('HAProxy already serves this certificate', { endpoint: endpoint.label });
+      return { ...base, outcome: 'unchanged' };
+    }
+    if (served !== undefined || dryRun) {
+      await endpoint.swapCertificate(delivery, { dryRun });
+      log.info(dryRun ? 'Dry run: HAProxy accepted the certificate, transaction aborted' : 'Certificate swapped in HAProxy', {
+        endpoint: endpoint.label,
+      });
+      return { ...base, outcome: dryRun ? 'dry-run' : 'swapped' };
+    }
+    if (deps.crtList === undefined) {
+      throw new Error(
+        `HAProxy does not know "${delivery.path}"; list it in HAProxy's configuration or pass --haproxy-crt-list so it can be added`,
+      );
+    }
+    // Disk first: a reload must never lose a certificate that was added at runtime.
+    await deps.crtList.ensureEntry(delivery.path);
+    await endpoint.addCertificate(delivery, deps.crtList.path);
+    log.info('Certificate added to HAProxy', { endpoint: endpoint.label, crtList: deps.crtList.path });
+    return { ...base, outcome: 'added' };
+  } catch (error) {
+    log.warn('Cannot deliver the certificate through the runtime API', { endpoint: endpoint.label, error: messageOf(error) });
+    return { ...base, outcome: 'pending', error: messageOf(error) };
+  }
+}
+
+/** One checked reload makes HAProxy load the files on disk, which already hold the new certificate. */
+async function reloadInstead(failed: EndpointOutcome[], fallback: ReloadFallback, log: Logger): Promise<void> {
+  try {
+    await fallback.reload();
+    log.info('HAProxy reloaded to load the new certificate from disk', { fallback: fallback.label });
+    for (const outcome of failed) {
+      outcome.outcome = 'reloaded';
+      delete outcome.error;
+    }
+  } catch (error) {
+    log.error('The reload fallback failed too', { fallback: fallback.label, error: messageOf(error) });
+    for (const outcome of failed) outcome.error = `${outcome.error ?? ''}; reload fallback "${fallback.label}" failed: ${messageOf(error)}`;
+  }
+}
+
+async function recordState(name: string, outcomes: EndpointOutcome[], deps: DeployDeps): Promise<void> {
+  const state: DeployState = await deps.deployState.load(name);
+  const at = deps.clock.now().toISOString();
+  for (const outcome of outcomes) {
+    const entry: EndpointDeployState = { status: outcome.outcome === 'pending' ? 'pending' : 'deployed', serial: outcome.serial, at };
+    if (outcome.outcome === 'swapped') entry.method = 'swap';
+    if (outcome.outcome === 'added') entry.method = 'add';
+    if (outcome.outcome === 'reloaded') entry.method = 'reload';
+    if (outcome.error !== undefined) entry.lastError = outcome.error;
+    state.endpoints[outcome.endpoint] = entry;
+  }
+  await deps.deployState.save(name, state);
+}

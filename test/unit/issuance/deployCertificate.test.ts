@@ -1,0 +1,157 @@
+import { fixedClock } from '../../../src/clock';
+import { CapturingLogger } from '../../../src/log';
+import { MemoryCertificateStore, MemoryDeployStateStore, type CrtList } from '../../../src/storage';
+import { deployCertificate, type CertificateDelivery, type DeployDeps, type HaproxyEndpoint, type ServedCertificate } from '../../../src/issuance';
+import { parseCertificate } from '../../../src/pem';
+import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
+
+/** An in-memory HAProxy: what it serves by path, and every command it was sent. */
+class FakeHaproxy implements HaproxyEndpoint {
+  readonly served = new Map<string, ServedCertificate>();
+  readonly commands: string[] = [];
+  failWith: Error | undefined;
+  constructor(readonly label: string) {}
+  async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
+    if (this.failWith) throw this.failWith;
+    return this.served.get(path);
+  }
+  async swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean }): Promise<void> {
+    this.commands.push(`${options.dryRun ? 'set+abort' : 'set+commit'} ${delivery.path}`);
+    if (!options.dryRun) this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+  }
+  async addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void> {
+    this.commands.push(`new+set+commit+add ${delivery.path} ${crtListPath}`);
+    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+  }
+}
+
+class RecordingCrtList implements CrtList {
+  readonly path = '/etc/haproxy/crt-list.txt';
+  readonly entries: string[] = [];
+  async ensureEntry(certificatePath: string): Promise<boolean> {
+    if (this.entries.includes(certificatePath)) return false;
+    this.entries.push(certificatePath);
+    return true;
+  }
+}
+
+const NOW = new Date('2026-11-27T00:00:00Z');
+const LEAF = parseCertificate(certs.ecLeaf);
+
+async function setup(extra: Partial<DeployDeps> = {}) {
+  const store = new MemoryCertificateStore({ home: '/srv/acme' });
+  await store.saveCertificate({
+    name: 'site',
+    certPem: certs.ecLeaf,
+    chainPem: certs.ecIntermediate,
+    keyPem: certs.ecLeafKey,
+    meta: { domains: EC_LEAF_NAMES.slice(0, 2), directoryUrl: 'https://ca.example.test/dir' },
+  });
+  const deployState = new MemoryDeployStateStore();
+  const a = new FakeHaproxy('unix@/run/a.sock');
+  const b = new FakeHaproxy('unix@/run/b.sock');
+  const deps: DeployDeps = { store, deployState, endpoints: [a, b], clock: fixedClock(NOW), logger: new CapturingLogger(), ...extra };
+  return { deps, a, b, deployState, bundlePath: store.paths('site').bundle };
+}
+
+describe('deployCertificate()', () => {
+  test('deployCertificate() swaps a known path on every endpoint and records it deployed', async () => {
+    const { deps, a, b, deployState, bundlePath } = await setup();
+    for (const endpoint of [a, b]) endpoint.served.set(bundlePath, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes).toEqual([
+      { endpoint: 'unix@/run/a.sock', outcome: 'swapped', serial: LEAF.serial },
+      { endpoint: 'unix@/run/b.sock', outcome: 'swapped', serial: LEAF.serial },
+    ]);
+    expect(a.served.get(bundlePath)).toEqual({ serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
+    expect((await deployState.load('site')).endpoints['unix@/run/b.sock']).toEqual({ status: 'deployed', serial: LEAF.serial, method: 'swap', at: NOW.toISOString() });
+  });
+
+  test('deployCertificate() leaves an endpoint alone when it already serves the certificate', async () => {
+    const { deps, a, b, bundlePath } = await setup();
+    for (const endpoint of [a, b]) endpoint.served.set(bundlePath, { serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect([...a.commands, ...b.commands]).toEqual([]);
+  });
+
+  test('deployCertificate() writes the crt-list entry before adding a certificate HAProxy has never seen', async () => {
+    const crtList = new RecordingCrtList();
+    const { deps, a, bundlePath } = await setup({ crtList });
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['added', 'added']);
+    expect(crtList.entries).toEqual([bundlePath]);
+    expect(a.commands).toEqual([`new+set+commit+add ${bundlePath} /etc/haproxy/crt-list.txt`]);
+  });
+
+  test('deployCertificate() marks an unknown path pending with the fix when no crt-list is configured', async () => {
+    const { deps, deployState, bundlePath } = await setup();
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes[0]).toEqual({
+      endpoint: 'unix@/run/a.sock',
+      outcome: 'pending',
+      serial: LEAF.serial,
+      error: `HAProxy does not know "${bundlePath}"; list it in HAProxy's configuration or pass --haproxy-crt-list so it can be added`,
+    });
+    expect((await deployState.load('site')).endpoints['unix@/run/a.sock']!.status).toBe('pending');
+  });
+
+  test('deployCertificate() keeps delivering to healthy endpoints when one socket is down, then reloads through the fallback', async () => {
+    const reloads: string[] = [];
+    const fallback = { label: 'master socket /run/haproxy-master.sock', reload: async () => void reloads.push('reload') };
+    const { deps, a, b, bundlePath } = await setup({ fallback });
+    a.failWith = new Error('Cannot connect to "unix@/run/a.sock": ENOENT');
+    b.served.set(bundlePath, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes.map((o) => [o.endpoint, o.outcome])).toEqual([
+      ['unix@/run/a.sock', 'reloaded'],
+      ['unix@/run/b.sock', 'swapped'],
+    ]);
+    expect(reloads).toEqual(['reload']);
+  });
+
+  test('deployCertificate() records pending with both causes when the fallback fails too', async () => {
+    const fallback = {
+      label: 'command "snapctl restart x.haproxy"',
+      reload: async () => {
+        throw new Error('exit code 1');
+      },
+    };
+    const { deps, a, b, deployState } = await setup({ fallback });
+    a.failWith = new Error('ECONNREFUSED');
+    b.failWith = new Error('ECONNREFUSED');
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['pending', 'pending']);
+    expect((await deployState.load('site')).endpoints['unix@/run/a.sock']!.lastError).toBe(
+      'ECONNREFUSED; reload fallback "command "snapctl restart x.haproxy"" failed: exit code 1',
+    );
+  });
+
+  test('deployCertificate() with dryRun sends set + abort, changes nothing and records nothing', async () => {
+    const { deps, a, deployState, bundlePath } = await setup();
+    a.served.set(bundlePath, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
+
+    const outcomes = await deployCertificate('site', deps, { dryRun: true });
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['dry-run', 'dry-run']);
+    expect(a.served.get(bundlePath)).toEqual({ serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
+    expect(deployState.states.size).toBe(0);
+  });
+
+  test('deployCertificate() of an unknown name throws a CertificateError naming it', async () => {
+    const { deps } = await setup();
+    await expect(deployCertificate('nope', deps)).rejects.toThrow('Cannot deploy "nope": no such certificate in the store; run "acme list" to see the names');
+  });
+});
