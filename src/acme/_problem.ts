@@ -77,7 +77,6 @@ function isAxiosLike(error: unknown): error is AxiosLike {
 
 /** Collapses control characters and whitespace runs and bounds the length of server-supplied text. */
 export function sanitizeDetail(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
   return flat.length > MAX_DETAIL_CHARS ? `${flat.slice(0, MAX_DETAIL_CHARS - 1)}…` : flat;
 }
@@ -106,17 +105,23 @@ function fromProblem(problem: CapturedProblem, context: AcmeErrorContext, cause:
   return new AcmeError('ACME_PROBLEM', message, { ...common, retryable });
 }
 
+function isAxiosTimeout(error: AxiosLike): boolean {
+  return error.code === 'ECONNABORTED' || (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message));
+}
+
+function fromAxiosTimeout(error: AxiosLike, url: string, context: AcmeErrorContext): AcmeError {
+  const after = error.config?.timeout ? ` within ${error.config.timeout} ms` : ' in time';
+  return new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: "${url}" did not answer${after}`, {
+    cause: error,
+    retryable: true,
+  });
+}
+
 function fromAxios(error: AxiosLike, context: AcmeErrorContext): AcmeError {
   const url = error.config?.url ?? context.url ?? 'the ACME server';
   const code = error.code ?? 'unknown error';
   const cause = { cause: error };
-  if (error.code === 'ECONNABORTED' || (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message))) {
-    const after = error.config?.timeout ? ` within ${error.config.timeout} ms` : ' in time';
-    return new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: "${url}" did not answer${after}`, {
-      ...cause,
-      retryable: true,
-    });
-  }
+  if (isAxiosTimeout(error)) return fromAxiosTimeout(error, url, context);
   if (TLS_TRUST_CODES.has(code)) {
     return new AcmeError(
       'ACME_NETWORK',

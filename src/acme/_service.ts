@@ -9,7 +9,7 @@ import * as acme from 'acme-client';
 import type { HttpChallenge } from 'acme-client/types/rfc8555';
 import { systemClock, type Clock } from '../clock';
 import { AcmeError } from '../errors';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './_poll';
 import { toAcmeError, type CapturedProblem } from './_problem';
 import { classify, installTransport, runOperation, type OperationContext, type TransportSettings } from './_transport';

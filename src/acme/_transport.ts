@@ -20,7 +20,7 @@ import type { Agent } from 'node:https';
 import * as acme from 'acme-client';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import type { Clock } from '../clock';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import type { AcmeError } from '../errors';
 import { nextPollDelay, parseRetryAfter, type PollPolicy } from './_poll';
 import { sanitizeDetail, toAcmeError, type CapturedProblem } from './_problem';
@@ -90,17 +90,29 @@ function applySettings(config: InternalAxiosRequestConfig): InternalAxiosRequest
   return config;
 }
 
+function stringField(doc: Record<string, unknown>, key: string): string | undefined {
+  const value = doc[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function problemStatus(response: AxiosResponse, doc: Record<string, unknown>): number | undefined {
+  if (response.status >= 400) return response.status;
+  return typeof doc.status === 'number' ? doc.status : undefined;
+}
+
 function readProblem(response: AxiosResponse, retryAfterMs: number | undefined): CapturedProblem | undefined {
   const contentType = String(response.headers['content-type'] ?? '');
   const data: unknown = response.data;
   if (typeof data !== 'object' || data === null) return undefined;
   if (response.status < 400 && !contentType.includes('problem+json')) return undefined;
   const doc = data as Record<string, unknown>;
-  if (typeof doc.type !== 'string' && typeof doc.detail !== 'string') return undefined;
+  const type = stringField(doc, 'type');
+  const detail = stringField(doc, 'detail');
+  if (type === undefined && detail === undefined) return undefined;
   return {
-    type: typeof doc.type === 'string' ? doc.type : undefined,
-    detail: typeof doc.detail === 'string' ? doc.detail : undefined,
-    status: response.status >= 400 ? response.status : typeof doc.status === 'number' ? doc.status : undefined,
+    type,
+    detail,
+    status: problemStatus(response, doc),
     subproblems: Array.isArray(doc.subproblems) ? (doc.subproblems as CapturedProblem['subproblems']) : undefined,
     url: response.config.url,
     retryAfterMs,

@@ -1,4 +1,4 @@
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import { type ChallengeTokenRegistry, MemoryChallengeTokenRegistry } from './ChallengeTokenRegistry';
 import { HttpChallengeServer } from './HttpChallengeServer';
 import type { ListenAddress } from './listenAddress';

@@ -2,7 +2,7 @@ import { chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { messageOf } from '../errors';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import type { ChallengeTokenRegistry } from './ChallengeTokenRegistry';
 import { bindError } from './_bindError';
 import { handleChallengeRequest } from './_handleRequest';

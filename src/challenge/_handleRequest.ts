@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../errors';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import type { ChallengeTokenRegistry } from './ChallengeTokenRegistry';
 import { isValidToken } from './_token';
 

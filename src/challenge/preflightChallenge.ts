@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, isIPv6 } from 'node:net';
 import { ChallengeError } from '../errors';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import { assertValidToken } from './_token';
 
 /** Bytes of response body read at most; a key authorization is about 90. */
@@ -83,22 +83,16 @@ function fetchOnce(url: URL, host: string, sniName: string | undefined, timeoutM
   });
 }
 
-/** The detail after "GET … with Host …", or undefined when the route answered correctly. */
-function describeFailure(outcome: Outcome, expected: string, url: URL, timeoutMs: number, hint: string): string | undefined {
-  switch (outcome.kind) {
-    case 'timeout':
-      return `timed out after ${timeoutMs} ms; ${hint}`;
-    case 'error': {
-      const code = outcome.error.code ?? 'error';
-      if (!outcome.connected && CONNECT_ERROR_CODES.has(code)) {
-        const question = code === 'ECONNREFUSED' ? "; is HAProxy's HTTP frontend listening there?" : '';
-        return `could not connect to ${url.host} (${code})${question}`;
-      }
-      return `failed: ${outcome.error.message}; ${hint}`;
-    }
-    case 'response':
-      break;
+function describeError(outcome: Extract<Outcome, { kind: 'error' }>, url: URL, hint: string): string {
+  const code = outcome.error.code ?? 'error';
+  if (!outcome.connected && CONNECT_ERROR_CODES.has(code)) {
+    const question = code === 'ECONNREFUSED' ? "; is HAProxy's HTTP frontend listening there?" : '';
+    return `could not connect to ${url.host} (${code})${question}`;
   }
+  return `failed: ${outcome.error.message}; ${hint}`;
+}
+
+function describeResponse(outcome: Extract<Outcome, { kind: 'response' }>, expected: string, hint: string): string | undefined {
   const { status, location, body, truncated } = outcome;
   if (status >= 300 && status < 400) {
     const to = location === undefined ? '' : ` to ${JSON.stringify(location.slice(0, 200))}`;
@@ -109,6 +103,18 @@ function describeFailure(outcome: Outcome, expected: string, url: URL, timeoutMs
   if (!truncated && body.toString('utf8').trimEnd() === expected) return undefined;
   const size = truncated ? `more than ${MAX_BODY_BYTES} bytes` : `${body.length} bytes`;
   return `returned a body that is not the key authorization (${size}); another server may be answering this route`;
+}
+
+/** The detail after "GET … with Host …", or undefined when the route answered correctly. */
+function describeFailure(outcome: Outcome, expected: string, url: URL, timeoutMs: number, hint: string): string | undefined {
+  switch (outcome.kind) {
+    case 'timeout':
+      return `timed out after ${timeoutMs} ms; ${hint}`;
+    case 'error':
+      return describeError(outcome, url, hint);
+    case 'response':
+      return describeResponse(outcome, expected, hint);
+  }
 }
 
 /** Whether a failed preflight may pass on a later attempt (HAProxy restarting, backend down). */

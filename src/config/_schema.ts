@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { checkDomain, checkName, type Check } from './_domain';
-import { checkBoolean, checkDirectoryUrl, checkHttpAddress, checkPort, checkPreflightUrl } from './_fields';
+import { checkBoolean, checkDirectoryUrl, checkHttpAddress, checkPort, checkPreflightUrl, type ParsedAddress } from './_fields';
 import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
 import type { Config, HttpAddress, KeyType } from './_types';
 
@@ -72,6 +72,12 @@ const requestTimeout = text.pipe(
     ),
 );
 
+/** A TCP address takes --http-port when that ranks at least as high as the address, or has no port. */
+function httpAddressOf(address: ParsedAddress, httpPort: number, httpPortWins: boolean): HttpAddress {
+  if (address.kind === 'unix') return address;
+  return { kind: 'tcp', host: address.host, port: httpPortWins || address.port === undefined ? httpPort : address.port };
+}
+
 /** The one schema: raw winning values in, frozen-ready Config out. Keys match ConfigField. */
 export const configSchema = z
   .object({
@@ -117,11 +123,7 @@ export const configSchema = z
       }
       name = fromDomain.value;
     }
-    const address = v.httpAddress;
-    const httpAddress: HttpAddress =
-      address.kind === 'unix'
-        ? address
-        : { kind: 'tcp', host: address.host, port: v.httpPortWins || address.port === undefined ? v.httpPort : address.port };
+    const httpAddress = httpAddressOf(v.httpAddress, v.httpPort, v.httpPortWins);
     return {
       home: resolve(v.cwd, v.home),
       directoryUrl: v.directory ?? (v.staging ? LETSENCRYPT_STAGING_DIRECTORY_URL : LETSENCRYPT_DIRECTORY_URL),

@@ -44,25 +44,36 @@ export function splitPemBlocks(text: string): PemBlock[] {
     const begin = BEGIN_LINE.exec(line);
     const end = END_LINE.exec(line);
     if (open === undefined) {
-      if (begin) open = { type: begin[1] ?? '', line: lineNumber, body: [] };
-      else if (end) throw new CertificateError(`Cannot read PEM: "-----END ${end[1]}-----" on line ${lineNumber} has no BEGIN line`);
+      open = openBlock(begin, end, lineNumber);
       continue;
     }
     if (begin) throw unterminated(open, `line ${lineNumber}`);
     if (end) {
       blocks.push(closeBlock(open, end[1] ?? '', lineNumber));
       open = undefined;
-    } else if (line !== '') {
-      if (!BASE64_LINE.test(line)) {
-        throw new CertificateError(
-          `Cannot read PEM block "${open.type}" that begins on line ${open.line}: line ${lineNumber} is not base64 (encrypted or corrupted block)`,
-        );
-      }
-      open.body.push(line);
+    } else {
+      appendBodyLine(open, line, lineNumber);
     }
   }
   if (open !== undefined) throw unterminated(open, 'the end of the text');
   return blocks;
+}
+
+/** Outside a block: a BEGIN line opens one, an END line is an error, any other line is skipped. */
+function openBlock(begin: RegExpExecArray | null, end: RegExpExecArray | null, lineNumber: number): OpenBlock | undefined {
+  if (begin) return { type: begin[1] ?? '', line: lineNumber, body: [] };
+  if (end) throw new CertificateError(`Cannot read PEM: "-----END ${end[1]}-----" on line ${lineNumber} has no BEGIN line`);
+  return undefined;
+}
+
+function appendBodyLine(open: OpenBlock, line: string, lineNumber: number): void {
+  if (line === '') return;
+  if (!BASE64_LINE.test(line)) {
+    throw new CertificateError(
+      `Cannot read PEM block "${open.type}" that begins on line ${open.line}: line ${lineNumber} is not base64 (encrypted or corrupted block)`,
+    );
+  }
+  open.body.push(line);
 }
 
 function unterminated(open: OpenBlock, before: string): CertificateError {

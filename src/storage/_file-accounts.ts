@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CertificateError, StorageError } from '../errors';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import { keyTypeOf } from '../pem';
 import { accountDir } from './paths';
 import { ensureDir, FileSystem, ioError, writeFileAtomic } from './_atomic';

@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { Clock } from '../clock';
 import { StorageError } from '../errors';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../log';
 import {
   CertificatePaths,
   certificatePaths,

@@ -13,7 +13,6 @@ import { runAcme } from './_support/runAcme';
 const peersMissing = findMissingPeerBinaries();
 const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
 if (peersMissing.length > 0 && !process.env.CI) {
-  // eslint-disable-next-line no-console
   console.warn(`Skipping issue.test.ts: missing ${peersMissing.join(', ')} (apt-get install pebble haproxy openssl)`);
 }
 

@@ -1,0 +1,117 @@
+/**
+ * ESLint flat config. Encodes the house style (docs: /work/shared/STYLE.md §1 layout, §5 testing):
+ * size limits for src/, the layer rule `cli → issuance/renewal → adapters → pure`, "import another
+ * folder only through its index.ts", and "no test passes while asserting nothing".
+ */
+const { defineConfig, globalIgnores } = require('eslint/config');
+const tseslint = require('typescript-eslint');
+const importPlugin = require('eslint-plugin-import');
+const jestPlugin = require('eslint-plugin-jest');
+
+/** Use cases: may import adapters and pure modules, never the CLI. */
+const USE_CASES = ['issuance', 'renewal'];
+/** Adapters: may import log and the pure modules, never each other. */
+const ADAPTERS = ['acme', 'challenge', 'storage', 'config', 'haproxy', 'deploy-hooks', 'log'];
+/** Every src/ folder that is not pure (pem is pure; errors.ts and clock.ts are pure files). */
+const IMPURE = ['cli', ...USE_CASES, ...ADAPTERS];
+
+const src = (name) => `./src/${name}`;
+
+const zones = [
+  // Only main.ts is the composition root: nothing imports it.
+  { target: './src', from: './src/main.ts', message: 'main.ts is the composition root; nothing imports it' },
+  // Nothing imports cli/ except main.ts.
+  {
+    target: ['./src/!(cli)/**', './src/!(main).ts'],
+    from: './src/cli',
+    message: 'Only main.ts may import cli/',
+  },
+  // Adapters never import a use case or each other; every adapter may import log/ (but log/
+  // imports no other adapter).
+  ...ADAPTERS.map((adapter) => ({
+    target: src(adapter),
+    from: [...USE_CASES, ...ADAPTERS.filter((a) => a !== adapter && a !== 'log')].map(src),
+    message: 'Adapters never import each other or a use case; pass collaborators in through options',
+  })),
+  // Pure modules import nothing impure.
+  {
+    target: [src('pem'), src('errors.ts'), src('clock.ts')],
+    from: IMPURE.map(src),
+    message: 'Pure modules (pem, errors, clock) import only errors and clock',
+  },
+  { target: [src('errors.ts'), src('clock.ts')], from: src('pem'), message: 'errors and clock import no other folder' },
+];
+
+/**
+ * A file may import another src/ folder only through its index.ts: `../acme`, never
+ * `../acme/_service` or `../log/logger`. Siblings (`./_x`) are fine.
+ */
+const onlyThroughIndex = {
+  patterns: [
+    {
+      regex: '^\\.\\.?/[^./][^/]*/',
+      message: "Import another folder only through its index.ts (e.g. '../acme'), never one of its files",
+    },
+  ],
+};
+
+module.exports = defineConfig(
+  globalIgnores(['dist/', 'node_modules/', 'coverage/', '.tmp/', '.lego/']),
+  // A stale `eslint-disable` comment is an error, so every remaining one still explains a real case.
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
+  {
+    files: ['**/*.ts', '**/*.js'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      // `const { secret: _secret, ...rest } = x` is how we drop a field; tsc accepts it too.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+    },
+  },
+  {
+    // The config files themselves are CommonJS (package.json has no "type": "module").
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { import: importPlugin },
+    settings: {
+      'import/resolver': { node: { extensions: ['.ts', '.js', '.json'] } },
+    },
+    rules: {
+      'no-console': 'error',
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+      'max-statements': ['error', 50],
+      complexity: ['error', 12],
+      'import/no-restricted-paths': ['error', { zones }],
+      'no-restricted-imports': ['error', onlyThroughIndex],
+      // Only the composition root touches the real process; everything else gets it injected.
+      'no-restricted-properties': [
+        'error',
+        ...['env', 'argv', 'exit', 'exitCode'].map((property) => ({
+          object: 'process',
+          property,
+          message: 'Only src/main.ts touches the real process; take it as an option',
+        })),
+      ],
+    },
+  },
+  {
+    files: ['src/main.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['test/**/*.ts'],
+    plugins: { jest: jestPlugin },
+    rules: {
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect'] }],
+      'jest/no-focused-tests': 'error',
+      'jest/no-disabled-tests': 'error',
+      'jest/no-conditional-expect': 'error',
+      // Tests may assert what they just checked, and stub loosely typed library shapes.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+);
