@@ -71,20 +71,35 @@ export async function deployCertificate(
   options: { dryRun?: boolean } = {},
 ): Promise<EndpointOutcome[]> {
   const delivery = await readDelivery(name, deps.store);
-  const log = deps.logger.child({ certificate: name, serial: delivery.expectedSerial });
-  const outcomes: EndpointOutcome[] = [];
-  for (const endpoint of deps.endpoints) {
-    outcomes.push(await deliverTo(endpoint, delivery, deps, options.dryRun === true, log));
-  }
-  const failed = outcomes.filter((o) => o.outcome === 'pending');
-  if (failed.length > 0 && deps.fallback !== undefined && options.dryRun !== true) {
-    await reloadInstead(failed, deps.fallback, log);
-  }
+  const outcomes = await deployBundle(delivery, deps, { ...options, name });
   if (options.dryRun !== true) await recordState(name, outcomes, deps);
   return outcomes;
 }
 
-async function readDelivery(name: string, store: CertificateStore): Promise<CertificateDelivery> {
+/**
+ * Delivers one bundle to every endpoint (reload fallback included) without touching stored state;
+ * `acme issue --dry-run` uses it with a certificate that was never stored.
+ */
+export async function deployBundle(
+  delivery: CertificateDelivery,
+  deps: DeployDeps,
+  options: { dryRun?: boolean; name: string },
+): Promise<EndpointOutcome[]> {
+  const log = deps.logger.child({ certificate: options.name, serial: delivery.expectedSerial });
+  const dryRun = options.dryRun === true;
+  const outcomes: EndpointOutcome[] = [];
+  for (const endpoint of deps.endpoints) {
+    outcomes.push(await deliverTo(endpoint, delivery, deps, dryRun, log));
+  }
+  const failed = outcomes.filter((o) => o.outcome === 'pending');
+  if (failed.length > 0 && deps.fallback !== undefined && !dryRun) {
+    await reloadInstead(failed, deps.fallback, log);
+  }
+  return outcomes;
+}
+
+/** The bundle of a stored certificate as HAProxy will receive it. @throws CertificateError, StorageError */
+export async function readDelivery(name: string, store: CertificateStore): Promise<CertificateDelivery> {
   const stored = await store.loadCertificate(name);
   if (stored === undefined) {
     throw new CertificateError(`Cannot deploy "${name}": no such certificate in the store; run "acme list" to see the names`);
@@ -112,17 +127,19 @@ async function deliverTo(
       log.info('HAProxy already serves this certificate', { endpoint: endpoint.label });
       return { ...base, outcome: 'unchanged' };
     }
-    if (served !== undefined || dryRun) {
+    if (served === undefined && dryRun) {
+      if (deps.crtList === undefined) throw new Error(unknownPathMessage(delivery.path));
+      log.info('Dry run: HAProxy does not know the path yet; a real run would add it', { endpoint: endpoint.label, crtList: deps.crtList.path });
+      return { ...base, outcome: 'dry-run' };
+    }
+    if (served !== undefined) {
       await endpoint.swapCertificate(delivery, { dryRun });
-      log.info(dryRun ? 'Dry run: HAProxy accepted the certificate, transaction aborted' : 'Certificate swapped in HAProxy', {
-        endpoint: endpoint.label,
-      });
+      const message = dryRun ? 'Dry run: HAProxy accepted the certificate; transaction aborted' : 'Certificate swapped in HAProxy';
+      log.info(message, { endpoint: endpoint.label });
       return { ...base, outcome: dryRun ? 'dry-run' : 'swapped' };
     }
     if (deps.crtList === undefined) {
-      throw new Error(
-        `HAProxy does not know "${delivery.path}"; list it in HAProxy's configuration or pass --haproxy-crt-list so it can be added`,
-      );
+      throw new Error(unknownPathMessage(delivery.path));
     }
     // Disk first: a reload must never lose a certificate that was added at runtime.
     await deps.crtList.ensureEntry(delivery.path);
@@ -133,6 +150,10 @@ async function deliverTo(
     log.warn('Cannot deliver the certificate through the runtime API', { endpoint: endpoint.label, error: messageOf(error) });
     return { ...base, outcome: 'pending', error: messageOf(error) };
   }
+}
+
+function unknownPathMessage(path: string): string {
+  return `HAProxy does not know "${path}"; list it in HAProxy's configuration or pass --haproxy-crt-list so it can be added`;
 }
 
 /** One checked reload makes HAProxy load the files on disk, which already hold the new certificate. */

@@ -2,7 +2,7 @@ export { issueCertificate } from './issueCertificate';
 export type { AcmeOrderClient, IssueRequest, IssueResult, IssuanceDeps } from './issueCertificate';
 export { listCertificates } from './listCertificates';
 export type { CertificateSummary } from './listCertificates';
-export { deployCertificate } from './deployCertificate';
+export { deployBundle, deployCertificate, readDelivery } from './deployCertificate';
 export type {
   CertificateDelivery,
   DeployDeps,

@@ -1,7 +1,9 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { CertificatePaths, CertificateStore } from '../storage';
-import { parseCertificate, parseChain } from '../pem';
+import { buildHaproxyBundle, missingNames, parseCertificate, parseChain } from '../pem';
+import { CertificateError } from '../errors';
+import type { CertificateDelivery } from './deployCertificate';
 import type { KeyType } from '../config';
 import type { AcmeService, PendingChallenge } from '../acme';
 import { createAccountKey, createCertificateKey, createCsr } from '../acme';
@@ -48,16 +50,26 @@ export interface IssueResult {
   accountUrl: string;
   /** True when an account stored under --home was reused rather than registered. */
   accountReused: boolean;
+  /** Where the files are; with dryRun, where they would be. */
   paths: CertificatePaths;
+  /** False with dryRun: the certificate was obtained and checked but not written. */
+  stored: boolean;
+  /** The bundle for HAProxy. Holds the private key: never print or log it. */
+  delivery: CertificateDelivery;
   durationMs: number;
 }
 
 /**
  * Obtains one certificate over HTTP-01 and stores it: account → order → challenges →
- * finalize → download → checks → atomic store. Nothing is written unless every check passes.
+ * finalize → download → checks → atomic store. Nothing is written unless every check passes;
+ * with `dryRun` nothing is written at all (the account excepted).
  * @throws AcmeError, ChallengeError, CertificateError, StorageError
  */
-export async function issueCertificate(request: IssueRequest, deps: IssuanceDeps): Promise<IssueResult> {
+export async function issueCertificate(
+  request: IssueRequest,
+  deps: IssuanceDeps,
+  options: { dryRun?: boolean } = {},
+): Promise<IssueResult> {
   const startedAt = deps.clock.now().getTime();
   const log = deps.logger.child({ certificate: request.name });
 
@@ -81,23 +93,22 @@ export async function issueCertificate(request: IssueRequest, deps: IssuanceDeps
   const { leaf, chain } = parseChain(fullchainPem);
   const info = parseCertificate(leaf);
   const issuedAt = deps.clock.now();
-  const paths = await deps.store.saveCertificate({
-    name: request.name,
-    certPem: leaf,
-    chainPem: chain.join(''),
-    keyPem,
-    meta: {
-      name: request.name,
-      domains: request.domains,
-      keyType: info.keyType,
-      serial: info.serial,
-      sha1Fingerprint: info.sha1Fingerprint,
-      notBefore: info.notBefore.toISOString(),
-      notAfter: info.notAfter.toISOString(),
-      directoryUrl: deps.directoryUrl,
-      issuedAt: issuedAt.toISOString(),
-    },
-  });
+  // Built (and so checked: key matches, leaf first, no root) before anything is written.
+  const bundlePem = buildHaproxyBundle({ leaf, chain, key: keyPem });
+  const uncovered = missingNames(leaf, request.domains);
+  if (uncovered.length > 0) {
+    throw new CertificateError(`Cannot accept the certificate for "${request.name}": it does not cover ${uncovered.map((n) => `"${n}"`).join(', ')}`);
+  }
+  const paths =
+    options.dryRun === true
+      ? deps.store.paths(request.name)
+      : await deps.store.saveCertificate({
+          name: request.name,
+          certPem: leaf,
+          chainPem: chain.join(''),
+          keyPem,
+          meta: { domains: request.domains, directoryUrl: deps.directoryUrl, issuedAt: issuedAt.toISOString() },
+        });
 
   return {
     name: request.name,
@@ -109,6 +120,8 @@ export async function issueCertificate(request: IssueRequest, deps: IssuanceDeps
     accountUrl,
     accountReused,
     paths,
+    stored: options.dryRun !== true,
+    delivery: { path: paths.bundle, bundlePem, expectedSerial: info.serial, expectedSha1: info.sha1Fingerprint },
     durationMs: issuedAt.getTime() - startedAt,
   };
 }

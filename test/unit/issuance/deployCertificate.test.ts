@@ -140,14 +140,26 @@ describe('deployCertificate()', () => {
   });
 
   test('deployCertificate() with dryRun sends set + abort, changes nothing and records nothing', async () => {
-    const { deps, a, deployState, bundlePath } = await setup();
-    a.served.set(bundlePath, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
+    const { deps, a, b, deployState, bundlePath } = await setup();
+    for (const endpoint of [a, b]) endpoint.served.set(bundlePath, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
 
     const outcomes = await deployCertificate('site', deps, { dryRun: true });
 
     expect(outcomes.map((o) => o.outcome)).toEqual(['dry-run', 'dry-run']);
+    expect(a.commands).toEqual([`set+abort ${bundlePath}`]);
     expect(a.served.get(bundlePath)).toEqual({ serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
     expect(deployState.states.size).toBe(0);
+  });
+
+  test('deployCertificate() with dryRun for a path HAProxy does not know yet sends nothing and touches no crt-list', async () => {
+    const crtList = new RecordingCrtList();
+    const { deps, a, b } = await setup({ crtList });
+
+    const outcomes = await deployCertificate('site', deps, { dryRun: true });
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['dry-run', 'dry-run']);
+    expect([...a.commands, ...b.commands]).toEqual([]);
+    expect(crtList.entries).toEqual([]);
   });
 
   test('deployCertificate() of an unknown name throws a CertificateError naming it', async () => {
