@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Check } from './_domain';
+import { quote, type Check } from './_domain';
 import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL } from './_keys';
+import type { RuntimeSocketAddress } from './_types';
 
 /** An address before the port rule is applied: a TCP address may still lack its port. */
 export type ParsedAddress = { kind: 'tcp'; host: string; port: number | undefined } | { kind: 'unix'; path: string };
@@ -13,6 +14,8 @@ export const PORT_DETAIL = 'expected a whole number from 1 to 65535';
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** sockaddr_un.sun_path is 108 bytes on Linux, including the terminating NUL. */
 const MAX_UNIX_PATH_BYTES = 107;
+const UNIX_PATH_TOO_LONG = `the socket path is longer than ${MAX_UNIX_PATH_BYTES} bytes, the limit for unix sockets`;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Parses a port string strictly: digits only, so "80abc", "1e3", "-1" and "0x50" are refused. */
 export function checkPort(text: string): Check<number> {
@@ -31,9 +34,7 @@ function checkHost(host: string): Check<string> {
 function checkUnixPath(path: string): Check<ParsedAddress> {
   if (!path.startsWith('/')) return fail('expected an absolute socket path after "unix:", e.g. "unix:/run/acme.sock"');
   if (path.includes('\0')) return fail('the socket path contains a NUL character');
-  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
-    return fail(`the socket path is longer than ${MAX_UNIX_PATH_BYTES} bytes, the limit for unix sockets`);
-  }
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) return fail(UNIX_PATH_TOO_LONG);
   return ok({ kind: 'unix', path });
 }
 
@@ -63,6 +64,76 @@ export function checkHttpAddress(input: string): Check<ParsedAddress> {
   const host = checkHost(hostText);
   if (!host.ok) return host;
   return withPort(host.value, colon === -1 ? undefined : text.slice(colon + 1));
+}
+
+const SOCKET_FORMS = 'expected /absolute/path, unix@/absolute/path, ipv4@ADDRESS:PORT or ipv6@[ADDRESS]:PORT';
+const RUNTIME_PORT_DETAIL = 'expected a port from 1 to 65535 after the colon';
+
+function runtimeUnixPath(path: string, prefix: string): Check<RuntimeSocketAddress> {
+  if (!path.startsWith('/')) {
+    return fail(`expected an absolute socket path${prefix === '' ? '' : ' after "unix@"'}, e.g. "${prefix}/run/haproxy/admin.sock"`);
+  }
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) return fail(UNIX_PATH_TOO_LONG);
+  return ok({ kind: 'unix', path });
+}
+
+function runtimePort(host: string, portText: string | undefined, example: string): Check<RuntimeSocketAddress> {
+  if (portText === undefined || portText === '') return fail(`expected a port after the address, e.g. "${example}"`);
+  const port = checkPort(portText);
+  return port.ok ? ok({ kind: 'tcp', host, port: port.value }) : fail(RUNTIME_PORT_DETAIL);
+}
+
+function runtimeIpv4(rest: string): Check<RuntimeSocketAddress> {
+  const colon = rest.lastIndexOf(':');
+  const host = colon === -1 ? rest : rest.slice(0, colon);
+  if (!isIPv4(host)) return fail(`expected an IPv4 address after "ipv4@", not ${quote(host)}`);
+  return runtimePort(host, colon === -1 ? undefined : rest.slice(colon + 1), 'ipv4@127.0.0.1:9999');
+}
+
+function runtimeIpv6(rest: string): Check<RuntimeSocketAddress> {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(rest);
+  if (bracketed === null) return fail('put the IPv6 address in brackets, e.g. "ipv6@[::1]:9999"');
+  const host = bracketed[1] as string;
+  // URL compresses the address ("0:0:0:0:0:0:0:1" → "::1") and refuses zone indices such as "%eth0".
+  if (!isIPv6(host) || !URL.canParse(`http://[${host}]/`)) {
+    return fail(`expected an IPv6 address inside the brackets, not ${quote(host)}`);
+  }
+  const canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  return runtimePort(canonical, bracketed[2], 'ipv6@[::1]:9999');
+}
+
+/** A bare "HOST:PORT" is valid in haproxy.cfg but ambiguous here, so the prefix is asked for. */
+function withoutPrefix(text: string): Check<RuntimeSocketAddress> {
+  if (text.startsWith('/')) return runtimeUnixPath(text, '');
+  if (/^[0-9.]+:[0-9]*$/.test(text)) return fail(`add the address family in front, e.g. ${quote(`ipv4@${text}`)}`);
+  if (text.startsWith('[')) return fail(`add the address family in front, e.g. ${quote(`ipv6@${text}`)}`);
+  return runtimeUnixPath(text, '');
+}
+
+/**
+ * Parses a HAProxy runtime or master CLI socket address the way haproxy.cfg writes it (pure).
+ * Samples: `/run/haproxy/admin.sock`, `unix@/run/haproxy/admin.sock`, `ipv4@127.0.0.1:9999`, `ipv6@[::1]:9999`.
+ * Whether a TCP host is allowed (loopback, or --haproxy-allow-remote) is decided by the caller.
+ */
+export function checkRuntimeSocket(input: string): Check<RuntimeSocketAddress> {
+  if (CONTROL_CHARS.test(input)) return fail('the address contains a control character');
+  const text = input.trim();
+  if (text === '') return fail(SOCKET_FORMS);
+  const prefix = /^([A-Za-z0-9_-]+)@/.exec(text)?.[1];
+  if (prefix === undefined) return withoutPrefix(text);
+  const rest = text.slice(prefix.length + 1);
+  if (prefix === 'unix') return runtimeUnixPath(rest, 'unix@');
+  if (prefix === 'ipv4') return runtimeIpv4(rest);
+  if (prefix === 'ipv6') return runtimeIpv6(rest);
+  if (prefix === 'abns') {
+    return fail('abstract unix sockets (abns@) are not supported; use a socket path such as "/run/haproxy/admin.sock"');
+  }
+  return fail(`unknown address prefix ${quote(`${prefix}@`)}; ${SOCKET_FORMS}`);
+}
+
+/** True for a loopback host as checkRuntimeSocket() returns it: 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  return host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);

@@ -32,6 +32,10 @@ export const DEFAULT_HTTP_HOST = '127.0.0.1';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30000;
 /** Home outside a snap; inside one it is `$SNAP_COMMON/acme`. */
 export const DEFAULT_HOME = '/var/lib/haproxy-acme';
+/** HAProxy's default tune.bufsize: the largest command plus payload its CLI accepts. */
+export const DEFAULT_HAPROXY_BUFSIZE = 16384;
+/** Default wait for another acme command that holds the lock in home. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 60000;
 /** Let's Encrypt's limit on names per certificate. */
 export const MAX_DOMAINS = 100;
 
@@ -104,6 +108,41 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   row({
     field: 'requestTimeout', flag: '--request-timeout', valueName: 'MS', env: 'ACME_REQUEST_TIMEOUT_MS',
     defaultText: String(DEFAULT_REQUEST_TIMEOUT_MS), help: 'Timeout of each request to the ACME server (1000 to 600000 ms)',
+  }),
+  row({
+    field: 'haproxySocket', flag: '--haproxy-socket', valueName: 'ADDR', env: 'ACME_HAPROXY_SOCKET', snap: 'haproxy-socket',
+    defaultText: 'none (no hot swap; bundles are only written to disk)',
+    help: 'HAProxy runtime (stats) socket with level admin: /abs/path, unix@/abs/path, ipv4@ADDRESS:PORT or ipv6@[ADDRESS]:PORT; repeat the flag or give a comma list (env/snap: commas or spaces)',
+  }),
+  row({
+    field: 'haproxyCrtList', flag: '--haproxy-crt-list', valueName: 'PATH', env: 'ACME_HAPROXY_CRT_LIST',
+    snap: 'haproxy-crt-list', defaultText: 'none',
+    help: 'crt-list file (or crt directory) of the HTTPS bind, as named in haproxy.cfg; new certificates are added to it',
+  }),
+  row({
+    field: 'haproxyMasterSocket', flag: '--haproxy-master-socket', valueName: 'ADDR', env: 'ACME_HAPROXY_MASTER_SOCKET',
+    snap: 'haproxy-master-socket', defaultText: 'none',
+    help: 'Master CLI socket (haproxy -W -S …) used for a checked reload when the runtime API cannot deliver',
+  }),
+  row({
+    field: 'haproxyReloadCmd', flag: '--haproxy-reload-cmd', valueName: 'CMD', env: 'ACME_HAPROXY_RELOAD_CMD',
+    snap: 'haproxy-reload-cmd', defaultText: 'none',
+    help: 'Command run without a shell as the last resort, e.g. snapctl restart mysnap.haproxy',
+  }),
+  row({
+    field: 'haproxyAllowRemote', flag: '--haproxy-allow-remote', env: 'ACME_HAPROXY_ALLOW_REMOTE',
+    snap: 'haproxy-allow-remote', defaultText: 'false',
+    help: 'Allow a TCP runtime or master socket on a non-loopback address (it has no authentication)',
+  }),
+  row({
+    field: 'haproxyBufsize', flag: '--haproxy-bufsize', valueName: 'BYTES', env: 'ACME_HAPROXY_BUFSIZE',
+    snap: 'haproxy-bufsize', defaultText: String(DEFAULT_HAPROXY_BUFSIZE),
+    help: 'HAProxy\'s tune.bufsize: the largest command plus payload the socket accepts (1024 to 1048576 bytes)',
+  }),
+  row({
+    field: 'lockTimeout', flag: '--lock-timeout', valueName: 'MS', env: 'ACME_LOCK_TIMEOUT_MS', snap: 'acme-lock-timeout',
+    defaultText: String(DEFAULT_LOCK_TIMEOUT_MS),
+    help: 'How long to wait for another acme command holding the lock in the home directory (0 to 3600000 ms; 0 = do not wait)',
   }),
   row({ field: 'json', flag: '--json', defaultText: 'false', help: 'Print results as JSON' }),
   row({ field: 'verbose', flag: '--verbose', shortFlag: '-v', defaultText: 'false', help: 'Log more detail' }),

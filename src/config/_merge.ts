@@ -1,6 +1,14 @@
 import { join } from 'node:path';
 import type { ConfigField, ConfigSources } from './_types';
-import { CONFIG_KEYS, DEFAULT_HOME, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_REQUEST_TIMEOUT_MS } from './_keys';
+import {
+  CONFIG_KEYS,
+  DEFAULT_HAPROXY_BUFSIZE,
+  DEFAULT_HOME,
+  DEFAULT_HTTP_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './_keys';
 
 /** Where a value came from; `label` is how messages name it, e.g. `--http-port` or `snap option acme-port`. */
 export interface Source {
@@ -26,7 +34,13 @@ const DEFAULTS: Partial<Record<ConfigField, string>> = {
   httpPort: String(DEFAULT_HTTP_PORT),
   preflight: 'off',
   requestTimeout: String(DEFAULT_REQUEST_TIMEOUT_MS),
+  haproxyAllowRemote: 'false',
+  haproxyBufsize: String(DEFAULT_HAPROXY_BUFSIZE),
+  lockTimeout: String(DEFAULT_LOCK_TIMEOUT_MS),
 };
+
+/** Fields that hold a list: flags split on commas, the environment and snap options on commas and white space. */
+const LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['domain', 'haproxySocket']);
 
 const isBlank = (value: unknown): boolean =>
   value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
@@ -44,12 +58,12 @@ function fromFlag(field: ConfigField, sources: ConfigSources, label: string): Ca
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
   const source: Source = { kind: 'flag', label };
   // Flags split on commas only: a space inside a flag value is an error to report, not a separator.
-  return { value: field === 'domain' ? splitList(value as unknown[], /,/) : value, source };
+  return { value: LIST_FIELDS.has(field) ? splitList(value as unknown[], /,/) : value, source };
 }
 
 function fromText(field: ConfigField, value: unknown, source: Source): Candidate | undefined {
   if (isBlank(value)) return undefined;
-  if (field !== 'domain') return { value, source };
+  if (!LIST_FIELDS.has(field)) return { value, source };
   return { value: splitList(Array.isArray(value) ? value : [value], /[\s,]+/), source };
 }
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { quote } from './_domain';
 import { mergeSources, SOURCE_RANK, type Merged, type Source } from './_merge';
+import { CONFIG_KEYS } from './_keys';
 import { configSchema, FULL_MESSAGE } from './_schema';
 import type { Config, ConfigField, ConfigSources } from './_types';
 
@@ -45,7 +46,21 @@ function deepFreeze(config: Config): Config {
   Object.freeze(config.domains);
   Object.freeze(config.httpAddress);
   Object.freeze(config.output);
+  config.haproxy.sockets.forEach((socket) => Object.freeze(socket));
+  Object.freeze(config.haproxy.sockets);
+  if (config.haproxy.masterSocket !== undefined) Object.freeze(config.haproxy.masterSocket);
+  if (config.haproxy.reloadCommand !== undefined) Object.freeze(config.haproxy.reloadCommand);
+  Object.freeze(config.haproxy);
   return Object.freeze(config);
+}
+
+const ALLOW_REMOTE = CONFIG_KEYS.find((key) => key.field === 'haproxyAllowRemote');
+
+/** The remediation for a remote TCP socket, in the same kind of source that supplied the socket. */
+function allowRemoteHint(source: Source | undefined): string {
+  if (source?.kind === 'env') return `set ${ALLOW_REMOTE?.env}=true`;
+  if (source?.kind === 'snap') return `set snap option ${ALLOW_REMOTE?.snap}=true`;
+  return `pass ${ALLOW_REMOTE?.flag}`;
 }
 
 /**
@@ -63,7 +78,11 @@ export function resolveWithSources(sources: ConfigSources): Resolved {
     addressSource !== undefined &&
     portSource.kind !== 'default' &&
     SOURCE_RANK[portSource.kind] >= SOURCE_RANK[addressSource.kind];
-  const input = { ...merged.input, cwd: sources.cwd, httpPortWins };
+  const remoteHints = {
+    haproxySocket: allowRemoteHint(merged.sources.haproxySocket),
+    haproxyMasterSocket: allowRemoteHint(merged.sources.haproxyMasterSocket),
+  };
+  const input = { ...merged.input, cwd: sources.cwd, httpPortWins, remoteHints };
   const result = configSchema.safeParse(input);
   if (!result.success) throw toConfigError(result.error.issues, merged, input);
   return { config: deepFreeze(result.data), sources: Object.freeze({ ...merged.sources }) };

@@ -1,9 +1,19 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { checkDomain, checkName, type Check } from './_domain';
-import { checkBoolean, checkDirectoryUrl, checkHttpAddress, checkPort, checkPreflightUrl, type ParsedAddress } from './_fields';
+import { splitCommand } from './_command';
+import { checkDomain, checkName, quote, type Check } from './_domain';
+import {
+  checkBoolean,
+  checkDirectoryUrl,
+  checkHttpAddress,
+  checkPort,
+  checkPreflightUrl,
+  checkRuntimeSocket,
+  isLoopbackHost,
+  type ParsedAddress,
+} from './_fields';
 import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
-import type { Config, HttpAddress, KeyType } from './_types';
+import type { Config, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
 
 /** Issues whose message is already a whole sentence (not "Invalid <source> <value>: …") carry this param. */
 export const FULL_MESSAGE = 'fullMessage';
@@ -58,19 +68,17 @@ const keyType = text.pipe(
   z.string().trim().toLowerCase().pipe(z.enum(KEY_TYPES, { error: `expected one of ${KEY_TYPES.join(', ')}` })),
 );
 
-const requestTimeout = text.pipe(
-  z
-    .string()
-    .trim()
-    .regex(/^[0-9]{1,7}$/, { error: 'expected a whole number of milliseconds from 1000 to 600000' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(1000, { error: 'expected a whole number of milliseconds from 1000 to 600000' })
-        .max(600000, { error: 'expected a whole number of milliseconds from 1000 to 600000' }),
-    ),
-);
+/** A whole number written with digits only ("1e3", "-1" and "80.5" are refused); `detail` covers every failure. */
+function wholeNumber(min: number, max: number, detail: string) {
+  return text.pipe(
+    z
+      .string()
+      .trim()
+      .regex(/^[0-9]{1,9}$/, { error: detail })
+      .transform(Number)
+      .pipe(z.number().min(min, { error: detail }).max(max, { error: detail })),
+  );
+}
 
 /** A TCP address takes --http-port when that ranks at least as high as the address, or has no port. */
 function httpAddressOf(address: ParsedAddress, httpPort: number, httpPortWins: boolean): HttpAddress {
@@ -78,28 +86,84 @@ function httpAddressOf(address: ParsedAddress, httpPort: number, httpPortWins: b
   return { kind: 'tcp', host: address.host, port: httpPortWins || address.port === undefined ? httpPort : address.port };
 }
 
+/** Drops repeated sockets (same path, or same host and port), keeping the first. */
+function uniqueSockets(sockets: readonly RuntimeSocketAddress[]): RuntimeSocketAddress[] {
+  const byKey = new Map<string, RuntimeSocketAddress>();
+  for (const socket of sockets) {
+    const key = socket.kind === 'unix' ? `unix ${socket.path}` : `tcp ${socket.host} ${socket.port}`;
+    if (!byKey.has(key)) byKey.set(key, socket);
+  }
+  return [...byKey.values()];
+}
+
+/** True for a parsed TCP socket on a non-loopback host; anything that failed to parse is left to its own error. */
+function isRemote(socket: unknown): socket is { kind: 'tcp'; host: string } {
+  if (typeof socket !== 'object' || socket === null) return false;
+  const parsed = socket as RuntimeSocketAddress;
+  return parsed.kind === 'tcp' && !isLoopbackHost(parsed.host);
+}
+
+const fields = z.object({
+  cwd: z.string().refine(isAbsolute, { error: 'expected an absolute working directory' }),
+  /** True when the http-port's source ranks at least as high as the address's (see resolveConfig). */
+  httpPortWins: z.boolean(),
+  /** How to turn on haproxy-allow-remote in the source kind that supplied each socket (see resolveConfig). */
+  remoteHints: z.object({ haproxySocket: z.string(), haproxyMasterSocket: z.string() }),
+  home: path('directory'),
+  directory: checked(checkDirectoryUrl).optional(),
+  staging: checked(checkBoolean),
+  caBundle: path('CA bundle').optional(),
+  email: email.optional(),
+  domain: domains.optional(),
+  name: checked(checkName).optional(),
+  keyType,
+  httpAddress: checked(checkHttpAddress),
+  httpPort: checked(checkPort),
+  preflight: checked(checkPreflightUrl),
+  requestTimeout: wholeNumber(1000, 600000, 'expected a whole number of milliseconds from 1000 to 600000'),
+  haproxySocket: z.array(checked(checkRuntimeSocket)).optional(),
+  haproxyCrtList: path('crt-list').optional(),
+  haproxyMasterSocket: checked(checkRuntimeSocket).optional(),
+  haproxyReloadCmd: checked(splitCommand).optional(),
+  haproxyAllowRemote: checked(checkBoolean),
+  haproxyBufsize: wholeNumber(1024, 1048576, 'expected a whole number of bytes from 1024 to 1048576'),
+  lockTimeout: wholeNumber(0, 3600000, 'expected a whole number of milliseconds from 0 to 3600000'),
+  json: z.boolean(),
+  verbose: z.boolean(),
+  quiet: z.boolean(),
+});
+
+/**
+ * A TCP runtime or master socket has no authentication (HAProxy management guide: "This is never done by
+ * default because this is dangerous"), so a non-loopback host needs haproxy-allow-remote. Issue #3 item 7.
+ */
+function checkRemoteSockets(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.output<typeof fields>>): void {
+  // When haproxy-allow-remote itself is invalid its error is enough; its value here is then not a boolean.
+  if (v.haproxyAllowRemote !== false) return;
+  const refuse = (what: string, at: PropertyKey[], socket: unknown, hint: string): void => {
+    if (!isRemote(socket)) return;
+    const message =
+      `a TCP ${what} socket has no authentication, so only loopback addresses are accepted; ` +
+      `${hint} to accept ${quote(socket.host)}`;
+    ctx.addIssue({ code: 'custom', path: at, message, input: socket });
+  };
+  (v.haproxySocket ?? []).forEach((socket, i) => refuse('runtime', ['haproxySocket', i], socket, v.remoteHints.haproxySocket));
+  refuse('master', ['haproxyMasterSocket'], v.haproxyMasterSocket, v.remoteHints.haproxyMasterSocket);
+}
+
+function haproxyOf(v: z.output<typeof fields>): HaproxyConfig {
+  return {
+    sockets: uniqueSockets(v.haproxySocket ?? []),
+    crtList: v.haproxyCrtList === undefined ? undefined : resolve(v.cwd, v.haproxyCrtList),
+    masterSocket: v.haproxyMasterSocket,
+    reloadCommand: v.haproxyReloadCmd,
+    allowRemote: v.haproxyAllowRemote,
+    bufferSize: v.haproxyBufsize,
+  };
+}
+
 /** The one schema: raw winning values in, frozen-ready Config out. Keys match ConfigField. */
-export const configSchema = z
-  .object({
-    cwd: z.string().refine(isAbsolute, { error: 'expected an absolute working directory' }),
-    /** True when the http-port's source ranks at least as high as the address's (see resolveConfig). */
-    httpPortWins: z.boolean(),
-    home: path('directory'),
-    directory: checked(checkDirectoryUrl).optional(),
-    staging: checked(checkBoolean),
-    caBundle: path('CA bundle').optional(),
-    email: email.optional(),
-    domain: domains.optional(),
-    name: checked(checkName).optional(),
-    keyType,
-    httpAddress: checked(checkHttpAddress),
-    httpPort: checked(checkPort),
-    preflight: checked(checkPreflightUrl),
-    requestTimeout,
-    json: z.boolean(),
-    verbose: z.boolean(),
-    quiet: z.boolean(),
-  })
+export const configSchema = fields
   .refine((v) => !(v.verbose === true && v.quiet === true), {
     error: 'Cannot combine --verbose and --quiet: choose one',
     path: ['quiet'],
@@ -107,6 +171,8 @@ export const configSchema = z
     // Run even when other fields failed, so every problem is reported at once.
     when: () => true,
   })
+  // Also runs when other fields failed; a socket that did not parse is skipped by isRemote().
+  .superRefine(checkRemoteSockets, { when: () => true })
   .transform((v, ctx): Config => {
     const domainList = v.domain ?? [];
     let name = v.name;
@@ -136,5 +202,7 @@ export const configSchema = z
       preflightUrl: v.preflight,
       requestTimeoutMs: v.requestTimeout,
       output: { json: v.json, verbosity: v.verbose ? 'verbose' : v.quiet ? 'quiet' : 'normal' },
+      haproxy: haproxyOf(v),
+      lockTimeoutMs: v.lockTimeout,
     };
   });

@@ -4,6 +4,28 @@ export type KeyType = 'ec256' | 'ec384' | 'rsa2048' | 'rsa3072' | 'rsa4096';
 /** Where the HTTP-01 responder listens: a TCP host and port, or a unix socket path. */
 export type HttpAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
+/**
+ * A HAProxy runtime or master CLI socket: `/path` and `unix@/path` become `unix`; `ipv4@127.0.0.1:9999`
+ * and `ipv6@[::1]:9999` become `tcp` with the bare address as host (no brackets).
+ */
+export type RuntimeSocketAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+/** How certificates reach HAProxy. With no sockets, bundles are only written to disk. */
+export interface HaproxyConfig {
+  /** Runtime API (stats) sockets with `level admin`, de-duplicated, in the order given; each is updated on its own. */
+  readonly sockets: readonly RuntimeSocketAddress[];
+  /** Absolute path of the crt-list file (or crt directory) of the HTTPS bind; new certificates are added to it. */
+  readonly crtList: string | undefined;
+  /** Master CLI socket (`haproxy -W -S …`) for a checked reload when the runtime API cannot deliver. */
+  readonly masterSocket: RuntimeSocketAddress | undefined;
+  /** Last-resort reload command as argv (run without a shell), e.g. `["snapctl", "restart", "x.haproxy"]`. */
+  readonly reloadCommand: readonly string[] | undefined;
+  /** True when a TCP socket may be on a non-loopback address (it has no authentication). */
+  readonly allowRemote: boolean;
+  /** HAProxy's tune.bufsize: the largest command plus payload one socket write may carry, in bytes. */
+  readonly bufferSize: number;
+}
+
 /** The validated, deeply frozen configuration every other module receives. */
 export interface Config {
   /** Absolute path of the state directory (accounts, certificates, bundles). */
@@ -24,6 +46,10 @@ export interface Config {
   readonly preflightUrl: string | undefined;
   readonly requestTimeoutMs: number;
   readonly output: Readonly<{ json: boolean; verbosity: 'quiet' | 'normal' | 'verbose' }>;
+  /** HAProxy endpoints and the reload fallback; deeply frozen like the rest. */
+  readonly haproxy: HaproxyConfig;
+  /** How long to wait for another acme command holding the lock in home; 0 means do not wait. */
+  readonly lockTimeoutMs: number;
 }
 
 /** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
@@ -43,6 +69,14 @@ export interface RawFlags {
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  /** Each entry may itself be a comma-separated list. */
+  haproxySocket?: string[];
+  haproxyCrtList?: string;
+  haproxyMasterSocket?: string;
+  haproxyReloadCmd?: string;
+  haproxyAllowRemote?: boolean;
+  haproxyBufsize?: string;
+  lockTimeout?: string;
 }
 
 /** Every configurable setting: the RawFlags keys plus `staging`, which has no flag. */
@@ -55,6 +89,6 @@ export interface ConfigSources {
   env: Record<string, string | undefined>;
   /** Values from `snapctl get -d`; null, "" and missing keys count as unset. */
   snap: Record<string, unknown>;
-  /** Absolute directory that relative paths (`--home`, `--ca-bundle`) are resolved against. */
+  /** Absolute directory that relative paths (`--home`, `--ca-bundle`, `--haproxy-crt-list`) are resolved against. */
   cwd: string;
 }

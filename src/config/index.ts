@@ -3,20 +3,33 @@
  * by one zod schema into a deeply frozen Config. Only this folder reads the environment or calls snapctl,
  * and even here only through the `env` it is given.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { ConfigError, messageOf } from '../errors';
 import { quote } from './_domain';
 import { SNAP_OPTION_KEYS } from './_keys';
+import type { Source } from './_merge';
 import { resolveWithSources } from './_resolve';
 import { readSnapOptions } from './_snapctl';
 import type { Config, ConfigSources, RawFlags } from './_types';
 
-export type { Config, ConfigField, ConfigSources, HttpAddress, KeyType, RawFlags } from './_types';
+export type {
+  Config,
+  ConfigField,
+  ConfigSources,
+  HaproxyConfig,
+  HttpAddress,
+  KeyType,
+  RawFlags,
+  RuntimeSocketAddress,
+} from './_types';
 export {
   CONFIG_KEYS,
+  DEFAULT_HAPROXY_BUFSIZE,
   DEFAULT_HOME,
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
+  DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   LETSENCRYPT_DIRECTORY_URL,
   LETSENCRYPT_STAGING_DIRECTORY_URL,
@@ -61,9 +74,45 @@ async function checkCaBundle(path: string, label: string): Promise<void> {
   }
 }
 
+/** The crt-list may be a file or a `crt` directory; HAProxy reads it at start, so it must exist already. */
+async function checkCrtList(path: string, label: string): Promise<void> {
+  let isFileOrDirectory: boolean;
+  try {
+    const info = await stat(path);
+    isFileOrDirectory = info.isFile() || info.isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail =
+      code === 'ENOENT'
+        ? 'the path does not exist; create the crt-list file or crt directory that haproxy.cfg names'
+        : `cannot read the path: ${messageOf(error)}`;
+    throw new ConfigError(`Invalid ${label} ${quote(path)}: ${detail}`, { source: label, cause: error });
+  }
+  if (!isFileOrDirectory) {
+    throw new ConfigError(`Invalid ${label} ${quote(path)}: expected a crt-list file or a crt directory`, { source: label });
+  }
+}
+
+/** Finds a broken last-resort reload now rather than when it is needed. A bare name is looked up on PATH at run time. */
+async function checkReloadProgram(program: string, label: string): Promise<void> {
+  if (!program.startsWith('/')) return;
+  try {
+    await access(program, constants.X_OK);
+    if ((await stat(program)).isFile()) return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = code === 'ENOENT' ? 'the program does not exist' : 'the program is not executable';
+    throw new ConfigError(`Invalid ${label} program ${quote(program)}: ${detail}`, { source: label, cause: error });
+  }
+  throw new ConfigError(`Invalid ${label} program ${quote(program)}: the program is not a file`, { source: label });
+}
+
+const labelOf = (source: Source | undefined, fallback: string): string => source?.label ?? fallback;
+
 /**
- * Reads every source (snapctl only when env.SNAP is set), resolves the Config and checks the CA bundle file.
- * @throws ConfigError for any invalid setting, a failing snapctl, or an unreadable CA bundle.
+ * Reads every source (snapctl only when env.SNAP is set), resolves the Config and checks the files it names:
+ * the CA bundle, the HAProxy crt-list, and the reload command's program when it is an absolute path.
+ * @throws ConfigError for any invalid setting, a failing snapctl, or a missing or unusable file.
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const { env } = options;
@@ -72,7 +121,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const snap = inSnap ? await readSnap([...SNAP_OPTION_KEYS]) : {};
   const { config, sources } = resolveWithSources({ flags: options.flags, env, snap, cwd: options.cwd ?? process.cwd() });
   if (config.caBundlePath !== undefined) {
-    await checkCaBundle(config.caBundlePath, sources.caBundle?.label ?? '--ca-bundle');
+    await checkCaBundle(config.caBundlePath, labelOf(sources.caBundle, '--ca-bundle'));
+  }
+  if (config.haproxy.crtList !== undefined) {
+    await checkCrtList(config.haproxy.crtList, labelOf(sources.haproxyCrtList, '--haproxy-crt-list'));
+  }
+  if (config.haproxy.reloadCommand !== undefined) {
+    await checkReloadProgram(config.haproxy.reloadCommand[0] as string, labelOf(sources.haproxyReloadCmd, '--haproxy-reload-cmd'));
   }
   return config;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../../src/errors';
@@ -91,6 +91,60 @@ describe('loadConfig()', () => {
     expect(error.message).toBe(
       `Invalid snap option acme-ca-bundle "${join(dir, 'key.pem')}": the file contains no PEM CERTIFICATE block`,
     );
+  });
+
+  test.each<[string, string]>([
+    ['a crt-list file', 'crt-list.txt'],
+    ['a crt directory', 'certs'],
+  ])('loadConfig() accepts %s relative to cwd', async (_case, name) => {
+    await writeFile(join(dir, 'crt-list.txt'), '/etc/haproxy/certs/default.pem\n');
+    await mkdir(join(dir, 'certs'));
+    const config = await loadConfig({ flags: { haproxyCrtList: name }, env: {}, cwd: dir });
+    expect(config.haproxy.crtList).toBe(join(dir, name));
+  });
+
+  test('loadConfig() rejects a crt-list that does not exist, naming its source', async () => {
+    const error = await rejectionOf(loadConfig({ flags: {}, env: { ACME_HAPROXY_CRT_LIST: 'missing.txt' }, cwd: dir }));
+    expect(error.message).toBe(
+      `Invalid ACME_HAPROXY_CRT_LIST "${join(dir, 'missing.txt')}": the path does not exist; create the crt-list file or crt directory that haproxy.cfg names`,
+    );
+    expect(error.source).toBe('ACME_HAPROXY_CRT_LIST');
+  });
+
+  test('loadConfig() rejects a crt-list that is neither a file nor a directory', async () => {
+    const snap = fakeSnap({ 'haproxy-crt-list': '/dev/null' });
+    const error = await rejectionOf(loadConfig({ flags: {}, env: { SNAP: '/snap/x/1' }, snapOptions: snap.read, cwd: dir }));
+    expect(error.message).toBe('Invalid snap option haproxy-crt-list "/dev/null": expected a crt-list file or a crt directory');
+    expect(error.source).toBe('snap option haproxy-crt-list');
+  });
+
+  test.each<[string, string]>([
+    ['an absolute program that is executable', '/bin/sh -c true'],
+    ['a bare name, looked up on PATH only when it runs', 'no-such-program-on-path restart'],
+  ])('loadConfig() accepts a reload command with %s', async (_case, command) => {
+    const config = await loadConfig({ flags: { haproxyReloadCmd: command }, env: {}, cwd: dir });
+    expect(config.haproxy.reloadCommand?.[0]).toBe(command.split(' ')[0]);
+  });
+
+  test.each<[string, (dir: string) => Promise<string>, string]>([
+    ['missing', async (d) => join(d, 'missing'), 'the program does not exist'],
+    [
+      'not executable',
+      async (d) => {
+        await writeFile(join(d, 'reload'), '#!/bin/sh\n');
+        await chmod(join(d, 'reload'), 0o644);
+        return join(d, 'reload');
+      },
+      'the program is not executable',
+    ],
+    ['a directory', async (d) => d, 'the program is not a file'],
+  ])('loadConfig() rejects a reload program that is %s', async (_case, make, detail) => {
+    const program = await make(dir);
+    const error = await rejectionOf(
+      loadConfig({ flags: { haproxyReloadCmd: `'${program}' now` }, env: {}, cwd: dir }),
+    );
+    expect(error.message).toBe(`Invalid --haproxy-reload-cmd program "${program}": ${detail}`);
+    expect(error.source).toBe('--haproxy-reload-cmd');
   });
 
   test('loadConfig() passes on validation errors from every source', async () => {

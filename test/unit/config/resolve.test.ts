@@ -27,6 +27,15 @@ describe('resolveConfig() defaults', () => {
       preflightUrl: undefined,
       requestTimeoutMs: 30000,
       output: { json: false, verbosity: 'normal' },
+      haproxy: {
+        sockets: [],
+        crtList: undefined,
+        masterSocket: undefined,
+        reloadCommand: undefined,
+        allowRemote: false,
+        bufferSize: 16384,
+      },
+      lockTimeoutMs: 60000,
     });
   });
 
