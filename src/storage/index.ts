@@ -28,3 +28,14 @@ export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_m
 export { FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
 export type { DeployState, DeployStateStore, EndpointDeployState } from './_deploy-state';
 export { FileCrtList, listedCertificates, type CrtList } from './_crt-list';
+export {
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  FileLock,
+  MemoryLock,
+  type AcquireOptions,
+  type FileLockOptions,
+  type Lock,
+  type LockHolderInfo,
+  type LockLease,
+} from './_lock';
