@@ -9,7 +9,7 @@ import { runCli, type CliDeps, type Services } from './cli';
 import { systemClock } from './clock';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
-import { FileCertificateStore } from './storage';
+import { FileCertificateStore, FileDeployStateStore, FileLock } from './storage';
 import { AcmeService } from './acme';
 import { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge } from './challenge';
 
@@ -23,6 +23,14 @@ function createServices(config: Config, logger: Logger): Services {
   const preflightUrl = config.preflightUrl;
   return {
     store: new FileCertificateStore({ home: config.home, clock: systemClock, logger }),
+    deployState: new FileDeployStateStore({ home: config.home }),
+    lock: new FileLock({
+      path: join(config.home, 'lock'),
+      clock: systemClock,
+      logger,
+      command: ['acme', ...process.argv.slice(2, 3)].join(' '),
+    }),
+    haproxyEndpoints: [],
     acmeFor: (accountKeyPem) =>
       new AcmeService(accountKeyPem, {
         directoryUrl: config.directoryUrl,

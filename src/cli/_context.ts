@@ -2,17 +2,24 @@ import type { Writable } from 'node:stream';
 import type { Clock } from '../clock';
 import type { Config, RawFlags } from '../config';
 import type { Logger, CreateLoggerOptions } from '../log';
-import type { CertificateStore } from '../storage';
-import type { AcmeService } from '../acme';
+import type { CertificateStore, CrtList, DeployStateStore, Lock } from '../storage';
+import type { AcmeOrderClient, HaproxyEndpoint, ReloadFallback } from '../issuance';
 import type { ChallengeResponder } from '../challenge';
 
 /** Adapters a command needs once the configuration is known; built by main.ts. */
 export interface Services {
   store: CertificateStore;
-  acmeFor: (accountKeyPem: string) => AcmeService;
-  responder: ChallengeResponder;
+  deployState: DeployStateStore;
+  /** The lock in --home that every state-changing command holds. */
+  lock: Lock;
+  acmeFor: (accountKeyPem: string) => AcmeOrderClient;
+  responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
   /** Undefined when preflight is off. */
   preflight?: (target: { domain: string; token: string; keyAuthorization: string }) => Promise<void>;
+  /** One per --haproxy-socket; empty when none is configured (bundles are only written). */
+  haproxyEndpoints: HaproxyEndpoint[];
+  crtList?: CrtList;
+  fallback?: ReloadFallback;
 }
 
 /** Everything the CLI touches outside itself; main.ts passes the real process, tests pass their own. */

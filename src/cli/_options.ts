@@ -35,6 +35,18 @@ export function addIssueOptions(command: Command): Command {
     .option('--preflight <url|off>', "check the challenge route through this URL (HAProxy's HTTP frontend) before the CA does (env ACME_PREFLIGHT; default off)");
 }
 
+/** Flags that say how to reach HAProxy and how long to wait for the home lock. */
+export function addHaproxyOptions(command: Command): Command {
+  return command
+    .option('--haproxy-socket <addr>', 'HAProxy runtime socket (level admin): /path, unix@/path, ipv4@127.0.0.1:9999; repeat for several HAProxy (env ACME_HAPROXY_SOCKET)', collect)
+    .option('--haproxy-crt-list <path>', 'crt-list file (or crt directory) of the HTTPS bind; new certificates are added to it (env ACME_HAPROXY_CRT_LIST)')
+    .option('--haproxy-master-socket <addr>', 'master CLI socket for a checked reload when the runtime API cannot deliver (env ACME_HAPROXY_MASTER_SOCKET)')
+    .option('--haproxy-reload-cmd <cmd>', 'last-resort reload command, run without a shell, e.g. "snapctl restart mysnap.haproxy" (env ACME_HAPROXY_RELOAD_CMD)')
+    .option('--haproxy-allow-remote', 'accept a TCP runtime socket on a non-loopback address (it has no authentication)')
+    .option('--haproxy-bufsize <bytes>', "HAProxy's tune.bufsize, the largest payload the socket takes (env ACME_HAPROXY_BUFSIZE; default 16384)")
+    .option('--lock-timeout <ms>', 'how long to wait for another acme command holding the lock (env ACME_LOCK_TIMEOUT_MS; default 60000)');
+}
+
 /** Converts commander's parsed options into the config module's raw flags. */
 export function toRawFlags(options: Record<string, unknown>): RawFlags {
   const text = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
@@ -51,6 +63,13 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
     httpAddress: text('httpAddress'),
     httpPort: text('httpPort'),
     preflight: text('preflight'),
+    haproxySocket: Array.isArray(options.haproxySocket) ? (options.haproxySocket as string[]) : undefined,
+    haproxyCrtList: text('haproxyCrtList'),
+    haproxyMasterSocket: text('haproxyMasterSocket'),
+    haproxyReloadCmd: text('haproxyReloadCmd'),
+    haproxyAllowRemote: flag('haproxyAllowRemote'),
+    haproxyBufsize: text('haproxyBufsize'),
+    lockTimeout: text('lockTimeout'),
     json: flag('json'),
     verbose: flag('verbose'),
     quiet: flag('quiet'),

@@ -10,15 +10,14 @@ export async function runAction(
   deps: CliDeps,
   options: Record<string, unknown>,
   setExitCode: (code: number) => void,
-  body: (context: { config: Config; logger: Logger }) => Promise<void>,
+  body: (context: { config: Config; logger: Logger }) => Promise<number | void>,
 ): Promise<void> {
   const json = options.json === true;
   let logger: Logger | undefined;
   try {
     const config = await deps.loadConfig(toRawFlags(options));
     logger = deps.createLogger({ verbosity: config.output.verbosity, format: deps.stderrIsTty ? 'text' : 'json' });
-    await body({ config, logger });
-    setExitCode(EXIT_OK);
+    setExitCode((await body({ config, logger })) ?? EXIT_OK);
   } catch (error) {
     const presented = presentError(error);
     logger?.debug('Command failed', { code: presented.code, cause: describeCauses(error) });

@@ -3,13 +3,16 @@ import type { CliDeps } from './_context';
 import { EXIT_BAD_INPUT, EXIT_OK } from './_errors';
 import { registerIssueCommand } from './issue';
 import { registerListCommand } from './list';
+import { registerDeployCommand } from './deploy';
+import { registerHaproxyConfigCommand } from './haproxyConfig';
 
 export type { CliDeps, Services } from './_context';
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, presentError } from './_errors';
 
 const OVERVIEW = `
-haproxy-acme obtains Let's Encrypt certificates over HTTP-01 for a HAProxy front door and
-stores them as HAProxy-ready PEM bundles (leaf, chain, key; mode 0600) under --home.
+haproxy-acme obtains Let's Encrypt certificates over HTTP-01 for a HAProxy front door, stores
+them as HAProxy-ready PEM bundles (leaf, chain, key; mode 0600) under --home, and hot-swaps them
+into the running HAProxy through its runtime socket (--haproxy-socket), with no reload.
 
 HAProxy must route /.well-known/acme-challenge/ to the responder (default 127.0.0.1:34000).
 Every flag also has an environment variable, and under snapd a snap option: flags win over
@@ -20,6 +23,8 @@ Exit codes: 0 success, 1 the operation failed, 2 bad input or configuration.
 Examples:
   $ acme issue -d photos.example.com --email admin@example.com
   $ acme list --json
+  $ acme deploy --haproxy-socket /run/haproxy/admin.sock
+  $ acme haproxy-config
   $ acme issue --help
 `;
 
@@ -39,9 +44,10 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       writeErr: (text) => deps.stderr.write(text),
     })
     .exitOverride();
-  program.commands.forEach((command) => command.exitOverride());
   registerIssueCommand(program, deps, setExitCode);
   registerListCommand(program, deps, setExitCode);
+  registerDeployCommand(program, deps, setExitCode);
+  registerHaproxyConfigCommand(program, deps, setExitCode);
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors';
-import { issueCertificate, type IssueResult } from '../issuance';
+import { deployBundle, deployCertificate, issueCertificate, type EndpointOutcome, type IssueResult } from '../issuance';
 import type { Config } from '../config';
-import type { CliDeps } from './_context';
-import { addCommonOptions, addIssueOptions } from './_options';
+import type { Logger } from '../log';
+import type { Clock } from '../clock';
+import type { CliDeps, Services } from './_context';
+import { EXIT_FAILED, EXIT_OK } from './_errors';
+import { formatOutcomes, hasPending } from './_deployOutput';
+import { withHomeLock } from './_lock';
+import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -12,32 +17,69 @@ Examples:
   # Obtain a certificate for two names; HAProxy routes /.well-known/acme-challenge/ to 127.0.0.1:34000
   $ acme issue -d photos.example.com -d www.photos.example.com --email admin@example.com
 
-  # Check the route through the local HAProxy before the CA does, and print JSON
-  $ acme issue -d photos.example.com --preflight http://127.0.0.1:80 --json
+  # ... and put it into the running HAProxy at once, adding it to the HTTPS bind's crt-list
+  $ acme issue -d photos.example.com --haproxy-socket /run/haproxy/admin.sock \\
+      --haproxy-crt-list /etc/haproxy/crt-list.txt
 
-  # Against Let's Encrypt's staging CA, with an RSA key
-  $ acme issue -d photos.example.com --directory letsencrypt-staging --key-type rsa2048
+  # Prove the whole path against the staging CA without changing what HAProxy serves
+  $ acme issue -d photos.example.com --directory letsencrypt-staging --dry-run \\
+      --preflight http://127.0.0.1:80 --haproxy-socket /run/haproxy/admin.sock
 `;
 
 /** Registers `acme issue`. */
 export function registerIssueCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('issue')
-    .description('obtain a certificate over HTTP-01 and store it, with its HAProxy bundle, under --home')
+    .description('obtain a certificate over HTTP-01, store it under --home, and hot-swap it into HAProxy')
+    .option('--dry-run', 'obtain and check the certificate but store nothing; HAProxy gets "set ssl cert" then "abort ssl cert"')
     .addHelpText('after', EXAMPLES);
-  addIssueOptions(addCommonOptions(command));
+  addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const { name, domains } = requireCertificateTarget(config);
+      const dryRun = options.dryRun === true;
       const services = deps.createServices(config, logger);
-      const result = await issueCertificate(
-        { name, domains, keyType: config.keyType, email: config.email },
-        { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
-      );
-      if (config.output.json) printJson(deps.stdout, { ok: true, certificate: toJson(result) });
-      else deps.stdout.write(formatResult(result));
+      return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+        const result = await issueCertificate(
+          { name, domains, keyType: config.keyType, email: config.email },
+          { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
+          { dryRun },
+        );
+        const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock });
+        report(deps, config, result, outcomes, dryRun);
+        return hasPending(outcomes) ? EXIT_FAILED : EXIT_OK;
+      });
     }),
   );
+}
+
+async function deploy(
+  result: IssueResult,
+  services: Services,
+  options: { dryRun: boolean; logger: Logger; clock: Clock },
+): Promise<EndpointOutcome[]> {
+  const deployDeps = { ...services, endpoints: services.haproxyEndpoints, clock: options.clock, logger: options.logger };
+  if (services.haproxyEndpoints.length === 0) {
+    options.logger.info('No --haproxy-socket configured: HAProxy loads the new bundle at its next reload', { bundle: result.paths.bundle });
+    return [];
+  }
+  return options.dryRun
+    ? deployBundle(result.delivery, deployDeps, { dryRun: true, name: result.name })
+    : deployCertificate(result.name, deployDeps);
+}
+
+function report(deps: CliDeps, config: Config, result: IssueResult, outcomes: EndpointOutcome[], dryRun: boolean): void {
+  if (config.output.json) {
+    printJson(deps.stdout, { ok: !hasPending(outcomes), dryRun, certificate: toJson(result), deploy: outcomes });
+  } else {
+    deps.stdout.write(formatResult(result, dryRun));
+    deps.stdout.write(formatOutcomes(result.name, outcomes));
+  }
+  if (hasPending(outcomes)) {
+    deps.stderr.write(
+      `Error: Certificate "${result.name}" is stored but not yet served by every HAProxy endpoint; it is marked pending, run "acme deploy --name ${result.name}" once HAProxy is reachable\n`,
+    );
+  }
 }
 
 function requireCertificateTarget(config: Config): { name: string; domains: string[] } {
@@ -60,14 +102,17 @@ function toJson(result: IssueResult): Record<string, unknown> {
     keyType: result.keyType,
     accountUrl: result.accountUrl,
     accountReused: result.accountReused,
+    stored: result.stored,
     durationMs: result.durationMs,
     paths: result.paths,
   };
 }
 
-function formatResult(result: IssueResult): string {
+function formatResult(result: IssueResult, dryRun: boolean): string {
   return [
-    `Issued "${result.name}" for ${result.domains.join(', ')}`,
+    dryRun
+      ? `Dry run: obtained and checked "${result.name}" for ${result.domains.join(', ')}; nothing was stored`
+      : `Issued "${result.name}" for ${result.domains.join(', ')}`,
     `  serial     ${result.serial}`,
     `  valid      ${result.notBefore.toISOString()} to ${result.notAfter.toISOString()}`,
     `  key        ${result.keyType}`,

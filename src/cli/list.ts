@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
-import { listCertificates } from '../issuance';
+import { listCertificates, type CertificateSummary } from '../issuance';
 import type { CliDeps } from './_context';
-import { addCommonOptions } from './_options';
+import { addCommonOptions, addHaproxyOptions } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
 const EXAMPLES = `
 Examples:
   $ acme list
+  $ acme list --haproxy-socket /run/haproxy/admin.sock     # also: does HAProxy serve the stored serial?
   $ acme list --json | jq '.certificates[] | select(.daysLeft < 20) | .name'
 `;
 
@@ -15,13 +16,13 @@ Examples:
 export function registerListCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('list')
-    .description('show the stored certificates: names, serial, expiry and key type')
+    .description('show the stored certificates: names, serial, expiry, key type, and what each HAProxy serves')
     .addHelpText('after', EXAMPLES);
-  addCommonOptions(command);
+  addHaproxyOptions(addCommonOptions(command));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
-      const { store } = deps.createServices(config, logger);
-      const certificates = await listCertificates({ store, clock: deps.clock });
+      const { store, deployState, haproxyEndpoints } = deps.createServices(config, logger);
+      const certificates = await listCertificates({ store, clock: deps.clock, endpoints: haproxyEndpoints, deployState });
       if (config.output.json) {
         printJson(deps.stdout, { ok: true, certificates });
         return;
@@ -30,12 +31,38 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
         deps.stdout.write(`No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n`);
         return;
       }
+      const withHaproxy = haproxyEndpoints.length > 0;
+      const headers = ['NAME', 'DOMAINS', 'SERIAL', 'NOT AFTER', 'DAYS LEFT', 'KEY', ...(withHaproxy ? ['HAPROXY'] : [])];
       deps.stdout.write(
         formatTable(
-          ['NAME', 'DOMAINS', 'SERIAL', 'NOT AFTER', 'DAYS LEFT', 'KEY'],
-          certificates.map((c) => [c.name, c.domains.join(','), c.serial, c.notAfter, String(c.daysLeft), c.keyType]),
+          headers,
+          certificates.map((c) => [
+            c.name,
+            c.domains.join(','),
+            c.serial,
+            c.notAfter,
+            String(c.daysLeft),
+            c.keyType,
+            ...(withHaproxy ? [describeEndpoints(c)] : []),
+          ]),
         ),
       );
     }),
   );
+}
+
+/** "serving" per endpoint, or what is wrong: an old serial, unknown, pending, unreachable. */
+function describeEndpoints(certificate: CertificateSummary): string {
+  return certificate.endpoints
+    .map((e) => {
+      const state = e.current
+        ? 'serving'
+        : e.servedSerial !== null
+          ? `old serial ${e.servedSerial}`
+          : e.error !== null && !e.pendingDeploy
+            ? 'unreachable'
+            : 'not loaded';
+      return `${e.endpoint}: ${state}${e.pendingDeploy ? ' (deploy pending)' : ''}`;
+    })
+    .join('; ');
 }

@@ -3,7 +3,7 @@ import { runCli, type CliDeps, EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED } from '../.
 import { fixedClock } from '../../../src/clock';
 import { resolveConfig } from '../../../src/config';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock } from '../../../src/storage';
 import { StorageError } from '../../../src/errors';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 
@@ -36,10 +36,13 @@ function harness(store = new MemoryCertificateStore({ home: '/srv/acme' })): Har
     loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
     createServices: () => ({
       store,
+      deployState: new MemoryDeployStateStore(),
+      lock: new MemoryLock(),
       acmeFor: () => {
         throw new Error('no ACME in unit tests');
       },
       responder: undefined as never,
+      haproxyEndpoints: [],
     }),
   };
   return { deps, stdout: collect(out), stderr: collect(err), store };
