@@ -120,6 +120,26 @@ export class LockError extends AppError {
   }
 }
 
+/**
+ * A HAProxy runtime (stats) or master socket refused a command, gave an unexpected reply, or
+ * could not be reached. `command` and `reply` never hold PEM or key material.
+ */
+export class HaproxyError extends AppError {
+  /** The command line sent, without any payload, e.g. `commit ssl cert /srv/x.pem`. */
+  readonly command: string;
+  /** HAProxy's reply (severity prefixes kept), when one arrived. */
+  readonly reply: string | undefined;
+  /** The socket, as `formatRuntimeEndpoint()` prints it, e.g. `unix@/run/haproxy/admin.sock`. */
+  readonly endpoint: string;
+
+  constructor(message: string, options: AppErrorOptions & { command: string; reply?: string; endpoint: string }) {
+    super('HAPROXY', message, options);
+    this.command = options.command;
+    this.reply = options.reply;
+    this.endpoint = options.endpoint;
+  }
+}
+
 /** Returns the message of any thrown value, for wrapping with context. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -1,0 +1,67 @@
+import { HaproxyError } from '../errors';
+import type { Logger } from '../log';
+import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
+import { RuntimeClient } from './RuntimeClient';
+import { addCertificate, swapCertificate } from './swapCertificate';
+
+/** One bundle to deliver and what HAProxy must report afterwards (the deploy use case's shape). */
+export interface InstanceDelivery {
+  path: string;
+  bundlePem: string;
+  expectedSerial: string;
+  expectedSha1: string;
+}
+
+/** Options of HaproxyInstance. */
+export interface HaproxyInstanceOptions {
+  endpoint: RuntimeEndpoint;
+  /** HAProxy's tune.bufsize. Default: 16384. */
+  bufferSize?: number;
+  /** Limit for one command. Default: 30000. */
+  timeoutMs?: number;
+  logger: Logger;
+}
+
+// `show ssl cert <path>` for a path the configuration does not reference (2.6.12, captured in
+// test/fixtures/haproxy/2.6.12/): "Can't display the certificate: Not found or the certificate is a bundle!"
+const NOT_FOUND = /Not found or the certificate is a bundle/;
+
+/**
+ * One running HAProxy reached through its runtime socket, shaped as the deploy use case's
+ * HaproxyEndpoint: what it serves, a verified swap, a verified add.
+ */
+export class HaproxyInstance {
+  readonly label: string;
+  private readonly client: RuntimeClient;
+
+  constructor(options: HaproxyInstanceOptions) {
+    this.label = formatRuntimeEndpoint(options.endpoint);
+    this.client = new RuntimeClient({
+      endpoint: options.endpoint,
+      bufferSize: options.bufferSize,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+    });
+  }
+
+  /** What HAProxy serves under `path`, or undefined when its configuration does not know the path. @throws HaproxyError */
+  async servedCertificate(path: string): Promise<{ serial: string; sha1Fingerprint: string } | undefined> {
+    try {
+      const info = await this.client.showSslCert(path);
+      return { serial: info.serial, sha1Fingerprint: info.sha1Fingerprint };
+    } catch (error) {
+      if (error instanceof HaproxyError && NOT_FOUND.test(error.reply ?? '')) return undefined;
+      throw error;
+    }
+  }
+
+  /** `set ssl cert` + `commit ssl cert` (or abort when dryRun), verified. @throws HaproxyError, CertificateError */
+  async swapCertificate(delivery: InstanceDelivery, options: { dryRun: boolean }): Promise<void> {
+    await swapCertificate(this.client, delivery, { dryRun: options.dryRun });
+  }
+
+  /** `new ssl cert` + set + commit + `add ssl crt-list`, verified. @throws HaproxyError, CertificateError */
+  async addCertificate(delivery: InstanceDelivery, crtListPath: string): Promise<void> {
+    await addCertificate(this.client, { ...delivery, crtList: crtListPath });
+  }
+}
