@@ -9,13 +9,24 @@ import { runCli, type CliDeps, type Services } from './cli';
 import { systemClock } from './clock';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
-import { FileCertificateStore, FileDeployStateStore, FileLock } from './storage';
+import { FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock } from './storage';
+import { CommandReloadFallback, HaproxyInstance, MasterReloadFallback } from './haproxy';
+import type { ReloadFallback } from './issuance';
 import { AcmeService } from './acme';
 import { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge } from './challenge';
 
 function readVersion(): string {
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   return manifest.version;
+}
+
+/** The master socket's checked reload wins over the reload command, which may restart HAProxy. */
+function createFallback(config: Config, logger: Logger): ReloadFallback | undefined {
+  if (config.haproxy.masterSocket !== undefined) return new MasterReloadFallback({ endpoint: config.haproxy.masterSocket, logger });
+  if (config.haproxy.reloadCommand !== undefined) {
+    return new CommandReloadFallback({ argv: config.haproxy.reloadCommand, env: process.env, logger });
+  }
+  return undefined;
 }
 
 function createServices(config: Config, logger: Logger): Services {
@@ -30,7 +41,11 @@ function createServices(config: Config, logger: Logger): Services {
       logger,
       command: ['acme', ...process.argv.slice(2, 3)].join(' '),
     }),
-    haproxyEndpoints: [],
+    haproxyEndpoints: config.haproxy.sockets.map(
+      (endpoint) => new HaproxyInstance({ endpoint, bufferSize: config.haproxy.bufferSize, logger }),
+    ),
+    crtList: config.haproxy.crtList === undefined ? undefined : new FileCrtList(config.haproxy.crtList),
+    fallback: createFallback(config, logger),
     acmeFor: (accountKeyPem) =>
       new AcmeService(accountKeyPem, {
         directoryUrl: config.directoryUrl,

@@ -17,3 +17,4 @@ export type { Peers, PeersDescription, StartPeersOptions } from './_types';
 export function findMissingPeerBinaries(): string[] {
   return PEER_BINARIES.filter((name) => resolveBinary(name) === undefined);
 }
+export { startStandaloneHaproxy, type StandaloneHaproxy } from './_haproxy';
