@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { HaproxyError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
@@ -33,8 +34,9 @@ const NOT_FOUND = /Not found or the certificate is a bundle/;
 export class HaproxyInstance {
   readonly label: string;
   private readonly client: RuntimeClient;
+  private exposureChecked = false;
 
-  constructor(options: HaproxyInstanceOptions) {
+  constructor(private readonly options: HaproxyInstanceOptions) {
     this.label = formatRuntimeEndpoint(options.endpoint);
     this.client = new RuntimeClient({
       endpoint: options.endpoint,
@@ -46,6 +48,7 @@ export class HaproxyInstance {
 
   /** What HAProxy serves under `path`, or undefined when its configuration does not know the path. @throws HaproxyError */
   async servedCertificate(path: string): Promise<{ serial: string; sha1Fingerprint: string } | undefined> {
+    await this.warnIfExposed();
     try {
       const info = await this.client.showSslCert(path);
       return { serial: info.serial, sha1Fingerprint: info.sha1Fingerprint };
@@ -57,11 +60,33 @@ export class HaproxyInstance {
 
   /** `set ssl cert` + `commit ssl cert` (or abort when dryRun), verified. @throws HaproxyError, CertificateError */
   async swapCertificate(delivery: InstanceDelivery, options: { dryRun: boolean }): Promise<void> {
+    await this.warnIfExposed();
     await swapCertificate(this.client, delivery, { dryRun: options.dryRun });
   }
 
   /** `new ssl cert` + set + commit + `add ssl crt-list`, verified. @throws HaproxyError, CertificateError */
   async addCertificate(delivery: InstanceDelivery, crtListPath: string): Promise<void> {
+    await this.warnIfExposed();
     await addCertificate(this.client, { ...delivery, crtList: crtListPath });
+  }
+
+  /**
+   * An admin-level socket is full control of HAProxy: warn once when a unix socket is group or
+   * world accessible. TCP sockets are refused off loopback by config/ already.
+   */
+  private async warnIfExposed(): Promise<void> {
+    if (this.exposureChecked || this.options.endpoint.kind !== 'unix') return;
+    this.exposureChecked = true;
+    const path = this.options.endpoint.path;
+    const mode = await stat(path).then(
+      (info) => info.mode & 0o777,
+      () => undefined,
+    );
+    if (mode !== undefined && (mode & 0o077) !== 0) {
+      this.options.logger.warn(
+        `HAProxy runtime socket "${path}" is accessible to other users (mode ${mode.toString(8).padStart(4, '0')}): anyone who can open it controls HAProxy; set "mode 600" on its stats socket line`,
+        { endpoint: this.label },
+      );
+    }
   }
 }

@@ -3,7 +3,7 @@
  * classification and parsing, the transactional certificate swap, and master-CLI reloads.
  * Facts and captured replies: ../shared/notes/haproxy-runtime-api.md, test/fixtures/haproxy/.
  */
-export { formatRuntimeEndpoint, parseRuntimeEndpoint, type ParseRuntimeEndpointOptions, type RuntimeEndpoint } from './_endpoint';
+export { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
 export {
   parseReloadReply,
   parseShowInfo,
