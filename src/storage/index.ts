@@ -31,11 +31,10 @@ export { FileCrtList, listedCertificates, type CrtList } from './_crt-list';
 export {
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
-  FileLock,
-  MemoryLock,
   type AcquireOptions,
-  type FileLockOptions,
   type Lock,
   type LockHolderInfo,
   type LockLease,
 } from './_lock';
+export { FileLock, type FileLockOptions } from './_file-lock';
+export { MemoryLock } from './_memory-lock';

@@ -5,9 +5,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
+import { findMissingPeerBinaries, servedSerial, startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
 import { runAcme } from './_support/runAcme';
-import { servedSerial } from './_support/tls';
 
 const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 

@@ -11,8 +11,7 @@ import { CertificateError, HaproxyError } from '../../src/errors';
 import { MasterClient, RuntimeClient, addCertificate, swapCertificate, type SwapCertificateInput } from '../../src/haproxy';
 import { CapturingLogger } from '../../src/log';
 import { certs } from '../fixtures/certs';
-import { generateCert, servedSerial, startHaproxy, type TestCert, type TestHaproxy } from '../fixtures/haproxy';
-import { findMissingPeerBinaries } from '../peers';
+import { findMissingPeerBinaries, generateCert, servedSerial, startStandaloneHaproxy, type StandaloneHaproxy, type TestCert } from '../peers';
 
 const missing = findMissingPeerBinaries().filter((name) => name === 'haproxy' || name === 'openssl');
 const describeIfHaproxy = missing.length === 0 || process.env.CI ? describe : describe.skip;
@@ -21,7 +20,7 @@ if (missing.length > 0 && !process.env.CI) console.warn(`Skipping haproxy-client
 const swapInput = (p: string, cert: TestCert, bundlePem = cert.bundle): SwapCertificateInput => ({ path: p, bundlePem, expectedSha1: cert.sha1, expectedSerial: cert.serial });
 
 describeIfHaproxy('RuntimeClient and swapCertificate() against HAProxy 2.6', () => {
-  let haproxy: TestHaproxy;
+  let haproxy: StandaloneHaproxy;
   let certDir: string;
   let client: RuntimeClient;
   let A: string;
@@ -34,7 +33,7 @@ describeIfHaproxy('RuntimeClient and swapCertificate() against HAProxy 2.6', () 
   beforeAll(async () => {
     certDir = await fs.mkdtemp(path.join(os.tmpdir(), 'haproxy-acme-client-certs-'));
     const [a, b] = await Promise.all([freshA(), freshB()]);
-    haproxy = await startHaproxy({ certificates: { a: a.bundle, b: b.bundle } });
+    haproxy = await startStandaloneHaproxy({ certificates: { a: a.bundle, b: b.bundle } });
     A = haproxy.bundlePath('a');
     B = haproxy.bundlePath('b');
     client = new RuntimeClient({ endpoint: { kind: 'unix', path: haproxy.adminSocket }, logger: new CapturingLogger(), timeoutMs: 10_000 });
@@ -151,11 +150,11 @@ describeIfHaproxy('RuntimeClient and swapCertificate() against HAProxy 2.6', () 
 });
 
 describeIfHaproxy('MasterClient against HAProxy 2.6 in master-worker mode', () => {
-  let haproxy: TestHaproxy;
+  let haproxy: StandaloneHaproxy;
   let master: MasterClient;
 
   beforeAll(async () => {
-    haproxy = await startHaproxy({ master: true });
+    haproxy = await startStandaloneHaproxy();
     master = new MasterClient({ endpoint: { kind: 'unix', path: haproxy.masterSocket }, logger: new CapturingLogger() });
   });
 

@@ -4,8 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findMissingPeerBinaries } from '../peers';
-import { generateSelfSignedCert, writeHaproxyBundle } from '../peers/_tls';
+import { findMissingPeerBinaries, generateCert } from '../peers';
 import { requireBinary } from '../peers/_binaries';
 import { runAcme } from './_support/runAcme';
 
@@ -27,8 +26,8 @@ describeIfPeers('acme haproxy-config', () => {
     expect(run.stdout).toContain('server acme 127.0.0.1:34123');
     expect(run.stdout).toContain(`stats socket ${join(home, 'admin.sock')} mode 600 level admin`);
 
-    const cert = await generateSelfSignedCert(join(home, 'cert.pem'), join(home, 'key.pem'));
-    await writeHaproxyBundle(cert, join(home, 'haproxy-default.pem'));
+    const cert = await generateCert(home, 'cert');
+    await writeFile(join(home, 'haproxy-default.pem'), cert.bundle, { mode: 0o600 });
     await writeFile(join(home, 'crt-list.txt'), '');
     await writeFile(join(home, 'haproxy.cfg'), run.stdout);
     const checked = await execFileAsync(requireBinary('haproxy'), ['-c', '-f', join(home, 'haproxy.cfg')]).then(

@@ -1,8 +1,8 @@
 /**
  * A standalone HAProxy in master-worker mode (`-W -S master.sock`) with an HTTPS frontend on
- * 127.0.0.1 fed by a crt-list: the hot-swap peer for deploy tests and the swap benchmark. Unlike
- * the HAProxy of startPeers(), it can be restarted from its configuration and reloaded through its
- * master socket.
+ * 127.0.0.1 fed by a crt-list: the hot-swap peer for deploy tests, the runtime-client tests, the
+ * transcript capture and the swap benchmark. Unlike the HAProxy of startPeers(), it can be
+ * restarted from its configuration and reloaded through its master socket.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -10,8 +10,18 @@ import * as path from 'node:path';
 import { requireBinary } from './_binaries';
 import { freePort } from './_ports';
 import { spawnTracked, stopChild, type TrackedChild } from './_process';
-import { generateSelfSignedCert, writeHaproxyBundle } from './_tls';
-import { canConnect } from './_wait';
+import { generateCert, type TestCert } from './_tls';
+import { canConnect, waitForReady } from './_wait';
+
+/** Options of startStandaloneHaproxy(). */
+export interface StandaloneHaproxyOptions {
+  /** Bundles written to `<certDir>/<name>.pem` (mode 600) and listed in this order in the crt-list. Default: none (an empty crt-list). */
+  certificates?: Record<string, string>;
+  /** Extra lines for the `global` section, e.g. a second `stats socket`. Default: none. */
+  extraGlobal?: string[];
+  /** Use this directory, which MUST NOT exist yet (it is created mode 700), so that paths are stable. Default: a new temp dir. */
+  workDir?: string;
+}
 
 /** A running standalone HAProxy. */
 export interface StandaloneHaproxy {
@@ -21,23 +31,32 @@ export interface StandaloneHaproxy {
   adminSocket: string;
   /** Master CLI socket (`-S`). */
   masterSocket: string;
-  /** crt-list file of the HTTPS frontend (initially empty). */
+  /** crt-list file of the HTTPS frontend (initially the `certificates` option, one path a line). */
   crtList: string;
+  /** Directory of the listed bundles, `<workDir>/certs`. */
+  certDir: string;
+  /** The bundle served when no SNI matches. */
+  defaultBundle: string;
+  /** The certificate of `defaultBundle`. */
+  defaultCert: TestCert;
   httpsPort: number;
+  /** `<certDir>/<name>.pem` */
+  bundlePath(name: string): string;
   /** Stops the master and starts it again from the same configuration and files (a restart). */
   restart(): Promise<void>;
   /** Stops it and removes workDir. Idempotent. */
   stop(): Promise<void>;
 }
 
-const READY_ATTEMPTS = 100;
-const READY_INTERVAL_MS = 50;
+type ConfigPaths = Pick<StandaloneHaproxy, 'adminSocket' | 'defaultBundle' | 'crtList' | 'httpsPort'>;
 
-function configText(dir: string, httpsPort: number): string {
+/** The config: admin socket, and one HTTPS bind with the default bundle and the crt-list. */
+function configText(h: ConfigPaths, extraGlobal: string[]): string {
   return [
     'global',
-    `  stats socket ${path.join(dir, 'admin.sock')} mode 600 level admin`,
+    `  stats socket ${h.adminSocket} mode 600 level admin`,
     '  stats timeout 30s',
+    ...extraGlobal.map((line) => `  ${line}`),
     '',
     'defaults',
     '  mode http',
@@ -46,55 +65,73 @@ function configText(dir: string, httpsPort: number): string {
     '  timeout server 10s',
     '',
     'frontend https',
-    `  bind 127.0.0.1:${httpsPort} ssl crt ${path.join(dir, 'default.pem')} crt-list ${path.join(dir, 'crt-list.txt')}`,
+    `  bind 127.0.0.1:${h.httpsPort} ssl crt ${h.defaultBundle} crt-list ${h.crtList}`,
     '  http-request return status 200 content-type text/plain string ok',
     '',
   ].join('\n');
 }
 
-async function waitListening(child: TrackedChild, port: number): Promise<void> {
-  for (let attempt = 0; attempt < READY_ATTEMPTS; attempt += 1) {
-    if (await canConnect(port)) return;
-    if (child.process.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, READY_INTERVAL_MS));
-  }
-  throw new Error(`Cannot start HAProxy on 127.0.0.1:${port}: not listening after ${READY_ATTEMPTS * READY_INTERVAL_MS} ms:\n${child.output()}`);
+async function makeWorkDir(workDir: string | undefined): Promise<string> {
+  if (workDir === undefined) return fs.mkdtemp(path.join(os.tmpdir(), 'haproxy-acme-standalone-'));
+  await fs.mkdir(workDir, { mode: 0o700 });
+  return workDir;
 }
 
-/** Starts HAProxy 2.6 in master-worker mode on a free loopback port. */
-export async function startStandaloneHaproxy(): Promise<StandaloneHaproxy> {
-  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'haproxy-acme-standalone-'));
-  const httpsPort = await freePort();
-  const cert = await generateSelfSignedCert(path.join(workDir, 'default-cert.pem'), path.join(workDir, 'default-key.pem'));
-  await writeHaproxyBundle(cert, path.join(workDir, 'default.pem'));
-  await fs.writeFile(path.join(workDir, 'crt-list.txt'), '', { mode: 0o600 });
-  const configPath = path.join(workDir, 'haproxy.cfg');
-  await fs.writeFile(configPath, configText(workDir, httpsPort));
-  const masterSocket = path.join(workDir, 'master.sock');
+/** Writes the certificates, the crt-list and the configuration into a fresh workDir. */
+async function writeFiles(options: StandaloneHaproxyOptions): Promise<Omit<StandaloneHaproxy, 'restart' | 'stop'>> {
+  const workDir = await makeWorkDir(options.workDir);
+  const certDir = path.join(workDir, 'certs');
+  await fs.mkdir(certDir, { mode: 0o700 });
+  const h = {
+    workDir, certDir,
+    configPath: path.join(workDir, 'haproxy.cfg'),
+    adminSocket: path.join(workDir, 'admin.sock'),
+    masterSocket: path.join(workDir, 'master.sock'),
+    crtList: path.join(workDir, 'crt-list.txt'),
+    defaultBundle: path.join(workDir, 'default.pem'),
+    defaultCert: await generateCert(workDir, 'default'),
+    httpsPort: await freePort(),
+    bundlePath: (name: string) => path.join(certDir, `${name}.pem`),
+  };
+  await fs.writeFile(h.defaultBundle, h.defaultCert.bundle, { mode: 0o600 });
+  const listed: string[] = [];
+  for (const [name, bundle] of Object.entries(options.certificates ?? {})) {
+    await fs.writeFile(h.bundlePath(name), bundle, { mode: 0o600 });
+    listed.push(`${h.bundlePath(name)}\n`);
+  }
+  await fs.writeFile(h.crtList, listed.join(''), { mode: 0o600 });
+  await fs.writeFile(h.configPath, configText(h, options.extraGlobal ?? []));
+  return h;
+}
+
+/** Starts HAProxy 2.6 in master-worker mode on a free loopback port; waits for its HTTPS port. */
+export async function startStandaloneHaproxy(options: StandaloneHaproxyOptions = {}): Promise<StandaloneHaproxy> {
+  const h = await writeFiles(options);
   const haproxy = requireBinary('haproxy');
   let child: TrackedChild | undefined;
-  const start = async (): Promise<void> => {
-    child = spawnTracked('haproxy-standalone', [haproxy, '-W', '-S', `${masterSocket},mode,600`, '-f', configPath, '-db']);
-    await waitListening(child, httpsPort);
-  };
-  await start();
   let stopped = false;
+  const start = async (): Promise<void> => {
+    child = spawnTracked('haproxy-standalone', [haproxy, '-W', '-S', `${h.masterSocket},mode,600`, '-f', h.configPath, '-db']);
+    await waitForReady(child, { what: `its HTTPS port ${h.httpsPort}`, ready: () => canConnect(h.httpsPort) });
+  };
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (child !== undefined) await stopChild(child);
+    await fs.rm(h.workDir, { recursive: true, force: true });
+  };
+  try {
+    await start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return {
-    workDir,
-    configPath,
-    adminSocket: path.join(workDir, 'admin.sock'),
-    masterSocket,
-    crtList: path.join(workDir, 'crt-list.txt'),
-    httpsPort,
+    ...h,
     restart: async () => {
       if (child !== undefined) await stopChild(child);
       await start();
     },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      if (child !== undefined) await stopChild(child);
-      await fs.rm(workDir, { recursive: true, force: true });
-    },
+    stop,
   };
 }

@@ -8,7 +8,7 @@ import { requireBinary } from './_binaries';
 import { challtestsrvArgs, haproxyConfig, pebbleConfig, type PeerLayout } from './_configs';
 import { freePorts, freeTcpAndUdpPort } from './_ports';
 import { spawnTracked, stopChild, type TrackedChild } from './_process';
-import { generateSelfSignedCert, writeHaproxyBundle } from './_tls';
+import { generateCert } from './_tls';
 import type { Peers, StartPeersOptions } from './_types';
 import { canConnect, httpsGet, waitForReady } from './_wait';
 
@@ -37,8 +37,8 @@ async function allocateLayout(workDir: string): Promise<PeerLayout> {
   return {
     workDir, dnsPort, dnsManagementPort, apiPort, managementPort, tlsAlpnPort,
     haproxyHttpPort, haproxyHttpsPort, responderPort,
-    pebbleCertPath: path.join(workDir, 'pebble-cert.pem'),
-    pebbleKeyPath: path.join(workDir, 'pebble-key.pem'),
+    pebbleCertPath: path.join(workDir, 'pebble.crt'),
+    pebbleKeyPath: path.join(workDir, 'pebble.key'),
     haproxyDefaultBundle: path.join(workDir, 'haproxy-certs', 'default.pem'),
     haproxyCrtList: path.join(workDir, 'crt-list.txt'),
     haproxyAdminSocket: path.join(workDir, 'admin.sock'),
@@ -49,11 +49,10 @@ async function allocateLayout(workDir: string): Promise<PeerLayout> {
 async function writeFiles(layout: PeerLayout): Promise<string> {
   const { workDir } = layout;
   await fs.mkdir(path.join(workDir, 'haproxy-certs'), { mode: 0o700 });
-  const [, haproxyCert] = await Promise.all([
-    generateSelfSignedCert(layout.pebbleCertPath, layout.pebbleKeyPath),
-    generateSelfSignedCert(path.join(workDir, 'haproxy-default-cert.pem'), path.join(workDir, 'haproxy-default-key.pem')),
-  ]);
-  await writeHaproxyBundle(haproxyCert, layout.haproxyDefaultBundle);
+  // Both answer on 127.0.0.1 as `localhost`; the pebble certificate is also the CA bundle of its API.
+  const loopback = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+  const [, haproxyCert] = await Promise.all([generateCert(workDir, 'pebble', loopback), generateCert(workDir, 'haproxy-default', loopback)]);
+  await fs.writeFile(layout.haproxyDefaultBundle, haproxyCert.bundle, { mode: 0o600 });
   const haproxyCfg = path.join(workDir, 'haproxy.cfg');
   await Promise.all([
     fs.writeFile(layout.haproxyCrtList, ''),

@@ -17,4 +17,5 @@ export type { Peers, PeersDescription, StartPeersOptions } from './_types';
 export function findMissingPeerBinaries(): string[] {
   return PEER_BINARIES.filter((name) => resolveBinary(name) === undefined);
 }
-export { startStandaloneHaproxy, type StandaloneHaproxy } from './_haproxy';
+export { startStandaloneHaproxy, type StandaloneHaproxy, type StandaloneHaproxyOptions } from './_haproxy';
+export { generateCert, servedSerial, type GenerateCertOptions, type TestCert } from './_tls';

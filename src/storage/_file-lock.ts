@@ -1,0 +1,275 @@
+/** FileLock: the O_EXCL lock file in `--home`, refreshed while held, taken over when stale. */
+import * as fsp from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import { ioError, writeFileAtomic } from './_atomic';
+import {
+  busyError,
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  errnoOf,
+  readSnapshot,
+  type AcquireOptions,
+  type Lock,
+  type LockHolderInfo,
+  type LockLease,
+  type Snapshot,
+} from './_lock';
+import { LocalQueue, pause, type Ticket } from './_memory-lock';
+
+/** Options of FileLock. */
+export interface FileLockOptions {
+  path: string;
+  /** Stamps acquiredAt/refreshedAt and judges staleness; waiting is timed with a monotonic timer. */
+  clock: Clock;
+  logger: Logger;
+  /** A lock not refreshed for this long is stale. Default: 30000. */
+  staleMs?: number;
+  /** How often a held lock rewrites refreshedAt. Default: staleMs / 3. */
+  refreshMs?: number;
+  /** How often a waiter tries again. Default: 200. */
+  pollMs?: number;
+  /** Shown to waiters, e.g. `acme renew`. Default: none. */
+  command?: string;
+  /** Default: process.pid. */
+  pid?: number;
+  /** Default: os.hostname(). */
+  hostname?: string;
+  /** Default: process.kill(pid, 0) succeeds or fails with EPERM. */
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+/** One acquire() call's waiting state, shared by its two phases (in-process line, then file). */
+interface Waiting {
+  started: number;
+  timeoutMs: number;
+  onWait: AcquireOptions['onWait'];
+  announced: boolean;
+}
+
+const fileQueue = new LocalQueue();
+
+/** True when `pid` exists (EPERM means it exists but belongs to another user). */
+function defaultIsProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock file in `--home`: O_EXCL create, refreshed while held, taken over when stale. */
+export class FileLock implements Lock {
+  private readonly path: string;
+  private readonly staleMs: number;
+  private readonly pollMs: number;
+  private readonly hostname: string;
+  private readonly pid: number;
+  private readonly isProcessAlive: (pid: number) => boolean;
+
+  constructor(private readonly options: FileLockOptions) {
+    this.path = resolve(options.path);
+    this.staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
+    this.pollMs = options.pollMs ?? 200;
+    this.hostname = options.hostname ?? osHostname();
+    this.pid = options.pid ?? process.pid;
+    this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
+  }
+
+  /**
+   * Waits for this process's earlier callers, then for the lock file, polling every pollMs.
+   * @throws LockError after `timeoutMs`; StorageError STORAGE_IO when the file cannot be created or read.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<LockLease> {
+    const started = performance.now();
+    const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    const ticket = fileQueue.enter(this.path);
+    try {
+      const wait: Waiting = { started, timeoutMs, onWait: options.onWait, announced: false };
+      const inLine = async (): Promise<true | undefined> => {
+        await pause(0, ticket.granted); // a free turn is granted in a microtask: let it arrive
+        return ticket.isGranted() ? true : undefined;
+      };
+      await this.poll(inLine, wait, ticket.granted);
+      const info = await this.poll(() => this.tryTake(), wait);
+      this.options.logger.debug('Took the lock', { lockPath: this.path, waitedMs: Math.round(performance.now() - started) });
+      return new FileLease(this.path, info, this.options, ticket);
+    } catch (error) {
+      ticket.leave();
+      throw error;
+    }
+  }
+
+  /** Calls `attempt` until it returns a value, every pollMs (sooner if `wake` settles), until timeoutMs. */
+  private async poll<T>(attempt: () => Promise<T | undefined>, wait: Waiting, wake?: Promise<void>): Promise<T> {
+    for (;;) {
+      const result = await attempt();
+      if (result !== undefined) return result;
+      const snapshot = await readSnapshot(this.path);
+      const waitedMs = performance.now() - wait.started;
+      if (waitedMs >= wait.timeoutMs) throw busyError(this.path, snapshot, wait.timeoutMs);
+      if (!wait.announced) this.options.logger.info('Waiting for the lock', { lockPath: this.path, holder: snapshot?.info });
+      wait.announced = true;
+      wait.onWait?.({ holder: snapshot?.info, waitedMs });
+      await pause(Math.min(this.pollMs, wait.timeoutMs - waitedMs), wake);
+    }
+  }
+
+  /** One round: create the file, or take it over if stale and create it then; undefined when busy. */
+  private async tryTake(): Promise<LockHolderInfo | undefined> {
+    // Bounded: each extra round needs a file that vanished or was stale; the next poll retries anyway.
+    for (let round = 0; round < 3; round += 1) {
+      const info = await this.create();
+      if (info !== undefined) return info;
+      const current = await readSnapshot(this.path);
+      if (current === undefined) continue;
+      const reason = this.staleReason(current);
+      if (reason === undefined) return undefined;
+      await this.takeOver(current, reason);
+    }
+    return undefined;
+  }
+
+  private async create(): Promise<LockHolderInfo | undefined> {
+    const now = this.options.clock.now().toISOString();
+    const info: LockHolderInfo = { pid: this.pid, hostname: this.hostname, acquiredAt: now, refreshedAt: now };
+    if (this.options.command !== undefined) info.command = this.options.command;
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(this.path, 'wx', 0o600);
+    } catch (error) {
+      if (errnoOf(error) === 'EEXIST') return undefined;
+      throw ioError('take the lock', this.path, error);
+    }
+    try {
+      await handle.writeFile(JSON.stringify(info));
+      await handle.sync();
+      await handle.close();
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await fsp.unlink(this.path).catch(() => undefined);
+      throw ioError('take the lock', this.path, error);
+    }
+    return info;
+  }
+
+  private staleReason(snapshot: Snapshot): string | undefined {
+    const now = this.options.clock.now().getTime();
+    const info = snapshot.info;
+    // A crash between open('wx') and write leaves an empty file: judge it by its mtime only.
+    if (info === undefined) return now - snapshot.mtimeMs > this.staleMs ? 'unreadable and not modified' : undefined;
+    if (info.hostname === this.hostname && !this.isProcessAlive(info.pid)) return 'holder process is gone';
+    return now - Date.parse(info.refreshedAt) > this.staleMs ? 'not refreshed' : undefined;
+  }
+
+  /**
+   * Removes a stale lock so that the caller can retry O_EXCL. Deleting by path is racy:
+   *   1. A and B both read the stale file S and judge it stale.
+   *   2. A deletes S, creates its own lock F with O_EXCL, and starts working.
+   *   3. B deletes "the lock", which is now F, and creates its own: A and B both hold it.
+   * Renaming S to a unique dot-name first (only one rename of S succeeds), then checking what was
+   * moved, is not enough either; our 5-process test caught it overlapping:
+   *   3'. B renames F (thinking it is S) aside, sees it is not S, and must put F back, but
+   *   4'. C finds the path empty and creates its own lock before B's restore: A and C both hold it.
+   * So the path is never emptied by mistake: a contender first claims S with link(path, claim),
+   * where the claim name holds S's inode number. link() fails with EEXIST if that name exists,
+   * so one contender at most claims a given inode; the claim names the file that was at the path
+   * at link time, so the claimer checks it is S (inode, mtime, content) before it unlinks the
+   * path, and otherwise just drops its claim. While the claim exists, S's inode cannot be freed
+   * and reused. Residual risks: a holder that was stale but wakes up and refreshes between the
+   * check and the unlink loses its lock (it logs "Lost the lock" at its next refresh); a claimer
+   * that crashes leaves its claim, which others remove once its ctime is older than staleMs.
+   */
+  private async takeOver(stale: Snapshot, reason: string): Promise<void> {
+    const claim = join(dirname(this.path), `.${basename(this.path)}.takeover-${stale.ino}`);
+    try {
+      await fsp.link(this.path, claim);
+    } catch (error) {
+      if (errnoOf(error) === 'EEXIST') return this.dropCrashedClaim(claim);
+      if (errnoOf(error) === 'ENOENT') return;
+      throw ioError('take over the lock', this.path, error);
+    }
+    try {
+      const claimed = await readSnapshot(claim);
+      const same = claimed?.raw === stale.raw && claimed.ino === stale.ino && claimed.mtimeMs === stale.mtimeMs;
+      if (!same) return;
+      await fsp.unlink(this.path);
+      this.options.logger.warn('Took over a stale lock', { lockPath: this.path, reason, holder: stale.info });
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') throw ioError('take over the lock', this.path, error);
+    } finally {
+      await fsp.unlink(claim).catch(() => undefined);
+    }
+  }
+
+  /** Removes a takeover claim left by a contender that crashed while holding it (link() sets ctime). */
+  private async dropCrashedClaim(claim: string): Promise<void> {
+    const stat = await fsp.stat(claim).catch(() => undefined);
+    if (stat !== undefined && this.options.clock.now().getTime() - stat.ctimeMs > this.staleMs) {
+      this.options.logger.warn('Removed a takeover claim left by a crashed process', { lockPath: this.path, claim });
+      await fsp.unlink(claim).catch(() => undefined);
+    }
+  }
+}
+
+/** A held FileLock: rewrites refreshedAt every refreshMs (unref'd timer) until released. */
+class FileLease implements LockLease {
+  private readonly timer: NodeJS.Timeout;
+  private refreshing: Promise<void> = Promise.resolve();
+  private releasing: Promise<void> | undefined;
+
+  constructor(
+    readonly lockPath: string,
+    private info: LockHolderInfo,
+    private readonly options: FileLockOptions,
+    private readonly ticket: Ticket,
+  ) {
+    const refreshMs = options.refreshMs ?? (options.staleMs ?? DEFAULT_LOCK_STALE_MS) / 3;
+    this.timer = setInterval(() => {
+      this.refreshing = this.refreshing.then(() => this.refresh());
+    }, refreshMs).unref();
+  }
+
+  release(): Promise<void> {
+    this.releasing ??= this.doRelease();
+    return this.releasing;
+  }
+
+  private isOurs(snapshot: Snapshot | undefined): boolean {
+    return snapshot?.info?.pid === this.info.pid && snapshot.info.acquiredAt === this.info.acquiredAt;
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.releasing !== undefined) return;
+    try {
+      if (!this.isOurs(await readSnapshot(this.lockPath))) {
+        clearInterval(this.timer);
+        this.options.logger.error('Lost the lock: another process took it over', { lockPath: this.lockPath });
+        return;
+      }
+      const next = { ...this.info, refreshedAt: this.options.clock.now().toISOString() };
+      await writeFileAtomic(this.lockPath, JSON.stringify(next), { mode: 0o600 });
+      this.info = next;
+    } catch (error) {
+      this.options.logger.warn('Cannot refresh the lock', { lockPath: this.lockPath, error: (error as Error).message });
+    }
+  }
+
+  private async doRelease(): Promise<void> {
+    clearInterval(this.timer);
+    await this.refreshing;
+    try {
+      const current = await readSnapshot(this.lockPath);
+      if (this.isOurs(current)) await fsp.unlink(this.lockPath);
+      else if (current !== undefined) this.options.logger.warn('Left the lock file alone: another process took it over', { lockPath: this.lockPath });
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') throw ioError('release the lock', this.lockPath, error);
+    } finally {
+      this.ticket.leave();
+    }
+  }
+}
