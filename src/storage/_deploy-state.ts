@@ -1,9 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { StorageError } from '../errors';
-import { ensureDir, writeFileAtomic } from './_atomic';
-import { sanitiseName } from './paths';
+import { JsonStateFiles } from './_state-file';
 
 /** Where one certificate stands on one HAProxy endpoint. */
 export interface EndpointDeployState {
@@ -45,39 +41,20 @@ const stateSchema = z.object({ endpoints: z.record(z.string(), endpointSchema) }
 
 /** `<home>/deploy/<name>.json`, mode 0600, replaced atomically. */
 export class FileDeployStateStore implements DeployStateStore {
-  constructor(private readonly options: { home: string }) {}
+  private readonly files: JsonStateFiles<DeployState>;
+
+  constructor(options: { home: string }) {
+    this.files = new JsonStateFiles({ home: options.home, folder: 'deploy', schema: stateSchema, empty: () => ({ endpoints: {} }) });
+  }
 
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a deploy state */
-  async load(name: string): Promise<DeployState> {
-    const path = this.pathOf(name);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { endpoints: {} };
-      throw new StorageError('STORAGE_IO', `Cannot read "${path}": ${(error as Error).message}`, { path, cause: error });
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot read "${path}": it is not valid JSON`, { path, cause: error });
-    }
-    const result = stateSchema.safeParse(parsed);
-    if (!result.success) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot read "${path}": ${result.error.issues[0]?.message ?? 'unexpected content'}`, { path });
-    }
-    return result.data;
+  load(name: string): Promise<DeployState> {
+    return this.files.load(name);
   }
 
   /** @throws StorageError STORAGE_IO */
-  async save(name: string, state: DeployState): Promise<void> {
-    await ensureDir(join(this.options.home, 'deploy'));
-    await writeFileAtomic(this.pathOf(name), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  }
-
-  private pathOf(name: string): string {
-    return join(this.options.home, 'deploy', `${sanitiseName(name)}.json`);
+  save(name: string, state: DeployState): Promise<void> {
+    return this.files.save(name, state);
   }
 }
 

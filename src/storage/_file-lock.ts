@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import { ioError, writeFileAtomic } from './_atomic';
+import { ensureDir, ioError, writeFileAtomic } from './_atomic';
 import {
   busyError,
   DEFAULT_LOCK_STALE_MS,
@@ -140,6 +140,8 @@ export class FileLock implements Lock {
     if (this.options.command !== undefined) info.command = this.options.command;
     let handle: fsp.FileHandle;
     try {
+      // The first command on a new --home creates it (0700, like every directory we make).
+      await ensureDir(dirname(this.path));
       handle = await fsp.open(this.path, 'wx', 0o600);
     } catch (error) {
       if (errnoOf(error) === 'EEXIST') return undefined;

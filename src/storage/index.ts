@@ -38,3 +38,5 @@ export {
 } from './_lock';
 export { FileLock, type FileLockOptions } from './_file-lock';
 export { MemoryLock } from './_memory-lock';
+export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
+export type { RenewalState, RenewalStateStore } from './_renewal-state';

@@ -1,174 +1,42 @@
 /**
- * `npm run bench`: issuance wall time and peak RSS, haproxy-acme side by side with lego (Debian
- * package) against the same real pebble, validated through the same HAProxy route, in one run.
- *
- * Scenarios (every loop is bounded; every server is on 127.0.0.1):
- * - single:        1 certificate, one CLI process each (`acme issue` vs `lego run`)
- * - sequential10:  10 certificates, one CLI process after another, for both tools
- * - concurrent10:  10 orders in flight at once in ONE process, through the issuance use case the
- *                  CLI runs, sharing one responder (lego cannot do this: each run binds the
- *                  challenge port itself), compared with lego's 10 sequential runs
- *
- * Writes test/bench/results/issue-bench.json and .md, and prints the table.
+ * `npm run bench`: runs every benchmark scenario, issuance first, then swap, and prints their
+ * tables together at the end. `npm run bench -- swap` or `npm run bench -- issuance` runs one.
+ * Each scenario writes its own results file: test/bench/results/{issue,swap}-bench.{json,md}.
+ * The exit code is 1 when a scenario failed (e.g. HAProxy does not serve the swapped serial).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
-import { issueCertificate } from '../../src/issuance';
-import { AcmeService } from '../../src/acme';
-import { ChallengeResponder, MemoryChallengeTokenRegistry } from '../../src/challenge';
-import { FileCertificateStore } from '../../src/storage';
-import { silentLogger } from '../../src/log';
-import { systemClock } from '../../src/clock';
+import { runIssuanceBench } from './issuance';
+import { runSwapBench } from './swap';
 
-const CLI = resolve(__dirname, '..', '..', 'dist', 'main.js');
-const RESULTS_DIR = resolve(__dirname, 'results');
-const RUN_TIMEOUT_MS = 120_000;
-const BATCH = 10;
+const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> = {
+  issuance: { title: 'Issuance benchmark (haproxy-acme vs lego, pebble)', run: runIssuanceBench },
+  swap: { title: 'Swap benchmark (certificate change under wrk load, HAProxy 2.6)', run: runSwapBench },
+};
 
-interface Sample {
-  wallMs: number;
-  maxRssKb: number;
-}
-
-interface Row {
-  scenario: string;
-  tool: string;
-  wallMs: number;
-  peakRssKb: number;
-  note: string;
-}
-
-let counter = 0;
-function uniqueDomain(tool: string): string {
-  counter += 1;
-  return `${tool}-${counter}-${Date.now().toString(36)}.bench.test`;
-}
-
-/** Runs a command under /usr/bin/time to get wall time and peak RSS; rejects on non-zero exit. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  return new Promise((done, fail) => {
-    const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS=%M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', fail);
-    child.once('close', (code) => {
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) {
-        fail(new Error(`${command} exited ${code}: ${stderr.slice(-2000)}`));
-        return;
-      }
-      const rss = /MAXRSS=(\d+)/.exec(stderr);
-      done({ wallMs, maxRssKb: rss ? Number(rss[1]) : NaN });
-    });
-  });
-}
-
-function acmeRun(peers: Peers, home: string): Promise<Sample> {
-  const args = [CLI, 'issue', '-d', uniqueDomain('acme'), '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort), '-q'];
-  return timed(process.execPath, args, { PATH: process.env.PATH });
-}
-
-function legoRun(peers: Peers, path: string): Promise<Sample> {
-  const args = ['--server', peers.directoryUrl, '--accept-tos', '--email', 'bench@example.test', '--domains', uniqueDomain('lego'), '--http', '--http.port', `127.0.0.1:${peers.responderPort}`, '--path', path, 'run'];
-  return timed('lego', args, { PATH: process.env.PATH, LEGO_CA_CERTIFICATES: peers.caBundlePath });
-}
-
-async function sequence(runs: number, once: () => Promise<Sample>): Promise<Sample> {
-  const started = process.hrtime.bigint();
-  let maxRssKb = 0;
-  for (let i = 0; i < runs; i += 1) maxRssKb = Math.max(maxRssKb, (await once()).maxRssKb);
-  return { wallMs: Number(process.hrtime.bigint() - started) / 1e6, maxRssKb };
-}
-
-/** 10 orders in flight at once in this process, through the same use case the CLI runs. */
-async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> {
-  const caBundlePem = await readFile(peers.caBundlePath, 'utf8');
-  const store = new FileCertificateStore({ home, clock: systemClock, logger: silentLogger });
-  const responder = new ChallengeResponder({
-    address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort },
-    registry: new MemoryChallengeTokenRegistry(),
-    logger: silentLogger,
-  });
-  const deps = {
-    directoryUrl: peers.directoryUrl,
-    store,
-    responder,
-    acmeFor: (keyPem: string) => new AcmeService(keyPem, { directoryUrl: peers.directoryUrl, caBundlePem, logger: silentLogger }),
-    clock: systemClock,
-    logger: silentLogger,
-  };
-  // Register the account first, as a real deployment has one already.
-  await issueCertificate({ name: 'warmup', domains: [uniqueDomain('warm')], keyType: 'ec256' }, deps);
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: BATCH }, () => {
-      const domain = uniqueDomain('conc');
-      return issueCertificate({ name: domain, domains: [domain], keyType: 'ec256' }, deps);
-    }),
-  );
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  return { wallMs, maxRssKb: process.resourceUsage().maxRSS };
-}
-
-function formatTable(rows: Row[], ratios: Record<string, number>): string {
-  const lines = ['| scenario | tool | wall time | peak RSS | note |', '|---|---|---|---|---|'];
-  for (const row of rows) lines.push(`| ${row.scenario} | ${row.tool} | ${(row.wallMs / 1000).toFixed(2)} s | ${(row.peakRssKb / 1024).toFixed(1)} MiB | ${row.note} |`);
-  lines.push('', '| ratio | value | target |', '|---|---|---|');
-  lines.push(`| acme single / lego single | ${ratios.single!.toFixed(3)} | ≤ 0.25 |`);
-  lines.push(`| acme 10 sequential / lego 10 sequential | ${ratios.sequential!.toFixed(3)} | (reported) |`);
-  lines.push(`| acme 10 concurrent / lego 10 sequential | ${ratios.concurrent!.toFixed(3)} | ≤ 0.25 |`);
-  return lines.join('\n');
+function selected(args: string[]): string[] {
+  if (args.length === 0) return Object.keys(SCENARIOS);
+  const unknown = args.filter((name) => !(name in SCENARIOS));
+  if (unknown.length > 0) {
+    throw new Error(`Cannot run benchmark "${unknown.join('", "')}": choose from "${Object.keys(SCENARIOS).join('", "')}", or none for all`);
+  }
+  return args;
 }
 
 async function main(): Promise<void> {
-  const missing = findMissingPeerBinaries();
-  if (missing.length > 0) throw new Error(`Cannot run the benchmark: missing ${missing.join(', ')}; run "bash scripts/setup.sh" first`);
-  const peers = await startPeers();
-  const work = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-'));
-  try {
-    const acmeHome = join(work, 'acme-home');
-    const legoPath = join(work, 'lego');
-    // Warm-up: both tools register their account once, so every measured run reuses one.
-    await acmeRun(peers, acmeHome);
-    await legoRun(peers, legoPath);
-
-    const acmeSingle = await acmeRun(peers, acmeHome);
-    const legoSingle = await legoRun(peers, legoPath);
-    const acmeSeq = await sequence(BATCH, () => acmeRun(peers, acmeHome));
-    const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
-    const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
-
-    const rows: Row[] = [
-      { scenario: 'single', tool: 'haproxy-acme (CLI)', ...toRow(acmeSingle), note: 'one process, account reused' },
-      { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: 'one process, account reused' },
-      { scenario: `${BATCH} sequential`, tool: 'haproxy-acme (CLI)', ...toRow(acmeSeq), note: `${BATCH} processes` },
-      { scenario: `${BATCH} sequential`, tool: 'lego', ...toRow(legoSeq), note: `${BATCH} processes` },
-      { scenario: `${BATCH} concurrent`, tool: 'haproxy-acme (in-process)', ...toRow(acmeConc), note: 'one process, shared responder' },
-    ];
-    const ratios = {
-      single: acmeSingle.wallMs / legoSingle.wallMs,
-      sequential: acmeSeq.wallMs / legoSeq.wallMs,
-      concurrent: acmeConc.wallMs / legoSeq.wallMs,
-    };
-    const table = formatTable(rows, ratios);
-    const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
-    await mkdir(RESULTS_DIR, { recursive: true });
-    await writeFile(join(RESULTS_DIR, 'issue-bench.json'), `${JSON.stringify({ environment, rows, ratios }, null, 2)}\n`);
-    await writeFile(join(RESULTS_DIR, 'issue-bench.md'), `# Issuance benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`);
-    process.stdout.write(`${table}\n\nResults written to ${RESULTS_DIR}/issue-bench.{json,md}\n`);
-  } finally {
-    await peers.stop();
-    await rm(work, { recursive: true, force: true });
+  const names = selected(process.argv.slice(2));
+  const tables: string[] = [];
+  let failed = false;
+  for (const name of names) {
+    const scenario = SCENARIOS[name]!;
+    process.stderr.write(`bench: running ${name}…\n`);
+    try {
+      tables.push(`## ${scenario.title}\n\n${await scenario.run()}`);
+    } catch (error) {
+      failed = true;
+      tables.push(`## ${scenario.title}\n\nFAILED: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
-}
-
-function toRow(sample: Sample): { wallMs: number; peakRssKb: number } {
-  return { wallMs: sample.wallMs, peakRssKb: sample.maxRssKb };
+  process.stdout.write(`\n${tables.join('\n\n')}\n`);
+  if (failed) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

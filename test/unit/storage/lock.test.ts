@@ -285,3 +285,23 @@ describe('MemoryLock', () => {
     expect(lock.isHeld).toBe(false);
   });
 });
+
+describe('FileLock on a new home', () => {
+  test('acquire() creates the missing home directory with mode 0700', async () => {
+    const { mkdtemp, rm, stat } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileLock } = await import('../../../src/storage');
+    const { systemClock } = await import('../../../src/clock');
+    const { CapturingLogger } = await import('../../../src/log');
+    const base = await mkdtemp(join(tmpdir(), 'haproxy-acme-newhome-'));
+    try {
+      const home = join(base, 'not', 'yet');
+      const lease = await new FileLock({ path: join(home, 'lock'), clock: systemClock, logger: new CapturingLogger() }).acquire({ timeoutMs: 1000 });
+      expect((await stat(home)).mode & 0o777).toBe(0o700);
+      await lease.release();
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
