@@ -3,7 +3,8 @@
  * package) against the same real pebble, validated through the same HAProxy route, in one run.
  *
  * Scenarios (every loop is bounded; every server is on 127.0.0.1):
- * - single:        1 certificate, one CLI process each (`acme issue` vs `lego run`)
+ * - single:        1 certificate, one CLI process each (`acme issue` vs `lego run`); the median of
+ *                  SINGLE_RUNS runs, because one lego run varies from 0.1 s to 6 s with its polling
  * - sequential10:  10 certificates, one CLI process after another, for both tools
  * - concurrent10:  10 orders in flight at once in ONE process, through the issuance use case the
  *                  CLI runs, sharing one responder (lego cannot do this: each run binds the
@@ -78,6 +79,21 @@ function legoRun(peers: Peers, path: string): Promise<Sample> {
   return timed('lego', args, { PATH: process.env.PATH, LEGO_CA_CERTIFICATES: peers.caBundlePath });
 }
 
+const SINGLE_RUNS = 5;
+
+/** Runs `once` `runs` times one after another: median wall time, its spread, and the peak RSS. */
+async function medianOf(runs: number, once: () => Promise<Sample>): Promise<Sample & { minMs: number; maxMs: number }> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i += 1) samples.push(await once());
+  const walls = samples.map((x) => x.wallMs).sort((a, b) => a - b);
+  return {
+    wallMs: walls[Math.floor(walls.length / 2)]!,
+    minMs: walls[0]!,
+    maxMs: walls[walls.length - 1]!,
+    maxRssKb: Math.max(...samples.map((x) => x.maxRssKb)),
+  };
+}
+
 async function sequence(runs: number, once: () => Promise<Sample>): Promise<Sample> {
   const started = process.hrtime.bigint();
   let maxRssKb = 0;
@@ -138,15 +154,15 @@ export async function runIssuanceBench(): Promise<string> {
     await acmeRun(peers, acmeHome);
     await legoRun(peers, legoPath);
 
-    const acmeSingle = await acmeRun(peers, acmeHome);
-    const legoSingle = await legoRun(peers, legoPath);
+    const acmeSingle = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome));
+    const legoSingle = await medianOf(SINGLE_RUNS, () => legoRun(peers, legoPath));
     const acmeSeq = await sequence(BATCH, () => acmeRun(peers, acmeHome));
     const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
     const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
 
     const rows: Row[] = [
-      { scenario: 'single', tool: 'haproxy-acme (CLI)', ...toRow(acmeSingle), note: 'one process, account reused' },
-      { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: 'one process, account reused' },
+      { scenario: 'single', tool: 'haproxy-acme (CLI)', ...toRow(acmeSingle), note: `median of ${SINGLE_RUNS} runs (min ${(acmeSingle.minMs / 1000).toFixed(2)} s, max ${(acmeSingle.maxMs / 1000).toFixed(2)} s)` },
+      { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: `median of ${SINGLE_RUNS} runs (min ${(legoSingle.minMs / 1000).toFixed(2)} s, max ${(legoSingle.maxMs / 1000).toFixed(2)} s)` },
       { scenario: `${BATCH} sequential`, tool: 'haproxy-acme (CLI)', ...toRow(acmeSeq), note: `${BATCH} processes` },
       { scenario: `${BATCH} sequential`, tool: 'lego', ...toRow(legoSeq), note: `${BATCH} processes` },
       { scenario: `${BATCH} concurrent`, tool: 'haproxy-acme (in-process)', ...toRow(acmeConc), note: 'one process, shared responder' },
