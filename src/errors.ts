@@ -140,6 +140,29 @@ export class HaproxyError extends AppError {
   }
 }
 
+/**
+ * A deploy hook was refused (unsafe file, not executable), could not start, failed or timed out.
+ * Hook failures never undo a renewal; `deploy-hooks/` records them in its results.
+ */
+export class HookError extends AppError {
+  /** The hook's exit status, when it exited. */
+  readonly exitCode: number | null;
+  /** The signal that ended the hook, e.g. `SIGKILL`, when one did. */
+  readonly signal: string | null;
+  /** True when the hook ran past its timeout and its process group was killed. */
+  readonly timedOut: boolean;
+
+  constructor(
+    message: string,
+    options: AppErrorOptions & { exitCode?: number | null; signal?: string | null; timedOut?: boolean } = {},
+  ) {
+    super('HOOK_FAILED', message, options);
+    this.exitCode = options.exitCode ?? null;
+    this.signal = options.signal ?? null;
+    this.timedOut = options.timedOut ?? false;
+  }
+}
+
 /** Returns the message of any thrown value, for wrapping with context. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
