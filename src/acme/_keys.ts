@@ -4,6 +4,7 @@
  * for seconds (see notes §5).
  */
 import { generateKeyPair } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as acme from 'acme-client';
 import { AppError } from '../errors';
 
@@ -59,20 +60,18 @@ export async function createCertificateKey(keyType: CertificateKeyType): Promise
 }
 
 /**
- * Creates a PEM CSR for `domains` signed with `keyPem`: every name in subjectAltName, the first
- * one also as CN when it fits in 64 characters.
- * @throws {AppError} INTERNAL when `domains` is empty
+ * Creates a PEM CSR for `identifiers` signed with `keyPem`: every DNS name as a `DNS:` SAN and
+ * every IPv4/IPv6 literal as an `IP Address:` SAN (acme-client types each with net.isIP()); the
+ * first identifier also as CN when it is a DNS name of at most 64 characters. An IP never goes
+ * into the CN: an IP-only CSR has an empty subject, like Let's Encrypt's IP certificates (the CN
+ * is deprecated, and pebble checks only the SANs against the order).
+ * @throws {AppError} INTERNAL when `identifiers` is empty
  */
-export async function createCsr(domains: readonly string[], keyPem: string): Promise<string> {
-  const first = domains[0];
+export async function createCsr(identifiers: readonly string[], keyPem: string): Promise<string> {
+  const first = identifiers[0];
   if (first === undefined) throw new AppError('INTERNAL', 'Cannot create a CSR: no domain given');
+  const commonName = isIP(first) === 0 && first.length <= MAX_COMMON_NAME_CHARS ? first : undefined;
   // acme-client's createCsr unshifts the CN into the caller's altNames array: pass a copy.
-  const [, csr] = await acme.crypto.createCsr(
-    {
-      commonName: first.length <= MAX_COMMON_NAME_CHARS ? first : undefined,
-      altNames: [...domains],
-    },
-    keyPem,
-  );
+  const [, csr] = await acme.crypto.createCsr({ commonName, altNames: [...identifiers] }, keyPem);
   return csr.toString();
 }

@@ -10,9 +10,14 @@ import type { HttpChallenge } from 'acme-client/types/rfc8555';
 import { systemClock, type Clock } from '../clock';
 import { AcmeError } from '../errors';
 import type { Logger } from '../log';
+import { findExistingAccount } from './_account';
+import { checkProfile, readDirectory, renewalInfoBase, toDirectoryMeta, type DirectoryMeta } from './_directory';
+import { toIdentifier, type IdentifierType } from './_identifiers';
+import { placeOrder, type NewOrderOptions, type PlacedOrder } from './_order';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './_poll';
 import { toAcmeError, type CapturedProblem } from './_problem';
-import { classify, installTransport, runOperation, type OperationContext, type TransportSettings } from './_transport';
+import { assertCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalInfo } from './_renewalInfo';
+import { classify, installTransport, runOperation, type TransportSettings } from './_transport';
 import { pollWhile, type WaitOptions } from './_wait';
 
 /** An ACME order as acme-client returns it (RFC 8555 §7.1.3 plus its `url`). */
@@ -37,21 +42,18 @@ export interface AcmeServiceOptions {
 
 /** One HTTP-01 challenge the responder must answer before answerChallenge() is called. */
 export interface PendingChallenge {
+  /** The identifier's value (`*.` prepended for a wildcard); an IP literal for type `ip`. */
   domain: string;
+  /**
+   * `dns`, or `ip` (RFC 8738 §7: the CA fetches `http://<ip>:80/.well-known/acme-challenge/<token>`
+   * with Host `<ip>`, `[<ipv6>]` for IPv6). Always set by http01Challenges(); absent means `dns`.
+   */
+  identifierType?: IdentifierType;
   authorizationUrl: string;
   challengeUrl: string;
   token: string;
   /** RFC 8555 §8.1 key authorization: serve it, NEVER log it. */
   keyAuthorization: string;
-}
-
-/** The directory's `meta` object (RFC 8555 §7.1.1), plus `profiles` where the CA has them. */
-export interface DirectoryMeta {
-  termsOfService?: string;
-  website?: string;
-  caaIdentities?: string[];
-  externalAccountRequired?: boolean;
-  profiles?: Record<string, string>;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -70,17 +72,10 @@ function namesOf(order: Order): string[] {
 }
 
 /**
- * ACME account, order, HTTP-01, finalize and download over acme-client's low-level calls.
+ * ACME account, order, HTTP-01, ARI, finalize and download over acme-client's low-level calls.
  * Constructing one reconfigures acme-client's process-global axios instance (see _transport.ts).
  * Every method throws only AcmeError.
  */
-const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
-
-/** The part of acme-client's internal AcmeApi that findExistingAccount() uses. */
-interface LowLevelAccountApi {
-  createAccount(data: { onlyReturnExisting: true }): Promise<unknown>;
-}
-
 export class AcmeService {
   private client: acme.Client;
   private readonly settings: TransportSettings;
@@ -151,37 +146,23 @@ export class AcmeService {
    * @throws {AcmeError} when the CA cannot be reached or answers with another problem
    */
   async lookupAccount(): Promise<string | undefined> {
-    return runOperation(this.settings, 'look up the ACME account', (context) => this.findExistingAccount(context));
+    return runOperation(this.settings, 'look up the ACME account', (context) => findExistingAccount(this.client, context));
   }
 
   /**
-   * RFC 8555 §7.3.1: asks for the key's account with `onlyReturnExisting`, which creates nothing.
-   * acme-client's public createAccount() would follow an HTTP 200 with an empty account update,
-   * which pebble -strict refuses, so this uses its low-level API (pinned acme-client 5.4.0).
+   * Creates an order for `identifiers`: DNS names as type `dns`, IP literals as type `ip`
+   * (RFC 8738; IPv6 in RFC 5952 form), with `profile` and `replaces` when given. A profile the
+   * directory does not offer fails before any order exists. When the CA refuses `replaces`, the
+   * order is created once more without it (logged as a warning; see `replacesAccepted`).
+   * Never waits out a rate limit.
+   * @throws {AcmeError} ACME_RATE_LIMITED with retryAfterMs; ACME_PROBLEM (unknown profile, IPv6 zone ID, CA problems), ACME_NETWORK, ACME_TIMEOUT
    */
-  private async findExistingAccount(context: OperationContext): Promise<string | undefined> {
-    const api = (this.client as unknown as { api?: LowLevelAccountApi }).api;
-    if (api === undefined || typeof api.createAccount !== 'function') {
-      throw new AcmeError('ACME_PROBLEM', 'Cannot look up the ACME account: this acme-client version has no low-level API; pin acme-client 5.4.0');
-    }
-    try {
-      await api.createAccount({ onlyReturnExisting: true });
-    } catch (error) {
-      if (classify(error, context).problemType === ACCOUNT_DOES_NOT_EXIST) return undefined;
-      throw error;
-    }
-    return this.client.getAccountUrl();
-  }
-
-  /**
-   * Creates an order for `domains`, all typed `dns`. Never waits out a rate limit.
-   * @throws {AcmeError} ACME_RATE_LIMITED with retryAfterMs; ACME_PROBLEM, ACME_NETWORK, ACME_TIMEOUT
-   */
-  async newOrder(domains: readonly string[]): Promise<Order> {
-    return runOperation(this.settings, `create an order for ${describeNames(domains)}`, async () => {
-      const identifiers = domains.map((value) => ({ type: 'dns', value }));
-      const order = await this.client.createOrder({ identifiers });
-      this.options.logger.debug('ACME order created', { orderUrl: order.url, status: order.status });
+  async newOrder(identifiers: readonly string[], options: NewOrderOptions = {}): Promise<PlacedOrder> {
+    const typed = identifiers.map(toIdentifier);
+    return runOperation(this.settings, `create an order for ${describeNames(identifiers)}`, async (context) => {
+      if (options.profile !== undefined) checkProfile(toDirectoryMeta(await readDirectory(this.client)), options.profile);
+      const order = await placeOrder(this.client, context, { ...options, identifiers: typed }, this.options.logger);
+      this.options.logger.debug('ACME order created', { orderUrl: order.url, status: order.status, profile: options.profile });
       return order;
     });
   }
@@ -213,7 +194,8 @@ export class AcmeService {
       throw new AcmeError('ACME_PROBLEM', `${cannot}: the CA offered no http-01 challenge (offered: ${offered})`);
     }
     const keyAuthorization = await this.client.getChallengeKeyAuthorization(challenge);
-    return { domain, authorizationUrl: authz.url, challengeUrl: challenge.url, token: challenge.token, keyAuthorization };
+    const identifierType: IdentifierType = authz.identifier.type === 'ip' ? 'ip' : 'dns';
+    return { domain, identifierType, authorizationUrl: authz.url, challengeUrl: challenge.url, token: challenge.token, keyAuthorization };
   }
 
   /**
@@ -284,19 +266,25 @@ export class AcmeService {
   }
 
   /**
-   * Reads the directory's `meta` (terms of service, profiles…); also a cheap reachability check.
+   * Reads the directory's `meta` (terms of service, profiles…) and whether it offers ARI; also a
+   * cheap reachability check. acme-client caches the directory for a day.
    * @throws {AcmeError} when the directory cannot be read
    */
   async directoryMeta(): Promise<DirectoryMeta> {
-    return runOperation(this.settings, 'read the ACME directory', async () => {
-      // HttpClient.getDirectory() is internal to acme-client 5.4.0 (pinned); it shares the
-      // client's directory cache, so the next signed request does not fetch it again.
-      const http = (this.client as unknown as { http?: { getDirectory?: () => Promise<unknown> } }).http;
-      if (typeof http?.getDirectory !== 'function') {
-        throw new Error('acme-client has no HttpClient.getDirectory(); check the pinned version');
-      }
-      const directory = (await http.getDirectory()) as { meta?: DirectoryMeta } | null;
-      return { ...(directory?.meta ?? {}) };
+    return runOperation(this.settings, 'read the ACME directory', async () => toDirectoryMeta(await readDirectory(this.client)));
+  }
+
+  /**
+   * Fetches the CA's suggested renewal window for the certificate with ARI CertID `certId`
+   * (RFC 9773 §4.1, an unauthenticated GET of `<renewalInfo>/<certId>`), with the response's
+   * Retry-After. Resolves undefined when the directory has no `renewalInfo`.
+   * @throws {AcmeError} ACME_PROBLEM naming the URL for a bad answer (not JSON, no window, end ≤ start) or an HTTP error; ACME_RATE_LIMITED, ACME_NETWORK, ACME_TIMEOUT
+   */
+  async renewalInfo(certId: string): Promise<RenewalInfo | undefined> {
+    assertCertId(certId); // before any request
+    return runOperation(this.settings, `fetch the renewal information for "${certId}"`, async (context) => {
+      const base = renewalInfoBase(await readDirectory(this.client));
+      return base === undefined ? undefined : fetchRenewalInfo(context, renewalInfoUrl(base, certId));
     });
   }
 

@@ -159,7 +159,8 @@ async function retryIdempotent(
 
 // acme-client's message for a problem response is util.formatResponseError(resp): the detail
 // without newlines. Match it back to the captured document; otherwise use the last response's.
-function problemFor(error: unknown, context: OperationContext): CapturedProblem | undefined {
+/** The problem document behind `error` (matched by detail), else the last one this operation saw. */
+export function problemFor(error: unknown, context: OperationContext): CapturedProblem | undefined {
   if (error instanceof Error) {
     for (let i = context.problems.length - 1; i >= 0; i -= 1) {
       const detail = context.problems[i]?.detail;

@@ -1,9 +1,15 @@
 /**
- * acme/: the ACME adapter (RFC 8555) over acme-client 5.4.0's low-level API. The issuance use
- * case orchestrates it; nothing else in src/ talks to acme-client.
+ * acme/: the ACME adapter (RFC 8555, RFC 9773 ARI, RFC 8738 IP identifiers, ACME profiles) over
+ * acme-client 5.4.0's low-level API. The issuance use case orchestrates it; nothing else in src/
+ * talks to acme-client.
  */
 export { AcmeService, describeNames } from './_service';
-export type { AcmeServiceOptions, DirectoryMeta, Order, PendingChallenge } from './_service';
+export type { AcmeServiceOptions, Order, PendingChallenge } from './_service';
+export type { DirectoryMeta } from './_directory';
+export { isIpIdentifier, toIdentifier } from './_identifiers';
+export type { Identifier, IdentifierType } from './_identifiers';
+export type { NewOrderOptions, PlacedOrder } from './_order';
+export type { RenewalInfo } from './_renewalInfo';
 export type { PollWaitInfo, WaitOptions } from './_wait';
 export { DEFAULT_POLL_POLICY, nextPollDelay, parseRetryAfter } from './_poll';
 export type { PollPolicy } from './_poll';

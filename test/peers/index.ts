@@ -19,3 +19,4 @@ export function findMissingPeerBinaries(): string[] {
 }
 export { startStandaloneHaproxy, type StandaloneHaproxy, type StandaloneHaproxyOptions } from './_haproxy';
 export { generateCert, servedSerial, type GenerateCertOptions, type TestCert } from './_tls';
+export { LETS_ENCRYPT_PROFILES, startAriProxy, type AriProxy, type AriProxyOptions, type ProxyProblem, type RecordedOrder } from './_ari-proxy';

@@ -72,6 +72,17 @@ describe('createCsr()', () => {
     expect([csr.split('\n')[0], acme.crypto.readCsrDomains(csr)]).toEqual(['-----BEGIN CERTIFICATE REQUEST-----', expected]);
   });
 
+  test.each<[string, string[], string, Array<{ type: string; value: string }>]>([
+    ['an IPv4 address, without a CN', ['127.0.0.1'], '', [{ type: 'ip', value: '127.0.0.1' }]],
+    ['IPv6 addresses, without a CN', ['::1', '2001:DB8:0:0:0:0:0:1'], '', [{ type: 'ip', value: '::1' }, { type: 'ip', value: '2001:db8::1' }]],
+    ['a DNS name then an IP, CN = the name', ['a.test', '192.0.2.1'], 'CN=a.test', [{ type: 'dns', value: 'a.test' }, { type: 'ip', value: '192.0.2.1' }]],
+    ['an IP then a DNS name, without a CN', ['192.0.2.1', 'a.test'], '', [{ type: 'ip', value: '192.0.2.1' }, { type: 'dns', value: 'a.test' }]],
+  ])('createCsr() covers %s with IP Address SANs', async (_name, identifiers, subject, sans) => {
+    const csr = new x509.Pkcs10CertificateRequest(await createCsr(identifiers, ecKey));
+    const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+    expect([csr.subject, san?.names.toJSON()]).toEqual([subject, sans]);
+  });
+
   test('createCsr() leaves CN empty when the first name is longer than 64 characters', async () => {
     const long = `${'a'.repeat(60)}.example.test`;
     const csr = await createCsr([long, 'b.test'], ecKey);
@@ -97,3 +108,4 @@ describe('createCsr()', () => {
     await expect(createCsr([], ecKey)).rejects.toThrow('Cannot create a CSR: no domain given');
   });
 });
+

@@ -11,6 +11,8 @@ import * as x509 from '@peculiar/x509';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The request body (a JWS for ACME POSTs), UTF-8. */
+  body: string;
 }
 
 export interface LocalServer {
@@ -26,9 +28,12 @@ async function listen(server: Server, scheme: 'http' | 'https', handler: Handler
   const requests: RecordedRequest[] = [];
   let base = '';
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '' });
-    req.resume();
-    handler(req, res, base);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push({ method: req.method ?? '', path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8') });
+      handler(req, res, base);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -93,4 +98,10 @@ export async function selfSignedCertificate(): Promise<{ certPem: string; keyPem
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`;
   return { certPem: cert.toString('pem'), keyPem };
+}
+
+/** The JSON payload of a flattened JWS request body (RFC 7515 §7.2.2), e.g. a newOrder request. */
+export function jwsPayload(body: string): unknown {
+  const { payload } = JSON.parse(body) as { payload: string };
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
 }

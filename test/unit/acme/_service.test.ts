@@ -4,9 +4,10 @@
  * a real CA is the integration suite's job (pebble).
  */
 import { AcmeService, createAccountKey, type AcmeServiceOptions } from '../../../src/acme';
+import { fixedClock } from '../../../src/clock';
 import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { closedPort, selfSignedCertificate, sendJson, startHttpServer, startHttpsServer, type LocalServer } from './_servers';
+import { closedPort, jwsPayload, selfSignedCertificate, sendJson, startHttpServer, startHttpsServer, type LocalServer } from './_servers';
 
 const ERR = 'urn:ietf:params:acme:error:';
 const HINT = 'check the directory URL and that the ACME server is reachable';
@@ -72,6 +73,7 @@ describe('AcmeService against an unreachable directory', () => {
       async (acme) => acme.newOrder([await acme.ensureAccount({ accountUrl: 'http://127.0.0.1:1/acct/1' }) && 'a.test', 'b.test']),
       'create an order for "a.test", "b.test"',
     ],
+    ['renewalInfo()', (acme) => acme.renewalInfo('aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE'), 'fetch the renewal information for "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"'],
   ])('%s reports ECONNREFUSED with the directory URL, not a TypeError', async (_name, call, step) => {
     const directoryUrl = `http://127.0.0.1:${await closedPort()}/dir`;
     const { acme } = service(directoryUrl);
@@ -128,7 +130,7 @@ describe('AcmeService against a directory that answers with an error', () => {
       return sendJson(res, 200, { newNonce: 'x', meta: { termsOfService: 'https://ca.test/tos' } });
     });
     const { acme, slept } = service(`${server.base}/dir`);
-    expect([await acme.directoryMeta(), slept, server.requests.length]).toEqual([{ termsOfService: 'https://ca.test/tos' }, [2_000, 2_000], 3]);
+    expect([await acme.directoryMeta(), slept, server.requests.length]).toEqual([{ termsOfService: 'https://ca.test/tos', hasRenewalInfo: false }, [2_000, 2_000], 3]);
   });
 
   test('directoryMeta() gives up after 3 attempts of a persistent 503 and marks the error retryable', async () => {
@@ -207,7 +209,7 @@ describe('AcmeService over TLS', () => {
     const server = await startHttpsServer(tls, (_req, res) => sendJson(res, 200, { meta: { website: 'https://ca.test' } }));
     servers.push(server);
     const { acme } = service(`${server.base}/dir`, { caBundlePem: tls.certPem });
-    expect(await acme.directoryMeta()).toEqual({ website: 'https://ca.test' });
+    expect(await acme.directoryMeta()).toEqual({ website: 'https://ca.test', hasRenewalInfo: false });
   });
 });
 
@@ -223,5 +225,191 @@ describe('AcmeService logging', () => {
     const server = await serve((_req, res) => sendJson(res, 500, {}));
     const { acme } = service(`${server.base}/dir`);
     expect([await acme.ensureAccount({ accountUrl: `${server.base}/acct/7` }), server.requests]).toEqual([`${server.base}/acct/7`, []]);
+  });
+});
+
+const CERT_ID = 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE';
+const LE_PROFILES = { classic: 'c', tlsserver: 't', shortlived: 's' };
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+/**
+ * A CA stand-in: a directory (plus `extra` members), nonces, and newOrder / renewal-info answers
+ * from `orders` (one per POST, the last one repeats; default 201) and `renewalInfo`.
+ */
+function caServer(options: { extra?: (base: string) => object; orders?: Answer[]; renewalInfo?: Answer } = {}) {
+  let posts = 0;
+  return serve((req, res, base) => {
+    if (req.url === '/dir') {
+      return sendJson(res, 200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order`, ...options.extra?.(base) });
+    }
+    if (req.url === '/nonce') return void res.writeHead(200, { 'Replay-Nonce': `bm9uY2U${posts}` }).end();
+    if (req.url?.startsWith('/ri/')) {
+      const answer = options.renewalInfo ?? { status: 404, body: { type: `${ERR}malformed`, detail: 'unknown certificate' } };
+      return sendJson(res, answer.status, answer.body, answer.headers);
+    }
+    const answer = options.orders?.[Math.min(posts, options.orders.length - 1)];
+    posts += 1;
+    if (answer !== undefined) return sendJson(res, answer.status, answer.body, { 'Replay-Nonce': 'bm9uY2Ux', ...answer.headers });
+    const order = { status: 'pending', identifiers: [], authorizations: [], finalize: `${base}/order/1/finalize` };
+    return sendJson(res, 201, order, { Location: `${base}/order/1`, 'Replay-Nonce': 'bm9uY2Ux' });
+  });
+}
+
+const postedOrders = (server: LocalServer): unknown[] => server.requests.filter((r) => r.method === 'POST').map((r) => jwsPayload(r.body));
+
+describe('AcmeService.renewalInfo()', () => {
+  const withAri = (base: string) => ({ renewalInfo: `${base}/ri` });
+
+  test('renewalInfo() resolves undefined after only the directory GET when the CA has no renewalInfo', async () => {
+    const server = await caServer();
+    const { acme } = service(`${server.base}/dir`);
+    expect([await acme.renewalInfo(CERT_ID), server.requests.map((r) => `${r.method} ${r.path}`)]).toEqual([undefined, ['GET /dir']]);
+  });
+
+  test('renewalInfo() GETs <renewalInfo>/<CertID> without a JWS and returns the window and Retry-After', async () => {
+    const body = { suggestedWindow: { start: '2030-01-02T04:00:00Z', end: '2030-01-03T04:00:00Z' }, explanationURL: 'https://ca.test/why' };
+    const server = await caServer({ extra: withAri, renewalInfo: { status: 200, body, headers: { 'Retry-After': '21600' } } });
+    const { acme } = service(`${server.base}/dir`);
+    expect(await acme.renewalInfo(CERT_ID)).toEqual({
+      window: { start: new Date('2030-01-02T04:00:00Z'), end: new Date('2030-01-03T04:00:00Z') },
+      explanationUrl: 'https://ca.test/why',
+      retryAfterMs: 21_600_000,
+    });
+    expect(server.requests.map((r) => [r.method, r.path, r.body])).toEqual([['GET', '/dir', ''], ['GET', `/ri/${CERT_ID}`, '']]);
+  });
+
+  test('renewalInfo() reads an HTTP-date Retry-After against the clock', async () => {
+    const body = { suggestedWindow: { start: '2030-01-02T04:00:00Z', end: '2030-01-03T04:00:00Z' } };
+    const server = await caServer({ extra: withAri, renewalInfo: { status: 200, body, headers: { 'Retry-After': 'Wed, 01 Jan 2025 01:00:00 GMT' } } });
+    const { acme } = service(`${server.base}/dir`, { clock: fixedClock(new Date('2025-01-01T00:00:00Z')) });
+    expect((await acme.renewalInfo(CERT_ID))?.retryAfterMs).toBe(3_600_000);
+  });
+
+  test.each<[string, Answer, (url: string) => object]>([
+    ['a problem document', { status: 404, body: { type: `${ERR}malformed`, detail: 'unknown certificate' } }, () => ({
+      code: 'ACME_PROBLEM', status: 404, retryable: false, retryAfterMs: undefined,
+      message: `Cannot fetch the renewal information for "${CERT_ID}": unknown certificate (${ERR}malformed)`,
+    })],
+    ['a plain 404 page', { status: 404, body: 'nope' }, (url) => ({
+      code: 'ACME_PROBLEM', status: 404, retryable: false, retryAfterMs: undefined,
+      message: `Cannot fetch the renewal information for "${CERT_ID}": "${url}" answered HTTP 404`,
+    })],
+    ['a rate limit above the Retry-After cap (not waited for)', { status: 429, body: { type: `${ERR}rateLimited`, detail: 'slow down' }, headers: { 'Retry-After': '3600' } }, () => ({
+      code: 'ACME_RATE_LIMITED', status: 429, retryable: true, retryAfterMs: 3_600_000,
+      message: `Cannot fetch the renewal information for "${CERT_ID}": slow down (${ERR}rateLimited)`,
+    })],
+    ['a body that is not JSON', { status: 200, body: '{"suggestedWindow":' }, (url) => ({
+      code: 'ACME_PROBLEM', status: undefined, retryable: true, retryAfterMs: undefined,
+      message: `Cannot read the renewal information at "${url}": the answer is not a JSON object`,
+    })],
+    ['a window that ends when it starts', { status: 200, body: { suggestedWindow: { start: '2030-01-02T04:00:00Z', end: '2030-01-02T04:00:00Z' } } }, (url) => ({
+      code: 'ACME_PROBLEM', status: undefined, retryable: true, retryAfterMs: undefined,
+      message: `Cannot read the renewal information at "${url}": the window ends ("2030-01-02T04:00:00.000Z") before or when it starts ("2030-01-02T04:00:00.000Z")`,
+    })],
+  ])('renewalInfo() reports %s', async (_name, answer, expected) => {
+    const server = await caServer({
+      extra: withAri,
+      renewalInfo: typeof answer.body === 'string' ? { ...answer, headers: { 'Content-Type': 'text/plain' } } : answer,
+    });
+    const { acme, slept } = service(`${server.base}/dir`);
+    const error = await failure(acme.renewalInfo(CERT_ID));
+    const { code, status, retryable, retryAfterMs, message } = error;
+    expect({ code, status, retryable, retryAfterMs, message }).toEqual(expected(`${server.base}/ri/${CERT_ID}`));
+    expect(slept).toEqual([]);
+  });
+
+  test('renewalInfo() rejects a malformed CertID before any request', async () => {
+    const server = await caServer({ extra: withAri });
+    const { acme } = service(`${server.base}/dir`);
+    const error = await failure(acme.renewalInfo('../../dir'));
+    expect([error.code, error.message, server.requests]).toEqual([
+      'ACME_PROBLEM',
+      'Cannot fetch the renewal information for "../../dir": a CertID is two base64url parts joined by "." (RFC 9773 §4.1)',
+      [],
+    ]);
+  });
+});
+
+describe('AcmeService.newOrder()', () => {
+  async function ready(options: Parameters<typeof caServer>[0] = {}) {
+    const server = await caServer(options);
+    const created = service(`${server.base}/dir`);
+    await created.acme.ensureAccount({ accountUrl: `${server.base}/acct/1` });
+    return { server, ...created };
+  }
+  const withProfiles = () => ({ meta: { profiles: LE_PROFILES } });
+
+  test('newOrder() types DNS names as dns and IP literals as ip, IPv6 in RFC 5952 form, and sends nothing else', async () => {
+    const { server, acme } = await ready();
+    const order = await acme.newOrder(['a.test', '127.0.0.1', '2001:DB8:0:0:0:0:0:1']);
+    expect(postedOrders(server)).toEqual([
+      { identifiers: [{ type: 'dns', value: 'a.test' }, { type: 'ip', value: '127.0.0.1' }, { type: 'ip', value: '2001:db8::1' }] },
+    ]);
+    expect([order.url, order.replacesAccepted]).toEqual([`${server.base}/order/1`, undefined]);
+  });
+
+  test('newOrder() sends an offered profile and replaces, and reports replacesAccepted', async () => {
+    const { server, acme } = await ready({ extra: withProfiles });
+    const order = await acme.newOrder(['a.test'], { profile: 'shortlived', replaces: CERT_ID });
+    expect(postedOrders(server)).toEqual([{ identifiers: [{ type: 'dns', value: 'a.test' }], profile: 'shortlived', replaces: CERT_ID }]);
+    expect(order.replacesAccepted).toBe(true);
+  });
+
+  test.each<[string, (base: string) => object, string]>([
+    ['a profile the CA does not offer', withProfiles, 'Cannot create an order with profile "longlived": the CA offers "classic", "tlsserver", "shortlived"'],
+    ['a profile from a CA without profiles', () => ({ meta: {} }), 'Cannot create an order with profile "longlived": the CA offers no profiles; omit the profile'],
+  ])('newOrder() rejects %s before any POST', async (_name, extra, message) => {
+    const { server, acme } = await ready({ extra });
+    const error = await failure(acme.newOrder(['a.test'], { profile: 'longlived' }));
+    expect([error.code, error.retryable, error.message, postedOrders(server)]).toEqual(['ACME_PROBLEM', false, message, []]);
+  });
+
+  test.each<[string, Answer]>([
+    ['alreadyReplaced', { status: 409, body: { type: `${ERR}alreadyReplaced`, detail: 'already replaced', status: 409 } }],
+    ["Boulder's conflict", { status: 409, body: { type: `${ERR}conflict`, detail: 'which already has a replacement order', status: 409 } }],
+    ['malformed naming replaces', { status: 400, body: { type: `${ERR}malformed`, detail: 'unknown certificate in "replaces"', status: 400 } }],
+  ])('newOrder() retries exactly once without replaces after %s and logs a warning', async (_name, rejection) => {
+    const { server, acme, logger } = await ready({ extra: withProfiles, orders: [rejection, { status: 201, body: { status: 'pending', identifiers: [], authorizations: [], finalize: 'x' }, headers: { Location: 'http://127.0.0.1:1/order/2' } }] });
+    const order = await acme.newOrder(['a.test'], { profile: 'tlsserver', replaces: CERT_ID });
+    expect(postedOrders(server)).toEqual([
+      { identifiers: [{ type: 'dns', value: 'a.test' }], profile: 'tlsserver', replaces: CERT_ID },
+      { identifiers: [{ type: 'dns', value: 'a.test' }], profile: 'tlsserver' },
+    ]);
+    const body = rejection.body as { type: string; detail: string };
+    expect([order.url, order.replacesAccepted, logger.records.filter((r) => r.level === 'warn')]).toEqual([
+      'http://127.0.0.1:1/order/2',
+      false,
+      [{ level: 'warn', message: 'The CA refused "replaces"; creating the order again without it', fields: { replaces: CERT_ID, problemType: body.type, detail: body.detail } }],
+    ]);
+  });
+
+  test.each<[string, Answer, string]>([
+    ['malformed about something else', { status: 400, body: { type: `${ERR}malformed`, detail: 'bad identifier' } }, `bad identifier (${ERR}malformed)`],
+    ['a rate limit', { status: 429, body: { type: `${ERR}rateLimited`, detail: 'too many orders' }, headers: { 'Retry-After': '3600' } }, `too many orders (${ERR}rateLimited)`],
+  ])('newOrder() does not retry after %s', async (_name, rejection, detail) => {
+    const { server, acme } = await ready({ orders: [rejection] });
+    const error = await failure(acme.newOrder(['a.test'], { replaces: CERT_ID }));
+    expect([error.message, postedOrders(server).length]).toEqual([`Cannot create an order for "a.test": ${detail}`, 1]);
+  });
+
+  test('newOrder() fails with the second problem when the order without replaces is refused too', async () => {
+    const { server, acme } = await ready({
+      orders: [
+        { status: 409, body: { type: `${ERR}alreadyReplaced`, detail: 'already replaced' } },
+        { status: 400, body: { type: `${ERR}rejectedIdentifier`, detail: 'policy forbids "a.test"' } },
+      ],
+    });
+    const error = await failure(acme.newOrder(['a.test'], { replaces: CERT_ID }));
+    expect([error.problemType, error.message, postedOrders(server).length]).toEqual([
+      `${ERR}rejectedIdentifier`,
+      `Cannot create an order for "a.test": policy forbids "a.test" (${ERR}rejectedIdentifier)`,
+      2,
+    ]);
+  });
+
+  test('newOrder() rejects an IPv6 zone ID before any request', async () => {
+    const { server, acme } = await ready();
+    const error = await failure(acme.newOrder(['::1%1']));
+    expect([error.message, server.requests]).toEqual(['Cannot order a certificate for "::1%1": an IPv6 zone ID cannot be certified; remove "%1"', []]);
   });
 });
