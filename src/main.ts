@@ -9,9 +9,9 @@ import { runCli, type CliDeps, type Services } from './cli';
 import { systemClock } from './clock';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
-import { FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock } from './storage';
+import { FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock, FileRenewalStateStore } from './storage';
 import { CommandReloadFallback, HaproxyInstance, MasterReloadFallback } from './haproxy';
-import type { ReloadFallback } from './issuance';
+import { runPostRenewHooks, type ReloadFallback } from './issuance';
 import { AcmeService } from './acme';
 import { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge } from './challenge';
 
@@ -46,6 +46,16 @@ function createServices(config: Config, logger: Logger): Services {
     ),
     crtList: config.haproxy.crtList === undefined ? undefined : new FileCrtList(config.haproxy.crtList),
     fallback: createFallback(config, logger),
+    renewalState: new FileRenewalStateStore({ home: config.home }),
+    runHooks: (certificate) =>
+      runPostRenewHooks(certificate, {
+        home: config.home,
+        commands: config.deployHooks,
+        baseEnv: process.env,
+        timeoutMs: config.hookTimeoutMs,
+        logger,
+      }),
+    random: Math.random,
     acmeFor: (accountKeyPem) =>
       new AcmeService(accountKeyPem, {
         directoryUrl: config.directoryUrl,
@@ -81,6 +91,16 @@ async function main(): Promise<void> {
     createLogger,
     loadConfig: (flags) => loadConfig({ flags, env: process.env, cwd: process.cwd() }),
     createServices,
+    waitForShutdown: () =>
+      new Promise((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          resolve(signal);
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      }),
   };
   // Set the exit code and let Node exit by itself, so that piped stderr (journald) is flushed.
   process.exitCode = await runCli(process.argv.slice(2), deps);

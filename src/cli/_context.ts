@@ -2,8 +2,8 @@ import type { Writable } from 'node:stream';
 import type { Clock } from '../clock';
 import type { Config, RawFlags } from '../config';
 import type { Logger, CreateLoggerOptions } from '../log';
-import type { CertificateStore, CrtList, DeployStateStore, Lock } from '../storage';
-import type { AcmeOrderClient, HaproxyEndpoint, ReloadFallback } from '../issuance';
+import type { CertificateStore, CrtList, DeployStateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
+import type { AcmeOrderClient, HaproxyEndpoint, HookOutcome, ReloadFallback } from '../issuance';
 import type { ChallengeResponder } from '../challenge';
 
 /** Adapters a command needs once the configuration is known; built by main.ts. */
@@ -20,6 +20,11 @@ export interface Services {
   haproxyEndpoints: HaproxyEndpoint[];
   crtList?: CrtList;
   fallback?: ReloadFallback;
+  renewalState: RenewalStateStore;
+  /** Post-renew hooks: `<home>/hooks/post-renew.d/` then `--deploy-hook`. */
+  runHooks: (certificate: StoredCertificate) => Promise<HookOutcome[]>;
+  /** Uniform [0, 1): the random instant inside an ARI window. */
+  random: () => number;
 }
 
 /** Everything the CLI touches outside itself; main.ts passes the real process, tests pass their own. */
@@ -35,4 +40,6 @@ export interface CliDeps {
   createLogger: (options: CreateLoggerOptions) => Logger;
   loadConfig: (flags: RawFlags) => Promise<Config>;
   createServices: (config: Config, logger: Logger) => Services;
+  /** Resolves with the signal name on SIGTERM or SIGINT (the daemon's graceful stop). */
+  waitForShutdown: () => Promise<string>;
 }

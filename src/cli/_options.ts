@@ -15,11 +15,17 @@ export function addCommonOptions(command: Command): Command {
     .option('-q, --quiet', 'log only warnings and errors');
 }
 
-/** Flags that describe the certificate to obtain and how HTTP-01 is answered. */
-export function addIssueOptions(command: Command): Command {
+/**
+ * Flags that describe the certificate to obtain and how HTTP-01 is answered. `renew` and `daemon`
+ * leave out `--name` (they have their own, repeatable, to select certificates).
+ */
+export function addIssueOptions(command: Command, options: { withName?: boolean } = {}): Command {
+  command.option('-d, --domain <name>', 'DNS name or IP address to include; repeat it or give a comma list (env ACME_DOMAIN)', collect);
+  if (options.withName !== false) command.option('--name <name>', 'certificate name, used for file names (default: the first domain)');
   return command
-    .option('-d, --domain <name>', 'DNS name to include; repeat it or give a comma list (env ACME_DOMAIN)', collect)
-    .option('--name <name>', 'certificate name, used for file names (default: the first domain)')
+    .option('--profile <name>', "ACME profile, e.g. tlsserver or shortlived, checked against the CA's list (env ACME_PROFILE)")
+    .option('--deploy-hook <cmd>', 'command run after each renewal, without a shell; repeat for several (env ACME_DEPLOY_HOOK)', collect)
+    .option('--hook-timeout <ms>', 'timeout of each deploy hook (env ACME_HOOK_TIMEOUT_MS; default 120000)')
     .option('--email <address>', 'contact address for a new ACME account (env ACME_EMAIL)')
     .addOption(
       new Option('--key-type <type>', 'certificate key (env ACME_KEY_TYPE; default ec256)').choices([
@@ -70,6 +76,9 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
     haproxyAllowRemote: flag('haproxyAllowRemote'),
     haproxyBufsize: text('haproxyBufsize'),
     lockTimeout: text('lockTimeout'),
+    profile: text('profile'),
+    deployHook: Array.isArray(options.deployHook) ? (options.deployHook as string[]) : undefined,
+    hookTimeout: text('hookTimeout'),
     json: flag('json'),
     verbose: flag('verbose'),
     quiet: flag('quiet'),

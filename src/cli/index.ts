@@ -5,6 +5,8 @@ import { registerIssueCommand } from './issue';
 import { registerListCommand } from './list';
 import { registerDeployCommand } from './deploy';
 import { registerHaproxyConfigCommand } from './haproxyConfig';
+import { registerRenewCommand } from './renew';
+import { registerDaemonCommand } from './daemon';
 
 export type { CliDeps, Services } from './_context';
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, presentError } from './_errors';
@@ -23,6 +25,8 @@ Exit codes: 0 success, 1 the operation failed, 2 bad input or configuration.
 Examples:
   $ acme issue -d photos.example.com --email admin@example.com
   $ acme list --json
+  $ acme renew --haproxy-socket /run/haproxy/admin.sock
+  $ acme daemon --haproxy-socket /run/haproxy/admin.sock
   $ acme deploy --haproxy-socket /run/haproxy/admin.sock
   $ acme haproxy-config
   $ acme issue --help
@@ -46,6 +50,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .exitOverride();
   registerIssueCommand(program, deps, setExitCode);
   registerListCommand(program, deps, setExitCode);
+  registerRenewCommand(program, deps, setExitCode);
+  registerDaemonCommand(program, deps, setExitCode);
   registerDeployCommand(program, deps, setExitCode);
   registerHaproxyConfigCommand(program, deps, setExitCode);
   for (const command of program.commands) command.exitOverride();

@@ -41,7 +41,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const services = deps.createServices(config, logger);
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
         const result = await issueCertificate(
-          { name, domains, keyType: config.keyType, email: config.email },
+          { name, domains, keyType: config.keyType, email: config.email, ...(config.profile === undefined ? {} : { profile: config.profile }) },
           { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
           { dryRun },
         );

@@ -11,3 +11,7 @@ export type {
   ReloadFallback,
   ServedCertificate,
 } from './deployCertificate';
+export { renewCertificates } from './renewCertificates';
+export type { HookOutcome, RenewalDeps, RenewOptions, RenewOutcome } from './renewCertificates';
+export { postRenewHooksDir, runPostRenewHooks } from './runPostRenewHooks';
+export type { PostRenewHookOptions } from './runPostRenewHooks';

@@ -46,6 +46,7 @@ export function prepareCertificate(input: SaveCertificateInput, now: Date): Prep
     issuedAt: input.meta.issuedAt ?? now.toISOString(),
     sha1Fingerprint: info.sha1Fingerprint,
     version: versionName(now, info.serial),
+    ...(input.meta.profile === undefined ? {} : { profile: input.meta.profile }),
   };
   return { name, meta, certPem: leaf, chainPem, fullchainPem: leaf + chainPem, keyPem, bundle };
 }
@@ -63,6 +64,7 @@ const metaSchema = z.object({
   issuedAt: ISO_DATE,
   sha1Fingerprint: z.string().regex(/^[0-9A-F]{40}$/),
   version: z.string().min(1),
+  profile: z.string().min(1).optional(),
 });
 
 /**

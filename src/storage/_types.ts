@@ -30,6 +30,8 @@ export interface CertificateMeta {
   sha1Fingerprint: string;
   /** The version directory name, `<UTC yyyymmddThhmmssZ>-<serial first 16 hex>`. */
   version: string;
+  /** ACME profile the certificate was ordered with; kept on every renewal. Absent: the CA's default. */
+  profile?: string;
 }
 
 /**

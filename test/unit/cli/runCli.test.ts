@@ -3,7 +3,7 @@ import { runCli, type CliDeps, EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED } from '../.
 import { fixedClock } from '../../../src/clock';
 import { resolveConfig } from '../../../src/config';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
 import { StorageError } from '../../../src/errors';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 
@@ -43,7 +43,11 @@ function harness(store = new MemoryCertificateStore({ home: '/srv/acme' })): Har
       },
       responder: undefined as never,
       haproxyEndpoints: [],
+      renewalState: new MemoryRenewalStateStore(),
+      runHooks: async () => [],
+      random: () => 0.5,
     }),
+    waitForShutdown: () => new Promise(() => undefined),
   };
   return { deps, stdout: collect(out), stderr: collect(err), store };
 }

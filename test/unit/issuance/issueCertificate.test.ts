@@ -25,6 +25,12 @@ class RecordingAcme implements AcmeOrderClient {
     // Like a CA that re-registered the key elsewhere: the account now lives at acct/1.
     return 'https://ca.example.test/acct/1';
   }
+  async directoryMeta(): Promise<{ hasRenewalInfo: boolean }> {
+    return { hasRenewalInfo: false };
+  }
+  async renewalInfo(): Promise<undefined> {
+    return undefined;
+  }
   async newOrder(domains: readonly string[]): Promise<Order> {
     this.calls.push(`newOrder ${domains.join(',')}`);
     return { url: 'https://ca.example.test/order/1', identifiers: domains.map((value) => ({ type: 'dns', value })) } as unknown as Order;

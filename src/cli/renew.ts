@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { renewCertificates, type RenewOutcome } from '../issuance';
+import type { DesiredCertificate } from '../renewal';
+import type { CliDeps, Services } from './_context';
+import { EXIT_FAILED, EXIT_OK } from './_errors';
+import { withHomeLock } from './_lock';
+import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { formatTable, printJson } from './_output';
+import { runAction } from './_run';
+
+const EXAMPLES = `
+Examples:
+  # From a timer: renew whatever is due, deploy it into HAProxy, run the post-renew hooks
+  $ acme renew --haproxy-socket /run/haproxy/admin.sock
+
+  # One certificate, now, whatever its schedule or failure backoff says
+  $ acme renew --name photos.example.com --force --haproxy-socket /run/haproxy/admin.sock
+`;
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** One renewal pass as the CLI and the daemon run it: under the home lock, with every adapter. */
+export async function renewalPass(
+  deps: CliDeps,
+  context: { config: Config; logger: Logger; services: Services },
+  options: { names?: string[]; force: boolean; nextCheckAt: Date },
+): Promise<RenewOutcome[]> {
+  const { config, logger, services } = context;
+  return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+    renewCertificates(
+      {
+        ...services,
+        deploy: { deployState: services.deployState, endpoints: services.haproxyEndpoints, crtList: services.crtList, fallback: services.fallback },
+        directoryUrl: config.directoryUrl,
+        clock: deps.clock,
+        logger,
+      },
+      { ...options, desired: desiredFromConfig(config) },
+    ),
+  );
+}
+
+/** The certificate the configuration describes (snap options, flags) must look like that: a change makes it due. */
+function desiredFromConfig(config: Config): Map<string, DesiredCertificate> {
+  const desired = new Map<string, DesiredCertificate>();
+  if (config.name !== undefined && config.domains.length > 0) {
+    desired.set(config.name, { domains: config.domains, keyType: config.keyType, ...(config.profile === undefined ? {} : { profile: config.profile }) });
+  }
+  return desired;
+}
+
+/** True when a renewal failed, a deploy is pending or a hook failed: the pass exits 1. */
+export function passFailed(outcomes: RenewOutcome[]): boolean {
+  return outcomes.some((o) => o.error !== undefined || (o.deploy ?? []).some((d) => d.outcome === 'pending') || (o.hooks ?? []).some((h) => !h.ok));
+}
+
+function describe(outcome: RenewOutcome): string {
+  if (outcome.error !== undefined) return `FAILED: ${outcome.error}${outcome.nextAttemptAt ? `; next attempt after ${outcome.nextAttemptAt.toISOString()}` : ''}`;
+  if (outcome.renewed !== undefined) {
+    const pending = (outcome.deploy ?? []).filter((d) => d.outcome === 'pending').length;
+    const failedHooks = (outcome.hooks ?? []).filter((h) => !h.ok).map((h) => h.label);
+    return [
+      `renewed, serial ${outcome.renewed.serial}, valid to ${outcome.renewed.notAfter.toISOString()}`,
+      ...(pending > 0 ? [`deploy pending on ${pending} endpoint(s)`] : []),
+      ...(failedHooks.length > 0 ? [`hook failed: ${failedHooks.join(', ')}`] : []),
+    ].join('; ');
+  }
+  return outcome.decision.due ? 'due' : `${outcome.decision.reason === 'backoff' ? 'backing off' : 'not due'} until ${outcome.decision.notBefore.toISOString()}`;
+}
+
+/** Prints a pass: a table, or the JSON document. */
+export function printOutcomes(deps: CliDeps, config: Config, outcomes: RenewOutcome[]): void {
+  if (config.output.json) {
+    printJson(deps.stdout, { ok: !passFailed(outcomes), certificates: outcomes });
+    return;
+  }
+  if (outcomes.length === 0) {
+    deps.stdout.write(`No certificates in "${config.home}" to renew; obtain one with "acme issue -d <name>"\n`);
+    return;
+  }
+  deps.stdout.write(formatTable(['NAME', 'RESULT', 'WHY'], outcomes.map((o) => [o.name, describe(o), o.decision.detail])));
+}
+
+/** Registers `acme renew`. */
+export function registerRenewCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
+  const command = program
+    .command('renew')
+    .description('renew every certificate that is due (ARI window, lifetime rule, emergency), deploy it and run the post-renew hooks')
+    .option('--name <name>', 'certificate to consider; repeat for several (default: all stored)', collect)
+    .option('--force', 'renew now, ignoring the schedule and the failure backoff')
+    .addHelpText('after', EXAMPLES);
+  addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
+  command.action((options: Record<string, unknown>) =>
+    runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
+      const services = deps.createServices(config, logger);
+      const names = Array.isArray(options.name) ? (options.name as string[]) : undefined;
+      const outcomes = await renewalPass(deps, { config, logger, services }, { names, force: options.force === true, nextCheckAt: deps.clock.now() });
+      printOutcomes(deps, config, outcomes);
+      return passFailed(outcomes) ? EXIT_FAILED : EXIT_OK;
+    }),
+  );
+}
