@@ -179,3 +179,23 @@ export function checkBoolean(input: string): Check<boolean> {
   if (FALSE_WORDS.has(word)) return ok(false);
   return fail('expected true, false, 1, 0, yes or no');
 }
+
+/** Checked before lower-casing: "\u212A" (KELVIN SIGN) would otherwise become an ASCII "k". */
+const PROFILE_CHARACTER = /^[A-Za-z0-9._-]$/;
+const MAX_PROFILE_CHARS = 64;
+
+/**
+ * Checks an ACME profile name (pure): trimmed, lower-cased, 1 to 64 characters from a-z, 0-9, ".", "_"
+ * and "-". Sample: `"ShortLived"` → `"shortlived"`. Whether the CA offers it is checked at order time,
+ * against the directory's `meta.profiles` (draft-ietf-acme-profiles).
+ */
+export function checkProfile(input: string): Check<string> {
+  const name = input.trim();
+  if (name === '') return fail('expected a profile name such as "tlsserver" or "shortlived"');
+  const bad = [...name].find((char) => !PROFILE_CHARACTER.test(char));
+  if (bad !== undefined) return fail(`character ${quote(bad)} is not allowed; use a-z, 0-9, ".", "_" and "-"`);
+  if (name.length > MAX_PROFILE_CHARS) {
+    return fail(`the profile name is ${name.length} characters long; the limit is ${MAX_PROFILE_CHARS}`);
+  }
+  return ok(name.toLowerCase());
+}

@@ -36,6 +36,8 @@ export const DEFAULT_HOME = '/var/lib/haproxy-acme';
 export const DEFAULT_HAPROXY_BUFSIZE = 16384;
 /** Default wait for another acme command that holds the lock in home. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60000;
+/** Default time each deploy hook may run before its process group is killed (issue #4 item 8). */
+export const DEFAULT_HOOK_TIMEOUT_MS = 120000;
 /** Let's Encrypt's limit on names per certificate. */
 export const MAX_DOMAINS = 100;
 
@@ -92,6 +94,11 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     defaultText: 'ec256', help: 'Certificate key: ec256, ec384, rsa2048, rsa3072 or rsa4096',
   }),
   row({
+    field: 'profile', flag: '--profile', valueName: 'NAME', env: 'ACME_PROFILE', snap: 'acme-profile',
+    defaultText: 'none (the CA\'s default)',
+    help: 'ACME profile to order, e.g. tlsserver or shortlived; the CA must list it in its directory',
+  }),
+  row({
     field: 'httpAddress', flag: '--http-address', valueName: 'ADDRESS', env: 'ACME_HTTP_ADDRESS',
     snap: 'acme-http-address', defaultText: DEFAULT_HTTP_HOST,
     help: 'Where the HTTP-01 responder listens: HOST, HOST:PORT, [IPv6]:PORT or unix:/absolute/path',
@@ -143,6 +150,16 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     field: 'lockTimeout', flag: '--lock-timeout', valueName: 'MS', env: 'ACME_LOCK_TIMEOUT_MS', snap: 'acme-lock-timeout',
     defaultText: String(DEFAULT_LOCK_TIMEOUT_MS),
     help: 'How long to wait for another acme command holding the lock in the home directory (0 to 3600000 ms; 0 = do not wait)',
+  }),
+  row({
+    field: 'deployHook', flag: '--deploy-hook', valueName: 'CMD', env: 'ACME_DEPLOY_HOOK', snap: 'acme-deploy-hook',
+    defaultText: 'none',
+    help: 'Command run without a shell after each renewal; repeat the flag for several (env: one command; snap: one command or a JSON list)',
+  }),
+  row({
+    field: 'hookTimeout', flag: '--hook-timeout', valueName: 'MS', env: 'ACME_HOOK_TIMEOUT_MS', snap: 'acme-hook-timeout',
+    defaultText: String(DEFAULT_HOOK_TIMEOUT_MS),
+    help: 'How long each deploy hook may run before its process group is killed (1000 to 3600000 ms)',
   }),
   row({ field: 'json', flag: '--json', defaultText: 'false', help: 'Print results as JSON' }),
   row({ field: 'verbose', flag: '--verbose', shortFlag: '-v', defaultText: 'false', help: 'Log more detail' }),

@@ -4,6 +4,7 @@ import {
   CONFIG_KEYS,
   DEFAULT_HAPROXY_BUFSIZE,
   DEFAULT_HOME,
+  DEFAULT_HOOK_TIMEOUT_MS,
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
   DEFAULT_LOCK_TIMEOUT_MS,
@@ -37,13 +38,27 @@ const DEFAULTS: Partial<Record<ConfigField, string>> = {
   haproxyAllowRemote: 'false',
   haproxyBufsize: String(DEFAULT_HAPROXY_BUFSIZE),
   lockTimeout: String(DEFAULT_LOCK_TIMEOUT_MS),
+  hookTimeout: String(DEFAULT_HOOK_TIMEOUT_MS),
 };
 
 /** Fields that hold a list: flags split on commas, the environment and snap options on commas and white space. */
 const LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['domain', 'haproxySocket']);
 
+/**
+ * Fields that hold a list of commands, never split: each flag is one command (it may contain a comma, as in
+ * `--deploy-hook "/usr/bin/notify a,b"`), the environment variable is one command, and a snap option is one
+ * command or a JSON list of commands.
+ */
+const COMMAND_LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['deployHook']);
+
 const isBlank = (value: unknown): boolean =>
   value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+
+/** One command, or a snap JSON list of commands as given; an empty list yields [""] so validation reports it. */
+function commandList(value: unknown): unknown[] {
+  if (!Array.isArray(value)) return [value];
+  return value.length === 0 ? [''] : [...value];
+}
 
 /** Splits list text; a source that was given but lists nothing yields [""] so validation reports it. */
 function splitList(parts: unknown[], separator: RegExp): unknown[] {
@@ -57,12 +72,14 @@ function fromFlag(field: ConfigField, sources: ConfigSources, label: string): Ca
   const value = sources.flags[field];
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
   const source: Source = { kind: 'flag', label };
+  if (COMMAND_LIST_FIELDS.has(field)) return { value: commandList(value), source };
   // Flags split on commas only: a space inside a flag value is an error to report, not a separator.
   return { value: LIST_FIELDS.has(field) ? splitList(value as unknown[], /,/) : value, source };
 }
 
 function fromText(field: ConfigField, value: unknown, source: Source): Candidate | undefined {
   if (isBlank(value)) return undefined;
+  if (COMMAND_LIST_FIELDS.has(field)) return { value: commandList(value), source };
   if (!LIST_FIELDS.has(field)) return { value, source };
   return { value: splitList(Array.isArray(value) ? value : [value], /[\s,]+/), source };
 }

@@ -51,6 +51,8 @@ function deepFreeze(config: Config): Config {
   if (config.haproxy.masterSocket !== undefined) Object.freeze(config.haproxy.masterSocket);
   if (config.haproxy.reloadCommand !== undefined) Object.freeze(config.haproxy.reloadCommand);
   Object.freeze(config.haproxy);
+  config.deployHooks.forEach((argv) => Object.freeze(argv));
+  Object.freeze(config.deployHooks);
   return Object.freeze(config);
 }
 

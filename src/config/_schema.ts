@@ -8,6 +8,7 @@ import {
   checkHttpAddress,
   checkPort,
   checkPreflightUrl,
+  checkProfile,
   checkRuntimeSocket,
   isLoopbackHost,
   type ParsedAddress,
@@ -128,6 +129,9 @@ const fields = z.object({
   haproxyAllowRemote: checked(checkBoolean),
   haproxyBufsize: wholeNumber(1024, 1048576, 'expected a whole number of bytes from 1024 to 1048576'),
   lockTimeout: wholeNumber(0, 3600000, 'expected a whole number of milliseconds from 0 to 3600000'),
+  profile: checked(checkProfile).optional(),
+  deployHook: z.array(checked(splitCommand)).optional(),
+  hookTimeout: wholeNumber(1000, 3600000, 'expected a whole number of milliseconds from 1000 to 3600000'),
   json: z.boolean(),
   verbose: z.boolean(),
   quiet: z.boolean(),
@@ -204,5 +208,8 @@ export const configSchema = fields
       output: { json: v.json, verbosity: v.verbose ? 'verbose' : v.quiet ? 'quiet' : 'normal' },
       haproxy: haproxyOf(v),
       lockTimeoutMs: v.lockTimeout,
+      profile: v.profile,
+      deployHooks: v.deployHook ?? [],
+      hookTimeoutMs: v.hookTimeout,
     };
   });

@@ -50,6 +50,15 @@ export interface Config {
   readonly haproxy: HaproxyConfig;
   /** How long to wait for another acme command holding the lock in home; 0 means do not wait. */
   readonly lockTimeoutMs: number;
+  /** ACME profile to order, lower-case (e.g. `tlsserver`, `shortlived`); undefined means the CA's default. */
+  readonly profile: string | undefined;
+  /**
+   * Deploy hooks given as commands, each as argv run without a shell after every renewal, in the order
+   * given; `argv[0]` is an absolute path or a bare name to look up on PATH. Deeply frozen.
+   */
+  readonly deployHooks: readonly (readonly string[])[];
+  /** How long each deploy hook may run before its process group is killed. */
+  readonly hookTimeoutMs: number;
 }
 
 /** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
@@ -77,6 +86,10 @@ export interface RawFlags {
   haproxyAllowRemote?: boolean;
   haproxyBufsize?: string;
   lockTimeout?: string;
+  profile?: string;
+  /** One command per entry (repeatable); never split on commas, since a command may contain one. */
+  deployHook?: string[];
+  hookTimeout?: string;
 }
 
 /** Every configurable setting: the RawFlags keys plus `staging`, which has no flag. */

@@ -27,6 +27,7 @@ export {
   CONFIG_KEYS,
   DEFAULT_HAPROXY_BUFSIZE,
   DEFAULT_HOME,
+  DEFAULT_HOOK_TIMEOUT_MS,
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
   DEFAULT_LOCK_TIMEOUT_MS,
@@ -93,8 +94,11 @@ async function checkCrtList(path: string, label: string): Promise<void> {
   }
 }
 
-/** Finds a broken last-resort reload now rather than when it is needed. A bare name is looked up on PATH at run time. */
-async function checkReloadProgram(program: string, label: string): Promise<void> {
+/**
+ * Finds a broken reload command or deploy hook now rather than when it is needed. A bare name is looked up on
+ * PATH at run time. A hook's owner and write permissions are checked only right before it runs, by deploy-hooks/.
+ */
+async function checkProgram(program: string, label: string): Promise<void> {
   if (!program.startsWith('/')) return;
   try {
     await access(program, constants.X_OK);
@@ -109,9 +113,17 @@ async function checkReloadProgram(program: string, label: string): Promise<void>
 
 const labelOf = (source: Source | undefined, fallback: string): string => source?.label ?? fallback;
 
+/** Every deploy hook comes from the same source, since a list is taken whole from its highest-priority source. */
+async function checkDeployHooks(hooks: Config['deployHooks'], source: Source | undefined): Promise<void> {
+  for (const argv of hooks) {
+    await checkProgram(argv[0] as string, labelOf(source, '--deploy-hook'));
+  }
+}
+
 /**
  * Reads every source (snapctl only when env.SNAP is set), resolves the Config and checks the files it names:
- * the CA bundle, the HAProxy crt-list, and the reload command's program when it is an absolute path.
+ * the CA bundle, the HAProxy crt-list, and the programs of the reload command and of each deploy hook when
+ * they are absolute paths (existing, executable files).
  * @throws ConfigError for any invalid setting, a failing snapctl, or a missing or unusable file.
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
@@ -127,7 +139,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     await checkCrtList(config.haproxy.crtList, labelOf(sources.haproxyCrtList, '--haproxy-crt-list'));
   }
   if (config.haproxy.reloadCommand !== undefined) {
-    await checkReloadProgram(config.haproxy.reloadCommand[0] as string, labelOf(sources.haproxyReloadCmd, '--haproxy-reload-cmd'));
+    await checkProgram(config.haproxy.reloadCommand[0] as string, labelOf(sources.haproxyReloadCmd, '--haproxy-reload-cmd'));
   }
+  await checkDeployHooks(config.deployHooks, sources.deployHook);
   return config;
 }

@@ -147,6 +147,38 @@ describe('loadConfig()', () => {
     expect(error.source).toBe('--haproxy-reload-cmd');
   });
 
+  test('loadConfig() accepts deploy hooks with an executable absolute program or a bare name', async () => {
+    const flags = { deployHook: ['/bin/sh -c "echo a,b"', 'no-such-hook-on-path --now'] };
+    const config = await loadConfig({ flags, env: {}, cwd: dir });
+    expect(config.deployHooks).toEqual([['/bin/sh', '-c', 'echo a,b'], ['no-such-hook-on-path', '--now']]);
+  });
+
+  test.each<[string, (dir: string) => Partial<LoadConfigOptions>, string, string]>([
+    ['a flag', (d) => ({ flags: { deployHook: ['/bin/true', `${d}/missing a,b`] } }), 'missing', '--deploy-hook'],
+    ['the environment', (d) => ({ env: { ACME_DEPLOY_HOOK: `'${d}/missing'` } }), 'missing', 'ACME_DEPLOY_HOOK'],
+    [
+      'a snap JSON list',
+      (d) => ({
+        env: { SNAP: '/snap/x/1' },
+        snapOptions: fakeSnap({ 'acme-deploy-hook': ['/bin/true', `${d}/hook.sh --x`] }).read,
+      }),
+      'hook.sh',
+      'snap option acme-deploy-hook',
+    ],
+  ])('loadConfig() rejects a deploy hook from %s whose program is unusable, naming the source', async (_case, make, file, source) => {
+    await writeFile(join(dir, 'hook.sh'), '#!/bin/sh\n');
+    await chmod(join(dir, 'hook.sh'), 0o644);
+    const error = await rejectionOf(loadConfig({ flags: {}, env: {}, cwd: dir, ...make(dir) }));
+    const detail = file === 'missing' ? 'the program does not exist' : 'the program is not executable';
+    expect(error.message).toBe(`Invalid ${source} program "${join(dir, file)}": ${detail}`);
+    expect(error.source).toBe(source);
+  });
+
+  test('loadConfig() rejects a deploy hook whose program is a directory', async () => {
+    const error = await rejectionOf(loadConfig({ flags: { deployHook: [dir] }, env: {}, cwd: dir }));
+    expect(error.message).toBe(`Invalid --deploy-hook program "${dir}": the program is not a file`);
+  });
+
   test('loadConfig() passes on validation errors from every source', async () => {
     const error = await rejectionOf(loadConfig({ flags: { httpPort: '80abc' }, env: {}, cwd: dir }));
     expect(error.message).toBe('Invalid --http-port "80abc": expected a whole number from 1 to 65535');

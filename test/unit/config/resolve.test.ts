@@ -36,6 +36,9 @@ describe('resolveConfig() defaults', () => {
         bufferSize: 16384,
       },
       lockTimeoutMs: 60000,
+      profile: undefined,
+      deployHooks: [],
+      hookTimeoutMs: 120000,
     });
   });
 
