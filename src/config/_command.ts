@@ -95,3 +95,19 @@ export function splitCommand(input: string): Check<string[]> {
   }
   return argv;
 }
+
+/**
+ * A deploy hook command: like splitCommand, but the program must be an absolute path, because
+ * deploy-hooks/ checks the file's owner and mode before running it (a PATH lookup would bypass that).
+ * Sample: `/usr/local/bin/notify --channel ops` → `["/usr/local/bin/notify", "--channel", "ops"]`.
+ */
+export function splitHookCommand(input: string): Check<string[]> {
+  const argv = splitCommand(input);
+  if (!argv.ok) return argv;
+  const program = argv.value[0] as string;
+  if (!program.startsWith('/')) {
+    return fail(`the program must be an absolute path, so its owner and mode can be checked, not ${quote(program)}`);
+  }
+  return argv;
+}
+

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { splitCommand } from './_command';
+import { splitCommand, splitHookCommand } from './_command';
 import { checkDomain, checkName, quote, type Check } from './_domain';
 import {
   checkBoolean,
@@ -130,7 +130,7 @@ const fields = z.object({
   haproxyBufsize: wholeNumber(1024, 1048576, 'expected a whole number of bytes from 1024 to 1048576'),
   lockTimeout: wholeNumber(0, 3600000, 'expected a whole number of milliseconds from 0 to 3600000'),
   profile: checked(checkProfile).optional(),
-  deployHook: z.array(checked(splitCommand)).optional(),
+  deployHook: z.array(checked(splitHookCommand)).optional(),
   hookTimeout: wholeNumber(1000, 3600000, 'expected a whole number of milliseconds from 1000 to 3600000'),
   json: z.boolean(),
   verbose: z.boolean(),

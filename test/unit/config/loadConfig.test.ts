@@ -147,10 +147,16 @@ describe('loadConfig()', () => {
     expect(error.source).toBe('--haproxy-reload-cmd');
   });
 
-  test('loadConfig() accepts deploy hooks with an executable absolute program or a bare name', async () => {
-    const flags = { deployHook: ['/bin/sh -c "echo a,b"', 'no-such-hook-on-path --now'] };
+  test('loadConfig() accepts deploy hooks with an executable absolute program', async () => {
+    const flags = { deployHook: ['/bin/sh -c "echo a,b"'] };
     const config = await loadConfig({ flags, env: {}, cwd: dir });
-    expect(config.deployHooks).toEqual([['/bin/sh', '-c', 'echo a,b'], ['no-such-hook-on-path', '--now']]);
+    expect(config.deployHooks).toEqual([['/bin/sh', '-c', 'echo a,b']]);
+  });
+
+  test('loadConfig() refuses a deploy hook given as a bare name: its file must be checked', async () => {
+    await expect(loadConfig({ flags: { deployHook: ['notify --now'] }, env: {}, cwd: dir })).rejects.toThrow(
+      'Invalid --deploy-hook "notify --now": the program must be an absolute path, so its owner and mode can be checked, not "notify"',
+    );
   });
 
   test.each<[string, (dir: string) => Partial<LoadConfigOptions>, string, string]>([

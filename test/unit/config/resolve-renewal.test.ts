@@ -77,12 +77,12 @@ describe('resolveConfig() renewal settings: flag > env > snap > default', () => 
     [{ flags: { deployHook: ['/usr/local/bin/notify a,b', '/bin/x'] } }, [['/usr/local/bin/notify', 'a,b'], ['/bin/x']]],
     [{ flags: { deployHook: ['/usr/local/bin/notify "a, b"'] } }, [['/usr/local/bin/notify', 'a, b']]],
     [{ flags: { deployHook: ['/bin/x', '/bin/x'] } }, [['/bin/x'], ['/bin/x']]],
-    [{ env: { ACME_DEPLOY_HOOK: 'snapctl restart a.b,c.d' } }, [['snapctl', 'restart', 'a.b,c.d']]],
+    [{ env: { ACME_DEPLOY_HOOK: '/usr/bin/snapctl restart a.b,c.d' } }, [['/usr/bin/snapctl', 'restart', 'a.b,c.d']]],
     [{ env: { ACME_DEPLOY_HOOK: '/bin/a /bin/b' } }, [['/bin/a', '/bin/b']]],
     [{ snap: { 'acme-deploy-hook': '/bin/x a,b c' } }, [['/bin/x', 'a,b', 'c']]],
     [
-      { snap: { 'acme-deploy-hook': ['/opt/copy "my cert.pem"', 'snapctl restart x.y', "/bin/echo 'a;b'"] } },
-      [['/opt/copy', 'my cert.pem'], ['snapctl', 'restart', 'x.y'], ['/bin/echo', 'a;b']],
+      { snap: { 'acme-deploy-hook': ['/opt/copy "my cert.pem"', '/usr/bin/snapctl restart x.y', "/bin/echo 'a;b'"] } },
+      [['/opt/copy', 'my cert.pem'], ['/usr/bin/snapctl', 'restart', 'x.y'], ['/bin/echo', 'a;b']],
     ],
   ])('resolveConfig() splits deploy hooks from %j', (sources, expected) => {
     expect(resolve(sources).deployHooks).toEqual(expected);
