@@ -32,6 +32,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
     .command('issue')
     .description('obtain a certificate over HTTP-01, store it under --home, and hot-swap it into HAProxy')
     .option('--dry-run', 'obtain and check the certificate but store nothing; HAProxy gets "set ssl cert" then "abort ssl cert"')
+    .option('--reuse-key', "keep the stored certificate's private key when its type matches --key-type")
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>
@@ -41,7 +42,14 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const services = deps.createServices(config, logger);
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
         const result = await issueCertificate(
-          { name, domains, keyType: config.keyType, email: config.email, ...(config.profile === undefined ? {} : { profile: config.profile }) },
+          {
+            name,
+            domains,
+            keyType: config.keyType,
+            email: config.email,
+            reuseKey: options.reuseKey === true,
+            ...(config.profile === undefined ? {} : { profile: config.profile }),
+          },
           { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
           { dryRun },
         );

@@ -25,7 +25,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export async function renewalPass(
   deps: CliDeps,
   context: { config: Config; logger: Logger; services: Services },
-  options: { names?: string[]; force: boolean; nextCheckAt: Date },
+  options: { names?: string[]; force: boolean; nextCheckAt: Date; reuseKey?: boolean },
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
   return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
@@ -90,13 +90,19 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
     .description('renew every certificate that is due (ARI window, lifetime rule, emergency), deploy it and run the post-renew hooks')
     .option('--name <name>', 'certificate to consider; repeat for several (default: all stored)', collect)
     .option('--force', 'renew now, ignoring the schedule and the failure backoff')
+    .option('--reuse-key', "keep each certificate's private key when its type is unchanged")
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
       const names = Array.isArray(options.name) ? (options.name as string[]) : undefined;
-      const outcomes = await renewalPass(deps, { config, logger, services }, { names, force: options.force === true, nextCheckAt: deps.clock.now() });
+      const outcomes = await renewalPass(deps, { config, logger, services }, {
+        names,
+        force: options.force === true,
+        reuseKey: options.reuseKey === true,
+        nextCheckAt: deps.clock.now(),
+      });
       printOutcomes(deps, config, outcomes);
       return passFailed(outcomes) ? EXIT_FAILED : EXIT_OK;
     }),

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { CertificatePaths, CertificateStore } from '../storage';
-import { buildHaproxyBundle, missingNames, parseCertificate, parseChain } from '../pem';
+import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain } from '../pem';
 import { CertificateError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
 import type { KeyType } from '../config';
@@ -23,6 +23,8 @@ export interface IssueRequest {
   profile?: string;
   /** RFC 9773 CertID of the certificate this one replaces (ARI). Default: none. */
   replaces?: string;
+  /** Keep the stored certificate's key when it has the requested type (key pinning, TLSA). Default: false. */
+  reuseKey?: boolean;
 }
 
 /** The ACME calls issuance needs; AcmeService implements them, tests pass in-memory fakes. */
@@ -79,7 +81,7 @@ export async function issueCertificate(
   const log = deps.logger.child({ certificate: request.name });
 
   const { acme, accountUrl, accountReused } = await openAccount(request, deps, log);
-  const keyPem = await createCertificateKey(request.keyType);
+  const keyPem = (await reusableKey(request, deps.store)) ?? (await createCertificateKey(request.keyType));
   const csrPem = await createCsr(request.domains, keyPem);
 
   const release = await deps.responder.acquire();
@@ -133,6 +135,13 @@ export async function issueCertificate(
     delivery: { path: paths.bundle, bundlePem, expectedSerial: info.serial, expectedSha1: info.sha1Fingerprint },
     durationMs: issuedAt.getTime() - startedAt,
   };
+}
+
+/** The stored key of `request.name` when --reuse-key asks for it and its type still matches. */
+async function reusableKey(request: IssueRequest, store: CertificateStore): Promise<string | undefined> {
+  if (request.reuseKey !== true) return undefined;
+  const stored = await store.loadCertificate(request.name);
+  return stored !== undefined && keyTypeOf(stored.keyPem) === request.keyType ? stored.keyPem : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { messageOf } from '../errors';
+import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { ariCertId } from '../pem';
 import { backoffUntil, planAriWindow, shouldRenew, type AriWindow, type DesiredCertificate, type RenewalDecision } from '../renewal';
 import type { RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
@@ -37,6 +38,8 @@ export interface RenewOptions {
   desired?: ReadonlyMap<string, DesiredCertificate>;
   /** Renewals in flight at once. Default: 4. */
   concurrency?: number;
+  /** Keep each certificate's key when its type is unchanged. Default: false. */
+  reuseKey?: boolean;
 }
 
 /** What happened to one certificate in a pass. */
@@ -103,18 +106,25 @@ async function renewOne(name: string, deps: RenewalDeps, options: RenewOptions):
     return { name, decision };
   }
   log.info('Renewing', { reason: decision.reason, detail: decision.detail });
-  return renewDue(name, { stored, desired, certId: ari === undefined ? undefined : certId, state, decision }, deps);
+  return renewDue(name, { stored, desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true }, deps);
 }
 
 async function renewDue(
   name: string,
-  job: { stored: StoredCertificate; desired: DesiredCertificate; certId: string | undefined; state: RenewalState; decision: Extract<RenewalDecision, { due: true }> },
+  job: {
+    stored: StoredCertificate;
+    desired: DesiredCertificate;
+    certId: string | undefined;
+    state: RenewalState;
+    decision: Extract<RenewalDecision, { due: true }>;
+    reuseKey: boolean;
+  },
   deps: RenewalDeps,
 ): Promise<RenewOutcome> {
   const { state, decision } = job;
   try {
     const result = await issueCertificate(
-      { name, domains: [...job.desired.domains], keyType: job.desired.keyType as never, profile: job.desired.profile, replaces: job.certId, email: undefined },
+      { name, domains: [...job.desired.domains], keyType: asKeyType(job.desired.keyType), profile: job.desired.profile, replaces: job.certId, reuseKey: job.reuseKey },
       deps,
     );
     const deploy = await deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
@@ -185,6 +195,11 @@ function toStored(certId: string, ari: AriWindow): NonNullable<RenewalState['ari
     retryAfter: ari.retryAfter.toISOString(),
     ...(ari.explanationUrl === undefined ? {} : { explanationUrl: ari.explanationUrl }),
   };
+}
+
+/** The stored key type as one we can generate; a certificate from elsewhere gets the default. */
+function asKeyType(keyType: string): CertificateKeyType {
+  return (CERTIFICATE_KEY_TYPES as readonly string[]).includes(keyType) ? (keyType as CertificateKeyType) : 'ec256';
 }
 
 /** CertID of a certificate, or undefined when it has no AKI (then ARI is not possible for it). */

@@ -1,4 +1,7 @@
+import { createPublicKey } from 'node:crypto';
+import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import { ChallengeError, AcmeError } from '../../../src/errors';
+import { certs } from '../../fixtures/certs';
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
 import { MemoryCertificateStore } from '../../../src/storage';
@@ -50,8 +53,10 @@ class RecordingAcme implements AcmeOrderClient {
       throw new AcmeError('ACME_PROBLEM', `Cannot validate "${challenge.domain}" over HTTP-01: connection refused`);
     }
   }
-  async finalize(): Promise<string> {
+  csrPem: string | undefined;
+  async finalize(_order: Order, csrPem: string): Promise<string> {
     this.calls.push('finalize');
+    this.csrPem = csrPem;
     throw new AcmeError('ACME_PROBLEM', 'Cannot finalize: stop here, the certificate path is covered by integration tests');
   }
 }
@@ -144,4 +149,19 @@ describe('issueCertificate()', () => {
     expect([...responder.published]).toEqual([]);
     expect(responder.held).toBe(0);
   });
+
+  test.each([
+    ['reuses the stored key when --reuse-key is set and the type matches', { reuseKey: true, keyType: 'ec256' as const }, true],
+    ['makes a new key without --reuse-key', { reuseKey: false, keyType: 'ec256' as const }, false],
+    ['makes a new key when the type changed', { reuseKey: true, keyType: 'ec384' as const }, false],
+  ])('issueCertificate() %s', async (_label, options, reused) => {
+    const { store, clients, deps } = setup();
+    await store.saveCertificate({ name: 'site', certPem: certs.ecLeaf, chainPem: certs.ecIntermediate, keyPem: certs.ecLeafKey, meta: { domains: ['example.com'], directoryUrl: DIRECTORY } });
+    // The fake CA never answers the challenges: let validation pass, then stop at finalize.
+    await expect(issueCertificate({ name: 'site', domains: ['example.com'], ...options }, deps)).rejects.toThrow('Cannot finalize');
+    const csrKey = Buffer.from(new Pkcs10CertificateRequest(clients[0]!.csrPem!).publicKey.rawData);
+    const storedKey = createPublicKey(certs.ecLeafKey).export({ type: 'spki', format: 'der' });
+    expect(csrKey.equals(storedKey)).toBe(reused);
+  });
 });
+

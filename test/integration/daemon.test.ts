@@ -1,0 +1,53 @@
+/** `acme daemon`: one pass at start, then waits for its schedule; SIGTERM stops it cleanly with exit 0. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
+import { CLI_PATH, runAcme } from './_support/runAcme';
+
+const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
+
+describeIfPeers('acme daemon', () => {
+  let peers: Peers;
+  let home: string;
+
+  beforeAll(async () => {
+    peers = await startPeers();
+    home = await mkdtemp(join(tmpdir(), 'haproxy-acme-daemon-'));
+  });
+  afterAll(async () => {
+    await peers?.stop();
+    if (home !== undefined) await rm(home, { recursive: true, force: true });
+  });
+
+  test('acme daemon runs a pass at start, logs each decision, and exits 0 on SIGTERM', async () => {
+    const ca = ['--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort)];
+    const issued = await runAcme(['issue', '-d', `daemon-${process.pid}.example.test`, ...ca]);
+    expect(issued.code).toBe(0);
+
+    // Once a year: only the startup pass runs during the test.
+    const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--schedule', '0 0 1 1 *', ...ca], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let stderr = '';
+    const passFinished = new Promise<void>((done) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        if (stderr.includes('Renewal pass finished')) done();
+      });
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    await passFinished;
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const lines = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { message: string; reason?: string });
+    expect(lines.map((l) => l.message)).toEqual(
+      expect.arrayContaining(['Renewal daemon started', 'Not due', 'Renewal pass finished', 'Stopping the renewal daemon', 'Renewal daemon stopped']),
+    );
+    expect(lines.find((l) => l.message === 'Not due')?.reason).toBe('not-yet');
+  });
+});
