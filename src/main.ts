@@ -9,7 +9,15 @@ import { runCli, type CliDeps, type Services } from './cli';
 import { systemClock } from './clock';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './log';
-import { FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock, FileRenewalStateStore } from './storage';
+import {
+  FileAccountKeyStage,
+  FileCertificateArchive,
+  FileCertificateStore,
+  FileCrtList,
+  FileDeployStateStore,
+  FileLock,
+  FileRenewalStateStore,
+} from './storage';
 import { CommandReloadFallback, HaproxyInstance, MasterReloadFallback } from './haproxy';
 import { runPostRenewHooks, type ReloadFallback } from './issuance';
 import { AcmeService } from './acme';
@@ -56,11 +64,14 @@ function createServices(config: Config, logger: Logger): Services {
         logger,
       }),
     random: Math.random,
+    archive: new FileCertificateArchive({ home: config.home, clock: systemClock, logger }),
+    accountKeyStage: new FileAccountKeyStage({ home: config.home }),
     acmeFor: (accountKeyPem) =>
       new AcmeService(accountKeyPem, {
         directoryUrl: config.directoryUrl,
         caBundlePem,
         requestTimeoutMs: config.requestTimeoutMs,
+        externalAccountBinding: config.eab,
         logger,
       }),
     responder: new ChallengeResponder({

@@ -1,9 +1,57 @@
-/** Account lookup that acme-client's public API cannot do without side effects. */
+/** Account registration (with external account binding) and the lookup acme-client's public API cannot do without side effects. */
 import type * as acme from 'acme-client';
+import type { Account } from 'acme-client/types/rfc8555';
 import { AcmeError } from '../errors';
+import type { Logger } from '../log';
 import { classify, type OperationContext } from './_transport';
 
 const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
+const EXTERNAL_ACCOUNT_REQUIRED = 'urn:ietf:params:acme:error:externalAccountRequired';
+
+/**
+ * External account binding (RFC 8555 §7.3.4) as the CA issued it: the key ID and the base64url HMAC key.
+ * acme-client adds the HS256-signed binding to the newAccount request only. `hmacKey` is a secret.
+ */
+export interface ExternalAccountBinding {
+  kid: string;
+  hmacKey: string;
+}
+
+/** What registerAccount() sends and knows. */
+export interface RegisterAccountInput {
+  email?: string;
+  /** Whether the client was built with an external account binding (for the remediation only). */
+  hasExternalAccountBinding: boolean;
+}
+
+/**
+ * RFC 8555 §7.3: registers the key's account with `termsOfServiceAgreed: true` (or finds the existing
+ * one) and returns its URL. A CA that requires EAB when none is configured fails with a hint to pass
+ * it. MUST run inside runOperation().
+ * @throws {AcmeError} when the CA refuses the account or reports it as not valid; any other failure as thrown
+ */
+export async function registerAccount(client: acme.Client, context: OperationContext, input: RegisterAccountInput, logger: Logger): Promise<string> {
+  const contact = input.email === undefined ? undefined : [`mailto:${input.email}`];
+  let account: Account;
+  try {
+    account = await client.createAccount({ termsOfServiceAgreed: true, contact });
+  } catch (error) {
+    const classified = classify(error, context);
+    if (classified.problemType !== EXTERNAL_ACCOUNT_REQUIRED || input.hasExternalAccountBinding) throw classified;
+    const { problemType, status } = classified;
+    throw new AcmeError('ACME_PROBLEM', `${classified.message}; pass the key ID and HMAC key from your CA account with --eab-kid and --eab-hmac-key`, {
+      problemType,
+      status,
+      cause: classified,
+    });
+  }
+  if (account.status !== undefined && account.status !== 'valid') {
+    throw new AcmeError('ACME_PROBLEM', `Cannot register the ACME account: the CA reports it as "${account.status}"`);
+  }
+  const accountUrl = client.getAccountUrl();
+  logger.debug('ACME account ready', { accountUrl, externalAccountBinding: input.hasExternalAccountBinding });
+  return accountUrl;
+}
 
 /** The part of acme-client's internal AcmeApi that findExistingAccount() uses. */
 interface LowLevelAccountApi {

@@ -10,9 +10,10 @@ import type { HttpChallenge } from 'acme-client/types/rfc8555';
 import { systemClock, type Clock } from '../clock';
 import { AcmeError } from '../errors';
 import type { Logger } from '../log';
-import { findExistingAccount } from './_account';
+import { findExistingAccount, registerAccount, type ExternalAccountBinding } from './_account';
 import { checkProfile, readDirectory, renewalInfoBase, toDirectoryMeta, type DirectoryMeta } from './_directory';
 import { toIdentifier, type IdentifierType } from './_identifiers';
+import { revokeStep, revokeWith, rolloverWith, type RevokeOptions } from './_lifecycle';
 import { placeOrder, type NewOrderOptions, type PlacedOrder } from './_order';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './_poll';
 import { toAcmeError, type CapturedProblem } from './_problem';
@@ -38,6 +39,8 @@ export interface AcmeServiceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Clock for Retry-After dates and poll deadlines. Default: systemClock. */
   clock?: Clock;
+  /** EAB for CAs that require it (RFC 8555 §7.3.4); acme-client signs it into newAccount only, never into lookups. Default: none. */
+  externalAccountBinding?: ExternalAccountBinding;
 }
 
 /** One HTTP-01 challenge the responder must answer before answerChallenge() is called. */
@@ -115,29 +118,23 @@ export class AcmeService {
       backoffAttempts: 5,
       backoffMin: 250,
       backoffMax: 2_000,
+      ...(this.options.externalAccountBinding === undefined ? {} : { externalAccountBinding: { ...this.options.externalAccountBinding } }),
     });
   }
 
   /**
    * Reuses `accountUrl` when given (no request), otherwise registers the key's account with
-   * `termsOfServiceAgreed: true` (or finds the existing one) and returns its URL.
-   * @throws {AcmeError} when the CA cannot be reached or refuses the account
+   * `termsOfServiceAgreed: true` and the external account binding if configured (or finds the
+   * existing one) and returns its URL.
+   * @throws {AcmeError} when the CA cannot be reached or refuses the account (externalAccountRequired names --eab-kid and --eab-hmac-key)
    */
   async ensureAccount(input: { email?: string; accountUrl?: string } = {}): Promise<string> {
     if (input.accountUrl !== undefined) {
       this.client = this.createClient(input.accountUrl);
       return input.accountUrl;
     }
-    return runOperation(this.settings, 'register the ACME account', async () => {
-      const contact = input.email === undefined ? undefined : [`mailto:${input.email}`];
-      const account = await this.client.createAccount({ termsOfServiceAgreed: true, contact });
-      if (account.status !== undefined && account.status !== 'valid') {
-        throw new AcmeError('ACME_PROBLEM', `Cannot register the ACME account: the CA reports it as "${account.status}"`);
-      }
-      const accountUrl = this.client.getAccountUrl();
-      this.options.logger.debug('ACME account ready', { accountUrl });
-      return accountUrl;
-    });
+    const registration = { email: input.email, hasExternalAccountBinding: this.options.externalAccountBinding !== undefined };
+    return runOperation(this.settings, 'register the ACME account', (ctx) => registerAccount(this.client, ctx, registration, this.options.logger));
   }
 
   /**
@@ -286,6 +283,24 @@ export class AcmeService {
       const base = renewalInfoBase(await readDirectory(this.client));
       return base === undefined ? undefined : fetchRenewalInfo(context, renewalInfoUrl(base, certId));
     });
+  }
+
+  /**
+   * Revokes `certPem` (RFC 8555 §7.6), signed with this account; call ensureAccount() or
+   * lookupAccount() first. See _lifecycle.ts.
+   * @throws {AcmeError} ACME_PROBLEM (alreadyRevoked, unauthorized, a reason a subscriber cannot send), ACME_NETWORK, ACME_TIMEOUT
+   */
+  async revokeCertificate(certPem: string, options: RevokeOptions = {}): Promise<void> {
+    await runOperation(this.settings, revokeStep(certPem), () => revokeWith(this.client, certPem, options));
+  }
+
+  /**
+   * Rolls the account over to `newKeyPem` (RFC 8555 §7.3.5); save the new key durably first.
+   * Afterwards the CA knows the account only by the new key: build a new AcmeService with it.
+   * @throws {AcmeError} ACME_PROBLEM (e.g. the new key is already in use), ACME_NETWORK, ACME_TIMEOUT
+   */
+  async rolloverAccountKey(newKeyPem: string): Promise<void> {
+    await runOperation(this.settings, 'roll over the ACME account key', () => rolloverWith(this.client, newKeyPem));
   }
 
   /** Closes idle keep-alive connections of the CA-bundle agent, if any. */

@@ -17,3 +17,5 @@ export { toAcmeError } from './_problem';
 export type { AcmeErrorContext, CapturedProblem } from './_problem';
 export { CERTIFICATE_KEY_TYPES, createAccountKey, createCertificateKey, createCsr } from './_keys';
 export type { CertificateKeyType } from './_keys';
+export { accountKeyThumbprint } from './_lifecycle';
+export type { RevokeOptions } from './_lifecycle';

@@ -2,8 +2,8 @@ import type { Writable } from 'node:stream';
 import type { Clock } from '../clock';
 import type { Config, RawFlags } from '../config';
 import type { Logger, CreateLoggerOptions } from '../log';
-import type { CertificateStore, CrtList, DeployStateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
-import type { AcmeOrderClient, HaproxyEndpoint, HookOutcome, ReloadFallback } from '../issuance';
+import type { AccountKeyStage, CertificateArchive, CertificateStore, CrtList, DeployStateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
+import type { AcmeAccountClient, AcmeOrderClient, HaproxyEndpoint, HookOutcome, ReloadFallback, RemovalEndpoint } from '../issuance';
 import type { ChallengeResponder } from '../challenge';
 
 /** Adapters a command needs once the configuration is known; built by main.ts. */
@@ -12,12 +12,12 @@ export interface Services {
   deployState: DeployStateStore;
   /** The lock in --home that every state-changing command holds. */
   lock: Lock;
-  acmeFor: (accountKeyPem: string) => AcmeOrderClient;
+  acmeFor: (accountKeyPem: string) => AcmeOrderClient & AcmeAccountClient;
   responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
   /** Undefined when preflight is off. */
   preflight?: (target: { domain: string; token: string; keyAuthorization: string }) => Promise<void>;
   /** One per --haproxy-socket; empty when none is configured (bundles are only written). */
-  haproxyEndpoints: HaproxyEndpoint[];
+  haproxyEndpoints: Array<HaproxyEndpoint & RemovalEndpoint>;
   crtList?: CrtList;
   fallback?: ReloadFallback;
   renewalState: RenewalStateStore;
@@ -25,6 +25,10 @@ export interface Services {
   runHooks: (certificate: StoredCertificate) => Promise<HookOutcome[]>;
   /** Uniform [0, 1): the random instant inside an ARI window. */
   random: () => number;
+  /** Where `acme remove` moves a certificate's files (`<home>/archive/`). Optional only so that test harnesses of other commands stay small. */
+  archive?: CertificateArchive;
+  /** The next account key during `acme account rollover`. Optional like `archive`. */
+  accountKeyStage?: AccountKeyStage;
 }
 
 /** Everything the CLI touches outside itself; main.ts passes the real process, tests pass their own. */

@@ -26,6 +26,8 @@ export function addIssueOptions(command: Command, options: { withName?: boolean 
     .option('--profile <name>', "ACME profile, e.g. tlsserver or shortlived, checked against the CA's list (env ACME_PROFILE)")
     .option('--deploy-hook <cmd>', 'command run after each renewal, without a shell; repeat for several (env ACME_DEPLOY_HOOK)', collect)
     .option('--hook-timeout <ms>', 'timeout of each deploy hook (env ACME_HOOK_TIMEOUT_MS; default 120000)')
+    .option('--eab-kid <id>', 'external account binding key ID, for CAs that require one (env ACME_EAB_KID)')
+    .option('--eab-hmac-key <key>', 'external account binding HMAC key, base64url (env ACME_EAB_HMAC_KEY; prefer the env, flags show in ps)')
     .option('--email <address>', 'contact address for a new ACME account (env ACME_EMAIL)')
     .addOption(
       new Option('--key-type <type>', 'certificate key (env ACME_KEY_TYPE; default ec256)').choices([
@@ -77,6 +79,8 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
     haproxyBufsize: text('haproxyBufsize'),
     lockTimeout: text('lockTimeout'),
     profile: text('profile'),
+    eabKid: text('eabKid'),
+    eabHmacKey: text('eabHmacKey'),
     deployHook: Array.isArray(options.deployHook) ? (options.deployHook as string[]) : undefined,
     hookTimeout: text('hookTimeout'),
     json: flag('json'),

@@ -7,6 +7,9 @@ import { registerDeployCommand } from './deploy';
 import { registerHaproxyConfigCommand } from './haproxyConfig';
 import { registerRenewCommand } from './renew';
 import { registerDaemonCommand } from './daemon';
+import { registerRevokeCommand } from './revoke';
+import { registerRemoveCommand } from './remove';
+import { registerAccountCommand } from './account';
 
 export type { CliDeps, Services } from './_context';
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, presentError } from './_errors';
@@ -29,6 +32,9 @@ Examples:
   $ acme daemon --haproxy-socket /run/haproxy/admin.sock
   $ acme deploy --haproxy-socket /run/haproxy/admin.sock
   $ acme haproxy-config
+  $ acme revoke --name photos.example.com --reason superseded
+  $ acme remove --name photos.example.com --haproxy-socket /run/haproxy/admin.sock
+  $ acme account show
   $ acme issue --help
 `;
 
@@ -54,6 +60,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   registerDaemonCommand(program, deps, setExitCode);
   registerDeployCommand(program, deps, setExitCode);
   registerHaproxyConfigCommand(program, deps, setExitCode);
+  registerRevokeCommand(program, deps, setExitCode);
+  registerRemoveCommand(program, deps, setExitCode);
+  registerAccountCommand(program, deps, setExitCode);
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { ConfigError } from '../errors';
+import { checkIpAddress, looksLikeIpAddress } from './_ip';
 
 /** A pure check's outcome: the normalised value, or the detail of what is wrong. */
 export type Check<T> = { ok: true; value: T } | { ok: false; detail: string };
@@ -33,13 +33,7 @@ function escapeCodePoint(char: string): string {
 const ok = <T>(value: T): Check<T> => ({ ok: true, value });
 const fail = <T = never>(detail: string): Check<T> => ({ ok: false, detail });
 
-const IP_DETAIL = 'IP address identifiers are not supported yet';
 const WILDCARD_DETAIL = 'HTTP-01 cannot validate wildcard names; list each host name instead';
-
-function isIpLiteral(value: string): boolean {
-  const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
-  return isIP(bare) !== 0;
-}
 
 /** Checks ASCII characters before IDNA: url.domainToASCII("a/b.com") silently returns "a". */
 function checkCharacters(lower: string): Check<string> {
@@ -68,22 +62,24 @@ function checkLabels(ascii: string): Check<string> {
 }
 
 /**
- * Validates one DNS identifier for HTTP-01 and returns its canonical form (pure).
- * Sample: `"Bücher.Example."` → `"xn--bcher-kva.example"`.
+ * Validates one identifier for HTTP-01 and returns its canonical form (pure): a DNS name, or an IPv4 or
+ * IPv6 address (RFC 8738; see _ip.ts). Samples: `"Bücher.Example."` → `"xn--bcher-kva.example"`,
+ * `"[2001:DB8::1]"` → `"2001:db8::1"`.
  */
 export function checkDomain(input: string): Check<string> {
   if (CONTROL_CHARS.test(input)) return fail('the name contains a control character');
   const trimmed = input.trim();
   if (trimmed === '') return fail('expected a domain name');
   if (/\s/.test(trimmed)) return fail('the name contains whitespace');
+  if (looksLikeIpAddress(trimmed)) return checkIpAddress(trimmed);
   const lower = trimmed.toLowerCase().replace(/\.$/, '');
-  if (isIpLiteral(trimmed) || isIpLiteral(lower)) return fail(IP_DETAIL);
   const chars = checkCharacters(lower);
   if (!chars.ok) return chars;
   // url.domainToASCII applies UTS #46 mapping + punycode; it returns "" when it refuses the name.
   const ascii = /^[\u0000-\u007f]*$/.test(lower) ? lower : domainToASCII(lower);
   if (ascii === '') return fail('the name is not a valid internationalised domain name');
-  if (isIP(ascii) !== 0) return fail(IP_DETAIL);
+  // UTS #46 maps full-width digits and ideographic dots: "１.２.３.４" would become an IP address.
+  if (looksLikeIpAddress(ascii)) return fail(`write the IP address in ASCII characters: ${quote(ascii)}`);
   return checkLabels(ascii);
 }
 

@@ -83,7 +83,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   row({
     field: 'domain', flag: '--domain', valueName: 'NAME', env: 'ACME_DOMAIN', snap: 'acme-domain',
     defaultText: 'none',
-    help: 'Name to put on the certificate; repeat the flag or give a comma list (env/snap: commas or spaces)',
+    help: 'DNS name or IP address to put on the certificate; repeat the flag or give a comma list (env/snap: commas or spaces)',
   }),
   row({
     field: 'name', flag: '--name', valueName: 'NAME', snap: 'acme-name', defaultText: 'the first domain',
@@ -160,6 +160,15 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     field: 'hookTimeout', flag: '--hook-timeout', valueName: 'MS', env: 'ACME_HOOK_TIMEOUT_MS', snap: 'acme-hook-timeout',
     defaultText: String(DEFAULT_HOOK_TIMEOUT_MS),
     help: 'How long each deploy hook may run before its process group is killed (1000 to 3600000 ms)',
+  }),
+  row({
+    field: 'eabKid', flag: '--eab-kid', valueName: 'ID', env: 'ACME_EAB_KID', snap: 'acme-eab-kid', defaultText: 'none',
+    help: 'External account binding key ID, for CAs that require one (RFC 8555 §7.3.4); give it with --eab-hmac-key',
+  }),
+  row({
+    field: 'eabHmacKey', flag: '--eab-hmac-key', valueName: 'KEY', env: 'ACME_EAB_HMAC_KEY', snap: 'acme-eab-hmac-key',
+    defaultText: 'none',
+    help: 'External account binding HMAC key (base64url), a secret: prefer the environment or the snap option, since flags show in ps',
   }),
   row({ field: 'json', flag: '--json', defaultText: 'false', help: 'Print results as JSON' }),
   row({ field: 'verbose', flag: '--verbose', shortFlag: '-v', defaultText: 'false', help: 'Log more detail' }),

@@ -21,6 +21,9 @@ function valueAt(input: Record<string, unknown>, path: readonly PropertyKey[]): 
   return value;
 }
 
+/** Fields whose value is a secret: their messages say `Invalid <source>: the value …` and never show it. */
+const SECRET_FIELDS: ReadonlySet<string> = new Set<ConfigField>(['eabHmacKey']);
+
 /** One line per issue: `Invalid <source> "<value>": <detail>`, the source being the field's winner. */
 function describeIssue(issue: z.core.$ZodIssue, merged: Merged, input: Record<string, unknown>): string {
   if (issue.code === 'custom' && issue.params?.[FULL_MESSAGE] === true) return issue.message;
@@ -28,7 +31,8 @@ function describeIssue(issue: z.core.$ZodIssue, merged: Merged, input: Record<st
   const source = typeof field === 'string' ? merged.sources[field as ConfigField] : undefined;
   const label = source?.label ?? String(field);
   const raw = valueAt(input, issue.path);
-  const shown = raw === undefined || Array.isArray(raw) ? '' : ` ${quote(raw)}`;
+  const hidden = raw === undefined || Array.isArray(raw) || SECRET_FIELDS.has(String(field));
+  const shown = hidden ? '' : ` ${quote(raw)}`;
   return `Invalid ${label}${shown}: ${issue.message}`;
 }
 
@@ -53,6 +57,7 @@ function deepFreeze(config: Config): Config {
   Object.freeze(config.haproxy);
   config.deployHooks.forEach((argv) => Object.freeze(argv));
   Object.freeze(config.deployHooks);
+  if (config.eab !== undefined) Object.freeze(config.eab);
   return Object.freeze(config);
 }
 
@@ -84,7 +89,8 @@ export function resolveWithSources(sources: ConfigSources): Resolved {
     haproxySocket: allowRemoteHint(merged.sources.haproxySocket),
     haproxyMasterSocket: allowRemoteHint(merged.sources.haproxyMasterSocket),
   };
-  const input = { ...merged.input, cwd: sources.cwd, httpPortWins, remoteHints };
+  const eabSources = { kid: merged.sources.eabKid?.label, hmacKey: merged.sources.eabHmacKey?.label };
+  const input = { ...merged.input, cwd: sources.cwd, httpPortWins, remoteHints, eabSources };
   const result = configSchema.safeParse(input);
   if (!result.success) throw toConfigError(result.error.issues, merged, input);
   return { config: deepFreeze(result.data), sources: Object.freeze({ ...merged.sources }) };

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { splitCommand, splitHookCommand } from './_command';
 import { checkDomain, checkName, quote, type Check } from './_domain';
+import { checkEabHmacKey, checkEabKid } from './_eab';
 import {
   checkBoolean,
   checkDirectoryUrl,
@@ -13,8 +14,9 @@ import {
   isLoopbackHost,
   type ParsedAddress,
 } from './_fields';
+import { defaultNameOf } from './_ip';
 import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
-import type { Config, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
+import type { Config, ExternalAccountBinding, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
 
 /** Issues whose message is already a whole sentence (not "Invalid <source> <value>: …") carry this param. */
 export const FULL_MESSAGE = 'fullMessage';
@@ -110,6 +112,8 @@ const fields = z.object({
   httpPortWins: z.boolean(),
   /** How to turn on haproxy-allow-remote in the source kind that supplied each socket (see resolveConfig). */
   remoteHints: z.object({ haproxySocket: z.string(), haproxyMasterSocket: z.string() }),
+  /** Label of the source that set each EAB half, for the both-or-neither message (see resolveConfig). */
+  eabSources: z.object({ kid: z.string().optional(), hmacKey: z.string().optional() }),
   home: path('directory'),
   directory: checked(checkDirectoryUrl).optional(),
   staging: checked(checkBoolean),
@@ -132,6 +136,8 @@ const fields = z.object({
   profile: checked(checkProfile).optional(),
   deployHook: z.array(checked(splitHookCommand)).optional(),
   hookTimeout: wholeNumber(1000, 3600000, 'expected a whole number of milliseconds from 1000 to 3600000'),
+  eabKid: checked(checkEabKid).optional(),
+  eabHmacKey: checked(checkEabHmacKey).optional(),
   json: z.boolean(),
   verbose: z.boolean(),
   quiet: z.boolean(),
@@ -153,6 +159,25 @@ function checkRemoteSockets(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.o
   };
   (v.haproxySocket ?? []).forEach((socket, i) => refuse('runtime', ['haproxySocket', i], socket, v.remoteHints.haproxySocket));
   refuse('master', ['haproxyMasterSocket'], v.haproxyMasterSocket, v.remoteHints.haproxyMasterSocket);
+}
+
+/** RFC 8555 §7.3.4 needs both halves; one without the other is a mistake to report, not to ignore. */
+function checkEabPair(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.output<typeof fields>>): void {
+  const { kid, hmacKey } = v.eabSources;
+  if ((kid === undefined) === (hmacKey === undefined)) return;
+  const only = kid === undefined ? `the HMAC key is set (by ${hmacKey})` : `the key ID is set (by ${kid})`;
+  ctx.addIssue({
+    code: 'custom',
+    path: [kid === undefined ? 'eabHmacKey' : 'eabKid'],
+    message: `Cannot use external account binding: --eab-kid and --eab-hmac-key must be set together, but only ${only}`,
+    params: { [FULL_MESSAGE]: true },
+    input: undefined,
+  });
+}
+
+/** Both halves or nothing; checkEabPair() has reported a half already. */
+function eabOf(v: z.output<typeof fields>): ExternalAccountBinding | undefined {
+  return v.eabKid === undefined || v.eabHmacKey === undefined ? undefined : { kid: v.eabKid, hmacKey: v.eabHmacKey };
 }
 
 function haproxyOf(v: z.output<typeof fields>): HaproxyConfig {
@@ -177,11 +202,12 @@ export const configSchema = fields
   })
   // Also runs when other fields failed; a socket that did not parse is skipped by isRemote().
   .superRefine(checkRemoteSockets, { when: () => true })
+  .superRefine(checkEabPair, { when: () => true })
   .transform((v, ctx): Config => {
     const domainList = v.domain ?? [];
     let name = v.name;
     if (name === undefined && domainList[0] !== undefined) {
-      const fromDomain = checkName(domainList[0]);
+      const fromDomain = checkName(defaultNameOf(domainList[0]));
       if (!fromDomain.ok) {
         ctx.issues.push({
           code: 'custom',
@@ -211,5 +237,6 @@ export const configSchema = fields
       profile: v.profile,
       deployHooks: v.deployHook ?? [],
       hookTimeoutMs: v.hookTimeout,
+      eab: eabOf(v),
     };
   });

@@ -26,6 +26,15 @@ export interface HaproxyConfig {
   readonly bufferSize: number;
 }
 
+/**
+ * External account binding (RFC 8555 §7.3.4): the key ID and HMAC key the CA issued for an account
+ * outside ACME. `hmacKey` is base64url and a secret: never log it or put it in a message.
+ */
+export interface ExternalAccountBinding {
+  readonly kid: string;
+  readonly hmacKey: string;
+}
+
 /** The validated, deeply frozen configuration every other module receives. */
 export interface Config {
   /** Absolute path of the state directory (accounts, certificates, bundles). */
@@ -36,9 +45,12 @@ export interface Config {
   readonly caBundlePath: string | undefined;
   /** Contact address for the ACME account. */
   readonly email: string | undefined;
-  /** Normalised names (lower-case, punycode), de-duplicated, in the order given. Frozen at run time. */
+  /**
+   * Normalised names, de-duplicated, in the order given: DNS names lower-case and punycode; IP addresses
+   * (RFC 8738) as IPv4 dotted quads or IPv6 in RFC 5952 form (`2001:db8::1`, no brackets). Frozen at run time.
+   */
   readonly domains: string[];
-  /** Certificate name (storage key); defaults to the first domain. */
+  /** Certificate name (storage key); defaults to the first domain, an IPv6 one as `ip6-` + its `:` as `-` (`ip6-2001-db8--1`). */
   readonly name: string | undefined;
   readonly keyType: KeyType;
   readonly httpAddress: Readonly<HttpAddress>;
@@ -59,6 +71,8 @@ export interface Config {
   readonly deployHooks: readonly (readonly string[])[];
   /** How long each deploy hook may run before its process group is killed. */
   readonly hookTimeoutMs: number;
+  /** EAB for CAs that require it, used only when a new account is registered; undefined when not configured. */
+  readonly eab: ExternalAccountBinding | undefined;
 }
 
 /** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
@@ -90,6 +104,9 @@ export interface RawFlags {
   /** One command per entry (repeatable); never split on commas, since a command may contain one. */
   deployHook?: string[];
   hookTimeout?: string;
+  eabKid?: string;
+  /** A secret: never echoed in messages. */
+  eabHmacKey?: string;
 }
 
 /** Every configurable setting: the RawFlags keys plus `staging`, which has no flag. */

@@ -17,6 +17,7 @@ export type {
   Config,
   ConfigField,
   ConfigSources,
+  ExternalAccountBinding,
   HaproxyConfig,
   HttpAddress,
   KeyType,

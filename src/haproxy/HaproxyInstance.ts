@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
 import { RuntimeClient } from './RuntimeClient';
 import { addCertificate, swapCertificate } from './swapCertificate';
+import { removeCertificate, type RemoveCertificateResult } from './removeCertificate';
 
 /** One bundle to deliver and what HAProxy must report afterwards (the deploy use case's shape). */
 export interface InstanceDelivery {
@@ -68,6 +69,12 @@ export class HaproxyInstance {
   async addCertificate(delivery: InstanceDelivery, crtListPath: string): Promise<void> {
     await this.warnIfExposed();
     await addCertificate(this.client, { ...delivery, crtList: crtListPath });
+  }
+
+  /** `del ssl crt-list` from every list, then `del ssl cert`; resolves `deleted: false` when HAProxy does not know `path`. @throws HaproxyError */
+  async removeCertificate(path: string): Promise<RemoveCertificateResult> {
+    await this.warnIfExposed();
+    return removeCertificate(this.client, { path });
   }
 
   /**

@@ -41,5 +41,6 @@ export {
   type SwapCertificateOptions,
   type SwapResult,
 } from './swapCertificate';
+export { removeCertificate, type RemoveCertificateInput, type RemoveCertificateResult } from './removeCertificate';
 export { HaproxyInstance, type HaproxyInstanceOptions, type InstanceDelivery } from './HaproxyInstance';
 export { CommandReloadFallback, MasterReloadFallback, RELOAD_COMMAND_TIMEOUT_MS } from './reloadFallback';

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import { StorageError } from '../errors';
 import { writeFileAtomic } from './_atomic';
@@ -14,6 +15,12 @@ export interface CrtList {
   readonly path: string;
   /** Makes sure `certificatePath` is listed; returns true when it had to add it. */
   ensureEntry(certificatePath: string): Promise<boolean>;
+  /**
+   * Makes sure `certificatePath` is no longer listed (every line naming it); returns true when it
+   * removed a line. MUST be called only AFTER HAProxy dropped the entry at runtime, and BEFORE the
+   * file is moved away, so that a reload never loads a line whose file is missing.
+   */
+  removeEntry(certificatePath: string): Promise<boolean>;
 }
 
 /** The first field of each crt-list line (comments and blank lines skipped). */
@@ -31,12 +38,7 @@ export class FileCrtList implements CrtList {
 
   /** @throws StorageError when the list cannot be read or written, or a directory does not contain the bundle */
   async ensureEntry(certificatePath: string): Promise<boolean> {
-    let info;
-    try {
-      info = await stat(this.path);
-    } catch (error) {
-      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
-    }
+    const info = await this.statList();
     if (info.isDirectory()) return this.ensureInDirectory(certificatePath);
     const text = await readFile(this.path, 'utf8');
     if (listedCertificates(text).includes(certificatePath)) return false;
@@ -44,6 +46,33 @@ export class FileCrtList implements CrtList {
     // Keep the file's mode: HAProxy's user must still be able to read it.
     await writeFileAtomic(this.path, `${text}${separator}${certificatePath}\n`, { mode: info.mode & 0o777 });
     return true;
+  }
+
+  /**
+   * Rewrites the file without the lines naming `certificatePath`, atomically and with its mode
+   * kept; comments and other lines stay as they are. A `crt` directory has no lines: moving the
+   * bundle out of it is the removal, so this returns false.
+   * @throws StorageError when the list cannot be read or written
+   */
+  async removeEntry(certificatePath: string): Promise<boolean> {
+    const info = await this.statList();
+    if (info.isDirectory()) return false;
+    const text = await readFile(this.path, 'utf8').catch((error: unknown) => {
+      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
+    });
+    const lines = text.split('\n');
+    const kept = lines.filter((line) => listedCertificates(line)[0] !== certificatePath);
+    if (kept.length === lines.length) return false;
+    await writeFileAtomic(this.path, kept.join('\n'), { mode: info.mode & 0o777 });
+    return true;
+  }
+
+  private async statList(): Promise<Stats> {
+    try {
+      return await stat(this.path);
+    } catch (error) {
+      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
+    }
   }
 
   private async ensureInDirectory(certificatePath: string): Promise<boolean> {

@@ -38,12 +38,22 @@ const hookSchema = z.object({
   error: z.string().optional(),
 });
 
+/** Set by `acme revoke`: the certificate with this serial was revoked at the CA. */
+const revocationSchema = z.object({
+  serial: z.string(),
+  revokedAt: z.string(),
+  /** RFC 5280 CRLReason name (`superseded`…) and code, as sent; absent when none was sent. */
+  reason: z.string().optional(),
+  reasonCode: z.number().int().optional(),
+});
+
 const renewalStateSchema = z.object({
   ari: ariSchema.optional(),
   failure: failureSchema.optional(),
   lastSuccessAt: z.string().optional(),
   lastDecision: decisionSchema.optional(),
   hooks: z.array(hookSchema).optional(),
+  revocation: revocationSchema.optional(),
 });
 
 /** What the renewal engine remembers about one certificate between runs. */

@@ -40,3 +40,13 @@ export { FileLock, type FileLockOptions } from './_file-lock';
 export { MemoryLock } from './_memory-lock';
 export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
 export type { RenewalState, RenewalStateStore } from './_renewal-state';
+export {
+  FileCertificateArchive,
+  MemoryCertificateArchive,
+  archiveFolderName,
+  archiveRoot,
+  type ArchivedCertificate,
+  type CertificateArchive,
+  type FileCertificateArchiveOptions,
+} from './_archive';
+export { FileAccountKeyStage, MemoryAccountKeyStage, type AccountKeyStage } from './_account-key-stage';

@@ -170,6 +170,16 @@ describe('AcmeService against a directory that answers with an error', () => {
     expect([slept, server.requests.filter((r) => r.method === 'POST').length]).toEqual([[], 1]);
   });
 
+  test('newOrder() repeats the step when badNonce outlasts acme-client\'s own retries, at most 3 times', async () => {
+    const server = await orderRefusingServer(400, { type: `${ERR}badNonce`, detail: 'JWS has an invalid anti-replay nonce' });
+    const { acme } = service(`${server.base}/dir`);
+    await acme.ensureAccount({ accountUrl: `${server.base}/acct/1` });
+    const error = await failure(acme.newOrder(['a.test']));
+    expect(error.problemType).toBe(`${ERR}badNonce`);
+    // acme-client sends each request 6 times (1 + 5 badNonce retries); the step runs 3 times.
+    expect(server.requests.filter((r) => r.method === 'POST' && r.path === '/order').length).toBe(18);
+  });
+
   test('concurrent operations keep their own problem documents', async () => {
     const [one, two] = await Promise.all([
       orderRefusingServer(403, { type: `${ERR}unauthorized`, detail: 'first server says no' }),

@@ -8,7 +8,10 @@ const name254 = `${label63}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(58)
 const EMPTY_LABEL = 'the name contains an empty label (two dots in a row, or a leading dot)';
 const TWO_LABELS = 'expected a fully qualified name with at least two labels, e.g. "example.com"';
 const WILDCARD = 'HTTP-01 cannot validate wildcard names; list each host name instead';
-const IP = 'IP address identifiers are not supported yet';
+const IPV4 = 'expected an IPv4 address: four numbers from 0 to 255 separated by dots, e.g. "192.0.2.1"';
+const IPV6 = 'expected an IPv6 address such as "2001:db8::1"';
+const BRACKETS = 'expected an IPv6 address in brackets and nothing else, e.g. "[2001:db8::1]"';
+const OCTAL = (written: string) => `a number with a leading zero is ambiguous (some software reads it as octal); write "${written}"`;
 const CONTROL = 'the name contains a control character';
 const notAllowed = (c: string) => `character "${c}" is not allowed; use letters, digits, hyphens and dots`;
 
@@ -25,6 +28,20 @@ describe('normaliseDomain()', () => {
     ['a-b.c-d.example', 'a-b.c-d.example'],
     [`${label63}.com`, `${label63}.com`],
     [name253, name253],
+    // RFC 8738 IP identifiers; IPv6 in RFC 5952 §4 form.
+    ['127.0.0.1', '127.0.0.1'],
+    [' 192.0.2.1 ', '192.0.2.1'],
+    ['0.0.0.0', '0.0.0.0'],
+    ['255.255.255.255', '255.255.255.255'],
+    ['::1', '::1'],
+    ['[::1]', '::1'],
+    ['0:0:0:0:0:0:0:1', '::1'],
+    ['2001:DB8::1', '2001:db8::1'],
+    ['[2001:DB8:0:0:0:0:0:1]', '2001:db8::1'],
+    ['2001:0db8::0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
+    ['::1.2.3.4', '::102:304'],
   ])('normaliseDomain() accepts %j as %j', (input, expected) => {
     expect(normaliseDomain(input)).toBe(expected);
   });
@@ -49,11 +66,27 @@ describe('normaliseDomain()', () => {
     ['*.example.com', WILDCARD],
     ['*', WILDCARD],
     ['foo.*.com', notAllowed('*')],
-    ['1.2.3.4', IP],
-    ['1.2.3.4.', IP],
-    ['::1', IP],
-    ['[::1]', IP],
-    ['\uff11.\uff12.\uff13.\uff14', IP],
+    ['1.2.3', IPV4],
+    ['1.2.3.4.5', IPV4],
+    ['1.2.3.4.', IPV4],
+    ['256.1.1.1', IPV4],
+    ['1..2.3', IPV4],
+    ['01.2.3.4', OCTAL('1.2.3.4')],
+    ['10.010.0.1', OCTAL('10.10.0.1')],
+    ['::ffff:1.2.3.4', 'an IPv4-mapped IPv6 address cannot be certified; use the IPv4 address "1.2.3.4"'],
+    ['0:0:0:0:0:FFFF:c000:0201', 'an IPv4-mapped IPv6 address cannot be certified; use the IPv4 address "192.0.2.1"'],
+    ['fe80::1%eth0', 'an IPv6 zone ID cannot be certified; remove "%eth0"'],
+    ['[fe80::1%25eth0]', 'an IPv6 zone ID cannot be certified; remove "%25eth0"'],
+    ['1:2:3:4:5:6:7:8:9', IPV6],
+    ['2001:db8:::1', IPV6],
+    ['[a.com]', IPV6],
+    ['[]', IPV6],
+    ['[::1]:443', BRACKETS],
+    ['[::1', BRACKETS],
+    ['[1.2.3.4]', 'brackets are only for IPv6 addresses; write "1.2.3.4"'],
+    ['\uff11.\uff12.\uff13.\uff14', 'write the IP address in ASCII characters: "1.2.3.4"'],
+    ['1\u30022\u30023\u30024', 'write the IP address in ASCII characters: "1.2.3.4"'],
+    ['*.1.2.3.4', WILDCARD],
     ['ex_ample.com', notAllowed('_')],
     ['a/b.com', notAllowed('/')],
     ['a@b.com', notAllowed('@')],

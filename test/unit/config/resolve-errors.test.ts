@@ -37,8 +37,8 @@ describe('resolveConfig() error messages name the source', () => {
     ],
     [{ flags: { domain: ['ok.example.com,*.example.com'] } }, `Invalid --domain "*.example.com": ${WILDCARD}`, '--domain'],
     [
-      { env: { ACME_DOMAIN: 'ok.example.com 1.2.3.4' } },
-      'Invalid ACME_DOMAIN "1.2.3.4": IP address identifiers are not supported yet',
+      { env: { ACME_DOMAIN: 'ok.example.com 1.2.3' } },
+      'Invalid ACME_DOMAIN "1.2.3": expected an IPv4 address: four numbers from 0 to 255 separated by dots, e.g. "192.0.2.1"',
       'ACME_DOMAIN',
     ],
     [{ flags: { domain: [''] } }, 'Invalid --domain "": expected a domain name', '--domain'],

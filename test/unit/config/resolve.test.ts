@@ -39,6 +39,7 @@ describe('resolveConfig() defaults', () => {
       profile: undefined,
       deployHooks: [],
       hookTimeoutMs: 120000,
+      eab: undefined,
     });
   });
 

@@ -33,6 +33,11 @@ class RecordingCrtList implements CrtList {
     this.entries.push(certificatePath);
     return true;
   }
+  async removeEntry(certificatePath: string): Promise<boolean> {
+    const index = this.entries.indexOf(certificatePath);
+    if (index >= 0) this.entries.splice(index, 1);
+    return index >= 0;
+  }
 }
 
 const NOW = new Date('2026-11-27T00:00:00Z');

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { removeCertificate, type RemoveResult } from '../issuance';
+import type { CliDeps } from './_context';
+import { EXIT_FAILED, EXIT_OK } from './_errors';
+import { withHomeLock } from './_lock';
+import { addCommonOptions, addHaproxyOptions } from './_options';
+import { printJson } from './_output';
+import { runAction } from './_run';
+import { requiredName } from './revoke';
+
+const EXAMPLES = `
+Examples:
+  # Out of the running HAProxy, out of its crt-list file, files archived
+  $ acme remove --name photos.example.com \\
+      --haproxy-socket /run/haproxy/admin.sock --haproxy-crt-list /etc/haproxy/crt-list.txt
+
+  # Revoke first when the certificate must not be trusted any more
+  $ acme revoke --name photos.example.com --reason cessationOfOperation
+  $ acme remove --name photos.example.com --haproxy-socket /run/haproxy/admin.sock --json
+
+Order: each HAProxy drops it at runtime ("del ssl crt-list", "del ssl cert"), then the crt-list
+file loses its line, then the files move to <home>/archive/<name>-<UTC time>/ (restore by moving
+them back). If one HAProxy fails, nothing on disk changes and the command can be run again.
+A certificate named directly by "crt <file>" on a bind line cannot be removed at runtime.
+`;
+
+function describe(result: RemoveResult): string {
+  const lines = result.endpoints.map((e) => {
+    if (e.outcome === 'failed') return `  ${e.endpoint}: FAILED: ${e.error ?? ''}`;
+    if (e.outcome === 'not-loaded') return `  ${e.endpoint}: was not loaded`;
+    return `  ${e.endpoint}: removed${e.removedFrom.length > 0 ? ` (from ${e.removedFrom.map((l) => `"${l}"`).join(', ')})` : ''}`;
+  });
+  if (!result.removed) return `Not removed "${result.name}": fix the HAProxy errors below and run the command again; nothing on disk changed\n${lines.join('\n')}\n`;
+  return [
+    `Removed "${result.name}"`,
+    ...lines,
+    ...(result.crtListEntryRemoved ? ['  crt-list: line deleted'] : []),
+    result.archive?.dir === undefined ? '  files: none left to archive' : `  files: archived in "${result.archive.dir}"`,
+  ].join('\n') + '\n';
+}
+
+/** Registers `acme remove`. */
+export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
+  const command = program
+    .command('remove')
+    .description('take a certificate out of HAProxy and its crt-list, and archive its files under <home>/archive')
+    .option('--name <name>', 'certificate to remove, as "acme list" shows it (required)')
+    .addHelpText('after', EXAMPLES);
+  addHaproxyOptions(addCommonOptions(command));
+  command.action((options: Record<string, unknown>) =>
+    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+      const name = requiredName(options, config.name, 'remove');
+      const services = deps.createServices(config, logger);
+      const archive = services.archive;
+      if (archive === undefined) throw new Error('acme remove needs Services.archive; main.ts wires it');
+      const result = await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+        removeCertificate(name, { store: services.store, archive, endpoints: services.haproxyEndpoints, crtList: services.crtList, logger }),
+      );
+      if (config.output.json) printJson(deps.stdout, { ok: result.removed, ...result });
+      else deps.stdout.write(describe(result));
+      if (!result.removed) deps.stderr.write(`Error: Cannot remove "${result.name}" from every HAProxy; nothing on disk changed, run "acme remove" again once they are reachable\n`);
+      return result.removed ? EXIT_OK : EXIT_FAILED;
+    }),
+  );
+}
