@@ -1,6 +1,8 @@
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
-import type { CertificateStore, DeployStateStore } from '../storage';
+import { ariCertId } from '../pem';
+import { isAriWindowUsable, shouldRenew, type AriWindow, type RenewalDecision } from '../renewal';
+import type { CertificateStore, DeployStateStore, RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
 import type { HaproxyEndpoint } from './deployCertificate';
 
 /** What one HAProxy endpoint serves for a certificate, compared with the stored one. */
@@ -16,7 +18,53 @@ export interface EndpointStatus {
   error: string | null;
 }
 
-/** One row of `acme list`. */
+/** Why the next renewal happens when it does: the rule that set `at`, or `backoff` after failures. */
+export type NextRenewalReason = Exclude<RenewalDecision['reason'], 'not-yet'>;
+
+/** When `acme renew` will renew the certificate next, and why, as `shouldRenew()` decides from stored state. */
+export interface NextRenewal {
+  /** ISO 8601; the listing time when it is due now. */
+  at: string;
+  /** True when the next `acme renew` (or daemon check) renews it. */
+  due: boolean;
+  reason: NextRenewalReason;
+  /** One sentence, the same as `acme renew` logs. */
+  detail: string;
+}
+
+/** The stored RFC 9773 window of the current certificate. */
+export interface AriStatus {
+  start: string;
+  end: string;
+  /** The random instant chosen inside the window. */
+  chosenAt: string;
+  /** When `acme renew` will ask the CA for the window again. */
+  retryAfter: string;
+  explanationUrl: string | null;
+}
+
+/** The last renewal failure; cleared by a success. */
+export interface LastError {
+  message: string;
+  /** ISO 8601 time of the failure. */
+  at: string;
+  /** Consecutive failures so far. */
+  failures: number;
+  /** ISO 8601; `acme renew` without --force waits until then. */
+  nextAttemptAt: string;
+}
+
+/** One post-renew hook result of the last successful renewal. */
+export interface HookStatus {
+  label: string;
+  ok: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  at: string;
+  error: string | null;
+}
+
+/** One row of `acme list`; `null` means "none" so that every key is always present. */
 export interface CertificateSummary {
   name: string;
   domains: string[];
@@ -26,7 +74,17 @@ export interface CertificateSummary {
   /** Whole days until notAfter, rounded down; negative once expired. */
   daysLeft: number;
   keyType: string;
+  /** The ACME profile it was ordered with; null for the CA's default. */
+  profile: string | null;
   bundlePath: string;
+  nextRenewal: NextRenewal;
+  /** Null when no window is stored for the current certificate (no ARI, or not asked yet). */
+  ari: AriStatus | null;
+  lastError: LastError | null;
+  /** ISO 8601 time of the last successful renewal by `acme renew`; null when none was recorded. */
+  lastSuccessAt: string | null;
+  /** Results of the post-renew hooks of the last renewal; empty when none ran. */
+  hooks: HookStatus[];
   /** One entry per configured HAProxy endpoint; empty when none is configured. */
   endpoints: EndpointStatus[];
 }
@@ -38,27 +96,94 @@ export interface ListDeps {
   /** Asked live, in parallel, what they serve. Default: none. */
   endpoints?: HaproxyEndpoint[];
   deployState?: DeployStateStore;
+  /** Stored ARI windows, failures and hook results. Default: none (lifetime rule, no history). */
+  renewalState?: RenewalStateStore;
 }
 
 const MS_PER_DAY = 86_400_000;
 
-/** Summarises every stored certificate, sorted by name, with what each endpoint serves. @throws StorageError */
+/**
+ * Summarises every stored certificate, sorted by name: what each endpoint serves and when and why
+ * it renews next. The decision uses only stored state (no request to the CA), with the next check
+ * taken as now, so `due: true` means the next `acme renew` renews it.
+ * @throws StorageError when a certificate or its renewal state cannot be read
+ */
 export async function listCertificates(deps: ListDeps): Promise<CertificateSummary[]> {
-  const now = deps.clock.now().getTime();
+  const now = deps.clock.now();
   const stored = await deps.store.listCertificates();
   return Promise.all(
-    stored.map(async ({ meta, paths }) => ({
-      name: meta.name,
-      domains: meta.domains,
-      serial: meta.serial,
-      notBefore: meta.notBefore,
-      notAfter: meta.notAfter,
-      daysLeft: Math.floor((Date.parse(meta.notAfter) - now) / MS_PER_DAY),
-      keyType: meta.keyType,
-      bundlePath: paths.bundle,
-      endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
-    })),
+    stored.map(async (certificate): Promise<CertificateSummary> => {
+      const { meta, paths } = certificate;
+      const state = deps.renewalState === undefined ? {} : await deps.renewalState.load(meta.name);
+      const ari = currentAri(certificate, state);
+      return {
+        name: meta.name,
+        domains: meta.domains,
+        serial: meta.serial,
+        notBefore: meta.notBefore,
+        notAfter: meta.notAfter,
+        daysLeft: Math.floor((Date.parse(meta.notAfter) - now.getTime()) / MS_PER_DAY),
+        keyType: meta.keyType,
+        profile: meta.profile ?? null,
+        bundlePath: paths.bundle,
+        nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : toAriWindow(ari), now }),
+        ari: ari === undefined ? null : { start: ari.start, end: ari.end, chosenAt: ari.chosenAt, retryAfter: ari.retryAfter, explanationUrl: ari.explanationUrl ?? null },
+        lastError: lastErrorOf(state),
+        lastSuccessAt: state.lastSuccessAt ?? null,
+        hooks: (state.hooks ?? []).map((h) => ({ label: h.label, ok: h.ok, exitCode: h.exitCode, timedOut: h.timedOut, at: h.at, error: h.error ?? null })),
+        endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
+      };
+    }),
   );
+}
+
+/** The same decision `acme renew` would make now, without refreshing the ARI window. */
+function nextRenewalOf(certificate: StoredCertificate, context: { state: RenewalState; ari: AriWindow | undefined; now: Date }): NextRenewal {
+  const { meta } = certificate;
+  const { failure } = context.state;
+  const facts = { notBefore: new Date(meta.notBefore), notAfter: new Date(meta.notAfter), domains: meta.domains, keyType: meta.keyType, profile: meta.profile };
+  const decision = shouldRenew({
+    certificate: facts,
+    desired: { domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
+    ari: context.ari,
+    failure: failure === undefined ? undefined : { failures: failure.failures, lastFailureAt: new Date(failure.lastFailureAt), lastError: failure.lastError },
+    now: context.now,
+    nextCheckAt: context.now,
+  });
+  if (decision.due) return { at: context.now.toISOString(), due: true, reason: decision.reason, detail: decision.detail };
+  // Only the ARI window or the lifetime rule schedule a later renewal; a usable window wins.
+  const reason = decision.reason === 'backoff' ? 'backoff' : context.ari !== undefined && isAriWindowUsable(context.ari) ? 'ari-window' : 'lifetime';
+  return { at: decision.notBefore.toISOString(), due: false, reason, detail: decision.detail };
+}
+
+/** The stored window when it belongs to this certificate's CertID (a renewed certificate has a new one). */
+function currentAri(certificate: StoredCertificate, state: RenewalState): NonNullable<RenewalState['ari']> | undefined {
+  return state.ari !== undefined && state.ari.certId === safeCertId(certificate.certPem) ? state.ari : undefined;
+}
+
+function toAriWindow(ari: NonNullable<RenewalState['ari']>): AriWindow {
+  return {
+    start: new Date(ari.start),
+    end: new Date(ari.end),
+    chosenAt: new Date(ari.chosenAt),
+    retryAfter: new Date(ari.retryAfter),
+    ...(ari.explanationUrl === undefined ? {} : { explanationUrl: ari.explanationUrl }),
+  };
+}
+
+function lastErrorOf(state: RenewalState): LastError | null {
+  const { failure } = state;
+  if (failure === undefined) return null;
+  return { message: failure.lastError, at: failure.lastFailureAt, failures: failure.failures, nextAttemptAt: failure.nextAttemptAt };
+}
+
+/** CertID of a certificate, or undefined when it has no AKI (then no ARI window can belong to it). */
+function safeCertId(certPem: string): string | undefined {
+  try {
+    return ariCertId(certPem);
+  } catch {
+    return undefined;
+  }
 }
 
 async function endpointStatuses(name: string, bundlePath: string, sha1: string, deps: ListDeps): Promise<EndpointStatus[]> {
