@@ -1,30 +1,20 @@
 /** `acme revoke`, `acme remove` and `acme account` through the real CLI and config, with in-memory adapters. */
 import { X509Certificate } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { runCli, type CliDeps, EXIT_OK, EXIT_BAD_INPUT } from '../../../src/cli';
-import { fixedClock } from '../../../src/clock';
-import { resolveConfig } from '../../../src/config';
-import { CapturingLogger } from '../../../src/log';
+import { runCli, EXIT_OK, EXIT_BAD_INPUT } from '../../../src/cli';
 import {
   MemoryAccountKeyStage,
   MemoryCertificateArchive,
   MemoryCertificateStore,
   MemoryDeployStateStore,
-  MemoryLock,
   MemoryRenewalStateStore,
 } from '../../../src/storage';
+import { cliHarness } from './_harness';
 import { certs } from '../../fixtures/certs';
 import { FakeCa } from '../issuance/_fakeCa';
 
 const DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 const URL_1 = 'https://acme-v02.api.letsencrypt.org/acme/acct/1';
 const SERIAL = new X509Certificate(certs.ecLeaf).serialNumber.toUpperCase();
-
-function collect(stream: PassThrough): () => string {
-  const chunks: string[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  return () => chunks.join('');
-}
 
 async function harness() {
   const store = new MemoryCertificateStore({ home: '/srv/acme' });
@@ -34,34 +24,15 @@ async function harness() {
   ca.accounts.set(certs.ecLeaf2Key, URL_1);
   const renewalState = new MemoryRenewalStateStore();
   const deployState = new MemoryDeployStateStore();
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const deps: CliDeps = {
-    env: {},
-    cwd: '/',
-    stdout: out,
-    stderr: err,
-    stderrIsTty: false,
-    clock: fixedClock(new Date('2026-11-27T00:00:00Z')),
-    version: '9.9.9',
-    createLogger: () => new CapturingLogger(),
-    loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
-    createServices: () => ({
-      store,
-      deployState,
-      lock: new MemoryLock(),
-      acmeFor: (key) => ca.client(key) as never,
-      responder: undefined as never,
-      haproxyEndpoints: [],
-      renewalState,
-      runHooks: async () => [],
-      random: () => 0.5,
-      archive: new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' }),
-      accountKeyStage: new MemoryAccountKeyStage(store),
-    }),
-    waitForShutdown: () => new Promise(() => undefined),
-  };
-  return { deps, stdout: collect(out), stderr: collect(err), store, ca };
+  const cli = cliHarness({
+    store,
+    deployState,
+    renewalState,
+    acmeFor: (key) => ca.client(key) as never,
+    archive: new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' }),
+    accountKeyStage: new MemoryAccountKeyStage(store),
+  });
+  return { ...cli, store, ca };
 }
 
 describe('runCli() lifecycle commands', () => {

@@ -1,55 +1,11 @@
-import { PassThrough } from 'node:stream';
-import { runCli, type CliDeps, EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED } from '../../../src/cli';
-import { fixedClock } from '../../../src/clock';
-import { resolveConfig } from '../../../src/config';
-import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
+import { runCli, EXIT_OK, EXIT_BAD_INPUT, EXIT_FAILED } from '../../../src/cli';
+import { MemoryCertificateStore } from '../../../src/storage';
+import { cliHarness } from './_harness';
 import { StorageError } from '../../../src/errors';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 
-interface Harness {
-  deps: CliDeps;
-  stdout: () => string;
-  stderr: () => string;
-  store: MemoryCertificateStore;
-}
-
-function collect(stream: PassThrough): () => string {
-  const chunks: string[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  return () => chunks.join('');
-}
-
-/** Real config resolution and CLI, in-memory storage, no process state touched. */
-function harness(store = new MemoryCertificateStore({ home: '/srv/acme' })): Harness {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const deps: CliDeps = {
-    env: {},
-    cwd: '/',
-    stdout: out,
-    stderr: err,
-    stderrIsTty: false,
-    clock: fixedClock(new Date('2026-11-27T00:00:00Z')),
-    version: '9.9.9',
-    createLogger: () => new CapturingLogger(),
-    loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
-    createServices: () => ({
-      store,
-      deployState: new MemoryDeployStateStore(),
-      lock: new MemoryLock(),
-      acmeFor: () => {
-        throw new Error('no ACME in unit tests');
-      },
-      responder: undefined as never,
-      haproxyEndpoints: [],
-      renewalState: new MemoryRenewalStateStore(),
-      runHooks: async () => [],
-      random: () => 0.5,
-    }),
-    waitForShutdown: () => new Promise(() => undefined),
-  };
-  return { deps, stdout: collect(out), stderr: collect(err), store };
+function harness(store = new MemoryCertificateStore({ home: '/srv/acme' })) {
+  return { ...cliHarness({ store }), store };
 }
 
 describe('runCli()', () => {

@@ -1,0 +1,53 @@
+import { PassThrough } from 'node:stream';
+import type { CliDeps, Services } from '../../../src/cli';
+import { fixedClock } from '../../../src/clock';
+import { resolveConfig } from '../../../src/config';
+import { CapturingLogger } from '../../../src/log';
+import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
+
+/** The CLI with real config resolution, in-memory adapters, captured stdout/stderr; no process state touched. */
+export interface CliHarness {
+  deps: CliDeps;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+function collect(stream: PassThrough): () => string {
+  const chunks: string[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  return () => chunks.join('');
+}
+
+/** Builds CliDeps around in-memory services; `services` overrides any of them. */
+export function cliHarness(services: Partial<Services> = {}): CliHarness {
+  const store = services.store ?? new MemoryCertificateStore({ home: '/srv/acme' });
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const deps: CliDeps = {
+    env: {},
+    cwd: '/',
+    stdout: out,
+    stderr: err,
+    stderrIsTty: false,
+    clock: fixedClock(new Date('2026-11-27T00:00:00Z')),
+    version: '9.9.9',
+    createLogger: () => new CapturingLogger(),
+    loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
+    createServices: () => ({
+      store,
+      deployState: new MemoryDeployStateStore(),
+      lock: new MemoryLock(),
+      acmeFor: () => {
+        throw new Error('no ACME in unit tests');
+      },
+      responder: undefined as never,
+      haproxyEndpoints: [],
+      renewalState: new MemoryRenewalStateStore(),
+      runHooks: async () => [],
+      random: () => 0.5,
+      ...services,
+    }),
+    waitForShutdown: () => new Promise(() => undefined),
+  };
+  return { deps, stdout: collect(out), stderr: collect(err) };
+}
