@@ -6,14 +6,12 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import { AcmeService, createAccountKey, createCertificateKey, createCsr, type NewOrderOptions, type PlacedOrder } from '../../src/acme';
 import { ChallengeResponder } from '../../src/challenge';
 import { AcmeError } from '../../src/errors';
 import { ariCertId } from '../../src/pem';
 import { CapturingLogger } from '../../src/log';
-import { LETS_ENCRYPT_PROFILES, findMissingPeerBinaries, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
+import { LETS_ENCRYPT_PROFILES, bridgeIpv6Loopback, findMissingPeerBinaries, hasIpv6Loopback, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
 
 const peersMissing = findMissingPeerBinaries();
 const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
@@ -31,24 +29,7 @@ function uniqueDomain(label: string): string {
   return `${label}-${process.pid}-${counter}.example.test`;
 }
 
-/** Relays TCP from [::1]:`port` to 127.0.0.1:`port` (HAProxy's HTTP frontend binds 127.0.0.1 only); counts connections. */
-async function bridgeIpv6Loopback(port: number): Promise<{ server: net.Server; connections: number }> {
-  const bridge = { server: net.createServer(), connections: 0 };
-  bridge.server.on('connection', (client) => {
-    bridge.connections += 1;
-    const target = net.connect({ host: '127.0.0.1', port });
-    client.pipe(target).pipe(client);
-    const close = (): void => void (client.destroy(), target.destroy());
-    client.once('error', close).once('close', close);
-    target.once('error', close).once('close', close);
-  });
-  return new Promise((resolve, reject) => {
-    bridge.server.once('error', reject);
-    bridge.server.listen(port, '::1', () => resolve(bridge));
-  });
-}
 
-const hasIpv6Loopback = Object.values(os.networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === '::1'));
 if (!hasIpv6Loopback) console.warn('Skipping the ::1 issuance in ari-proxy.test.ts: this machine has no IPv6 loopback address');
 // STYLE §5: a machine without what the test needs skips it with a message.
 const testIfIpv6 = hasIpv6Loopback ? test : test.skip;

@@ -5,10 +5,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import * as net from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
+import { bridgeIpv6Loopback, findMissingPeerBinaries, hasIpv6Loopback, startPeers, type Ipv6LoopbackBridge, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
 const peersMissing = findMissingPeerBinaries();
@@ -17,27 +16,10 @@ if (peersMissing.length > 0 && !process.env.CI) {
   console.warn(`Skipping ip-identifiers.test.ts: missing ${peersMissing.join(', ')} (apt-get install pebble haproxy openssl)`);
 }
 
-const hasIpv6Loopback = Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === '::1'));
 if (!hasIpv6Loopback) console.warn('Skipping the ::1 issuance in ip-identifiers.test.ts: this machine has no IPv6 loopback address');
 // STYLE §5: a machine without what the test needs skips it with a message.
 const testIfIpv6 = hasIpv6Loopback ? test : test.skip;
 
-/** Relays TCP from [::1]:`port` to 127.0.0.1:`port` (HAProxy's HTTP frontend binds 127.0.0.1 only); counts connections. */
-async function bridgeIpv6Loopback(port: number): Promise<{ server: net.Server; connections: number }> {
-  const bridge = { server: net.createServer(), connections: 0 };
-  bridge.server.on('connection', (client) => {
-    bridge.connections += 1;
-    const target = net.connect({ host: '127.0.0.1', port });
-    client.pipe(target).pipe(client);
-    const close = (): void => void (client.destroy(), target.destroy());
-    client.once('error', close).once('close', close);
-    target.once('error', close).once('close', close);
-  });
-  return new Promise((resolve, reject) => {
-    bridge.server.once('error', reject);
-    bridge.server.listen(port, '::1', () => resolve(bridge));
-  });
-}
 
 /** The leaf (first certificate) of a stored PEM file. */
 async function leafOf(path: string): Promise<X509Certificate> {
@@ -49,7 +31,7 @@ describeIfPeers('acme issue for IP addresses against pebble through HAProxy', ()
   let peers: Peers;
   let home: string;
   let common: string[];
-  let bridge: { server: net.Server; connections: number } | undefined;
+  let bridge: Ipv6LoopbackBridge | undefined;
 
   beforeAll(async () => {
     peers = await startPeers();

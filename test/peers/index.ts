@@ -20,3 +20,4 @@ export function findMissingPeerBinaries(): string[] {
 export { startStandaloneHaproxy, type StandaloneHaproxy, type StandaloneHaproxyOptions } from './_haproxy';
 export { generateCert, servedSerial, type GenerateCertOptions, type TestCert } from './_tls';
 export { LETS_ENCRYPT_PROFILES, startAriProxy, type AriProxy, type AriProxyOptions, type ProxyProblem, type RecordedOrder } from './_ari-proxy';
+export { bridgeIpv6Loopback, hasIpv6Loopback, type Ipv6LoopbackBridge } from './_ipv6';
