@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors';
 import { deployBundle, deployCertificate, issueCertificate, type EndpointOutcome, type IssueResult } from '../issuance';
-import type { Config } from '../config';
+import type { Config, KeyType } from '../config';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
 import type { CliDeps, Services } from './_context';
@@ -33,6 +33,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
     .description('obtain a certificate over HTTP-01, store it under --home, and hot-swap it into HAProxy')
     .option('--dry-run', 'obtain and check the certificate but store nothing; HAProxy gets "set ssl cert" then "abort ssl cert"')
     .option('--reuse-key', "keep the stored certificate's private key when its type matches --key-type")
+    .option('--dual', 'also obtain an RSA certificate (named <name>.rsa) for the same names; HAProxy serves ECDSA to clients that support it, RSA to the others')
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>
@@ -41,24 +42,41 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const dryRun = options.dryRun === true;
       const services = deps.createServices(config, logger);
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
-        const result = await issueCertificate(
-          {
-            name,
-            domains,
-            keyType: config.keyType,
-            email: config.email,
-            reuseKey: options.reuseKey === true,
-            ...(config.profile === undefined ? {} : { profile: config.profile }),
-          },
-          { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
-          { dryRun },
-        );
-        const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock });
-        report(deps, config, result, outcomes, dryRun);
-        return hasPending(outcomes) ? EXIT_FAILED : EXIT_OK;
+        const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
+        for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
+          const result = await issueCertificate(
+            {
+              name: target.name,
+              domains,
+              keyType: target.keyType,
+              email: config.email,
+              reuseKey: options.reuseKey === true,
+              ...(config.profile === undefined ? {} : { profile: config.profile }),
+            },
+            { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
+            { dryRun },
+          );
+          issued.push({ result, outcomes: await deploy(result, services, { dryRun, logger, clock: deps.clock }) });
+        }
+        report(deps, config, issued, dryRun);
+        return issued.some((i) => hasPending(i.outcomes)) ? EXIT_FAILED : EXIT_OK;
       });
     }),
   );
+}
+
+/**
+ * `--dual`: an ECDSA certificate under `name` and an RSA one under `<name>.rsa`, both deployed;
+ * HAProxy serves ECDSA to clients that support it and RSA to the others.
+ */
+function certificateTargets(name: string, keyType: KeyType, dual: boolean): Array<{ name: string; keyType: KeyType }> {
+  if (!dual) return [{ name, keyType }];
+  const ecdsa: KeyType = keyType.startsWith('ec') ? keyType : 'ec256';
+  const rsa: KeyType = keyType.startsWith('rsa') ? keyType : 'rsa2048';
+  return [
+    { name, keyType: ecdsa },
+    { name: `${name}.rsa`, keyType: rsa },
+  ];
 }
 
 async function deploy(
@@ -76,14 +94,25 @@ async function deploy(
     : deployCertificate(result.name, deployDeps);
 }
 
-function report(deps: CliDeps, config: Config, result: IssueResult, outcomes: EndpointOutcome[], dryRun: boolean): void {
+function report(deps: CliDeps, config: Config, issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }>, dryRun: boolean): void {
+  const [primary, ...others] = issued;
+  if (primary === undefined) return;
+  const pending = issued.filter((i) => hasPending(i.outcomes));
   if (config.output.json) {
-    printJson(deps.stdout, { ok: !hasPending(outcomes), dryRun, certificate: toJson(result), deploy: outcomes });
+    printJson(deps.stdout, {
+      ok: pending.length === 0,
+      dryRun,
+      certificate: toJson(primary.result),
+      deploy: primary.outcomes,
+      ...(others.length === 0 ? {} : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result), deploy: o.outcomes })) }),
+    });
   } else {
-    deps.stdout.write(formatResult(result, dryRun));
-    deps.stdout.write(formatOutcomes(result.name, outcomes));
+    for (const { result, outcomes } of issued) {
+      deps.stdout.write(formatResult(result, dryRun));
+      deps.stdout.write(formatOutcomes(result.name, outcomes));
+    }
   }
-  if (hasPending(outcomes)) {
+  for (const { result } of pending) {
     deps.stderr.write(
       `Error: Certificate "${result.name}" is stored but not yet served by every HAProxy endpoint; it is marked pending, run "acme deploy --name ${result.name}" once HAProxy is reachable\n`,
     );
