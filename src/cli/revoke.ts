@@ -24,11 +24,12 @@ Examples:
   # The certificate was replaced by another one and is no longer used
   $ acme revoke --name photos.example.com --reason superseded
 
-  # The private key leaked; then issue a new key: acme renew --name photos.example.com --force
+  # The private key leaked; the next "acme renew" (or the daemon's next pass) replaces it at once
   $ acme revoke --name photos.example.com --reason keyCompromise --json
 
-The certificate stays stored and served: replace it with "acme renew --name N --force", or take it
-out of HAProxy with "acme remove --name N". The revocation is recorded in <home>/renewal/<name>.json.
+The certificate stays stored and served until it is replaced: a revoked certificate is an emergency
+for "acme renew" and the daemon, which renew it on their next pass; or take it out of HAProxy with
+"acme remove --name N". The revocation is recorded in <home>/renewal/<name>.json.
 `;
 
 /** The reason named on the command line, with its code; undefined when none was given. */
@@ -77,7 +78,7 @@ export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCo
       }
       deps.stdout.write(
         `Revoked "${result.name}" (serial ${result.serial}) at "${result.directoryUrl}"${result.reason === undefined ? '' : `, reason ${result.reason.name}`}\n` +
-          `It is still stored and served: replace it with "acme renew --name ${result.name} --force", or take it out with "acme remove --name ${result.name}"\n`,
+          `It is still stored and served until "acme renew" replaces it (a revoked certificate is renewed on the next pass), or take it out with "acme remove --name ${result.name}"\n`,
       );
     }),
   );

@@ -1,7 +1,7 @@
 import { messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { ariCertId } from '../pem';
-import { backoffUntil, planAriWindow, shouldRenew, type AriWindow, type DesiredCertificate, type RenewalDecision } from '../renewal';
+import { backoffUntil, planAriWindow, shouldRenew, type AriWindow, type DesiredCertificate, type RenewalDecision, type ShouldRenewInput } from '../renewal';
 import type { RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueCertificate, type IssuanceDeps, type IssueResult } from './issueCertificate';
@@ -107,15 +107,7 @@ async function renewOne(name: string, deps: RenewalDeps, options: RenewOptions):
   const desired = options.desired?.get(name) ?? { domains: stored.meta.domains, keyType: stored.meta.keyType, profile: stored.meta.profile };
   const certId = safeCertId(stored.certPem);
   const ari = await refreshAri(stored, certId, state, deps, now);
-  const decision = shouldRenew({
-    certificate: { notBefore: new Date(stored.meta.notBefore), notAfter: new Date(stored.meta.notAfter), domains: stored.meta.domains, keyType: stored.meta.keyType, profile: stored.meta.profile },
-    desired,
-    ari,
-    failure: state.failure === undefined ? undefined : { failures: state.failure.failures, lastFailureAt: new Date(state.failure.lastFailureAt), lastError: state.failure.lastError },
-    now,
-    nextCheckAt: options.nextCheckAt,
-    force: options.force,
-  });
+  const decision = shouldRenew({ ...policyFacts(stored, state), desired, ari, now, nextCheckAt: options.nextCheckAt, force: options.force });
   state.ari = ari === undefined || certId === undefined ? undefined : toStored(certId, ari);
   state.lastDecision = { at: now.toISOString(), due: decision.due, reason: decision.reason, detail: decision.detail, ...(decision.due ? {} : { notBefore: decision.notBefore.toISOString() }) };
   if (!decision.due) {
@@ -219,6 +211,18 @@ function toStored(certId: string, ari: AriWindow): NonNullable<RenewalState['ari
 /** The stored key type as one we can generate; a certificate from elsewhere gets the default. */
 function asKeyType(keyType: string): CertificateKeyType {
   return (CERTIFICATE_KEY_TYPES as readonly string[]).includes(keyType) ? (keyType as CertificateKeyType) : 'ec256';
+}
+
+/** What the pure policy needs from the stored certificate and its renewal state. */
+function policyFacts(stored: StoredCertificate, state: RenewalState): Pick<ShouldRenewInput, 'certificate' | 'failure' | 'revokedAt'> {
+  const { meta } = stored;
+  const { failure, revocation } = state;
+  return {
+    certificate: { notBefore: new Date(meta.notBefore), notAfter: new Date(meta.notAfter), domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
+    ...(failure === undefined ? {} : { failure: { failures: failure.failures, lastFailureAt: new Date(failure.lastFailureAt), lastError: failure.lastError } }),
+    // Only a revocation of this very certificate makes it due; the renewed one is not revoked.
+    ...(revocation?.serial === meta.serial ? { revokedAt: new Date(revocation.revokedAt) } : {}),
+  };
 }
 
 /** The state as JSON without the time of the last check, to tell whether a save is needed. */

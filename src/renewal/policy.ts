@@ -50,6 +50,8 @@ export interface ShouldRenewInput {
   nextCheckAt: Date;
   /** `--force`: renew now, ignoring schedule and backoff. Default: false. */
   force?: boolean;
+  /** When `acme revoke` revoked this very certificate: an emergency, clients will refuse it. Default: not revoked. */
+  revokedAt?: Date;
 }
 
 /**
@@ -124,7 +126,7 @@ export function shouldRenew(input: ShouldRenewInput): RenewalDecision {
   const { now } = input;
   if (!isValidDate(now)) throw new RangeError('Cannot decide whether to renew: "now" is not a valid date');
   if (input.force === true) return { due: true, reason: 'forced', detail: 'renewal forced (--force)' };
-  const emergency = emergencyOf(input.certificate, now);
+  const emergency = revokedOf(input.revokedAt) ?? emergencyOf(input.certificate, now);
   const schedule = emergency ?? configChangeOf(input.certificate, input.desired) ?? scheduleOf(input);
   const retryAt = backoffUntil(input.failure, { now, emergency: emergency !== undefined });
   if (schedule.due) {
@@ -142,6 +144,11 @@ function backoffDetail(failure: FailureState | undefined, retryAt: Date, emergen
   const cap = !emergency ? '' : ` (capped at ${describeDuration(EMERGENCY_RETRY_CAP_MS)} in an emergency)`;
   const plural = count === 1 ? 'failure' : 'consecutive failures';
   return `backing off until ${formatInstant(retryAt)} after ${count} ${plural}${cap}; last error: "${failure?.lastError ?? ''}"; then: ${then}`;
+}
+
+function revokedOf(revokedAt: Date | undefined): Schedule | undefined {
+  if (revokedAt === undefined) return undefined;
+  return { due: true, reason: 'emergency', detail: `the certificate was revoked on ${formatInstant(revokedAt)}` };
 }
 
 function emergencyOf(certificate: CertificateFacts, now: Date): Schedule | undefined {

@@ -76,6 +76,15 @@ describeIfPeers('certificate and account lifecycle against pebble and HAProxy', 
     expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('urn:ietf:params:acme:error:alreadyRevoked')]);
   });
 
+  test('acme renew treats the revoked certificate as an emergency: renewed at once and swapped into HAProxy', async () => {
+    const run = await runAcme(['renew', '--json', '--name', name, ...acmeArgs, '--http-port', String(peers.responderPort), ...haproxyArgs]);
+    expect(outcome(run)).toEqual({ code: 0, stderr: '' });
+    const [renewal] = (JSON.parse(run.stdout) as { certificates: Array<{ decision: { reason: string; detail: string }; renewed: { serial: string } }> }).certificates;
+    expect(renewal!.decision).toEqual({ due: true, reason: 'emergency', detail: expect.stringContaining('the certificate was revoked on') });
+    expect(renewal!.renewed.serial).not.toBe(issuedSerial);
+    expect(await servedSerial(peers.haproxyHttpsPort, name)).toBe(renewal!.renewed.serial);
+  });
+
   test('acme remove takes it out of HAProxy (the default certificate answers its SNI), out of the crt-list, and archives the files', async () => {
     const bundle = join(home, 'haproxy', `${name}.pem`);
     expect(await readFile(peers.haproxyCrtList, 'utf8')).toContain(bundle);

@@ -71,6 +71,11 @@ describe('shouldRenew() in an emergency', () => {
       { ari: laterAri, now: at('2026-03-27T12:00:00Z'), nextCheckAt: at('2026-03-27T13:00:00Z') },
       notYet('2026-03-30T12:00:00Z', 'ARI window 2026-03-30T00:00Z–2026-03-31T00:00Z, chosen 2026-03-30T12:00Z'),
     ],
+    [
+      'renews a revoked certificate at once even if ARI and the lifetime say later',
+      { ari: laterAri, revokedAt: at('2026-02-01T00:00:00Z'), now: at('2026-02-01T00:05:00Z') },
+      due('emergency', 'the certificate was revoked on 2026-02-01T00:00Z'),
+    ],
     ['renews an expired certificate', { now: at('2026-05-01T00:00:00Z') }, due('emergency', 'the certificate expired on 2026-04-01T00:00Z')],
     ['renews at the instant of expiry', { now: at('2026-04-01T00:00:00Z') }, due('emergency', 'the certificate expired on 2026-04-01T00:00Z')],
     [
