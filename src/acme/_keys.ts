@@ -5,7 +5,7 @@
  */
 import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as acme from 'acme-client';
+import { acmeLib } from './_lib';
 import { AppError } from '../errors';
 
 type KeySpec = { type: 'ec'; namedCurve: string } | { type: 'rsa'; modulusLength: number };
@@ -72,6 +72,6 @@ export async function createCsr(identifiers: readonly string[], keyPem: string):
   if (first === undefined) throw new AppError('INTERNAL', 'Cannot create a CSR: no domain given');
   const commonName = isIP(first) === 0 && first.length <= MAX_COMMON_NAME_CHARS ? first : undefined;
   // acme-client's createCsr unshifts the CN into the caller's altNames array: pass a copy.
-  const [, csr] = await acme.crypto.createCsr({ commonName, altNames: [...identifiers] }, keyPem);
+  const [, csr] = await acmeLib().crypto.createCsr({ commonName, altNames: [...identifiers] }, keyPem);
   return csr.toString();
 }

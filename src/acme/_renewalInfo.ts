@@ -4,7 +4,7 @@
  * acme-client's axios instance directly, inside runOperation(): our transport still applies the
  * timeout, the CA bundle, the bounded 429/503 retry and the Retry-After capture.
  */
-import * as acme from 'acme-client';
+import { acmeLib } from './_lib';
 import { AcmeError } from '../errors';
 import { sanitizeDetail, toAcmeError } from './_problem';
 import type { OperationContext } from './_transport';
@@ -111,7 +111,7 @@ export function parseRenewalInfo(data: unknown, url: string, retryAfterMs: numbe
  * @throws {AcmeError} the CA's problem (ACME_RATE_LIMITED with retryAfterMs for a 429), HTTP status errors, parse errors
  */
 export async function fetchRenewalInfo(context: OperationContext, url: string): Promise<RenewalInfo> {
-  const response = await acme.axios.get<unknown>(url, { validateStatus: null, headers: { Accept: 'application/json' } });
+  const response = await acmeLib().axios.get<unknown>(url, { validateStatus: null, headers: { Accept: 'application/json' } });
   if (response.status === 200) return parseRenewalInfo(response.data, url, context.lastRetryAfterMs);
   const problem = context.lastProblem;
   if (problem !== undefined) throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });

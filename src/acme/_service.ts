@@ -5,7 +5,8 @@
  */
 import { Agent } from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
+import { acmeLib } from './_lib';
 import type { HttpChallenge } from 'acme-client/types/rfc8555';
 import { systemClock, type Clock } from '../clock';
 import { AcmeError } from '../errors';
@@ -111,7 +112,7 @@ export class AcmeService {
 
   private createClient(accountUrl: string | undefined): acme.Client {
     // Low backoff in case any acme-client call polls internally; ours never rely on it.
-    return new acme.Client({
+    return new (acmeLib().Client)({
       directoryUrl: this.options.directoryUrl,
       accountKey: this.accountKeyPem,
       accountUrl,

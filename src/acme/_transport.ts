@@ -17,7 +17,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Agent } from 'node:https';
-import * as acme from 'acme-client';
+import { acmeLib } from './_lib';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
@@ -66,15 +66,15 @@ type RetryConfig = InternalAxiosRequestConfig & { [ATTEMPT]?: number };
 export function installTransport(defaults: { requestTimeoutMs: number; logger: Logger }): void {
   fallbackLogger = defaults.logger;
   // Fallback for requests made outside runOperation(); operations set their own per request.
-  acme.axios.defaults.timeout = defaults.requestTimeoutMs;
-  const marked = acme.axios as unknown as Record<symbol, boolean>;
+  acmeLib().axios.defaults.timeout = defaults.requestTimeoutMs;
+  const marked = acmeLib().axios as unknown as Record<symbol, boolean>;
   if (marked[INSTALLED]) return;
   marked[INSTALLED] = true;
-  acme.axios.interceptors.request.clear();
-  acme.axios.interceptors.response.clear();
-  acme.axios.interceptors.request.use(applySettings);
-  acme.axios.interceptors.response.use(recordResponse);
-  acme.setLogger((message) => {
+  acmeLib().axios.interceptors.request.clear();
+  acmeLib().axios.interceptors.response.clear();
+  acmeLib().axios.interceptors.request.use(applySettings);
+  acmeLib().axios.interceptors.response.use(recordResponse);
+  acmeLib().setLogger((message) => {
     const logger = storage.getStore()?.settings.logger ?? fallbackLogger;
     logger?.debug(message, { component: 'acme-client' });
   });
@@ -154,7 +154,7 @@ async function retryIdempotent(
   const delayMs = nextPollDelay(attempt - 1, retryAfterMs, poll);
   logger.debug('Retrying ACME request', { url: config.url, status: response.status, attempt, delayMs });
   await sleep(delayMs);
-  return acme.axios.request({ ...config, [ATTEMPT]: attempt + 1 } as RetryConfig);
+  return acmeLib().axios.request({ ...config, [ATTEMPT]: attempt + 1 } as RetryConfig);
 }
 
 // acme-client's message for a problem response is util.formatResponseError(resp): the detail
