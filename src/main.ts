@@ -3,6 +3,7 @@
  * Composition root: the only place that builds real adapters (clock, file storage, ACME client,
  * HTTP-01 responder, logger) and hands the real process to the CLI.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliDeps, type Services } from './cli';
@@ -102,6 +103,12 @@ async function main(): Promise<void> {
     createLogger,
     loadConfig: (flags) => loadConfig({ flags, env: process.env, cwd: process.cwd() }),
     createServices,
+    runSelf: (args) =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [__filename, ...args], { stdio: 'inherit' });
+        child.once('error', () => resolve(1));
+        child.once('exit', (code) => resolve(code ?? 1));
+      }),
     waitForShutdown: () =>
       new Promise((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {

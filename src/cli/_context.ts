@@ -46,4 +46,6 @@ export interface CliDeps {
   createServices: (config: Config, logger: Logger) => Services;
   /** Resolves with the signal name on SIGTERM or SIGINT (the daemon's graceful stop). */
   waitForShutdown: () => Promise<string>;
+  /** Runs this CLI again as a child process with `args` (stdio inherited); resolves to its exit code. */
+  runSelf: (args: string[]) => Promise<number>;
 }

@@ -4,7 +4,6 @@ import type { CliDeps } from './_context';
 import { EXIT_OK } from './_errors';
 import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
 import { runAction } from './_run';
-import { passFailed, renewalPass } from './renew';
 
 const EXAMPLES = `
 Examples:
@@ -15,8 +14,30 @@ Examples:
   $ acme daemon --schedule "23 */6 * * *" --haproxy-socket /run/haproxy/admin.sock
 `;
 
+/**
+ * The `acme renew` arguments for one pass: the daemon's own arguments with the verb replaced and
+ * `--schedule` dropped (pure). Sample: `["daemon", "--schedule", "0 * * * *", "--home", "/h"]`
+ * → `["renew", "--home", "/h", "--until", "<next check>"]`.
+ */
+export function renewArguments(daemonArgv: readonly string[], nextCheckAt: Date): string[] {
+  const args: string[] = [];
+  let verbReplaced = false;
+  for (let i = 0; i < daemonArgv.length; i += 1) {
+    const arg = daemonArgv[i]!;
+    if (!verbReplaced && arg === 'daemon') {
+      args.push('renew');
+      verbReplaced = true;
+    } else if (arg === '--schedule') {
+      i += 1;
+    } else if (!arg.startsWith('--schedule=')) {
+      args.push(arg);
+    }
+  }
+  return [...args, '--until', nextCheckAt.toISOString()];
+}
+
 /** Registers `acme daemon`. */
-export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
+export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void, argv: readonly string[]): void {
   const command = program
     .command('daemon')
     .description('run "acme renew" at start and then on a schedule (hourly by default, with jitter) until SIGTERM')
@@ -24,18 +45,18 @@ export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCo
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+    runAction(deps, options, setExitCode, async ({ logger }) => {
       const schedule = checkSchedule(typeof options.schedule === 'string' ? options.schedule : DEFAULT_SCHEDULE);
-      const services = deps.createServices(config, logger);
       const daemon = new RenewalDaemon({
         schedule,
         logger,
         clock: deps.clock,
+        // Each pass is a short-lived `acme renew` process: the daemon itself stays small (it never
+        // loads the ACME stack) and a pass that leaks or crashes cannot take the schedule down.
         tick: async (nextCheckAt) => {
-          const outcomes = await renewalPass(deps, { config, logger, services }, { force: false, nextCheckAt });
-          const renewed = outcomes.filter((o) => o.renewed !== undefined).length;
-          const log = passFailed(outcomes) ? logger.warn.bind(logger) : logger.info.bind(logger);
-          log('Renewal pass finished', { certificates: outcomes.length, renewed, nextCheckAt: nextCheckAt.toISOString() });
+          const exitCode = await deps.runSelf(renewArguments(argv, nextCheckAt));
+          const log = exitCode === EXIT_OK ? logger.info.bind(logger) : logger.warn.bind(logger);
+          log('Renewal pass finished', { exitCode, nextCheckAt: nextCheckAt.toISOString() });
         },
       });
       const shutdown = deps.waitForShutdown();

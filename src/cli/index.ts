@@ -57,7 +57,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   registerIssueCommand(program, deps, setExitCode);
   registerListCommand(program, deps, setExitCode);
   registerRenewCommand(program, deps, setExitCode);
-  registerDaemonCommand(program, deps, setExitCode);
+  registerDaemonCommand(program, deps, setExitCode, argv);
   registerDeployCommand(program, deps, setExitCode);
   registerHaproxyConfigCommand(program, deps, setExitCode);
   registerRevokeCommand(program, deps, setExitCode);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../config';
+import { ConfigError } from '../errors';
 import type { Logger } from '../log';
 import { renewCertificates, type RenewOutcome } from '../issuance';
 import type { DesiredCertificate } from '../renewal';
@@ -83,6 +84,16 @@ export function printOutcomes(deps: CliDeps, config: Config, outcomes: RenewOutc
   deps.stdout.write(formatTable(['NAME', 'RESULT', 'WHY'], outcomes.map((o) => [o.name, describe(o), o.decision.detail])));
 }
 
+/** `--until`: when the next check will run; only what is due before it is renewed now. @throws ConfigError */
+function nextCheckOf(until: unknown, now: Date): Date {
+  if (until === undefined) return now;
+  const at = typeof until === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(until) ? new Date(until) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime())) {
+    throw new ConfigError(`Invalid --until "${String(until)}": expected an ISO 8601 time such as "2026-12-01T06:00:00Z"`, { source: '--until' });
+  }
+  return at;
+}
+
 /** Registers `acme renew`. */
 export function registerRenewCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
@@ -91,6 +102,7 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
     .option('--name <name>', 'certificate to consider; repeat for several (default: all stored)', collect)
     .option('--force', 'renew now, ignoring the schedule and the failure backoff')
     .option('--reuse-key', "keep each certificate's private key when its type is unchanged")
+    .option('--until <time>', 'renew what is due before this ISO 8601 time, e.g. the next run of your timer (default: now)')
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
   command.action((options: Record<string, unknown>) =>
@@ -101,7 +113,7 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
         names,
         force: options.force === true,
         reuseKey: options.reuseKey === true,
-        nextCheckAt: deps.clock.now(),
+        nextCheckAt: nextCheckOf(options.until, deps.clock.now()),
       });
       printOutcomes(deps, config, outcomes);
       return passFailed(outcomes) ? EXIT_FAILED : EXIT_OK;

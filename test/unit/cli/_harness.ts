@@ -18,8 +18,8 @@ function collect(stream: PassThrough): () => string {
   return () => chunks.join('');
 }
 
-/** Builds CliDeps around in-memory services; `services` overrides any of them. */
-export function cliHarness(services: Partial<Services> = {}): CliHarness {
+/** Builds CliDeps around in-memory services; `services` overrides any of them, `overrides` any other dependency. */
+export function cliHarness(services: Partial<Services> = {}, overrides: Partial<CliDeps> = {}): CliHarness {
   const store = services.store ?? new MemoryCertificateStore({ home: '/srv/acme' });
   const out = new PassThrough();
   const err = new PassThrough();
@@ -48,6 +48,10 @@ export function cliHarness(services: Partial<Services> = {}): CliHarness {
       ...services,
     }),
     waitForShutdown: () => new Promise(() => undefined),
+    runSelf: async () => {
+      throw new Error('no child processes in unit tests');
+    },
+    ...overrides,
   };
   return { deps, stdout: collect(out), stderr: collect(err) };
 }

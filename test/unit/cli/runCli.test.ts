@@ -35,6 +35,7 @@ describe('runCli()', () => {
     [['issue', '-d', '*.example.com'], 'Error: Invalid --domain "*.example.com": HTTP-01 cannot validate wildcard names'],
     [['issue'], 'Error: Missing --domain: acme issue needs at least one DNS name'],
     [['list', '-v', '-q'], 'Error: Cannot combine --verbose and --quiet: choose one'],
+    [['renew', '--until', 'tomorrow'], 'Error: Invalid --until "tomorrow": expected an ISO 8601 time such as "2026-12-01T06:00:00Z"'],
   ])('runCli(%j) rejects the configuration with exit 2, the message and a hint', async (argv, message) => {
     const { deps, stderr, stdout } = harness();
     expect(await runCli(argv, deps)).toBe(EXIT_BAD_INPUT);

@@ -235,6 +235,7 @@ describe('acme list (text)', () => {
         random: () => 0.5,
       }),
       waitForShutdown: () => new Promise(() => undefined),
+    runSelf: async () => 0,
     };
     expect(await runCli(['list', '--home', '/srv/acme'], deps)).toBe(EXIT_OK);
     return chunks.join('');
