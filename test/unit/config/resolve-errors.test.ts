@@ -1,15 +1,5 @@
-import { ConfigError } from '../../../src/errors';
-import { resolveConfig, type ConfigSources } from '../../../src/config';
-
-function errorOf(partial: Partial<ConfigSources>): ConfigError {
-  try {
-    resolveConfig({ flags: {}, env: {}, snap: {}, cwd: '/srv/work', ...partial });
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected resolveConfig() to throw');
-}
+import { errorOf } from './_resolve';
+import { type ConfigSources } from '../../../src/config';
 
 const PORT = 'expected a whole number from 1 to 65535';
 const TIMEOUT = 'expected a whole number of milliseconds from 1000 to 600000';

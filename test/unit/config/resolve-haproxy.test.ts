@@ -1,21 +1,6 @@
-import { ConfigError } from '../../../src/errors';
-import { resolveConfig, type Config, type ConfigSources, type RawFlags } from '../../../src/config';
+import { errorOf, resolve } from './_resolve';
+import { type Config, type ConfigSources, type RawFlags } from '../../../src/config';
 
-const CWD = '/srv/work';
-
-function resolve(partial: Partial<ConfigSources> = {}): Config {
-  return resolveConfig({ flags: {}, env: {}, snap: {}, cwd: CWD, ...partial });
-}
-
-function errorOf(partial: Partial<ConfigSources>): ConfigError {
-  try {
-    resolve(partial);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected resolveConfig() to throw');
-}
 
 const UNIX_A = { kind: 'unix', path: '/run/a.sock' } as const;
 const UNIX_B = { kind: 'unix', path: '/run/b.sock' } as const;

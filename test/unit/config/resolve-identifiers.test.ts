@@ -1,21 +1,7 @@
-import { ConfigError } from '../../../src/errors';
-import { resolveConfig, type Config, type ConfigSources } from '../../../src/config';
+import { errorOf, resolve } from './_resolve';
+import { type ConfigSources } from '../../../src/config';
 import { checkIpAddress, defaultNameOf, looksLikeIpAddress } from '../../../src/config/_ip';
 import { checkEabHmacKey, checkEabKid } from '../../../src/config/_eab';
-
-function resolve(partial: Partial<ConfigSources> = {}): Config {
-  return resolveConfig({ flags: {}, env: {}, snap: {}, cwd: '/srv/work', ...partial });
-}
-
-function errorOf(partial: Partial<ConfigSources>): ConfigError {
-  try {
-    resolve(partial);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected resolveConfig() to throw');
-}
 
 /** pebble's sample key (test/config/pebble-config-external-account-bindings.json): 48 bytes. */
 const HMAC_KEY = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';

@@ -1,20 +1,6 @@
-import { ConfigError } from '../../../src/errors';
-import { resolveConfig, type Config, type ConfigSources, type RawFlags } from '../../../src/config';
+import { errorOf, resolve } from './_resolve';
+import { type Config, type ConfigSources, type RawFlags } from '../../../src/config';
 import { checkProfile } from '../../../src/config/_fields';
-
-function resolve(partial: Partial<ConfigSources> = {}): Config {
-  return resolveConfig({ flags: {}, env: {}, snap: {}, cwd: '/srv/work', ...partial });
-}
-
-function errorOf(partial: Partial<ConfigSources>): ConfigError {
-  try {
-    resolve(partial);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected resolveConfig() to throw');
-}
 
 const PROFILE_CHARS = 'is not allowed; use a-z, 0-9, ".", "_" and "-"';
 const HOOK_TIMEOUT = 'expected a whole number of milliseconds from 1000 to 3600000';

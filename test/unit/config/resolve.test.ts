@@ -1,17 +1,12 @@
+import { resolve } from './_resolve';
 import {
   LETSENCRYPT_DIRECTORY_URL,
   LETSENCRYPT_STAGING_DIRECTORY_URL,
-  resolveConfig,
   type Config,
   type ConfigSources,
   type RawFlags,
 } from '../../../src/config';
 
-const CWD = '/srv/work';
-
-function resolve(partial: Partial<ConfigSources> = {}): Config {
-  return resolveConfig({ flags: {}, env: {}, snap: {}, cwd: CWD, ...partial });
-}
 
 describe('resolveConfig() defaults', () => {
   test('resolveConfig() returns the documented defaults when nothing is set', () => {
