@@ -1,12 +1,10 @@
-import { PassThrough } from 'node:stream';
-import { runCli, EXIT_OK, type CliDeps } from '../../../src/cli';
+import { runCli, EXIT_OK } from '../../../src/cli';
 import { fixedClock } from '../../../src/clock';
-import { resolveConfig } from '../../../src/config';
 import { StorageError } from '../../../src/errors';
 import { listCertificates, type CertificateSummary } from '../../../src/issuance';
-import { CapturingLogger } from '../../../src/log';
 import { ariCertId } from '../../../src/pem';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock, MemoryRenewalStateStore, type RenewalState } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryRenewalStateStore, type RenewalState } from '../../../src/storage';
+import { cliHarness } from '../cli/_harness';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 
 // The fixture leaf: notBefore 2026-11-27T00:35:54Z, notAfter 2126-11-03T00:35:54Z (36500 days).
@@ -208,37 +206,18 @@ describe('acme list (text)', () => {
     const renewalState = new MemoryRenewalStateStore();
     await renewalState.save('site', state);
     const store = await storeWithLeaf(profile);
-    const out = new PassThrough();
-    const chunks: string[] = [];
-    out.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-    const deps: CliDeps = {
-      env: {},
-      cwd: '/',
-      stdout: out,
-      stderr: new PassThrough(),
-      stderrIsTty: false,
-      clock: fixedClock(NOW),
-      version: '9.9.9',
-      createLogger: () => new CapturingLogger(),
-      loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
-      createServices: () => ({
+    const { deps, stdout } = cliHarness(
+      {
         store,
-        deployState: new MemoryDeployStateStore(),
-        lock: new MemoryLock(),
+        renewalState,
         acmeFor: () => {
           throw new Error('acme list MUST NOT talk to the CA');
         },
-        responder: undefined as never,
-        haproxyEndpoints: [],
-        renewalState,
-        runHooks: async () => [],
-        random: () => 0.5,
-      }),
-      waitForShutdown: () => new Promise(() => undefined),
-    runSelf: async () => 0,
-    };
+      },
+      { clock: fixedClock(NOW) },
+    );
     expect(await runCli(['list', '--home', '/srv/acme'], deps)).toBe(EXIT_OK);
-    return chunks.join('');
+    return stdout();
   }
 
   test.each<[string, RenewalState, string | undefined, string]>([
