@@ -1,0 +1,55 @@
+import { CONFIG_KEYS, loadConfig, type Config } from '../config';
+import { ConfigError } from '../errors';
+import type { SnapLayout } from './_layout';
+import { fixedOptionProblems, parseWrapperOptions, portClashProblems, WRAPPER_OPTION_KEYS, type Checked, type WrapperOptions } from './_options';
+
+/** Every snap option the snap reads: the CLI's (from config/'s one table) and the wrappers'. */
+export const ALL_SNAP_OPTION_KEYS: readonly string[] = Object.freeze([
+  ...CONFIG_KEYS.flatMap((key) => (key.snap === undefined ? [] : [key.snap])),
+  ...WRAPPER_OPTION_KEYS,
+]);
+
+/** Snap options once every one of them has been checked. */
+export interface ValidSnapOptions {
+  /** The CLI's configuration as the acme and renewer apps will see it (before their fixed environment). */
+  readonly config: Config;
+  readonly wrapper: WrapperOptions;
+}
+
+/** A ConfigError of several settings reads "Cannot load configuration: N settings are invalid" then one per line. */
+function configProblems(error: ConfigError): string[] {
+  const lines = error.message.split('\n');
+  return lines.length > 1 ? lines.slice(1) : lines;
+}
+
+/**
+ * Checks every snap option with the CLI's own schema and file checks (config/'s loadConfig(), given the
+ * values already read so snapctl runs once) plus the wrapper schema, the fixed options and port clashes.
+ * Returns every problem, one line each, naming the option and its value.
+ * @throws AppError other than ConfigError, e.g. when a file check cannot run at all
+ */
+export async function validateSnapOptions(values: Readonly<Record<string, unknown>>, layout: SnapLayout): Promise<Checked<ValidSnapOptions>> {
+  const problems = fixedOptionProblems(values);
+  const wrapper = parseWrapperOptions(values);
+  if (!wrapper.ok) problems.push(...wrapper.problems);
+  let config: Config | undefined;
+  try {
+    // A set SNAP makes loadConfig() take snap options (here `values`); SNAP_COMMON gives the home default.
+    // No ACME_* variable: every snap option must be checked, not shadowed by the apps' environment.
+    config = await loadConfig({
+      flags: {},
+      env: { SNAP: 'snap', SNAP_COMMON: layout.common },
+      snapOptions: async () => ({ ...values }),
+      cwd: '/',
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...configProblems(error));
+  }
+  if (wrapper.ok && config !== undefined) {
+    const responderPort = config.httpAddress.kind === 'tcp' ? config.httpAddress.port : undefined;
+    problems.push(...portClashProblems(wrapper.value, { responderPort, acmePortValue: values['acme-port'] }));
+  }
+  if (problems.length > 0 || config === undefined || !wrapper.ok) return { ok: false, problems };
+  return { ok: true, value: { config, wrapper: wrapper.value } };
+}

@@ -1,0 +1,58 @@
+/**
+ * The snap's own commands, run by its hooks and its haproxy wrapper as `acme __snap <command>`:
+ * `install` (layout), `configure` (validate every option, pick acme-port, restart the services) and
+ * `haproxy-config` (render $SNAP_DATA/haproxy/haproxy.cfg). Only main.ts runs them; it builds the real deps.
+ */
+import { AppError, ConfigError, messageOf } from '../errors';
+import { configure, install, SNAP_EXIT, writeHaproxyConfig, type SnapCommandDeps } from './_commands';
+
+export { configure, install, SNAP_EXIT, SNAP_SERVICES, writeHaproxyConfig, type SnapCommandDeps, type TextSink } from './_commands';
+export { ensureSnapLayout, snapLayout, type SnapLayout } from './_layout';
+export {
+  DEFAULT_HTTP_BIND,
+  DEFAULT_HTTPS_BIND,
+  FIXED_OPTION_KEYS,
+  fixedOptionProblems,
+  parseWrapperOptions,
+  portClashProblems,
+  quoteValue,
+  WRAPPER_OPTION_KEYS,
+  wrapperOptionsSchema,
+  type Checked,
+  type PortClashOptions,
+  type SocketAddress,
+  type WrapperOptions,
+} from './_options';
+export { ACME_PORT_RANGE, isTcpPortFree, pickAcmePort, type PickAcmePortOptions } from './_ports';
+export { renderSnapHaproxyConfig, type RenderSnapHaproxyOptions, type SnapHaproxyPaths } from './_render';
+export { ExecSnapctl, type ExecSnapctlOptions, type Snapctl } from './_snapctl';
+export { ALL_SNAP_OPTION_KEYS, validateSnapOptions, type ValidSnapOptions } from './_validate';
+
+/** The hidden first argument that routes `acme` to these commands; not a commander verb, so `--help` never lists it. */
+export const SNAP_COMMAND = '__snap';
+
+const COMMANDS: Readonly<Record<string, (deps: SnapCommandDeps) => Promise<number>>> = Object.freeze({
+  install,
+  configure,
+  'haproxy-config': writeHaproxyConfig,
+});
+
+/**
+ * Runs one snap command (`install`, `configure` or `haproxy-config`) and returns its exit code:
+ * 0 done, 2 an invalid option or setting, 1 any other failure. Messages go to `deps.stderr`, which snapd
+ * shows to the user of `snap set` when the configure hook fails.
+ */
+export async function runSnapCommand(args: readonly string[], deps: SnapCommandDeps): Promise<number> {
+  const name = args[0] ?? '';
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined || args.length !== 1) {
+    deps.stderr.write(`Cannot run "acme ${SNAP_COMMAND} ${args.join(' ')}": expected one of ${Object.keys(COMMANDS).join(', ')}\n`);
+    return SNAP_EXIT.invalid;
+  }
+  try {
+    return await command(deps);
+  } catch (error) {
+    deps.stderr.write(`${error instanceof AppError ? error.message : `Cannot run the snap ${name} command: ${messageOf(error)}`}\n`);
+    return error instanceof ConfigError ? SNAP_EXIT.invalid : SNAP_EXIT.failure;
+  }
+}

@@ -1,0 +1,169 @@
+import {
+  DEFAULT_HTTP_BIND,
+  DEFAULT_HTTPS_BIND,
+  fixedOptionProblems,
+  parseWrapperOptions,
+  portClashProblems,
+  quoteValue,
+  type WrapperOptions,
+} from '../../../src/snap';
+
+function valid(values: Record<string, unknown>): WrapperOptions {
+  const parsed = parseWrapperOptions(values);
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  return parsed.value;
+}
+
+describe('parseWrapperOptions()', () => {
+  test('parseWrapperOptions() gives Immich Distribution\'s defaults when nothing is set', () => {
+    expect([DEFAULT_HTTP_BIND, DEFAULT_HTTPS_BIND]).toEqual(['*:80', '*:443']);
+    expect(valid({})).toEqual({
+      httpsEnabled: false,
+      httpBind: { text: '*:80', port: 80 },
+      httpsBind: { text: '*:443', port: 443 },
+      backend: undefined,
+    });
+  });
+
+  test.each<[unknown, boolean]>([
+    [true, true],
+    [false, false],
+    ['true', true],
+    ['false', false],
+    ['', false],
+    [undefined, false],
+  ])('parseWrapperOptions() reads https-enabled %j as %j', (value, expected) => {
+    expect(valid({ 'https-enabled': value }).httpsEnabled).toBe(expected);
+  });
+
+  test.each<[string, number]>([
+    ['*:80', 80],
+    [':8080', 8080],
+    ['0.0.0.0:80', 80],
+    ['127.0.0.1:65535', 65535],
+    ['[::]:443', 443],
+    ['[::1]:1', 1],
+    [' *:80 ', 80],
+  ])('parseWrapperOptions() accepts the bind %j', (bind, port) => {
+    expect(valid({ 'haproxy-http-bind': bind }).httpBind).toEqual({ text: bind.trim(), port });
+  });
+
+  const BIND = 'expected ADDR:PORT such as "*:80", "0.0.0.0:80", "127.0.0.1:8080" or "[::]:80"';
+  test.each<[unknown, string]>([
+    ['localhost:80', `Invalid snap option haproxy-http-bind "localhost:80": ${BIND}`],
+    ['80', `Invalid snap option haproxy-http-bind "80": ${BIND}`],
+    [80, `Invalid snap option haproxy-http-bind "80": ${BIND}`],
+    ['*:0', `Invalid snap option haproxy-http-bind "*:0": ${BIND}`],
+    ['*:65536', `Invalid snap option haproxy-http-bind "*:65536": ${BIND}`],
+    ['*:80,*:81', `Invalid snap option haproxy-http-bind "*:80,*:81": ${BIND}`],
+    ['::1:80', `Invalid snap option haproxy-http-bind "::1:80": ${BIND}`],
+    ['[::g]:80', `Invalid snap option haproxy-http-bind "[::g]:80": ${BIND}`],
+    ['300.1.1.1:80', `Invalid snap option haproxy-http-bind "300.1.1.1:80": ${BIND}`],
+    ['ipv4@127.0.0.1:80', `Invalid snap option haproxy-http-bind "ipv4@127.0.0.1:80": ${BIND}`],
+    ['*:80 ssl crt /etc/passwd', `Invalid snap option haproxy-http-bind "*:80 ssl crt /etc/passwd": ${BIND}`],
+    ['*:80\nlisten x', `Invalid snap option haproxy-http-bind "*:80\\nlisten x": ${BIND}`],
+    [{ port: 80 }, `Invalid snap option haproxy-http-bind "{\\"port\\":80}": ${BIND}`],
+  ])('parseWrapperOptions() rejects the bind %j', (bind, message) => {
+    expect(parseWrapperOptions({ 'haproxy-http-bind': bind })).toEqual({ ok: false, problems: [message] });
+  });
+
+  test.each<[unknown, string]>([
+    ['maybe', 'Invalid snap option https-enabled "maybe": expected true or false'],
+    ['yes', 'Invalid snap option https-enabled "yes": expected true or false'],
+    [1, 'Invalid snap option https-enabled "1": expected true or false'],
+    ['TRUE', 'Invalid snap option https-enabled "TRUE": expected true or false'],
+  ])('parseWrapperOptions() rejects https-enabled %j', (value, message) => {
+    expect(parseWrapperOptions({ 'https-enabled': value })).toEqual({ ok: false, problems: [message] });
+  });
+
+  test.each<[string, boolean]>([
+    ['127.0.0.1:3000', true],
+    ['[::1]:3000', true],
+    ['*:3000', false],
+    [':3000', false],
+    ['app.internal:3000', false],
+  ])('parseWrapperOptions() takes haproxy-backend %j: %j', (value, ok) => {
+    expect(parseWrapperOptions({ 'haproxy-backend': value }).ok).toBe(ok);
+  });
+
+  test('parseWrapperOptions() reports every bad option', () => {
+    const parsed = parseWrapperOptions({ 'https-enabled': 'on', 'haproxy-https-bind': 'x', 'haproxy-backend': '*:1' });
+    expect(parsed.ok ? [] : parsed.problems.map((line) => line.split(':')[0])).toEqual([
+      'Invalid snap option https-enabled "on"',
+      'Invalid snap option haproxy-https-bind "x"',
+      'Invalid snap option haproxy-backend "*',
+    ]);
+  });
+});
+
+describe('fixedOptionProblems()', () => {
+  test.each<[Record<string, unknown>, string[]]>([
+    [{}, []],
+    [{ 'acme-home': '', 'haproxy-socket': null }, []],
+    [{ 'acme-domain': 'example.com', 'acme-port': 34000 }, []],
+    [
+      { 'haproxy-crt-list': '/etc/haproxy/crt-list.txt' },
+      [
+        'Invalid snap option haproxy-crt-list "/etc/haproxy/crt-list.txt": this snap uses the crt-list of its own HAProxy, ' +
+          '$SNAP_COMMON/acme/crt-list.txt; unset it with "snap unset <snap> haproxy-crt-list"',
+      ],
+    ],
+    [
+      { 'haproxy-master-socket': 'ipv4@127.0.0.1:9999' },
+      [
+        'Invalid snap option haproxy-master-socket "ipv4@127.0.0.1:9999": this snap uses the master socket of its own HAProxy, ' +
+          '$SNAP_DATA/haproxy/master.sock; unset it with "snap unset <snap> haproxy-master-socket"',
+      ],
+    ],
+  ])('fixedOptionProblems(%j)', (values, problems) => {
+    expect(fixedOptionProblems(values)).toEqual(problems);
+  });
+});
+
+describe('portClashProblems()', () => {
+  test.each<[Record<string, unknown>, number | undefined, unknown, string[]]>([
+    [{}, 34000, 34000, []],
+    [{}, undefined, undefined, []],
+    [{ 'https-enabled': false, 'haproxy-https-bind': '*:80' }, 34000, undefined, []],
+    [
+      { 'https-enabled': true, 'haproxy-https-bind': '*:80' },
+      34000,
+      undefined,
+      ['Invalid snap option haproxy-https-bind "*:80": haproxy-http-bind "*:80" uses the same port'],
+    ],
+    [
+      {},
+      80,
+      80,
+      [
+        'Invalid snap option acme-port "80": haproxy-http-bind "*:80" listens on the same port; ' +
+          'choose another port, or unset acme-port to have a free one picked',
+      ],
+    ],
+    [
+      { 'https-enabled': true },
+      443,
+      '443',
+      [
+        'Invalid snap option acme-port "443": haproxy-https-bind "*:443" listens on the same port; ' +
+          'choose another port, or unset acme-port to have a free one picked',
+      ],
+    ],
+    [{ 'https-enabled': false }, 443, 443, []],
+  ])('portClashProblems(%j, responder port %j)', (values, port, acmePort, problems) => {
+    const wrapper = parseWrapperOptions(values);
+    expect(wrapper.ok && portClashProblems(wrapper.value, { responderPort: port, acmePortValue: acmePort })).toEqual(problems);
+  });
+});
+
+describe('quoteValue()', () => {
+  test.each<[unknown, string]>([
+    ['abc', '"abc"'],
+    [34000, '"34000"'],
+    [true, '"true"'],
+    ['a"b\n', '"a\\"b\\n"'],
+    ['x'.repeat(100), `"${'x'.repeat(80)}…"`],
+  ])('quoteValue(%j) is %s', (value, quoted) => {
+    expect(quoteValue(value)).toBe(quoted);
+  });
+});
