@@ -105,8 +105,33 @@ function fromProblem(problem: CapturedProblem, context: AcmeErrorContext, cause:
   return new AcmeError('ACME_PROBLEM', message, { ...common, retryable });
 }
 
+// ERR_CANCELED: only our transport aborts requests, with the whole-exchange deadline (_transport.ts).
 function isAxiosTimeout(error: AxiosLike): boolean {
-  return error.code === 'ECONNABORTED' || (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message));
+  return error.code === 'ECONNABORTED' || error.code === 'ERR_CANCELED' || (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message));
+}
+
+/** axios 1.x messages for a body that could not be read (http.js adapter). */
+const BROKEN_BODY = /^(stream has been aborted|maxContentLength size of \d+ exceeded)$/;
+
+/**
+ * acme-client's http.js sets `validateStatus: null`, so axios rejects with a response only when
+ * reading the body failed: the connection broke mid-body (`stream has been aborted`, ECONNRESET)
+ * or the body exceeded maxContentLength.
+ */
+function fromBrokenBody(error: AxiosLike, url: string, context: AcmeErrorContext, status: number): AcmeError {
+  if (/maxContentLength/.test(error.message)) {
+    return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status} with a body above the size limit (${sanitizeDetail(error.message)})`, {
+      cause: error,
+      status,
+      retryable: false,
+    });
+  }
+  const why = error.code === undefined || error.code === 'ERR_BAD_RESPONSE' ? sanitizeDetail(error.message) : `${error.code}: ${sanitizeDetail(error.message)}`;
+  return new AcmeError(
+    'ACME_NETWORK',
+    `Cannot reach "${url}" to ${context.step}: the connection broke in the middle of its HTTP ${status} answer (${why}); ${NETWORK_HINT}`,
+    { cause: error, retryable: true },
+  );
 }
 
 function fromAxiosTimeout(error: AxiosLike, url: string, context: AcmeErrorContext): AcmeError {
@@ -114,6 +139,15 @@ function fromAxiosTimeout(error: AxiosLike, url: string, context: AcmeErrorConte
   return new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: "${url}" did not answer${after}`, {
     cause: error,
     retryable: true,
+  });
+}
+
+function fromResponse(error: AxiosLike, url: string, context: AcmeErrorContext, status: number): AcmeError {
+  if (BROKEN_BODY.test(error.message) || NETWORK_CODES[error.code ?? ''] !== undefined) return fromBrokenBody(error, url, context, status);
+  return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status}`, {
+    cause: error,
+    status,
+    retryable: status >= 500 || status === 429,
   });
 }
 
@@ -132,14 +166,7 @@ function fromAxios(error: AxiosLike, context: AcmeErrorContext): AcmeError {
   if (TLS_OTHER_CODES[code] !== undefined) {
     return new AcmeError('ACME_NETWORK', `Cannot reach "${url}" to ${context.step}: ${TLS_OTHER_CODES[code]} (${code})`, cause);
   }
-  if (error.response !== undefined) {
-    const status = error.response.status;
-    return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status}`, {
-      ...cause,
-      status,
-      retryable: status >= 500 || status === 429,
-    });
-  }
+  if (error.response !== undefined) return fromResponse(error, url, context, error.response.status);
   const explanation = NETWORK_CODES[code] ?? sanitizeDetail(error.message);
   return new AcmeError('ACME_NETWORK', `Cannot reach "${url}" to ${context.step}: ${code} (${explanation}); ${NETWORK_HINT}`, {
     ...cause,

@@ -21,7 +21,7 @@ import { acmeLib } from './_lib';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import type { AcmeError } from '../errors';
+import { AcmeError } from '../errors';
 import { nextPollDelay, parseRetryAfter, type PollPolicy } from './_poll';
 import { sanitizeDetail, toAcmeError, type CapturedProblem } from './_problem';
 
@@ -83,6 +83,11 @@ export function installTransport(defaults: { requestTimeoutMs: number; logger: L
 function applySettings(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
   const context = storage.getStore();
   config.maxContentLength = MAX_RESPONSE_BYTES;
+  const timeoutMs = context?.settings.requestTimeoutMs ?? config.timeout;
+  // axios' `timeout` is the socket's idle time: a CA sending one byte a second never trips it
+  // (issue #6, the fault proxy's `trickle`). The signal bounds the whole exchange; _problem.ts
+  // reports its ERR_CANCELED as the timeout it is.
+  if (typeof timeoutMs === 'number' && timeoutMs > 0) config.signal = AbortSignal.timeout(timeoutMs);
   if (context === undefined) return config;
   config.timeout = context.settings.requestTimeoutMs;
   if (context.settings.httpsAgent !== undefined) config.httpsAgent = context.settings.httpsAgent;
@@ -103,12 +108,16 @@ function problemStatus(response: AxiosResponse, doc: Record<string, unknown>): n
 function readProblem(response: AxiosResponse, retryAfterMs: number | undefined): CapturedProblem | undefined {
   const contentType = String(response.headers['content-type'] ?? '');
   const data: unknown = response.data;
-  if (typeof data !== 'object' || data === null) return undefined;
   if (response.status < 400 && !contentType.includes('problem+json')) return undefined;
-  const doc = data as Record<string, unknown>;
+  const doc = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
   const type = stringField(doc, 'type');
   const detail = stringField(doc, 'detail');
-  if (type === undefined && detail === undefined) return undefined;
+  if (type === undefined && detail === undefined) {
+    // A load balancer's HTML page or an empty body: the status is the cause. acme-client would
+    // report the body itself ("<html>…") or a message without the status.
+    if (response.status < 400) return undefined;
+    return { detail: `"${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status}`, status: response.status, url: response.config.url, retryAfterMs };
+  }
   return {
     type,
     detail,
@@ -119,9 +128,28 @@ function readProblem(response: AxiosResponse, retryAfterMs: number | undefined):
   };
 }
 
+/**
+ * axios parses JSON silently: a body cut short arrives as a string, and acme-client then fails on
+ * it with "Cannot create property 'url' on string '{ "status": …'". Name the real cause.
+ */
+function assertJsonParses(response: AxiosResponse, step: string): void {
+  const contentType = String(response.headers['content-type'] ?? '');
+  if (!/[/+]json\b/i.test(contentType) || typeof response.data !== 'string' || response.data.trim() === '') return;
+  try {
+    JSON.parse(response.data);
+  } catch {
+    const bytes = Buffer.byteLength(response.data);
+    throw new AcmeError('ACME_PROBLEM', `Cannot ${step}: "${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status} with JSON that does not parse (${bytes} bytes, cut short or corrupted)`, {
+      status: response.status,
+      retryable: true,
+    });
+  }
+}
+
 async function recordResponse(response: AxiosResponse): Promise<AxiosResponse> {
   const context = storage.getStore();
   if (context === undefined) return response;
+  assertJsonParses(response, context.step);
   const header = response.headers['retry-after'];
   const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : undefined, context.settings.clock.now());
   const problem = readProblem(response, retryAfterMs);

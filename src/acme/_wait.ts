@@ -40,8 +40,9 @@ export interface PollTarget<T extends { status: string }> {
 
 /**
  * Polls `target.fetch` until the status leaves `target.waiting`, and returns that item.
- * Retryable failures (network, timeout, 5xx, rate limit) count as "still waiting".
- * @throws {AcmeError} ACME_TIMEOUT after `poll.timeoutMs` (or the last transient failure); any other failure of fetch
+ * Retryable failures (network, timeout, 5xx, rate limit) count as "still waiting", unless their
+ * Retry-After is above `poll.retryAfterCapMs`.
+ * @throws {AcmeError} ACME_TIMEOUT after `poll.timeoutMs` (or the last transient failure); a failure whose Retry-After is above the cap; any other failure of fetch
  */
 export async function pollWhile<T extends { status: string }>(
   context: OperationContext,
@@ -61,6 +62,9 @@ export async function pollWhile<T extends { status: string }>(
     } catch (error) {
       lastError = classify(error, context);
       if (!lastError.retryable) throw lastError;
+      // A CA that refuses us for longer than we may wait (a rate limit's Retry-After: 86400) is
+      // not asked again after the cap: that would poll more often than it allows (RFC 8555 §6.6).
+      if ((lastError.retryAfterMs ?? 0) > poll.retryAfterCapMs) throw lastError;
       lastStatus = 'error';
       retryAfterMs = lastError.retryAfterMs;
       logger.debug('Transient ACME error while polling', { domain: target.domain, error: lastError.message });

@@ -11,6 +11,13 @@ export interface SendRequestOptions {
   command: string;
 }
 
+/**
+ * The largest reply read. HAProxy's biggest answers (`show ssl cert`, `show ssl crt-list -n` on
+ * 100,000 certificates) are a few MiB; a peer that streams without end (not HAProxy, or a broken
+ * one) would otherwise fill memory until the timeout (issue #6 item 2, the flooding peer).
+ */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
 /** Error codes of a socket that cannot be reached now but may be later. */
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -18,7 +25,8 @@ const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'E
  * Non-interactive runtime API exchange (HAProxy management guide, "Unix Socket commands"):
  * connect, write `request`, half-close, read until HAProxy closes. HAProxy 2.6 answers a
  * half-closed connection normally (verified over unix and TCP).
- * @throws HaproxyError (retryable) when the socket cannot be reached or the timeout expires.
+ * @throws HaproxyError (retryable) when the socket cannot be reached or the timeout expires; (not
+ * retryable) when the reply exceeds MAX_REPLY_BYTES.
  */
 export async function sendRequest(endpoint: RuntimeEndpoint, request: string, options: SendRequestOptions): Promise<string> {
   const where = formatRuntimeEndpoint(endpoint);
@@ -42,7 +50,16 @@ export async function sendRequest(endpoint: RuntimeEndpoint, request: string, op
       ));
     }, options.timeoutMs);
     socket.once('connect', () => socket.end(request));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= MAX_REPLY_BYTES) return void chunks.push(chunk);
+      chunks.length = 0;
+      finish(new HaproxyError(
+        `Cannot run "${options.command}" on HAProxy socket "${where}": the reply exceeded ${MAX_REPLY_BYTES} bytes; is this HAProxy's runtime socket?`,
+        { command: options.command, endpoint: where, retryable: false },
+      ));
+    });
     socket.once('close', () => finish(undefined));
     socket.once('error', (error: NodeJS.ErrnoException) => {
       // HAProxy may close before reading everything (e.g. an oversized payload): EPIPE/ECONNRESET

@@ -21,3 +21,4 @@ export { startStandaloneHaproxy, type StandaloneHaproxy, type StandaloneHaproxyO
 export { generateCert, servedSerial, type GenerateCertOptions, type TestCert } from './_tls';
 export { LETS_ENCRYPT_PROFILES, startAriProxy, type AriProxy, type AriProxyOptions, type ProxyProblem, type RecordedOrder } from './_ari-proxy';
 export { bridgeIpv6Loopback, hasIpv6Loopback, type Ipv6LoopbackBridge } from './_ipv6';
+export { FAULT_MAX_DELAY_MS, startFaultProxy, type AcmeResource, type Fault, type FaultProxy, type FaultProxyRequest, type FaultRule } from './_fault-proxy';

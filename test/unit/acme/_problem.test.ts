@@ -82,6 +82,19 @@ describe('toAcmeError() with network failures (AxiosError, no response)', () => 
     });
   });
 
+  test.each<[string, AxiosError, Outcome]>([
+    ['the transport deadline (ERR_CANCELED) as a timeout', new AxiosError('canceled', 'ERR_CANCELED', config(DIR, 2_000)),
+      { code: 'ACME_TIMEOUT', retryable: true, message: `Cannot ${STEP}: "${DIR}" did not answer within 2000 ms` }],
+    ['a body cut by a reset as a broken connection', new AxiosError('stream has been aborted', 'ERR_BAD_RESPONSE', config(DIR), undefined, { status: 200, statusText: 'OK', headers: {}, config: config(DIR), data: '' }),
+      { code: 'ACME_NETWORK', retryable: true, message: `${reach}: the connection broke in the middle of its HTTP 200 answer (stream has been aborted); ${hint}` }],
+    ['an ECONNRESET after the headers as a broken connection', new AxiosError('aborted', 'ECONNRESET', config(DIR), undefined, { status: 201, statusText: 'Created', headers: {}, config: config(DIR), data: '' }),
+      { code: 'ACME_NETWORK', retryable: true, message: `${reach}: the connection broke in the middle of its HTTP 201 answer (ECONNRESET: aborted); ${hint}` }],
+    ['a body above maxContentLength, not retryable', new AxiosError('maxContentLength size of 4194304 exceeded', 'ERR_BAD_RESPONSE', config(DIR), undefined, { status: 200, statusText: 'OK', headers: {}, config: config(DIR), data: '' }),
+      { code: 'ACME_PROBLEM', retryable: false, status: 200, message: `Cannot ${STEP}: "${DIR}" answered HTTP 200 with a body above the size limit (maxContentLength size of 4194304 exceeded)` }],
+  ])('toAcmeError() reports %s', (_name, error, expected) => {
+    expect(outcome(toAcmeError(error, { step: STEP }))).toEqual(expected);
+  });
+
   test('toAcmeError() reports an AxiosError with a response by its HTTP status', () => {
     const response = { status: 502, statusText: 'Bad Gateway', headers: {}, config: config(DIR), data: '' };
     const error = new AxiosError('Request failed with status code 502', 'ERR_BAD_RESPONSE', config(DIR), undefined, response);

@@ -111,14 +111,14 @@ describe('AcmeService against a directory that answers with an error', () => {
     ]);
   });
 
-  test('directoryMeta() reports a plain 404 page with the URL', async () => {
+  test('directoryMeta() reports a plain 404 page with the URL and the status', async () => {
     const server = await serve((_req, res) => void res.writeHead(404, { 'Content-Type': 'text/html' }).end('<h1>nope</h1>'));
     const { acme } = service(`${server.base}/dir`);
     const error = await failure(acme.directoryMeta());
     expect([error.code, error.status, error.message]).toEqual([
       'ACME_PROBLEM',
-      undefined,
-      `Cannot read the ACME directory: Attempting to read ACME directory returned error 404: ${server.base}/dir`,
+      404,
+      `Cannot read the ACME directory: "${server.base}/dir" answered HTTP 404`,
     ]);
   });
 

@@ -102,6 +102,24 @@ describe('pollWhile()', () => {
     });
   });
 
+  const rateLimited = (retryAfterMs: number): AcmeError =>
+    new AcmeError('ACME_RATE_LIMITED', 'Cannot validate "a.test" over HTTP-01: slow down', { retryable: true, retryAfterMs });
+
+  test('pollWhile() waits out a rate limit whose Retry-After is within the cap, then polls again', async () => {
+    const { context, slept } = fakeContext();
+    const steps: Step[] = [{ status: 'pending' }, rateLimited(3_000), { status: 'valid' }];
+    const item = await pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, steps), onWait: undefined });
+    expect([item.status, slept]).toEqual(['valid', [250, 3_000]]);
+  });
+
+  test('pollWhile() gives up at once on a rate limit whose Retry-After is above the cap (never polls again after 30 s)', async () => {
+    const { context, slept } = fakeContext();
+    const limited = rateLimited(86_400_000);
+    const steps: Step[] = [{ status: 'pending' }, limited, { status: 'valid' }];
+    await expect(pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, steps), onWait: undefined })).rejects.toBe(limited);
+    expect(slept).toEqual([250]);
+  });
+
   test('pollWhile() stops at the first non-retryable failure', async () => {
     const { context, slept } = fakeContext();
     const fatal = new AcmeError('ACME_PROBLEM', 'Cannot validate "a.test" over HTTP-01: Account not found');

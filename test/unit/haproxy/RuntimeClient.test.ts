@@ -2,6 +2,7 @@ import * as net from 'node:net';
 
 import { CertificateError, HaproxyError } from '../../../src/errors';
 import { RuntimeClient } from '../../../src/haproxy';
+import { MAX_REPLY_BYTES } from '../../../src/haproxy/_socket';
 import { CapturingLogger } from '../../../src/log';
 import { certs } from '../../fixtures/certs';
 import { transcript } from '../../fixtures/haproxy';
@@ -110,6 +111,14 @@ describe('RuntimeClient', () => {
     await expect(client.execute('show version')).rejects.toThrow(expect.objectContaining({
       name: HaproxyError.name, retryable: true, command: 'show version',
       message: `Cannot run "show version" on HAProxy socket "${client.where}": no complete reply within 200 ms`,
+    }));
+  });
+
+  test('execute() stops reading a reply above MAX_REPLY_BYTES (a flooding peer) long before its timeout, not retryable', async () => {
+    const { client } = await clientFor(() => 'A'.repeat(MAX_REPLY_BYTES + 1), { timeoutMs: 60_000 });
+    await expect(client.execute('show ssl cert')).rejects.toThrow(expect.objectContaining({
+      name: HaproxyError.name, retryable: false, command: 'show ssl cert',
+      message: `Cannot run "show ssl cert" on HAProxy socket "${client.where}": the reply exceeded ${MAX_REPLY_BYTES} bytes; is this HAProxy's runtime socket?`,
     }));
   });
 

@@ -1,0 +1,280 @@
+/**
+ * A fault-injecting HTTPS proxy in front of the REAL pebble (issue #6 item 1): every request goes
+ * to pebble unchanged unless a rule picks it ("the 2nd newOrder", "every finalize"), and then the
+ * proxy breaks it the way a CA, a load balancer or the network does. Not a fake CA.
+ *
+ * Like the ARI proxy (_ari-proxy.ts) it forwards with the client's Host header, so every URL pebble
+ * returns points at the proxy, and it serves pebble's own TLS certificate. Every response carries
+ * `Connection: close`, so each request opens its own connection and a `refuse` rule takes effect
+ * at the very next request.
+ */
+import * as fs from 'node:fs/promises';
+import * as https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+import type { Peers } from './_types';
+import { httpsGet } from './_wait';
+
+/** What a request is, by pebble 2.4's paths and its directory. */
+export type AcmeResource =
+  | 'directory' | 'newNonce' | 'newAccount' | 'account' | 'newOrder' | 'order' | 'finalize'
+  | 'authorization' | 'challenge' | 'certificate' | 'revokeCert' | 'keyChange' | 'other';
+
+/**
+ * How a picked request is broken:
+ * - `refuse`: answered normally, then the listener closes: every later connection is refused
+ *   (ECONNREFUSED) until `acceptConnections()`. A TCP connection cannot be refused per request,
+ *   since the request is only seen after the connection was accepted.
+ * - `reset`: forwarded; the status line, headers and half of pebble's body are sent, then the
+ *   connection is destroyed.
+ * - `status`: not forwarded; answered with `status` (`Retry-After: retryAfter` when given) and a
+ *   problem document of `problemType` (default serverInternal, rateLimited for 429), or an HTML
+ *   page like a load balancer's when `html` is true.
+ * - `slow`: held `delayMs` (at most 60 s), then forwarded if the client is still there.
+ * - `trickle`: forwarded; headers at once, then one body byte every `intervalMs` (at most 60 s in all).
+ * - `truncate`: forwarded; the first half of pebble's body is sent with a matching Content-Length.
+ */
+export type Fault =
+  | { kind: 'refuse' }
+  | { kind: 'reset' }
+  | { kind: 'status'; status: number; retryAfter?: string; problemType?: string; html?: boolean }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'trickle'; intervalMs: number }
+  | { kind: 'truncate' };
+
+/** Which requests a fault applies to. */
+export interface FaultRule {
+  /** The resource requested; `any` matches every request. */
+  resource: AcmeResource | 'any';
+  /** Only the Nth matching request (1-based), counted from `setFaults()`. Default: every one. */
+  nth?: number;
+  fault: Fault;
+}
+
+/** One request the proxy saw. */
+export interface FaultProxyRequest {
+  method: string;
+  path: string;
+  resource: AcmeResource;
+  /** The fault applied, if any. */
+  fault?: Fault['kind'];
+  /** Pebble's status, for a request relayed without a fault. */
+  status?: number;
+}
+
+/** A running fault proxy. */
+export interface FaultProxy {
+  /** `https://127.0.0.1:<port>/dir`. */
+  directoryUrl: string;
+  /** Every request, oldest first (the first 2000). */
+  readonly requests: FaultProxyRequest[];
+  /** Replaces the rules (first match wins) and restarts their counts. */
+  setFaults(rules: FaultRule[]): void;
+  /** Listens again on the same port after a `refuse` fault or `refuseConnections()`. */
+  acceptConnections(): Promise<void>;
+  /** Stops listening now: every new connection is refused. */
+  refuseConnections(): Promise<void>;
+  /** Closes the listener and every connection, cancels pending faults; idempotent. */
+  stop(): Promise<void>;
+}
+
+type Upstream = { status: number; headers: IncomingMessage['headers']; body: Buffer };
+
+/** Upper bound of every wait the proxy makes (slow, trickle). */
+export const FAULT_MAX_DELAY_MS = 60_000;
+const MAX_BODY_BYTES = 256 * 1024;
+const MAX_REQUESTS_KEPT = 2000;
+const UPSTREAM_TIMEOUT_MS = 10_000;
+const ERR = 'urn:ietf:params:acme:error:';
+/** RFC 9110 §7.6.1 hop-by-hop fields, never relayed; Content-Length is set from what is sent. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length']);
+// pebble 2.4's per-object paths (wfe.go); the fixed endpoints come from its directory.
+const PREFIXES: Array<[string, AcmeResource]> = [
+  ['/my-account/', 'account'], ['/my-order/', 'order'], ['/finalize-order/', 'finalize'],
+  ['/authZ/', 'authorization'], ['/chalZ/', 'challenge'], ['/certZ/', 'certificate'],
+];
+
+function endToEnd(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) req.destroy(new Error(`request body above ${MAX_BODY_BYTES} bytes`));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function cannedAnswer(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
+  const type = fault.problemType ?? (fault.status === 429 ? `${ERR}rateLimited` : `${ERR}serverInternal`);
+  const body = fault.html === true
+    ? `<html><body><h1>${fault.status} Service Unavailable</h1></body></html>`
+    : JSON.stringify({ type, detail: `Fault proxy answered HTTP ${fault.status}`, status: fault.status });
+  const contentType = fault.html === true ? 'text/html' : 'application/problem+json';
+  res.writeHead(fault.status, {
+    'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close',
+    ...(fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter }),
+  });
+  res.end(body);
+}
+
+/** Starts the proxy on 127.0.0.1 (free port) in front of `peers`' pebble. The caller MUST call `stop()`. */
+export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundlePath' | 'workDir'>): Promise<FaultProxy> {
+  const ca = await fs.readFile(peers.caBundlePath, 'utf8');
+  const key = await fs.readFile(path.join(peers.workDir, 'pebble.key'), 'utf8');
+  const upstream = new URL(peers.directoryUrl);
+  const directory = JSON.parse((await httpsGet(peers.directoryUrl, ca)).body) as Record<string, unknown>;
+  const fixed = new Map<string, AcmeResource>([[upstream.pathname, 'directory']]);
+  for (const name of ['newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange'] as const) {
+    if (typeof directory[name] === 'string') fixed.set(new URL(directory[name]).pathname, name);
+  }
+  const agent = new https.Agent({ ca, keepAlive: false });
+  const requests: FaultProxyRequest[] = [];
+  let rules: Array<{ rule: FaultRule; seen: number }> = [];
+  // Pending waits, so that stop() can end them at once.
+  const timers = new Map<NodeJS.Timeout, () => void>();
+
+  const resourceOf = (pathname: string): AcmeResource =>
+    fixed.get(pathname) ?? PREFIXES.find(([prefix]) => pathname.startsWith(prefix))?.[1] ?? 'other';
+
+  const pick = (resource: AcmeResource): Fault | undefined => {
+    for (const entry of rules) {
+      if (entry.rule.resource !== 'any' && entry.rule.resource !== resource) continue;
+      entry.seen += 1;
+      if (entry.rule.nth === undefined || entry.rule.nth === entry.seen) return entry.rule.fault;
+    }
+    return undefined;
+  };
+
+  const wait = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, Math.min(Math.max(0, ms), FAULT_MAX_DELAY_MS));
+      timers.set(timer, resolve);
+    });
+
+  const forward = (req: IncomingMessage, body: Buffer): Promise<Upstream> =>
+    new Promise((resolve, reject) => {
+      const request = https.request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent, timeout: UPSTREAM_TIMEOUT_MS },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
+          response.on('error', reject);
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`pebble did not answer within ${UPSTREAM_TIMEOUT_MS} ms`)));
+      request.on('error', reject);
+      request.end(body);
+    });
+
+  const relay = (res: ServerResponse, answer: Upstream, body: Buffer = answer.body): void => {
+    res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(body.length), Connection: 'close' });
+    res.end(body);
+  };
+
+  const trickle = async (res: ServerResponse, answer: Upstream, intervalMs: number): Promise<void> => {
+    res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(answer.body.length), Connection: 'close' });
+    const steps = Math.min(answer.body.length, Math.floor(FAULT_MAX_DELAY_MS / Math.max(1, intervalMs)));
+    for (let i = 0; i < steps && !res.destroyed; i += 1) {
+      res.write(answer.body.subarray(i, i + 1));
+      await wait(intervalMs);
+    }
+    if (!res.destroyed) res.end(answer.body.subarray(steps));
+  };
+
+  const applyFault = async (fault: Fault, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+    if (fault.kind === 'status') return cannedAnswer(res, fault);
+    if (fault.kind === 'slow') {
+      await wait(fault.delayMs);
+      if (res.destroyed || req.socket.destroyed) return;
+      return relay(res, await forward(req, body));
+    }
+    const answer = await forward(req, body);
+    if (fault.kind === 'refuse') {
+      relay(res, answer);
+      return controls.refuseConnections();
+    }
+    if (fault.kind === 'trickle') return trickle(res, answer, fault.intervalMs);
+    const half = answer.body.subarray(0, Math.floor(answer.body.length / 2));
+    if (fault.kind === 'truncate') return relay(res, answer, half);
+    // reset: a Content-Length promising the whole body, half of it, then the connection dies.
+    res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(answer.body.length), Connection: 'close' });
+    res.write(half, () => res.destroy());
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const pathname = new URL(req.url ?? '/', 'https://proxy.invalid').pathname;
+    const resource = resourceOf(pathname);
+    const body = await readBody(req);
+    const fault = pick(resource);
+    const record: FaultProxyRequest = { method: req.method ?? '', path: pathname, resource, ...(fault === undefined ? {} : { fault: fault.kind }) };
+    if (requests.length < MAX_REQUESTS_KEPT) requests.push(record);
+    if (fault !== undefined) return applyFault(fault, req, res, body);
+    const answer = await forward(req, body);
+    record.status = answer.status;
+    relay(res, answer);
+  };
+
+  const server = https.createServer({ cert: ca, key }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(502, { 'Content-Type': 'text/plain', Connection: 'close' });
+        res.end(`Fault proxy: ${String(err)}`);
+      } else res.destroy();
+    });
+  });
+  const listen = (port: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
+  const port = (server.address() as AddressInfo).port;
+  let stopping: Promise<void> | undefined;
+  const controls = {
+    refuseConnections: (): Promise<void> => {
+      if (!server.listening) return Promise.resolve();
+      // close() stops accepting at once; its callback would wait for open connections.
+      server.close();
+      return Promise.resolve();
+    },
+    acceptConnections: (): Promise<void> => (server.listening || stopping !== undefined ? Promise.resolve() : listen(port)),
+  };
+  return {
+    directoryUrl: `https://127.0.0.1:${port}${upstream.pathname}`,
+    requests,
+    setFaults(next) {
+      rules = next.map((rule) => ({ rule, seen: 0 }));
+    },
+    ...controls,
+    stop: () =>
+      (stopping ??= new Promise<void>((resolve) => {
+        for (const [timer, resolveWait] of timers) {
+          clearTimeout(timer);
+          resolveWait();
+        }
+        timers.clear();
+        rules = [];
+        server.closeAllConnections();
+        agent.destroy();
+        if (server.listening) server.close(() => resolve());
+        else resolve();
+      })),
+  };
+}
