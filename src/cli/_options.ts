@@ -10,6 +10,7 @@ export function addCommonOptions(command: Command): Command {
     .option('--directory <url>', 'ACME directory URL, or letsencrypt | letsencrypt-staging (env ACME_DIRECTORY)')
     .option('--ca-bundle <file>', "extra PEM roots to trust for the CA's TLS, added to the system ones (env ACME_CA_BUNDLE)")
     .option('--request-timeout <ms>', 'timeout of each request to the CA (env ACME_REQUEST_TIMEOUT_MS; default 30000)')
+    .option('--metrics-file <path>', 'node-exporter textfile to replace after the command, e.g. /var/lib/node_exporter/acme.prom (env ACME_METRICS_FILE)')
     .option('--json', 'print a machine-readable JSON document on stdout')
     .option('-v, --verbose', "log debug details, including acme-client's own messages")
     .option('-q, --quiet', 'log only warnings and errors');
@@ -83,6 +84,8 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
     eabHmacKey: text('eabHmacKey'),
     deployHook: Array.isArray(options.deployHook) ? (options.deployHook as string[]) : undefined,
     hookTimeout: text('hookTimeout'),
+    metricsFile: text('metricsFile'),
+    localPorts: Array.isArray(options.localPorts) ? (options.localPorts as string[]) : undefined,
     json: flag('json'),
     verbose: flag('verbose'),
     quiet: flag('quiet'),

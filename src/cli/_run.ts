@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { CliDeps } from './_context';
 import { presentError, EXIT_OK } from './_errors';
@@ -14,8 +15,9 @@ export async function runAction(
 ): Promise<void> {
   const json = options.json === true;
   let logger: Logger | undefined;
+  let config: Config | undefined;
   try {
-    const config = await deps.loadConfig(toRawFlags(options));
+    config = await deps.loadConfig(toRawFlags(options));
     logger = deps.createLogger({ verbosity: config.output.verbosity, format: deps.stderrIsTty ? 'text' : 'json' });
     setExitCode((await body({ config, logger })) ?? EXIT_OK);
   } catch (error) {
@@ -23,6 +25,23 @@ export async function runAction(
     logger?.debug('Command failed', { code: presented.code, cause: describeCauses(error) });
     printError(deps, presented, json);
     setExitCode(presented.exitCode);
+  }
+  if (config?.metricsFile !== undefined && logger !== undefined) await writeMetrics(deps, { config, logger, path: config.metricsFile });
+}
+
+/**
+ * `--metrics-file`, after the body whatever its outcome; a failure here is a warning and never changes the exit code.
+ * Loaded on demand: metrics/ pulls in issuance/ and storage/, which `acme daemon` must not load.
+ */
+async function writeMetrics(deps: CliDeps, context: { config: Config; logger: Logger; path: string }): Promise<void> {
+  const { config, logger, path } = context;
+  try {
+    const { recordMetrics } = await import('../metrics');
+    const { store, deployState, renewalState, haproxyEndpoints } = deps.createServices(config, logger);
+    const endpointLabels = haproxyEndpoints.map((endpoint) => endpoint.label);
+    await recordMetrics(path, { store, deployState, renewalState, endpointLabels, clock: deps.clock, logger });
+  } catch (error) {
+    logger.warn(`Cannot write metrics file "${path}": ${messageOf(error)}`, { metricsFile: path });
   }
 }
 

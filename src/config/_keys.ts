@@ -40,6 +40,11 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 60000;
 export const DEFAULT_HOOK_TIMEOUT_MS = 120000;
 /** Let's Encrypt's limit on names per certificate. */
 export const MAX_DOMAINS = 100;
+/**
+ * Ports `acme doctor` expects on loopback only, after Immich Distribution's security page: Immich
+ * server and microservices, machine learning, PostgreSQL, Redis, Typesense (issue #5 item 3).
+ */
+export const DEFAULT_LOCAL_PORTS: readonly number[] = Object.freeze([3001, 3002, 3003, 5432, 6379, 8108]);
 
 type Row = Omit<ConfigKeyInfo, 'shortFlag' | 'valueName' | 'env' | 'snap' | 'flag'> &
   Partial<Pick<ConfigKeyInfo, 'shortFlag' | 'valueName' | 'env' | 'snap' | 'flag'>>;
@@ -169,6 +174,16 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     field: 'eabHmacKey', flag: '--eab-hmac-key', valueName: 'KEY', env: 'ACME_EAB_HMAC_KEY', snap: 'acme-eab-hmac-key',
     defaultText: 'none',
     help: 'External account binding HMAC key (base64url), a secret: prefer the environment or the snap option, since flags show in ps',
+  }),
+  row({
+    field: 'metricsFile', flag: '--metrics-file', valueName: 'PATH', env: 'ACME_METRICS_FILE', snap: 'acme-metrics-file',
+    defaultText: 'none',
+    help: 'Prometheus node-exporter textfile, replaced atomically after every command (and so after every daemon pass)',
+  }),
+  row({
+    field: 'localPorts', flag: '--local-ports', valueName: 'LIST', env: 'ACME_LOCAL_PORTS', snap: 'acme-local-ports',
+    defaultText: `${DEFAULT_LOCAL_PORTS.join(',')}, the responder's port and every TCP runtime or master socket's port`,
+    help: 'TCP ports acme doctor expects to be bound to loopback only; a comma list (env/snap: commas or spaces)',
   }),
   row({ field: 'json', flag: '--json', defaultText: 'false', help: 'Print results as JSON' }),
   row({ field: 'verbose', flag: '--verbose', shortFlag: '-v', defaultText: 'false', help: 'Log more detail' }),

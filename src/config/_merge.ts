@@ -42,7 +42,7 @@ const DEFAULTS: Partial<Record<ConfigField, string>> = {
 };
 
 /** Fields that hold a list: flags split on commas, the environment and snap options on commas and white space. */
-const LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['domain', 'haproxySocket']);
+const LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['domain', 'haproxySocket', 'localPorts']);
 
 /**
  * Fields that hold a list of commands, never split: each flag is one command (it may contain a comma, as in

@@ -58,6 +58,7 @@ function deepFreeze(config: Config): Config {
   config.deployHooks.forEach((argv) => Object.freeze(argv));
   Object.freeze(config.deployHooks);
   if (config.eab !== undefined) Object.freeze(config.eab);
+  Object.freeze(config.localPorts);
   return Object.freeze(config);
 }
 

@@ -15,7 +15,7 @@ import {
   type ParsedAddress,
 } from './_fields';
 import { defaultNameOf } from './_ip';
-import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
+import { DEFAULT_LOCAL_PORTS, LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
 import type { Config, ExternalAccountBinding, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
 
 /** Issues whose message is already a whole sentence (not "Invalid <source> <value>: …") carry this param. */
@@ -138,6 +138,8 @@ const fields = z.object({
   hookTimeout: wholeNumber(1000, 3600000, 'expected a whole number of milliseconds from 1000 to 3600000'),
   eabKid: checked(checkEabKid).optional(),
   eabHmacKey: checked(checkEabHmacKey).optional(),
+  metricsFile: path('metrics file').optional(),
+  localPorts: z.array(checked(checkPort)).optional(),
   json: z.boolean(),
   verbose: z.boolean(),
   quiet: z.boolean(),
@@ -191,6 +193,14 @@ function haproxyOf(v: z.output<typeof fields>): HaproxyConfig {
   };
 }
 
+/** A given list as it is; by default the known local services plus every TCP port of ours (issue #5 item 3). */
+function localPortsOf(v: z.output<typeof fields>, httpAddress: HttpAddress): number[] {
+  if (v.localPorts !== undefined) return [...new Set(v.localPorts)];
+  const sockets = [...(v.haproxySocket ?? []), ...(v.haproxyMasterSocket === undefined ? [] : [v.haproxyMasterSocket])];
+  const ours = [httpAddress, ...sockets].flatMap((address) => (address.kind === 'tcp' ? [address.port] : []));
+  return [...new Set([...DEFAULT_LOCAL_PORTS, ...ours])];
+}
+
 /** The one schema: raw winning values in, frozen-ready Config out. Keys match ConfigField. */
 export const configSchema = fields
   .refine((v) => !(v.verbose === true && v.quiet === true), {
@@ -238,5 +248,7 @@ export const configSchema = fields
       deployHooks: v.deployHook ?? [],
       hookTimeoutMs: v.hookTimeout,
       eab: eabOf(v),
+      metricsFile: v.metricsFile === undefined ? undefined : resolve(v.cwd, v.metricsFile),
+      localPorts: localPortsOf(v, httpAddress),
     };
   });

@@ -73,6 +73,13 @@ export interface Config {
   readonly hookTimeoutMs: number;
   /** EAB for CAs that require it, used only when a new account is registered; undefined when not configured. */
   readonly eab: ExternalAccountBinding | undefined;
+  /** Absolute path of the node-exporter textfile written after every command; undefined means none. */
+  readonly metricsFile: string | undefined;
+  /**
+   * TCP ports `acme doctor` expects to be bound to loopback only, de-duplicated, in the order given. Default:
+   * DEFAULT_LOCAL_PORTS plus the responder's port and the port of every TCP runtime or master socket. Frozen.
+   */
+  readonly localPorts: readonly number[];
 }
 
 /** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
@@ -107,6 +114,9 @@ export interface RawFlags {
   eabKid?: string;
   /** A secret: never echoed in messages. */
   eabHmacKey?: string;
+  metricsFile?: string;
+  /** Each entry may itself be a comma-separated list. */
+  localPorts?: string[];
 }
 
 /** Every configurable setting: the RawFlags keys plus `staging`, which has no flag. */

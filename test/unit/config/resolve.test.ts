@@ -35,6 +35,8 @@ describe('resolveConfig() defaults', () => {
       deployHooks: [],
       hookTimeoutMs: 120000,
       eab: undefined,
+      metricsFile: undefined,
+      localPorts: [3001, 3002, 3003, 5432, 6379, 8108, 34000],
     });
   });
 

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { formatListenAddress } from '../challenge';
+import type { Config } from '../config';
+import {
+  inspectRuntimeSocket,
+  probeChallengeRoute,
+  readListeners,
+  runDoctor,
+  scanHome,
+  type CertificateFacts,
+  type DoctorCheck,
+  type DoctorReport,
+} from '../doctor';
+import { listCertificates } from '../issuance';
+import type { Logger } from '../log';
+import type { CliDeps, Services } from './_context';
+import { EXIT_FAILED, EXIT_OK } from './_errors';
+import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { formatTable, printJson } from './_output';
+import { runAction } from './_run';
+
+const EXAMPLES = `
+Examples:
+  # Everything, including the challenge route through HAProxy's HTTP frontend on port 80
+  $ acme doctor --haproxy-socket /run/haproxy/admin.sock --preflight http://127.0.0.1:80
+
+  # Only these ports must be bound to loopback; the JSON document for a monitoring script
+  $ acme doctor --local-ports 5432,6379 --json | jq '.checks[] | select(.status == "fail")'
+
+Exit codes: 0 when no check failed (warnings allowed), 1 when one did, 2 for bad input.
+`;
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+const STATUS_TEXT: Record<DoctorCheck['status'], string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
+
+/** The name HAProxy routes: the configured domain, else the first stored one, else the preflight URL's host. */
+function probeHost(config: Config, certificates: CertificateFacts[] | Error): string {
+  const stored = certificates instanceof Error ? undefined : certificates[0]?.domains[0];
+  return config.domains[0] ?? stored ?? (config.preflightUrl === undefined ? 'localhost' : new URL(config.preflightUrl).hostname.replace(/^\[|\]$/g, ''));
+}
+
+async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger; services: Services }): Promise<DoctorReport> {
+  const { config, logger, services } = context;
+  // Listed once: the probe needs a stored name as its Host, the checks need what HAProxy serves.
+  const certificates: CertificateFacts[] | Error = await listCertificates({
+    store: services.store,
+    clock: deps.clock,
+    endpoints: services.haproxyEndpoints,
+    deployState: services.deployState,
+    renewalState: services.renewalState,
+  }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  return runDoctor({
+    clock: deps.clock,
+    localPorts: config.localPorts,
+    probeChallengeRoute: () =>
+      probeChallengeRoute({
+        responder: services.responder,
+        preflight: services.preflight,
+        preflightUrl: config.preflightUrl,
+        host: probeHost(config, certificates),
+        responderLabel: formatListenAddress(config.httpAddress),
+      }),
+    inspectRuntimeSockets: () => Promise.all(config.haproxy.sockets.map((socket) => inspectRuntimeSocket(socket, { logger }))),
+    scanHome: () => scanHome(config.home),
+    listCertificates: async () => {
+      if (certificates instanceof Error) throw certificates;
+      return certificates;
+    },
+    readListeners: () => readListeners(),
+  });
+}
+
+function printReport(deps: CliDeps, report: DoctorReport): void {
+  const { checks, summary } = report;
+  deps.stdout.write(formatTable(['STATUS', 'CHECK', 'DETAIL'], checks.map((c) => [STATUS_TEXT[c.status], c.title, c.detail])));
+  const toFix = checks.filter((c) => c.fix !== null);
+  if (toFix.length > 0) {
+    deps.stdout.write(`\nTo fix:\n${toFix.map((c) => `  ${STATUS_TEXT[c.status]} ${c.title}: ${c.fix}\n`).join('')}`);
+  }
+  const { counts } = summary;
+  deps.stdout.write(`\n${counts.fail} failed, ${counts.warn} warning(s), ${counts.ok} ok, ${counts.skip} skipped\n`);
+}
+
+/** Registers `acme doctor`. */
+export function registerDoctorCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
+  const command = program
+    .command('doctor')
+    .description(
+      'check the setup: challenge route through HAProxy, runtime socket, file modes under --home, served serials, expiry, and ports that should be local',
+    )
+    .option('--local-ports <list>', 'ports that must listen on loopback only, a comma list; repeatable (env ACME_LOCAL_PORTS; default 3001,3002,3003,5432,6379,8108, the responder port and TCP runtime socket ports)', collect)
+    .addHelpText('after', EXAMPLES);
+  addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
+  command.action((options: Record<string, unknown>) =>
+    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+      const services = deps.createServices(config, logger);
+      const report = await diagnose(deps, { config, logger, services });
+      if (config.output.json) printJson(deps.stdout, { ok: report.summary.ok, counts: report.summary.counts, checks: report.checks });
+      else printReport(deps, report);
+      return report.summary.ok ? EXIT_OK : EXIT_FAILED;
+    }),
+  );
+}

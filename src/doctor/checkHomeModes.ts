@@ -1,0 +1,86 @@
+import { passed, problem, skipped, type DoctorCheck } from './DoctorCheck';
+
+/** One entry under --home, as scanHome() saw it (lstat: symlinks are not followed). */
+export interface HomeEntry {
+  /** Relative to home, `/`-separated; `.` is home itself. */
+  path: string;
+  type: 'directory' | 'file' | 'symlink' | 'other';
+  /** Permission bits (`mode & 0o7777`). */
+  mode: number;
+  uid: number;
+}
+
+/** What scanHome() returns. */
+export interface HomeScan {
+  home: string;
+  entries: HomeEntry[];
+  /** True when the scan stopped at its entry or depth limit. */
+  truncated: boolean;
+  /** Why home could not be read at all. */
+  error?: string;
+}
+
+const ID = 'home-permissions';
+/** Paths listed in a detail or fix at most; the rest are counted. */
+const MAX_SHOWN = 5;
+
+/** Deploy hooks are the operator's executables: deploy-hooks/ checks them itself (not group or world writable). */
+const isHook = (path: string): boolean => path === 'hooks' || path.startsWith('hooks/');
+
+/**
+ * Everything else storage writes holds a key, or sits next to one: bundles, private keys, account
+ * keys, archived versions. Storage creates directories 0700 and files 0600.
+ */
+function tooOpen(entry: HomeEntry): number | undefined {
+  if (entry.type === 'symlink' || entry.type === 'other') return undefined;
+  if (isHook(entry.path)) return (entry.mode & 0o022) === 0 ? undefined : entry.mode & 0o022;
+  return (entry.mode & 0o077) === 0 ? undefined : entry.mode & 0o077;
+}
+
+const quoted = (home: string, path: string): string => `"${path === '.' ? home : `${home}/${path}`}"`;
+
+function listed(home: string, entries: readonly HomeEntry[]): string {
+  const shown = entries.slice(0, MAX_SHOWN).map((e) => quoted(home, e.path));
+  return entries.length > MAX_SHOWN ? `${shown.join(' ')} and ${entries.length - MAX_SHOWN} more` : shown.join(' ');
+}
+
+function modeFix(home: string, open: readonly HomeEntry[]): string[] {
+  const dirs = open.filter((e) => e.type === 'directory' && !isHook(e.path));
+  const files = open.filter((e) => e.type === 'file' && !isHook(e.path));
+  const hooks = open.filter((e) => isHook(e.path));
+  return [
+    ...(dirs.length > 0 ? [`chmod 700 ${listed(home, dirs)}`] : []),
+    ...(files.length > 0 ? [`chmod 600 ${listed(home, files)}`] : []),
+    ...(hooks.length > 0 ? [`chmod go-w ${listed(home, hooks)}`] : []),
+  ];
+}
+
+/** Home is fine: say how much was checked, and warn when the scan stopped early. */
+function allGood(scan: HomeScan, title: string, owner: number | undefined): DoctorCheck {
+  const counted = `${scan.entries.length} entr${scan.entries.length === 1 ? 'y' : 'ies'}`;
+  if (!scan.truncated) return passed(ID, title, `${counted}: directories 0700, files 0600, one owner (uid ${owner ?? '?'})`);
+  return problem(ID, title, {
+    status: 'warn',
+    detail: `${counted} checked, then the scan stopped at its limit or an unreadable entry; the rest was not checked`,
+    fix: 'Move unrelated files out of the acme home directory and check that acme can read all of it',
+  });
+}
+
+/**
+ * Evaluates the modes and owners under --home (pure): directories 0700 and files 0600 (hooks:
+ * not group or world writable), and every entry owned by home's owner, who runs acme.
+ */
+export function checkHomeModes(scan: HomeScan): DoctorCheck {
+  const title = `files under ${scan.home}`;
+  if (scan.error !== undefined) return skipped(ID, title, `cannot read the home directory: ${scan.error}`);
+  const owner = scan.entries.find((e) => e.path === '.')?.uid;
+  const open = scan.entries.filter((e) => tooOpen(e) !== undefined);
+  const foreign = owner === undefined ? [] : scan.entries.filter((e) => e.uid !== owner);
+  if (open.length === 0 && foreign.length === 0) return allGood(scan, title, owner);
+  const details = [
+    ...(open.length > 0 ? [`open to group or others: ${listed(scan.home, open)}`] : []),
+    ...(foreign.length > 0 ? [`not owned by uid ${owner} (home's owner): ${listed(scan.home, foreign)}`] : []),
+  ];
+  const fixes = [...modeFix(scan.home, open), ...(foreign.length > 0 ? [`chown -R ${owner} "${scan.home}"`] : [])];
+  return problem(ID, title, { status: 'fail', detail: details.join('; '), fix: `Run: ${fixes.join('; ')}` });
+}

@@ -1,0 +1,17 @@
+/**
+ * `acme doctor`: pure check evaluation (each check: ok, warn, fail or skip, with a fix) and the
+ * small adapters that gather the facts (/proc/net/tcp, lstat under --home, `show cli level`, a
+ * probe token through HAProxy). Issue #5 item 3.
+ */
+export { passed, problem, skipped, summariseChecks, type CheckStatus, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
+export { isLoopbackAddress, parseProcNetTcp, type ParseProcNetTcpOptions, type TcpListener } from './parseProcNetTcp';
+export { checkListeners, type CheckListenersOptions } from './checkListeners';
+export { checkHomeModes, type HomeEntry, type HomeScan } from './checkHomeModes';
+export { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
+export { checkExpiry, checkServedSerials, type CertificateFacts } from './checkCertificates';
+export { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute';
+export { PROC_NET_TCP_FILES, readListeners, type ListenerScan, type ReadListenersOptions } from './readListeners';
+export { scanHome, type ScanHomeOptions } from './scanHome';
+export { inspectRuntimeSocket, parseCliLevel, type InspectRuntimeSocketOptions } from './inspectRuntimeSocket';
+export { probeChallengeRoute, type ProbeChallengeRouteOptions, type ProbeResponder } from './probeChallengeRoute';
+export { runDoctor, type DoctorDeps, type DoctorReport } from './runDoctor';

@@ -1,0 +1,60 @@
+import type { Clock } from '../clock';
+import { messageOf } from '../errors';
+import { checkExpiry, checkServedSerials, type CertificateFacts } from './checkCertificates';
+import { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute';
+import { checkHomeModes, type HomeScan } from './checkHomeModes';
+import { checkListeners } from './checkListeners';
+import { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
+import { problem, skipped, summariseChecks, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
+import type { ListenerScan } from './readListeners';
+
+/** What runDoctor() examines, each behind a function so that tests pass their own. */
+export interface DoctorDeps {
+  clock: Clock;
+  /** Ports expected on loopback only (Config.localPorts). */
+  localPorts: readonly number[];
+  /** The probe of the challenge route (probeChallengeRoute()). */
+  probeChallengeRoute: () => Promise<ChallengeProbe>;
+  /** One entry per configured runtime socket (inspectRuntimeSocket()); empty when none is configured. */
+  inspectRuntimeSockets: () => Promise<RuntimeSocketFacts[]>;
+  scanHome: () => Promise<HomeScan>;
+  /** The stored certificates with what each endpoint serves, asked live (listCertificates()). */
+  listCertificates: () => Promise<CertificateFacts[]>;
+  readListeners: () => Promise<ListenerScan>;
+}
+
+/** The doctor's findings, in table order. */
+export interface DoctorReport {
+  summary: DoctorSummary;
+  checks: DoctorCheck[];
+}
+
+async function certificateChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
+  let certificates: CertificateFacts[];
+  try {
+    certificates = await deps.listCertificates();
+  } catch (error) {
+    return [problem('certificates', 'stored certificates', { status: 'fail', detail: `cannot read them: ${messageOf(error)}`, fix: 'Move the damaged file aside (see the message) and run "acme list"' })];
+  }
+  return [...checkServedSerials(certificates), ...checkExpiry(certificates, deps.clock.now())];
+}
+
+/**
+ * Runs every check in turn: challenge route, runtime sockets, home permissions, served serials,
+ * expiry and next renewal, ports that should be local. Each check reports its own failure, so
+ * this never throws for what it finds.
+ */
+export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [checkChallengeRoute(await deps.probeChallengeRoute())];
+  const sockets = await deps.inspectRuntimeSockets();
+  checks.push(
+    ...(sockets.length === 0
+      ? [skipped('runtime-socket', 'runtime socket', 'no --haproxy-socket configured: certificates are only written to disk, never hot-swapped')]
+      : sockets.map(checkRuntimeSocket)),
+  );
+  checks.push(checkHomeModes(await deps.scanHome()));
+  checks.push(...(await certificateChecks(deps)));
+  const listeners = await deps.readListeners();
+  checks.push(checkListeners(listeners.listeners, { localPorts: deps.localPorts, read: listeners.read, unreadable: listeners.unreadable }));
+  return { summary: summariseChecks(checks), checks };
+}
