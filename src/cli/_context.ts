@@ -5,6 +5,7 @@ import type { Logger, CreateLoggerOptions } from '../log';
 import type { AccountKeyStage, CertificateArchive, CertificateStore, CrtList, DeployStateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
 import type { AcmeAccountClient, AcmeOrderClient, HaproxyEndpoint, HookOutcome, ReloadFallback, RemovalEndpoint } from '../issuance';
 import type { ChallengeResponder } from '../challenge';
+import type { LegoDirectoryReader } from '../migration';
 
 /** Adapters a command needs once the configuration is known; built by main.ts. */
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   archive?: CertificateArchive;
   /** The next account key during `acme account rollover`. Optional like `archive`. */
   accountKeyStage?: AccountKeyStage;
+  /** Reads a lego directory for `acme import lego`. Optional like `archive`. */
+  legoReader?: Pick<LegoDirectoryReader, 'read'>;
 }
 
 /** Everything the CLI touches outside itself; main.ts passes the real process, tests pass their own. */
