@@ -14,6 +14,8 @@ export interface ChallengeResponderOptions {
   requestTimeoutMs?: number;
   /** Default: 2048 bytes (see HttpChallengeServerOptions). */
   maxHeaderBytes?: number;
+  /** Default: 1024 (see HttpChallengeServerOptions). */
+  maxConnections?: number;
 }
 
 /**
@@ -75,6 +77,11 @@ export class ChallengeResponder {
   /** The address the responder is bound to (port resolved), or the configured one while stopped. */
   address(): ListenAddress {
     return this.server.address();
+  }
+
+  /** Connections open right now (0 while stopped); bounded by maxConnections. */
+  openConnections(): number {
+    return this.server.openConnections();
   }
 
   private async release(): Promise<void> {

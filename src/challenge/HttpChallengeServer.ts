@@ -1,11 +1,13 @@
 import { chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { ChallengeTokenRegistry } from './ChallengeTokenRegistry';
 import { bindError } from './_bindError';
-import { handleChallengeRequest } from './_handleRequest';
+import { trackConnections } from './_connections';
+import { CONNECT_REPLY, handleChallengeRequest } from './_handleRequest';
 import { removeOwnSocket, removeStaleSocket } from './_unixSocket';
 import { formatListenAddress, type ListenAddress } from './listenAddress';
 
@@ -19,6 +21,8 @@ export const UNIX_SOCKET_MODE = 0o660;
 const KEEP_ALIVE_TIMEOUT_MS = 1000;
 /** Requests served per connection before it is closed. */
 const MAX_REQUESTS_PER_SOCKET = 100;
+/** Default of HttpChallengeServerOptions.maxConnections. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /** Options of HttpChallengeServer. */
 export interface HttpChallengeServerOptions {
@@ -31,17 +35,23 @@ export interface HttpChallengeServerOptions {
   requestTimeoutMs?: number;
   /** Largest request line plus headers accepted; larger gets HTTP 431. Default: 2048 bytes. */
   maxHeaderBytes?: number;
+  /**
+   * Open connections kept at most; beyond it the oldest connection not being answered is closed,
+   * which bounds memory under a flood or a slowloris. Default: 1024 (DEFAULT_MAX_CONNECTIONS).
+   */
+  maxConnections?: number;
 }
 
 /**
  * The HTTP-01 responder (RFC 8555 §8.3): answers `GET`/`HEAD /.well-known/acme-challenge/<token>`
- * with the key authorization and every other request with 404, never echoing the request.
- * It can be started again after stop().
+ * with the key authorization, other methods with 405 and every other request with 404, never
+ * echoing the request. It can be started again after stop().
  */
 export class HttpChallengeServer {
   private server: Server | undefined;
   private starting: Promise<void> | undefined;
   private bound: ListenAddress | undefined;
+  private countConnections: (() => number) | undefined;
 
   constructor(private readonly options: HttpChallengeServerOptions) {}
 
@@ -76,6 +86,11 @@ export class HttpChallengeServer {
   /** The bound address, with the port resolved when 0 was asked; the configured one while stopped. */
   address(): ListenAddress {
     return this.bound ?? this.options.address;
+  }
+
+  /** Connections open right now (0 while stopped); at most maxConnections. */
+  openConnections(): number {
+    return this.server === undefined ? 0 : (this.countConnections?.() ?? 0);
   }
 
   private async listen(): Promise<void> {
@@ -127,6 +142,20 @@ export class HttpChallengeServer {
     server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
     // A connection that stalls while we write the answer is dropped too.
     server.timeout = timeoutMs;
+    // Without a listener node:http would send "100 Continue", inviting a body we never read.
+    server.on('checkContinue', (request, response) => server.emit('request', request, response));
+    // Without a listener node:http closes a CONNECT silently; answer it like any other method.
+    server.on('connect', (_request, socket: Duplex) => {
+      socket.on('error', () => undefined);
+      socket.end(CONNECT_REPLY, () => socket.destroy());
+    });
+    this.countConnections = trackConnections(server, {
+      maxConnections: this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      onLimitReached: () =>
+        this.options.logger.warn('HTTP-01 responder reached its connection limit; closing the oldest idle connections', {
+          maxConnections: this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        }),
+    });
     return server;
   }
 }

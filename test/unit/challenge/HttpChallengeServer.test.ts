@@ -57,13 +57,13 @@ describe('HttpChallengeServer on TCP', () => {
     ['an absolute-form target', `GET http://a${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['the bare prefix', `GET ${P} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['the root', 'GET / HTTP/1.1\r\nHost: a\r\n', 404, 'not found\n'],
-    ['a POST for a known token', `POST ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n`, 404, 'not found\n'],
-    ['a PUT for a known token', `PUT ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
-    ['an OPTIONS for a known token', `OPTIONS ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
+    ['a POST for a known token', `POST ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n`, 405, 'method not allowed\n'],
+    ['a PUT for a known token', `PUT ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 405, 'method not allowed\n'],
+    ['an OPTIONS for a known token', `OPTIONS ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 405, 'method not allowed\n'],
     ['a GET with HTTP/1.0', `GET ${P}${TOKEN} HTTP/1.0\r\n`, 200, KEY_AUTHORIZATION],
   ])('answers %s', async (_label, head, status, body) => {
     const reply = parseRaw((await rawExchange(server.address(), `${head}Connection: close\r\n\r\n`)).text);
-    const length = status === 200 ? String(KEY_AUTHORIZATION.length) : '10';
+    const length = String(status === 200 ? KEY_AUTHORIZATION.length : body.length);
     expect([reply.status, reply.headers.get('content-type'), reply.headers.get('content-length'), reply.body]).toEqual([
       status,
       'text/plain',
@@ -73,13 +73,13 @@ describe('HttpChallengeServer on TCP', () => {
   });
 
   test.each([
-    ['a content-length body', `POST /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`],
-    ['a GET with a body', `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`],
-    ['a chunked body', `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`],
-  ])('answers a request with %s with 404 and closes the connection', async (_label, payload) => {
+    ['a POST with a content-length body', `POST /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`, 405, 'method not allowed\n'],
+    ['a GET with a body', `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`, 404, 'not found\n'],
+    ['a chunked body', `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`, 404, 'not found\n'],
+  ])('answers %s without reading it and closes the connection', async (_label, payload, status, body) => {
     const exchange = await rawExchange(server.address(), payload);
     const reply = parseRaw(exchange.text);
-    expect([reply.status, reply.headers.get('connection'), reply.body, exchange.closedByServer]).toEqual([404, 'close', 'not found\n', true]);
+    expect([reply.status, reply.headers.get('connection'), reply.body, exchange.closedByServer]).toEqual([status, 'close', body, true]);
   });
 
   test('answers a request whose headers exceed maxHeaderBytes with 431', async () => {
