@@ -30,6 +30,27 @@ export async function runAction(
 }
 
 /**
+ * For a command that must stay small and so never loads the configuration (the daemon's parent):
+ * the logger follows -v/-q alone; failures are presented as in runAction.
+ */
+export async function runWithoutConfig(
+  deps: CliDeps,
+  options: Record<string, unknown>,
+  setExitCode: (code: number) => void,
+  body: (context: { logger: Logger }) => Promise<number | void>,
+): Promise<void> {
+  const verbosity = options.verbose === true ? 'verbose' : options.quiet === true ? 'quiet' : 'normal';
+  const logger = deps.createLogger({ verbosity, format: deps.stderrIsTty ? 'text' : 'json', plain: true });
+  try {
+    setExitCode((await body({ logger })) ?? EXIT_OK);
+  } catch (error) {
+    const presented = presentError(error);
+    printError(deps, presented, options.json === true);
+    setExitCode(presented.exitCode);
+  }
+}
+
+/**
  * `--metrics-file`, after the body whatever its outcome; a failure here is a warning and never changes the exit code.
  * Loaded on demand: metrics/ pulls in issuance/ and storage/, which `acme daemon` must not load.
  */

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { checkSchedule, DEFAULT_SCHEDULE, RenewalDaemon } from '../renewal';
 import type { CliDeps } from './_context';
-import { EXIT_OK } from './_errors';
+import { EXIT_BAD_INPUT, EXIT_OK } from './_errors';
 import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
-import { runAction } from './_run';
+import { runWithoutConfig } from './_run';
 
 const EXAMPLES = `
 Examples:
@@ -45,22 +45,31 @@ export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCo
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ logger }) => {
+    // The parent only schedules: each pass is a child `acme renew`, which loads and checks the
+    // configuration itself. So the parent never loads config's schemas or the ACME stack, and
+    // idles small (docs/renewal.md); the start-up pass reports bad configuration at once.
+    runWithoutConfig(deps, options, setExitCode, async ({ logger }) => {
       const schedule = checkSchedule(typeof options.schedule === 'string' ? options.schedule : DEFAULT_SCHEDULE);
+      let startupExitCode: number | undefined;
       const daemon = new RenewalDaemon({
         schedule,
         logger,
         clock: deps.clock,
-        // Each pass is a short-lived `acme renew` process: the daemon itself stays small (it never
-        // loads the ACME stack) and a pass that leaks or crashes cannot take the schedule down.
         tick: async (nextCheckAt) => {
           const exitCode = await deps.runSelf(renewArguments(argv, nextCheckAt));
+          startupExitCode ??= exitCode;
           const log = exitCode === EXIT_OK ? logger.info.bind(logger) : logger.warn.bind(logger);
           log('Renewal pass finished', { exitCode, nextCheckAt: nextCheckAt.toISOString() });
         },
       });
       const shutdown = deps.waitForShutdown();
       await daemon.start();
+      if (startupExitCode === EXIT_BAD_INPUT) {
+        // Retrying cannot fix a bad flag or option; a service manager shows the failure instead.
+        logger.error('The start-up renewal pass rejected the command line or configuration (exit 2, see above); fix it and start the daemon again');
+        await daemon.stop();
+        return EXIT_BAD_INPUT;
+      }
       const signal = await shutdown;
       logger.info('Stopping the renewal daemon', { signal });
       await daemon.stop();

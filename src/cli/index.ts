@@ -1,15 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { hideArgvSecrets } from './_argvSecrets';
 import type { CliDeps } from './_context';
 import { EXIT_BAD_INPUT, EXIT_OK } from './_errors';
-import { registerIssueCommand } from './issue';
-import { registerListCommand } from './list';
-import { registerDeployCommand } from './deploy';
-import { registerHaproxyConfigCommand } from './haproxyConfig';
-import { registerRenewCommand } from './renew';
-import { registerDaemonCommand } from './daemon';
-import { registerRevokeCommand } from './revoke';
-import { registerRemoveCommand } from './remove';
-import { registerAccountCommand } from './account';
+import { registerCommands } from './_commands';
 
 export type { CliDeps, Services } from './_context';
 export { EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, presentError } from './_errors';
@@ -35,6 +28,8 @@ Examples:
   $ acme revoke --name photos.example.com --reason superseded
   $ acme remove --name photos.example.com --haproxy-socket /run/haproxy/admin.sock
   $ acme account show
+  $ acme doctor --haproxy-socket /run/haproxy/admin.sock --preflight http://127.0.0.1:80
+  $ acme import lego --path /var/snap/immich-distribution/common/lego --dry-run
   $ acme issue --help
 `;
 
@@ -44,25 +39,19 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const setExitCode = (code: number): void => {
     exitCode = code;
   };
+  const hideSecrets = hideArgvSecrets(argv);
   const program = new Command('acme')
     .description('Let\'s Encrypt certificates for HAProxy, issued over HTTP-01 and stored as PEM bundles')
     .version(deps.version, '-V, --version', 'print the version')
     .addHelpText('after', OVERVIEW)
     .showHelpAfterError('(run "acme --help" or "acme <command> --help" for usage)')
     .configureOutput({
-      writeOut: (text) => deps.stdout.write(text),
-      writeErr: (text) => deps.stderr.write(text),
+      // Commander echoes misplaced arguments, which may be an --eab-hmac-key value (see _argvSecrets.ts).
+      writeOut: (text) => deps.stdout.write(hideSecrets(text)),
+      writeErr: (text) => deps.stderr.write(hideSecrets(text)),
     })
     .exitOverride();
-  registerIssueCommand(program, deps, setExitCode);
-  registerListCommand(program, deps, setExitCode);
-  registerRenewCommand(program, deps, setExitCode);
-  registerDaemonCommand(program, deps, setExitCode, argv);
-  registerDeployCommand(program, deps, setExitCode);
-  registerHaproxyConfigCommand(program, deps, setExitCode);
-  registerRevokeCommand(program, deps, setExitCode);
-  registerRemoveCommand(program, deps, setExitCode);
-  registerAccountCommand(program, deps, setExitCode);
+  await registerCommands(program, { deps, setExitCode, argv });
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import type { Logger, LogFields } from './logger';
-import { redactSecrets } from './_redact';
+import { redactSecrets, redactValue } from './_redact';
 
 /** Options of createLogger(). */
 export interface CreateLoggerOptions {
@@ -14,13 +14,12 @@ export interface CreateLoggerOptions {
 
 const LEVEL_BY_VERBOSITY = { quiet: 'warn', normal: 'info', verbose: 'debug' } as const;
 
-/** Serialises error objects nested in fields, which winston would otherwise print as `{}`. */
+/**
+ * Redacts every field, however nested: the JSON format would otherwise print field strings as they are
+ * (found by the secrets scan, issue #6 item 7), and serialises errors, which winston would print as `{}`.
+ */
 function plainFields(fields: LogFields): LogFields {
-  const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: redactSecrets(value.message) } : value;
-  }
-  return out;
+  return redactValue(fields) as LogFields;
 }
 
 const redactFormat = winston.format((info) => {

@@ -1,4 +1,22 @@
+import type { Logger } from './logger';
+import type { CreateLoggerOptions as WinstonLoggerOptions } from './_winston';
+import { createPlainLogger } from './_plain';
+
 export { CapturingLogger, silentLogger } from './logger';
 export type { Logger, LogFields, LogRecord } from './logger';
-export { createLogger, type CreateLoggerOptions } from './_winston';
 export { redactSecrets } from './_redact';
+export { createPlainLogger, type PlainLoggerOptions } from './_plain';
+
+/** Options of createLogger(). */
+export interface CreateLoggerOptions extends WinstonLoggerOptions {
+  /** Write lines without winston (see createPlainLogger), for a long-lived small process. Default: false. */
+  plain?: boolean;
+}
+
+/** Builds the process logger: text on a TTY, JSON lines otherwise, always to stderr, secrets redacted. */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  if (options.plain === true) return createPlainLogger(options);
+  // Required on first use, so that a process that only ever makes a plain logger never loads winston.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
+  return (require('./_winston') as typeof import('./_winston')).createLogger(options);
+}

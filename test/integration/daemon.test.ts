@@ -50,4 +50,18 @@ describeIfPeers('acme daemon', () => {
     );
     expect(lines.find((l) => l.message === 'Not due')?.reason).toBe('not-yet');
   });
+
+  // A bad flag is refused by the daemon's own parser; a bad value by the start-up pass, whose
+  // exit 2 stops the daemon (a retry could not fix it).
+  test.each<[string, string[], string[]]>([
+    [
+      'a directory URL that is not https',
+      ['--directory', 'ftp://ca.example.test/dir'],
+      ['Invalid --directory "ftp://ca.example.test/dir"', 'The start-up renewal pass rejected the command line or configuration'],
+    ],
+    ['an unknown flag', ['--no-such-flag'], ["error: unknown option '--no-such-flag'"]],
+  ])('acme daemon exits 2 at start on %s', async (_label, bad, messages) => {
+    const run = await runAcme(['daemon', '--schedule', '0 0 1 1 *', '--home', home, ...bad], { timeoutMs: 30_000 });
+    expect([run.code, ...messages.map((message) => run.stderr.includes(message))]).toEqual([2, ...messages.map(() => true)]);
+  });
 });

@@ -48,4 +48,21 @@ describe('createLogger()', () => {
     logger.warn('Hook failed', { err: new TypeError('boom') });
     expect(JSON.parse(lines()[0]!).err).toEqual({ name: 'TypeError', message: 'boom' });
   });
+
+  // Found by the secrets scan (issue #6 item 7): JSON lines redacted only the message, not the fields.
+  const KEY_PEM = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBsecret\n-----END EC PRIVATE KEY-----';
+  const KEY_AUTHORIZATION = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0';
+  const D = 'Aq7sWkSo7K5dVsQPV4YJfUqLKxFSu8w_mJ1uvkdfUhE';
+  test.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ['a PEM key in a string field', { detail: `reply ${KEY_PEM}` }, { detail: 'reply [redacted EC PRIVATE KEY]' }],
+    ['a key authorization in a list of causes', { cause: [`Error: served ${KEY_AUTHORIZATION}`] }, { cause: ['Error: served evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.[redacted]'] }],
+    ['a JWK private member in a JSON string field', { body: `{"kty":"EC","d":"${D}"}` }, { body: '{"kty":"EC","d":"[redacted]"}' }],
+    ['a JWK object field', { jwk: { kty: 'EC', crv: 'P-256', d: D, x: 'x1' } }, { jwk: { kty: 'EC', crv: 'P-256', d: '[redacted]', x: 'x1' } }],
+    ['an Error nested in an object', { outcome: { error: new Error(`boom ${KEY_PEM}`) } }, { outcome: { error: { name: 'Error', message: 'boom [redacted EC PRIVATE KEY]' } } }],
+    ['numbers, booleans and null as they are', { port: 80, ok: true, none: null }, { port: 80, ok: true, none: null }],
+  ])('createLogger() redacts %s in a JSON line', (_label, fields, expected) => {
+    const { stream, lines } = capture();
+    createLogger({ stream, format: 'json' }).warn('x', fields);
+    expect(JSON.parse(lines()[0]!)).toEqual({ level: 'warn', message: 'x', ...expected });
+  });
 });
