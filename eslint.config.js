@@ -8,12 +8,12 @@ const tseslint = require('typescript-eslint');
 const importPlugin = require('eslint-plugin-import');
 const jestPlugin = require('eslint-plugin-jest');
 
-/** Use cases: may import adapters and pure modules, never the CLI. */
-const USE_CASES = ['issuance', 'renewal'];
+/** Use cases: may import adapters, pure modules and other use cases, never the CLI or snap/. */
+const USE_CASES = ['issuance', 'renewal', 'migration', 'doctor', 'metrics'];
 /** Adapters: may import log and the pure modules, never each other. */
 const ADAPTERS = ['acme', 'challenge', 'storage', 'config', 'haproxy', 'deploy-hooks', 'log'];
 /** Every src/ folder that is not pure (pem is pure; errors.ts and clock.ts are pure files). */
-const IMPURE = ['cli', ...USE_CASES, ...ADAPTERS];
+const IMPURE = ['cli', 'snap', ...USE_CASES, ...ADAPTERS];
 
 const src = (name) => `./src/${name}`;
 
@@ -25,6 +25,12 @@ const zones = [
     target: ['./src/!(cli)/**', './src/!(main).ts'],
     from: './src/cli',
     message: 'Only main.ts may import cli/',
+  },
+  // snap/ (the snap's hooks and HAProxy wrapper) is an entry point like cli/: only main.ts imports it.
+  {
+    target: ['./src/!(snap)/**', './src/!(main).ts'],
+    from: './src/snap',
+    message: 'Only main.ts may import snap/',
   },
   // Adapters never import a use case or each other; every adapter may import log/ (but log/
   // imports no other adapter).
