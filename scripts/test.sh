@@ -8,8 +8,13 @@ bash scripts/setup.sh
 mkdir -p .tmp
 results=.tmp/jest-results.json
 rm -f "$results"
+# Every CLI run's stdout, stderr and log lines land here (runAcme, cliHarness), for the secrets scan below.
+export ACME_TEST_TRANSCRIPTS="$(pwd)/.tmp/transcripts"
+rm -rf "$ACME_TEST_TRANSCRIPTS"
 status=0
 npm test -- --json --outputFile="$results" || status=$?
+# Issue #6 item 7: no PEM private key, JWK private member, EAB key or key authorization in any output.
+npx tsx scripts/scan-secrets.ts "$ACME_TEST_TRANSCRIPTS" || status=1
 if [ -f "$results" ]; then
   # One plain closing line for whoever reads the log: "Tests: N passed, N failed, N skipped".
   node -e 'const r=require(process.argv[1]);console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`)' "$(pwd)/$results"

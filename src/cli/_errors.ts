@@ -40,13 +40,27 @@ export interface PresentedError {
   retryable: boolean;
 }
 
-/** Maps any thrown value to what the CLI prints and the exit code it returns. */
+/** Controls (but the newline between the lines of a message), format characters (bidi, zero-width) and separators. */
+const INVISIBLE = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * `text` with every invisible character written as `\uXXXX`. A message may quote a raw value that no module
+ * escaped (`--schedule "\u001b[2J"`), and the terminal would act on it (found by the CLI property test).
+ */
+function visible(text: string): string {
+  return text.replace(INVISIBLE, (char) => {
+    const hex = (char.codePointAt(0) as number).toString(16);
+    return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+  });
+}
+
+/** Maps any thrown value to what the CLI prints and the exit code it returns. Secrets are redacted, invisible characters escaped. */
 export function presentError(error: unknown): PresentedError {
   if (error instanceof AppError) {
     const presentation = PRESENTATION[error.code];
     return {
       code: error.code,
-      message: redactSecrets(error.message),
+      message: visible(redactSecrets(error.message)),
       hint: presentation.hint,
       exitCode: presentation.exitCode,
       retryable: error.retryable,
@@ -55,7 +69,7 @@ export function presentError(error: unknown): PresentedError {
   const message = error instanceof Error ? error.message : String(error);
   return {
     code: 'INTERNAL',
-    message: redactSecrets(`Unexpected error: ${message}`),
+    message: visible(redactSecrets(`Unexpected error: ${message}`)),
     hint: PRESENTATION.INTERNAL.hint,
     exitCode: EXIT_FAILED,
     retryable: false,

@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { ConfigError } from '../errors';
 import { checkIpAddress, looksLikeIpAddress } from './_ip';
 
@@ -54,8 +54,9 @@ function checkLabels(ascii: string): Check<string> {
   }
   if (labels.length < 2) return fail('expected a fully qualified name with at least two labels, e.g. "example.com"');
   if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) return fail('the last label must not be all digits');
-  // Punycode labels must round-trip, or the CA and HAProxy would see a different name.
-  if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(ascii) !== ascii) {
+  // Punycode labels must round-trip through Unicode, or the CA and HAProxy would see a different name:
+  // "xn---uba" (a delimiter before an empty basic part, RFC 3492 §6.3) decodes like "xn--uba".
+  if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(domainToUnicode(ascii)) !== ascii) {
     return fail('the name is not valid punycode');
   }
   return ok(ascii);

@@ -157,6 +157,8 @@ export function parseShowSslCrtList(reply: string): CrtListEntry[] {
     const match = /^(\S+?)(?::(\d+))?(?: \[([^\]]*)\])?((?: \S+)*)$/.exec(line);
     if (!match) continue;
     const [, path = '', lineNumber, options, sni = ''] = match;
+    // A line number past 2^53 would become "1e+40" in `del ssl crt-list <list> <path>:<line>`; HAProxy never prints one.
+    if (lineNumber !== undefined && !Number.isSafeInteger(Number(lineNumber))) continue;
     entries.push({
       path,
       ...(lineNumber === undefined ? {} : { line: Number(lineNumber) }),
@@ -183,6 +185,8 @@ export function parseShowProc(reply: string): ShowProc | undefined {
     const match = /^(\d+)\s+(master|worker)\s+(\d+)(?:\s+\[failed: (\d+)\])?\s/.exec(line);
     if (!match) continue;
     const [, pid = '', type, reloads = '', failed] = match;
+    // A pid or counter past 2^53 is not from HAProxy, and would compare wrongly as a float.
+    if (![pid, reloads, failed ?? '0'].every((digits) => Number.isSafeInteger(Number(digits)))) continue;
     if (type === 'master') master = { pid: Number(pid), reloads: Number(reloads), ...(failed === undefined ? {} : { failed: Number(failed) }) };
     else workers.push({ pid: Number(pid), reloads: Number(reloads) });
   }

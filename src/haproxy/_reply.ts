@@ -43,9 +43,24 @@ export function severitiesOf(reply: string): number[] {
   });
 }
 
-/** The reply on one line (prefixes stripped, lines joined by a space), cut at 300 characters. */
+/** Controls, format (bidi, zero-width) and line/paragraph separators: a terminal would act on them or hide them. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * `text` with every invisible character written as `\uXXXX`, so that a garbage peer cannot move the
+ * cursor or reorder an error message on the user's terminal (found by the property test, issue #6 item 5).
+ */
+function visible(text: string): string {
+  return text.replace(INVISIBLE, (char) => {
+    const hex = (char.codePointAt(0) as number).toString(16);
+    return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
+  });
+}
+
+/** The reply on one line (prefixes stripped, lines joined by a space, invisible characters escaped), cut at 300 characters. */
 export function replyExcerpt(reply: string): string {
-  const oneLine = stripSeverity(reply).replace(/\0/g, '').split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ').replace(/\s+/g, ' ');
+  const lines = stripSeverity(reply).replace(/\0/g, '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const oneLine = visible(lines.join(' ').replace(/\s+/g, ' '));
   return oneLine.length > REPLY_EXCERPT_CHARS ? `${oneLine.slice(0, REPLY_EXCERPT_CHARS - 1)}…` : oneLine;
 }
 
@@ -71,7 +86,7 @@ function commandWords(command: string): string[] {
 
 /** `commit SSL cert "/srv/x.pem"` for `commit ssl cert /srv/x.pem`; `run "<command>"` for others. */
 export function describeCommand(command: string): string {
-  const words = commandWords(command);
+  const words = commandWords(command).map(visible);
   const [verb, ssl, noun, first, second] = words;
   const actions: Record<string, string> = { set: 'set', commit: 'commit', abort: 'abort', show: 'show', new: 'create', del: 'delete' };
   const action = actions[verb ?? ''];
@@ -81,7 +96,7 @@ export function describeCommand(command: string): string {
   if (ssl === 'ssl' && noun === 'crt-list' && verb === 'add') {
     return second === undefined || second === '<<' ? `add to SSL crt-list "${first}"` : `add "${second}" to SSL crt-list "${first}"`;
   }
-  return `run "${command}"`;
+  return `run "${visible(command)}"`;
 }
 
 // Replies of 2.6.12 that mean failure (see test/fixtures/haproxy/2.6.12/*.txt). "Can't" covers

@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import type { CliDeps, Services } from '../../../src/cli';
 import { fixedClock } from '../../../src/clock';
 import { resolveConfig } from '../../../src/config';
-import { CapturingLogger } from '../../../src/log';
+import { createLogger } from '../../../src/log';
+import { appendTranscript } from '../../../scripts/scan-secrets';
 import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
 
 /** The CLI with real config resolution, in-memory adapters, captured stdout/stderr; no process state touched. */
@@ -10,11 +11,19 @@ export interface CliHarness {
   deps: CliDeps;
   stdout: () => string;
   stderr: () => string;
+  /** Log lines of the default logger (the real one, JSON lines, secrets redacted); empty when `createLogger` is overridden. */
+  logs: () => string;
 }
 
-function collect(stream: PassThrough): () => string {
+/** Collects what `stream` carries, and appends each chunk to the test's transcript for scripts/scan-secrets.ts. */
+function collect(stream: PassThrough, name: string): () => string {
   const chunks: string[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+  stream.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    chunks.push(text);
+    const { testPath, currentTestName } = expect.getState();
+    appendTranscript({ testPath, testName: currentTestName, stream: name, text });
+  });
   return () => chunks.join('');
 }
 
@@ -23,6 +32,7 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
   const store = services.store ?? new MemoryCertificateStore({ home: '/srv/acme' });
   const out = new PassThrough();
   const err = new PassThrough();
+  const log = new PassThrough();
   const deps: CliDeps = {
     env: {},
     cwd: '/',
@@ -31,7 +41,8 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
     stderrIsTty: false,
     clock: fixedClock(new Date('2026-11-27T00:00:00Z')),
     version: '9.9.9',
-    createLogger: () => new CapturingLogger(),
+    // The real logger, so that transcripts hold log lines as users would see them (redacted, JSON).
+    createLogger: (options) => createLogger({ ...options, format: 'json', stream: log }),
     loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
     createServices: () => ({
       store,
@@ -53,5 +64,5 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
     },
     ...overrides,
   };
-  return { deps, stdout: collect(out), stderr: collect(err) };
+  return { deps, stdout: collect(out, 'stdout'), stderr: collect(err, 'stderr'), logs: collect(log, 'log') };
 }

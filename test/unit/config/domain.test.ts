@@ -98,6 +98,8 @@ describe('normaliseDomain()', () => {
     ['a.123', 'the last label must not be all digits'],
     ['0x7f.1', 'the last label must not be all digits'],
     ['xn--zz.com', 'the name is not valid punycode'],
+    // Found by test/unit/property/domain.test.ts: a delimiter before an empty basic part decodes like "xn--uba".
+    ['xn---uba.example', 'the name is not valid punycode'],
     ['\u202e.com', 'the name is not a valid internationalised domain name'],
   ])('normaliseDomain() rejects %j', (input, detail) => {
     const quoted = JSON.stringify(input)

@@ -117,3 +117,22 @@ describe('parseShowInfo() and parseReloadReply()', () => {
     expect(parseReloadReply(reply)).toEqual(expected);
   });
 });
+
+// Found by test/unit/property/haproxy.test.ts: digits past 2^53 became 1e+40 ("<path>:1e+40" in a del command).
+describe('the parsers on numbers no HAProxy prints', () => {
+  const huge = '9'.repeat(40);
+  test.each<[string, string, object]>([
+    ['a crt-list line number past 2^53 is skipped', `/srv/a.pem:${huge}\n/srv/b.pem:2\n`, [{ path: '/srv/b.pem', line: 2, sni: [] }]],
+    ['a nine-digit line number is read', '/srv/a.pem:999999999\n', [{ path: '/srv/a.pem', line: 999999999, sni: [] }]],
+  ])('parseShowSslCrtList(): %s', (_label, reply, expected) => {
+    expect(parseShowSslCrtList(reply)).toEqual(expected);
+  });
+
+  test.each<[string, string, object | undefined]>([
+    ['a master pid past 2^53 is no master line', `${huge} master 0 0d00h00m03s 2.6.12\n`, undefined],
+    ['a worker reload count past 2^53 is skipped', `1 master 2 [failed: 0] 0d 2.6\n2 worker ${huge} 0d 2.6\n3 worker 1 0d 2.6\n`, { master: { pid: 1, reloads: 2, failed: 0 }, workers: [{ pid: 3, reloads: 1 }] }],
+    ['a failed count past 2^53 is no master line', `1 master 2 [failed: ${huge}] 0d 2.6\n`, undefined],
+  ])('parseShowProc(): %s', (_label, reply, expected) => {
+    expect(parseShowProc(reply)).toEqual(expected);
+  });
+});

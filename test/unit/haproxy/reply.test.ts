@@ -94,3 +94,16 @@ describe('stripSeverity() and describeCommand()', () => {
     expect(describeCommand(command)).toBe(description);
   });
 });
+
+// Found by test/unit/property/haproxy.test.ts: a garbage peer's escape sequences reached the terminal raw.
+describe('classifyReply() and describeCommand() escape invisible characters', () => {
+  test.each<[string, string, string]>([
+    ['an ANSI escape in a failure reply', `commit ssl cert ${a}`, `Cannot commit SSL cert "${a}": HAProxy replied "\\u001b[2J Can't commit ${a}!"`],
+    ['a bidi override in a failure reply', `commit ssl cert ${a}`, `Cannot commit SSL cert "${a}": HAProxy replied "\\u202eNo ongoing transaction!"`],
+    ['a bell in the certificate path', 'abort ssl cert /srv/\u0007x.pem', 'Cannot abort SSL cert "/srv/\\u0007x.pem": HAProxy replied "x"'],
+    ['an escape in another command', 'show \u001b[2Jinfo', 'Cannot run "show \\u001b[2Jinfo": HAProxy replied "x"'],
+  ])('classifyReply() escapes %s', (label, command, message) => {
+    const reply = label.startsWith('an ANSI') ? `\u001b[2J\n[3]: Can't commit ${a}!\n` : label.startsWith('a bidi') ? '[3]: \u202eNo ongoing transaction!\n' : '[3]: x\n';
+    expect(() => classifyReply(command, reply, { endpoint })).toThrow(new HaproxyError(message, { command, endpoint }));
+  });
+});
