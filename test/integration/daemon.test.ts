@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
-import { CLI_PATH, runAcme } from './_support/runAcme';
+import { CLI_PATH, recordTranscript, runAcme } from './_support/runAcme';
 
 const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 
@@ -42,7 +42,9 @@ describeIfPeers('acme daemon', () => {
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     await passFinished;
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const exitCode = await exited;
+    recordTranscript(['daemon'], exitCode, { stdout: '', stderr });
+    expect(exitCode).toBe(0);
 
     const lines = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { message: string; reason?: string });
     expect(lines.map((l) => l.message)).toEqual(
