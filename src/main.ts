@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { runCli, type CliDeps, type Services } from './cli';
 import { systemClock } from './clock';
 import type { Config } from './config';
@@ -146,6 +147,9 @@ async function main(): Promise<void> {
   };
   // Set the exit code and let Node exit by itself, so that piped stderr (journald) is flushed.
   const args = process.argv.slice(2);
+  // The daemon's parent schedules and waits for months; V8's optimising compiler would only cost
+  // it memory (~3 MB RSS). Its passes are children with the default flags.
+  if (args[0] === 'daemon') setFlagsFromString('--no-opt');
   // Only a hidden `__…` verb can be the snap's entry, so other runs never load src/snap.
   const isSnapEntry = args[0]?.startsWith('__') === true && args[0] === lazy.snap().SNAP_COMMAND;
   process.exitCode = isSnapEntry ? await runSnap(args.slice(1)) : await runCli(args, deps);
