@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import { CertificateError, messageOf } from '../errors';
+import { AppError, CertificateError, messageOf } from '../errors';
 import { buildHaproxyBundle, splitPemBlocks } from '../pem';
 import type { CertificateStore, CrtList, DeployState, DeployStateStore, EndpointDeployState } from '../storage';
 
@@ -122,7 +122,7 @@ async function deliverTo(
 ): Promise<EndpointOutcome> {
   const base = { endpoint: endpoint.label, serial: delivery.expectedSerial };
   try {
-    const served = await endpoint.servedCertificate(delivery.path);
+    const served = await servedOrRepairable(endpoint, delivery.path, deps.crtList !== undefined && !dryRun, log);
     if (served !== undefined && served.sha1Fingerprint === delivery.expectedSha1) {
       log.info('HAProxy already serves this certificate', { endpoint: endpoint.label });
       return { ...base, outcome: 'unchanged' };
@@ -149,6 +149,24 @@ async function deliverTo(
   } catch (error) {
     log.warn('Cannot deliver the certificate through the runtime API', { endpoint: endpoint.label, error: messageOf(error) });
     return { ...base, outcome: 'pending', error: messageOf(error) };
+  }
+}
+
+/**
+ * What HAProxy serves under `path`. A run killed between `new ssl cert`/`set ssl cert` and
+ * `commit ssl cert` leaves an empty store and an open transaction; `show ssl cert` then answers
+ * (`Status: Empty`) but cannot be read, and every later deploy failed the same way while the open
+ * transaction blocked every other swap (found by test/integration/crash-safety.test.ts). When
+ * HAProxy answered (the error is not retryable) and a crt-list is configured, treat the path as
+ * new: the add path aborts our own stale transaction, refills the store and lists it.
+ */
+async function servedOrRepairable(endpoint: HaproxyEndpoint, path: string, canAdd: boolean, log: Logger): Promise<ServedCertificate | undefined> {
+  try {
+    return await endpoint.servedCertificate(path);
+  } catch (error) {
+    if (!canAdd || !(error instanceof AppError) || error.retryable) throw error;
+    log.warn('Cannot read what HAProxy holds for the certificate; adding it again', { endpoint: endpoint.label, error: messageOf(error) });
+    return undefined;
   }
 }
 

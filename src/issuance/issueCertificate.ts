@@ -79,6 +79,8 @@ export async function issueCertificate(
 ): Promise<IssueResult> {
   const startedAt = deps.clock.now().getTime();
   const log = deps.logger.child({ certificate: request.name });
+  // Under the home lock, before this process writes anything: finish or drop what a killed run left.
+  await deps.store.recover();
 
   const { acme, accountUrl, accountReused } = await openAccount(request, deps, log);
   const keyPem = (await reusableKey(request, deps.store)) ?? (await createCertificateKey(request.keyType));

@@ -1,10 +1,13 @@
 import { messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
-import { ariCertId } from '../pem';
+import { ariCertId, ariCertIdHasSerial } from '../pem';
 import { backoffUntil, planAriWindow, shouldRenew, type AriWindow, type DesiredCertificate, type RenewalDecision, type ShouldRenewInput } from '../renewal';
-import type { RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
+import type { CertificateMeta, RenewalState, RenewalStateStore, StoredAccount, StoredCertificate } from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueCertificate, type IssuanceDeps, type IssueResult } from './issueCertificate';
+import { deployIfOwed } from './_owedDeploy';
+import { createLimiter, type Limiter } from './_limit';
+import { failureFacts, retryAfterOf } from './_failure';
 
 /** What a post-renew hook run reports (deploy-hooks/ produces it). */
 export interface HookOutcome {
@@ -55,6 +58,12 @@ export interface RenewOutcome {
 }
 
 const DEFAULT_CONCURRENCY = 4;
+/**
+ * Certificates checked at once. A check is local file reads; with only `concurrency` of them in
+ * flight, a 1000-certificate pass spent most of its time waiting on thread-pool round trips.
+ * Network work (ARI fetches, orders) stays limited to `concurrency`.
+ */
+const CHECK_CONCURRENCY = 32;
 
 /**
  * One renewal pass: for each certificate, decide (ARI window, lifetime rule, emergency, backoff),
@@ -63,18 +72,22 @@ const DEFAULT_CONCURRENCY = 4;
  * @throws StorageError when the store cannot even be listed
  */
 export async function renewCertificates(deps: RenewalDeps, options: RenewOptions): Promise<RenewOutcome[]> {
+  // First, under the home lock: finish or drop what a killed run left (temps, a bundle not renamed).
+  await deps.store.recover();
   const names = options.names ?? (await deps.store.listCertificateNames());
   deps = withCachedAcmeClients(deps);
+  const loadAccount = cachedAccountLoader(deps);
+  const network = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const outcomes: RenewOutcome[] = new Array(names.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < names.length) {
       const index = next;
       next += 1;
-      outcomes[index] = await renewOne(names[index]!, deps, options);
+      outcomes[index] = await renewOne(names[index]!, { deps, options, loadAccount, network });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, names.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, names.length) }, worker));
   return outcomes;
 }
 
@@ -94,36 +107,72 @@ function withCachedAcmeClients(deps: RenewalDeps): RenewalDeps {
   };
 }
 
-async function renewOne(name: string, deps: RenewalDeps, options: RenewOptions): Promise<RenewOutcome> {
+/** The pass's view of the account: read once, and read again after a renewal (which may create it). */
+interface AccountCache {
+  load: () => Promise<StoredAccount | undefined>;
+  forget: () => void;
+}
+
+/** One read of the account per pass instead of one per certificate (1000 reads before, most of them a missing file). */
+function cachedAccountLoader(deps: RenewalDeps): AccountCache {
+  let account: Promise<StoredAccount | undefined> | undefined;
+  return {
+    load: () => (account ??= deps.store.loadAccount(deps.directoryUrl)),
+    forget: () => {
+      account = undefined;
+    },
+  };
+}
+
+async function renewOne(
+  name: string,
+  pass: { deps: RenewalDeps; options: RenewOptions; loadAccount: AccountCache; network: Limiter },
+): Promise<RenewOutcome> {
+  const { deps, options } = pass;
   const log = deps.logger.child({ certificate: name });
   const now = deps.clock.now();
   const state = await deps.renewalState.load(name);
   const before = comparable(state);
-  const stored = await deps.store.loadCertificate(name);
-  if (stored === undefined) {
+  const meta = await deps.store.loadCertificateMeta(name);
+  if (meta === undefined) {
     const decision: RenewalDecision = { due: false, reason: 'not-yet', notBefore: now, detail: 'no such certificate' };
     return { name, decision, error: `Cannot renew "${name}": no such certificate in the store` };
   }
-  const desired = options.desired?.get(name) ?? { domains: stored.meta.domains, keyType: stored.meta.keyType, profile: stored.meta.profile };
-  const certId = safeCertId(stored.certPem);
-  const ari = await refreshAri(stored, certId, state, deps, now);
-  const decision = shouldRenew({ ...policyFacts(stored, state), desired, ari, now, nextCheckAt: options.nextCheckAt, force: options.force });
+  const desired = options.desired?.get(name) ?? { domains: meta.domains, keyType: meta.keyType, profile: meta.profile };
+  const account = await pass.loadAccount.load();
+  const certId = await currentCertId(name, meta, state, { deps, needed: account !== undefined });
+  const ari = await refreshAri(meta, certId, state, { deps, account, now, network: pass.network });
+  const decision = shouldRenew({ ...policyFacts(meta, state), desired, ari, now, nextCheckAt: options.nextCheckAt, force: options.force });
   state.ari = ari === undefined || certId === undefined ? undefined : toStored(certId, ari);
   state.lastDecision = { at: now.toISOString(), due: decision.due, reason: decision.reason, detail: decision.detail, ...(decision.due ? {} : { notBefore: decision.notBefore.toISOString() }) };
   if (!decision.due) {
     log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', { reason: decision.reason, detail: decision.detail, notBefore: decision.notBefore.toISOString() });
     // Nothing but the check time changed: skip the fsync'd rewrite (1000 certificates: ~0.6 s a pass).
     if (comparable(state) !== before) await deps.renewalState.save(name, state);
-    return { name, decision };
+    const deploy = await deployIfOwed(name, meta.serial, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
+    return { name, decision, ...(deploy === undefined ? {} : { deploy }) };
   }
   log.info('Renewing', { reason: decision.reason, detail: decision.detail });
-  return renewDue(name, { stored, desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true }, deps);
+  const outcome = await pass.network(() => renewDue(name, { desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true }, deps));
+  pass.loadAccount.forget();
+  return outcome;
+}
+
+/**
+ * The certificate's ARI CertID. The stored window's CertID is trusted when its serial is this
+ * certificate's (no X.509 parse); otherwise the certificate is read and parsed, but only when ARI
+ * can be used at all (`needed`: an account exists to ask the CA with).
+ */
+async function currentCertId(name: string, meta: CertificateMeta, state: RenewalState, context: { deps: RenewalDeps; needed: boolean }): Promise<string | undefined> {
+  if (state.ari !== undefined && ariCertIdHasSerial(state.ari.certId, meta.serial)) return state.ari.certId;
+  if (!context.needed) return undefined;
+  const stored = await context.deps.store.loadCertificate(name);
+  return stored === undefined ? undefined : safeCertId(stored.certPem);
 }
 
 async function renewDue(
   name: string,
   job: {
-    stored: StoredCertificate;
     desired: DesiredCertificate;
     certId: string | undefined;
     state: RenewalState;
@@ -151,10 +200,22 @@ async function renewDue(
   } catch (error) {
     const failures = (state.failure?.failures ?? 0) + 1;
     const failedAt = deps.clock.now();
-    const failure = { failures, lastFailureAt: failedAt, lastError: messageOf(error) };
+    const retryAfter = retryAfterOf(error, failedAt);
+    state.failuresTotal = (state.failuresTotal ?? 0) + 1;
+    state.lastFailureAt = failedAt.toISOString();
+    const failure = { failures, lastFailureAt: failedAt, lastError: messageOf(error), ...(retryAfter === undefined ? {} : { retryAfter }) };
     const nextAttemptAt = backoffUntil(failure, { now: failedAt, emergency: decision.reason === 'emergency' }) ?? failedAt;
-    state.failure = { failures, lastFailureAt: failedAt.toISOString(), lastError: messageOf(error), nextAttemptAt: nextAttemptAt.toISOString() };
-    await deps.renewalState.save(name, state);
+    state.failure = {
+      failures,
+      lastFailureAt: failedAt.toISOString(),
+      lastError: messageOf(error),
+      nextAttemptAt: nextAttemptAt.toISOString(),
+      ...(retryAfter === undefined ? {} : { retryAfter: retryAfter.toISOString() }),
+    };
+    // A full disk fails this save too: log it, and report the renewal's own error, not this one.
+    await deps.renewalState.save(name, state).catch((saveError: unknown) => {
+      deps.logger.error('Cannot record the failure backoff', { certificate: name, error: messageOf(saveError) });
+    });
     deps.logger.error('Renewal failed; backing off', { certificate: name, failures, nextAttemptAt: nextAttemptAt.toISOString(), error: messageOf(error) });
     return { name, decision, error: messageOf(error), nextAttemptAt };
   }
@@ -162,19 +223,18 @@ async function renewDue(
 
 /** The stored ARI window, refreshed from the CA when the directory has renewalInfo and Retry-After passed. */
 async function refreshAri(
-  stored: StoredCertificate,
+  meta: CertificateMeta,
   certId: string | undefined,
   state: RenewalState,
-  deps: RenewalDeps,
-  now: Date,
+  context: { deps: RenewalDeps; account: StoredAccount | undefined; now: Date; network: Limiter },
 ): Promise<AriWindow | undefined> {
+  const { deps, account, now } = context;
   if (certId === undefined) return undefined;
   const previous = state.ari !== undefined && state.ari.certId === certId ? fromStored(state.ari) : undefined;
   if (previous !== undefined && previous.retryAfter.getTime() > now.getTime()) return previous;
-  const account = await deps.store.loadAccount(deps.directoryUrl);
   if (account === undefined) return previous;
   try {
-    const info = await deps.acmeFor(account.keyPem).renewalInfo(certId);
+    const info = await context.network(() => deps.acmeFor(account.keyPem).renewalInfo(certId));
     if (info === undefined) return undefined;
     const response = {
       suggestedWindow: { start: info.window.start.toISOString(), end: info.window.end.toISOString() },
@@ -182,7 +242,7 @@ async function refreshAri(
     };
     return planAriWindow(response, { now, random01: deps.random(), retryAfterMs: info.retryAfterMs, previous });
   } catch (error) {
-    deps.logger.warn('Cannot fetch the ARI renewal window; using what is known', { certificate: stored.meta.name, error: messageOf(error) });
+    deps.logger.warn('Cannot fetch the ARI renewal window; using what is known', { certificate: meta.name, error: messageOf(error) });
     return previous;
   }
 }
@@ -214,12 +274,11 @@ function asKeyType(keyType: string): CertificateKeyType {
 }
 
 /** What the pure policy needs from the stored certificate and its renewal state. */
-function policyFacts(stored: StoredCertificate, state: RenewalState): Pick<ShouldRenewInput, 'certificate' | 'failure' | 'revokedAt'> {
-  const { meta } = stored;
+function policyFacts(meta: CertificateMeta, state: RenewalState): Pick<ShouldRenewInput, 'certificate' | 'failure' | 'revokedAt'> {
   const { failure, revocation } = state;
   return {
     certificate: { notBefore: new Date(meta.notBefore), notAfter: new Date(meta.notAfter), domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
-    ...(failure === undefined ? {} : { failure: { failures: failure.failures, lastFailureAt: new Date(failure.lastFailureAt), lastError: failure.lastError } }),
+    ...(failure === undefined ? {} : { failure: failureFacts(failure) }),
     // Only a revocation of this very certificate makes it due; the renewed one is not revoked.
     ...(revocation?.serial === meta.serial ? { revokedAt: new Date(revocation.revokedAt) } : {}),
   };

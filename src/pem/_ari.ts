@@ -139,3 +139,15 @@ export function ariCertId(leafPem: string): string {
   }
   return `${keyId.toString('base64url')}.${serial.toString('base64url')}`;
 }
+
+/**
+ * Whether an ARI CertID (`<AKI>.<serial>`, base64url) names the certificate with this serial
+ * (hex, any case, with or without the sign byte). Pure and cheap: it lets a renewal check trust a
+ * stored CertID without parsing the certificate again.
+ */
+export function ariCertIdHasSerial(certId: string, serialHex: string): boolean {
+  const parts = certId.split('.');
+  if (parts.length !== 2 || parts[1] === '' || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[0-9A-Fa-f]+$/.test(serialHex)) return false;
+  const integer = (hex: string): string => hex.toUpperCase().replace(/^0+/, '');
+  return integer(Buffer.from(parts[1]!, 'base64url').toString('hex')) === integer(serialHex);
+}

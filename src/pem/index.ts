@@ -5,4 +5,4 @@
 export { splitPemBlocks, type PemBlock } from './_split';
 export { keyTypeOf, parseCertificate, parseChain, type CertificateInfo } from './_certificate';
 export { assertKeyMatchesCertificate, buildHaproxyBundle, missingNames, type BundleParts } from './_bundle';
-export { ariCertId } from './_ari';
+export { ariCertId, ariCertIdHasSerial } from './_ari';

@@ -4,8 +4,10 @@ import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
+import { StorageError } from '../errors';
 import type { Logger } from '../log';
 import { ensureDir, ioError, writeFileAtomic } from './_atomic';
+import { linkComplete, lockTempSuffix, removeLockLeftovers } from './_lock-files';
 import {
   busyError,
   DEFAULT_LOCK_STALE_MS,
@@ -96,6 +98,7 @@ export class FileLock implements Lock {
       };
       await this.poll(inLine, wait, ticket.granted);
       const info = await this.poll(() => this.tryTake(), wait);
+      await removeLockLeftovers(this.path, this.isProcessAlive);
       this.options.logger.debug('Took the lock', { lockPath: this.path, waitedMs: Math.round(performance.now() - started) });
       return new FileLease(this.path, info, this.options, ticket);
     } catch (error) {
@@ -138,23 +141,16 @@ export class FileLock implements Lock {
     const now = this.options.clock.now().toISOString();
     const info: LockHolderInfo = { pid: this.pid, hostname: this.hostname, acquiredAt: now, refreshedAt: now };
     if (this.options.command !== undefined) info.command = this.options.command;
-    let handle: fsp.FileHandle;
+    // Written complete, then link()ed into place: never an empty lock (see _lock-files.ts).
     try {
       // The first command on a new --home creates it (0700, like every directory we make).
       await ensureDir(dirname(this.path));
-      handle = await fsp.open(this.path, 'wx', 0o600);
+      if (!(await linkComplete(this.path, info))) return undefined;
     } catch (error) {
-      if (errnoOf(error) === 'EEXIST') return undefined;
-      throw ioError('take the lock', this.path, error);
-    }
-    try {
-      await handle.writeFile(JSON.stringify(info));
-      await handle.sync();
-      await handle.close();
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await fsp.unlink(this.path).catch(() => undefined);
-      throw ioError('take the lock', this.path, error);
+      // ENOENT: the holder that just took the lock removed our temp file as a leftover; try again.
+      if ((error instanceof StorageError ? errnoOf(error.cause) : errnoOf(error)) === 'ENOENT') return undefined;
+      // Name the lock, not its temp file: `Cannot take the lock "<home>/lock": ENOSPC: no space left on device, write`.
+      throw ioError('take the lock', this.path, error instanceof StorageError ? error.cause : error);
     }
     return info;
   }
@@ -177,27 +173,28 @@ export class FileLock implements Lock {
    * moved, is not enough either; our 5-process test caught it overlapping:
    *   3'. B renames F (thinking it is S) aside, sees it is not S, and must put F back, but
    *   4'. C finds the path empty and creates its own lock before B's restore: A and C both hold it.
-   * So the path is never emptied by mistake: a contender first claims S with link(path, claim),
-   * where the claim name holds S's inode number. link() fails with EEXIST if that name exists,
-   * so one contender at most claims a given inode; the claim names the file that was at the path
-   * at link time, so the claimer checks it is S (inode, mtime, content) before it unlinks the
-   * path, and otherwise just drops its claim. While the claim exists, S's inode cannot be freed
-   * and reused. Residual risks: a holder that was stale but wakes up and refreshes between the
-   * check and the unlink loses its lock (it logs "Lost the lock" at its next refresh); a claimer
-   * that crashes leaves its claim, which others remove once its ctime is older than staleMs.
+   * So the path is never emptied by mistake: a contender first claims S by creating the claim
+   * file `.lock.takeover-<S's inode>`, complete with its own pid (temp file + link(), see
+   * _lock-files.ts); that fails with EEXIST if the name exists, so one contender at most claims a
+   * given inode. The claimer then checks that the path still holds S (inode, mtime, content) before
+   * it unlinks it, and drops its claim either way. A new lock that reused S's inode differs in
+   * content (pid, acquiredAt). Residual risk: a holder that was stale but wakes up and refreshes
+   * between the check and the unlink loses its lock (it logs "Lost the lock" at its next refresh).
+   * A claimer killed while claiming leaves its claim; others remove it at once when its pid is
+   * dead (the claim used to be a bare link() of S, which names no claimer: the next run waited
+   * staleMs for it; found by test/integration/crash-safety.test.ts).
    */
   private async takeOver(stale: Snapshot, reason: string): Promise<void> {
     const claim = join(dirname(this.path), `.${basename(this.path)}.takeover-${stale.ino}`);
+    const now = this.options.clock.now().toISOString();
     try {
-      await fsp.link(this.path, claim);
+      if (!(await linkComplete(claim, { pid: this.pid, hostname: this.hostname, acquiredAt: now, refreshedAt: now }))) return this.dropCrashedClaim(claim);
     } catch (error) {
-      if (errnoOf(error) === 'EEXIST') return this.dropCrashedClaim(claim);
-      if (errnoOf(error) === 'ENOENT') return;
-      throw ioError('take over the lock', this.path, error);
+      throw ioError('take over the lock', this.path, error instanceof StorageError ? error.cause : error);
     }
     try {
-      const claimed = await readSnapshot(claim);
-      const same = claimed?.raw === stale.raw && claimed.ino === stale.ino && claimed.mtimeMs === stale.mtimeMs;
+      const current = await readSnapshot(this.path);
+      const same = current?.raw === stale.raw && current.ino === stale.ino && current.mtimeMs === stale.mtimeMs;
       if (!same) return;
       await fsp.unlink(this.path);
       this.options.logger.warn('Took over a stale lock', { lockPath: this.path, reason, holder: stale.info });
@@ -208,10 +205,12 @@ export class FileLock implements Lock {
     }
   }
 
-  /** Removes a takeover claim left by a contender that crashed while holding it (link() sets ctime). */
+  /** Removes a takeover claim whose claimer is dead, or that is older than staleMs (link() sets ctime). */
   private async dropCrashedClaim(claim: string): Promise<void> {
-    const stat = await fsp.stat(claim).catch(() => undefined);
-    if (stat !== undefined && this.options.clock.now().getTime() - stat.ctimeMs > this.staleMs) {
+    const [snapshot, stat] = await Promise.all([readSnapshot(claim).catch(() => undefined), fsp.stat(claim).catch(() => undefined)]);
+    if (stat === undefined) return;
+    const dead = snapshot?.info !== undefined && snapshot.info.hostname === this.hostname && !this.isProcessAlive(snapshot.info.pid);
+    if (dead || this.options.clock.now().getTime() - stat.ctimeMs > this.staleMs) {
       this.options.logger.warn('Removed a takeover claim left by a crashed process', { lockPath: this.path, claim });
       await fsp.unlink(claim).catch(() => undefined);
     }
@@ -254,7 +253,7 @@ class FileLease implements LockLease {
         return;
       }
       const next = { ...this.info, refreshedAt: this.options.clock.now().toISOString() };
-      await writeFileAtomic(this.lockPath, JSON.stringify(next), { mode: 0o600 });
+      await writeFileAtomic(this.lockPath, JSON.stringify(next), { mode: 0o600, random: () => lockTempSuffix(this.info.pid) });
       this.info = next;
     } catch (error) {
       this.options.logger.warn('Cannot refresh the lock', { lockPath: this.lockPath, error: (error as Error).message });

@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Clock } from '../clock';
 import { StorageError } from '../errors';
 import type { Logger } from '../log';
@@ -12,10 +12,11 @@ import {
   versionLinkTarget,
   versionsDir,
 } from './paths';
-import { ensureDir, exists, FileSystem, ioError, nodeFileSystem, randomSuffix, syncDir, writeFileAtomic, writeFileDurable } from './_atomic';
+import { ensureDir, exists, FileSystem, ioError, nodeFileSystem, randomSuffix, syncDir, writeFileDurable } from './_atomic';
 import { loadAccountFiles, saveAccountFiles } from './_file-accounts';
 import { formatMeta, parseMeta, PreparedCertificate, prepareCertificate } from './_prepare';
-import type { CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+import type { CertificateMeta, CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+import { pruneVersions, recoverHome, type Recovery } from './_leftovers';
 
 /** Options of FileCertificateStore. */
 export interface FileCertificateStoreOptions {
@@ -49,6 +50,7 @@ export class FileCertificateStore implements CertificateStore {
   private readonly random: () => string;
   private readonly fs: FileSystem;
   private readonly keepVersions: number;
+  private recovery: Promise<Recovery> | undefined;
 
   constructor(options: FileCertificateStoreOptions) {
     this.home = options.home;
@@ -89,19 +91,48 @@ export class FileCertificateStore implements CertificateStore {
    */
   async loadCertificate(name: string): Promise<StoredCertificate | undefined> {
     const paths = this.paths(name);
+    const dir = await this.currentVersionDir(name, paths);
+    if (dir === undefined) return undefined;
+    const read = (file: string): Promise<string> => this.readVersionFile(name, join(dir, file));
+    const [metaText, certPem, chainPem, keyPem] = await Promise.all([read('meta.json'), read('cert.pem'), read('chain.pem'), read('privkey.pem')]);
+    return { meta: parseMeta(metaText, join(dir, 'meta.json')), certPem, chainPem, keyPem, paths };
+  }
+
+  /**
+   * Reads only `meta.json` of the current version of `name`; undefined when there is none.
+   * @throws StorageError STORAGE_CORRUPT when the certificate exists but cannot be read back.
+   */
+  async loadCertificateMeta(name: string): Promise<CertificateMeta | undefined> {
+    const dir = await this.currentVersionDir(name, this.paths(name));
+    if (dir === undefined) return undefined;
+    const metaPath = join(dir, 'meta.json');
+    return parseMeta(await this.readVersionFile(name, metaPath), metaPath);
+  }
+
+  /**
+   * Resolves the `current` link once, so that every file is read from that one directory: a
+   * concurrent save that swaps the link cannot make us mix two versions.
+   */
+  private async currentVersionDir(name: string, paths: CertificatePaths): Promise<string | undefined> {
     const target = await this.readLink(paths.dir);
     if (target === undefined) return undefined;
-    // Resolve the link once and read every file from that directory: a concurrent save that
-    // swaps the link cannot make us mix two versions.
     const dir = resolve(certificatesDir(this.home), target);
     if (dirname(dir) !== versionsDir(this.home, name)) {
       throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${paths.dir}": it points at "${target}", outside its versions directory; move it away and issue again`, {
         path: paths.dir,
       });
     }
-    const read = (file: string): Promise<string> => this.readVersionFile(name, join(dir, file));
-    const [metaText, certPem, chainPem, keyPem] = await Promise.all([read('meta.json'), read('cert.pem'), read('chain.pem'), read('privkey.pem')]);
-    return { meta: parseMeta(metaText, join(dir, 'meta.json')), certPem, chainPem, keyPem, paths };
+    return dir;
+  }
+
+  /**
+   * Finishes or drops what a killed save left (see _leftovers.ts); callers hold the home lock.
+   * Scans once per store: later calls return the first result, because by then every temp file
+   * belongs to this live process (a renewal pass saves up to 4 certificates at once).
+   */
+  recover(): Promise<Recovery> {
+    this.recovery ??= recoverHome(this.home, { fs: this.fs, logger: this.logger });
+    return this.recovery;
   }
 
   /** Names of the entries in `certificates/`, sorted, temp entries skipped. */
@@ -141,21 +172,31 @@ export class FileCertificateStore implements CertificateStore {
     const previous = await this.readLink(paths.dir);
     const version = await this.writeVersion(prepared);
     const target = versionLinkTarget(prepared.name, version);
+    // The bundle is written in full under a temp name BEFORE the link moves (the commit point) and
+    // renamed into place after it: a run killed in between leaves a complete temp bundle that
+    // recover() renames into place. Writing it after the swap left the old bundle for good.
+    const bundleTemp = join(haproxyDir(this.home), tempName(basename(paths.bundle), this.random()));
     try {
+      await writeFileDurable(bundleTemp, prepared.bundle, { fs: this.fs, mode: FILE_MODE }).catch((error: unknown) => {
+        throw ioError('write', paths.bundle, (error as Error).cause ?? error);
+      });
       await this.swapLink(prepared.name, target);
     } catch (error) {
+      await this.fs.unlink(bundleTemp).catch(() => undefined);
       await this.removeVersion(prepared.name, version, log);
       throw error;
     }
     try {
-      await writeFileAtomic(paths.bundle, prepared.bundle, { fs: this.fs, random: this.random, mode: FILE_MODE });
+      await this.fs.rename(bundleTemp, paths.bundle);
     } catch (error) {
+      await this.fs.unlink(bundleTemp).catch(() => undefined);
       await this.rollback(prepared.name, previous, log);
       await this.removeVersion(prepared.name, version, log);
-      throw error;
+      throw ioError('write', paths.bundle, error);
     }
+    await syncDir(haproxyDir(this.home), { fs: this.fs });
     log.info('Stored certificate', { version, dir: paths.dir, bundle: paths.bundle, notAfter: prepared.meta.notAfter });
-    await this.prune(prepared.name, version, log);
+    await pruneVersions(versionsDir(this.home, prepared.name), { current: version, keep: this.keepVersions, fs: this.fs, logger: log });
     return paths;
   }
 
@@ -216,7 +257,9 @@ export class FileCertificateStore implements CertificateStore {
       await syncDir(parent, { fs: this.fs });
     } catch (error) {
       await this.fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
-      throw error;
+      // Name the certificate's folder, not the temp file (e.g. ENOSPC while writing fullchain.pem).
+      const cause = error instanceof StorageError && error.cause !== undefined ? error.cause : error;
+      throw new StorageError('STORAGE_IO', `Cannot write certificate "${prepared.name}" to "${parent}": ${(cause as Error).message ?? String(cause)}`, { path: parent, cause: error });
     }
     return version;
   }
@@ -253,20 +296,5 @@ export class FileCertificateStore implements CertificateStore {
     await this.fs.rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
       log.warn('Cannot remove an unused certificate version', { dir, error: String(error) });
     });
-  }
-
-  /** Keeps the `keepVersions` newest version directories and never the current one. */
-  private async prune(name: string, current: string, log: Logger): Promise<void> {
-    const parent = versionsDir(this.home, name);
-    try {
-      const versions = (await this.fs.readdir(parent)).filter((entry) => !entry.startsWith('.')).sort().reverse();
-      const keep = new Set([current, ...versions.slice(0, this.keepVersions)]);
-      for (const version of versions.filter((v) => !keep.has(v))) {
-        await this.fs.rm(join(parent, version), { recursive: true, force: true });
-        log.debug('Pruned an old certificate version', { version });
-      }
-    } catch (error) {
-      log.warn('Cannot prune old certificate versions', { dir: parent, error: String(error) });
-    }
   }
 }

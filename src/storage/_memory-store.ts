@@ -1,7 +1,8 @@
 import { Clock, systemClock } from '../clock';
 import { accountDir, CertificatePaths, certificatePaths, sanitiseName } from './paths';
 import { prepareCertificate } from './_prepare';
-import type { CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+import type { CertificateMeta, CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+import type { Recovery } from './_leftovers';
 
 /** Options of MemoryCertificateStore. */
 export interface MemoryCertificateStoreOptions {
@@ -19,6 +20,8 @@ export class MemoryCertificateStore implements CertificateStore {
   readonly accounts = new Map<string, StoredAccount>();
   readonly certificates = new Map<string, StoredCertificate>();
   saves = 0;
+  /** How many times recover() was called. */
+  recoveries = 0;
   private readonly home: string;
   private readonly clock: Clock;
 
@@ -63,6 +66,15 @@ export class MemoryCertificateStore implements CertificateStore {
     return stored === undefined ? undefined : structuredClone(stored);
   }
 
+  /**
+   * A copy of the stored certificate's metadata, or undefined.
+   * @throws ConfigError when the name is unsafe.
+   */
+  async loadCertificateMeta(name: string): Promise<CertificateMeta | undefined> {
+    const stored = this.certificates.get(sanitiseName(name));
+    return stored === undefined ? undefined : structuredClone(stored.meta);
+  }
+
   /** Sorted names. */
   async listCertificateNames(): Promise<string[]> {
     return [...this.certificates.keys()].sort();
@@ -90,5 +102,11 @@ export class MemoryCertificateStore implements CertificateStore {
     });
     this.saves += 1;
     return paths;
+  }
+
+  /** Nothing is ever half-written in memory; counts the calls in `recoveries`. */
+  async recover(): Promise<Recovery> {
+    this.recoveries += 1;
+    return { removed: [], completedBundles: [] };
   }
 }

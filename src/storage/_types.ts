@@ -1,4 +1,5 @@
 import type { CertificatePaths } from './paths';
+import type { Recovery } from './_leftovers';
 
 /** An ACME account as stored under `accounts/<host>_<port>/<path>/`. */
 export interface StoredAccount {
@@ -83,6 +84,12 @@ export interface CertificateStore {
    * @throws StorageError STORAGE_CORRUPT when it exists but cannot be read back.
    */
   loadCertificate(name: string): Promise<StoredCertificate | undefined>;
+  /**
+   * The metadata of the current version alone, or undefined when there is none: what a renewal
+   * check needs, without reading keys or chains (a 1000-certificate pass reads 1 file each, not 4).
+   * @throws StorageError STORAGE_CORRUPT when it exists but cannot be read back.
+   */
+  loadCertificateMeta(name: string): Promise<CertificateMeta | undefined>;
   /** Names of all stored certificates, sorted; MUST NOT fail because one certificate is corrupt. */
   listCertificateNames(): Promise<string[]>;
   /**
@@ -100,4 +107,9 @@ export interface CertificateStore {
   saveCertificate(input: SaveCertificateInput): Promise<CertificatePaths>;
   /** Where the files of `name` are (or would be). */
   paths(name: string): CertificatePaths;
+  /**
+   * Finishes or drops what a writer killed mid-save left behind, so that the next run starts from
+   * one complete set per certificate. Callers MUST hold the home lock; it MUST NOT throw.
+   */
+  recover(): Promise<Recovery>;
 }

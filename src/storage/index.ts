@@ -24,6 +24,7 @@ export {
 } from './paths';
 export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
 export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
+export type { Recovery } from './_leftovers';
 export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_memory-store';
 export { FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
 export type { DeployState, DeployStateStore, EndpointDeployState } from './_deploy-state';

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { CertificateError } from '../../../src/errors';
-import { ariCertId } from '../../../src/pem';
+import { ariCertId, ariCertIdHasSerial } from '../../../src/pem';
 import { certs } from '../../fixtures/certs';
 
 // Leaves made with the openssl 3.0 CLI under a CA whose subjectKeyIdentifier is the RFC 9773
@@ -206,5 +206,32 @@ describe('ariCertId()', () => {
     ],
   ])('ariCertId() rejects %s', (_label, leafPem, message) => {
     expect(() => ariCertId(leafPem)).toThrow(expect.objectContaining({ name: CertificateError.name, code: 'CERTIFICATE_INVALID', message }));
+  });
+});
+
+describe('ariCertIdHasSerial()', () => {
+  // The serial as the store keeps it: X509Certificate.serialNumber, which drops the sign byte.
+  test.each<[string, string]>([
+    ['the RFC example (CertID keeps 00, serialNumber drops it)', pem.rfc],
+    ['a serial with the high bit set', pem.s80],
+    ['serial zero', pem.s0],
+    ['a 20-byte serial starting 0xFF', pem.s20],
+    ['the EC leaf fixture', certs.ecLeaf],
+    ['the renewed EC leaf fixture (leading 01)', certs.ecLeaf2],
+  ])('ariCertIdHasSerial() matches the stored serial of %s', (_label, leafPem) => {
+    expect(ariCertIdHasSerial(ariCertId(leafPem), new X509Certificate(leafPem).serialNumber)).toBe(true);
+  });
+
+  test.each<[string, string, string]>([
+    ['another certificate\'s serial', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA', '0123456789ABCDEF0011'],
+    ['a serial one digit longer', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE', '876543210'],
+    ['no dot', 'aYhba4dGQEHhs3uEe6CuLN4ByNQAIdlQyE', '87654321'],
+    ['two dots', 'a.AIdlQyE.x', '87654321'],
+    ['an empty serial part', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.', ''],
+    ['a serial part that is not base64url', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdl+yE=', '87654321'],
+    ['a serial that is not hex', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE', '8765432G'],
+    ['an empty CertID', '', '00'],
+  ])('ariCertIdHasSerial() rejects %s', (_label, certId, serial) => {
+    expect(ariCertIdHasSerial(certId, serial)).toBe(false);
   });
 });

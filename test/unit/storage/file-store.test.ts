@@ -351,3 +351,36 @@ test('FileCertificateStore.loadCertificate() refuses a symlink that points outsi
     expect.objectContaining({ code: 'STORAGE_CORRUPT', message: `Cannot read certificate "${link}": it points at "../haproxy", outside its versions directory; move it away and issue again` }),
   );
 });
+
+describe('FileCertificateStore.loadCertificateMeta()', () => {
+  test('loadCertificateMeta() returns the current meta without opening the key, chain or leaf', async () => {
+    await store().saveCertificate(first());
+    await store().saveCertificate(second());
+    const opened: string[] = [];
+    const recording: FileSystem = {
+      ...fsp,
+      open: ((path: string, ...rest: unknown[]) => {
+        opened.push(String(path));
+        return (fsp.open as (...args: unknown[]) => unknown)(path, ...rest);
+      }) as FileSystem['open'],
+      readFile: ((path: string, ...rest: unknown[]) => {
+        opened.push(String(path));
+        return (fsp.readFile as (...args: unknown[]) => unknown)(path, ...rest);
+      }) as FileSystem['readFile'],
+    };
+    const meta = await store(recording).loadCertificateMeta('example.com');
+    expect([meta, opened.map((path) => path.split('/').pop())]).toEqual([(await store().loadCertificate('example.com'))?.meta, ['meta.json']]);
+  });
+
+  test('loadCertificateMeta() is undefined for a name never stored', async () => {
+    expect(await store().loadCertificateMeta('absent.example.com')).toBeUndefined();
+  });
+
+  test('loadCertificateMeta() refuses a symlink that points outside its versions directory', async () => {
+    await store().saveCertificate(first());
+    const link = join(home, 'certificates', 'example.com');
+    await fsp.rm(link);
+    await fsp.symlink('../haproxy', link);
+    await expect(store().loadCertificateMeta('example.com')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT' }));
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Files next to a FileLock that are written complete and then link()ed into place (the lock
+ * itself and takeover claims), and the cleanup of what a killed process left of them. A lock or a
+ * claim created with open('wx') and then written was empty if the process was killed in between,
+ * and an empty file names no holder: others had to wait staleMs (30 s) before removing it. Found by
+ * test/integration/crash-safety.test.ts.
+ */
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { StorageError } from '../errors';
+import { randomSuffix, syncDir, writeFileDurable } from './_atomic';
+import { errnoOf, type LockHolderInfo } from './_lock';
+import { tempName } from './paths';
+
+/** Temp-name suffix of a lock write, `<pid>-<12 hex>`: who wrote it shows even in an empty file. */
+export function lockTempSuffix(pid: number): string {
+  return `${pid}-${randomSuffix()}`;
+}
+
+/**
+ * Creates `target` holding `info` as JSON, complete or not at all: a temp file, then link().
+ * Returns false when `target` exists. The errno of a failure is on the thrown error's `cause`.
+ * @throws StorageError STORAGE_IO (writing the temp file) or the link() error
+ */
+export async function linkComplete(target: string, info: LockHolderInfo): Promise<boolean> {
+  const temp = join(dirname(target), tempName(basename(target), lockTempSuffix(info.pid)));
+  try {
+    await writeFileDurable(temp, JSON.stringify(info), { mode: 0o600 });
+    await fsp.link(temp, target);
+    await syncDir(dirname(target));
+    return true;
+  } catch (error) {
+    const code = error instanceof StorageError ? errnoOf(error.cause) : errnoOf(error);
+    if (code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await fsp.unlink(temp).catch(() => undefined);
+  }
+}
+
+/**
+ * Once the lock is held: removes the temp files of lock writes whose writer (pid in the name) is
+ * dead, and every takeover claim (a claim only matters while a stale lock is at the path).
+ */
+export async function removeLockLeftovers(lockPath: string, isProcessAlive: (pid: number) => boolean): Promise<void> {
+  const dir = dirname(lockPath);
+  const base = basename(lockPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // `.lock.tmp-<pid>-<hex>` (the lock's temp) and `..lock.takeover-<ino>.tmp-<pid>-<hex>` (a claim's).
+  const temp = new RegExp(`^\\.(?:${base}|\\.${base}\\.takeover-\\d+)\\.tmp-(\\d+)-[0-9a-f]+$`);
+  const claim = new RegExp(`^\\.${base}\\.takeover-\\d+$`);
+  for (const entry of await fsp.readdir(dir).catch(() => [] as string[])) {
+    const pid = Number(temp.exec(entry)?.[1]);
+    const deadTemp = Number.isSafeInteger(pid) && pid > 0 && !isProcessAlive(pid);
+    if (deadTemp || claim.test(entry)) await fsp.unlink(join(dir, entry)).catch(() => undefined);
+  }
+}

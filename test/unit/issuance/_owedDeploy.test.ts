@@ -1,0 +1,153 @@
+import { fixedClock } from '../../../src/clock';
+import { HaproxyError } from '../../../src/errors';
+import { CapturingLogger } from '../../../src/log';
+import { MemoryCertificateStore, MemoryDeployStateStore, MemoryRenewalStateStore, type CrtList, type EndpointDeployState } from '../../../src/storage';
+import {
+  deployCertificate,
+  renewCertificates,
+  type CertificateDelivery,
+  type DeployDeps,
+  type HaproxyEndpoint,
+  type RenewalDeps,
+  type ServedCertificate,
+} from '../../../src/issuance';
+import { deployIfOwed } from '../../../src/issuance/_owedDeploy';
+import { parseCertificate } from '../../../src/pem';
+import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
+
+/** An in-memory HAProxy; `readError` makes `show ssl cert` fail as a half-added store does. */
+class FakeHaproxy implements HaproxyEndpoint {
+  readonly served = new Map<string, ServedCertificate>();
+  readonly commands: string[] = [];
+  readError: Error | undefined;
+  constructor(readonly label: string) {}
+  async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
+    if (this.readError) throw this.readError;
+    return this.served.get(path);
+  }
+  async swapCertificate(delivery: CertificateDelivery): Promise<void> {
+    this.commands.push(`swap ${delivery.expectedSerial}`);
+    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+  }
+  async addCertificate(delivery: CertificateDelivery): Promise<void> {
+    this.commands.push(`add ${delivery.expectedSerial}`);
+    this.readError = undefined;
+    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+  }
+}
+
+const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => false, removeEntry: async () => false };
+const NOW = new Date('2026-12-01T00:00:00Z');
+const SERIAL = parseCertificate(certs.ecLeaf).serial;
+const EMPTY_STORE = new HaproxyError('Cannot show SSL cert "/srv/acme/haproxy/site.pem": HAProxy replied "Filename: /srv/acme/haproxy/site.pem Status: Empty"', {
+  command: 'show ssl cert /srv/acme/haproxy/site.pem',
+  endpoint: 'unix@/run/a.sock',
+  retryable: false,
+});
+const UNREACHABLE = new HaproxyError('Cannot run "show ssl cert" on HAProxy socket "unix@/run/a.sock": connect ECONNREFUSED', {
+  command: 'show ssl cert',
+  endpoint: 'unix@/run/a.sock',
+  retryable: true,
+});
+
+async function setup(recorded?: EndpointDeployState) {
+  const store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(NOW) });
+  await store.saveCertificate({
+    name: 'site',
+    certPem: certs.ecLeaf,
+    chainPem: certs.ecIntermediate,
+    keyPem: certs.ecLeafKey,
+    meta: { domains: EC_LEAF_NAMES.slice(0, 2), directoryUrl: 'https://ca.example.test/dir' },
+  });
+  const deployState = new MemoryDeployStateStore();
+  const haproxy = new FakeHaproxy('unix@/run/a.sock');
+  if (recorded !== undefined) await deployState.save('site', { endpoints: { [haproxy.label]: recorded } });
+  const deps: DeployDeps = { store, deployState, endpoints: [haproxy], crtList, clock: fixedClock(NOW), logger: new CapturingLogger() };
+  return { deps, haproxy, store, deployState };
+}
+
+describe('deployIfOwed()', () => {
+  test.each<[string, EndpointDeployState | undefined, string[]]>([
+    ['no record for the endpoint', undefined, []],
+    ['deployed with the stored serial', { status: 'deployed', serial: SERIAL, at: NOW.toISOString() }, []],
+    ['deployed with an older serial (a run killed before it deployed)', { status: 'deployed', serial: '01', at: NOW.toISOString() }, [`add ${SERIAL}`]],
+    ['pending with the stored serial (HAProxy was down)', { status: 'pending', serial: SERIAL, at: NOW.toISOString(), lastError: 'down' }, [`add ${SERIAL}`]],
+  ])('deployIfOwed() with %s', async (_label, recorded, commands) => {
+    const { deps, haproxy, deployState } = await setup(recorded);
+    const outcomes = await deployIfOwed('site', SERIAL, deps);
+    expect(haproxy.commands).toEqual(commands);
+    expect(outcomes === undefined).toBe(commands.length === 0);
+    expect((await deployState.load('site')).endpoints[haproxy.label]?.status).toBe(recorded === undefined ? undefined : commands.length > 0 ? 'deployed' : recorded.status);
+  });
+
+  test('deployIfOwed() does nothing without endpoints', async () => {
+    const { deps } = await setup({ status: 'pending', serial: SERIAL, at: NOW.toISOString() });
+    expect(await deployIfOwed('site', SERIAL, { ...deps, endpoints: [] })).toBeUndefined();
+  });
+});
+
+describe('deployCertificate() after a run killed while adding', () => {
+  test('deployCertificate() adds again when HAProxy answers but its store cannot be read (empty store, open transaction)', async () => {
+    const { deps, haproxy } = await setup();
+    haproxy.readError = EMPTY_STORE;
+    expect(await deployCertificate('site', deps)).toEqual([{ endpoint: haproxy.label, outcome: 'added', serial: SERIAL }]);
+    expect(haproxy.commands).toEqual([`add ${SERIAL}`]);
+  });
+
+  test.each([
+    ['HAProxy is unreachable (retryable)', UNREACHABLE, { crtList }],
+    ['no crt-list is configured', EMPTY_STORE, { crtList: undefined }],
+  ])('deployCertificate() leaves it pending when %s', async (_label, error, extra) => {
+    const { deps, haproxy } = await setup();
+    haproxy.readError = error;
+    expect(await deployCertificate('site', { ...deps, ...extra })).toEqual([{ endpoint: haproxy.label, outcome: 'pending', serial: SERIAL, error: error.message }]);
+    expect(haproxy.commands).toEqual([]);
+  });
+});
+
+describe('renewCertificates() and what a killed run left', () => {
+  function renewalDeps(base: Awaited<ReturnType<typeof setup>>): RenewalDeps {
+    return {
+      directoryUrl: 'https://ca.example.test/dir',
+      store: base.store,
+      acmeFor: () => {
+        throw new Error('no ACME call expected: nothing is due');
+      },
+      responder: { acquire: async () => async () => undefined, present: async () => undefined, cleanup: async () => undefined },
+      clock: fixedClock(NOW),
+      logger: new CapturingLogger(),
+      renewalState: new MemoryRenewalStateStore(),
+      deploy: { deployState: base.deployState, endpoints: base.deps.endpoints, crtList },
+      random: () => 0.5,
+    };
+  }
+
+  test('renewCertificates() recovers the store first and delivers a certificate whose deploy is owed although it is not due', async () => {
+    const base = await setup({ status: 'deployed', serial: '01', at: NOW.toISOString() });
+    const outcomes = await renewCertificates(renewalDeps(base), { nextCheckAt: NOW });
+    expect(base.store.recoveries).toBe(1);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ name: 'site', decision: expect.objectContaining({ due: false }), deploy: [{ endpoint: base.haproxy.label, outcome: 'added', serial: SERIAL }] }),
+    ]);
+  });
+
+  test('renewCertificates() neither deploys nor reports a deploy when the endpoint already has the stored serial', async () => {
+    const base = await setup({ status: 'deployed', serial: SERIAL, at: NOW.toISOString() });
+    const [outcome] = await renewCertificates(renewalDeps(base), { nextCheckAt: NOW });
+    expect(outcome).not.toHaveProperty('deploy');
+    expect(base.haproxy.commands).toEqual([]);
+  });
+
+  test('renewCertificates() reports the renewal’s own error when recording the backoff fails too (a full disk)', async () => {
+    const base = await setup();
+    const deps = renewalDeps(base);
+    deps.acmeFor = () => {
+      throw new Error('Cannot reach the CA: connect ECONNREFUSED');
+    };
+    deps.renewalState.save = async () => {
+      throw new Error('Cannot write "/srv/acme/renewal/site.json": ENOSPC: no space left on device, write');
+    };
+    const [outcome] = await renewCertificates(deps, { nextCheckAt: NOW, force: true });
+    expect(outcome?.error).toBe('Cannot reach the CA: connect ECONNREFUSED');
+  });
+});
