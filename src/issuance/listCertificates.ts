@@ -1,3 +1,4 @@
+import { failureFacts } from './_failure';
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
 import { ariCertId } from '../pem';
@@ -83,6 +84,10 @@ export interface CertificateSummary {
   lastError: LastError | null;
   /** ISO 8601 time of the last successful renewal by `acme renew`; null when none was recorded. */
   lastSuccessAt: string | null;
+  /** ISO 8601 time of the last failed renewal, also after a later success; null when none failed. */
+  lastFailureAt: string | null;
+  /** Failed renewal attempts ever; a success does not reset it (lastError.failures counts the current streak). */
+  failuresTotal: number;
   /** Results of the post-renew hooks of the last renewal; empty when none ran. */
   hooks: HookStatus[];
   /** One entry per configured HAProxy endpoint; empty when none is configured. */
@@ -128,9 +133,7 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
         bundlePath: paths.bundle,
         nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : toAriWindow(ari), now }),
         ari: ari === undefined ? null : { start: ari.start, end: ari.end, chosenAt: ari.chosenAt, retryAfter: ari.retryAfter, explanationUrl: ari.explanationUrl ?? null },
-        lastError: lastErrorOf(state),
-        lastSuccessAt: state.lastSuccessAt ?? null,
-        hooks: (state.hooks ?? []).map((h) => ({ label: h.label, ok: h.ok, exitCode: h.exitCode, timedOut: h.timedOut, at: h.at, error: h.error ?? null })),
+        ...historyOf(state),
         endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
       };
     }),
@@ -146,7 +149,7 @@ function nextRenewalOf(certificate: StoredCertificate, context: { state: Renewal
     certificate: facts,
     desired: { domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
     ari: context.ari,
-    failure: failure === undefined ? undefined : { failures: failure.failures, lastFailureAt: new Date(failure.lastFailureAt), lastError: failure.lastError },
+    failure: failureFacts(failure),
     now: context.now,
     nextCheckAt: context.now,
   });
@@ -168,6 +171,18 @@ function toAriWindow(ari: NonNullable<RenewalState['ari']>): AriWindow {
     chosenAt: new Date(ari.chosenAt),
     retryAfter: new Date(ari.retryAfter),
     ...(ari.explanationUrl === undefined ? {} : { explanationUrl: ari.explanationUrl }),
+  };
+}
+
+/** What the renewal state remembers of past renewals, as `acme list --json` shows it. */
+function historyOf(state: RenewalState): Pick<CertificateSummary, 'lastError' | 'lastSuccessAt' | 'lastFailureAt' | 'failuresTotal' | 'hooks'> {
+  return {
+    lastError: lastErrorOf(state),
+    lastSuccessAt: state.lastSuccessAt ?? null,
+    // States written before the counter existed still show their current streak.
+    lastFailureAt: state.lastFailureAt ?? state.failure?.lastFailureAt ?? null,
+    failuresTotal: state.failuresTotal ?? state.failure?.failures ?? 0,
+    hooks: (state.hooks ?? []).map((h) => ({ label: h.label, ok: h.ok, exitCode: h.exitCode, timedOut: h.timedOut, at: h.at, error: h.error ?? null })),
   };
 }
 

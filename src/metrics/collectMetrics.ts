@@ -26,8 +26,9 @@ export function toCertificateMetrics(summary: CertificateSummary, options: { dep
     notAfter: new Date(summary.notAfter),
     nextRenewalAt: new Date(summary.nextRenewal.at),
     lastSuccessAt: summary.lastSuccessAt === null ? undefined : new Date(summary.lastSuccessAt),
-    lastFailureAt: summary.lastError === null ? undefined : new Date(summary.lastError.at),
+    lastFailureAt: summary.lastFailureAt === null ? undefined : new Date(summary.lastFailureAt),
     failures: summary.lastError?.failures ?? 0,
+    failuresTotal: summary.failuresTotal,
     endpoints: labels.map((endpoint) => {
       const entry = recorded[endpoint];
       return { endpoint, servedSerialMatches: entry?.status === 'deployed' && entry.serial === summary.serial };

@@ -10,6 +10,8 @@ export interface CertificateMetrics {
   lastFailureAt: Date | undefined;
   /** Failed renewals since the last success (the backoff counter). */
   failures: number;
+  /** Failed renewal attempts ever (a counter). */
+  failuresTotal: number;
   /** One entry per HAProxy endpoint known from the configuration or the deploy state. */
   endpoints: Array<{ endpoint: string; servedSerialMatches: boolean }>;
 }
@@ -25,6 +27,8 @@ type Sample = { labels: Record<string, string>; value: number };
 
 interface Family {
   name: string;
+  /** Default: gauge. */
+  type?: 'gauge' | 'counter';
   help: string;
   samples: (snapshot: MetricsSnapshot) => Sample[];
 }
@@ -37,7 +41,7 @@ function perCertificate(value: (c: CertificateMetrics, snapshot: MetricsSnapshot
   return (snapshot: MetricsSnapshot): Sample[] => snapshot.certificates.map((c) => ({ labels: { name: c.name }, value: value(c, snapshot) }));
 }
 
-/** Every family, in the order written; all are gauges (see docs/operations.md#metrics for why failures is not a counter). */
+/** Every family, in the order written; gauges except the failures counter. */
 const FAMILIES: readonly Family[] = [
   { name: 'certificates', help: 'Certificates stored under --home.', samples: (s) => [{ labels: {}, value: s.certificates.length }] },
   {
@@ -62,13 +66,19 @@ const FAMILIES: readonly Family[] = [
   },
   {
     name: 'certificate_last_failure_timestamp_seconds',
-    help: 'Unix time of the last failed renewal since the last success; 0 when there is none.',
+    help: 'Unix time of the last failed renewal; 0 when none failed.',
     samples: perCertificate((c) => seconds(c.lastFailureAt)),
   },
   {
     name: 'certificate_failures',
     help: 'Failed renewals since the last success; a success resets it to 0.',
     samples: perCertificate((c) => c.failures),
+  },
+  {
+    name: 'certificate_renewal_failures_total',
+    type: 'counter',
+    help: 'Failed renewal attempts ever; a success does not reset it.',
+    samples: perCertificate((c) => c.failuresTotal),
   },
   {
     name: 'endpoint_served_serial_matches',
@@ -105,7 +115,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
   };
   const lines = FAMILIES.flatMap((family) => {
     const name = `${PREFIX}${family.name}`;
-    return [`# HELP ${name} ${family.help}`, `# TYPE ${name} gauge`, ...family.samples(sorted).map((sample) => formatSample(name, sample))];
+    return [`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type ?? 'gauge'}`, ...family.samples(sorted).map((sample) => formatSample(name, sample))];
   });
   return `${lines.join('\n')}\n`;
 }

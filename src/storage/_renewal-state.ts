@@ -19,6 +19,8 @@ const failureSchema = z.object({
   lastFailureAt: z.string(),
   lastError: z.string(),
   nextAttemptAt: z.string(),
+  /** The CA's Retry-After for the last failure (ISO 8601), honoured up to a day by the backoff. */
+  retryAfter: z.string().optional(),
 });
 
 const decisionSchema = z.object({
@@ -51,6 +53,10 @@ const renewalStateSchema = z.object({
   ari: ariSchema.optional(),
   failure: failureSchema.optional(),
   lastSuccessAt: z.string().optional(),
+  /** Failed renewal attempts ever (a counter: a success does not reset it, unlike failure.failures). */
+  failuresTotal: z.number().int().min(0).optional(),
+  /** The last failed renewal attempt (ISO 8601), kept after a success. */
+  lastFailureAt: z.string().optional(),
   lastDecision: decisionSchema.optional(),
   hooks: z.array(hookSchema).optional(),
   revocation: revocationSchema.optional(),

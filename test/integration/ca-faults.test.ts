@@ -34,6 +34,8 @@ interface FailureCase {
   expected: (name: string, proxyBase: string) => string[];
   /** The waits this fault is allowed to cause, from configured caps (request timeout, Retry-After cap). */
   capMs: number;
+  /** The CA's Retry-After in seconds, which the failure backoff honours up to a day. Default: none. */
+  retryAfterS?: number;
 }
 
 const FAILURES: FailureCase[] = [
@@ -68,6 +70,7 @@ const FAILURES: FailureCase[] = [
     rules: [{ resource: 'finalize', fault: { kind: 'status', status: 503, retryAfter: '120' } }],
     expected: (name) => [`Cannot finalize the order for "${name}": Fault proxy answered HTTP 503 (${ERR}serverInternal)`],
     capMs: 0,
+    retryAfterS: 120,
   },
   {
     title: 'HTTP 503 HTML page without Retry-After on newOrder',
@@ -80,12 +83,14 @@ const FAILURES: FailureCase[] = [
     rules: [{ resource: 'newOrder', fault: { kind: 'status', status: 429, retryAfter: '999999999' } }],
     expected: (name) => [`Cannot create an order for "${name}": Fault proxy answered HTTP 429 (${ERR}rateLimited)`],
     capMs: 0,
+    retryAfterS: 999999999,
   },
   {
     title: 'HTTP 429 with a huge Retry-After on every directory GET',
     rules: [{ resource: 'directory', fault: { kind: 'status', status: 429, retryAfter: '86400' } }],
     expected: () => [`Cannot look up the ACME account: Fault proxy answered HTTP 429 (${ERR}rateLimited)`],
     capMs: 0,
+    retryAfterS: 86400,
   },
   {
     title: 'HTTP 503 with Retry-After: 1 on every directory GET (retried, then given up)',
@@ -93,6 +98,7 @@ const FAILURES: FailureCase[] = [
     expected: () => [`Cannot look up the ACME account: Fault proxy answered HTTP 503 (${ERR}serverInternal)`],
     // Two reads of the directory (ARI, then the account), each retried twice after Retry-After.
     capMs: 2 * 2 * 1_000,
+    retryAfterS: 1,
   },
   {
     title: 'HTTP 429 with a huge Retry-After on the first authorization poll',
@@ -100,6 +106,7 @@ const FAILURES: FailureCase[] = [
     expected: (name) => [`Cannot validate "${name}" over HTTP-01: Fault proxy answered HTTP 429 (${ERR}rateLimited)`],
     // Above DEFAULT_POLL_POLICY.retryAfterCapMs: not waited for at all (it was: 30 s, then a new poll).
     capMs: 0,
+    retryAfterS: 86400,
   },
   {
     title: 'newOrder answered slower than the request timeout',
@@ -218,9 +225,9 @@ describeIfPeers('acme renew through a faulty CA keeps the certificate in service
     expect(await servedSerial(peers.haproxyHttpsPort, name)).toBe(serial);
     const { lastError } = await listed();
     expect(lastError).toMatchObject({ message: error, failures: failuresBefore + 1 });
-    // TODO(#6): renewCertificates does not record the CA's Retry-After with the failure (FailureState.retryAfter
-    // stays unset), so a 429 with Retry-After: 86400 backs off only RETRY_DELAYS_MS; expect min(Retry-After, 24 h) once it does.
-    const delay = RETRY_DELAYS_MS[Math.min(failuresBefore + 1, RETRY_DELAYS_MS.length) - 1]!;
+    // The backoff waits for the CA's Retry-After when it is longer, up to a day.
+    const scheduled = RETRY_DELAYS_MS[Math.min(failuresBefore + 1, RETRY_DELAYS_MS.length) - 1]!;
+    const delay = c.retryAfterS === undefined ? scheduled : Math.max(scheduled, Math.min(c.retryAfterS * 1000, 86_400_000));
     expect(Date.parse(lastError!.nextAttemptAt) - Date.parse(lastError!.at)).toBe(delay);
     expect(elapsedMs).toBeLessThan(c.capMs + SLACK_MS);
   });

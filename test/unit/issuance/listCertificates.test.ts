@@ -55,6 +55,8 @@ describe('listCertificates()', () => {
         ari: null,
         lastError: null,
         lastSuccessAt: null,
+        lastFailureAt: null,
+        failuresTotal: 0,
         hooks: [],
         endpoints: [],
       },
@@ -62,7 +64,7 @@ describe('listCertificates()', () => {
     // The --json document's key order is part of its contract.
     expect(Object.keys(summaries[0]!)).toEqual([
       'name', 'domains', 'serial', 'notBefore', 'notAfter', 'daysLeft', 'keyType', 'profile', 'bundlePath',
-      'nextRenewal', 'ari', 'lastError', 'lastSuccessAt', 'hooks', 'endpoints',
+      'nextRenewal', 'ari', 'lastError', 'lastSuccessAt', 'lastFailureAt', 'failuresTotal', 'hooks', 'endpoints',
     ]);
   });
 

@@ -44,6 +44,7 @@ describe('collectMetrics()', () => {
           lastSuccessAt: new Date('2026-11-01T00:00:00.000Z'),
           lastFailureAt: new Date('2026-11-30T00:00:00.000Z'),
           failures: 2,
+          failuresTotal: 2,
           endpoints: [],
         },
       ],
