@@ -3,7 +3,7 @@ import { HaproxyError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
 import { RuntimeClient } from './RuntimeClient';
-import { addCertificate, swapCertificate } from './swapCertificate';
+import { addCertificate, ensureCrtListEntry, swapCertificate } from './swapCertificate';
 import { removeCertificate, type RemoveCertificateResult } from './removeCertificate';
 
 /** One bundle to deliver and what HAProxy must report afterwards (the deploy use case's shape). */
@@ -69,6 +69,11 @@ export class HaproxyInstance {
   async addCertificate(delivery: InstanceDelivery, crtListPath: string): Promise<void> {
     await this.warnIfExposed();
     await addCertificate(this.client, { ...delivery, crtList: crtListPath });
+  }
+
+  /** `add ssl crt-list` when the runtime list lacks the path (an interrupted add); true when it added it. @throws HaproxyError */
+  async ensureListed(delivery: InstanceDelivery, crtListPath: string): Promise<boolean> {
+    return ensureCrtListEntry(this.client, { path: delivery.path, crtList: crtListPath });
   }
 
   /** `del ssl crt-list` from every list, then `del ssl cert`; resolves `deleted: false` when HAProxy does not know `path`. @throws HaproxyError */

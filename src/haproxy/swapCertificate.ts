@@ -165,6 +165,22 @@ export interface AddCertificateInput extends SwapCertificateInput {
  * BEFORE calling this, so that a reload agrees. Serialised by `sslTransactionMutex`.
  * @throws CertificateError for a bundle that cannot be sanitised; HaproxyError otherwise
  */
+/** `add ssl crt-list` unless the runtime list already names the path; true when it added it. */
+async function listUnlessListed(client: RuntimeClient, input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>): Promise<boolean> {
+  const entries = await client.showSslCrtList(input.crtList);
+  if (entries.some((entry) => entry.path === input.path)) return false;
+  await client.addSslCrtList(input.crtList, { path: input.path, ...(input.crtListOptions === undefined ? {} : { options: input.crtListOptions }), ...(input.sni === undefined ? {} : { sni: input.sni }) });
+  return true;
+}
+
+/**
+ * Lists a certificate HAProxy already holds in a runtime crt-list when it is missing there (an
+ * interrupted add); under the same mutex as the transactions, so it never interleaves with one.
+ */
+export function ensureCrtListEntry(client: RuntimeClient, input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>): Promise<boolean> {
+  return sslTransactionMutex.runExclusive(() => listUnlessListed(client, input));
+}
+
 export async function addCertificate(client: RuntimeClient, input: AddCertificateInput, options: SwapCertificateOptions = {}): Promise<SwapResult> {
   const logger = client.logger;
   return sslTransactionMutex.runExclusive(async () => {
@@ -175,12 +191,7 @@ export async function addCertificate(client: RuntimeClient, input: AddCertificat
     const outcome = await setCommitVerify(client, input, options, logger);
     // A dry run leaves nothing behind: drop the empty store we created (it is in no crt-list yet).
     if (outcome.dryRun && created) await client.delSslCert(input.path);
-    if (!outcome.dryRun) {
-      const entries = await client.showSslCrtList(input.crtList);
-      if (!entries.some((entry) => entry.path === input.path)) {
-        await client.addSslCrtList(input.crtList, { path: input.path, ...(input.crtListOptions === undefined ? {} : { options: input.crtListOptions }), ...(input.sni === undefined ? {} : { sni: input.sni }) });
-      }
-    }
+    if (!outcome.dryRun) await listUnlessListed(client, input);
     logger.info(outcome.dryRun ? 'Dry run: new SSL cert set and aborted' : 'New SSL cert committed, verified and added to the crt-list', { path: input.path, crtList: input.crtList });
     return { path: input.path, endpoint: client.where, abortedStaleTransaction, ...outcome };
   });

@@ -31,6 +31,8 @@ export interface HaproxyEndpoint {
   swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean }): Promise<void>;
   /** `new ssl cert` + set + commit + `add ssl crt-list`, then verify. */
   addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void>;
+  /** `add ssl crt-list` unless HAProxy's runtime list already names the path; true when it added it. Optional for fakes. */
+  ensureListed?(delivery: CertificateDelivery, crtListPath: string): Promise<boolean>;
 }
 
 /** The last resort when the runtime API cannot deliver: a checked reload (master socket or command). */
@@ -123,20 +125,11 @@ async function deliverTo(
   const base = { endpoint: endpoint.label, serial: delivery.expectedSerial };
   try {
     const served = await servedOrRepairable(endpoint, delivery.path, deps.crtList !== undefined && !dryRun, log);
-    if (served !== undefined && served.sha1Fingerprint === delivery.expectedSha1) {
-      log.info('HAProxy already serves this certificate', { endpoint: endpoint.label });
-      return { ...base, outcome: 'unchanged' };
-    }
-    if (served === undefined && dryRun) {
+    if (served !== undefined) return { ...base, outcome: await deliverKnown(endpoint, { delivery, served, deps, dryRun, log }) };
+    if (dryRun) {
       if (deps.crtList === undefined) throw new Error(unknownPathMessage(delivery.path));
       log.info('Dry run: HAProxy does not know the path yet; a real run would add it', { endpoint: endpoint.label, crtList: deps.crtList.path });
       return { ...base, outcome: 'dry-run' };
-    }
-    if (served !== undefined) {
-      await endpoint.swapCertificate(delivery, { dryRun });
-      const message = dryRun ? 'Dry run: HAProxy accepted the certificate; transaction aborted' : 'Certificate swapped in HAProxy';
-      log.info(message, { endpoint: endpoint.label });
-      return { ...base, outcome: dryRun ? 'dry-run' : 'swapped' };
     }
     if (deps.crtList === undefined) {
       throw new Error(unknownPathMessage(delivery.path));
@@ -167,6 +160,34 @@ async function servedOrRepairable(endpoint: HaproxyEndpoint, path: string, canAd
     if (!canAdd || !(error instanceof AppError) || error.retryable) throw error;
     log.warn('Cannot read what HAProxy holds for the certificate; adding it again', { endpoint: endpoint.label, error: messageOf(error) });
     return undefined;
+  }
+}
+
+/** A path HAProxy already holds: leave it when it serves this certificate, else swap it in. */
+async function deliverKnown(
+  endpoint: HaproxyEndpoint,
+  job: { delivery: CertificateDelivery; served: ServedCertificate; deps: DeployDeps; dryRun: boolean; log: Logger },
+): Promise<EndpointOutcome['outcome']> {
+  const { delivery, served, deps, dryRun, log } = job;
+  if (!dryRun) await relistIfDropped(endpoint, delivery, deps, log);
+  if (served.sha1Fingerprint === delivery.expectedSha1) {
+    log.info('HAProxy already serves this certificate', { endpoint: endpoint.label });
+    return 'unchanged';
+  }
+  await endpoint.swapCertificate(delivery, { dryRun });
+  log.info(dryRun ? 'Dry run: HAProxy accepted the certificate; transaction aborted' : 'Certificate swapped in HAProxy', { endpoint: endpoint.label });
+  return dryRun ? 'dry-run' : 'swapped';
+}
+
+/**
+ * A run killed after `commit ssl cert` but before `add ssl crt-list` left a certificate HAProxy
+ * holds but serves on no bind, and later runs only swapped it (found by the crash-safety test).
+ * When our crt-list file names it, make sure HAProxy's runtime list does too.
+ */
+async function relistIfDropped(endpoint: HaproxyEndpoint, delivery: CertificateDelivery, deps: DeployDeps, log: Logger): Promise<void> {
+  if (deps.crtList === undefined || endpoint.ensureListed === undefined || !(await deps.crtList.hasEntry(delivery.path))) return;
+  if (await endpoint.ensureListed(delivery, deps.crtList.path)) {
+    log.warn('Listed the certificate in HAProxy\'s runtime crt-list again (an earlier run stopped before listing it)', { endpoint: endpoint.label, crtList: deps.crtList.path });
   }
 }
 

@@ -15,6 +15,8 @@ export interface CrtList {
   readonly path: string;
   /** Makes sure `certificatePath` is listed; returns true when it had to add it. */
   ensureEntry(certificatePath: string): Promise<boolean>;
+  /** Whether `certificatePath` is listed (a crt directory lists every bundle inside it). */
+  hasEntry(certificatePath: string): Promise<boolean>;
   /**
    * Makes sure `certificatePath` is no longer listed (every line naming it); returns true when it
    * removed a line. MUST be called only AFTER HAProxy dropped the entry at runtime, and BEFORE the
@@ -46,6 +48,22 @@ export class FileCrtList implements CrtList {
     // Keep the file's mode: HAProxy's user must still be able to read it.
     await writeFileAtomic(this.path, `${text}${separator}${certificatePath}\n`, { mode: info.mode & 0o777 });
     return true;
+  }
+
+  /**
+   * Whether the file names `certificatePath`, or, for a crt directory, whether the bundle is in it.
+   * @throws StorageError when the list cannot be read
+   */
+  async hasEntry(certificatePath: string): Promise<boolean> {
+    const info = await this.statList();
+    if (info.isDirectory()) {
+      const inside = relative(this.path, certificatePath);
+      return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+    }
+    const text = await readFile(this.path, 'utf8').catch((error: unknown) => {
+      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
+    });
+    return listedCertificates(text).includes(certificatePath);
   }
 
   /**

@@ -36,7 +36,7 @@ class FakeHaproxy implements HaproxyEndpoint {
   }
 }
 
-const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => false, removeEntry: async () => false };
+const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => false, hasEntry: async () => false, removeEntry: async () => false };
 const NOW = new Date('2026-12-01T00:00:00Z');
 const SERIAL = parseCertificate(certs.ecLeaf).serial;
 const EMPTY_STORE = new HaproxyError('Cannot show SSL cert "/srv/acme/haproxy/site.pem": HAProxy replied "Filename: /srv/acme/haproxy/site.pem Status: Empty"', {

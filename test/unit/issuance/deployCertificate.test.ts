@@ -9,6 +9,8 @@ import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 class FakeHaproxy implements HaproxyEndpoint {
   readonly served = new Map<string, ServedCertificate>();
   readonly commands: string[] = [];
+  /** Paths in the runtime crt-list. */
+  readonly listed = new Set<string>();
   failWith: Error | undefined;
   constructor(readonly label: string) {}
   async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
@@ -22,6 +24,13 @@ class FakeHaproxy implements HaproxyEndpoint {
   async addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void> {
     this.commands.push(`new+set+commit+add ${delivery.path} ${crtListPath}`);
     this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+    this.listed.add(delivery.path);
+  }
+  async ensureListed(delivery: CertificateDelivery, crtListPath: string): Promise<boolean> {
+    if (this.listed.has(delivery.path)) return false;
+    this.commands.push(`add ssl crt-list ${crtListPath} ${delivery.path}`);
+    this.listed.add(delivery.path);
+    return true;
   }
 }
 
@@ -32,6 +41,9 @@ class RecordingCrtList implements CrtList {
     if (this.entries.includes(certificatePath)) return false;
     this.entries.push(certificatePath);
     return true;
+  }
+  async hasEntry(certificatePath: string): Promise<boolean> {
+    return this.entries.includes(certificatePath);
   }
   async removeEntry(certificatePath: string): Promise<boolean> {
     const index = this.entries.indexOf(certificatePath);
@@ -82,6 +94,24 @@ describe('deployCertificate()', () => {
 
     expect(outcomes.map((o) => o.outcome)).toEqual(['unchanged', 'unchanged']);
     expect([...a.commands, ...b.commands]).toEqual([]);
+  });
+
+  // A run killed after `commit ssl cert` but before `add ssl crt-list` (test/integration/crash-safety.test.ts).
+  test.each<[string, boolean, boolean, string[]]>([
+    ['lists again a served certificate our crt-list names but HAProxy\'s runtime list lacks', true, false, ['add ssl crt-list /etc/haproxy/crt-list.txt BUNDLE']],
+    ['sends nothing when HAProxy\'s runtime list already names it', true, true, []],
+    ['never lists a certificate our crt-list does not name (HAProxy loads it from elsewhere)', false, false, []],
+  ])('deployCertificate() %s', async (_label, inOurList, inRuntimeList, expected) => {
+    const crtList = new RecordingCrtList();
+    const { deps, a, bundlePath } = await setup({ crtList, endpoints: [] });
+    deps.endpoints.push(a);
+    a.served.set(bundlePath, { serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
+    if (inOurList) crtList.entries.push(bundlePath);
+    if (inRuntimeList) a.listed.add(bundlePath);
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect([outcomes.map((o) => o.outcome), a.commands]).toEqual([['unchanged'], expected.map((c) => c.replace('BUNDLE', bundlePath))]);
   });
 
   test('deployCertificate() writes the crt-list entry before adding a certificate HAProxy has never seen', async () => {

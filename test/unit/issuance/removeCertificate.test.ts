@@ -26,6 +26,9 @@ class FakeCrtList implements CrtList {
   async ensureEntry(): Promise<boolean> {
     throw new Error('not used');
   }
+  async hasEntry(certificatePath: string): Promise<boolean> {
+    return this.entries.includes(certificatePath);
+  }
   async removeEntry(certificatePath: string): Promise<boolean> {
     this.log.push(`crt-list ${certificatePath}`);
     const index = this.entries.indexOf(certificatePath);

@@ -37,7 +37,7 @@ class FakeHaproxy implements HaproxyEndpoint {
   }
 }
 
-const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => true, removeEntry: async () => true };
+const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => true, hasEntry: async () => true, removeEntry: async () => true };
 
 /** A store whose saves of `failing` fail like a full disk. */
 class FailingStore extends MemoryCertificateStore {
