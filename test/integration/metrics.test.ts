@@ -60,21 +60,25 @@ describeIfPeers('--metrics-file after acme renew', () => {
     expect(await readdir(metricsDir)).toEqual(['acme.prom']);
   });
 
-  test('a failed renewal is in the file after the run that failed; the next success clears it and records its time', async () => {
-    const brokenRoute = common.map((arg, i) => (common[i - 1] === '--http-port' ? String(peers.responderPort + 1) : arg));
-    const failed = await runAcme(['renew', '--name', name, '--force', '--metrics-file', metricsFile, ...brokenRoute]);
+  test('a failed renewal is in the file after the run that failed; the next success resets the streak, keeps the count and records its time', async () => {
+    // A CA that cannot be reached, not a broken challenge route: pebble reuses a valid
+    // authorization about once in 100 orders even with PEBBLE_AUTHZREUSE=0, and then validates nothing.
+    const deadCa = common.map((arg, i) => (common[i - 1] === '--directory' ? 'https://127.0.0.1:9/dir' : arg));
+    const failed = await runAcme(['renew', '--name', name, '--force', '--metrics-file', metricsFile, ...deadCa]);
     expect(failed.code).toBe(1);
     const afterFailure = await readFile(metricsFile, 'utf8');
     expect(sample(afterFailure, `haproxy_acme_certificate_failures{${label()}}`)).toBe(1);
     expect(sample(afterFailure, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBeGreaterThan(0);
     expect(sample(afterFailure, `haproxy_acme_certificate_last_success_timestamp_seconds{${label()}}`)).toBe(0);
+    expect(sample(afterFailure, `haproxy_acme_certificate_renewal_failures_total{${label()}}`)).toBe(1);
 
     const renewed = await runAcme(['renew', '--name', name, '--force', '--json', '--metrics-file', metricsFile, ...common]);
     expect(renewed.code).toBe(0);
     const { renewed: certificate } = JSON.parse(renewed.stdout).certificates[0] as { renewed: { notAfter: string } };
     const afterSuccess = await readFile(metricsFile, 'utf8');
     expect(sample(afterSuccess, `haproxy_acme_certificate_failures{${label()}}`)).toBe(0);
-    expect(sample(afterSuccess, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBe(0);
+    expect(sample(afterSuccess, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBe(sample(afterFailure, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`));
+    expect(sample(afterSuccess, `haproxy_acme_certificate_renewal_failures_total{${label()}}`)).toBe(1);
     expect(sample(afterSuccess, `haproxy_acme_certificate_last_success_timestamp_seconds{${label()}}`)).toBeGreaterThan(0);
     expect(sample(afterSuccess, `haproxy_acme_certificate_not_after_timestamp_seconds{${label()}}`)).toBe(Date.parse(certificate.notAfter) / 1000);
     expect(sample(afterSuccess, `haproxy_acme_endpoint_served_serial_matches{${label()},endpoint="unix@${peers.haproxyAdminSocket}"}`)).toBe(1);
