@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 import type { Peers } from './_types';
+import { endToEnd, readBody } from './_relay';
 import { httpsGet } from './_wait';
 
 /** Profiles Let's Encrypt offers (2026), the proxy's default `meta.profiles`. */
@@ -68,30 +69,10 @@ export interface AriProxy {
 type CannedResponse = { status: number; body: string; headers: Record<string, string> };
 
 const RENEWAL_INFO_PATH = '/renewal-info';
-/** A JWS or CSR is a few KiB; anything larger is refused. */
-const MAX_BODY_BYTES = 256 * 1024;
 const UPSTREAM_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 21_600;
-/** RFC 9110 §7.6.1 hop-by-hop fields: never relayed (the body is re-sent with its own length). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length']);
 
-function endToEnd(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
-}
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error(`request body above ${MAX_BODY_BYTES} bytes`));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 function send(res: ServerResponse, answer: CannedResponse): void {
   res.writeHead(answer.status, { 'Content-Length': Buffer.byteLength(answer.body), ...answer.headers });

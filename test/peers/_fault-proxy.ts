@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 import type { Peers } from './_types';
+import { endToEnd, readBody } from './_relay';
 import { httpsGet } from './_wait';
 
 /** What a request is, by pebble 2.4's paths and its directory. */
@@ -84,35 +85,16 @@ type Upstream = { status: number; headers: IncomingMessage['headers']; body: Buf
 
 /** Upper bound of every wait the proxy makes (slow, trickle). */
 export const FAULT_MAX_DELAY_MS = 60_000;
-const MAX_BODY_BYTES = 256 * 1024;
 const MAX_REQUESTS_KEPT = 2000;
 const UPSTREAM_TIMEOUT_MS = 10_000;
 const ERR = 'urn:ietf:params:acme:error:';
-/** RFC 9110 §7.6.1 hop-by-hop fields, never relayed; Content-Length is set from what is sent. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length']);
 // pebble 2.4's per-object paths (wfe.go); the fixed endpoints come from its directory.
 const PREFIXES: Array<[string, AcmeResource]> = [
   ['/my-account/', 'account'], ['/my-order/', 'order'], ['/finalize-order/', 'finalize'],
   ['/authZ/', 'authorization'], ['/chalZ/', 'challenge'], ['/certZ/', 'certificate'],
 ];
 
-function endToEnd(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
-}
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error(`request body above ${MAX_BODY_BYTES} bytes`));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 function cannedAnswer(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
   const type = fault.problemType ?? (fault.status === 429 ? `${ERR}rateLimited` : `${ERR}serverInternal`);
