@@ -11,13 +11,8 @@ import { ChallengeResponder } from '../../src/challenge';
 import { AcmeError } from '../../src/errors';
 import { ariCertId } from '../../src/pem';
 import { CapturingLogger } from '../../src/log';
-import { LETS_ENCRYPT_PROFILES, bridgeIpv6Loopback, findMissingPeerBinaries, hasIpv6Loopback, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
+import { LETS_ENCRYPT_PROFILES, bridgeIpv6Loopback, hasIpv6Loopback, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
 
-const peersMissing = findMissingPeerBinaries();
-const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
-if (peersMissing.length > 0 && !process.env.CI) {
-  console.warn(`Skipping ari-proxy.test.ts: missing ${peersMissing.join(', ')} (apt-get install pebble haproxy openssl)`);
-}
 
 /** RFC 9773 §4.1's example CertID (AKI 69:88:5B:6B:…, serial 0x87654321 with its 00 sign byte). */
 const EXAMPLE_CERT_ID = 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE';
@@ -34,7 +29,7 @@ if (!hasIpv6Loopback) console.warn('Skipping the ::1 issuance in ari-proxy.test.
 // STYLE §5: a machine without what the test needs skips it with a message.
 const testIfIpv6 = hasIpv6Loopback ? test : test.skip;
 
-describeIfPeers('AcmeService through the ARI proxy in front of pebble', () => {
+describe('AcmeService through the ARI proxy in front of pebble', () => {
   let peers: Peers;
   let proxy: AriProxy;
   let acme: AcmeService;

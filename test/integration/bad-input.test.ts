@@ -7,11 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, freePort, startPeers, type Peers } from '../peers';
+import { freePort, startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const peersMissing = findMissingPeerBinaries();
-const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
 
 /** Lists every certificate name written under home (none expected). */
 async function storedCertificates(home: string): Promise<string[]> {
@@ -76,7 +74,7 @@ describe('acme issue with bad input (no CA needed)', () => {
   });
 });
 
-describeIfPeers('acme issue against a CA it does not trust', () => {
+describe('acme issue against a CA it does not trust', () => {
   let peers: Peers;
   let home: string;
 

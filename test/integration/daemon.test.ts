@@ -3,12 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
+import { startPeers, type Peers } from '../peers';
 import { CLI_PATH, recordTranscript, runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 
-describeIfPeers('acme daemon', () => {
+describe('acme daemon', () => {
   let peers: Peers;
   let home: string;
 

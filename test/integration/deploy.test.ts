@@ -5,12 +5,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, servedSerial, startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
+import { servedSerial, startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 
-describeIfPeers('acme issue / deploy into running HAProxy', () => {
+describe('acme issue / deploy into running HAProxy', () => {
   let peers: Peers;
   let standalone: StandaloneHaproxy;
   let home: string;

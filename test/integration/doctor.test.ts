@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeClient } from '../../src/haproxy';
 import { CapturingLogger } from '../../src/log';
-import { findMissingPeerBinaries, freePort, generateCert, servedSerial, startPeers, type Peers } from '../peers';
+import { freePort, generateCert, servedSerial, startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 
 interface Check {
   id: string;
@@ -21,7 +20,7 @@ interface Check {
   fix: string | null;
 }
 
-describeIfPeers('acme doctor against real pebble and HAProxy', () => {
+describe('acme doctor against real pebble and HAProxy', () => {
   let peers: Peers;
   let home: string;
   let localPort: number;

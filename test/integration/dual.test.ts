@@ -3,10 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
+import { startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 
 /** Key kind and serial of what HAProxy serves to a client with these TLS options. */
 function served(port: number, options: ConnectionOptions): Promise<{ kind: 'ec' | 'rsa'; serial: string }> {
@@ -21,7 +20,7 @@ function served(port: number, options: ConnectionOptions): Promise<{ kind: 'ec' 
   });
 }
 
-describeIfPeers('acme issue --dual', () => {
+describe('acme issue --dual', () => {
   let peers: Peers;
   let haproxy: StandaloneHaproxy;
   let home: string;

@@ -13,13 +13,8 @@ import { AcmeService, createAccountKey } from '../../src/acme';
 import { resolveConfig } from '../../src/config';
 import { AcmeError } from '../../src/errors';
 import { CapturingLogger } from '../../src/log';
-import { findMissingPeerBinaries, freePort, generateCert } from '../peers';
+import { freePort, generateCert } from '../peers';
 
-const peersMissing = findMissingPeerBinaries();
-const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
-if (peersMissing.length > 0 && !process.env.CI) {
-  console.warn(`Skipping eab.test.ts: missing ${peersMissing.join(', ')} (apt-get install pebble openssl)`);
-}
 
 const KID = 'kid-1';
 /** pebble's own sample key (test/config/pebble-config-external-account-bindings.json). */
@@ -39,7 +34,7 @@ function statusOf(url: string, ca: string): Promise<number> {
   });
 }
 
-describeIfPeers('AcmeService against pebble that requires external account binding', () => {
+describe('AcmeService against pebble that requires external account binding', () => {
   let workDir: string;
   let pebble: ChildProcess | undefined;
   let output = '';

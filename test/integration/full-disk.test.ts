@@ -9,12 +9,11 @@ import { mkdtemp, open, readdir, rm, statfs, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findMissingPeerBinaries, servedSerial, startPeers, type Peers } from '../peers';
+import { servedSerial, startPeers, type Peers } from '../peers';
 import { checkHome, currentSerial, normaliseSerial, snapshotCertificate } from './_support/crashHome';
 import { runAcme } from './_support/runAcme';
 
 const execFileAsync = promisify(execFile);
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 const NAME = `disk-${process.pid}.example.test`;
 /** Room for the certificate and account (about 20 files of one 4 KiB page each) with margin. */
 const TMPFS_BYTES = 512 * 1024;
@@ -41,7 +40,7 @@ async function temps(dir: string): Promise<string[]> {
   return all.filter((p) => /(^|\/)\.[^/]+\.tmp-[0-9a-f-]+$/.test(p));
 }
 
-describeIfPeers('a full --home disk', () => {
+describe('a full --home disk', () => {
   let peers: Peers;
   let work: string;
   let home: string;

@@ -11,15 +11,12 @@ import { CertificateError, HaproxyError } from '../../src/errors';
 import { MasterClient, RuntimeClient, addCertificate, swapCertificate, type SwapCertificateInput } from '../../src/haproxy';
 import { CapturingLogger } from '../../src/log';
 import { certs } from '../fixtures/certs';
-import { findMissingPeerBinaries, generateCert, servedSerial, startStandaloneHaproxy, type StandaloneHaproxy, type TestCert } from '../peers';
+import { generateCert, servedSerial, startStandaloneHaproxy, type StandaloneHaproxy, type TestCert } from '../peers';
 
-const missing = findMissingPeerBinaries().filter((name) => name === 'haproxy' || name === 'openssl');
-const describeIfHaproxy = missing.length === 0 || process.env.CI ? describe : describe.skip;
-if (missing.length > 0 && !process.env.CI) console.warn(`Skipping haproxy-client.test.ts: missing ${missing.join(', ')} (apt-get install haproxy openssl)`);
 
 const swapInput = (p: string, cert: TestCert, bundlePem = cert.bundle): SwapCertificateInput => ({ path: p, bundlePem, expectedSha1: cert.sha1, expectedSerial: cert.serial });
 
-describeIfHaproxy('RuntimeClient and swapCertificate() against HAProxy 2.6', () => {
+describe('RuntimeClient and swapCertificate() against HAProxy 2.6', () => {
   let haproxy: StandaloneHaproxy;
   let certDir: string;
   let client: RuntimeClient;
@@ -149,7 +146,7 @@ describeIfHaproxy('RuntimeClient and swapCertificate() against HAProxy 2.6', () 
   });
 });
 
-describeIfHaproxy('MasterClient against HAProxy 2.6 in master-worker mode', () => {
+describe('MasterClient against HAProxy 2.6 in master-worker mode', () => {
   let haproxy: StandaloneHaproxy;
   let master: MasterClient;
 

@@ -4,14 +4,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findMissingPeerBinaries, generateCert } from '../peers';
+import { generateCert } from '../peers';
 import { requireBinary } from '../peers/_binaries';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 const execFileAsync = promisify(execFile);
 
-describeIfPeers('acme haproxy-config', () => {
+describe('acme haproxy-config', () => {
   let home: string;
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-config-'));

@@ -13,10 +13,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, servedSerial, startFaultProxy, startPeers, startStandaloneHaproxy, type FaultProxy, type Peers, type StandaloneHaproxy } from '../peers';
+import { servedSerial, startFaultProxy, startPeers, startStandaloneHaproxy, type FaultProxy, type Peers, type StandaloneHaproxy } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 /** One master CLI exchange, bounded. */
 const MASTER_TIMEOUT_MS = 5_000;
 /** What a flooding peer sends at most before it stops (and keeps the connection open). */
@@ -157,7 +156,7 @@ function deliveryWarning(stderr: string): Record<string, unknown> | undefined {
     .find((record) => record.message === 'Cannot deliver the certificate through the runtime API');
 }
 
-describeIfPeers('HAProxy faults around a renewal', () => {
+describe('HAProxy faults around a renewal', () => {
   let peers: Peers;
   let proxy: FaultProxy;
   let haproxy: StandaloneHaproxy;

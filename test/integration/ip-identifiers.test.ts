@@ -7,14 +7,9 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bridgeIpv6Loopback, findMissingPeerBinaries, hasIpv6Loopback, startPeers, type Ipv6LoopbackBridge, type Peers } from '../peers';
+import { bridgeIpv6Loopback, hasIpv6Loopback, startPeers, type Ipv6LoopbackBridge, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const peersMissing = findMissingPeerBinaries();
-const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
-if (peersMissing.length > 0 && !process.env.CI) {
-  console.warn(`Skipping ip-identifiers.test.ts: missing ${peersMissing.join(', ')} (apt-get install pebble haproxy openssl)`);
-}
 
 if (!hasIpv6Loopback) console.warn('Skipping the ::1 issuance in ip-identifiers.test.ts: this machine has no IPv6 loopback address');
 // STYLE §5: a machine without what the test needs skips it with a message.
@@ -27,7 +22,7 @@ async function leafOf(path: string): Promise<X509Certificate> {
   return new X509Certificate(pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0]);
 }
 
-describeIfPeers('acme issue for IP addresses against pebble through HAProxy', () => {
+describe('acme issue for IP addresses against pebble through HAProxy', () => {
   let peers: Peers;
   let home: string;
   let common: string[];

@@ -7,14 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
+import { startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const peersMissing = findMissingPeerBinaries();
-const describeIfPeers = peersMissing.length === 0 || process.env.CI ? describe : describe.skip;
-if (peersMissing.length > 0 && !process.env.CI) {
-  console.warn(`Skipping issue.test.ts: missing ${peersMissing.join(', ')} (apt-get install pebble haproxy openssl)`);
-}
 
 let uniqueCounter = 0;
 /** A name no other test uses, so pebble's authorizations never carry over. */
@@ -27,7 +22,7 @@ function certificates(pem: string): X509Certificate[] {
   return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
 }
 
-describeIfPeers('acme issue against pebble through HAProxy', () => {
+describe('acme issue against pebble through HAProxy', () => {
   let peers: Peers;
   let logDir: string;
   let home: string;

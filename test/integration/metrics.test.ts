@@ -6,10 +6,9 @@
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
+import { startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 
 /** The value of one sample line, e.g. `metric{name="x"}`; undefined when the file has no such line. */
 function sample(text: string, series: string): number | undefined {
@@ -17,7 +16,7 @@ function sample(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describeIfPeers('--metrics-file after acme renew', () => {
+describe('--metrics-file after acme renew', () => {
   let peers: Peers;
   let home: string;
   let metricsDir: string;

@@ -7,14 +7,13 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ariCertId } from '../../src/pem';
-import { findMissingPeerBinaries, servedSerial, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
+import { servedSerial, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 const PROBE_HOOK = join(__dirname, '..', 'fixtures', 'hooks', 'probe-env.sh');
 const HOUR_MS = 3_600_000;
 
-describeIfPeers('acme renew through ARI, into HAProxy, with hooks', () => {
+describe('acme renew through ARI, into HAProxy, with hooks', () => {
   let peers: Peers;
   let proxy: AriProxy;
   let home: string;

@@ -16,13 +16,12 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { snapLayout, type SnapLayout } from '../../src/snap';
-import { findMissingPeerBinaries, freePort, servedSerial, startPeers, type Peers } from '../peers';
+import { freePort, servedSerial, startPeers, type Peers } from '../peers';
 import { requireBinary } from '../peers/_binaries';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
 
-const describeIfPeers = findMissingPeerBinaries().length === 0 || process.env.CI ? describe : describe.skip;
 const execFileAsync = promisify(execFile);
 
 interface Run {
@@ -85,7 +84,7 @@ async function listen(port: number, reply: (path: string, headers: IncomingHttpH
 const close = (server: Server | undefined): Promise<void> =>
   new Promise((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
 
-describeIfPeers('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
+describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
   const name = `snap-${process.pid}.example.test`;
   let peers: Peers;
   let fake: FakeSnap;

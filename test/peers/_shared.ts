@@ -8,8 +8,8 @@ import type { Peers, PeersDescription } from './_types';
 /** Env var through which global setup tells test workers where the shared peers are described. */
 export const PEERS_FILE_ENV = 'HAPROXY_ACME_TEST_PEERS_FILE';
 
-/** What global setup wrote: the shared peers, or why integration tests are skipped. */
-export type SharedPeersState = { skipped: false; peers: PeersDescription } | { skipped: true; reason: string };
+/** What global setup wrote: the shared peers. */
+export type SharedPeersState = { peers: PeersDescription };
 
 /** The JSON-serialisable fields of `peers`. */
 export function describePeers(peers: Peers): PeersDescription {
@@ -44,29 +44,13 @@ function sharedPeers(description: PeersDescription): Peers {
   };
 }
 
-/**
- * The peers global setup started for the whole integration run, or undefined when they are
- * skipped (binaries missing on a non-CI machine). Their `stop()` rejects: teardown owns them.
- */
-export function integrationPeers(): Peers | undefined {
-  const state = readSharedState();
-  return state.skipped ? undefined : sharedPeers(state.peers);
+/** The peers global setup started for the whole integration run. Their `stop()` rejects: teardown owns them. */
+export function integrationPeers(): Peers {
+  return sharedPeers(readSharedState().peers);
 }
 
-/**
- * `describe` when the shared peers run, `describe.skip` (with a printed reason) when they are
- * skipped. `fn` receives an accessor for the peers; call it in `beforeAll` or in a test.
- */
+/** `describe` with an accessor for the shared peers; call it in `beforeAll` or in a test. */
 export function describeWithPeers(name: string, fn: (peers: () => Peers) => void): void {
-  const state = readSharedState();
-  if (state.skipped) {
-    console.warn(`Skipping "${name}": ${state.reason}`);
-    // eslint-disable-next-line jest/no-disabled-tests -- STYLE §5: a local run without pebble/haproxy skips with a reason (CI fails instead)
-    describe.skip(name, () => fn(() => {
-      throw new Error(`Cannot use the test peers: ${state.reason}`);
-    }));
-    return;
-  }
-  const peers = sharedPeers(state.peers);
+  const peers = integrationPeers();
   describe(name, () => fn(() => peers));
 }
