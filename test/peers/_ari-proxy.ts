@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 import type { Peers } from './_types';
-import { endToEnd, readBody } from './_relay';
+import { endToEnd, forwardToPebble, readBody, type UpstreamAnswer } from './_relay';
 import { httpsGet } from './_wait';
 
 /** Profiles Let's Encrypt offers (2026), the proxy's default `meta.profiles`. */
@@ -69,7 +69,6 @@ export interface AriProxy {
 type CannedResponse = { status: number; body: string; headers: Record<string, string> };
 
 const RENEWAL_INFO_PATH = '/renewal-info';
-const UPSTREAM_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRY_AFTER_SECONDS = 21_600;
 
 
@@ -112,22 +111,7 @@ export async function startAriProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundl
   const orders: RecordedOrder[] = [];
   const pendingRejections: ProxyProblem[] = [];
 
-  /** Sends the request to pebble with the client's Host; resolves with pebble's status, headers and body. */
-  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
-    new Promise((resolve, reject) => {
-      const request = https.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent, timeout: UPSTREAM_TIMEOUT_MS },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
-          response.on('error', reject);
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error(`pebble did not answer within ${UPSTREAM_TIMEOUT_MS} ms`)));
-      request.on('error', reject);
-      request.end(body);
-    });
+  const forward = (req: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> => forwardToPebble(req, body, { url: upstream, agent });
 
   const directory = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const answer = await forward(req, Buffer.alloc(0));

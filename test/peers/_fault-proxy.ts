@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 import type { Peers } from './_types';
-import { endToEnd, readBody } from './_relay';
+import { endToEnd, forwardToPebble, readBody, type UpstreamAnswer } from './_relay';
 import { httpsGet } from './_wait';
 
 /** What a request is, by pebble 2.4's paths and its directory. */
@@ -81,12 +81,11 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-type Upstream = { status: number; headers: IncomingMessage['headers']; body: Buffer };
+
 
 /** Upper bound of every wait the proxy makes (slow, trickle). */
 export const FAULT_MAX_DELAY_MS = 60_000;
 const MAX_REQUESTS_KEPT = 2000;
-const UPSTREAM_TIMEOUT_MS = 10_000;
 const ERR = 'urn:ietf:params:acme:error:';
 // pebble 2.4's per-object paths (wfe.go); the fixed endpoints come from its directory.
 const PREFIXES: Array<[string, AcmeResource]> = [
@@ -146,28 +145,14 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
       timers.set(timer, resolve);
     });
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<Upstream> =>
-    new Promise((resolve, reject) => {
-      const request = https.request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent, timeout: UPSTREAM_TIMEOUT_MS },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
-          response.on('error', reject);
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error(`pebble did not answer within ${UPSTREAM_TIMEOUT_MS} ms`)));
-      request.on('error', reject);
-      request.end(body);
-    });
+  const forward = (req: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> => forwardToPebble(req, body, { url: upstream, agent });
 
-  const relay = (res: ServerResponse, answer: Upstream, body: Buffer = answer.body): void => {
+  const relay = (res: ServerResponse, answer: UpstreamAnswer, body: Buffer = answer.body): void => {
     res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(body.length), Connection: 'close' });
     res.end(body);
   };
 
-  const trickle = async (res: ServerResponse, answer: Upstream, intervalMs: number): Promise<void> => {
+  const trickle = async (res: ServerResponse, answer: UpstreamAnswer, intervalMs: number): Promise<void> => {
     res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(answer.body.length), Connection: 'close' });
     const steps = Math.min(answer.body.length, Math.floor(FAULT_MAX_DELAY_MS / Math.max(1, intervalMs)));
     for (let i = 0; i < steps && !res.destroyed; i += 1) {

@@ -1,5 +1,6 @@
 /** What both thin proxies in front of pebble (_ari-proxy.ts, _fault-proxy.ts) need to relay a request. */
 import type { IncomingMessage } from 'node:http';
+import * as https from 'node:https';
 
 /** A JWS or CSR is a few KiB; anything larger is refused. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -24,5 +25,29 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+  });
+}
+
+/** How long pebble may take to answer one relayed request. */
+const UPSTREAM_TIMEOUT_MS = 10_000;
+
+/** Pebble's answer to a relayed request, body read whole. */
+export type UpstreamAnswer = { status: number; headers: IncomingMessage['headers']; body: Buffer };
+
+/** Sends the client's request (its end-to-end headers, its Host) to pebble; resolves with pebble's answer. */
+export function forwardToPebble(req: IncomingMessage, body: Buffer, upstream: { url: URL; agent: https.Agent }): Promise<UpstreamAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      { host: upstream.url.hostname, port: upstream.url.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: upstream.agent, timeout: UPSTREAM_TIMEOUT_MS },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`pebble did not answer within ${UPSTREAM_TIMEOUT_MS} ms`)));
+    request.on('error', reject);
+    request.end(body);
   });
 }
