@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { messageOf } from '../errors';
-import type { Logger } from '../log';
+import { verbosityOf, type Logger } from '../log';
 import type { CliDeps } from './_context';
 import { presentError, EXIT_OK } from './_errors';
 import { toRawFlags } from './_options';
@@ -39,7 +39,7 @@ export async function runWithoutConfig(
   setExitCode: (code: number) => void,
   body: (context: { logger: Logger }) => Promise<number | void>,
 ): Promise<void> {
-  const verbosity = options.verbose === true ? 'verbose' : options.quiet === true ? 'quiet' : 'normal';
+  const verbosity = verbosityOf({ verbose: options.verbose === true, quiet: options.quiet === true });
   const logger = deps.createLogger({ verbosity, format: deps.stderrIsTty ? 'text' : 'json', plain: true });
   try {
     setExitCode((await body({ logger })) ?? EXIT_OK);

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { verbosityOf } from '../log';
 import { splitCommand, splitHookCommand } from './_command';
 import { checkDomain, checkName, quote, type Check } from './_domain';
 import { checkEabHmacKey, checkEabKid } from './_eab';
@@ -241,7 +242,7 @@ export const configSchema = fields
       httpAddress,
       preflightUrl: v.preflight,
       requestTimeoutMs: v.requestTimeout,
-      output: { json: v.json, verbosity: v.verbose ? 'verbose' : v.quiet ? 'quiet' : 'normal' },
+      output: { json: v.json, verbosity: verbosityOf(v) },
       haproxy: haproxyOf(v),
       lockTimeoutMs: v.lockTimeout,
       profile: v.profile,

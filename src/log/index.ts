@@ -7,6 +7,11 @@ export type { Logger, LogFields, LogRecord } from './logger';
 export { redactSecrets } from './_redact';
 export { createPlainLogger, type PlainLoggerOptions } from './_plain';
 
+/** How much to log: -v wins over -q; neither is `normal` (pure). */
+export function verbosityOf(flags: { verbose?: boolean; quiet?: boolean }): 'quiet' | 'normal' | 'verbose' {
+  return flags.verbose === true ? 'verbose' : flags.quiet === true ? 'quiet' : 'normal';
+}
+
 /** Options of createLogger(). */
 export interface CreateLoggerOptions extends WinstonLoggerOptions {
   /** Write lines without winston (see createPlainLogger), for a long-lived small process. Default: false. */

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { createLogger, createPlainLogger } from '../../../src/log';
+import { createLogger, createPlainLogger, verbosityOf } from '../../../src/log';
 
 function capture(): { stream: PassThrough; lines: () => string[] } {
   const stream = new PassThrough();
@@ -47,5 +47,17 @@ describe('createPlainLogger()', () => {
     const out = capture();
     createPlainLogger({ stream: out.stream, format: 'text' }).warn('Renewal pass finished', { exitCode: 1, nextCheckAt: '2027-01-01T00:00:00.000Z' });
     expect(out.lines()).toEqual(['warn Renewal pass finished  exitCode=1 nextCheckAt=2027-01-01T00:00:00.000Z']);
+  });
+});
+
+describe('verbosityOf()', () => {
+  test.each<[{ verbose?: boolean; quiet?: boolean }, string]>([
+    [{}, 'normal'],
+    [{ quiet: true }, 'quiet'],
+    [{ verbose: true }, 'verbose'],
+    [{ verbose: true, quiet: true }, 'verbose'],
+    [{ verbose: false, quiet: false }, 'normal'],
+  ])('verbosityOf(%j) is %s', (flags, expected) => {
+    expect(verbosityOf(flags)).toBe(expected);
   });
 });
