@@ -1,0 +1,35 @@
+import { haproxyWordProblem, isHaproxyWord, MAX_HAPROXY_WORD_CHARS } from '../../../src/haproxyWord';
+
+describe('haproxyWordProblem()', () => {
+  it.each([
+    ['/var/snap/immich-distribution/common/acme/haproxy/photos.example.com.pem'],
+    ['unix@/run/acme/responder.sock'],
+    ['127.0.0.1:34000'],
+    ['[::1]:34000'],
+    ['/a/b_c-d.e~f+g=h,i;j:k@l!m%n&o(p)q*r[s]t{u}v|w`x^y<z>?'],
+  ])('accepts the plain word %s', (value) => {
+    expect(haproxyWordProblem(value)).toBeUndefined();
+    expect(isHaproxyWord(value)).toBe(true);
+  });
+
+  it.each([
+    ['', 'it is empty'],
+    ['/a b', 'it contains a space, which HAProxy would not read as part of one word'],
+    ['unix:/a\nglobal', 'it contains a newline, which HAProxy would not read as part of one word'],
+    ['/a\tb', 'it contains a tab, which HAProxy would not read as part of one word'],
+    ['/a\rb', 'it contains a control character (U+000D), which HAProxy would not read as part of one word'],
+    ['/a\0b', 'it contains a control character (U+0000), which HAProxy would not read as part of one word'],
+    ['/a\x7fb', 'it contains a control character (U+007F), which HAProxy would not read as part of one word'],
+    ['/a#b', 'it contains "#", which HAProxy would not read as part of one word'],
+    ['/a"b', 'it contains """, which HAProxy would not read as part of one word'],
+    ["/a'b", `it contains "'", which HAProxy would not read as part of one word`],
+    ['/a\\b', 'it contains "\\", which HAProxy would not read as part of one word'],
+    ['/a${HOME}', 'it contains "$", which HAProxy would not read as part of one word'],
+    ['/caf\u00e9', 'it contains a non-ASCII character (U+00E9), which HAProxy would not read as part of one word'],
+    ['/a\u2028b', 'it contains a non-ASCII character (U+2028), which HAProxy would not read as part of one word'],
+    ['/'.repeat(MAX_HAPROXY_WORD_CHARS + 1), `it is longer than ${MAX_HAPROXY_WORD_CHARS} characters`],
+  ])('refuses %j: %s', (value, problem) => {
+    expect(haproxyWordProblem(value)).toBe(problem);
+    expect(isHaproxyWord(value)).toBe(false);
+  });
+});
