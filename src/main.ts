@@ -27,6 +27,7 @@ const lazy = {
   migration: () => require('./migration') as typeof import('./migration'),
   challenge: () => require('./challenge') as typeof import('./challenge'),
   snap: () => require('./snap') as typeof import('./snap'),
+  deployHooks: () => require('./deploy-hooks') as typeof import('./deploy-hooks'),
 };
 
 function readVersion(): string {
@@ -34,12 +35,20 @@ function readVersion(): string {
   return manifest.version;
 }
 
-/** The master socket's checked reload wins over the reload command, which may restart HAProxy. */
+/**
+ * The master socket's checked reload wins over the reload command, which may restart HAProxy. The
+ * command runs as a deploy hook does: checked, from its descriptor, with the minimal environment.
+ */
 function createFallback(config: Config, logger: Logger): ReloadFallback | undefined {
-  const { CommandReloadFallback, MasterReloadFallback } = lazy.haproxy();
+  const { CommandReloadFallback, MasterReloadFallback, RELOAD_COMMAND_TIMEOUT_MS } = lazy.haproxy();
   if (config.haproxy.masterSocket !== undefined) return new MasterReloadFallback({ endpoint: config.haproxy.masterSocket, logger });
   if (config.haproxy.reloadCommand !== undefined) {
-    return new CommandReloadFallback({ argv: config.haproxy.reloadCommand, env: process.env, logger });
+    const { programEnvironment, runProgram } = lazy.deployHooks();
+    const env = programEnvironment(process.env);
+    return new CommandReloadFallback({
+      argv: config.haproxy.reloadCommand,
+      run: (argv) => runProgram({ label: argv.join(' '), argv: [...argv] }, { env, logger, role: 'reload command', timeoutMs: RELOAD_COMMAND_TIMEOUT_MS }),
+    });
   }
   return undefined;
 }
@@ -47,7 +56,8 @@ function createFallback(config: Config, logger: Logger): ReloadFallback | undefi
 function createServices(config: Config, logger: Logger): Services {
   const { FileAccountKeyStage, FileCertificateArchive, FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock, FileRenewalStateStore } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
-  const { runPostRenewHooks } = lazy.issuance();
+  const { postRenewHooksDir, runPostRenewHooks } = lazy.issuance();
+  const { checkPrograms, programEnvironment } = lazy.deployHooks();
   const { AcmeService } = lazy.acme();
   const { LegoDirectoryReader } = lazy.migration();
   const { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge } = lazy.challenge();
@@ -75,6 +85,13 @@ function createServices(config: Config, logger: Logger): Services {
         baseEnv: process.env,
         timeoutMs: config.hookTimeoutMs,
         logger,
+      }),
+    checkPrograms: () =>
+      checkPrograms({
+        hooksDir: postRenewHooksDir(config.home),
+        deployHooks: config.deployHooks,
+        reloadCommand: config.haproxy.reloadCommand,
+        searchPath: programEnvironment(process.env).PATH,
       }),
     random: Math.random,
     archive: new FileCertificateArchive({ home: config.home, clock: systemClock, logger }),

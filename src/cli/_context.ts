@@ -24,6 +24,11 @@ export interface Services {
   renewalState: RenewalStateStore;
   /** Post-renew hooks: `<home>/hooks/post-renew.d/` then `--deploy-hook`. */
   runHooks: (certificate: StoredCertificate) => Promise<HookOutcome[]>;
+  /**
+   * Refuses, before anything is ordered or written, a post-renew hook directory, hook or reload
+   * command that a user other than root or us could change. @throws ConfigError
+   */
+  checkPrograms: () => Promise<void>;
   /** Uniform [0, 1): the random instant inside an ARI window. */
   random: () => number;
   /** Where `acme remove` moves a certificate's files (`<home>/archive/`). Optional only so that test harnesses of other commands stay small. */

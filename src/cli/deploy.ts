@@ -38,6 +38,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
           source: '--haproxy-socket',
         });
       }
+      await services.checkPrograms();
       const dryRun = options.dryRun === true;
       const requested = Array.isArray(options.name) ? (options.name as string[]) : undefined;
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {

@@ -41,6 +41,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const { name, domains } = requireCertificateTarget(config);
       const dryRun = options.dryRun === true;
       const services = deps.createServices(config, logger);
+      await services.checkPrograms();
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
         const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {

@@ -29,6 +29,7 @@ export async function renewalPass(
   options: { names?: string[]; force: boolean; nextCheckAt: Date; reuseKey?: boolean },
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
+  await services.checkPrograms();
   return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
     renewCertificates(
       {

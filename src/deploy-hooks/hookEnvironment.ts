@@ -40,14 +40,33 @@ export interface HookBaseEnvironment {
   LD_LIBRARY_PATH?: string;
   LANG?: string;
   TZ?: string;
+  /** Set by snapd inside a snap; snapctl needs one of them to act for this snap (`snapctl restart`). */
+  SNAP_COOKIE?: string;
+  SNAP_CONTEXT?: string;
+}
+
+/**
+ * The environment of any program we start (deploy hooks, the reload command) before its own
+ * variables: PATH, LD_LIBRARY_PATH, LANG, TZ and snapctl's SNAP_COOKIE/SNAP_CONTEXT from `base`,
+ * nothing else (no ACME_EAB_HMAC_KEY, HOME, NODE_OPTIONS…). PATH and LD_LIBRARY_PATH lose every
+ * entry under `$SNAP` (a classic snap must not leak its own libraries into other programs;
+ * certbot's `env_no_snap_for_external_calls`) and every relative or empty entry (which would mean
+ * "the current directory"). Pure.
+ */
+export function programEnvironment(base: HookBaseEnvironment): Record<string, string> {
+  const env: Record<string, string> = { PATH: stripSearchPath(base.PATH, base.SNAP) || DEFAULT_HOOK_PATH };
+  const libraryPath = stripSearchPath(base.LD_LIBRARY_PATH, base.SNAP);
+  if (libraryPath !== '') env.LD_LIBRARY_PATH = libraryPath;
+  for (const name of ['LANG', 'TZ', 'SNAP_COOKIE', 'SNAP_CONTEXT'] as const) {
+    const value = base[name];
+    if (value !== undefined && value !== '') env[name] = value;
+  }
+  return env;
 }
 
 /**
  * Builds the complete environment of a deploy hook: the `ACME_HOOK_*` variables, certbot's
- * `RENEWED_LINEAGE`/`RENEWED_DOMAINS`, and PATH, LD_LIBRARY_PATH, LANG, TZ from `base`. PATH and
- * LD_LIBRARY_PATH lose every entry under `$SNAP` (a classic snap must not leak its own libraries
- * into other programs; certbot's `env_no_snap_for_external_calls`) and every relative or empty
- * entry (which would mean "the current directory"). Pure.
+ * `RENEWED_LINEAGE`/`RENEWED_DOMAINS`, and programEnvironment() of `base`. Pure.
  * @throws HookError HOOK_FAILED when `notAfter` is not a valid date
  */
 export function hookEnvironment(cert: HookCertificate, base: HookBaseEnvironment): Record<string, string> {
@@ -67,12 +86,8 @@ export function hookEnvironment(cert: HookCertificate, base: HookBaseEnvironment
     [`${HOOK_ENV_PREFIX}NOT_AFTER`]: cert.notAfter.toISOString(),
     RENEWED_LINEAGE: cert.lineageDir,
     RENEWED_DOMAINS: domains,
-    PATH: stripSearchPath(base.PATH, base.SNAP) || DEFAULT_HOOK_PATH,
+    ...programEnvironment(base),
   };
-  const libraryPath = stripSearchPath(base.LD_LIBRARY_PATH, base.SNAP);
-  if (libraryPath !== '') env.LD_LIBRARY_PATH = libraryPath;
-  if (base.LANG !== undefined && base.LANG !== '') env.LANG = base.LANG;
-  if (base.TZ !== undefined && base.TZ !== '') env.TZ = base.TZ;
   return env;
 }
 

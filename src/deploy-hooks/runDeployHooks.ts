@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { HookError } from '../errors';
 import type { Logger } from '../log';
-import { checkHook } from './checkHook';
+import { checkHook, openCheckedProgram } from './checkHook';
 import type { DeployHook } from './discoverHooks';
 import { OutputLines, outputBudget } from './_output';
 import { causeText } from './_cause';
@@ -40,6 +41,15 @@ export interface RunDeployHooksOptions {
   uid?: number;
 }
 
+/** Options of runProgram: those of runDeployHooks, and what the program is called in messages. */
+export interface RunProgramOptions extends RunDeployHooksOptions {
+  /** Default: `deploy hook`. */
+  role?: string;
+}
+
+/** The descriptor a checked program is run from, in the child: `/proc/self/fd/3`. */
+const PROGRAM_FD = 3;
+
 /**
  * Runs each hook in turn, never in parallel, and never throws: a refused, failing or
  * timed-out hook gives `ok: false`, is logged at error, and the next hook still runs. Each
@@ -49,20 +59,29 @@ export interface RunDeployHooksOptions {
  */
 export async function runDeployHooks(hooks: DeployHook[], options: RunDeployHooksOptions): Promise<HookResult[]> {
   const results: HookResult[] = [];
-  for (const hook of hooks) results.push(await runDeployHook(hook, options));
+  for (const hook of hooks) results.push(await runProgram(hook, options));
   return results;
 }
 
-async function runDeployHook(hook: DeployHook, options: RunDeployHooksOptions): Promise<HookResult> {
+/**
+ * Runs one external program (a deploy hook, the reload command) the way runDeployHooks() runs
+ * each hook, and never throws. A bare name is looked up on `env.PATH`. The program is checked
+ * (checkHook), opened, proved to be the checked file, and executed from that descriptor through
+ * `/proc/self/fd/3`, so a path swapped after the check can never run: a script therefore sees
+ * `$0` as `/proc/self/fd/3`, and a binary its real path as `argv[0]`.
+ */
+export async function runProgram(hook: DeployHook, options: RunProgramOptions): Promise<HookResult> {
+  const role = options.role ?? 'deploy hook';
   const logger = options.logger.child({ hook: hook.label });
   const started = performance.now();
   let result: Omit<HookResult, 'durationMs' | 'label'>;
   try {
     const [file] = hook.argv;
-    if (file === undefined) throw new HookError(`Cannot run deploy hook "${hook.label}": the command is empty`);
-    await checkHook(file, options.uid === undefined ? {} : { uid: options.uid });
-    logger.info('Running deploy hook', { command: file });
-    result = await spawnHook(hook, options, logger);
+    if (file === undefined) throw new HookError(`Cannot run ${role} "${hook.label}": the command is empty`);
+    const checked = await checkHook(file, { role, ...(options.uid === undefined ? {} : { uid: options.uid }), ...(options.env.PATH === undefined ? {} : { searchPath: options.env.PATH }) });
+    const handle = await openCheckedProgram(checked, role);
+    logger.info(`Running ${role}`, { command: checked.realPath });
+    result = await spawnHook({ ...hook, argv: [checked.realPath, ...hook.argv.slice(1)] }, handle, options, logger);
   } catch (error) {
     result = { exitCode: null, signal: null, timedOut: false, ok: false, error: causeText(error) };
   }
@@ -81,10 +100,20 @@ interface RunState {
   escalated: boolean;
 }
 
-function spawnHook(hook: DeployHook, options: RunDeployHooksOptions, logger: Logger): Promise<Outcome> {
+async function spawnHook(hook: DeployHook, handle: FileHandle, options: RunProgramOptions, logger: Logger): Promise<Outcome> {
+  let outcome: Promise<Outcome>;
+  try {
+    outcome = superviseChild(spawnDetached(hook, handle, options.env), hook, options, logger);
+  } finally {
+    // The child holds its own copy of the descriptor from here on.
+    await handle.close();
+  }
+  return outcome;
+}
+
+function superviseChild(child: ChildProcess, hook: DeployHook, options: RunProgramOptions, logger: Logger): Promise<Outcome> {
   const timeoutMs = options.timeoutMs ?? DEPLOY_HOOK_TIMEOUT_MS;
   const graceMs = options.killGraceMs ?? HOOK_KILL_GRACE_MS;
-  const child = spawnDetached(hook, options.env);
   const budget = outputBudget();
   const stdout = new OutputLines((line) => logger.info(line), budget);
   const stderr = new OutputLines((line) => logger.warn(line), budget);
@@ -103,7 +132,7 @@ function spawnHook(hook: DeployHook, options: RunDeployHooksOptions, logger: Log
     const settle = (): void => {
       stdout.end();
       stderr.end();
-      finish(describe(hook.label, child, { ...state, timeoutMs }));
+      finish(describe(hook.label, child, { ...state, timeoutMs, role: options.role ?? 'deploy hook' }));
     };
     const timer = setTimeout(() => {
       state.timedOut = true;
@@ -116,8 +145,10 @@ function spawnHook(hook: DeployHook, options: RunDeployHooksOptions, logger: Log
         else for (const stream of [child.stdout, child.stderr]) stream?.destroy();
       }, graceMs);
     }, timeoutMs);
-    child.on('error', (error) => {
-      finish({ exitCode: null, signal: null, timedOut: false, ok: false, error: `Cannot run deploy hook "${hook.label}": ${error.message}` });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // The message names /proc/self/fd/3; the code says why (ENOENT: a missing "#!" interpreter).
+      const detail = `the system cannot execute it (${error.code ?? error.message}); check that it is a program for this machine and that its "#!" interpreter exists`;
+      finish({ exitCode: null, signal: null, timedOut: false, ok: false, error: `Cannot run ${options.role ?? 'deploy hook'} "${hook.label}": ${detail}` });
     });
     child.on('close', () => {
       closed = true;
@@ -131,25 +162,27 @@ function spawnHook(hook: DeployHook, options: RunDeployHooksOptions, logger: Log
 
 /**
  * spawn() with `detached` (setsid): the hook leads a new process group, so `kill(-pid)` also
- * reaches the children it starts. No shell.
+ * reaches the children it starts. No shell. The checked descriptor becomes the child's fd 3
+ * (without close-on-exec, so that an interpreter can open a script through it) and is what
+ * runs; `argv[0]` is the real path.
  * @throws HookError HOOK_FAILED when Node refuses the arguments (the cause is dropped from the
  * message because Node quotes the offending value, which may be an environment value)
  */
-function spawnDetached(hook: DeployHook, env: Record<string, string>): ChildProcess {
+function spawnDetached(hook: DeployHook, handle: FileHandle, env: Record<string, string>): ChildProcess {
   const [file, ...args] = hook.argv as [string, ...string[]];
   try {
-    return spawn(file, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn(`/proc/self/fd/${PROGRAM_FD}`, args, { argv0: file, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', handle.fd] });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
     throw new HookError(`Cannot run deploy hook "${hook.label}": Node refused its arguments or environment (${code})`);
   }
 }
 
-function describe(label: string, child: ChildProcess, state: RunState & { timeoutMs: number }): Outcome {
+function describe(label: string, child: ChildProcess, state: RunState & { timeoutMs: number; role: string }): Outcome {
   const exitCode = child.exitCode;
   const signal = child.signalCode;
   const base = { exitCode, signal, timedOut: state.timedOut };
-  const failed = `Deploy hook "${label}" failed`;
+  const failed = `${state.role.charAt(0).toUpperCase()}${state.role.slice(1)} "${label}" failed`;
   if (state.timedOut) {
     return { ...base, ok: false, error: `${failed}: it did not finish within ${state.timeoutMs} ms, so its process group was killed` };
   }

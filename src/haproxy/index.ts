@@ -43,4 +43,10 @@ export {
 } from './swapCertificate';
 export { removeCertificate, type RemoveCertificateInput, type RemoveCertificateResult } from './removeCertificate';
 export { HaproxyInstance, type HaproxyInstanceOptions, type InstanceDelivery } from './HaproxyInstance';
-export { CommandReloadFallback, MasterReloadFallback, RELOAD_COMMAND_TIMEOUT_MS } from './reloadFallback';
+export {
+  CommandReloadFallback,
+  MasterReloadFallback,
+  RELOAD_COMMAND_TIMEOUT_MS,
+  type CommandReloadFallbackOptions,
+  type ReloadCommandResult,
+} from './reloadFallback';

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { HaproxyError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
@@ -23,37 +22,41 @@ export class MasterReloadFallback {
 /** Default limit for the reload command. */
 export const RELOAD_COMMAND_TIMEOUT_MS = 60_000;
 
+/** How a run of the reload command ended, as deploy-hooks' runProgram() reports it. */
+export interface ReloadCommandResult {
+  ok: boolean;
+  /** Why it failed, when it did. */
+  error?: string;
+}
+
+/** Options of CommandReloadFallback. */
+export interface CommandReloadFallbackOptions {
+  argv: readonly string[];
+  /**
+   * Runs `argv` and says how it ended. main.ts passes deploy-hooks' runProgram(): no shell, the
+   * minimal environment hooks get, the program checked and run from its descriptor, a timeout.
+   */
+  run: (argv: readonly string[]) => Promise<ReloadCommandResult>;
+}
+
 /**
- * The configured last resort, e.g. `snapctl restart mysnap.haproxy`: run without a shell, with
- * a timeout; a non-zero exit is a failure. A restart drops connections, hence "last".
+ * The configured last resort, e.g. `snapctl restart mysnap.haproxy`; a non-zero exit is a
+ * failure. A restart drops connections, hence "last". Whether HAProxy then serves the new
+ * certificate is proved by the caller, never assumed from the exit status.
  */
 export class CommandReloadFallback {
   readonly label: string;
 
-  constructor(private readonly options: { argv: readonly string[]; env: NodeJS.ProcessEnv; logger: Logger; timeoutMs?: number }) {
+  constructor(private readonly options: CommandReloadFallbackOptions) {
     this.label = `command "${options.argv.join(' ')}"`;
   }
 
-  /** @throws HaproxyError with the exit code and the last output lines */
+  /** @throws HaproxyError when the command is empty, could not run, failed or timed out */
   async reload(): Promise<void> {
-    const [file, ...args] = this.options.argv;
-    if (file === undefined) throw new HaproxyError('Cannot reload HAProxy: the reload command is empty', { command: '', endpoint: this.label });
-    await new Promise<void>((done, fail) => {
-      execFile(file, args, { env: this.options.env, timeout: this.options.timeoutMs ?? RELOAD_COMMAND_TIMEOUT_MS }, (error, stdout, stderr) => {
-        const output = `${stdout}${stderr}`.trim().split('\n').slice(-5).join(' | ');
-        this.options.logger.debug('Reload command finished', { command: this.label, output });
-        if (error === null) {
-          done();
-          return;
-        }
-        fail(
-          new HaproxyError(`Cannot reload HAProxy with ${this.label}: ${error.message.split('\n')[0]}${output === '' ? '' : `; output: ${output}`}`, {
-            command: this.options.argv.join(' '),
-            endpoint: this.label,
-            cause: error,
-          }),
-        );
-      });
-    });
+    const command = this.options.argv.join(' ');
+    if (this.options.argv.length === 0) throw new HaproxyError('Cannot reload HAProxy: the reload command is empty', { command: '', endpoint: this.label });
+    const result = await this.options.run(this.options.argv);
+    if (result.ok) return;
+    throw new HaproxyError(`Cannot reload HAProxy with ${this.label}: ${result.error ?? 'it failed'}`, { command, endpoint: this.label });
   }
 }

@@ -55,6 +55,7 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
       haproxyEndpoints: [],
       renewalState: new MemoryRenewalStateStore(),
       runHooks: async () => [],
+      checkPrograms: async () => undefined,
       random: () => 0.5,
       ...services,
     }),
