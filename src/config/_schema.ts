@@ -15,6 +15,7 @@ import {
   isLoopbackHost,
   type ParsedAddress,
 } from './_fields';
+import { crtListPathProblem, homeProblem } from './_haproxyPaths';
 import { defaultNameOf } from './_ip';
 import { DEFAULT_LOCAL_PORTS, LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
 import type { Config, ExternalAccountBinding, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
@@ -178,6 +179,22 @@ function checkEabPair(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.output<
   });
 }
 
+type Fields = z.output<typeof fields>;
+
+/**
+ * A check of a path field once resolved against cwd (home, crt-list: see _haproxyPaths.ts). It runs even
+ * when other fields failed, but not when this field or cwd did, so that a bad value gets one message.
+ */
+function resolvedPath(field: 'home' | 'haproxyCrtList', problemOf: (cwd: string, path: string) => string | undefined) {
+  const check = (v: Fields, ctx: z.RefinementCtx<Fields>): void => {
+    const value = v[field];
+    const message = value === undefined ? undefined : problemOf(v.cwd, value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', path: [field], message, input: value });
+  };
+  const when = (payload: z.core.ParsePayload): boolean => !payload.issues.some((issue) => issue.path?.[0] === field || issue.path?.[0] === 'cwd');
+  return [check, { when }] as const;
+}
+
 /** Both halves or nothing; checkEabPair() has reported a half already. */
 function eabOf(v: z.output<typeof fields>): ExternalAccountBinding | undefined {
   return v.eabKid === undefined || v.eabHmacKey === undefined ? undefined : { kid: v.eabKid, hmacKey: v.eabHmacKey };
@@ -214,6 +231,8 @@ export const configSchema = fields
   // Also runs when other fields failed; a socket that did not parse is skipped by isRemote().
   .superRefine(checkRemoteSockets, { when: () => true })
   .superRefine(checkEabPair, { when: () => true })
+  .superRefine(...resolvedPath('home', homeProblem))
+  .superRefine(...resolvedPath('haproxyCrtList', crtListPathProblem))
   .transform((v, ctx): Config => {
     const domainList = v.domain ?? [];
     let name = v.name;

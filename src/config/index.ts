@@ -4,7 +4,8 @@
  * and even here only through the `env` it is given.
  */
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, messageOf } from '../errors';
 import { quote } from './_domain';
 import { SNAP_OPTION_KEYS } from './_keys';
@@ -77,21 +78,33 @@ async function checkCaBundle(path: string, label: string): Promise<void> {
   }
 }
 
-/** The crt-list may be a file or a `crt` directory; HAProxy reads it at start, so it must exist already. */
+/** Where a symbolic link finally points: its real path, or its own target when that is missing. */
+async function linkTarget(path: string): Promise<string> {
+  return realpath(path).catch(() => readlink(path).then((target) => resolve(dirname(path), target), () => path));
+}
+
+/**
+ * The crt-list may be a file or a `crt` directory; HAProxy reads it at start, so it must exist already.
+ * A symbolic link is refused: the file is replaced by renaming a new one over it, which would replace
+ * the link with a regular file and leave its target, the file HAProxy may load, stale.
+ */
 async function checkCrtList(path: string, label: string): Promise<void> {
-  let isFileOrDirectory: boolean;
-  try {
-    const info = await stat(path);
-    isFileOrDirectory = info.isFile() || info.isDirectory();
-  } catch (error) {
+  const info = await lstat(path).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
     const detail =
       code === 'ENOENT'
         ? 'the path does not exist; create the crt-list file or crt directory that haproxy.cfg names'
         : `cannot read the path: ${messageOf(error)}`;
     throw new ConfigError(`Invalid ${label} ${quote(path)}: ${detail}`, { source: label, cause: error });
+  });
+  if (info.isSymbolicLink()) {
+    const target = await linkTarget(path);
+    throw new ConfigError(
+      `Invalid ${label} ${quote(path)}: it is a symbolic link to ${quote(target)}, which an update would replace with a regular file; point ${label} at the real file ${quote(target)}`,
+      { source: label },
+    );
   }
-  if (!isFileOrDirectory) {
+  if (!info.isFile() && !info.isDirectory()) {
     throw new ConfigError(`Invalid ${label} ${quote(path)}: expected a crt-list file or a crt directory`, { source: label });
   }
 }
