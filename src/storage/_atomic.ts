@@ -7,7 +7,7 @@ import { tempName } from './paths';
 /** The node:fs/promises calls storage makes; tests pass a wrapper that fails on purpose. */
 export type FileSystem = Pick<
   typeof fsp,
-  'open' | 'rename' | 'mkdir' | 'chmod' | 'readFile' | 'readdir' | 'readlink' | 'symlink' | 'unlink' | 'rm' | 'lstat'
+  'open' | 'rename' | 'mkdir' | 'chmod' | 'readFile' | 'readdir' | 'readlink' | 'realpath' | 'symlink' | 'unlink' | 'rm' | 'lstat'
 >;
 
 /** The real file system. */
@@ -17,6 +17,11 @@ export const nodeFileSystem: FileSystem = fsp;
 export interface WriteOptions {
   /** File mode, applied with chmod so the umask cannot widen or narrow it. Default: 0o600. */
   mode?: number;
+  /**
+   * Owner and group, set with fchown before the data is synced, so that a replaced file keeps its
+   * owner. Changing the owner needs root (or the same uid and a group the process is in). Default: unchanged.
+   */
+  owner?: { uid: number; gid: number };
   /** Suffix source for temp names. Default: 6 random bytes as hex. */
   random?: () => string;
   /** Default: node:fs/promises. */
@@ -40,7 +45,7 @@ export function ioError(action: string, path: string, error: unknown): StorageEr
 }
 
 /**
- * Creates a new file (failing if it exists), writes it, fsyncs, closes, then chmods it.
+ * Creates a new file (failing if it exists), writes it, chowns it when asked, fsyncs, closes, then chmods it.
  * @throws StorageError STORAGE_IO on any failure.
  */
 export async function writeFileDurable(path: string, data: string | Buffer, options: WriteOptions = {}): Promise<void> {
@@ -50,6 +55,7 @@ export async function writeFileDurable(path: string, data: string | Buffer, opti
   try {
     handle = await fs.open(path, 'wx', mode);
     await handle.writeFile(data);
+    if (options.owner !== undefined) await handle.chown(options.owner.uid, options.owner.gid);
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -75,8 +81,8 @@ export async function syncDir(path: string, options: { fs?: FileSystem } = {}): 
 }
 
 /**
- * Replaces `path` atomically: writes `.<base>.tmp-<random>` in the same directory, fsyncs,
- * closes, chmods, renames it over `path`, then fsyncs the directory. Readers see the old file
+ * Replaces `path` atomically: writes `.<base>.tmp-<random>` in the same directory (chowned when
+ * `owner` is given), fsyncs, closes, chmods, renames it over `path`, then fsyncs the directory. Readers see the old file
  * or the new one, never a part. The temp file is removed on any failure.
  * @throws StorageError STORAGE_IO on any failure, naming `path`.
  */

@@ -1,8 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { relative, isAbsolute } from 'node:path';
+import { constants } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { StorageError } from '../errors';
-import { writeFileAtomic } from './_atomic';
+import { crtListWordProblem } from '../haproxyWord';
+import { ioError, nodeFileSystem, writeFileAtomic, type FileSystem } from './_atomic';
 
 /**
  * HAProxy's on-disk list of certificates for a `bind … crt-list <file>` or `crt <directory>`:
@@ -34,63 +34,143 @@ export function listedCertificates(crtListText: string): string[] {
     .map((line) => line.split(/\s+/)[0]!);
 }
 
-/** A crt-list file (one certificate per line) or a crt directory (every file in it is loaded). */
-export class FileCrtList implements CrtList {
-  constructor(readonly path: string) {}
+/** A crt directory, or a crt-list file with what its replacement keeps (mode, owner and group). */
+type ListState = { kind: 'directory' } | ListFile;
+interface ListFile {
+  kind: 'file';
+  text: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
 
-  /** @throws StorageError when the list cannot be read or written, or a directory does not contain the bundle */
+/** O_NOFOLLOW: a symbolic link fails with ELOOP instead of being read; O_NONBLOCK: a FIFO cannot block the open. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const ENTRY_CHARACTERS = 'choose a --home of printable ASCII without spaces, "#", quotes, "\\", "$", "[" or "]"';
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+const MAX_QUOTED_CHARS = 300;
+
+/** Quotes a value for a message: JSON escapes, plus DEL, C1 and format characters, which JSON leaves raw. */
+function quoted(value: string): string {
+  const cut = value.length > MAX_QUOTED_CHARS ? `${value.slice(0, MAX_QUOTED_CHARS)}…` : value;
+  return JSON.stringify(cut).replace(INVISIBLE, (char) => `\\u{${(char.codePointAt(0) as number).toString(16)}}`);
+}
+
+/** Options of FileCrtList. */
+export interface FileCrtListOptions {
+  /** Default: node:fs/promises. */
+  fs?: FileSystem;
+}
+
+/**
+ * A crt-list file (one certificate per line) or a crt directory (every file in it is loaded). A line
+ * is written only when its path is one crt-list word (src/haproxyWord.ts). The file is replaced
+ * atomically, keeping its mode, owner and group; a symbolic link at `path` is refused, never followed
+ * nor replaced, since renaming over it would leave its target stale.
+ */
+export class FileCrtList implements CrtList {
+  private readonly fs: FileSystem;
+
+  constructor(
+    readonly path: string,
+    options: FileCrtListOptions = {},
+  ) {
+    this.fs = options.fs ?? nodeFileSystem;
+  }
+
+  /**
+   * @throws StorageError when `certificatePath` is not one crt-list word (nothing is read or written),
+   * when the list is a symbolic link or cannot be read or written, or a directory does not contain the bundle
+   */
   async ensureEntry(certificatePath: string): Promise<boolean> {
-    const info = await this.statList();
-    if (info.isDirectory()) return this.ensureInDirectory(certificatePath);
-    const text = await readFile(this.path, 'utf8');
-    if (listedCertificates(text).includes(certificatePath)) return false;
-    const separator = text === '' || text.endsWith('\n') ? '' : '\n';
-    // Keep the file's mode: HAProxy's user must still be able to read it.
-    await writeFileAtomic(this.path, `${text}${separator}${certificatePath}\n`, { mode: info.mode & 0o777 });
+    this.refuseEntry(certificatePath);
+    const list = await this.readList();
+    if (list.kind === 'directory') return this.ensureInDirectory(certificatePath);
+    if (listedCertificates(list.text).includes(certificatePath)) return false;
+    const separator = list.text === '' || list.text.endsWith('\n') ? '' : '\n';
+    await this.replace(list, `${list.text}${separator}${certificatePath}\n`);
     return true;
   }
 
   /**
    * Whether the file names `certificatePath`, or, for a crt directory, whether the bundle is in it.
-   * @throws StorageError when the list cannot be read
+   * @throws StorageError when the list is a symbolic link or cannot be read
    */
   async hasEntry(certificatePath: string): Promise<boolean> {
-    const info = await this.statList();
-    if (info.isDirectory()) {
+    const list = await this.readList();
+    if (list.kind === 'directory') {
       const inside = relative(this.path, certificatePath);
       return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
     }
-    const text = await readFile(this.path, 'utf8').catch((error: unknown) => {
-      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
-    });
-    return listedCertificates(text).includes(certificatePath);
+    return listedCertificates(list.text).includes(certificatePath);
   }
 
   /**
-   * Rewrites the file without the lines naming `certificatePath`, atomically and with its mode
-   * kept; comments and other lines stay as they are. A `crt` directory has no lines: moving the
+   * Rewrites the file without the lines naming `certificatePath`, atomically and with its mode and
+   * owner kept; comments and other lines stay as they are. A `crt` directory has no lines: moving the
    * bundle out of it is the removal, so this returns false.
-   * @throws StorageError when the list cannot be read or written
+   * @throws StorageError when the list is a symbolic link or cannot be read or written
    */
   async removeEntry(certificatePath: string): Promise<boolean> {
-    const info = await this.statList();
-    if (info.isDirectory()) return false;
-    const text = await readFile(this.path, 'utf8').catch((error: unknown) => {
-      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
-    });
-    const lines = text.split('\n');
+    const list = await this.readList();
+    if (list.kind === 'directory') return false;
+    const lines = list.text.split('\n');
     const kept = lines.filter((line) => listedCertificates(line)[0] !== certificatePath);
     if (kept.length === lines.length) return false;
-    await writeFileAtomic(this.path, kept.join('\n'), { mode: info.mode & 0o777 });
+    await this.replace(list, kept.join('\n'));
     return true;
   }
 
-  private async statList(): Promise<Stats> {
+  /** A path that is not one word would be read by HAProxy as several (a space) or as another line (a newline). */
+  private refuseEntry(certificatePath: string): void {
+    const problem = crtListWordProblem(certificatePath);
+    if (problem === undefined) return;
+    throw new StorageError('STORAGE_IO', `Cannot list ${quoted(certificatePath)} in HAProxy crt-list ${quoted(this.path)}: ${problem}; ${ENTRY_CHARACTERS}`, {
+      path: this.path,
+    });
+  }
+
+  /** Opens without following a symbolic link, so the text, mode and owner all come from the file itself. */
+  private async readList(): Promise<ListState> {
+    const handle = await this.fs.open(this.path, READ_FLAGS).catch(async (error: unknown) => {
+      throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? await this.symlinkError(error) : this.readError(error);
+    });
     try {
-      return await stat(this.path);
+      const info = await handle.stat();
+      if (info.isDirectory()) return { kind: 'directory' };
+      if (!info.isFile()) {
+        throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list ${quoted(this.path)}: expected a crt-list file or a crt directory`, { path: this.path });
+      }
+      const text = await handle.readFile('utf8');
+      return { kind: 'file', text, mode: info.mode & 0o777, uid: info.uid, gid: info.gid };
     } catch (error) {
-      throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list "${this.path}": ${(error as Error).message}`, { path: this.path, cause: error });
+      throw error instanceof StorageError ? error : this.readError(error);
+    } finally {
+      await handle.close().catch(() => undefined);
     }
+  }
+
+  /** Checks again right before the rename: a symbolic link planted since the read is refused, not replaced. */
+  private async replace(list: ListFile, text: string): Promise<void> {
+    const info = await this.fs.lstat(this.path).catch(() => undefined);
+    if (info?.isSymbolicLink() === true) throw await this.symlinkError(undefined);
+    await writeFileAtomic(this.path, text, { mode: list.mode, owner: { uid: list.uid, gid: list.gid }, fs: this.fs });
+  }
+
+  private readError(error: unknown): StorageError {
+    return ioError('read HAProxy crt-list', this.path, error);
+  }
+
+  /** ELOOP also means too many links in the directories above; only a link at `path` itself gets this message. */
+  private async symlinkError(cause: unknown): Promise<StorageError> {
+    const info = await this.fs.lstat(this.path).catch(() => undefined);
+    if (info?.isSymbolicLink() !== true) return this.readError(cause);
+    const target = await this.fs.realpath(this.path).catch(() => this.fs.readlink(this.path).then((link) => resolve(dirname(this.path), link), () => this.path));
+    return new StorageError(
+      'STORAGE_IO',
+      `Cannot use HAProxy crt-list ${quoted(this.path)}: it is a symbolic link to ${quoted(target)}, which an update would replace with a regular file; point --haproxy-crt-list at the real file ${quoted(target)}`,
+      { path: this.path, cause },
+    );
   }
 
   private async ensureInDirectory(certificatePath: string): Promise<boolean> {

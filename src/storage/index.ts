@@ -28,7 +28,7 @@ export type { Recovery } from './_leftovers';
 export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_memory-store';
 export { FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
 export type { DeployState, DeployStateStore, EndpointDeployState } from './_deploy-state';
-export { FileCrtList, listedCertificates, type CrtList } from './_crt-list';
+export { FileCrtList, listedCertificates, type CrtList, type FileCrtListOptions } from './_crt-list';
 export {
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,

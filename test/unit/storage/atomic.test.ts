@@ -54,6 +54,14 @@ describe('writeFileAtomic()', () => {
     },
   );
 
+  test('writeFileAtomic() gives the new file the owner and group asked for (running as root)', async () => {
+    const path = join(root, 'list.txt');
+    await fsp.writeFile(path, 'old');
+    await writeFileAtomic(path, 'new', { mode: 0o640, owner: { uid: 65534, gid: 65533 }, random: () => 'r1' });
+    const stat = await fsp.stat(path);
+    expect([stat.uid, stat.gid, modeOf(stat), await fsp.readFile(path, 'utf8'), await fsp.readdir(root)]).toEqual([65534, 65533, 0o640, 'new', ['list.txt']]);
+  });
+
   test('writeFileAtomic() names the path when the directory is missing', async () => {
     const path = join(root, 'missing', 'a.pem');
     await expect(writeFileAtomic(path, 'x', { random: () => 'r1' })).rejects.toThrow(

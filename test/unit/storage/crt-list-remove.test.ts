@@ -49,7 +49,7 @@ describe('FileCrtList.removeEntry()', () => {
     const error = await new FileCrtList(missing).removeEntry(SITE).catch((e: unknown) => e);
     expect([error instanceof StorageError, (error as StorageError).message]).toEqual([
       true,
-      `Cannot read HAProxy crt-list "${missing}": ENOENT: no such file or directory, stat '${missing}'`,
+      `Cannot read HAProxy crt-list "${missing}": ENOENT: no such file or directory, open '${missing}'`,
     ]);
   });
 });
