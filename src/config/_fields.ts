@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { haproxyWordProblem } from '../haproxyWord';
 import { quote, type Check } from './_domain';
 import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL } from './_keys';
 import type { RuntimeSocketAddress } from './_types';
@@ -15,6 +16,7 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** sockaddr_un.sun_path is 108 bytes on Linux, including the terminating NUL. */
 const MAX_UNIX_PATH_BYTES = 107;
 const UNIX_PATH_TOO_LONG = `the socket path is longer than ${MAX_UNIX_PATH_BYTES} bytes, the limit for unix sockets`;
+const UNIX_PATH_CHARACTERS = 'use printable ASCII without spaces, "#", quotes, "\\" or "$"';
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Parses a port string strictly: digits only, so "80abc", "1e3", "-1" and "0x50" are refused. */
@@ -35,6 +37,10 @@ function checkUnixPath(path: string): Check<ParsedAddress> {
   if (!path.startsWith('/')) return fail('expected an absolute socket path after "unix:", e.g. "unix:/run/acme.sock"');
   if (path.includes('\0')) return fail('the socket path contains a NUL character');
   if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) return fail(UNIX_PATH_TOO_LONG);
+  // HAProxy's configuration names the responder (`server acme unix@<path>`), so the path must be one
+  // word there: a newline would start a directive of the caller's choosing, a space another argument.
+  const problem = haproxyWordProblem(path);
+  if (problem !== undefined) return fail(`the socket path cannot go into HAProxy's configuration: ${problem}; ${UNIX_PATH_CHARACTERS}`);
   return ok({ kind: 'unix', path });
 }
 
