@@ -1,7 +1,9 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { ConfigError, StorageError, messageOf } from '../errors';
+import { isHaproxyWord } from '../haproxyWord';
 import { postRenewHooksDir } from '../issuance';
+import { quoteValue } from './_options';
 
 /** Where everything of the snap lives; every path is absolute. */
 export interface SnapLayout {
@@ -23,18 +25,19 @@ export interface SnapLayout {
   readonly haproxyConfig: string;
 }
 
-/** Characters that would end or escape a word in haproxy.cfg, or a line. */
-const UNSAFE_PATH = /[\s"'\\#\u0000-\u001f\u007f]/;
+/**
+ * Every path of the layout is written into haproxy.cfg as one word (src/haproxyWord.ts), and the master
+ * socket into HAProxy's `-S <path>,mode,600` argument, where a comma would start a setting.
+ */
+const PATH_CHARACTERS = 'expected an absolute path of printable ASCII without white space, quotes, "\\", "#", "$" or ","';
 
 function directoryOf(env: Readonly<Record<string, string | undefined>>, name: 'SNAP_DATA' | 'SNAP_COMMON'): string {
   const value = env[name];
   if (value === undefined || value === '') {
     throw new ConfigError(`Cannot find the snap's directories: $${name} is not set; run this inside the snap`, { source: name });
   }
-  if (!isAbsolute(value) || UNSAFE_PATH.test(value)) {
-    throw new ConfigError(`Cannot use $${name} ${JSON.stringify(value)}: expected an absolute path without white space, quotes, "\\" or "#"`, {
-      source: name,
-    });
+  if (!isAbsolute(value) || !isHaproxyWord(value) || value.includes(',')) {
+    throw new ConfigError(`Cannot use $${name} ${quoteValue(value)}: ${PATH_CHARACTERS}`, { source: name });
   }
   return value;
 }

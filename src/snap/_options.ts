@@ -46,6 +46,8 @@ const SERVER_DETAIL = 'expected ADDR:PORT such as "127.0.0.1:3000" or "[::1]:300
 /**
  * Splits `ADDR:PORT` (pure). Only the forms below reach haproxy.cfg, so a value can never smuggle in a
  * second directive: `*` or empty (every address, binds only), an IPv4 address, a bracketed IPv6 address.
+ * A bind option is therefore one HAProxy word, never several: bind settings such as `v4v6` or `ssl` are
+ * the renderer's to write, and renderSnapHaproxyConfig() refuses any bind text that is not one word.
  */
 function parseSocket(text: string, allowWildcard: boolean): SocketAddress | undefined {
   const match = /^(\*|\[[0-9a-fA-F:.]+\]|[0-9.]*):([0-9]{1,5})$/.exec(text);
@@ -87,11 +89,22 @@ export const wrapperOptionsSchema = z.object({
 /** The outcome of a check that reports every problem at once. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-/** Quotes a snap value for a message: strings as JSON strings, anything else as its JSON text in quotes. */
+/** What JSON.stringify leaves as it is but a terminal would hide or reorder: DEL, C1, format and line separators. */
+const INVISIBLE = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * Quotes a snap value for a message: strings as JSON strings, anything else as its JSON text in quotes,
+ * cut after 80 characters; characters a terminal would not show as themselves are escaped (`\u2028`).
+ */
 export function quoteValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  return JSON.stringify(shown);
+  return JSON.stringify(shown).replace(INVISIBLE, escapeCodePoint);
+}
+
+function escapeCodePoint(char: string): string {
+  const hex = (char.codePointAt(0) as number).toString(16);
+  return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { CONFIG_KEYS, loadConfig, type Config } from '../config';
 import { ConfigError } from '../errors';
 import type { SnapLayout } from './_layout';
 import { fixedOptionProblems, parseWrapperOptions, portClashProblems, WRAPPER_OPTION_KEYS, type Checked, type WrapperOptions } from './_options';
+import { renderSnapHaproxyConfig } from './_render';
 
 /** Every snap option the snap reads: the CLI's (from config/'s one table) and the wrappers'. */
 export const ALL_SNAP_OPTION_KEYS: readonly string[] = Object.freeze([
@@ -23,9 +24,24 @@ function configProblems(error: ConfigError): string[] {
 }
 
 /**
+ * Renders haproxy.cfg as the haproxy service will, so that configure refuses every value the renderer
+ * would refuse at the next start (one rule, not two copies of it); returns the renderer's refusal, if any.
+ */
+function renderProblems(valid: ValidSnapOptions, layout: SnapLayout): string[] {
+  try {
+    renderSnapHaproxyConfig({ wrapper: valid.wrapper, responder: valid.config.httpAddress, paths: layout });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [error.message];
+  }
+}
+
+/**
  * Checks every snap option with the CLI's own schema and file checks (config/'s loadConfig(), given the
- * values already read so snapctl runs once) plus the wrapper schema, the fixed options and port clashes.
- * Returns every problem, one line each, naming the option and its value.
+ * values already read so snapctl runs once) plus the wrapper schema, the fixed options, port clashes and,
+ * once all those pass, a trial rendering of haproxy.cfg. Returns every problem, one line each, naming the
+ * option and its value.
  * @throws AppError other than ConfigError, e.g. when a file check cannot run at all
  */
 export async function validateSnapOptions(values: Readonly<Record<string, unknown>>, layout: SnapLayout): Promise<Checked<ValidSnapOptions>> {
@@ -51,5 +67,7 @@ export async function validateSnapOptions(values: Readonly<Record<string, unknow
     problems.push(...portClashProblems(wrapper.value, { responderPort, acmePortValue: values['acme-port'] }));
   }
   if (problems.length > 0 || config === undefined || !wrapper.ok) return { ok: false, problems };
-  return { ok: true, value: { config, wrapper: wrapper.value } };
+  const valid = { config, wrapper: wrapper.value };
+  const refused = renderProblems(valid, layout);
+  return refused.length > 0 ? { ok: false, problems: refused } : { ok: true, value: valid };
 }

@@ -93,6 +93,31 @@ describe('runSnapCommand()', () => {
     expect(asked).toEqual([34000, 34001, 34002]);
   });
 
+  test('runSnapCommand(["configure"]) refuses a responder socket path that would add a directive, and sets nothing', async () => {
+    const attack = 'unix:/a\nglobal\nstats socket ipv4@127.0.0.1:9999 level admin';
+    const snapctl = new MemorySnapctl({ 'acme-http-address': attack });
+    expect(await runSnapCommand(['configure'], deps(snapctl))).toBe(2);
+    expect(err).toBe(
+      `Invalid snap option acme-http-address ${JSON.stringify(attack)}: the socket path cannot go into HAProxy's configuration: ` +
+        'it contains a newline, which HAProxy would not read as part of one word; use printable ASCII without spaces, "#", quotes, "\\" or "$"\n' +
+        'Cannot apply the snap options; nothing was changed: 1 option is invalid\n',
+    );
+    expect([out, snapctl.calls.map((call) => call[0]), snapctl.values]).toEqual(['', ['get'], { 'acme-http-address': attack }]);
+  });
+
+  test('runSnapCommand(["configure"]) refuses what the haproxy service could not render, e.g. a socket path over 1024 characters', async () => {
+    const data = join(root, 'd'.repeat(1010 - root.length));
+    const snapctl = new MemorySnapctl({ 'acme-port': 34001 });
+    const d = deps(snapctl);
+    expect(await runSnapCommand(['configure'], { ...d, env: { ...d.env, SNAP_DATA: data } })).toBe(2);
+    const socket = `${data}/haproxy/admin.sock`;
+    expect(err).toBe(
+      `Cannot render haproxy.cfg with the runtime socket path "${socket.slice(0, 80)}…": it is longer than 1024 characters\n` +
+        'Cannot apply the snap options; nothing was changed: 1 option is invalid\n',
+    );
+    expect(snapctl.calls.map((call) => call[0])).toEqual(['get']);
+  });
+
   test('runSnapCommand(["configure"]) maps an unexpected failure to exit 1 with its message', async () => {
     const snapctl = new MemorySnapctl({}, new TypeError('socket closed'));
     expect(await runSnapCommand(['configure'], deps(snapctl))).toBe(1);

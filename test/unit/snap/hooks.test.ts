@@ -117,6 +117,13 @@ describe('configure hook', () => {
     ['haproxy-socket', { 'haproxy-socket': '/run/haproxy/admin.sock' }, 'Invalid snap option haproxy-socket "/run/haproxy/admin.sock": this snap uses the runtime socket'],
     ['acme-home', { 'acme-home': '/var/lib/acme' }, 'Invalid snap option acme-home "/var/lib/acme": this snap keeps its state in $SNAP_COMMON/acme'],
     ['acme-port', { 'acme-port': 80 }, 'Invalid snap option acme-port "80": haproxy-http-bind "*:80" listens on the same port'],
+    [
+      'acme-http-address',
+      { 'acme-http-address': 'unix:/a\nglobal\nstats socket ipv4@127.0.0.1:9999 level admin' },
+      'Invalid snap option acme-http-address "unix:/a\\nglobal\\nstats socket ipv4@127.0.0.1:9999 level admin": the socket path cannot go ' +
+        'into HAProxy\'s configuration: it contains a newline, which HAProxy would not read as part of one word; ' +
+        'use printable ASCII without spaces, "#", quotes, "\\" or "$"',
+    ],
   ])('configure rejects a bad %s, names it, exits non-zero and sets nothing (%j)', async (_option, options, message) => {
     await fake.setOptions(options);
     const run = await runHook(fake, 'configure');

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ConfigError, StorageError } from '../../../src/errors';
 import { ensureSnapLayout, snapLayout } from '../../../src/snap';
 
+const PATH = 'expected an absolute path of printable ASCII without white space, quotes, "\\", "#", "$" or ","';
+
 describe('snapLayout()', () => {
   test('snapLayout() puts state under $SNAP_COMMON and HAProxy\'s runtime files under $SNAP_DATA', () => {
     expect(snapLayout({ SNAP_DATA: '/var/snap/haproxy-acme/x1', SNAP_COMMON: '/var/snap/haproxy-acme/common' })).toEqual({
@@ -22,11 +24,15 @@ describe('snapLayout()', () => {
     [{ SNAP_COMMON: '/c' }, "Cannot find the snap's directories: $SNAP_DATA is not set; run this inside the snap"],
     [{ SNAP_DATA: '', SNAP_COMMON: '/c' }, "Cannot find the snap's directories: $SNAP_DATA is not set; run this inside the snap"],
     [{ SNAP_DATA: '/d' }, "Cannot find the snap's directories: $SNAP_COMMON is not set; run this inside the snap"],
-    [{ SNAP_DATA: 'var/snap/x/1', SNAP_COMMON: '/c' }, 'Cannot use $SNAP_DATA "var/snap/x/1": expected an absolute path without white space, quotes, "\\" or "#"'],
-    [{ SNAP_DATA: '/d', SNAP_COMMON: '/c c' }, 'Cannot use $SNAP_COMMON "/c c": expected an absolute path without white space, quotes, "\\" or "#"'],
-    [{ SNAP_DATA: '/d\nglobal', SNAP_COMMON: '/c' }, 'Cannot use $SNAP_DATA "/d\\nglobal": expected an absolute path without white space, quotes, "\\" or "#"'],
-    [{ SNAP_DATA: '/d#x', SNAP_COMMON: '/c' }, 'Cannot use $SNAP_DATA "/d#x": expected an absolute path without white space, quotes, "\\" or "#"'],
-    [{ SNAP_DATA: '/d', SNAP_COMMON: '/c"' }, 'Cannot use $SNAP_COMMON "/c\\"": expected an absolute path without white space, quotes, "\\" or "#"'],
+    [{ SNAP_DATA: 'var/snap/x/1', SNAP_COMMON: '/c' }, `Cannot use $SNAP_DATA "var/snap/x/1": ${PATH}`],
+    [{ SNAP_DATA: '/d', SNAP_COMMON: '/c c' }, `Cannot use $SNAP_COMMON "/c c": ${PATH}`],
+    [{ SNAP_DATA: '/d\nglobal', SNAP_COMMON: '/c' }, `Cannot use $SNAP_DATA "/d\\nglobal": ${PATH}`],
+    [{ SNAP_DATA: '/d#x', SNAP_COMMON: '/c' }, `Cannot use $SNAP_DATA "/d#x": ${PATH}`],
+    [{ SNAP_DATA: '/d', SNAP_COMMON: '/c"' }, `Cannot use $SNAP_COMMON "/c\\"": ${PATH}`],
+    [{ SNAP_DATA: '/d$HOME', SNAP_COMMON: '/c' }, `Cannot use $SNAP_DATA "/d$HOME": ${PATH}`],
+    [{ SNAP_DATA: '/d,mode,666', SNAP_COMMON: '/c' }, `Cannot use $SNAP_DATA "/d,mode,666": ${PATH}`],
+    [{ SNAP_DATA: '/d', SNAP_COMMON: '/c\u2028global' }, `Cannot use $SNAP_COMMON "/c\\u2028global": ${PATH}`],
+    [{ SNAP_DATA: '/d\u00e9', SNAP_COMMON: '/c' }, `Cannot use $SNAP_DATA "/d\u00e9": ${PATH}`],
   ])('snapLayout(%j) throws ConfigError', (env, message) => {
     expect(() => snapLayout(env)).toThrow(new ConfigError(message));
   });

@@ -163,6 +163,12 @@ describe('quoteValue()', () => {
     [true, '"true"'],
     ['a"b\n', '"a\\"b\\n"'],
     ['x'.repeat(100), `"${'x'.repeat(80)}…"`],
+    ['a\u007fb\u0085c', '"a\\u007fb\\u0085c"'],
+    ['a\u2028b\u2029c', '"a\\u2028b\\u2029c"'],
+    ['\u202eab\u200b\ufeff', '"\\u202eab\\u200b\\ufeff"'],
+    ['a\u{e0041}', '"a\\u{e0041}"'],
+    ['\ud800', '"\\ud800"'],
+    ['caf\u00e9 \u{1f600}', '"caf\u00e9 \u{1f600}"'],
   ])('quoteValue(%j) is %s', (value, quoted) => {
     expect(quoteValue(value)).toBe(quoted);
   });

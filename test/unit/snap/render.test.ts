@@ -1,5 +1,6 @@
 import type { HttpAddress } from '../../../src/config';
-import { parseWrapperOptions, renderSnapHaproxyConfig, type WrapperOptions } from '../../../src/snap';
+import { ConfigError } from '../../../src/errors';
+import { parseWrapperOptions, renderSnapHaproxyConfig, type RenderSnapHaproxyOptions, type WrapperOptions } from '../../../src/snap';
 
 const PATHS = { adminSocket: '/var/snap/haproxy-acme/x1/haproxy/admin.sock', crtList: '/var/snap/haproxy-acme/common/acme/crt-list.txt' };
 const RESPONDER: HttpAddress = { kind: 'tcp', host: '127.0.0.1', port: 34000 };
@@ -108,5 +109,87 @@ backend app
     const route = lines.indexOf('    use_backend acme_challenge if acme_challenge');
     const redirect = lines.indexOf('    http-request redirect scheme https code 301 unless acme_challenge');
     expect([route > 0, redirect > 0, lines[redirect]?.endsWith('unless acme_challenge')]).toEqual([true, true, true]);
+  });
+});
+
+/** One rendered value: the setting the message names, the value as set, and the render input that carries it. */
+interface Slot {
+  readonly setting: string;
+  readonly note?: string;
+  readonly shown: (suffix: string) => string;
+  readonly options: (suffix: string) => RenderSnapHaproxyOptions;
+}
+
+const GOOD_WRAPPER: WrapperOptions = {
+  httpsEnabled: true,
+  httpBind: { text: '*:80', port: 80 },
+  httpsBind: { text: '*:443', port: 443 },
+  backend: { text: '127.0.0.1:3000', port: 3000 },
+};
+const SHORT_PATHS = { adminSocket: '/d/haproxy/admin.sock', crtList: '/c/acme/crt-list.txt' };
+const base: RenderSnapHaproxyOptions = { wrapper: GOOD_WRAPPER, responder: RESPONDER, paths: SHORT_PATHS };
+const withWrapper = (change: Partial<WrapperOptions>): RenderSnapHaproxyOptions => ({ ...base, wrapper: { ...GOOD_WRAPPER, ...change } });
+
+/** Every value the renderer interpolates, each given a hostile tail while the others stay good. */
+const SLOTS: readonly Slot[] = [
+  { setting: 'the runtime socket path', shown: (s) => `/d/haproxy/admin.sock${s}`, options: (s) => ({ ...base, paths: { ...SHORT_PATHS, adminSocket: `/d/haproxy/admin.sock${s}` } }) },
+  { setting: 'the crt-list path', shown: (s) => `/c/acme/crt-list.txt${s}`, options: (s) => ({ ...base, paths: { ...SHORT_PATHS, crtList: `/c/acme/crt-list.txt${s}` } }) },
+  { setting: 'snap option acme-http-address', shown: (s) => `unix:/run/acme.sock${s}`, options: (s) => ({ ...base, responder: { kind: 'unix', path: `/run/acme.sock${s}` } }) },
+  { setting: 'snap option acme-http-address', shown: (s) => (s.includes(':') ? `[127.0.0.1${s}]:34000` : `127.0.0.1${s}:34000`), options: (s) => ({ ...base, responder: { kind: 'tcp', host: `127.0.0.1${s}`, port: 34000 } }) },
+  { setting: 'snap option haproxy-http-bind', shown: (s) => `*:80${s}`, options: (s) => withWrapper({ httpBind: { text: `*:80${s}`, port: 80 } }) },
+  { setting: 'snap option haproxy-https-bind', shown: (s) => `*:443${s}`, options: (s) => withWrapper({ httpsBind: { text: `*:443${s}`, port: 443 } }) },
+  // Checked even while https-enabled is false: turning it on must not reveal a bad value at the next start.
+  { setting: 'snap option haproxy-https-bind', note: ' (https disabled)', shown: (s) => `*:443${s}`, options: (s) => withWrapper({ httpsEnabled: false, httpsBind: { text: `*:443${s}`, port: 443 } }) },
+  { setting: 'snap option haproxy-backend', shown: (s) => `127.0.0.1:3000${s}`, options: (s) => withWrapper({ backend: { text: `127.0.0.1:3000${s}`, port: 3000 } }) },
+];
+
+const ONE_WORD = 'which HAProxy would not read as part of one word';
+/** [name, tail appended to a good value, the tail as quoteValue() shows it, the problem]. */
+const HOSTILE: readonly [string, string, string, string][] = [
+  ['a newline and a directive', '\nstats socket ipv4@127.0.0.1:9999 level admin', '\\nstats socket ipv4@127.0.0.1:9999 level admin', `it contains a newline, ${ONE_WORD}`],
+  ['a carriage return', '\rglobal', '\\rglobal', `it contains a control character (U+000D), ${ONE_WORD}`],
+  ['a tab', '\tssl', '\\tssl', `it contains a tab, ${ONE_WORD}`],
+  ['a space and arguments', ' ssl crt /etc/passwd', ' ssl crt /etc/passwd', `it contains a space, ${ONE_WORD}`],
+  ['a comment', '#x', '#x', `it contains "#", ${ONE_WORD}`],
+  ['a double quote', '"x', '\\"x', `it contains """, ${ONE_WORD}`],
+  ['a single quote', "'x", "'x", `it contains "'", ${ONE_WORD}`],
+  ['a backslash', '\\n', '\\\\n', `it contains "\\", ${ONE_WORD}`],
+  ['a dollar', '${HOME}', '${HOME}', `it contains "$", ${ONE_WORD}`],
+  ['a NUL', '\0x', '\\u0000x', `it contains a control character (U+0000), ${ONE_WORD}`],
+  ['DEL', '\u007f', '\\u007f', `it contains a control character (U+007F), ${ONE_WORD}`],
+  ['a line separator', '\u2028global', '\\u2028global', `it contains a non-ASCII character (U+2028), ${ONE_WORD}`],
+  ['a right-to-left override', '\u202e', '\\u202e', `it contains a non-ASCII character (U+202E), ${ONE_WORD}`],
+  ['a non-ASCII letter', '\u00e9', '\u00e9', `it contains a non-ASCII character (U+00E9), ${ONE_WORD}`],
+];
+
+describe('renderSnapHaproxyConfig() refusals', () => {
+  const cases = SLOTS.flatMap((slot) =>
+    HOSTILE.map(([name, tail, shownTail, problem]) => {
+      const message = `Cannot render haproxy.cfg with ${slot.setting} "${slot.shown(shownTail)}": ${problem}`;
+      return [`${slot.setting} ${slot.shown('')}${slot.note ?? ''} with ${name}`, slot.options(tail), message] as const;
+    }),
+  );
+
+  test.each(cases)('renderSnapHaproxyConfig() refuses %s', (_name, options, message) => {
+    expect(() => renderSnapHaproxyConfig(options)).toThrow(new ConfigError(message));
+  });
+
+  test.each(SLOTS.map((slot) => [`${slot.setting} ${slot.shown('')}${slot.note ?? ''}`, slot] as const))(
+    'renderSnapHaproxyConfig() refuses a very long %s, showing 80 characters of it',
+    (_name, slot) => {
+      const tail = `/${'a'.repeat(1100)}`;
+      const shown = slot.shown(tail);
+      expect(() => renderSnapHaproxyConfig(slot.options(tail))).toThrow(
+        new ConfigError(`Cannot render haproxy.cfg with ${slot.setting} "${shown.slice(0, 80)}…": it is longer than 1024 characters`),
+      );
+    },
+  );
+
+  test.each<[string, RenderSnapHaproxyOptions, string]>([
+    ['a unix responder path of punctuation HAProxy reads as one word', { ...base, responder: { kind: 'unix', path: '/run/a@b,c~%!&()*+-.=?[]^_{|}.sock' } }, '    server acme unix@/run/a@b,c~%!&()*+-.=?[]^_{|}.sock'],
+    ['paths with dots, dashes and underscores', { ...base, paths: { adminSocket: '/var/snap/x_y/1.2-3/admin.sock', crtList: '/c/crt-list.txt' } }, '    stats socket /var/snap/x_y/1.2-3/admin.sock mode 600 level admin expose-fd listeners'],
+    ['an IPv6 https bind', withWrapper({ httpsBind: { text: '[::]:8443', port: 8443 } }), '    bind [::]:8443 ssl strict-sni crt-list /c/acme/crt-list.txt alpn h2,http/1.1'],
+  ])('renderSnapHaproxyConfig() renders %s', (_name, options, line) => {
+    expect(renderSnapHaproxyConfig(options).split('\n')).toContain(line);
   });
 });
