@@ -40,7 +40,7 @@ export {
   MAX_DOMAINS,
   type ConfigKeyInfo,
 } from './_keys';
-export { normaliseDomain } from './_domain';
+export { normaliseDomain, quote } from './_domain';
 export { readSnapOptions, SNAPCTL_TIMEOUT_MS, type ReadSnapOptionsOptions } from './_snapctl';
 
 /** Options of loadConfig(). */
