@@ -13,9 +13,11 @@ import { AcmeError } from '../errors';
 import type { Logger } from '../log';
 import { findExistingAccount, registerAccount, type ExternalAccountBinding } from './_account';
 import { checkProfile, readDirectory, renewalInfoBase, toDirectoryMeta, type DirectoryMeta } from './_directory';
-import { toIdentifier, type IdentifierType } from './_identifiers';
+import { toIdentifier, type Identifier, type IdentifierType } from './_identifiers';
 import { revokeStep, revokeWith, rolloverWith, type RevokeOptions } from './_lifecycle';
+import { AUTHORIZATION_FETCH_CONCURRENCY, mapBounded } from './_fanOut';
 import { placeOrder, type NewOrderOptions, type PlacedOrder } from './_order';
+import { authorizationMismatch, orderMismatch } from './_orderMatch';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './_poll';
 import { toAcmeError, type CapturedProblem } from './_problem';
 import { assertCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalInfo } from './_renewalInfo';
@@ -73,6 +75,11 @@ export function describeNames(names: readonly string[]): string {
 
 function namesOf(order: Order): string[] {
   return (order.identifiers ?? []).map((identifier) => identifier.value);
+}
+
+/** The order's identifiers as listed (checked against the request by newOrder()). */
+function identifiersOf(order: Order): Identifier[] {
+  return Array.isArray(order.identifiers) ? (order.identifiers as Identifier[]) : [];
 }
 
 /**
@@ -152,32 +159,49 @@ export class AcmeService {
    * (RFC 8738; IPv6 in RFC 5952 form), with `profile` and `replaces` when given. A profile the
    * directory does not offer fails before any order exists. When the CA refuses `replaces`, the
    * order is created once more without it (logged as a warning; see `replacesAccepted`).
-   * Never waits out a rate limit.
-   * @throws {AcmeError} ACME_RATE_LIMITED with retryAfterMs; ACME_PROBLEM (unknown profile, IPv6 zone ID, CA problems), ACME_NETWORK, ACME_TIMEOUT
+   * An order for other identifiers, or with more than one authorization per identifier, fails
+   * before any authorization is fetched (RFC 8555 §7.4). Never waits out a rate limit.
+   * @throws {AcmeError} ACME_RATE_LIMITED with retryAfterMs; ACME_PROBLEM (unknown profile, IPv6 zone ID, an order that does not match the request, CA problems), ACME_NETWORK, ACME_TIMEOUT
    */
   async newOrder(identifiers: readonly string[], options: NewOrderOptions = {}): Promise<PlacedOrder> {
     const typed = identifiers.map(toIdentifier);
     return runOperation(this.settings, `create an order for ${describeNames(identifiers)}`, async (context) => {
       if (options.profile !== undefined) checkProfile(toDirectoryMeta(await readDirectory(this.client)), options.profile);
       const order = await placeOrder(this.client, context, { ...options, identifiers: typed }, this.options.logger);
+      const mismatch = orderMismatch(typed, order);
+      // Not retryable: the same CA would answer the same way; the order is left to expire.
+      if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
       this.options.logger.debug('ACME order created', { orderUrl: order.url, status: order.status, profile: options.profile });
       return order;
     });
   }
 
   /**
-   * Returns the HTTP-01 challenge of every authorization of `order` that is not valid yet.
-   * @throws {AcmeError} when an authorization is not pending or offers no http-01 challenge
+   * Returns the HTTP-01 challenge of every authorization of `order` that is not valid yet. The
+   * authorizations are fetched AUTHORIZATION_FETCH_CONCURRENCY at a time, and only when the order
+   * lists at most one per identifier; each must be for one of the order's identifiers.
+   * @throws {AcmeError} when the order or an authorization does not match, an authorization is not pending or offers no http-01 challenge
    */
   async http01Challenges(order: Order): Promise<PendingChallenge[]> {
-    return runOperation(this.settings, `fetch the authorizations for ${describeNames(namesOf(order))}`, async () => {
-      const authorizations = await this.client.getAuthorizations(order);
+    return runOperation(this.settings, `fetch the authorizations for ${describeNames(namesOf(order))}`, async (context) => {
+      const identifiers = identifiersOf(order);
+      const mismatch = orderMismatch(identifiers, order);
+      if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
+      const authorizations = await mapBounded(order.authorizations, AUTHORIZATION_FETCH_CONCURRENCY, (url) => this.fetchAuthorization(url));
+      const unexpected = authorizationMismatch(identifiers, authorizations);
+      if (unexpected !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${unexpected}`);
       const pending: PendingChallenge[] = [];
       for (const authz of authorizations) {
         if (authz.status !== 'valid') pending.push(await this.pendingChallengeOf(authz));
       }
       return pending;
     });
+  }
+
+  /** POST-as-GET of one authorization (RFC 8555 §7.5), with its `url` added by acme-client. */
+  private async fetchAuthorization(url: string): Promise<acme.Authorization> {
+    const [authorization] = await this.client.getAuthorizations({ authorizations: [url] } as Order);
+    return authorization!;
   }
 
   private async pendingChallengeOf(authz: acme.Authorization): Promise<PendingChallenge> {
@@ -216,7 +240,7 @@ export class AcmeService {
         resource: 'authorization',
         domain: challenge.domain,
         waiting: ['pending'],
-        fetch: async () => (await this.client.getAuthorizations({ authorizations: [challenge.authorizationUrl] } as Order))[0]!,
+        fetch: () => this.fetchAuthorization(challenge.authorizationUrl),
         onWait: options.onWait,
       });
       if (authz.status === 'valid') return;

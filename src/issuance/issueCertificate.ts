@@ -9,6 +9,13 @@ import type { KeyType } from '../config';
 import type { AcmeService, PendingChallenge } from '../acme';
 import { createAccountKey, createCertificateKey, createCsr } from '../acme';
 import type { ChallengeResponder } from '../challenge';
+import { createLimiter } from './_limit';
+
+/**
+ * Challenges answered and polled at once (and routes preflighted at once). The list comes from
+ * the CA: bounded, so a 100-name order never means 100 parallel polls against it.
+ */
+const CHALLENGE_CONCURRENCY = 4;
 
 /** What to issue. */
 export interface IssueRequest {
@@ -199,21 +206,30 @@ async function proveControl(
   deps: IssuanceDeps,
   log: Logger,
 ): Promise<void> {
+  const limit = createLimiter(CHALLENGE_CONCURRENCY);
+  // After one validation failed, the challenges still queued are not answered: the order cannot
+  // succeed, and each answer would spend one of the CA's (rate-limited) validations.
+  let failed = false;
+  const validate = async (challenge: PendingChallenge): Promise<void> => {
+    if (failed) return;
+    try {
+      await acme.answerChallenge(challenge);
+      log.info('Waiting for the CA to validate', { identifier: challenge.domain });
+      await acme.waitForAuthorization(challenge);
+      log.info('Validated', { identifier: challenge.domain });
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  };
   try {
     await Promise.all(challenges.map((c) => deps.responder.present(c.token, c.keyAuthorization)));
     if (deps.preflight !== undefined) {
       const preflight = deps.preflight;
-      await Promise.all(challenges.map((c) => preflight(c)));
+      await Promise.all(challenges.map((c) => limit(() => preflight(c))));
       log.debug('Preflight passed', { domains: challenges.map((c) => c.domain) });
     }
-    await Promise.all(
-      challenges.map(async (challenge) => {
-        await acme.answerChallenge(challenge);
-        log.info('Waiting for the CA to validate', { identifier: challenge.domain });
-        await acme.waitForAuthorization(challenge);
-        log.info('Validated', { identifier: challenge.domain });
-      }),
-    );
+    await Promise.all(challenges.map((challenge) => limit(() => validate(challenge))));
   } finally {
     await Promise.all(challenges.map((c) => deps.responder.cleanup(c.token)));
   }

@@ -246,9 +246,9 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
  * A CA stand-in: a directory (plus `extra` members), nonces, and newOrder / renewal-info answers
  * from `orders` (one per POST, the last one repeats; default 201) and `renewalInfo`.
  */
-function caServer(options: { extra?: (base: string) => object; orders?: Answer[]; renewalInfo?: Answer } = {}) {
+async function caServer(options: { extra?: (base: string) => object; orders?: Answer[]; renewalInfo?: Answer } = {}): Promise<LocalServer> {
   let posts = 0;
-  return serve((req, res, base) => {
+  const server: LocalServer = await serve((req, res, base) => {
     if (req.url === '/dir') {
       return sendJson(res, 200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order`, ...options.extra?.(base) });
     }
@@ -260,9 +260,12 @@ function caServer(options: { extra?: (base: string) => object; orders?: Answer[]
     const answer = options.orders?.[Math.min(posts, options.orders.length - 1)];
     posts += 1;
     if (answer !== undefined) return sendJson(res, answer.status, answer.body, { 'Replay-Nonce': 'bm9uY2Ux', ...answer.headers });
-    const order = { status: 'pending', identifiers: [], authorizations: [], finalize: `${base}/order/1/finalize` };
+    // RFC 8555 §7.4: the order is for the identifiers the client asked for.
+    const { identifiers } = jwsPayload(server.requests[server.requests.length - 1]!.body) as { identifiers: unknown };
+    const order = { status: 'pending', identifiers, authorizations: [], finalize: `${base}/order/1/finalize` };
     return sendJson(res, 201, order, { Location: `${base}/order/1`, 'Replay-Nonce': 'bm9uY2Ux' });
   });
+  return server;
 }
 
 const postedOrders = (server: LocalServer): unknown[] => server.requests.filter((r) => r.method === 'POST').map((r) => jwsPayload(r.body));
@@ -379,7 +382,7 @@ describe('AcmeService.newOrder()', () => {
     ["Boulder's conflict", { status: 409, body: { type: `${ERR}conflict`, detail: 'which already has a replacement order', status: 409 } }],
     ['malformed naming replaces', { status: 400, body: { type: `${ERR}malformed`, detail: 'unknown certificate in "replaces"', status: 400 } }],
   ])('newOrder() retries exactly once without replaces after %s and logs a warning', async (_name, rejection) => {
-    const { server, acme, logger } = await ready({ extra: withProfiles, orders: [rejection, { status: 201, body: { status: 'pending', identifiers: [], authorizations: [], finalize: 'x' }, headers: { Location: 'http://127.0.0.1:1/order/2' } }] });
+    const { server, acme, logger } = await ready({ extra: withProfiles, orders: [rejection, { status: 201, body: { status: 'pending', identifiers: [{ type: 'dns', value: 'a.test' }], authorizations: [], finalize: 'x' }, headers: { Location: 'http://127.0.0.1:1/order/2' } }] });
     const order = await acme.newOrder(['a.test'], { profile: 'tlsserver', replaces: CERT_ID });
     expect(postedOrders(server)).toEqual([
       { identifiers: [{ type: 'dns', value: 'a.test' }], profile: 'tlsserver', replaces: CERT_ID },

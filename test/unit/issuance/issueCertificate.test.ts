@@ -150,6 +150,36 @@ describe('issueCertificate()', () => {
     expect(responder.held).toBe(0);
   });
 
+  test.each<[string, string | undefined, number, number]>([
+    ['validates 12 challenges at most 4 at a time', undefined, 4, 12],
+    ['answers no queued challenge once one validation failed', 'n0.example.test', 4, 4],
+  ])('issueCertificate() %s', async (_label, failing, peak, answered) => {
+    const domains = Array.from({ length: 12 }, (_, i) => `n${i}.example.test`);
+    const { deps } = setup({ failValidationOf: failing });
+    let inFlight = 0;
+    let seen = 0;
+    const answers: string[] = [];
+    deps.acmeFor = (keyPem) => {
+      const client = new RecordingAcme(keyPem, failing);
+      client.http01Challenges = async () =>
+        domains.map((domain, i) => ({ domain, authorizationUrl: `https://ca/authz/${i}`, challengeUrl: `https://ca/chall/${i}`, token: `${TOKEN_A}${i}`, keyAuthorization: `${TOKEN_A}${i}.thumb` }));
+      client.answerChallenge = async (challenge) => {
+        answers.push(challenge.domain);
+        inFlight += 1;
+        seen = Math.max(seen, inFlight);
+      };
+      const wait = client.waitForAuthorization.bind(client);
+      client.waitForAuthorization = async (challenge) => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        inFlight -= 1;
+        return wait(challenge);
+      };
+      return client;
+    };
+    await expect(issueCertificate({ ...REQUEST, domains }, deps)).rejects.toThrow(AcmeError);
+    expect([seen, answers.length]).toEqual([peak, answered]);
+  });
+
   test.each([
     ['reuses the stored key when --reuse-key is set and the type matches', { reuseKey: true, keyType: 'ec256' as const }, true],
     ['makes a new key without --reuse-key', { reuseKey: false, keyType: 'ec256' as const }, false],
