@@ -3,6 +3,7 @@ import type * as acme from 'acme-client';
 import type { Account } from 'acme-client/types/rfc8555';
 import { AcmeError } from '../errors';
 import type { Logger } from '../log';
+import { readDirectory } from './_directory';
 import { classify, type OperationContext } from './_transport';
 
 const ACCOUNT_DOES_NOT_EXIST = 'urn:ietf:params:acme:error:accountDoesNotExist';
@@ -15,6 +16,15 @@ const EXTERNAL_ACCOUNT_REQUIRED = 'urn:ietf:params:acme:error:externalAccountReq
 export interface ExternalAccountBinding {
   kid: string;
   hmacKey: string;
+}
+
+/**
+ * Makes the transport refuse a newAccount answer without `Location` in this operation (see
+ * assertAccountLocation() in _transport.ts), so that acme-client never loops on it.
+ */
+async function expectAccountLocation(client: acme.Client, context: OperationContext): Promise<void> {
+  const url = (await readDirectory(client)).newAccount;
+  context.newAccountUrl = typeof url === 'string' ? url : undefined;
 }
 
 /** What registerAccount() sends and knows. */
@@ -34,6 +44,7 @@ export async function registerAccount(client: acme.Client, context: OperationCon
   const contact = input.email === undefined ? undefined : [`mailto:${input.email}`];
   let account: Account;
   try {
+    await expectAccountLocation(client, context);
     account = await client.createAccount({ termsOfServiceAgreed: true, contact });
   } catch (error) {
     const classified = classify(error, context);
@@ -71,6 +82,7 @@ export async function findExistingAccount(client: acme.Client, context: Operatio
     throw new AcmeError('ACME_PROBLEM', 'Cannot look up the ACME account: this acme-client version has no low-level API; pin acme-client 5.4.0');
   }
   try {
+    await expectAccountLocation(client, context);
     await api.createAccount({ onlyReturnExisting: true });
   } catch (error) {
     if (classify(error, context).problemType === ACCOUNT_DOES_NOT_EXIST) return undefined;

@@ -24,6 +24,7 @@ export interface AcmeDirectory {
   meta?: unknown;
   renewalInfo?: unknown;
   newOrder?: unknown;
+  newAccount?: unknown;
 }
 
 /**

@@ -47,6 +47,8 @@ export interface OperationContext {
   /** Retry-After of the most recent response, in ms. */
   lastRetryAfterMs: number | undefined;
   lastUrl: string | undefined;
+  /** The directory's newAccount URL, set by an operation that registers or looks up the account; see assertAccountLocation(). */
+  newAccountUrl: string | undefined;
 }
 
 // Bounded retry of idempotent requests (directory GET, newNonce HEAD) on 429/503.
@@ -146,10 +148,30 @@ function assertJsonParses(response: AxiosResponse, step: string): void {
   }
 }
 
+/**
+ * RFC 8555 §7.3: newAccount answers 201 (created) or 200 (the key's existing account) with the
+ * account URL in `Location`. acme-client 5.4.0 takes a 200 without it as "exists, update it";
+ * updateAccount() then finds no URL and calls createAccount() again, without end (client.js
+ * createAccount ↔ updateAccount: 19,057 requests in 200 s against such a CA). Stop at the first
+ * such answer, before acme-client sees it.
+ */
+function assertAccountLocation(response: AxiosResponse, context: OperationContext): void {
+  if (context.newAccountUrl === undefined || response.config.url !== context.newAccountUrl) return;
+  if (response.status !== 200 && response.status !== 201) return;
+  const location: unknown = response.headers.location;
+  if (typeof location === 'string' && location.trim() !== '') return;
+  throw new AcmeError(
+    'ACME_PROBLEM',
+    `Cannot ${context.step}: the CA answered newAccount without a Location header (RFC 8555 §7.3), so the account URL is unknown; report this to the CA or use another directory`,
+    { status: response.status },
+  );
+}
+
 async function recordResponse(response: AxiosResponse): Promise<AxiosResponse> {
   const context = storage.getStore();
   if (context === undefined) return response;
   assertJsonParses(response, context.step);
+  assertAccountLocation(response, context);
   const header = response.headers['retry-after'];
   const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : undefined, context.settings.clock.now());
   const problem = readProblem(response, retryAfterMs);
@@ -227,6 +249,7 @@ export async function runOperation<T>(
     lastProblem: undefined,
     lastRetryAfterMs: undefined,
     lastUrl: undefined,
+    newAccountUrl: undefined,
   };
   return storage.run(context, async () => {
     for (let attempt = 1; ; attempt += 1) {

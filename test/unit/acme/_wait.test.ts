@@ -27,6 +27,7 @@ function fakeContext(timeoutMs = DEFAULT_POLL_POLICY.timeoutMs): { context: Oper
     lastProblem: undefined,
     lastRetryAfterMs: undefined,
     lastUrl: undefined,
+    newAccountUrl: undefined,
   };
   return { context, slept };
 }
