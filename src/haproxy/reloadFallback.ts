@@ -1,6 +1,8 @@
 import { HaproxyError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
+import { parseShowSslCert } from './_parse';
+import { commandLine } from './_payload';
 import { MasterClient } from './MasterClient';
 
 /** Reload through the master CLI socket, checked with `show proc` (2.6) or `Success=` (2.7+). */
@@ -16,6 +18,18 @@ export class MasterReloadFallback {
   /** @throws HaproxyError when the reload fails or cannot be confirmed */
   async reload(): Promise<void> {
     await this.master.reload();
+  }
+
+  /**
+   * What the newest worker serves under `path`, asked through the master (`@1 show ssl cert
+   * <path>`, HAProxy management guide "Master CLI": `@1` is the current worker), so a reload is
+   * proved even when the runtime socket itself is what failed. Undefined when the worker does not
+   * know the path. Reply sample: `Filename: /x.pem\nStatus: Used\nSerial: 6F4F…\n…SHA1 FingerPrint: 40E3…`.
+   * @throws HaproxyError when the master socket cannot be reached
+   */
+  async servedCertificate(path: string): Promise<{ serial: string; sha1Fingerprint: string } | undefined> {
+    const info = parseShowSslCert(await this.master.execute(`@1 ${commandLine('show ssl cert', path)}`));
+    return info === undefined ? undefined : { serial: info.serial, sha1Fingerprint: info.sha1Fingerprint };
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { AppError, CertificateError, messageOf } from '../errors';
@@ -39,7 +40,23 @@ export interface HaproxyEndpoint {
 export interface ReloadFallback {
   readonly label: string;
   reload(): Promise<void>;
+  /** What HAProxy serves under `path`, asked by the fallback's own channel (the master socket); absent for a command. */
+  servedCertificate?(path: string): Promise<ServedCertificate | undefined>;
 }
+
+/** How long a reload is given to show the new certificate: attempts × interval. */
+export interface ReloadCheck {
+  /** Default: RELOAD_CHECK_ATTEMPTS (40). */
+  attempts: number;
+  /** Default: RELOAD_CHECK_INTERVAL_MS (250 ms). */
+  intervalMs: number;
+}
+
+/** Default number of reads of what HAProxy serves after a reload. */
+export const RELOAD_CHECK_ATTEMPTS = 40;
+
+/** Default pause between them: 40 × 250 ms gives a reloading HAProxy 10 s to serve the new certificate. */
+export const RELOAD_CHECK_INTERVAL_MS = 250;
 
 /** What happened on one endpoint. */
 export interface EndpointOutcome {
@@ -57,6 +74,8 @@ export interface DeployDeps {
   /** Where new certificates are listed for HAProxy; without it, only known paths can be swapped. */
   crtList?: CrtList;
   fallback?: ReloadFallback;
+  /** Default: RELOAD_CHECK_ATTEMPTS × RELOAD_CHECK_INTERVAL_MS. */
+  reloadCheck?: ReloadCheck;
   clock: Clock;
   logger: Logger;
 }
@@ -95,7 +114,7 @@ export async function deployBundle(
   }
   const failed = outcomes.filter((o) => o.outcome === 'pending');
   if (failed.length > 0 && deps.fallback !== undefined && !dryRun) {
-    await reloadInstead(failed, deps.fallback, log);
+    await reloadInstead(failed, { ...deps, fallback: deps.fallback, delivery, log });
   }
   return outcomes;
 }
@@ -195,18 +214,70 @@ function unknownPathMessage(path: string): string {
   return `HAProxy does not know "${path}"; list it in HAProxy's configuration or pass --haproxy-crt-list so it can be added`;
 }
 
-/** One checked reload makes HAProxy load the files on disk, which already hold the new certificate. */
-async function reloadInstead(failed: EndpointOutcome[], fallback: ReloadFallback, log: Logger): Promise<void> {
+/**
+ * One reload makes HAProxy load the files on disk, which already hold the new certificate. A
+ * reload that "worked" proves nothing about what is served (a command may exit 0 and do nothing,
+ * a config may not name the file), so each endpoint counts as reloaded only once HAProxy is seen
+ * serving the expected certificate, as after a swap; otherwise it stays pending with the reason.
+ */
+async function reloadInstead(
+  failed: EndpointOutcome[],
+  job: Pick<DeployDeps, 'endpoints' | 'reloadCheck'> & { fallback: ReloadFallback; delivery: CertificateDelivery; log: Logger },
+): Promise<void> {
+  const { fallback, log } = job;
   try {
     await fallback.reload();
-    log.info('HAProxy reloaded to load the new certificate from disk', { fallback: fallback.label });
-    for (const outcome of failed) {
-      outcome.outcome = 'reloaded';
-      delete outcome.error;
-    }
   } catch (error) {
     log.error('The reload fallback failed too', { fallback: fallback.label, error: messageOf(error) });
     for (const outcome of failed) outcome.error = `${outcome.error ?? ''}; reload fallback "${fallback.label}" failed: ${messageOf(error)}`;
+    return;
+  }
+  for (const outcome of failed) {
+    const endpoint = job.endpoints.find((e) => e.label === outcome.endpoint);
+    const problem = await servedAfterReload(endpoint, job);
+    if (problem === undefined) {
+      log.info('HAProxy reloaded and serves the new certificate', { fallback: fallback.label, endpoint: outcome.endpoint });
+      outcome.outcome = 'reloaded';
+      delete outcome.error;
+    } else {
+      log.error('HAProxy was reloaded but does not serve the new certificate', { fallback: fallback.label, endpoint: outcome.endpoint, error: problem });
+      outcome.error = `${outcome.error ?? ''}; reload fallback "${fallback.label}" ran, but ${problem}`;
+    }
+  }
+}
+
+/** Undefined once `endpoint` (or the fallback's own channel) serves the delivery; else why not, after the last attempt. */
+async function servedAfterReload(
+  endpoint: HaproxyEndpoint | undefined,
+  job: Pick<DeployDeps, 'reloadCheck'> & { fallback: ReloadFallback; delivery: CertificateDelivery },
+): Promise<string | undefined> {
+  const { attempts, intervalMs } = job.reloadCheck ?? { attempts: RELOAD_CHECK_ATTEMPTS, intervalMs: RELOAD_CHECK_INTERVAL_MS };
+  const { delivery, fallback } = job;
+  let last = 'nothing could be read';
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    try {
+      const served = await readServed(endpoint, fallback, delivery.path);
+      if (served?.sha1Fingerprint === delivery.expectedSha1) return undefined;
+      last = served === undefined ? `HAProxy does not know "${delivery.path}"` : `HAProxy still serves serial ${served.serial}, not ${delivery.expectedSerial}`;
+    } catch (error) {
+      last = `what HAProxy serves cannot be read: ${messageOf(error)}`;
+    }
+    if (attempt < attempts) await sleep(intervalMs);
+  }
+  return `${last} (checked ${attempts} times over ${Math.round(((attempts - 1) * intervalMs) / 1000)} s)`;
+}
+
+/** The endpoint's runtime socket first; when that cannot answer, the fallback's own channel if it has one. */
+async function readServed(endpoint: HaproxyEndpoint | undefined, fallback: ReloadFallback, path: string): Promise<ServedCertificate | undefined> {
+  if (endpoint === undefined) {
+    if (fallback.servedCertificate === undefined) throw new Error('no runtime socket to ask');
+    return fallback.servedCertificate(path);
+  }
+  try {
+    return await endpoint.servedCertificate(path);
+  } catch (error) {
+    if (fallback.servedCertificate === undefined) throw error;
+    return fallback.servedCertificate(path);
   }
 }
 

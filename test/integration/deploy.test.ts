@@ -91,6 +91,29 @@ describe('acme issue / deploy into running HAProxy', () => {
     expect(await servedSerial(standalone.httpsPort, name)).toBe(document.certificate.serial);
   });
 
+  test('a reload command that runs but leaves HAProxy serving the old certificate is not "reloaded": pending, exit 1; it gets only the minimal environment', async () => {
+    const before = await servedSerial(standalone.httpsPort, name);
+    const scripts = await mkdtemp(join(tmpdir(), 'haproxy-acme-reload-cmd-'));
+    const dump = join(scripts, 'env.txt');
+    await writeFile(join(scripts, 'reload'), `#!/bin/sh\nenv > ${dump}\n`, { mode: 0o755 });
+    try {
+      const missing = join(standalone.workDir, 'gone.sock');
+      const run = await runAcme(['issue', '-d', name, '--json', ...ca, '--haproxy-socket', missing, '--haproxy-reload-cmd', join(scripts, 'reload')], {
+        env: { HAPROXY_ACME_PARENT_SECRET: 'must-not-leak', HOME: '/root' },
+      });
+      expect(run.code).toBe(1);
+      const document = JSON.parse(run.stdout);
+      expect(document.deploy).toEqual([{ endpoint: `unix@${missing}`, outcome: 'pending', serial: document.certificate.serial, error: expect.stringContaining(`; reload fallback "command "${join(scripts, 'reload')}"" ran, but what HAProxy serves cannot be read`) }]);
+      expect(await servedSerial(standalone.httpsPort, name)).toBe(before);
+      const names = (await readFile(dump, 'utf8')).split('\n').map((line) => line.split('=')[0]);
+      expect(names).not.toContain('HAPROXY_ACME_PARENT_SECRET');
+      expect(names).not.toContain('HOME');
+      expect(names).toContain('PATH');
+    } finally {
+      await rm(scripts, { recursive: true, force: true });
+    }
+  });
+
   test('a runtime socket on a non-loopback TCP address is refused before anything happens', async () => {
     const run = await runAcme(['deploy', '--home', home, '--haproxy-socket', 'ipv4@192.0.2.10:9999']);
     expect(run.code).toBe(2);

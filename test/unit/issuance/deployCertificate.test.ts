@@ -141,8 +141,17 @@ describe('deployCertificate()', () => {
 
   test('deployCertificate() keeps delivering to healthy endpoints when one socket is down, then reloads through the fallback', async () => {
     const reloads: string[] = [];
-    const fallback = { label: 'master socket /run/haproxy-master.sock', reload: async () => void reloads.push('reload') };
-    const { deps, a, b, bundlePath } = await setup({ fallback });
+    let served: ServedCertificate | undefined;
+    // The master socket's view: after the reload, the new worker serves what is on disk.
+    const fallback = {
+      label: 'master socket /run/haproxy-master.sock',
+      reload: async () => {
+        reloads.push('reload');
+        served = { serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint };
+      },
+      servedCertificate: async () => served,
+    };
+    const { deps, a, b, bundlePath } = await setup({ fallback, reloadCheck: { attempts: 3, intervalMs: 1 } });
     a.failWith = new Error('Cannot connect to "unix@/run/a.sock": ENOENT');
     b.served.set(bundlePath, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' });
 
@@ -153,6 +162,39 @@ describe('deployCertificate()', () => {
       ['unix@/run/b.sock', 'swapped'],
     ]);
     expect(reloads).toEqual(['reload']);
+  });
+
+  test.each<[string, (a: FakeHaproxy, path: string) => void, string]>([
+    [
+      'still serves the old certificate',
+      (a, path) => a.served.set(path, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' }),
+      `; reload fallback "command "/usr/bin/true"" ran, but HAProxy still serves serial OLD, not ${LEAF.serial} (checked 3 times over 0 s)`,
+    ],
+    ['does not know the path', () => undefined, '; reload fallback "command "/usr/bin/true"" ran, but HAProxy does not know "/srv/acme/haproxy/site.pem" (checked 3 times over 0 s)'],
+    [
+      'cannot be asked',
+      (a) => {
+        a.failWith = new Error('ECONNREFUSED');
+      },
+      '; reload fallback "command "/usr/bin/true"" ran, but what HAProxy serves cannot be read: ECONNREFUSED (checked 3 times over 0 s)',
+    ],
+  ])('deployCertificate() keeps an endpoint pending, exit 1, when a reload command ran but HAProxy %s', async (_name, afterReload, error) => {
+    const { deps, a, b, bundlePath, deployState } = await setup({ reloadCheck: { attempts: 3, intervalMs: 1 } });
+    deps.endpoints = [a];
+    a.failWith = new Error('ECONNREFUSED');
+    deps.fallback = {
+      label: 'command "/usr/bin/true"',
+      reload: async () => {
+        a.failWith = undefined;
+        afterReload(a, bundlePath);
+      },
+    };
+    expect(b.commands).toEqual([]);
+
+    const outcomes = await deployCertificate('site', deps);
+
+    expect(outcomes).toEqual([{ endpoint: 'unix@/run/a.sock', outcome: 'pending', serial: LEAF.serial, error: `ECONNREFUSED${error}` }]);
+    expect((await deployState.load('site')).endpoints['unix@/run/a.sock']).toMatchObject({ status: 'pending', lastError: `ECONNREFUSED${error}` });
   });
 
   test('deployCertificate() records pending with both causes when the fallback fails too', async () => {
