@@ -1,5 +1,5 @@
 /**
- * ESLint flat config. Encodes the house style (docs: /work/shared/STYLE.md §1 layout, §5 testing):
+ * ESLint flat config. Encodes the house style (layout and testing rules):
  * size limits for src/, the layer rule `cli → issuance/renewal → adapters → pure`, "import another
  * folder only through its index.ts", and "no test passes while asserting nothing".
  */

@@ -1,5 +1,5 @@
 /**
- * Secrets scan over everything the test suite made the CLI print (issue #6 item 7).
+ * Secrets scan over everything the test suite made the CLI print.
  *
  * Writers: `runAcme()` (integration, the built CLI's stdout and stderr) and `cliHarness()` (unit,
  * captured stdout, stderr and log lines) call `appendTranscript()`, one file per test file, in the

@@ -13,7 +13,7 @@ export ACME_TEST_TRANSCRIPTS="$(pwd)/.tmp/transcripts"
 rm -rf "$ACME_TEST_TRANSCRIPTS"
 status=0
 npm test -- --json --outputFile="$results" || status=$?
-# Issue #6 item 7: no PEM private key, JWK private member, EAB key or key authorization in any output.
+# The secrets scan: no PEM private key, JWK private member, EAB key or key authorization in any output.
 npx tsx scripts/scan-secrets.ts "$ACME_TEST_TRANSCRIPTS" || status=1
 if [ -f "$results" ]; then
   # One plain closing line for whoever reads the log: "Tests: N passed, N failed, N skipped".

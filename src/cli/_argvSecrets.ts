@@ -1,8 +1,7 @@
 /**
  * Secrets given on the command line. Commander echoes arguments it cannot place ("unknown option
  * '-Zm9v…'"), and a flag that lacks its value swallows the next one: in `--home --eab-hmac-key -Zm9v…`
- * the HMAC key becomes an unknown option and would be printed. Found by the CLI property test
- * (issue #6 item 5).
+ * the HMAC key becomes an unknown option and would be printed.
  */
 
 /** Flags whose value is a secret. */

@@ -1,7 +1,7 @@
 /**
  * `acme doctor`: pure check evaluation (each check: ok, warn, fail or skip, with a fix) and the
  * small adapters that gather the facts (/proc/net/tcp, lstat under --home, `show cli level`, a
- * probe token through HAProxy). Issue #5 item 3.
+ * probe token through HAProxy).
  */
 export { passed, problem, skipped, summariseChecks, type CheckStatus, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
 export { isLoopbackAddress, parseProcNetTcp, type ParseProcNetTcpOptions, type TcpListener } from './parseProcNetTcp';

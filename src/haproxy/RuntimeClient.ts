@@ -147,7 +147,7 @@ export class RuntimeClient {
    * `set ssl cert <path> <<` with the sanitised bundle: opens (or updates) the transaction.
    * Checks that HAProxy names `path` in its reply: 2.6 puts the payload into whatever
    * transaction is open ("Transaction updated for certificate <other>!"), fixed upstream in
-   * 984d2cfb6 (3.1-dev11), see ../shared/notes/haproxy-runtime-api.md §2.4.
+   * 984d2cfb6 (3.1-dev11).
    * @throws CertificateError for a bundle that cannot be sanitised; HaproxyError otherwise
    */
   async setSslCert(path: string, pemBundle: string): Promise<void> {

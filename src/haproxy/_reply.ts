@@ -48,7 +48,7 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 /**
  * `text` with every invisible character written as `\uXXXX`, so that a garbage peer cannot move the
- * cursor or reorder an error message on the user's terminal (found by the property test, issue #6 item 5).
+ * cursor or reorder an error message on the user's terminal.
  */
 function visible(text: string): string {
   return text.replace(INVISIBLE, (char) => {

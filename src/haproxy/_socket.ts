@@ -14,7 +14,7 @@ export interface SendRequestOptions {
 /**
  * The largest reply read. HAProxy's biggest answers (`show ssl cert`, `show ssl crt-list -n` on
  * 100,000 certificates) are a few MiB; a peer that streams without end (not HAProxy, or a broken
- * one) would otherwise fill memory until the timeout (issue #6 item 2, the flooding peer).
+ * one) would otherwise fill memory until the timeout.
  */
 export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 

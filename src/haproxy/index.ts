@@ -1,7 +1,7 @@
 /**
  * HAProxy runtime API client (no SDK exists): endpoint parsing, payload sanitising, reply
  * classification and parsing, the transactional certificate swap, and master-CLI reloads.
- * Facts and captured replies: ../shared/notes/haproxy-runtime-api.md, test/fixtures/haproxy/.
+ * Captured replies: test/fixtures/haproxy/.
  */
 export { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
 export {

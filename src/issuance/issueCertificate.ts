@@ -155,7 +155,7 @@ async function reusableKey(request: IssueRequest, store: CertificateStore): Prom
 
 /**
  * Let's Encrypt issues IP address certificates only under its `shortlived` profile: pick it for an
- * order with an IP identifier when the CA offers it and no profile was asked for (issue #4 item 3).
+ * order with an IP identifier when the CA offers it and no profile was asked for.
  */
 async function shortlivedForIps(identifiers: readonly string[], acme: AcmeOrderClient): Promise<string | undefined> {
   if (!identifiers.some((identifier) => isIP(identifier) !== 0)) return undefined;
@@ -198,7 +198,7 @@ async function openAccount(
 
 /**
  * Publishes every token, preflights every route, and only then asks the CA to validate:
- * a broken route must fail here without spending a CA validation (issue #2, item 6).
+ * a broken route must fail here without spending a CA validation.
  */
 async function proveControl(
   challenges: PendingChallenge[],

@@ -15,8 +15,8 @@ export interface CreateLoggerOptions {
 const LEVEL_BY_VERBOSITY = { quiet: 'warn', normal: 'info', verbose: 'debug' } as const;
 
 /**
- * Redacts every field, however nested: the JSON format would otherwise print field strings as they are
- * (found by the secrets scan, issue #6 item 7), and serialises errors, which winston would print as `{}`.
+ * Redacts every field, however nested: the JSON format would otherwise print field strings as they
+ * are; and serialises errors, which winston would print as `{}`.
  */
 function plainFields(fields: LogFields): LogFields {
   return redactValue(fields) as LogFields;

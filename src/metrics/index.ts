@@ -1,6 +1,6 @@
 /**
  * Metrics for Prometheus's node-exporter textfile collector: a pure renderer, a collector that
- * reads only stored state (no HAProxy or CA request), and an atomic writer. Issue #5 item 4.
+ * reads only stored state (no HAProxy or CA request), and an atomic writer.
  */
 export { escapeLabelValue, renderMetrics, type CertificateMetrics, type MetricsSnapshot } from './renderMetrics';
 export { collectMetrics, toCertificateMetrics, type CollectMetricsDeps } from './collectMetrics';

@@ -109,7 +109,7 @@ type Schedule =
   | { due: false; at: Date; detail: string };
 
 /**
- * Decides whether to renew a certificate now (issue #4 item 2, RFC 9773 §4.2), first match wins:
+ * Decides whether to renew a certificate now, first match wins:
  * 1. `force` → due.
  * 2. Emergency → due even if ARI says later: the validity is unreadable or inverted, the
  *    certificate expired, or less than 1/20 of its lifetime is left.

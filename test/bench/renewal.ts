@@ -1,5 +1,5 @@
 /**
- * Renewal benchmark (`npm run bench -- renewal`), issue #4. Three measurements, every loop bounded,
+ * Renewal benchmark (`npm run bench -- renewal`). Three measurements, every loop bounded,
  * every server on 127.0.0.1, every child stopped at the end:
  * (a) the nothing-due check over 1000 stored certificates, without any CA (target ≤ 1 s);
  * (b) 100 due certificates renewed in one `acme renew` run against real pebble behind the ARI

@@ -1,5 +1,5 @@
 /**
- * Responder benchmark (`npm run bench -- responder`), issue #6 item 6: the HTTP-01 responder
+ * Responder benchmark (`npm run bench -- responder`): the HTTP-01 responder
  * (built `dist/`, defaults as in src/main.ts: 5 s header timeout, 2 KiB headers, 1024
  * connections) alone in a child process on 127.0.0.1, under
  * (a) junk: wrk, 2 threads, 50 connections, 10 s of random junk requests (target ≥ 10,000 req/s);

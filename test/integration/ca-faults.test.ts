@@ -1,5 +1,5 @@
 /**
- * CA faults (issue #6 item 1): `acme renew --force` through the fault proxy (test/peers/_fault-proxy.ts)
+ * CA faults: `acme renew --force` through the fault proxy (test/peers/_fault-proxy.ts)
  * in front of REAL pebble, with a certificate already issued and served by the REAL HAProxy of the
  * peers. Every failing case must end with exit code 1, a message naming the step and the cause, the
  * previous certificate intact on disk and in HAProxy, the failure backoff recorded, and within the

@@ -1,5 +1,5 @@
 /**
- * Concurrency (issue #6 item 4): five `acme renew` runs started at once on one `--home`, with two
+ * Concurrency: five `acme renew` runs started at once on one `--home`, with two
  * certificates due (by their ARI window) and one not. The home lock lets one run renew; the others
  * wait for it, then find nothing due. Orders are counted by the ARI proxy in front of real pebble,
  * which records every newOrder; HAProxy must serve the one new certificate of each due name.

@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue #6 item 3): `acme issue` and `acme renew --force` killed with SIGKILL, at
+ * Crash safety: `acme issue` and `acme renew --force` killed with SIGKILL, at
  * every file-system and HAProxy step they take (crashAgent.ts counts them and kills just before
  * step n) and at random moments over the whole run. After each kill: every file parses, every
  * version is complete with a matching key, the current link is complete, the bundle is the old or

@@ -1,5 +1,5 @@
 /**
- * A full disk (issue #6 item 3): `--home` is a small tmpfs (mount -t tmpfs, we run as root),
+ * A full disk: `--home` is a small tmpfs (mount -t tmpfs, we run as root),
  * filled so that the renewal's certificate write fails with ENOSPC. The run must fail cleanly:
  * exit 1, an error naming the path and "no space left", the old certificate intact on disk and
  * in HAProxy, no temp file left; once space is freed, the next run renews. Real pebble + HAProxy.

@@ -1,5 +1,5 @@
 /**
- * HAProxy faults (issue #6 item 2), end to end with the built CLI, real pebble and a real
+ * HAProxy faults, end to end with the built CLI, real pebble and a real
  * standalone HAProxy 2.6 (master-worker, restartable from its configuration):
  * - HAProxy stops in the middle of a renewal: the certificate is stored, the deploy is recorded
  *   pending (exit 1), and the next run delivers it once HAProxy is back;

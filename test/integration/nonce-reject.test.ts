@@ -1,5 +1,5 @@
 /**
- * RFC 8555 §6.5 badNonce (issue #6 item 1): with pebble rejecting half of all nonces
+ * RFC 8555 §6.5 badNonce: with pebble rejecting half of all nonces
  * (PEBBLE_WFE_NONCEREJECT=50), 20 issuances in a row all succeed. They are 20 separate
  * `acme issue` runs, one certificate each, one after the other, through the fault proxy without
  * faults, which only records pebble's answers so that the test can show the rejections happened.

@@ -1,5 +1,5 @@
 /**
- * The HTTP-01 responder under attack (issue #6 item 6), over real loopback sockets: slowloris,
+ * The HTTP-01 responder under attack, over real loopback sockets: slowloris,
  * huge headers, path tricks, other methods, smuggling shapes, garbage, pipelining and a flood.
  * No CA: a ChallengeResponder on 127.0.0.1 with two current tokens and one cleaned up. Every
  * response any test receives is checked: 200 only with a current key authorization, anything

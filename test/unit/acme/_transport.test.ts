@@ -1,6 +1,6 @@
 /**
  * The transport under AcmeService against local servers that break an answer the way the fault
- * proxy of the integration suite does (issue #6): a body cut short, a connection reset mid-body,
+ * proxy of the integration suite does: a body cut short, a connection reset mid-body,
  * a load balancer's HTML page, an answer trickled slower than the request timeout.
  */
 import type { ServerResponse } from 'node:http';

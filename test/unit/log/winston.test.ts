@@ -49,7 +49,7 @@ describe('createLogger()', () => {
     expect(JSON.parse(lines()[0]!).err).toEqual({ name: 'TypeError', message: 'boom' });
   });
 
-  // Found by the secrets scan (issue #6 item 7): JSON lines redacted only the message, not the fields.
+  // Every field is redacted, not only the message.
   const KEY_PEM = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBsecret\n-----END EC PRIVATE KEY-----';
   const KEY_AUTHORIZATION = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0';
   const D = 'Aq7sWkSo7K5dVsQPV4YJfUqLKxFSu8w_mJ1uvkdfUhE';

@@ -1,5 +1,5 @@
 /**
- * Hostile lego directories, property-based (issue #6 item 5): generated account.json, .json,
+ * Hostile lego directories, property-based: generated account.json, .json,
  * PEM files (valid ones from real lego, cut, spliced, garbage) and folder names. 10,100 cases in
  * all; nothing may throw but our typed errors, and no problem may carry key material.
  */

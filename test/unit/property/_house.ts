@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the property tests (issue #6 item 5): hostile strings, and the check that a
+ * Shared pieces of the property tests: hostile strings, and the check that a
  * rejection is a typed AppError whose message follows the house style.
  */
 import fc from 'fast-check';

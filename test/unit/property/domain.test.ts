@@ -1,5 +1,5 @@
 /**
- * Properties of the identifier checks (issue #6 item 5): on generated DNS names (IDNA, punycode,
+ * Properties of the identifier checks: on generated DNS names (IDNA, punycode,
  * lengths, wildcards anywhere, confusables, control characters) and IP literals (v4 with leading
  * zeros, v6 with zone IDs, brackets, IPv4-mapped), checkDomain() never throws, normaliseDomain()
  * rejects only with a house-style ConfigError, and every accepted name is canonical.

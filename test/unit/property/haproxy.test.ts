@@ -1,5 +1,5 @@
 /**
- * Properties of the HAProxy reply handling (issue #6 item 5), on generated garbage and on mutated
+ * Properties of the HAProxy reply handling, on generated garbage and on mutated
  * transcripts captured from HAProxy 2.6.12: classifyReply() returns a known outcome or throws a
  * house-style HaproxyError that keeps the raw reply; the parsers never throw and return well-formed
  * values (strings, safe integers) or undefined.
