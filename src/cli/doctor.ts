@@ -68,6 +68,7 @@ async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger
       return certificates;
     },
     readListeners: () => readListeners(),
+    checkPrograms: () => services.checkPrograms(),
   });
 }
 

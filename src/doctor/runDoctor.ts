@@ -5,7 +5,7 @@ import { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute'
 import { checkHomeModes, type HomeScan } from './checkHomeModes';
 import { checkListeners } from './checkListeners';
 import { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
-import { problem, skipped, summariseChecks, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
+import { passed, problem, skipped, summariseChecks, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
 import type { ListenerScan } from './readListeners';
 
 /** What runDoctor() examines, each behind a function so that tests pass their own. */
@@ -21,6 +21,8 @@ export interface DoctorDeps {
   /** The stored certificates with what each endpoint serves, asked live (listCertificates()). */
   listCertificates: () => Promise<CertificateFacts[]>;
   readListeners: () => Promise<ListenerScan>;
+  /** Rejects when a hook directory, hook or reload command could be changed by another user (Services.checkPrograms). */
+  checkPrograms: () => Promise<void>;
 }
 
 /** The doctor's findings, in table order. */
@@ -39,8 +41,26 @@ async function certificateChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
   return [...checkServedSerials(certificates), ...checkExpiry(certificates, deps.clock.now())];
 }
 
+/** The same check `acme renew` runs before it starts: would it refuse to run a program? */
+async function programsCheck(deps: DoctorDeps): Promise<DoctorCheck> {
+  const title = 'hooks and reload command';
+  try {
+    await deps.checkPrograms();
+    return passed('programs', title, 'only root or this user can change the hook directory, the hooks and the reload command');
+  } catch (error) {
+    const message = messageOf(error).replace(/^Refusing to start: /, '');
+    const fix = /fix with "([^"]+)"/.exec(message)?.[1];
+    return problem('programs', title, {
+      status: 'fail',
+      detail: `acme renew would refuse to start: ${message}`,
+      fix: fix === undefined ? 'See docs/hooks.md "Safety checks"' : `Run "${fix}"`,
+    });
+  }
+}
+
 /**
- * Runs every check in turn: challenge route, runtime sockets, home permissions, served serials,
+ * Runs every check in turn: challenge route, runtime sockets, home permissions, hooks and reload
+ * command, served serials,
  * expiry and next renewal, ports that should be local. Each check reports its own failure, so
  * this never throws for what it finds.
  */
@@ -53,6 +73,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       : sockets.map(checkRuntimeSocket)),
   );
   checks.push(checkHomeModes(await deps.scanHome()));
+  checks.push(await programsCheck(deps));
   checks.push(...(await certificateChecks(deps)));
   const listeners = await deps.readListeners();
   checks.push(checkListeners(listeners.listeners, { localPorts: deps.localPorts, read: listeners.read, unreadable: listeners.unreadable }));

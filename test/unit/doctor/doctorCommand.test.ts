@@ -46,20 +46,40 @@ describe('acme doctor', () => {
     const { deps, stdout } = cliHarness({ store });
     expect(await runCli(['doctor', '--json', '--home', home, '--local-ports', String(port)], deps)).toBe(EXIT_OK);
     const document = JSON.parse(stdout());
-    expect(document).toMatchObject({ schemaVersion: 1, ok: true, counts: { ok: 3, warn: 0, fail: 0, skip: 2 } });
+    expect(document).toMatchObject({ schemaVersion: 1, ok: true, counts: { ok: 4, warn: 0, fail: 0, skip: 2 } });
     expect(document.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([
       ['challenge-route', 'skip'],
       ['runtime-socket', 'skip'],
       ['home-permissions', 'ok'],
+      ['programs', 'ok'],
       ['expiry', 'ok'],
       ['local-ports', 'ok'],
     ]);
-    expect(document.checks[3]).toEqual({
+    expect(document.checks[4]).toEqual({
       id: 'expiry',
       title: 'site expiry',
       status: 'ok',
       detail: 'expires 2126-11-03 (36500 days), next renewal 2093-07-11 (lifetime)',
       fix: null,
+    });
+  });
+
+  test('acme doctor fails the programs check with the fix when acme renew would refuse a hook directory', async () => {
+    const refusal = 'Refusing to start: Cannot run post-renew hooks from "/srv/acme/hooks/post-renew.d": "/srv/acme/hooks/post-renew.d" is owned by uid 1001, which is neither root nor the current user (uid 0); fix with "chown root /srv/acme/hooks/post-renew.d"';
+    const { deps, stdout } = cliHarness({
+      store,
+      checkPrograms: async () => {
+        throw new Error(refusal);
+      },
+    });
+    expect(await runCli(['doctor', '--json', '--home', home, '--local-ports', String(port)], deps)).toBe(EXIT_FAILED);
+    const check = JSON.parse(stdout()).checks.find((c: { id: string }) => c.id === 'programs');
+    expect(check).toEqual({
+      id: 'programs',
+      title: 'hooks and reload command',
+      status: 'fail',
+      detail: `acme renew would refuse to start: ${refusal.replace('Refusing to start: ', '')}`,
+      fix: 'Run "chown root /srv/acme/hooks/post-renew.d"',
     });
   });
 
@@ -71,7 +91,7 @@ describe('acme doctor', () => {
     const text = stdout();
     expect(text).toMatch(new RegExp(`^FAIL +files under ${home} +open to group or others: "${home}/privkey.pem"$`, 'm'));
     expect(text).toContain(`\nTo fix:\n  FAIL files under ${home}: Run: chmod 600 "${home}/privkey.pem"\n`);
-    expect(text).toMatch(/\n1 failed, 0 warning\(s\), 2 ok, 2 skipped\n$/);
+    expect(text).toMatch(/\n1 failed, 0 warning\(s\), 3 ok, 2 skipped\n$/);
   });
 
   test('acme doctor exits 2 for a bad --local-ports', async () => {
