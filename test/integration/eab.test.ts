@@ -1,5 +1,5 @@
 /**
- * External account binding (RFC 8555 §7.3.4) against REAL pebble 2.4 started by this file with
+ * External account binding (RFC 8555 §7.3.4) against REAL pebble (the run's) started by this file with
  * `externalAccountBindingRequired` and one MAC key (startPeers has no EAB option, and account
  * registration needs no HAProxy). The binding comes from resolveConfig(), as the CLI will pass it.
  */
@@ -14,6 +14,7 @@ import { resolveConfig } from '../../src/config';
 import { AcmeError } from '../../src/errors';
 import { CapturingLogger } from '../../src/log';
 import { freePort, generateCert } from '../peers';
+import { requireBinary } from '../peers/_binaries';
 
 
 const KID = 'kid-1';
@@ -60,7 +61,7 @@ describe('AcmeService against pebble that requires external account binding', ()
       },
     };
     await writeFile(join(workDir, 'pebble-config.json'), JSON.stringify(config));
-    pebble = spawn('pebble', ['-strict', '-config', join(workDir, 'pebble-config.json')], {
+    pebble = spawn(requireBinary('pebble'), ['-strict', '-config', join(workDir, 'pebble-config.json')], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PEBBLE_VA_NOSLEEP: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -17,7 +17,12 @@ export interface PeerLayout {
   haproxyAdminSocket: string;
 }
 
-/** Pebble's config: API and management on loopback, HTTP-01 validated through HAProxy. */
+/**
+ * Pebble's config: API and management on loopback, HTTP-01 validated through HAProxy. The last two
+ * keys are those pebble 2.7's README recommends: `Retry-After` on authorization and order polls,
+ * and Let's Encrypt's profiles (its directory then lists them and ARI's `renewalInfo`). Pebble 2.4
+ * ignores keys it does not know.
+ */
 export function pebbleConfig(layout: PeerLayout): string {
   const config = {
     pebble: {
@@ -29,17 +34,26 @@ export function pebbleConfig(layout: PeerLayout): string {
       tlsPort: layout.tlsAlpnPort,
       ocspResponderURL: '',
       externalAccountBindingRequired: false,
+      retryAfter: { authz: 1, order: 1 },
+      profiles: {
+        default: { description: '90 days', validityPeriod: 7_776_000 },
+        shortlived: { description: '6 days', validityPeriod: 518_400 },
+      },
     },
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-/** Arguments of pebble-challtestsrv: DNS only, every name resolves to 127.0.0.1, no IPv6 answer. */
-export function challtestsrvArgs(layout: PeerLayout): string[] {
+/**
+ * Arguments of pebble-challtestsrv: DNS only, every name resolves to 127.0.0.1, no IPv6 answer.
+ * `flags` are those its `-h` lists: 2.7 adds `-doh` (default `:8443`), which 2.4 rejects.
+ */
+export function challtestsrvArgs(layout: PeerLayout, flags: readonly string[]): string[] {
   // Its defaults bind every interface: pass each address, and disable the listeners we don't use.
   return [
     '-dns01', `127.0.0.1:${layout.dnsPort}`,
     '-http01', '', '-https01', '', '-tlsalpn01', '',
+    ...(flags.includes('-doh') ? ['-doh', ''] : []),
     '-management', `127.0.0.1:${layout.dnsManagementPort}`,
     '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
   ];

@@ -104,7 +104,7 @@ async function writeFiles(options: StandaloneHaproxyOptions): Promise<Omit<Stand
   return h;
 }
 
-/** Starts HAProxy 2.6 in master-worker mode on a free loopback port; waits for its HTTPS port. */
+/** Starts the run's HAProxy (`ACME_TEST_HAPROXY`, else PATH) in master-worker mode on a free loopback port; waits for its HTTPS port. */
 export async function startStandaloneHaproxy(options: StandaloneHaproxyOptions = {}): Promise<StandaloneHaproxy> {
   const h = await writeFiles(options);
   const haproxy = requireBinary('haproxy');

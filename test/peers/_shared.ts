@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import { fetchIssuanceRoots } from './_start';
 import type { Peers, PeersDescription } from './_types';
+import type { PeerVersions } from './_versions';
 
 /** Env var through which global setup tells test workers where the shared peers are described. */
 export const PEERS_FILE_ENV = 'HAPROXY_ACME_TEST_PEERS_FILE';
@@ -47,6 +48,14 @@ function sharedPeers(description: PeersDescription): Peers {
 /** The peers global setup started for the whole integration run. Their `stop()` rejects: teardown owns them. */
 export function integrationPeers(): Peers {
   return sharedPeers(readSharedState().peers);
+}
+
+/**
+ * Which pebble, pebble-challtestsrv and HAProxy this run uses (the `ACME_TEST_*` variables, else
+ * PATH) and what its pebble offers: a test asserts the behaviour of the version it runs against.
+ */
+export function peerVersions(): PeerVersions {
+  return readSharedState().peers.versions;
 }
 
 /** `describe` with an accessor for the shared peers; call it in `beforeAll` or in a test. */

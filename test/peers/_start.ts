@@ -10,6 +10,7 @@ import { freePorts, freeTcpAndUdpPort } from './_ports';
 import { spawnTracked, stopChild, type TrackedChild } from './_process';
 import { generateCert } from './_tls';
 import type { Peers, StartPeersOptions } from './_types';
+import { detectPeerVersions, goFlagsOf, type PeerVersions } from './_versions';
 import { canConnect, httpsGet, waitForReady } from './_wait';
 
 const execFileAsync = promisify(execFile);
@@ -79,7 +80,7 @@ function spawnPeers(layout: PeerLayout, haproxyCfg: string, options: StartPeersO
   };
   const pebbleArgs = ['-strict', '-config', path.join(layout.workDir, 'pebble-config.json'), '-dnsserver', `127.0.0.1:${layout.dnsPort}`];
   return [
-    spawnTracked('pebble-challtestsrv', [challtestsrvBin, ...challtestsrvArgs(layout)], { logDir }),
+    spawnTracked('pebble-challtestsrv', [challtestsrvBin, ...challtestsrvArgs(layout, goFlagsOf(challtestsrvBin))], { logDir }),
     // -db: foreground, no daemon; never through systemd.
     spawnTracked('haproxy', [haproxyBin, '-f', haproxyCfg, '-db'], { logDir }),
     spawnTracked('pebble', [pebbleBin, ...pebbleArgs], { logDir, env: pebbleEnv }),
@@ -99,7 +100,15 @@ async function waitForPeers(layout: PeerLayout, children: TrackedChild[]): Promi
   ]);
 }
 
-function toPeers(layout: PeerLayout, children: TrackedChild[]): Peers {
+/** What the running pebble offers (from its directory) and which binaries run. */
+async function versionsOf(layout: PeerLayout): Promise<PeerVersions> {
+  const ca = await fs.readFile(layout.pebbleCertPath, 'utf8');
+  const { body } = await httpsGet(`https://127.0.0.1:${layout.apiPort}/dir`, ca);
+  const directory = JSON.parse(body) as { renewalInfo?: string; meta?: { profiles?: object } };
+  return detectPeerVersions({ ari: directory.renewalInfo !== undefined, profiles: directory.meta?.profiles !== undefined });
+}
+
+function toPeers(layout: PeerLayout, children: TrackedChild[], versions: PeerVersions): Peers {
   let stopping: Promise<void> | undefined;
   const managementUrl = `https://127.0.0.1:${layout.managementPort}`;
   return {
@@ -115,6 +124,7 @@ function toPeers(layout: PeerLayout, children: TrackedChild[]): Peers {
     responderPort: layout.responderPort,
     workDir: layout.workDir,
     pids: Object.fromEntries(children.map((child) => [child.name, child.process.pid ?? -1])),
+    versions,
     fetchIssuanceRoots: () => fetchIssuanceRoots(managementUrl, layout.pebbleCertPath),
     stop: () => (stopping ??= stopAll(layout.workDir, children)),
   };
@@ -134,7 +144,7 @@ async function startOnce(options: StartPeersOptions): Promise<Peers> {
     const haproxyCfg = await writeFiles(layout);
     children = spawnPeers(layout, haproxyCfg, options);
     await waitForPeers(layout, children);
-    return toPeers(layout, children);
+    return toPeers(layout, children, await versionsOf(layout));
   } catch (err) {
     await stopAll(workDir, children);
     throw err;

@@ -1,3 +1,5 @@
+import type { PeerVersions } from './_versions';
+
 /** The JSON-serialisable part of a running set of peers (what global setup hands to test workers). */
 export interface PeersDescription {
   /** ACME directory of pebble, e.g. `https://127.0.0.1:41234/dir`. */
@@ -24,6 +26,8 @@ export interface PeersDescription {
   workDir: string;
   /** Pid of each child process, by name (`pebble`, `challtestsrv`, `haproxy`). */
   pids: Record<string, number>;
+  /** Which pebble, pebble-challtestsrv and HAProxy run, and what this pebble offers. */
+  versions: PeerVersions;
 }
 
 /** A running set of real peers on loopback: pebble, its DNS, and HAProxy in front of our responder. */

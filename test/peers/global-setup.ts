@@ -4,7 +4,7 @@
  */
 import { describePeers, publishSharedState } from './_shared';
 import { SHARED_PEERS_KEY, type SharedPeersHandle } from './_global';
-import { findMissingPeerBinaries, startPeers } from './index';
+import { describePeerVersions, explainMissingPeerBinaries, findMissingPeerBinaries, startPeers } from './index';
 
 /**
  * Starts the shared peers. Missing binaries fail the run, locally as in CI: an integration test
@@ -16,11 +16,12 @@ export default async function globalSetup(): Promise<void> {
   const missing = findMissingPeerBinaries();
   if (missing.length > 0) {
     const names = missing.map((name) => `"${name}"`).join(', ');
-    throw new Error(`Cannot start the integration test peers: missing ${names}; run \`bash scripts/setup.sh\` (as root) or \`apt-get install pebble haproxy openssl\``);
+    throw new Error(`Cannot start the integration test peers: missing ${names}: ${explainMissingPeerBinaries(missing)}`);
   }
   const startedAt = Date.now();
   const logDir = process.env.HAPROXY_ACME_TEST_PEERS_LOG_DIR;
   handle.peers = await startPeers(logDir ? { logDir } : {});
   handle.stateFile = publishSharedState({ peers: describePeers(handle.peers) });
   console.log(`\nStarted test peers in ${Date.now() - startedAt} ms: ${handle.peers.directoryUrl}`);
+  console.log(`Test peers: ${describePeerVersions(handle.peers.versions)}`);
 }

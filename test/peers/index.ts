@@ -6,16 +6,23 @@
  * frontend, which routes `/.well-known/acme-challenge/` to `responderPort`, where our responder
  * listens during an order (the harness does not start it), exactly as in production.
  */
-import { PEER_BINARIES, resolveBinary } from './_binaries';
+import { missingBinaryHint, PEER_BINARIES, resolveBinary } from './_binaries';
 
 export { freePort } from './_ports';
 export { fetchIssuanceRoots, startPeers } from './_start';
-export { describeWithPeers, integrationPeers, PEERS_FILE_ENV } from './_shared';
+export { describeWithPeers, integrationPeers, peerVersions, PEERS_FILE_ENV } from './_shared';
+export { PEER_BINARY_ENV } from './_binaries';
+export { describePeerVersions, haproxyAtLeast, haproxyVersionOf, type HaproxyVersion, type PebbleVersion, type PeerVersions } from './_versions';
 export type { Peers, PeersDescription, StartPeersOptions } from './_types';
 
-/** Which of pebble, pebble-challtestsrv, haproxy and openssl are on neither PATH nor /usr/sbin. */
+/** Which of pebble, pebble-challtestsrv, haproxy and openssl cannot be found (on PATH, /usr/sbin, or where their `ACME_TEST_*` variable says). */
 export function findMissingPeerBinaries(): string[] {
   return PEER_BINARIES.filter((name) => resolveBinary(name) === undefined);
+}
+
+/** Why each of `names` is missing, one sentence each (the variable that names a wrong file, or how to install it). */
+export function explainMissingPeerBinaries(names: readonly string[]): string {
+  return names.map(missingBinaryHint).join('; ');
 }
 export { startStandaloneHaproxy, type StandaloneHaproxy, type StandaloneHaproxyOptions } from './_haproxy';
 export { generateCert, servedSerial, type GenerateCertOptions, type TestCert } from './_tls';
