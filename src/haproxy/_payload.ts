@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 
 import { CertificateError, ConfigError, HaproxyError } from '../errors';
-import { splitPemBlocks } from '../pem';
+import { certificateLabel, splitPemBlocks } from '../pem';
 
 /** Sent before every runtime command so that messages carry `[N]: ` syslog severities. */
 export const SEVERITY_PREFIX = 'set severity-output number; ';
@@ -43,8 +43,7 @@ export function sanitiseCertificatePayload(pem: string): string {
   const [leaf, ...chain] = parsed as [X509Certificate, ...X509Certificate[]];
   const issued = chain.find((cert) => cert.checkIssued(leaf) && cert.fingerprint256 !== leaf.fingerprint256);
   if (issued !== undefined) {
-    const name = (cert: X509Certificate): string => cert.subject.replace(/\n/g, ', ');
-    throw fail(`its first certificate "${name(leaf)}" issued "${name(issued)}" that follows it; put the leaf first, then the chain`);
+    throw fail(`its first certificate "${certificateLabel(leaf)}" issued "${certificateLabel(issued)}" that follows it; put the leaf first, then the chain`);
   }
   return blocks.map((block) => block.pem).join('');
 }

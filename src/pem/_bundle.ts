@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { CertificateError } from '../errors';
-import { describeCertificate, describeKey, isSelfSigned, readPrivateKey, readX509 } from './_certificate';
+import { certificateLabel, describeCertificate, describeKey, isSelfSigned, readPrivateKey, readX509 } from './_certificate';
 import { PemBlock, splitPemBlocks } from './_split';
 
 /** The pieces of a HAProxy `crt` file. */
@@ -95,7 +95,7 @@ export function buildHaproxyBundle(parts: BundleParts): string {
     const x509 = readX509(block.pem, what);
     if (isSelfSigned(x509)) {
       throw new CertificateError(
-        `Cannot build HAProxy bundle: ${what} ("${describeCertificate(x509).subject}") is a self-signed root; remove it from the chain`,
+        `Cannot build HAProxy bundle: ${what} ("${certificateLabel(x509)}") is a self-signed root; remove it from the chain`,
       );
     }
   });

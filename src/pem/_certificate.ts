@@ -14,7 +14,10 @@ export interface CertificateInfo {
   dnsNames: string[];
   /** IP subjectAltNames as OpenSSL prints them, e.g. `['127.0.0.1', '0:0:0:0:0:0:0:1']`. */
   ipAddresses: string[];
-  /** Subject in HAProxy's slash form, e.g. `/CN=example.com`. */
+  /**
+   * Subject in HAProxy's slash form, e.g. `/CN=example.com`; `''` when the certificate has none,
+   * as Let's Encrypt issues under its `tlsserver` and `shortlived` profiles (names in SANs only).
+   */
   subject: string;
   /** Issuer in HAProxy's slash form, e.g. `/O=Let's Encrypt/CN=E5`. */
   issuer: string;
@@ -63,6 +66,16 @@ export function describeCertificate(x509: X509Certificate): CertificateInfo {
     keyType: describeKey(x509.publicKey),
     isSelfSigned: isSelfSigned(x509),
   };
+}
+
+/**
+ * Names a certificate in a message: its subject in OpenSSL's one-line form
+ * (`O=haproxy-acme test, CN=Test Intermediate E1`), or, for a certificate without a subject,
+ * `serial <hex> (no subject)`.
+ */
+export function certificateLabel(x509: X509Certificate): string {
+  const subject = oneLineName(x509.subject);
+  return subject === '' ? `serial ${x509.serialNumber.toUpperCase()} (no subject)` : subject;
 }
 
 /** True when the certificate is its own issuer (a root or a self-signed placeholder). */
@@ -153,12 +166,21 @@ function parseSubjectAltName(text: string): AltName[] {
   return names;
 }
 
-function slashName(multiline: string): string {
-  return multiline
+// Node types `subject` and `issuer` as strings, but Node 20 gives `undefined` for an empty name
+// (Node 24 gives ''): every leaf of Let's Encrypt's `tlsserver` and `shortlived` profiles has one.
+
+/** A distinguished name as Node prints it (`O=a\nCN=b`) in HAProxy's slash form (`/O=a/CN=b`); '' for an empty one. */
+export function slashName(multiline: string | undefined): string {
+  return (multiline ?? '')
     .split('\n')
     .filter((part) => part !== '')
     .map((part) => `/${part}`)
     .join('');
+}
+
+/** A distinguished name as Node prints it (`O=a\nCN=b`) on one line (`O=a, CN=b`); '' for an empty one. */
+export function oneLineName(multiline: string | undefined): string {
+  return (multiline ?? '').split('\n').filter((part) => part !== '').join(', ');
 }
 
 // node:crypto errors can come from another realm (jest's VM), where `instanceof Error` is false.

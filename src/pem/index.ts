@@ -3,6 +3,6 @@
  * build the HAProxy bundle. No I/O; node:crypto only computes.
  */
 export { splitPemBlocks, type PemBlock } from './_split';
-export { keyTypeOf, parseCertificate, parseChain, type CertificateInfo } from './_certificate';
+export { certificateLabel, keyTypeOf, parseCertificate, parseChain, type CertificateInfo } from './_certificate';
 export { assertKeyMatchesCertificate, buildHaproxyBundle, missingNames, type BundleParts } from './_bundle';
 export { ariCertId, ariCertIdHasSerial } from './_ari';

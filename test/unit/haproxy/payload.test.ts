@@ -18,6 +18,11 @@ describe('sanitiseCertificatePayload()', () => {
     ['a PKCS#1 RSA key', certs.rsaLeaf + certs.rsaLeafPkcs1Key, certs.rsaLeaf + certs.rsaLeafPkcs1Key],
     ['a SEC1 EC key', leaf + certs.ecLeafSec1Key, leaf + certs.ecLeafSec1Key],
     ['a self-signed placeholder (a CA certificate)', certs.selfSigned + certs.mismatchKey, certs.selfSigned + certs.mismatchKey],
+    [
+      'a leaf without a subject (SANs only)',
+      certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
+      certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
+    ],
   ])('sanitiseCertificatePayload() accepts %s', (_label, input, expected) => {
     const payload = sanitiseCertificatePayload(input);
     expect(payload).toBe(expected);
@@ -33,6 +38,11 @@ describe('sanitiseCertificatePayload()', () => {
     ['two keys', leaf + key + certs.mismatchKey, `${prefix}it must contain exactly one private key, found 2`],
     ['no certificate', key, `${prefix}it contains no "CERTIFICATE" block`],
     ['the chain first', chain + leaf + key, `${prefix}its first certificate "O=haproxy-acme test, CN=Test Intermediate E1" issued "CN=example.com" that follows it; put the leaf first, then the chain`],
+    [
+      'the chain before a leaf without a subject',
+      certs.noSubjectIntermediate + certs.noSubjectLeaf + certs.noSubjectLeafKey,
+      `${prefix}its first certificate "O=haproxy-acme test, CN=Test Intermediate E2" issued "serial 9ABCDEF0123456789ABC (no subject)" that follows it; put the leaf first, then the chain`,
+    ],
     ['an encrypted PKCS#8 key', leaf + certs.encryptedKey, `${prefix}its private key is encrypted and HAProxy cannot load it without a passphrase`],
     ['BEGIN inside a block', leaf.replace('-----END CERTIFICATE-----', '') + key, 'Cannot read PEM block "CERTIFICATE" that begins on line 1: no "-----END CERTIFICATE-----" line before line 15'],
     ['a command smuggled into a block', leaf.replace(/\n(?=-----END)/, '\nshow ssl cert;\n') + key, 'Cannot read PEM block "CERTIFICATE" that begins on line 1: line 14 is not base64 (encrypted or corrupted block)'],

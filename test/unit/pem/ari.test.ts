@@ -149,6 +149,7 @@ function certIdFromOpensslOutput(akiColonHex: string, serialHex: string): string
 const RFC_AKI = '69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4';
 const FIXTURE_INTERMEDIATE_AKI = '35:8F:58:AC:3D:CB:2F:78:91:73:F4:2D:4E:4C:F5:F7:3B:D9:77:9B';
 const FIXTURE_ROOT_AKI = '8D:9D:36:02:7B:01:A2:7F:44:D1:85:32:1E:DF:FF:9B:47:78:1F:E3';
+const NO_SUBJECT_AKI = '4A:AC:D5:30:DC:BA:C2:F7:EA:51:BD:85:FD:4E:89:6A:E5:AC:28:7B';
 
 describe('ariCertId()', () => {
   // [label, PEM, openssl -ext authorityKeyIdentifier, openssl -serial, expected CertID]
@@ -162,6 +163,7 @@ describe('ariCertId()', () => {
     ['the renewed EC leaf fixture (serial 0x0123…0011)', certs.ecLeaf2, FIXTURE_INTERMEDIATE_AKI, '0123456789ABCDEF0011', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.ASNFZ4mrze8AEQ'],
     ['the RSA leaf fixture (serial 0x7F00AA)', certs.rsaLeaf, FIXTURE_INTERMEDIATE_AKI, '7F00AA', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.fwCq'],
     ['the root fixture (serial 0x01, AKI = its own SKI)', certs.ecRoot, FIXTURE_ROOT_AKI, '01', 'jZ02AnsBon9E0YUyHt__m0d4H-M.AQ'],
+    ['a leaf without a subject, with a critical SAN (serial 0x9ABC…9ABC)', certs.noSubjectLeaf, NO_SUBJECT_AKI, '9ABCDEF0123456789ABC', 'SqzVMNy6wvfqUb2F_U6JauWsKHs.AJq83vASNFZ4mrw'],
   ])('ariCertId() computes %s', (_label, leafPem, opensslAki, opensslSerial, expected) => {
     expect(certIdFromOpensslOutput(opensslAki, opensslSerial)).toBe(expected);
     expect(ariCertId(leafPem)).toBe(expected);

@@ -1,6 +1,6 @@
 import { CertificateError } from '../../../src/errors';
 import { assertKeyMatchesCertificate, buildHaproxyBundle, missingNames } from '../../../src/pem';
-import { certs } from '../../fixtures/certs';
+import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 describe('assertKeyMatchesCertificate()', () => {
   test.each<[string, string, string]>([
@@ -65,6 +65,10 @@ describe('missingNames()', () => {
     expect(missingNames(certs.ecLeaf, names)).toEqual(expected);
   });
 
+  test('missingNames() finds every DNS and IP name of a leaf without a subject covered, and nothing more', () => {
+    expect(missingNames(certs.noSubjectLeaf, [...NO_SUBJECT_NAMES, '2001:DB8:0:0:0:0:0:10', 'example.com'])).toEqual(['example.com']);
+  });
+
   test('missingNames() reports every name for a leaf without SANs', () => {
     expect(missingNames(certs.ecIntermediate, ['example.com'])).toEqual(['example.com']);
   });
@@ -89,6 +93,11 @@ describe('buildHaproxyBundle()', () => {
       certs.ecLeaf + certs.ecIntermediate + certs.ecLeafSec1Key,
     ],
     ['an empty chain', { leaf: certs.rsaLeaf, chain: [], key: certs.rsaLeafPkcs1Key }, certs.rsaLeaf + certs.rsaLeafPkcs1Key],
+    [
+      'a leaf without a subject',
+      { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate], key: certs.noSubjectLeafKey },
+      certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
+    ],
     ['a chain string with an empty element', { leaf: certs.rsaLeaf, chain: ['', certs.ecIntermediate], key: certs.rsaLeafKey }, certs.rsaLeaf + certs.ecIntermediate + certs.rsaLeafKey],
   ])('buildHaproxyBundle() normalises %s', (_label, parts, expected) => {
     expect(buildHaproxyBundle(parts)).toBe(expected);
@@ -98,7 +107,17 @@ describe('buildHaproxyBundle()', () => {
     [
       'a root in the chain',
       { leaf: certs.ecLeaf, chain: [certs.ecIntermediate, certs.ecRoot], key: certs.ecLeafKey },
-      'Cannot build HAProxy bundle: chain certificate 2 ("/O=haproxy-acme test/CN=Test Root EC") is a self-signed root; remove it from the chain',
+      'Cannot build HAProxy bundle: chain certificate 2 ("O=haproxy-acme test, CN=Test Root EC") is a self-signed root; remove it from the chain',
+    ],
+    [
+      'a root after the intermediate of a leaf without a subject',
+      { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate, certs.noSubjectRoot], key: certs.noSubjectLeafKey },
+      'Cannot build HAProxy bundle: chain certificate 2 ("O=haproxy-acme test, CN=Test Root EC 2") is a self-signed root; remove it from the chain',
+    ],
+    [
+      'a mismatching key for a leaf without a subject',
+      { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate], key: certs.ecLeafKey },
+      'Certificate and private key do not match: certificate "9ABCDEF0123456789ABC" has a ec256 public key that does not belong to the given ec256 private key',
     ],
     [
       'a key in the chain',

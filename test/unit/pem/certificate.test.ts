@@ -1,6 +1,8 @@
+import { X509Certificate } from 'node:crypto';
 import { CertificateError } from '../../../src/errors';
-import { keyTypeOf, parseCertificate, parseChain } from '../../../src/pem';
-import { certs } from '../../fixtures/certs';
+import { certificateLabel, keyTypeOf, parseCertificate, parseChain } from '../../../src/pem';
+import { oneLineName, slashName } from '../../../src/pem/_certificate';
+import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 // Serial, fingerprint, subject, issuer and key type were checked against HAProxy 2.6.12
 // `show ssl cert` for ec-leaf.pem, ec-leaf-2.pem and rsa-leaf.pem bundles (key type upper-cased
@@ -16,6 +18,21 @@ describe('parseCertificate()', () => {
       ipAddresses: ['127.0.0.1', '0:0:0:0:0:0:0:1'],
       subject: '/CN=example.com',
       issuer: '/O=haproxy-acme test/CN=Test Intermediate E1',
+      keyType: 'ec256',
+      isSelfSigned: false,
+    });
+  });
+
+  test('parseCertificate() reads a leaf with an empty subject (no CN, SANs only, no AIA) as Let\'s Encrypt issues today', () => {
+    expect(parseCertificate(certs.noSubjectLeaf)).toEqual({
+      serial: '9ABCDEF0123456789ABC',
+      sha1Fingerprint: expect.stringMatching(/^[0-9A-F]{40}$/),
+      notBefore: expect.any(Date),
+      notAfter: expect.any(Date),
+      dnsNames: NO_SUBJECT_NAMES.slice(0, 2),
+      ipAddresses: ['192.0.2.10', '2001:DB8:0:0:0:0:0:10'],
+      subject: '',
+      issuer: '/O=haproxy-acme test/CN=Test Intermediate E2',
       keyType: 'ec256',
       isSelfSigned: false,
     });
@@ -49,6 +66,7 @@ describe('parseChain()', () => {
     ['leaf + intermediate + root (root dropped)', certs.ecLeaf + certs.ecIntermediate + certs.ecRoot, { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] }],
     ['a lone leaf', certs.rsaLeaf, { leaf: certs.rsaLeaf, chain: [] }],
     ['a self-signed leaf (kept as leaf)', certs.selfSigned, { leaf: certs.selfSigned, chain: [] }],
+    ['a leaf without a subject + intermediate + root', certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectRoot, { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate] }],
     ['CRLF and blank lines', `${certs.ecLeaf}\n\n${certs.ecIntermediate}`.replace(/\n/g, '\r\n'), { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] }],
   ])('parseChain() splits %s', (_label, pem, expected) => {
     expect(parseChain(pem)).toEqual(expected);
@@ -65,6 +83,26 @@ describe('parseChain()', () => {
     ],
   ])('parseChain() rejects %s', (_label, pem, message) => {
     expect(() => parseChain(pem)).toThrow(expect.objectContaining({ name: CertificateError.name, message }));
+  });
+});
+
+describe('certificateLabel()', () => {
+  test.each<[string, X509Certificate, string]>([
+    ['a subject', new X509Certificate(certs.ecIntermediate), 'O=haproxy-acme test, CN=Test Intermediate E1'],
+    ['an empty subject', new X509Certificate(certs.noSubjectLeaf), 'serial 9ABCDEF0123456789ABC (no subject)'],
+  ])('certificateLabel() names a certificate with %s', (_label, x509, expected) => {
+    expect(certificateLabel(x509)).toBe(expected);
+  });
+});
+
+// Node 20 gives `undefined` as the subject of a certificate without one, Node 24 gives ''.
+describe('slashName() and oneLineName()', () => {
+  test.each<[string, string | undefined, string, string]>([
+    ['a subject', 'O=haproxy-acme test\nCN=Test Intermediate E1', '/O=haproxy-acme test/CN=Test Intermediate E1', 'O=haproxy-acme test, CN=Test Intermediate E1'],
+    ['an empty subject as Node 24 gives it', '', '', ''],
+    ['an empty subject as Node 20 gives it (undefined)', undefined, '', ''],
+  ])('slashName() and oneLineName() write %s', (_label, name, slash, oneLine) => {
+    expect([slashName(name), oneLineName(name)]).toEqual([slash, oneLine]);
   });
 });
 
