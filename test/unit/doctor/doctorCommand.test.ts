@@ -7,7 +7,7 @@ import { runCli, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from '../../../src/cli';
 import { fixedClock } from '../../../src/clock';
 import { MemoryCertificateStore } from '../../../src/storage';
 import { cliHarness } from '../cli/_harness';
-import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
+import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 const NOW = new Date('2026-11-27T00:00:00Z');
 
@@ -62,6 +62,20 @@ describe('acme doctor', () => {
       detail: 'expires 2126-11-03 (36500 days), next renewal 2093-07-11 (lifetime)',
       fix: null,
     });
+  });
+
+  test('acme doctor --json checks the expiry of a certificate without a subject (SANs only) like any other', async () => {
+    const noSubject = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(NOW) });
+    await noSubject.saveCertificate({
+      name: 'example.net',
+      certPem: certs.noSubjectLeaf,
+      chainPem: certs.noSubjectIntermediate,
+      keyPem: certs.noSubjectLeafKey,
+      meta: { domains: NO_SUBJECT_NAMES, directoryUrl: 'https://ca.example.test/dir' },
+    });
+    const { deps, stdout } = cliHarness({ store: noSubject });
+    expect(await runCli(['doctor', '--json', '--home', home, '--local-ports', String(port)], deps)).toBe(EXIT_OK);
+    expect(JSON.parse(stdout()).checks.find((c: { id: string }) => c.id === 'expiry')).toMatchObject({ title: 'example.net expiry', status: 'ok' });
   });
 
   test('acme doctor fails the programs check with the fix when acme renew would refuse a hook directory', async () => {

@@ -5,7 +5,7 @@ import { listCertificates, type CertificateSummary } from '../../../src/issuance
 import { ariCertId } from '../../../src/pem';
 import { MemoryCertificateStore, MemoryRenewalStateStore, type RenewalState } from '../../../src/storage';
 import { cliHarness } from '../cli/_harness';
-import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
+import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 // The fixture leaf: notBefore 2026-11-27T00:35:54Z, notAfter 2126-11-03T00:35:54Z (36500 days).
 // One third left on 2093-07-11T08:35:54Z; less than 1/20 left from 2121-11-04T00:35:54Z.
@@ -200,6 +200,28 @@ describe('listCertificates()', () => {
       throw corrupt;
     };
     await expect(listCertificates({ store: await storeWithLeaf(), clock: fixedClock(NOW), renewalState })).rejects.toBe(corrupt);
+  });
+});
+
+describe('a certificate without a subject (SANs only, as Let\'s Encrypt issues today)', () => {
+  test('listCertificates() and acme list --json report it with its ARI window, matched by its CertID', async () => {
+    const store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(NOW) });
+    await store.saveCertificate({
+      name: 'example.net',
+      certPem: certs.noSubjectLeaf,
+      chainPem: certs.noSubjectIntermediate,
+      keyPem: certs.noSubjectLeafKey,
+      meta: { domains: NO_SUBJECT_NAMES, directoryUrl: 'https://ca.example.test/dir', profile: 'shortlived' },
+    });
+    const renewalState = new MemoryRenewalStateStore();
+    await renewalState.save('example.net', { ari: { certId: ariCertId(certs.noSubjectLeaf), ...FUTURE_WINDOW } });
+    const { deps, stdout } = cliHarness({ store, renewalState }, { clock: fixedClock(NOW) });
+
+    expect(await runCli(['list', '--json', '--home', '/srv/acme'], deps)).toBe(EXIT_OK);
+
+    expect(JSON.parse(stdout())).toMatchObject({
+      certificates: [{ name: 'example.net', domains: NO_SUBJECT_NAMES, serial: '9ABCDEF0123456789ABC', profile: 'shortlived', ari: { start: FUTURE_WINDOW.start }, nextRenewal: { reason: 'ari-window' } }],
+    });
   });
 });
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
-import { collectMetrics, recordMetrics, writeMetricsFile } from '../../../src/metrics';
+import { collectMetrics, recordMetrics, renderMetrics, writeMetricsFile } from '../../../src/metrics';
 import { MemoryCertificateStore, MemoryDeployStateStore, MemoryRenewalStateStore, type DeployState } from '../../../src/storage';
-import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
+import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 // The fixture leaf: serial 87654321FEDCBA9876543210, notAfter 2126-11-03T00:35:54Z, lifetime rule on 2093-07-11T08:35:54Z.
 const NOW = new Date('2026-12-01T00:00:00Z');
@@ -49,6 +49,21 @@ describe('collectMetrics()', () => {
         },
       ],
     });
+  });
+
+  test('collectMetrics() and renderMetrics() cover a certificate without a subject (SANs only)', async () => {
+    const store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(NOW) });
+    await store.saveCertificate({
+      name: 'example.net',
+      certPem: certs.noSubjectLeaf,
+      chainPem: certs.noSubjectIntermediate,
+      keyPem: certs.noSubjectLeafKey,
+      meta: { domains: NO_SUBJECT_NAMES, directoryUrl: 'https://ca.example.test/dir' },
+    });
+    const snapshot = await collectMetrics({ store, deployState: new MemoryDeployStateStore(), renewalState: new MemoryRenewalStateStore(), clock: fixedClock(NOW) });
+    const { notAfter } = (await store.loadCertificateMeta('example.net'))!;
+    expect(snapshot.certificates).toEqual([expect.objectContaining({ name: 'example.net', notAfter: new Date(notAfter) })]);
+    expect(renderMetrics(snapshot)).toMatch(/^haproxy_acme_certificate_not_after_timestamp_seconds\{name="example\.net"\} \d+$/m);
   });
 
   test.each<[string, DeployState | undefined, string[], Array<{ endpoint: string; servedSerialMatches: boolean }>]>([

@@ -1,5 +1,5 @@
 import { parseLegoCertificate, type LegoCertificateFiles } from '../../../src/migration';
-import { certs } from '../../fixtures/certs';
+import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 import { certificateFiles, extraFile, legoFile, ONE_SERIAL, TWO_SERIAL, WILD_SERIAL, withJson } from './_lego';
 
 const ONE = 'certificates/one.example.test';
@@ -30,6 +30,24 @@ describe('parseLegoCertificate()', () => {
       keyType,
       names,
       chainLength,
+    ]);
+  });
+
+  test('parseLegoCertificate() reads a certificate without a subject (SANs only, DNS and IP) as lego stores Let\'s Encrypt\'s today', () => {
+    const base = 'certificates/example.net';
+    const files: LegoCertificateFiles = {
+      base: 'example.net',
+      crt: { path: `${base}.crt`, text: certs.noSubjectLeaf + certs.noSubjectIntermediate },
+      key: { path: `${base}.key`, text: certs.noSubjectLeafKey },
+      issuer: { path: `${base}.issuer.crt`, text: certs.noSubjectIntermediate },
+      json: { path: `${base}.json`, text: JSON.stringify({ domain: 'example.net', certUrl: 'https://ca.example.test/cert/1' }) },
+    };
+    const result = parseLegoCertificate(files);
+    expect(result.kind === 'ok' && [result.certificate.legoName, result.certificate.serial, result.certificate.names, result.certificate.chainPem]).toEqual([
+      'example.net',
+      '9ABCDEF0123456789ABC',
+      [...NO_SUBJECT_NAMES.slice(0, 3), '2001:DB8:0:0:0:0:0:10'],
+      certs.noSubjectIntermediate,
     ]);
   });
 

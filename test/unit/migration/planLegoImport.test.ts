@@ -1,4 +1,5 @@
 import { planLegoImport, type LegoImportPlan, type LegoSnapshot } from '../../../src/migration';
+import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 import { accountFiles, certificateFiles, extraFile, fixtureSnapshot, LEGO_DIRECTORY, LEGO_NOW, ONE_SERIAL, TWO_SERIAL, WILD_SERIAL, withJson } from './_lego';
 
 /** The plan without key material, for exact comparison. */
@@ -28,6 +29,19 @@ describe('planLegoImport()', () => {
       otherServers: [],
       problems: [],
     });
+  });
+
+  test('planLegoImport() adopts a certificate without a subject under its canonical DNS and IP names', () => {
+    const base = 'certificates/example.net';
+    const snapshot = fixtureSnapshot();
+    snapshot.certificates = [
+      {
+        base: 'example.net',
+        crt: { path: `${base}.crt`, text: certs.noSubjectLeaf + certs.noSubjectIntermediate },
+        key: { path: `${base}.key`, text: certs.noSubjectLeafKey },
+      },
+    ];
+    expect(summary(planLegoImport(snapshot, { directoryUrl: LEGO_DIRECTORY, now: LEGO_NOW })).certificates).toEqual([['example.net', '9ABCDEF0123456789ABC', NO_SUBJECT_NAMES]]);
   });
 
   test.each([

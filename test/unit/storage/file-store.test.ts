@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CertificateError, ConfigError, StorageError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log/logger';
 import { FileCertificateStore, FileSystem, SaveCertificateInput } from '../../../src/storage';
-import { certs } from '../../fixtures/certs';
+import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 const DIRECTORY = 'https://127.0.0.1:14000/dir';
 const T0 = new Date('2026-11-27T10:00:00.000Z');
@@ -95,6 +95,18 @@ describe('FileCertificateStore.saveCertificate()', () => {
     });
     expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(certs.ecLeaf + certs.ecIntermediate + certs.ecLeafKey);
     expect(await fsp.readFile(paths.fullchain, 'utf8')).toBe(certs.ecLeaf + certs.ecIntermediate);
+  });
+
+  test('saveCertificate() round-trips a leaf without a subject (SANs only) and its bundle', async () => {
+    const noSubject = input(certs.noSubjectLeaf, certs.noSubjectLeafKey, {
+      name: 'example.net',
+      certPem: certs.noSubjectLeaf + certs.noSubjectIntermediate,
+      meta: { domains: NO_SUBJECT_NAMES, directoryUrl: DIRECTORY },
+    });
+    const paths = await store().saveCertificate(noSubject);
+    const loaded = await store().loadCertificate('example.net');
+    expect(loaded).toMatchObject({ certPem: certs.noSubjectLeaf, chainPem: certs.noSubjectIntermediate, meta: { serial: '9ABCDEF0123456789ABC', domains: NO_SUBJECT_NAMES } });
+    expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey);
   });
 
   test('saveCertificate() makes every directory 0700 and every file 0600', async () => {

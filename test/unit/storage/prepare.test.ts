@@ -1,5 +1,5 @@
 import { formatMeta, parseMeta, prepareCertificate } from '../../../src/storage/_prepare';
-import { certs } from '../../fixtures/certs';
+import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 const NOW = new Date('2026-11-27T10:00:00.000Z');
 const meta = { domains: ['rsa.example.org'], directoryUrl: 'https://ca.example/dir' };
@@ -30,6 +30,16 @@ describe('prepareCertificate()', () => {
         sha1Fingerprint: 'AA7BD6645C6ADAD3F77A60D7FB4981C6564EB9D7',
         version: '20261127T100000Z-7F00AA',
       },
+    });
+  });
+
+  test('prepareCertificate() accepts a leaf without a subject (SANs only, DNS and IP), as Let\'s Encrypt issues today', () => {
+    const input = { name: '192.0.2.10', certPem: certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectRoot, chainPem: '', keyPem: certs.noSubjectLeafKey };
+    const prepared = prepareCertificate({ ...input, meta: { domains: NO_SUBJECT_NAMES, directoryUrl: 'https://ca.example/dir', profile: 'shortlived' } }, NOW);
+    expect(prepared).toMatchObject({
+      name: '192.0.2.10',
+      bundle: certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
+      meta: { domains: NO_SUBJECT_NAMES, keyType: 'ec256', serial: '9ABCDEF0123456789ABC', version: '20261127T100000Z-9ABCDEF012345678', profile: 'shortlived' },
     });
   });
 
