@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'LOCK_BUSY'
   | 'HAPROXY'
   | 'HOOK_FAILED'
+  | 'DEADLINE_EXCEEDED'
   | 'INTERNAL';
 
 /** Options shared by every AppError constructor. */
@@ -160,6 +161,23 @@ export class HookError extends AppError {
     this.exitCode = options.exitCode ?? null;
     this.signal = options.signal ?? null;
     this.timedOut = options.timedOut ?? false;
+  }
+}
+
+/**
+ * A command ran past its overall deadline (`--timeout`). Retryable: the next run may find the CA
+ * or the network responsive again.
+ */
+export class DeadlineError extends AppError {
+  /** The deadline that passed, in ms. */
+  readonly timeoutMs: number;
+  /** The step the command was in, e.g. `create an order for "a.test"`, when known. */
+  readonly step: string | undefined;
+
+  constructor(message: string, options: AppErrorOptions & { timeoutMs: number; step?: string }) {
+    super('DEADLINE_EXCEEDED', message, { retryable: true, ...options });
+    this.timeoutMs = options.timeoutMs;
+    this.step = options.step;
   }
 }
 

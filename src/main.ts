@@ -3,7 +3,6 @@
  * Composition root: the only place that builds real adapters (clock, file storage, ACME client,
  * HTTP-01 responder, logger) and hands the real process to the CLI.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -12,6 +11,7 @@ import { systemClock } from './clock';
 import type { Config } from './config';
 import { createLogger, type Logger } from './log';
 import type { ReloadFallback } from './issuance';
+import type { PassDeadlineMessage } from './renewal';
 
 /**
  * The adapters, required on first use rather than at start-up: `acme daemon`'s idle parent and
@@ -28,7 +28,42 @@ const lazy = {
   challenge: () => require('./challenge') as typeof import('./challenge'),
   snap: () => require('./snap') as typeof import('./snap'),
   deployHooks: () => require('./deploy-hooks') as typeof import('./deploy-hooks'),
+  // Brings node-cron: loaded before `--no-opt` (see main()), it cost the daemon's parent 3.5 MB RSS.
+  renewal: () => require('./renewal') as typeof import('./renewal'),
 };
+
+/** ACME operations in flight, oldest first: the newest is the step a passed deadline names. */
+const operations: string[] = [];
+
+function trackOperation(step: string): () => void {
+  operations.push(step);
+  return () => {
+    const index = operations.lastIndexOf(step);
+    if (index !== -1) operations.splice(index, 1);
+  };
+}
+
+/**
+ * After the deadline: ends the process once stdout and stderr have taken what was printed. The
+ * fallback timer covers a stream that never drains (a stuck pipe).
+ */
+function exitNow(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+  setTimeout(() => process.exit(code), 2000);
+}
+
+/** Tells the parent `acme daemon` (when this is one of its passes) how long this pass may run. */
+function announceDeadline(timeoutMs: number): void {
+  if (process.send === undefined || !process.connected) return;
+  const message: PassDeadlineMessage = { kind: lazy.renewal().PASS_DEADLINE_KIND, timeoutMs };
+  process.send(message, undefined, {}, () => undefined);
+}
 
 function readVersion(): string {
   const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
@@ -104,6 +139,7 @@ function createServices(config: Config, logger: Logger): Services {
         requestTimeoutMs: config.requestTimeoutMs,
         externalAccountBinding: config.eab,
         logger,
+        onOperation: trackOperation,
       }),
     responder: new ChallengeResponder({
       address: config.httpAddress,
@@ -130,6 +166,9 @@ function runSnap(args: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // A daemon pass has an IPC channel to its parent (see runPass); it must never keep this
+  // process alive on its own.
+  process.channel?.unref();
   // `acme list | head` closes stdout early: that is the reader's choice, not a failure.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
@@ -145,12 +184,10 @@ async function main(): Promise<void> {
     createLogger,
     loadConfig: (flags) => lazy.config().loadConfig({ flags, env: process.env, cwd: process.cwd() }),
     createServices,
-    runSelf: (args) =>
-      new Promise((resolve) => {
-        const child = spawn(process.execPath, [__filename, ...args], { stdio: 'inherit' });
-        child.once('error', () => resolve(1));
-        child.once('exit', (code) => resolve(code ?? 1));
-      }),
+    runSelf: (args, logger) => lazy.renewal().runPass(process.execPath, [__filename, ...args], { logger }),
+    currentStep: () => operations.at(-1),
+    announceDeadline,
+    exitNow,
     waitForShutdown: () =>
       new Promise((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {

@@ -44,6 +44,11 @@ export interface AcmeServiceOptions {
   clock?: Clock;
   /** EAB for CAs that require it (RFC 8555 §7.3.4); acme-client signs it into newAccount only, never into lookups. Default: none. */
   externalAccountBinding?: ExternalAccountBinding;
+  /**
+   * Told when each operation starts, with its step (`create an order for "a.test"`); returns what
+   * to call when it ends. Lets the CLI say which step was running when its deadline passed. Default: none.
+   */
+  onOperation?: (step: string) => () => void;
 }
 
 /** One HTTP-01 challenge the responder must answer before answerChallenge() is called. */
@@ -112,6 +117,7 @@ export class AcmeService {
       sleep: options.sleep ?? realSleep,
       clock: options.clock ?? systemClock,
       poll: { ...DEFAULT_POLL_POLICY, ...options.poll },
+      onOperation: options.onOperation,
     };
     installTransport({ requestTimeoutMs, logger: options.logger });
     this.client = this.createClient(undefined);

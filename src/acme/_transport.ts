@@ -34,6 +34,8 @@ export interface TransportSettings {
   sleep: (ms: number) => Promise<void>;
   clock: Clock;
   poll: PollPolicy;
+  /** Told when an operation starts; returns what to call when it ends. Default: none. */
+  onOperation?: (step: string) => () => void;
 }
 
 /** What one operation (one AcmeService method call) learned from its responses. */
@@ -251,15 +253,20 @@ export async function runOperation<T>(
     lastUrl: undefined,
     newAccountUrl: undefined,
   };
-  return storage.run(context, async () => {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await body(context);
-      } catch (error) {
-        const classified = classify(error, context);
-        if (classified.problemType !== BAD_NONCE || attempt >= MAX_BAD_NONCE_OPERATION_ATTEMPTS) throw classified;
-        settings.logger.debug('The CA rejected a nonce again; retrying the step', { step: context.step, attempt });
+  const ended = settings.onOperation?.(context.step);
+  try {
+    return await storage.run(context, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await body(context);
+        } catch (error) {
+          const classified = classify(error, context);
+          if (classified.problemType !== BAD_NONCE || attempt >= MAX_BAD_NONCE_OPERATION_ATTEMPTS) throw classified;
+          settings.logger.debug('The CA rejected a nonce again; retrying the step', { step: context.step, attempt });
+        }
       }
-    }
-  });
+    });
+  } finally {
+    ended?.();
+  }
 }

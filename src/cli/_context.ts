@@ -54,6 +54,19 @@ export interface CliDeps {
   createServices: (config: Config, logger: Logger) => Services;
   /** Resolves with the signal name on SIGTERM or SIGINT (the daemon's graceful stop). */
   waitForShutdown: () => Promise<string>;
-  /** Runs this CLI again as a child process with `args` (stdio inherited); resolves to its exit code. */
-  runSelf: (args: string[]) => Promise<number>;
+  /**
+   * Runs this CLI again as a child process with `args` (stdio inherited); resolves to its exit
+   * code. A child that outlives its own deadline (`--timeout`) by a grace period is killed, and
+   * `logger` says so.
+   */
+  runSelf: (args: string[], logger: Logger) => Promise<number>;
+  /** The step the command is in (the ACME operation in flight), for the deadline message. Default: always unknown. */
+  currentStep?: () => string | undefined;
+  /** Tells a parent `acme daemon`, if there is one, how long this pass may run. Default: nothing. */
+  announceDeadline?: (timeoutMs: number) => void;
+  /**
+   * Ends the process with `code` once what was printed is flushed; called after the deadline
+   * passed, since acme-client's requests cannot be cancelled. Default: nothing (the command only returns).
+   */
+  exitNow?: (code: number) => void;
 }

@@ -28,6 +28,7 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
   LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },
   HAPROXY: { exitCode: EXIT_FAILED },
   HOOK_FAILED: { exitCode: EXIT_FAILED },
+  DEADLINE_EXCEEDED: { exitCode: EXIT_FAILED, hint: 'Check that the CA and the network answer; raise --timeout only if the CA is just slow' },
   INTERNAL: { exitCode: EXIT_FAILED, hint: 'This is a bug; please report it with the log above' },
 };
 

@@ -10,6 +10,7 @@ export function addCommonOptions(command: Command): Command {
     .option('--directory <url>', 'ACME directory URL, or letsencrypt | letsencrypt-staging (env ACME_DIRECTORY)')
     .option('--ca-bundle <file>', "extra PEM roots to trust for the CA's TLS, added to the system ones (env ACME_CA_BUNDLE)")
     .option('--request-timeout <ms>', 'timeout of each request to the CA (env ACME_REQUEST_TIMEOUT_MS; default 30000)')
+    .option('--timeout <duration>', 'deadline of the whole command, e.g. 90s, 30m, 2h; past it the command stops with exit 1 (env ACME_TIMEOUT; default 30m)')
     .option('--metrics-file <path>', 'node-exporter textfile to replace after the command, e.g. /var/lib/node_exporter/acme.prom (env ACME_METRICS_FILE)')
     .option('--json', 'print a machine-readable JSON document on stdout')
     .option('-v, --verbose', "log debug details, including acme-client's own messages")
@@ -65,6 +66,7 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
     directory: text('directory'),
     caBundle: text('caBundle'),
     requestTimeout: text('requestTimeout'),
+    timeout: text('timeout'),
     email: text('email'),
     domain: Array.isArray(options.domain) ? (options.domain as string[]) : undefined,
     name: text('name'),

@@ -1,32 +1,71 @@
 import type { Config } from '../config';
-import { messageOf } from '../errors';
+import { DeadlineError, messageOf } from '../errors';
 import { verbosityOf, type Logger } from '../log';
 import type { CliDeps } from './_context';
-import { presentError, EXIT_OK } from './_errors';
+import { startDeadline, type Deadline } from './_deadline';
+import { presentError, EXIT_FAILED, EXIT_OK } from './_errors';
+import { releaseHeldLocks } from './_lock';
 import { toRawFlags } from './_options';
 import { printError } from './_output';
 
-/** Loads config, builds the logger, runs the command body, and turns any failure into output + exit code. */
+/**
+ * Loads config, builds the logger, runs the command body under its deadline (`--timeout`), and
+ * turns any failure into output + exit code. Past the deadline: logs an error naming the step,
+ * prints it, releases the home lock and ends the process through `deps.exitNow` (the body may
+ * still be waiting on a request that cannot be cancelled).
+ */
 export async function runAction(
   deps: CliDeps,
   options: Record<string, unknown>,
   setExitCode: (code: number) => void,
   body: (context: { config: Config; logger: Logger }) => Promise<number | void>,
 ): Promise<void> {
-  const json = options.json === true;
-  let logger: Logger | undefined;
-  let config: Config | undefined;
+  const run: ActionState = {};
   try {
-    config = await deps.loadConfig(toRawFlags(options));
-    logger = deps.createLogger({ verbosity: config.output.verbosity, format: deps.stderrIsTty ? 'text' : 'json' });
-    setExitCode((await body({ config, logger })) ?? EXIT_OK);
+    const { config, logger, deadline } = await startAction(deps, options, run);
+    setExitCode((await Promise.race([body({ config, logger }), deadline.expired])) ?? EXIT_OK);
   } catch (error) {
-    const presented = presentError(error);
-    logger?.debug('Command failed', { code: presented.code, cause: describeCauses(error) });
-    printError(deps, presented, json);
-    setExitCode(presented.exitCode);
+    setExitCode(reportFailure(deps, error, { logger: run.logger, json: options.json === true }));
+  } finally {
+    run.deadline?.cancel();
+  }
+  const { config, logger, deadline } = run;
+  if (deadline?.hasExpired() === true) {
+    // The body may still be waiting on a request acme-client cannot cancel: give the lock up, then end the process.
+    await releaseHeldLocks(logger);
+    deps.exitNow?.(EXIT_FAILED);
+    return;
   }
   if (config?.metricsFile !== undefined && logger !== undefined) await writeMetrics(deps, { config, logger, path: config.metricsFile });
+}
+
+/** What runAction() has set up so far. */
+interface ActionState {
+  config?: Config;
+  logger?: Logger;
+  deadline?: Deadline;
+}
+
+/** Loads the configuration, builds the logger and starts the deadline, recording each in `run` as it exists. */
+async function startAction(deps: CliDeps, options: Record<string, unknown>, run: ActionState): Promise<Required<ActionState>> {
+  const config = await deps.loadConfig(toRawFlags(options));
+  run.config = config;
+  const logger = deps.createLogger({ verbosity: config.output.verbosity, format: deps.stderrIsTty ? 'text' : 'json' });
+  run.logger = logger;
+  const deadline = startDeadline(config.timeoutMs, deps.currentStep);
+  run.deadline = deadline;
+  deps.announceDeadline?.(config.timeoutMs);
+  return { config, logger, deadline };
+}
+
+/** Logs and prints a failure; returns its exit code. */
+function reportFailure(deps: CliDeps, error: unknown, context: { logger: Logger | undefined; json: boolean }): number {
+  const { logger } = context;
+  const presented = presentError(error);
+  if (error instanceof DeadlineError) logger?.error('The command ran past its deadline; stopping it', { timeoutMs: error.timeoutMs, step: error.step });
+  logger?.debug('Command failed', { code: presented.code, cause: describeCauses(error) });
+  printError(deps, presented, context.json);
+  return presented.exitCode;
 }
 
 /**

@@ -56,7 +56,7 @@ export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCo
         logger,
         clock: deps.clock,
         tick: async (nextCheckAt) => {
-          const exitCode = await deps.runSelf(renewArguments(argv, nextCheckAt));
+          const exitCode = await deps.runSelf(renewArguments(argv, nextCheckAt), logger);
           startupExitCode ??= exitCode;
           const log = exitCode === EXIT_OK ? logger.info.bind(logger) : logger.warn.bind(logger);
           log('Renewal pass finished', { exitCode, nextCheckAt: nextCheckAt.toISOString() });

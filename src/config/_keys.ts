@@ -30,6 +30,11 @@ export const DEFAULT_HTTP_PORT = 34000;
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
 /** Default per-request timeout towards the ACME server. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30000;
+/**
+ * Default deadline of a whole command (30 minutes): far above a normal run (seconds), and short
+ * enough that an hourly daemon pass stuck on a hostile or broken CA ends before the next one.
+ */
+export const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 /** Home outside a snap; inside one it is `$SNAP_COMMON/acme`. */
 export const DEFAULT_HOME = '/var/lib/haproxy-acme';
 /** HAProxy's default tune.bufsize: the largest command plus payload its CLI accepts. */
@@ -120,6 +125,10 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   row({
     field: 'requestTimeout', flag: '--request-timeout', valueName: 'MS', env: 'ACME_REQUEST_TIMEOUT_MS',
     defaultText: String(DEFAULT_REQUEST_TIMEOUT_MS), help: 'Timeout of each request to the ACME server (1000 to 600000 ms)',
+  }),
+  row({
+    field: 'timeout', flag: '--timeout', valueName: 'DURATION', env: 'ACME_TIMEOUT', snap: 'acme-timeout', defaultText: '30m',
+    help: 'Deadline of the whole command, e.g. 90s, 30m or 2h (a number alone is milliseconds; 1s to 24h): past it the command logs the step it was in, releases the lock and exits 1',
   }),
   row({
     field: 'haproxySocket', flag: '--haproxy-socket', valueName: 'ADDR', env: 'ACME_HAPROXY_SOCKET', snap: 'haproxy-socket',

@@ -9,6 +9,7 @@ import {
   DEFAULT_HTTP_PORT,
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
 } from './_keys';
 
 /** Where a value came from; `label` is how messages name it, e.g. `--http-port` or `snap option acme-port`. */
@@ -35,6 +36,7 @@ const DEFAULTS: Partial<Record<ConfigField, string>> = {
   httpPort: String(DEFAULT_HTTP_PORT),
   preflight: 'off',
   requestTimeout: String(DEFAULT_REQUEST_TIMEOUT_MS),
+  timeout: String(DEFAULT_TIMEOUT_MS),
   haproxyAllowRemote: 'false',
   haproxyBufsize: String(DEFAULT_HAPROXY_BUFSIZE),
   lockTimeout: String(DEFAULT_LOCK_TIMEOUT_MS),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { verbosityOf } from '../log';
 import { splitCommand, splitHookCommand } from './_command';
 import { checkDomain, checkName, quote, type Check } from './_domain';
+import { checkDuration } from './_duration';
 import { checkEabHmacKey, checkEabKid } from './_eab';
 import {
   checkBoolean,
@@ -128,6 +129,7 @@ const fields = z.object({
   httpPort: checked(checkPort),
   preflight: checked(checkPreflightUrl),
   requestTimeout: wholeNumber(1000, 600000, 'expected a whole number of milliseconds from 1000 to 600000'),
+  timeout: checked(checkDuration(1000, 86_400_000)),
   haproxySocket: z.array(checked(checkRuntimeSocket)).optional(),
   haproxyCrtList: path('crt-list').optional(),
   haproxyMasterSocket: checked(checkRuntimeSocket).optional(),
@@ -261,6 +263,7 @@ export const configSchema = fields
       httpAddress,
       preflightUrl: v.preflight,
       requestTimeoutMs: v.requestTimeout,
+      timeoutMs: v.timeout,
       output: { json: v.json, verbosity: verbosityOf(v) },
       haproxy: haproxyOf(v),
       lockTimeoutMs: v.lockTimeout,

@@ -57,6 +57,8 @@ export interface Config {
   /** Base URL of the local HTTP frontend to self-check challenges through; undefined means off. */
   readonly preflightUrl: string | undefined;
   readonly requestTimeoutMs: number;
+  /** Deadline of the whole command, from its start; past it the CLI stops the command (exit 1). */
+  readonly timeoutMs: number;
   readonly output: Readonly<{ json: boolean; verbosity: 'quiet' | 'normal' | 'verbose' }>;
   /** HAProxy endpoints and the reload fallback; deeply frozen like the rest. */
   readonly haproxy: HaproxyConfig;
@@ -96,6 +98,8 @@ export interface RawFlags {
   httpPort?: string;
   preflight?: string;
   requestTimeout?: string;
+  /** A duration: `90s`, `30m`, `2h`, or milliseconds. */
+  timeout?: string;
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;

@@ -31,4 +31,13 @@ export {
   type AriWindow,
   type PlanAriWindowOptions,
 } from './ariWindow';
+export {
+  PASS_DEADLINE_KIND,
+  PASS_KILL_GRACE_MS,
+  PASS_UNREPORTED_LIMIT_MS,
+  reportedDeadlineMs,
+  runPass,
+  type PassDeadlineMessage,
+  type RunPassOptions,
+} from './runPass';
 export { checkSchedule, DEFAULT_MAX_RANDOM_DELAY_MS, DEFAULT_SCHEDULE, DEFAULT_STOP_TIMEOUT_MS, RenewalDaemon, type RenewalDaemonOptions } from './RenewalDaemon';

@@ -21,6 +21,7 @@ describe('resolveConfig() defaults', () => {
       httpAddress: { kind: 'tcp', host: '127.0.0.1', port: 34000 },
       preflightUrl: undefined,
       requestTimeoutMs: 30000,
+      timeoutMs: 1800000,
       output: { json: false, verbosity: 'normal' },
       haproxy: {
         sockets: [],

@@ -31,6 +31,7 @@ const PLAUSIBLE: Record<string, readonly string[]> = {
   httpPort: ['8080', '0'],
   preflight: ['off', 'http://127.0.0.1:80'],
   requestTimeout: ['5000'],
+  timeout: ['90s', '30m', '1500'],
   haproxySocket: ['/run/haproxy/admin.sock', 'ipv4@127.0.0.1:9999', 'ipv4@10.0.0.1:9999 ipv6@[::1]:1'],
   haproxyCrtList: ['/nonexistent/crt-list.txt'],
   haproxyMasterSocket: ['ipv6@[::1]:9998'],
