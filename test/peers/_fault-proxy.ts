@@ -36,6 +36,11 @@ export type AcmeResource =
  * - `slow`: held `delayMs` (at most 60 s), then forwarded if the client is still there.
  * - `trickle`: forwarded; headers at once, then one body byte every `intervalMs` (at most 60 s in all).
  * - `truncate`: forwarded; the first half of pebble's body is sent with a matching Content-Length.
+ * - `authorizations`: forwarded; pebble's JSON body (an order) gets `count` made-up authorization
+ *   URLs on the proxy instead of its own, e.g. 100,000 of them in about 4.0 MB (below the client's
+ *   4 MiB response limit). A request for one of them is counted (`injectedAuthorizationRequests`)
+ *   and answered 404 without reaching pebble.
+ * - `noLocation`: forwarded; pebble's `Location` header is left out of the answer.
  */
 export type Fault =
   | { kind: 'refuse' }
@@ -43,7 +48,9 @@ export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; problemType?: string; html?: boolean }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'trickle'; intervalMs: number }
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  | { kind: 'authorizations'; count: number }
+  | { kind: 'noLocation' };
 
 /** Which requests a fault applies to. */
 export interface FaultRule {
@@ -71,6 +78,10 @@ export interface FaultProxy {
   directoryUrl: string;
   /** Every request, oldest first (the first 2000). */
   readonly requests: FaultProxyRequest[];
+  /** How many requests for `resource` (with `method`, when given) arrived since the start; every one is counted. */
+  countOf(resource: AcmeResource, method?: string): number;
+  /** How many requests for the made-up URLs of an `authorizations` fault arrived since the start. */
+  injectedAuthorizationRequests(): number;
   /** Replaces the rules (first match wins) and restarts their counts. */
   setFaults(rules: FaultRule[]): void;
   /** Listens again on the same port after a `refuse` fault or `refuseConnections()`. */
@@ -86,6 +97,8 @@ export interface FaultProxy {
 /** Upper bound of every wait the proxy makes (slow, trickle). */
 export const FAULT_MAX_DELAY_MS = 60_000;
 const MAX_REQUESTS_KEPT = 2000;
+/** Path prefix of the made-up authorization URLs (short, so that 100,000 of them fit in 4 MiB of JSON). */
+const INJECTED_AUTHZ_PREFIX = '/authZ/x-';
 const ERR = 'urn:ietf:params:acme:error:';
 // pebble 2.4's per-object paths (wfe.go); the fixed endpoints come from its directory.
 const PREFIXES: Array<[string, AcmeResource]> = [
@@ -120,6 +133,8 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
   }
   const agent = new https.Agent({ ca, keepAlive: false });
   const requests: FaultProxyRequest[] = [];
+  const counts = new Map<string, number>();
+  let injectedRequests = 0;
   let rules: Array<{ rule: FaultRule; seen: number }> = [];
   // Pending waits, so that stop() can end them at once.
   const timers = new Map<NodeJS.Timeout, () => void>();
@@ -162,8 +177,25 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
     if (!res.destroyed) res.end(answer.body.subarray(steps));
   };
 
+  /** The order in `answer` with `count` made-up authorization URLs on this proxy (`Host` as the client sent it). */
+  const withInjectedAuthorizations = (req: IncomingMessage, answer: UpstreamAnswer, count: number): Buffer => {
+    const order = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+    const base = `https://${req.headers.host ?? '127.0.0.1'}${INJECTED_AUTHZ_PREFIX}`;
+    order.authorizations = Array.from({ length: count }, (_, i) => `${base}${i}`);
+    return Buffer.from(JSON.stringify(order));
+  };
+
   const applyFault = async (fault: Fault, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
     if (fault.kind === 'status') return cannedAnswer(res, fault);
+    if (fault.kind === 'authorizations') {
+      const answer = await forward(req, body);
+      return relay(res, answer, answer.status < 300 ? withInjectedAuthorizations(req, answer, fault.count) : answer.body);
+    }
+    if (fault.kind === 'noLocation') {
+      const answer = await forward(req, body);
+      const { location: _location, ...headers } = answer.headers;
+      return relay(res, { ...answer, headers });
+    }
     if (fault.kind === 'slow') {
       await wait(fault.delayMs);
       if (res.destroyed || req.socket.destroyed) return;
@@ -186,6 +218,11 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
     const pathname = new URL(req.url ?? '/', 'https://proxy.invalid').pathname;
     const resource = resourceOf(pathname);
     const body = await readBody(req);
+    for (const key of [resource, `${req.method ?? ''} ${resource}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (pathname.startsWith(INJECTED_AUTHZ_PREFIX)) {
+      injectedRequests += 1;
+      return cannedAnswer(res, { kind: 'status', status: 404, problemType: `${ERR}malformed` });
+    }
     const fault = pick(resource);
     const record: FaultProxyRequest = { method: req.method ?? '', path: pathname, resource, ...(fault === undefined ? {} : { fault: fault.kind }) };
     if (requests.length < MAX_REQUESTS_KEPT) requests.push(record);
@@ -226,6 +263,8 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
   return {
     directoryUrl: `https://127.0.0.1:${port}${upstream.pathname}`,
     requests,
+    countOf: (resource, method) => counts.get(method === undefined ? resource : `${method.toUpperCase()} ${resource}`) ?? 0,
+    injectedAuthorizationRequests: () => injectedRequests,
     setFaults(next) {
       rules = next.map((rule) => ({ rule, seen: 0 }));
     },
