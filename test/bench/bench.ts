@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: runs every benchmark scenario, issuance, then swap, then renewal, and prints
- * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`) runs one.
+ * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`) runs one.
  * Each scenario writes its own results file: test/bench/results/{issue,swap,renewal}-bench.{json,md}.
  * The exit code is 1 when a scenario failed (e.g. HAProxy does not serve the swapped serial).
  */
+import { runHooksBench } from './hooks-bench';
 import { runIssuanceBench } from './issuance';
 import { runRenewalBench } from './renewal';
 import { runResponderBench } from './responder-bench';
@@ -14,6 +15,7 @@ const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> =
   swap: { title: 'Swap benchmark (certificate change under wrk load, HAProxy 2.6)', run: runSwapBench },
   renewal: { title: 'Renewal benchmark (nothing due ×1000, 100 due vs lego, daemon idle RSS)', run: runRenewalBench },
   responder: { title: 'Responder benchmark (HTTP-01 responder under junk and slowloris, RSS)', run: runResponderBench },
+  hooks: { title: 'Hook benchmark (the cost of checking a hook and running it from its descriptor)', run: runHooksBench },
 };
 
 function selected(args: string[]): string[] {
