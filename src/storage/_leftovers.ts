@@ -23,8 +23,8 @@ export interface Recovery {
 
 /** A temp name of ours: `.<base>.tmp-<hex>`; group 1 is `<base>`. */
 const TEMP_NAME = /^\.(.+)\.tmp-[0-9a-f]+$/;
-/** Folders holding state files, relative to `--home`. */
-const STATE_FOLDERS = ['renewal', 'deploy'];
+/** Folders holding state files (and kept certificates), relative to `--home`. */
+const STATE_FOLDERS = ['renewal', 'deploy', 'issued'];
 
 async function entries(fs: FileSystem, dir: string): Promise<string[]> {
   return fs.readdir(dir).catch(() => [] as string[]);

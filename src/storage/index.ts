@@ -17,6 +17,8 @@ export {
   certificatesDir,
   haproxyBundlePath,
   haproxyDir,
+  issuedDir,
+  issuedPath,
   MAX_NAME_LENGTH,
   sanitiseName,
   versionName,
@@ -50,4 +52,5 @@ export {
   type CertificateArchive,
   type FileCertificateArchiveOptions,
 } from './_archive';
+export { FileIssuedCertificateStore, MemoryIssuedCertificateStore, type IssuedCertificate, type IssuedCertificateStore } from './_issued';
 export { FileAccountKeyStage, MemoryAccountKeyStage, type AccountKeyStage } from './_account-key-stage';

@@ -5,6 +5,7 @@
  * <home>/certificates/<name> -> .versions/<name>/<version>   (relative symlink)
  * <home>/certificates/.versions/<name>/<version>/{cert,chain,fullchain,privkey}.pem, meta.json
  * <home>/haproxy/<name>.pem                                   (leaf, chain, key)
+ * <home>/issued/<name>.json                                   (a certificate the CA issued, kept until stored)
  * ```
  * Temporary files and directories start with a dot, so listings skip them.
  */
@@ -99,6 +100,19 @@ export function haproxyDir(home: string): string {
  */
 export function haproxyBundlePath(home: string, name: string): string {
   return join(haproxyDir(home), `${sanitiseName(name)}.pem`);
+}
+
+/** `<home>/issued`: certificates the CA issued that are not stored yet (see IssuedCertificateStore). */
+export function issuedDir(home: string): string {
+  return join(home, 'issued');
+}
+
+/**
+ * `<home>/issued/<name>.json`: what the CA issued for `name`, kept from download until it is stored.
+ * @throws ConfigError when the name is unsafe (see sanitiseName).
+ */
+export function issuedPath(home: string, name: string): string {
+  return join(issuedDir(home), `${sanitiseName(name)}.json`);
 }
 
 /**
