@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'STORAGE_IO'
   | 'STORAGE_CORRUPT'
   | 'CERTIFICATE_INVALID'
+  | 'CERTIFICATE_KEPT'
   | 'LOCK_BUSY'
   | 'HAPROXY'
   | 'HOOK_FAILED'
@@ -108,6 +109,21 @@ export class StorageError extends AppError {
 export class CertificateError extends AppError {
   constructor(message: string, options: AppErrorOptions = {}) {
     super('CERTIFICATE_INVALID', message, options);
+  }
+}
+
+/**
+ * The CA issued a certificate, but a later step (reading or storing it) failed. The certificate
+ * and its key are kept under `--home` (`keptPath`), so the next run finishes from them without a
+ * new order: retryable.
+ */
+export class KeptCertificateError extends AppError {
+  /** Where the issued certificate and its key are kept, e.g. `<home>/issued/example.com.json`. */
+  readonly keptPath: string;
+
+  constructor(message: string, options: AppErrorOptions & { keptPath: string }) {
+    super('CERTIFICATE_KEPT', message, { retryable: true, ...options });
+    this.keptPath = options.keptPath;
   }
 }
 

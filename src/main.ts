@@ -89,7 +89,8 @@ function createFallback(config: Config, logger: Logger): ReloadFallback | undefi
 }
 
 function createServices(config: Config, logger: Logger): Services {
-  const { FileAccountKeyStage, FileCertificateArchive, FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock, FileRenewalStateStore } = lazy.storage();
+  const { FileAccountKeyStage, FileCertificateArchive, FileCertificateStore, FileCrtList, FileDeployStateStore, FileIssuedCertificateStore, FileLock, FileRenewalStateStore } =
+    lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
   const { postRenewHooksDir, runPostRenewHooks } = lazy.issuance();
   const { checkPrograms, programEnvironment } = lazy.deployHooks();
@@ -100,6 +101,7 @@ function createServices(config: Config, logger: Logger): Services {
   const preflightUrl = config.preflightUrl;
   return {
     store: new FileCertificateStore({ home: config.home, clock: systemClock, logger }),
+    issued: new FileIssuedCertificateStore({ home: config.home }),
     deployState: new FileDeployStateStore({ home: config.home }),
     lock: new FileLock({
       path: join(config.home, 'lock'),

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Clock } from '../clock';
 import type { Config, RawFlags } from '../config';
 import type { Logger, CreateLoggerOptions } from '../log';
-import type { AccountKeyStage, CertificateArchive, CertificateStore, CrtList, DeployStateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
+import type { AccountKeyStage, CertificateArchive, CertificateStore, CrtList, DeployStateStore, IssuedCertificateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
 import type { AcmeAccountClient, AcmeOrderClient, HaproxyEndpoint, HookOutcome, ReloadFallback, RemovalEndpoint } from '../issuance';
 import type { ChallengeResponder } from '../challenge';
 import type { LegoDirectoryReader } from '../migration';
@@ -10,6 +10,8 @@ import type { LegoDirectoryReader } from '../migration';
 /** Adapters a command needs once the configuration is known; built by main.ts. */
 export interface Services {
   store: CertificateStore;
+  /** Certificates the CA issued that are not stored yet (`<home>/issued/`). */
+  issued: IssuedCertificateStore;
   deployState: DeployStateStore;
   /** The lock in --home that every state-changing command holds. */
   lock: Lock;

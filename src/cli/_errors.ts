@@ -25,6 +25,7 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
   STORAGE_IO: { exitCode: EXIT_FAILED, hint: 'Check that --home is writable by this user and the disk is not full' },
   STORAGE_CORRUPT: { exitCode: EXIT_FAILED, hint: 'Move the damaged file aside and run the command again' },
   CERTIFICATE_INVALID: { exitCode: EXIT_FAILED },
+  CERTIFICATE_KEPT: { exitCode: EXIT_FAILED },
   LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },
   HAPROXY: { exitCode: EXIT_FAILED },
   HOOK_FAILED: { exitCode: EXIT_FAILED },

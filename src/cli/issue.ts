@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors';
-import { deployBundle, deployCertificate, issueCertificate, type EndpointOutcome, type IssueResult } from '../issuance';
+import { deployBundle, deployCertificate, issueCertificate, storedButUndelivered, type EndpointOutcome, type IssueRequest, type IssueResult } from '../issuance';
 import type { Config, KeyType } from '../config';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
@@ -45,18 +45,17 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
         const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
-          const result = await issueCertificate(
-            {
-              name: target.name,
-              domains,
-              keyType: target.keyType,
-              email: config.email,
-              reuseKey: options.reuseKey === true,
-              ...(config.profile === undefined ? {} : { profile: config.profile }),
-            },
-            { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
-            { dryRun },
-          );
+          const request: IssueRequest = {
+            name: target.name,
+            domains,
+            keyType: target.keyType,
+            email: config.email,
+            reuseKey: options.reuseKey === true,
+            ...(config.profile === undefined ? {} : { profile: config.profile }),
+          };
+          const context = { ...services, endpoints: services.haproxyEndpoints, directoryUrl: config.directoryUrl, clock: deps.clock, logger };
+          // A run whose deploy failed left a stored certificate HAProxy has not got: deliver that, not a new order.
+          const result = (dryRun ? undefined : await storedButUndelivered(request, context)) ?? (await issueCertificate(request, context, { dryRun }));
           issued.push({ result, outcomes: await deploy(result, services, { dryRun, logger, clock: deps.clock }) });
         }
         report(deps, config, issued, dryRun);
@@ -141,16 +140,20 @@ function toJson(result: IssueResult): Record<string, unknown> {
     accountUrl: result.accountUrl,
     accountReused: result.accountReused,
     stored: result.stored,
+    resumed: result.resumed,
     durationMs: result.durationMs,
     paths: result.paths,
   };
 }
 
 function formatResult(result: IssueResult, dryRun: boolean): string {
+  const names = result.domains.join(', ');
   return [
     dryRun
-      ? `Dry run: obtained and checked "${result.name}" for ${result.domains.join(', ')}; nothing was stored`
-      : `Issued "${result.name}" for ${result.domains.join(', ')}`,
+      ? `Dry run: obtained and checked "${result.name}" for ${names}; nothing was stored`
+      : result.resumed
+        ? `Finished "${result.name}" for ${names} from the certificate an earlier run obtained; no new order`
+        : `Issued "${result.name}" for ${names}`,
     `  serial     ${result.serial}`,
     `  valid      ${result.notBefore.toISOString()} to ${result.notAfter.toISOString()}`,
     `  key        ${result.keyType}`,

@@ -12,6 +12,7 @@ export type {
   ServedCertificate,
 } from './deployCertificate';
 export { renewCertificates } from './renewCertificates';
+export { storedButUndelivered } from './_owedDeploy';
 export type { HookOutcome, RenewalDeps, RenewOptions, RenewOutcome } from './renewCertificates';
 export { postRenewHooksDir, runPostRenewHooks } from './runPostRenewHooks';
 export type { PostRenewHookOptions } from './runPostRenewHooks';

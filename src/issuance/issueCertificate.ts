@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import type { CertificatePaths, CertificateStore } from '../storage';
+import type { CertificatePaths, CertificateStore, IssuedCertificateStore } from '../storage';
 import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain } from '../pem';
 import { CertificateError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
@@ -10,6 +10,7 @@ import type { AcmeService, PendingChallenge } from '../acme';
 import { createAccountKey, createCertificateKey, createCsr } from '../acme';
 import type { ChallengeResponder } from '../challenge';
 import { createLimiter } from './_limit';
+import { dropKept, keepIssued, keptFailure, resumeKept, type Obtained } from './_kept';
 
 /**
  * Challenges answered and polled at once (and routes preflighted at once). The list comes from
@@ -44,6 +45,8 @@ export type AcmeOrderClient = Pick<
 export interface IssuanceDeps {
   directoryUrl: string;
   store: CertificateStore;
+  /** Where a downloaded certificate waits until it is stored (`<home>/issued/`). */
+  issued: IssuedCertificateStore;
   /** Builds an ACME client that signs with this account key. */
   acmeFor: (accountKeyPem: string) => AcmeOrderClient;
   responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
@@ -71,13 +74,18 @@ export interface IssueResult {
   /** The bundle for HAProxy. Holds the private key: never print or log it. */
   delivery: CertificateDelivery;
   durationMs: number;
+  /** True when it was finished from the certificate an earlier run kept: no order was made this time. */
+  resumed: boolean;
 }
 
 /**
  * Obtains one certificate over HTTP-01 and stores it: account → order → challenges →
- * finalize → download → checks → atomic store. Nothing is written unless every check passes;
- * with `dryRun` nothing is written at all (the account excepted).
- * @throws AcmeError, ChallengeError, CertificateError, StorageError
+ * finalize → download → keep → checks → atomic store. What the CA issued is kept under `--home`
+ * (IssuedCertificateStore) from download until it is stored, and a later run for the same name
+ * finishes from it instead of ordering again (see _kept.ts). Nothing is stored unless every check
+ * passes; with `dryRun` nothing is written at all (the account excepted), nor kept.
+ * @throws AcmeError, ChallengeError, CertificateError, StorageError before anything is issued;
+ * KeptCertificateError after, when the certificate is kept for the next run
  */
 export async function issueCertificate(
   request: IssueRequest,
@@ -88,7 +96,20 @@ export async function issueCertificate(
   const log = deps.logger.child({ certificate: request.name });
   // Under the home lock, before this process writes anything: finish or drop what a killed run left.
   await deps.store.recover();
+  const dryRun = options.dryRun === true;
+  const obtained = (dryRun ? undefined : await resumeKept(request, { deps, log })) ?? (await orderCertificate(request, deps, { log, dryRun }));
+  try {
+    const result = await storeObtained(request, obtained, { deps, dryRun, startedAt });
+    if (obtained.keptPath !== undefined) await dropKept(request.name, { deps, log });
+    return result;
+  } catch (error) {
+    throw obtained.keptPath === undefined ? error : keptFailure(request.name, error, obtained.keptPath);
+  }
+}
 
+/** Account → order → challenges → finalize → download; keeps the download at once (not with dryRun). */
+async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, context: { log: Logger; dryRun: boolean }): Promise<Obtained> {
+  const { log } = context;
   const { acme, accountUrl, accountReused } = await openAccount(request, deps, log);
   const keyPem = (await reusableKey(request, deps.store)) ?? (await createCertificateKey(request.keyType));
   const csrPem = await createCsr(request.domains, keyPem);
@@ -109,26 +130,36 @@ export async function issueCertificate(
   } finally {
     await release();
   }
+  // Before anything that can fail: from here on, the CA has issued and counts it against its limits.
+  const keptPath = context.dryRun ? undefined : await keepIssued(request, { fullchainPem, keyPem, accountUrl }, { deps, log });
+  return { fullchainPem, keyPem, accountUrl, accountReused, keptPath, resumed: false };
+}
 
-  const { leaf, chain } = parseChain(fullchainPem);
+/** Checks the certificate (key, leaf first, no root, every name) and stores it (not with dryRun). */
+async function storeObtained(
+  request: IssueRequest,
+  obtained: Obtained,
+  context: { deps: IssuanceDeps; dryRun: boolean; startedAt: number },
+): Promise<IssueResult> {
+  const { deps } = context;
+  const { leaf, chain } = parseChain(obtained.fullchainPem);
   const info = parseCertificate(leaf);
   const issuedAt = deps.clock.now();
   // Built (and so checked: key matches, leaf first, no root) before anything is written.
-  const bundlePem = buildHaproxyBundle({ leaf, chain, key: keyPem });
+  const bundlePem = buildHaproxyBundle({ leaf, chain, key: obtained.keyPem });
   const uncovered = missingNames(leaf, request.domains);
   if (uncovered.length > 0) {
     throw new CertificateError(`Cannot accept the certificate for "${request.name}": it does not cover ${uncovered.map((n) => `"${n}"`).join(', ')}`);
   }
-  const paths =
-    options.dryRun === true
-      ? deps.store.paths(request.name)
-      : await deps.store.saveCertificate({
-          name: request.name,
-          certPem: leaf,
-          chainPem: chain.join(''),
-          keyPem,
-          meta: { domains: request.domains, directoryUrl: deps.directoryUrl, issuedAt: issuedAt.toISOString(), ...(request.profile === undefined ? {} : { profile: request.profile }) },
-        });
+  const paths = context.dryRun
+    ? deps.store.paths(request.name)
+    : await deps.store.saveCertificate({
+        name: request.name,
+        certPem: leaf,
+        chainPem: chain.join(''),
+        keyPem: obtained.keyPem,
+        meta: { domains: request.domains, directoryUrl: deps.directoryUrl, issuedAt: issuedAt.toISOString(), ...(request.profile === undefined ? {} : { profile: request.profile }) },
+      });
 
   return {
     name: request.name,
@@ -137,12 +168,13 @@ export async function issueCertificate(
     notBefore: info.notBefore,
     notAfter: info.notAfter,
     keyType: info.keyType,
-    accountUrl,
-    accountReused,
+    accountUrl: obtained.accountUrl,
+    accountReused: obtained.accountReused,
     paths,
-    stored: options.dryRun !== true,
+    stored: !context.dryRun,
     delivery: { path: paths.bundle, bundlePem, expectedSerial: info.serial, expectedSha1: info.sha1Fingerprint },
-    durationMs: issuedAt.getTime() - startedAt,
+    durationMs: issuedAt.getTime() - context.startedAt,
+    resumed: obtained.resumed,
   };
 }
 

@@ -24,7 +24,7 @@ import { systemClock } from '../../src/clock';
 import { issueCertificate, type IssuanceDeps } from '../../src/issuance';
 import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
-import { FileCertificateStore } from '../../src/storage';
+import { FileCertificateStore, FileIssuedCertificateStore } from '../../src/storage';
 import type { AriProxy, Peers } from '../peers';
 import { runCli, timedRun } from './_cli';
 import { timeMs } from './_stats';
@@ -83,6 +83,7 @@ async function issueAll(peers: Peers, directoryUrl: string, home: string, names:
   const deps: IssuanceDeps = {
     directoryUrl,
     store,
+    issued: new FileIssuedCertificateStore({ home }),
     responder: new ChallengeResponder({ address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort }, registry: new MemoryChallengeTokenRegistry(), logger: silentLogger }),
     acmeFor: (keyPem: string) => new AcmeService(keyPem, { directoryUrl, caBundlePem, logger: silentLogger }),
     clock: systemClock,

@@ -18,7 +18,7 @@ import { systemClock } from '../../src/clock';
 import { renewCertificates, type RenewalDeps } from '../../src/issuance';
 import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
-import { FileCertificateStore, FileDeployStateStore, FileRenewalStateStore } from '../../src/storage';
+import { FileCertificateStore, FileDeployStateStore, FileIssuedCertificateStore, FileRenewalStateStore } from '../../src/storage';
 import { runCli } from './_cli';
 import { createLocalCa, storeLocalCertificates } from './_localCerts';
 import { timeMs } from './_stats';
@@ -63,6 +63,7 @@ function renewalDeps(home: string, onAcme: () => void): RenewalDeps {
   return {
     directoryUrl: DEAD_DIRECTORY,
     store: new FileCertificateStore({ home, clock: systemClock, logger: silentLogger }),
+    issued: new FileIssuedCertificateStore({ home }),
     acmeFor: () => {
       onAcme();
       throw new Error('Cannot use the network in the nothing-due benchmark');

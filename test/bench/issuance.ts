@@ -20,7 +20,7 @@ import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
 import { issueCertificate } from '../../src/issuance';
 import { AcmeService } from '../../src/acme';
 import { ChallengeResponder, MemoryChallengeTokenRegistry } from '../../src/challenge';
-import { FileCertificateStore } from '../../src/storage';
+import { FileCertificateStore, FileIssuedCertificateStore } from '../../src/storage';
 import { silentLogger } from '../../src/log';
 import { systemClock } from '../../src/clock';
 
@@ -113,6 +113,7 @@ async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> 
   const deps = {
     directoryUrl: peers.directoryUrl,
     store,
+    issued: new FileIssuedCertificateStore({ home }),
     responder,
     acmeFor: (keyPem: string) => new AcmeService(keyPem, { directoryUrl: peers.directoryUrl, caBundlePem, logger: silentLogger }),
     clock: systemClock,

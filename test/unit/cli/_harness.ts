@@ -4,7 +4,7 @@ import { fixedClock } from '../../../src/clock';
 import { resolveConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
 import { appendTranscript } from '../../../scripts/scan-secrets';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
 
 /** The CLI with real config resolution, in-memory adapters, captured stdout/stderr; no process state touched. */
 export interface CliHarness {
@@ -46,6 +46,7 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
     loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
     createServices: () => ({
       store,
+      issued: new MemoryIssuedCertificateStore('/srv/acme'),
       deployState: new MemoryDeployStateStore(),
       lock: new MemoryLock(),
       acmeFor: () => {

@@ -1,7 +1,7 @@
 import { fixedClock } from '../../../src/clock';
 import { HaproxyError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryRenewalStateStore, type CrtList, type EndpointDeployState } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, MemoryRenewalStateStore, type CrtList, type EndpointDeployState } from '../../../src/storage';
 import {
   deployCertificate,
   renewCertificates,
@@ -11,7 +11,7 @@ import {
   type RenewalDeps,
   type ServedCertificate,
 } from '../../../src/issuance';
-import { deployIfOwed } from '../../../src/issuance/_owedDeploy';
+import { deployIfOwed, storedButUndelivered } from '../../../src/issuance/_owedDeploy';
 import { parseCertificate } from '../../../src/pem';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 
@@ -86,6 +86,30 @@ describe('deployIfOwed()', () => {
   });
 });
 
+describe('storedButUndelivered()', () => {
+  const request = { name: 'site', domains: EC_LEAF_NAMES.slice(0, 2), keyType: 'ec256' as const };
+  const pending: EndpointDeployState = { status: 'pending', serial: SERIAL, at: NOW.toISOString(), lastError: 'down' };
+
+  test('storedButUndelivered() returns the stored certificate, as resumed, when the request matches and a deploy is owed', async () => {
+    const { deps } = await setup(pending);
+    const result = await storedButUndelivered(request, { ...deps, directoryUrl: 'https://ca.example.test/dir' });
+    expect(result).toMatchObject({ name: 'site', serial: SERIAL, stored: true, resumed: true, delivery: { expectedSerial: SERIAL, path: '/srv/acme/haproxy/site.pem' } });
+  });
+
+  test.each<[string, Partial<typeof request> & { profile?: string }, EndpointDeployState | undefined, string, Date]>([
+    ['no deploy is owed (no record)', {}, undefined, 'https://ca.example.test/dir', NOW],
+    ['no deploy is owed (deployed)', {}, { status: 'deployed', serial: SERIAL, at: NOW.toISOString() }, 'https://ca.example.test/dir', NOW],
+    ['other names are asked for', { domains: ['example.com'] }, pending, 'https://ca.example.test/dir', NOW],
+    ['another key type is asked for', { keyType: 'rsa2048' as 'ec256' }, pending, 'https://ca.example.test/dir', NOW],
+    ['a profile is asked for', { profile: 'shortlived' }, pending, 'https://ca.example.test/dir', NOW],
+    ['another CA is used', {}, pending, 'https://other.example.test/dir', NOW],
+    ['the stored certificate expired', {}, pending, 'https://ca.example.test/dir', new Date('2127-01-01T00:00:00Z')],
+  ])('storedButUndelivered() returns undefined when %s', async (_label, change, recorded, directoryUrl, now) => {
+    const { deps } = await setup(recorded);
+    expect(await storedButUndelivered({ ...request, ...change }, { ...deps, directoryUrl, clock: fixedClock(now) })).toBeUndefined();
+  });
+});
+
 describe('deployCertificate() after a run killed while adding', () => {
   test('deployCertificate() adds again when HAProxy answers but its store cannot be read (empty store, open transaction)', async () => {
     const { deps, haproxy } = await setup();
@@ -110,6 +134,7 @@ describe('renewCertificates() and what a killed run left', () => {
     return {
       directoryUrl: 'https://ca.example.test/dir',
       store: base.store,
+      issued: new MemoryIssuedCertificateStore(),
       acmeFor: () => {
         throw new Error('no ACME call expected: nothing is due');
       },
