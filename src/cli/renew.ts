@@ -64,7 +64,7 @@ function describe(outcome: RenewOutcome): string {
     const pending = (outcome.deploy ?? []).filter((d) => d.outcome === 'pending').length;
     const failedHooks = (outcome.hooks ?? []).filter((h) => !h.ok).map((h) => h.label);
     return [
-      `renewed, serial ${outcome.renewed.serial}, valid to ${outcome.renewed.notAfter.toISOString()}`,
+      `${outcome.renewed.resumed === true ? 'finished from the kept certificate (no new order)' : 'renewed'}, serial ${outcome.renewed.serial}, valid to ${outcome.renewed.notAfter.toISOString()}`,
       ...(pending > 0 ? [`deploy pending on ${pending} endpoint(s)`] : []),
       ...(failedHooks.length > 0 ? [`hook failed: ${failedHooks.join(', ')}`] : []),
     ].join('; ');

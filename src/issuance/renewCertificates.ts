@@ -1,13 +1,15 @@
 import { messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
-import { ariCertId, ariCertIdHasSerial } from '../pem';
-import { backoffUntil, planAriWindow, shouldRenew, type AriWindow, type DesiredCertificate, type RenewalDecision, type ShouldRenewInput } from '../renewal';
+import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision, type ShouldRenewInput } from '../renewal';
 import type { CertificateMeta, RenewalState, RenewalStateStore, StoredAccount, StoredCertificate } from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueCertificate, type IssuanceDeps, type IssueResult } from './issueCertificate';
 import { deployIfOwed } from './_owedDeploy';
 import { createLimiter, type Limiter } from './_limit';
 import { failureFacts, retryAfterOf } from './_failure';
+import { currentCertId, refreshAri, toStored } from './_ariState';
+import { keptToFinish } from './_kept';
+import { runHooksIfOwed, runRecordedHooks } from './_owedHooks';
 
 /** What a post-renew hook run reports (deploy-hooks/ produces it). */
 export interface HookOutcome {
@@ -49,7 +51,8 @@ export interface RenewOptions {
 export interface RenewOutcome {
   name: string;
   decision: RenewalDecision;
-  renewed?: Pick<IssueResult, 'serial' | 'notAfter'>;
+  /** `resumed`: finished from the certificate an earlier run kept, without a new order. */
+  renewed?: Pick<IssueResult, 'serial' | 'notAfter' | 'resumed'>;
   deploy?: EndpointOutcome[];
   hooks?: HookOutcome[];
   /** Set when a due renewal failed; the failure backoff is recorded. */
@@ -68,13 +71,15 @@ const CHECK_CONCURRENCY = 32;
 /**
  * One renewal pass: for each certificate, decide (ARI window, lifetime rule, emergency, backoff),
  * renew what is due with `replaces`, deploy it, run hooks, and record the outcome. One failure
- * never stops the others; it is recorded with its backoff.
+ * never stops the others; it is recorded with its backoff. A certificate the CA issued that an
+ * earlier run kept (`<home>/issued/`) is finished first, whatever the schedule, without an order;
+ * a deploy or post-renew hooks an earlier run owes are done again although nothing is due.
  * @throws StorageError when the store cannot even be listed
  */
 export async function renewCertificates(deps: RenewalDeps, options: RenewOptions): Promise<RenewOutcome[]> {
   // First, under the home lock: finish or drop what a killed run left (temps, a bundle not renamed).
   await deps.store.recover();
-  const names = options.names ?? (await deps.store.listCertificateNames());
+  const names = options.names ?? [...new Set([...(await deps.store.listCertificateNames()), ...(await deps.issued.listNames())])].sort();
   deps = withCachedAcmeClients(deps);
   const loadAccount = cachedAccountLoader(deps);
   const network = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -134,6 +139,8 @@ async function renewOne(
   const state = await deps.renewalState.load(name);
   const before = comparable(state);
   const meta = await deps.store.loadCertificateMeta(name);
+  const finished = await finishKept(name, state, pass);
+  if (finished !== undefined) return finished;
   if (meta === undefined) {
     const decision: RenewalDecision = { due: false, reason: 'not-yet', notBefore: now, detail: 'no such certificate' };
     return { name, decision, error: `Cannot renew "${name}": no such certificate in the store` };
@@ -145,29 +152,39 @@ async function renewOne(
   const decision = shouldRenew({ ...policyFacts(meta, state), desired, ari, now, nextCheckAt: options.nextCheckAt, force: options.force });
   state.ari = ari === undefined || certId === undefined ? undefined : toStored(certId, ari);
   state.lastDecision = { at: now.toISOString(), due: decision.due, reason: decision.reason, detail: decision.detail, ...(decision.due ? {} : { notBefore: decision.notBefore.toISOString() }) };
-  if (!decision.due) {
-    log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', { reason: decision.reason, detail: decision.detail, notBefore: decision.notBefore.toISOString() });
-    // Nothing but the check time changed: skip the fsync'd rewrite (1000 certificates: ~0.6 s a pass).
-    if (comparable(state) !== before) await deps.renewalState.save(name, state);
-    const deploy = await deployIfOwed(name, meta.serial, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
-    return { name, decision, ...(deploy === undefined ? {} : { deploy }) };
-  }
+  if (!decision.due) return notDue(name, { meta, state, before, decision }, deps);
   log.info('Renewing', { reason: decision.reason, detail: decision.detail });
   const outcome = await pass.network(() => renewDue(name, { desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true }, deps));
   pass.loadAccount.forget();
   return outcome;
 }
 
-/**
- * The certificate's ARI CertID. The stored window's CertID is trusted when its serial is this
- * certificate's (no X.509 parse); otherwise the certificate is read and parsed, but only when ARI
- * can be used at all (`needed`: an account exists to ask the CA with).
- */
-async function currentCertId(name: string, meta: CertificateMeta, state: RenewalState, context: { deps: RenewalDeps; needed: boolean }): Promise<string | undefined> {
-  if (state.ari !== undefined && ariCertIdHasSerial(state.ari.certId, meta.serial)) return state.ari.certId;
-  if (!context.needed) return undefined;
-  const stored = await context.deps.store.loadCertificate(name);
-  return stored === undefined ? undefined : safeCertId(stored.certPem);
+/** A certificate that is not due: record the check, and deliver or run what an earlier run still owes (deploy, hooks). */
+async function notDue(
+  name: string,
+  check: { meta: CertificateMeta; state: RenewalState; before: string; decision: Extract<RenewalDecision, { due: false }> },
+  deps: RenewalDeps,
+): Promise<RenewOutcome> {
+  const { meta, state, decision } = check;
+  const log = deps.logger.child({ certificate: name });
+  log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', { reason: decision.reason, detail: decision.detail, notBefore: decision.notBefore.toISOString() });
+  const deploy = await deployIfOwed(name, meta.serial, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
+  const hooks = await runHooksIfOwed(name, meta.serial, state, deps);
+  // Nothing but the check time changed: skip the fsync'd rewrite (1000 certificates: ~0.6 s a pass).
+  if (comparable(state) !== check.before) await deps.renewalState.save(name, state);
+  return { name, decision, ...(deploy === undefined ? {} : { deploy }), ...(hooks === undefined ? {} : { hooks }) };
+}
+
+/** Finishes the certificate an earlier run kept for `name`, whatever the schedule; undefined when there is none usable. */
+async function finishKept(name: string, state: RenewalState, pass: { deps: RenewalDeps; options: RenewOptions; network: Limiter }): Promise<RenewOutcome | undefined> {
+  const { deps } = pass;
+  const log = deps.logger.child({ certificate: name });
+  const kept = await keptToFinish(name, pass.options.desired?.get(name), { deps, log });
+  if (kept === undefined) return undefined;
+  const detail = `finishing the certificate the CA issued at ${kept.downloadedAt}, kept by an earlier run; no new order`;
+  const decision: RenewalDecision = { due: true, reason: 'kept', detail };
+  log.info('Renewing', { reason: decision.reason, detail });
+  return pass.network(() => renewDue(name, { desired: kept.request, certId: undefined, state, decision, reuseKey: false }, deps));
 }
 
 async function renewDue(
@@ -187,16 +204,17 @@ async function renewDue(
       { name, domains: [...job.desired.domains], keyType: asKeyType(job.desired.keyType), profile: job.desired.profile, replaces: job.certId, reuseKey: job.reuseKey },
       deps,
     );
-    const deploy = await deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
-    const renewed = await deps.store.loadCertificate(name);
-    const hooks = deps.runHooks === undefined || renewed === undefined ? [] : await deps.runHooks(renewed);
-    const at = deps.clock.now().toISOString();
     state.failure = undefined;
     state.ari = undefined; // a new certificate has a new CertID and a new window
-    state.lastSuccessAt = at;
-    state.hooks = hooks.map((h) => ({ label: h.label, ok: h.ok, exitCode: h.exitCode, timedOut: h.timedOut, at, ...(h.error === undefined ? {} : { error: h.error }) }));
+    state.lastSuccessAt = deps.clock.now().toISOString();
+    // Stored: from here on nothing orders again. Saved before the deploy, so that a run killed
+    // before its hooks owes them to the next pass (runHooksIfOwed).
+    state.hooksPending = deps.runHooks === undefined ? undefined : result.serial;
     await deps.renewalState.save(name, state);
-    return { name, decision, renewed: { serial: result.serial, notAfter: result.notAfter }, deploy, hooks };
+    const deploy = await deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
+    const hooks = await runRecordedHooks(name, state, deps);
+    await deps.renewalState.save(name, state);
+    return { name, decision, renewed: { serial: result.serial, notAfter: result.notAfter, resumed: result.resumed }, deploy, hooks };
   } catch (error) {
     const failures = (state.failure?.failures ?? 0) + 1;
     const failedAt = deps.clock.now();
@@ -221,53 +239,6 @@ async function renewDue(
   }
 }
 
-/** The stored ARI window, refreshed from the CA when the directory has renewalInfo and Retry-After passed. */
-async function refreshAri(
-  meta: CertificateMeta,
-  certId: string | undefined,
-  state: RenewalState,
-  context: { deps: RenewalDeps; account: StoredAccount | undefined; now: Date; network: Limiter },
-): Promise<AriWindow | undefined> {
-  const { deps, account, now } = context;
-  if (certId === undefined) return undefined;
-  const previous = state.ari !== undefined && state.ari.certId === certId ? fromStored(state.ari) : undefined;
-  if (previous !== undefined && previous.retryAfter.getTime() > now.getTime()) return previous;
-  if (account === undefined) return previous;
-  try {
-    const info = await context.network(() => deps.acmeFor(account.keyPem).renewalInfo(certId));
-    if (info === undefined) return undefined;
-    const response = {
-      suggestedWindow: { start: info.window.start.toISOString(), end: info.window.end.toISOString() },
-      ...(info.explanationUrl === undefined ? {} : { explanationURL: info.explanationUrl }),
-    };
-    return planAriWindow(response, { now, random01: deps.random(), retryAfterMs: info.retryAfterMs, previous });
-  } catch (error) {
-    deps.logger.warn('Cannot fetch the ARI renewal window; using what is known', { certificate: meta.name, error: messageOf(error) });
-    return previous;
-  }
-}
-
-function fromStored(ari: NonNullable<RenewalState['ari']>): AriWindow {
-  return {
-    start: new Date(ari.start),
-    end: new Date(ari.end),
-    chosenAt: new Date(ari.chosenAt),
-    retryAfter: new Date(ari.retryAfter),
-    ...(ari.explanationUrl === undefined ? {} : { explanationUrl: ari.explanationUrl }),
-  };
-}
-
-function toStored(certId: string, ari: AriWindow): NonNullable<RenewalState['ari']> {
-  return {
-    certId,
-    start: ari.start.toISOString(),
-    end: ari.end.toISOString(),
-    chosenAt: ari.chosenAt.toISOString(),
-    retryAfter: ari.retryAfter.toISOString(),
-    ...(ari.explanationUrl === undefined ? {} : { explanationUrl: ari.explanationUrl }),
-  };
-}
-
 /** The stored key type as one we can generate; a certificate from elsewhere gets the default. */
 function asKeyType(keyType: string): CertificateKeyType {
   return (CERTIFICATE_KEY_TYPES as readonly string[]).includes(keyType) ? (keyType as CertificateKeyType) : 'ec256';
@@ -288,13 +259,4 @@ function policyFacts(meta: CertificateMeta, state: RenewalState): Pick<ShouldRen
 function comparable(state: RenewalState): string {
   const { lastDecision, ...rest } = state;
   return JSON.stringify({ ...rest, lastDecision: lastDecision === undefined ? undefined : { ...lastDecision, at: undefined } });
-}
-
-/** CertID of a certificate, or undefined when it has no AKI (then ARI is not possible for it). */
-function safeCertId(certPem: string): string | undefined {
-  try {
-    return ariCertId(certPem);
-  } catch {
-    return undefined;
-  }
 }

@@ -32,9 +32,12 @@ export interface FailureState {
   retryAfter?: Date;
 }
 
-/** The answer of `shouldRenew()`; `detail` is one sentence for logs and `acme list`. */
+/**
+ * The answer of `shouldRenew()`; `detail` is one sentence for logs and `acme list`. `kept` is not
+ * the policy's: the renewal pass finishes a certificate the CA issued that an earlier run kept.
+ */
 export type RenewalDecision =
-  | { due: true; reason: 'forced' | 'config-changed' | 'emergency' | 'ari-window' | 'lifetime'; detail: string }
+  | { due: true; reason: 'forced' | 'config-changed' | 'emergency' | 'ari-window' | 'lifetime' | 'kept'; detail: string }
   | { due: false; reason: 'backoff' | 'not-yet'; notBefore: Date; detail: string };
 
 /** Input of `shouldRenew()`. */

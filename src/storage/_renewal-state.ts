@@ -59,6 +59,8 @@ const renewalStateSchema = z.object({
   lastFailureAt: z.string().optional(),
   lastDecision: decisionSchema.optional(),
   hooks: z.array(hookSchema).optional(),
+  /** Serial of the renewed certificate whose post-renew hooks have not all succeeded yet: the next pass runs them again. */
+  hooksPending: z.string().optional(),
   revocation: revocationSchema.optional(),
 });
 
