@@ -2,7 +2,8 @@
  * A full disk: `--home` is a small tmpfs (mount -t tmpfs, we run as root),
  * filled so that the renewal's certificate write fails with ENOSPC. The run must fail cleanly:
  * exit 1, an error naming the path and "no space left", the old certificate intact on disk and
- * in HAProxy, no temp file left; once space is freed, the next run renews. Real pebble + HAProxy.
+ * in HAProxy, no temp file left; once space is freed, the next run renews, from the certificate
+ * the CA issued the first time (kept under issued/) without a new order. Real pebble + HAProxy.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, open, readdir, rm, statfs, unlink } from 'node:fs/promises';
@@ -72,7 +73,7 @@ describe('a full --home disk', () => {
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
-  test('acme renew --force on a full disk exits 1 naming the path and "no space left", keeps the old certificate on disk and in HAProxy, and leaves no temp file; the next run after freeing space renews', async () => {
+  test('acme renew --force on a full disk exits 1 naming the path and "no space left", keeps the old certificate on disk and in HAProxy, and leaves no temp file; the next run after freeing space renews from the kept certificate', async () => {
     const before = new Map([[NAME, await snapshotCertificate(home, NAME)]]);
     const oldSerial = await currentSerial(home, NAME);
     const filler = await fill(home, FREE_PAGES * PAGE);
@@ -81,8 +82,12 @@ describe('a full --home disk', () => {
 
     expect(full.code).toBe(1);
     const outcome = JSON.parse(full.stdout).certificates[0] as { error: string };
+    // The certificate the CA issued fits (one page): it is kept, and the next run finishes from it.
+    const kept = join(home, 'issued', `${NAME}.json`);
     expect(outcome.error).toBe(
-      `Cannot write certificate "${NAME}" to "${join(home, 'certificates', '.versions', NAME)}": ENOSPC: no space left on device, write`,
+      `Cannot finish "${NAME}" after the CA issued it: ` +
+        `Cannot write certificate "${NAME}" to "${join(home, 'certificates', '.versions', NAME)}": ENOSPC: no space left on device, write; ` +
+        `the certificate and its key are kept in "${kept}": fix the cause, then run "acme issue" or "acme renew" again to finish from it without a new order`,
     );
     expect(await checkHome(home, { before, settled: false })).toEqual([]);
     expect(await currentSerial(home, NAME)).toBe(oldSerial);
@@ -94,6 +99,7 @@ describe('a full --home disk', () => {
     const freed = await runAcme(['renew', '--force', ...common]);
 
     expect({ code: freed.code, stderr: freed.code === 0 ? '' : freed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(freed.stdout).certificates[0]).toMatchObject({ decision: { reason: 'kept' }, renewed: { resumed: true } });
     const newSerial = await currentSerial(home, NAME);
     expect(newSerial).not.toBe(oldSerial);
     expect(normaliseSerial(await servedSerial(peers.haproxyHttpsPort, NAME))).toBe(newSerial);
