@@ -8,13 +8,16 @@
  * archive/<name>-<stamp>/haproxy/<name>.pem
  * archive/<name>-<stamp>/deploy/<name>.json
  * archive/<name>-<stamp>/renewal/<name>.json
+ * archive/<name>-<stamp>/issued/<name>.json      (a certificate the CA issued that was never stored)
  * ```
+ * The kept certificate goes too: left in `issued/`, the next `acme renew` would finish it and bring
+ * the removed certificate back.
  * Private keys stay in the archive (0600 files in 0700 directories); delete the folder to drop them.
  */
 import { join } from 'node:path';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import { certificatesDir, haproxyDir, sanitiseName } from './paths';
+import { certificatesDir, haproxyDir, issuedDir, sanitiseName } from './paths';
 import { ensureDir, exists, ioError, nodeFileSystem, randomSuffix, syncDir, type FileSystem } from './_atomic';
 import type { MemoryCertificateStore } from './_memory-store';
 import type { MemoryDeployStateStore } from './_deploy-state';
@@ -69,7 +72,14 @@ export function archiveFolderName(name: string, at: Date): string {
 /** The files of `name` relative to home, in the order they are moved: the certificate entry first. */
 function archivedParts(name: string): string[] {
   const safe = sanitiseName(name);
-  return [join('certificates', safe), join('certificates', '.versions', safe), join('haproxy', `${safe}.pem`), join('deploy', `${safe}.json`), join('renewal', `${safe}.json`)];
+  return [
+    join('certificates', safe),
+    join('certificates', '.versions', safe),
+    join('haproxy', `${safe}.pem`),
+    join('deploy', `${safe}.json`),
+    join('renewal', `${safe}.json`),
+    join('issued', `${safe}.json`),
+  ];
 }
 
 /** Moves the files of a certificate into `<home>/archive/<name>-<stamp>/` with rename(2), one by one. */
@@ -99,7 +109,7 @@ export class FileCertificateArchive implements CertificateArchive {
       moved.push(part);
     }
     // Make the renames durable in every folder they touched.
-    const touched = new Set([certificatesDir(home), join(certificatesDir(home), '.versions'), haproxyDir(home), join(home, 'deploy'), join(home, 'renewal')]);
+    const touched = new Set([certificatesDir(home), join(certificatesDir(home), '.versions'), haproxyDir(home), join(home, 'deploy'), join(home, 'renewal'), issuedDir(home)]);
     for (const folder of touched) if (await exists(folder, { fs: this.fs })) await syncDir(folder, { fs: this.fs });
     this.options.logger.info('Archived the certificate files', { name: sanitiseName(name), dir, moved });
     return { dir, moved };

@@ -8,6 +8,7 @@ import {
   FileCertificateArchive,
   FileCertificateStore,
   FileDeployStateStore,
+  FileIssuedCertificateStore,
   FileRenewalStateStore,
   MemoryCertificateArchive,
   MemoryCertificateStore,
@@ -80,6 +81,28 @@ describe('FileCertificateArchive', () => {
     const modes = await Promise.all([join(home, 'archive'), dir, join(dir, 'certificates'), join(dir, 'renewal')].map(async (p) => (await fsp.stat(p)).mode & 0o777));
     expect(modes).toEqual([0o700, 0o700, 0o700, 0o700]);
     expect((await fsp.stat(join(dir, 'haproxy', 'example.com.pem'))).mode & 0o777).toBe(0o600);
+  });
+
+  test('archive() also moves a certificate the CA issued that is kept under issued/, so that no renewal finishes it again', async () => {
+    const logger = new CapturingLogger();
+    const issued = new FileIssuedCertificateStore({ home });
+    await issued.keep({
+      name: 'example.net',
+      domains: ['example.net'],
+      keyType: 'ec256',
+      directoryUrl: DIRECTORY,
+      accountUrl: `${DIRECTORY}/acct/1`,
+      downloadedAt: NOW.toISOString(),
+      fullchainPem: certs.noSubjectLeaf + certs.noSubjectIntermediate,
+      keyPem: certs.noSubjectLeafKey,
+    });
+    const archive = new FileCertificateArchive({ home, clock: fixedClock(NOW), logger });
+
+    const result = await archive.archive('example.net');
+
+    expect(result).toEqual({ dir: join(home, 'archive', 'example.net-20261127T100000Z'), moved: ['issued/example.net.json'] });
+    expect(await issued.listNames()).toEqual([]);
+    expect((await fsp.stat(join(result.dir!, 'issued', 'example.net.json'))).mode & 0o777).toBe(0o600);
   });
 
   test('archive() leaves the other certificates alone', async () => {
