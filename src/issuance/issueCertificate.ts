@@ -116,6 +116,7 @@ async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, conte
 
   const release = await deps.responder.acquire();
   let fullchainPem: string;
+  let keptPath: string | undefined;
   try {
     const profile = request.profile ?? (await shortlivedForIps(request.domains, acme));
     const order = await acme.newOrder(request.domains, {
@@ -127,11 +128,14 @@ async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, conte
     await proveControl(challenges, acme, deps, log);
     log.info('Finalizing order');
     fullchainPem = await acme.finalize(order, csrPem);
+    // Before anything else can fail (even releasing the responder): from here on, the CA has
+    // issued and counts the certificate against its limits. keepIssued() never throws.
+    keptPath = context.dryRun ? undefined : await keepIssued(request, { fullchainPem, keyPem, accountUrl }, { deps, log });
   } finally {
-    await release();
+    await release().catch((error: unknown) => {
+      throw keptPath === undefined ? error : keptFailure(request.name, error, keptPath);
+    });
   }
-  // Before anything that can fail: from here on, the CA has issued and counts it against its limits.
-  const keptPath = context.dryRun ? undefined : await keepIssued(request, { fullchainPem, keyPem, accountUrl }, { deps, log });
   return { fullchainPem, keyPem, accountUrl, accountReused, keptPath, resumed: false };
 }
 

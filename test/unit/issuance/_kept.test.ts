@@ -153,6 +153,21 @@ describe('issueCertificate() and the certificate the CA issued', () => {
     expect(ca.orders).toHaveLength(2);
   });
 
+  test('issueCertificate() keeps the download when releasing the HTTP-01 responder fails after it, and the next run stores it without a new order', async () => {
+    const { ca, deps } = setup();
+    deps.responder = {
+      ...deps.responder,
+      acquire: async () => async () => {
+        throw new Error('Cannot close the HTTP-01 responder on "127.0.0.1:34000": ERR_SERVER_NOT_RUNNING');
+      },
+    };
+    await expect(issueCertificate(REQUEST, deps)).rejects.toThrow(
+      expect.objectContaining({ name: 'KeptCertificateError', message: expect.stringMatching(/^Cannot finish "example\.net" after the CA issued it: Cannot close the HTTP-01 responder/) }),
+    );
+    const result = await issueCertificate(REQUEST, deps);
+    expect([result.resumed, ca.orders.length]).toEqual([true, 1]);
+  });
+
   test('issueCertificate() stores what it could not keep, and logs that it could not', async () => {
     const { issued, logger, deps, store } = setup();
     issued.failKeep = new StorageError('STORAGE_IO', 'Cannot write "/srv/acme/issued/example.net.json": EACCES: permission denied', { path: KEPT });
