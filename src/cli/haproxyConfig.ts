@@ -56,11 +56,20 @@ global
     # Certificates with RSA-4096 keys and long chains need more than the default 16384 bytes.
     # tune.bufsize 32768   (then pass --haproxy-bufsize 32768)
 
+defaults
+    # HTTP mode, or HAProxy ignores the http-request rules below; and every timeout set.
+    mode http
+    timeout connect 5s
+    timeout client 1m
+    timeout server 1m
+
 frontend http
     bind :80
     # RFC 8555 §8.3: the CA fetches http://<domain>/.well-known/acme-challenge/<token>
-    use_backend acme_challenge if { path_beg /.well-known/acme-challenge/ }
-    http-request redirect scheme https code 301 unless { path_beg /.well-known/acme-challenge/ }
+    acl acme_challenge path_beg /.well-known/acme-challenge/
+    # HAProxy runs http-request rules before use_backend, wherever they are written.
+    http-request redirect scheme https code 301 unless acme_challenge
+    use_backend acme_challenge if acme_challenge
 
 backend acme_challenge
     # haproxy-acme listens only while an order is in flight; HAProxy answers 503 in between.

@@ -72,8 +72,9 @@ function httpFrontend(options: RenderSnapHaproxyOptions): string[] {
     `    bind ${wrapper.httpBind.text}`,
     // RFC 8555 §8.3: the CA fetches http://<domain>/.well-known/acme-challenge/<token> on port 80.
     '    acl acme_challenge path_beg /.well-known/acme-challenge/',
-    '    use_backend acme_challenge if acme_challenge',
+    // HAProxy runs http-request rules before use_backend wherever they stand, and warns when written after.
     ...(wrapper.httpsEnabled ? ['    http-request redirect scheme https code 301 unless acme_challenge'] : []),
+    '    use_backend acme_challenge if acme_challenge',
     '    default_backend app',
     '',
   ];
