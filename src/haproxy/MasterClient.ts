@@ -74,7 +74,13 @@ export class MasterClient {
     const reply = await this.execute('reload');
     const sync = parseReloadReply(reply);
     if (sync !== undefined) {
-      if (!sync.success) throw replyError('reload', reply, { endpoint: this.where, detail: `HAProxy replied "Success=0": ${replyExcerpt(sync.log)}` });
+      if (!sync.success) {
+        throw new HaproxyError(
+          `Cannot reload HAProxy through "${this.where}": the new configuration was rejected (HAProxy replied "Success=0": ${replyExcerpt(sync.log)}); ` +
+            'the old workers keep serving; check it with "haproxy -c -f <config>"',
+          { command: 'reload', endpoint: this.where, reply },
+        );
+      }
       return { detectedBy: 'sync' };
     }
     const after = await this.waitForReload(before.master.reloads);

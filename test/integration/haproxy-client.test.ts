@@ -1,6 +1,8 @@
 /**
- * The runtime API client against a real HAProxy 2.6 (Debian) started here, outcomes checked with
- * real TLS handshakes (SNI) to its HTTPS frontend: what HAProxy serves, not what it says.
+ * The runtime API client against the run's real HAProxy (Debian's 2.6, or 3.0) started here,
+ * outcomes checked with real TLS handshakes (SNI) to its HTTPS frontend: what HAProxy serves, not
+ * what it says. Where the versions differ (2.6's one-transaction bug, 2.7+'s synchronous master
+ * `reload`), each test asserts what the version it runs against does.
  */
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
@@ -11,12 +13,17 @@ import { CertificateError, HaproxyError } from '../../src/errors';
 import { MasterClient, RuntimeClient, addCertificate, swapCertificate, type SwapCertificateInput } from '../../src/haproxy';
 import { CapturingLogger } from '../../src/log';
 import { certs } from '../fixtures/certs';
-import { generateCert, servedSerial, startStandaloneHaproxy, type StandaloneHaproxy, type TestCert } from '../peers';
+import { generateCert, haproxyAtLeast, peerVersions, servedSerial, startStandaloneHaproxy, type StandaloneHaproxy, type TestCert } from '../peers';
+
+/** HAProxy 2.6 lets `set ssl cert` of another certificate into the open transaction; 2.8 and later refuse it. */
+const hasTransactionBug = (): boolean => !haproxyAtLeast(peerVersions().haproxy, 2, 8);
+/** The master CLI's `reload` answers `Success=1|0` from 2.7 on; 2.6 answers nothing and reloads asynchronously. */
+const reloadsSynchronously = (): boolean => haproxyAtLeast(peerVersions().haproxy, 2, 7);
 
 
 const swapInput = (p: string, cert: TestCert, bundlePem = cert.bundle): SwapCertificateInput => ({ path: p, bundlePem, expectedSha1: cert.sha1, expectedSerial: cert.serial });
 
-describe('RuntimeClient and swapCertificate() against HAProxy 2.6', () => {
+describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () => {
   let haproxy: StandaloneHaproxy;
   let certDir: string;
   let client: RuntimeClient;
@@ -99,13 +106,16 @@ describe('RuntimeClient and swapCertificate() against HAProxy 2.6', () => {
     expect((await client.showSslCert()).transaction).toBe(B);
   });
 
-  test('HAProxy 2.6 puts a second set into the first transaction (the bug the mutex guards against)', async () => {
+  test('a second "set ssl cert" while a transaction is open: HAProxy 2.6 puts it into the first transaction (the bug the mutex guards against), 2.8 and later refuse it', async () => {
     const [nextA, nextB] = await Promise.all([freshA(), freshB()]);
     await client.setSslCert(A, nextA.bundle);
     // Raw command, so that setSslCert()'s own check does not hide what HAProxy does.
     const reply = await client.execute(`set ssl cert ${B}`, nextB.bundle);
-    expect(reply).toBe(`\n[5]: Transaction updated for certificate ${A}!\n\n`);
-    expect((await client.showSslCert(`*${A}`)).serial).toBe(nextB.serial);
+    const [expectedReply, inTransactionA] = hasTransactionBug()
+      ? [`\n[5]: Transaction updated for certificate ${A}!\n\n`, nextB.serial]
+      : [`\n[3]: The ongoing transaction is about '${A}' but you are trying to set '${B}'\nCan't update ${B}!\n\n`, nextA.serial];
+    expect(reply).toBe(expectedReply);
+    expect((await client.showSslCert(`*${A}`)).serial).toBe(inTransactionA);
   });
 
   test('concurrent swapCertificate() calls on different certificates never cross', async () => {
@@ -146,7 +156,7 @@ describe('RuntimeClient and swapCertificate() against HAProxy 2.6', () => {
   });
 });
 
-describe('MasterClient against HAProxy 2.6 in master-worker mode', () => {
+describe('MasterClient against the run\'s HAProxy in master-worker mode', () => {
   let haproxy: StandaloneHaproxy;
   let master: MasterClient;
 
@@ -159,11 +169,16 @@ describe('MasterClient against HAProxy 2.6 in master-worker mode', () => {
     await haproxy?.stop();
   });
 
-  test('reload() succeeds, then a broken configuration is detected as a failed reload', async () => {
+  test('reload() succeeds, then a broken configuration is detected as a failed reload (2.6: by "show proc", 2.7 and later: by the "Success=" reply)', async () => {
     const before = await master.showProc();
-    await expect(master.reload()).resolves.toEqual({ detectedBy: 'show proc', reloads: before.master.reloads + 1 });
+    const sync = reloadsSynchronously();
+    await expect(master.reload()).resolves.toEqual(sync ? { detectedBy: 'sync' } : { detectedBy: 'show proc', reloads: before.master.reloads + 1 });
     await fs.appendFile(haproxy.configPath, '\nthis-is-not-a-keyword\n');
-    await expect(master.reload()).rejects.toThrow(/^Cannot reload HAProxy through "unix@.*master.sock": the new configuration was rejected \(show proc: \[failed: 1\]\)/);
+    await expect(master.reload()).rejects.toThrow(
+      sync
+        ? /^Cannot reload HAProxy through "unix@.*master.sock": the new configuration was rejected \(HAProxy replied "Success=0": .*unknown keyword 'this-is-not-a-keyword'/
+        : /^Cannot reload HAProxy through "unix@.*master.sock": the new configuration was rejected \(show proc: \[failed: 1\]\)/,
+    );
     expect(await servedSerial(haproxy.httpsPort, 'any.example.test')).toBe(haproxy.defaultCert.serial);
   });
 });

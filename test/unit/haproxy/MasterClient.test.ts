@@ -51,9 +51,12 @@ describe('MasterClient', () => {
     expect(fake?.requests).toEqual(['show proc\n', 'reload\n']);
   });
 
-  test('reload() on 2.7+ reports a "Success=0" reply with its log', async () => {
+  test('reload() on 2.7+ reports a "Success=0" reply with its log, naming the master socket as 2.6\'s "show proc" detection does', async () => {
     const master = await masterWith([transcript('show-proc')], 'Success=0\n--\n[ALERT] bad keyword\n');
-    await expect(master.reload()).rejects.toThrow(expect.objectContaining({ retryable: false, message: 'Cannot run "reload": HAProxy replied "Success=0": [ALERT] bad keyword' }));
+    await expect(master.reload()).rejects.toThrow(expect.objectContaining({
+      retryable: false,
+      message: `Cannot reload HAProxy through "${master.where}": the new configuration was rejected (HAProxy replied "Success=0": [ALERT] bad keyword); the old workers keep serving; check it with "haproxy -c -f <config>"`,
+    }));
   });
 
   test('showProc() says when the socket is not a master socket', async () => {
