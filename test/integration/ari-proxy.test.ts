@@ -1,8 +1,11 @@
 /**
- * ARI (RFC 9773), ACME profiles and IP identifiers (RFC 8738) through AcmeService against REAL
- * pebble 2.4, behind the ARI proxy (test/peers/_ari-proxy.ts) that adds `renewalInfo` and
- * `meta.profiles` to its directory and records every newOrder payload. HTTP-01 is validated by
- * pebble's VA through the real HAProxy of the peers into our ChallengeResponder, as in issuance.
+ * ARI (RFC 9773), ACME profiles and IP identifiers (RFC 8738) through AcmeService against the
+ * run's REAL pebble, behind the ARI proxy (test/peers/_ari-proxy.ts) that serves the `renewalInfo`
+ * windows a test sets, lists profiles (Let's Encrypt's in front of pebble 2.4, pebble 2.7's own)
+ * and records every newOrder payload. Pebble 2.4 ignores `replaces` and `profile`; pebble 2.7
+ * checks `replaces` against the certificates it issued, refuses a second replacement of one
+ * certificate, and issues with the profile's lifetime. HTTP-01 is validated by pebble's VA through
+ * the real HAProxy of the peers into our ChallengeResponder, as in issuance.
  */
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -17,6 +20,15 @@ import { LETS_ENCRYPT_PROFILES, bridgeIpv6Loopback, hasIpv6Loopback, startAriPro
 /** RFC 9773 §4.1's example CertID (AKI 69:88:5B:6B:…, serial 0x87654321 with its 00 sign byte). */
 const EXAMPLE_CERT_ID = 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE';
 const ERR = 'urn:ietf:params:acme:error:';
+/** pebble 2.7's profiles, as test/peers/_configs.ts configures them: name → [description, validity in seconds]. */
+const PEBBLE_PROFILES = { default: ['90 days', 7_776_000], shortlived: ['6 days', 518_400] } as const;
+/** pebble 2.4's one validity period (its default `certificateValidityPeriod`: 5 years). */
+const PEBBLE_2_4_VALIDITY_S = 157_766_400;
+
+/** Validity of `leaf` in seconds, as RFC 5280 counts it (notAfter is inclusive). */
+function validitySeconds(leaf: X509Certificate): number {
+  return (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / 1000 + 1;
+}
 
 let counter = 0;
 function uniqueDomain(label: string): string {
@@ -71,11 +83,12 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     }
   }
 
-  test('directoryMeta() shows the proxied profiles and hasRenewalInfo next to pebble\'s own meta', async () => {
+  test('directoryMeta() shows the proxied profiles (pebble 2.7: its own) and hasRenewalInfo next to pebble\'s own meta', async () => {
+    const pebbleProfiles = { default: PEBBLE_PROFILES.default[0], shortlived: PEBBLE_PROFILES.shortlived[0] };
     expect(await acme.directoryMeta()).toEqual({
       externalAccountRequired: false,
       termsOfService: 'data:text/plain,Do%20what%20thou%20wilt',
-      profiles: LETS_ENCRYPT_PROFILES,
+      profiles: peers.versions.pebble.profiles ? pebbleProfiles : LETS_ENCRYPT_PROFILES,
       hasRenewalInfo: true,
     });
   });
@@ -105,12 +118,27 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     );
   });
 
-  test('newOrder() sends replaces and profile to the CA, and the order is issued', async () => {
+  test('newOrder() sends replaces and profile to the CA, and the order is issued (pebble 2.7: for the profile\'s lifetime)', async () => {
     const name = uniqueDomain('replacing');
+    const replaces = ariCertId((await issue([name])).pem);
     const before = proxy.orders.length;
-    const { order, leaf, challenged } = await issue([name], { replaces: EXAMPLE_CERT_ID, profile: 'shortlived' });
-    expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'dns', value: name }], replaces: EXAMPLE_CERT_ID, profile: 'shortlived' }]);
+    const { order, leaf, challenged } = await issue([name], { replaces, profile: 'shortlived' });
+    expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'dns', value: name }], replaces, profile: 'shortlived' }]);
     expect([order.replacesAccepted, leaf.subjectAltName, challenged]).toEqual([true, `DNS:${name}`, [`dns ${name}`]]);
+    // pebble 2.4 ignores the profile (its certificates last 5 years); pebble 2.7 issues for 6 days.
+    expect(validitySeconds(leaf)).toBe(peers.versions.pebble.profiles ? PEBBLE_PROFILES.shortlived[1] : PEBBLE_2_4_VALIDITY_S);
+  });
+
+  test('a second order replacing the same certificate: pebble 2.7 refuses it itself (HTTP 409) and the order is placed again without replaces; pebble 2.4 accepts it', async () => {
+    const name = uniqueDomain('twice');
+    const replaces = ariCertId((await issue([name])).pem);
+    expect((await issue([name], { replaces })).order.replacesAccepted).toBe(true);
+    const before = proxy.orders.length;
+    const again = await issue([name], { replaces });
+    const sent = { identifiers: [{ type: 'dns', value: name }] };
+    const refused = peers.versions.pebble.ari;
+    expect(proxy.orders.slice(before)).toEqual(refused ? [{ ...sent, replaces }, sent] : [{ ...sent, replaces }]);
+    expect(again.order.replacesAccepted).toBe(!refused);
   });
 
   test("renewing a pebble certificate: its CertID fetches the window and reaches the CA as replaces", async () => {
@@ -130,10 +158,10 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     const name = uniqueDomain('rejected');
     const before = proxy.orders.length;
     proxy.rejectNextOrder({ status: 409, type: `${ERR}conflict`, detail: 'cannot indicate an order replaces certificate with serial "87654321", which already has a replacement order' });
-    const { order, leaf } = await issue([name], { replaces: EXAMPLE_CERT_ID, profile: 'tlsserver' });
+    const { order, leaf } = await issue([name], { replaces: EXAMPLE_CERT_ID, profile: 'shortlived' });
     expect(proxy.orders.slice(before)).toEqual([
-      { identifiers: [{ type: 'dns', value: name }], replaces: EXAMPLE_CERT_ID, profile: 'tlsserver' },
-      { identifiers: [{ type: 'dns', value: name }], profile: 'tlsserver' },
+      { identifiers: [{ type: 'dns', value: name }], replaces: EXAMPLE_CERT_ID, profile: 'shortlived' },
+      { identifiers: [{ type: 'dns', value: name }], profile: 'shortlived' },
     ]);
     expect([order.replacesAccepted, leaf.subjectAltName]).toEqual([false, `DNS:${name}`]);
     expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message)).toContain('The CA refused "replaces"; creating the order again without it');
@@ -143,7 +171,8 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     const before = proxy.orders.length;
     const failure = acme.newOrder([uniqueDomain('profile')], { profile: 'longlived' });
     await expect(failure).rejects.toThrow(AcmeError);
-    await expect(failure).rejects.toThrow('Cannot create an order with profile "longlived": the CA offers "classic", "tlsserver", "shortlived"');
+    const offered = peers.versions.pebble.profiles ? '"default", "shortlived"' : '"classic", "tlsserver", "shortlived"';
+    await expect(failure).rejects.toThrow(`Cannot create an order with profile "longlived": the CA offers ${offered}`);
     expect(proxy.orders.length).toBe(before);
   });
 

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RETRY_DELAYS_MS } from '../../src/renewal';
-import { servedSerial, startFaultProxy, startPeers, type FaultProxy, type FaultRule, type Peers } from '../peers';
+import { peerVersions, servedSerial, startFaultProxy, startPeers, type FaultProxy, type FaultRule, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
 
@@ -122,7 +122,10 @@ const FAILURES: FailureCase[] = [
   {
     title: 'truncated JSON from newOrder',
     rules: [{ resource: 'newOrder', fault: { kind: 'truncate' } }],
-    expected: (name, base) => [`Cannot create an order for "${name}": "${base}/order-plz" answered HTTP 201 with JSON that does not parse`],
+    // The first newOrder is cut. Pebble 2.4 ignores `replaces` and creates the order (201). Pebble
+    // 2.7 checks it: the reset finalize above completed a replacement of the stored certificate,
+    // so it refuses this one with 409 (the renewal would place it again without `replaces`).
+    expected: (name, base) => [`Cannot create an order for "${name}": "${base}/order-plz" answered HTTP ${peerVersions().pebble.ari ? 409 : 201} with JSON that does not parse`],
     capMs: 0,
   },
   {

@@ -13,7 +13,7 @@ import { AcmeService, createAccountKey } from '../../src/acme';
 import { resolveConfig } from '../../src/config';
 import { AcmeError } from '../../src/errors';
 import { CapturingLogger } from '../../src/log';
-import { freePort, generateCert } from '../peers';
+import { freePort, generateCert, peerVersions } from '../peers';
 import { requireBinary } from '../peers/_binaries';
 
 
@@ -22,6 +22,8 @@ const KID = 'kid-1';
 const HMAC_KEY = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';
 const OTHER_KEY = 'b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NNSbiBKA';
 const ERR = 'urn:ietf:params:acme:error:';
+/** The JOSE library that words pebble's EAB errors: square/go-jose in pebble 2.4, go-jose/go-jose (v4) in 2.7, the one with ARI. */
+const JOSE_LIBRARY = peerVersions().pebble.ari ? 'go-jose/go-jose' : 'square/go-jose';
 
 /** GET that resolves the status, or 0 while pebble does not listen yet. */
 function statusOf(url: string, ca: string): Promise<number> {
@@ -115,7 +117,7 @@ describe('AcmeService against pebble that requires external account binding', ()
   });
 
   test.each<[string, { kid: string; hmacKey: string }, string]>([
-    ['a wrong HMAC key', { kid: KID, hmacKey: OTHER_KEY }, 'external account binding JWS verification error: square/go-jose: error in cryptographic primitive'],
+    ['a wrong HMAC key', { kid: KID, hmacKey: OTHER_KEY }, `external account binding JWS verification error: ${JOSE_LIBRARY}: error in cryptographic primitive`],
     ['an unknown key ID', { kid: 'kid-unknown', hmacKey: HMAC_KEY }, "the field 'kid' references a key that is not known to the ACME server"],
   ])('ensureAccount() with %s is refused by the CA as unauthorized, and the key appears in no message or log line', async (_what, eab, detail) => {
     const logger = new CapturingLogger();

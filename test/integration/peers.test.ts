@@ -5,7 +5,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 
-import { describeWithPeers, startPeers, type Peers } from '../peers';
+import { describeWithPeers, PEER_BINARY_ENV, peerVersions, startPeers, type Peers } from '../peers';
+import { resolveBinary } from '../peers/_binaries';
 
 /** GET over plain HTTP with an explicit Host header; resolves with status and body. */
 async function httpGet(url: string, host: string): Promise<{ status: number; body: string }> {
@@ -108,9 +109,23 @@ describeWithPeers('shared test peers (global setup)', (getPeers) => {
   test('directoryUrl serves an ACME directory over the generated TLS certificate', async () => {
     const { status, body } = await httpsGet(peers.directoryUrl, ca);
     expect(status).toBe(200);
-    const directory = JSON.parse(body) as Record<string, unknown>;
-    expect(Object.keys(directory).sort()).toEqual(['keyChange', 'meta', 'newAccount', 'newNonce', 'newOrder', 'revokeCert']);
+    const directory = JSON.parse(body) as Record<string, unknown> & { meta: Record<string, unknown> };
+    const { ari, profiles } = peerVersions().pebble;
+    // pebble 2.7 adds ARI's renewalInfo, and lists the profiles of its configuration; 2.4 has neither.
+    const keys = ['keyChange', 'meta', 'newAccount', 'newNonce', 'newOrder', ...(ari ? ['renewalInfo'] : []), 'revokeCert'];
+    expect(Object.keys(directory).sort()).toEqual(keys);
+    expect(directory.meta.profiles).toEqual(profiles ? { default: '90 days', shortlived: '6 days' } : undefined);
     expect(directory.newOrder).toBe(`${new URL(peers.directoryUrl).origin}/order-plz`);
+  });
+
+  test('peerVersions() names the binaries the ACME_TEST_* variables name (else those on PATH) and the versions they report', () => {
+    const versions = peerVersions();
+    const paths = [versions.pebble.path, versions.challtestsrv.path, versions.haproxy.path];
+    expect(paths).toEqual(['pebble', 'pebble-challtestsrv', 'haproxy'].map((name) => resolveBinary(name)));
+    expect(Object.values(PEER_BINARY_ENV).sort()).toEqual(['ACME_TEST_CHALLTESTSRV', 'ACME_TEST_HAPROXY', 'ACME_TEST_PEBBLE']);
+    expect(versions.haproxy.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(versions.haproxy.version.startsWith(versions.haproxy.branch.join('.'))).toBe(true);
+    expect(versions.pebble.ari).toBe(versions.pebble.profiles);
   });
 
   test('every listening socket of pebble, pebble-challtestsrv and HAProxy is on 127.0.0.1', () => {
@@ -132,7 +147,8 @@ describeWithPeers('shared test peers (global setup)', (getPeers) => {
 
   test('the HAProxy admin socket answers "show info"', async () => {
     const reply = await adminCommand(peers.haproxyAdminSocket, 'show info');
-    expect(reply).toMatch(/^Name: HAProxy\nVersion: 2\.\d+/);
+    // The same version `haproxy -v` printed: 2.6.12-1+deb12u4 (Debian), 3.0.11-9e587df, …
+    expect(reply.split('\n').slice(0, 2)).toEqual(['Name: HAProxy', `Version: ${peerVersions().haproxy.version}`]);
     expect(fs.statSync(peers.haproxyAdminSocket).mode & 0o777).toBe(0o600);
   });
 

@@ -1,7 +1,9 @@
 /**
  * A thin HTTPS reverse proxy in front of the REAL pebble that adds what Debian's pebble 2.4 lacks:
  * ARI (RFC 9773 `renewalInfo`) and ACME profiles (`meta.profiles`). Everything else, every JWS
- * included, goes to pebble unchanged. Not a fake CA.
+ * included, goes to pebble unchanged. Not a fake CA. In front of pebble 2.7, which has both, it
+ * still serves the windows the test sets (so that a test can make a renewal due), and keeps
+ * pebble's own profiles, the only ones pebble 2.7 accepts in an order.
  *
  * It forwards with the client's Host header: pebble builds every URL it returns (directory,
  * Location, Link) and checks each JWS `url` from the request's Host (verified against pebble
@@ -28,7 +30,7 @@ export const LETS_ENCRYPT_PROFILES: Readonly<Record<string, string>> = Object.fr
 
 /** Options of `startAriProxy()`. */
 export interface AriProxyOptions {
-  /** `meta.profiles` added to pebble's directory; `null` adds none. Default: LETS_ENCRYPT_PROFILES. */
+  /** `meta.profiles` added to pebble's directory; `null` adds none. Default: pebble's own when it has some (2.7), else LETS_ENCRYPT_PROFILES. */
   profiles?: Record<string, string> | null;
   /** Whether the directory advertises `renewalInfo: https://<proxy>/renewal-info`. Default: true. */
   renewalInfo?: boolean;
@@ -103,7 +105,8 @@ export async function startAriProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundl
   const upstream = new URL(peers.directoryUrl);
   const pebbleDirectory = await httpsGet(peers.directoryUrl, ca);
   const newOrderPath = new URL((JSON.parse(pebbleDirectory.body) as { newOrder: string }).newOrder).pathname;
-  const profiles = options.profiles === undefined ? { ...LETS_ENCRYPT_PROFILES } : options.profiles;
+  const pebbleProfiles = (JSON.parse(pebbleDirectory.body) as { meta?: { profiles?: Record<string, string> } }).meta?.profiles;
+  const profiles = options.profiles === undefined ? { ...(pebbleProfiles ?? LETS_ENCRYPT_PROFILES) } : options.profiles;
   const agent = new https.Agent({ ca, keepAlive: false });
 
   const renewalInfo = new Map<string, CannedResponse>();
