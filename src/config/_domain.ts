@@ -1,6 +1,7 @@
-import { domainToASCII, domainToUnicode } from 'node:url';
+import { domainToASCII } from 'node:url';
 import { ConfigError } from '../errors';
 import { checkIpAddress, looksLikeIpAddress } from './_ip';
+import { decodePunycode, encodePunycode } from './_punycode';
 
 /** A pure check's outcome: the normalised value, or the detail of what is wrong. */
 export type Check<T> = { ok: true; value: T } | { ok: false; detail: string };
@@ -54,12 +55,27 @@ function checkLabels(ascii: string): Check<string> {
   }
   if (labels.length < 2) return fail('expected a fully qualified name with at least two labels, e.g. "example.com"');
   if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) return fail('the last label must not be all digits');
-  // Punycode labels must round-trip through Unicode, or the CA and HAProxy would see a different name:
-  // "xn---uba" (a delimiter before an empty basic part, RFC 3492 §6.3) decodes like "xn--uba".
-  if (labels.some((l) => l.startsWith('xn--')) && domainToASCII(domainToUnicode(ascii)) !== ascii) {
-    return fail('the name is not valid punycode');
+  const punycode = labels.map(checkPunycodeLabel).find((check) => !check.ok);
+  return punycode ?? ok(ascii);
+}
+
+/**
+ * An "xn--" label must be the one IDNA itself writes, or the CA, HAProxy and a browser could each see a
+ * different name. Decoding uses _punycode.ts, not url.domainToUnicode(): Node 24 passes undecodable
+ * labels such as "xn--zz" through unchanged, where Node 20 refused them. Samples: "xn--zz" (truncated),
+ * "xn---uba" (a delimiter with no basic code points before it, which lenient decoders read as "xn--uba").
+ */
+function checkPunycodeLabel(label: string): Check<string> {
+  if (!label.startsWith('xn--')) return ok(label);
+  const encoded = label.slice(4);
+  const decoded = decodePunycode(encoded);
+  // Strict RFC 3492 decoding of lower-case input is one-to-one; re-encoding makes that a checked fact.
+  if (decoded === undefined || encodePunycode(decoded) !== encoded) return fail(`label ${quote(label)} is not valid punycode`);
+  // UTS #46: the decoded label must be valid and already mapped (no upper case, no disallowed or ASCII-only label).
+  if (domainToASCII(decoded) !== label) {
+    return fail(`label ${quote(label)} decodes to ${quote(decoded)}, which is not a valid internationalised label`);
   }
-  return ok(ascii);
+  return ok(label);
 }
 
 /**
@@ -76,12 +92,25 @@ export function checkDomain(input: string): Check<string> {
   const lower = trimmed.toLowerCase().replace(/\.$/, '');
   const chars = checkCharacters(lower);
   if (!chars.ok) return chars;
-  // url.domainToASCII applies UTS #46 mapping + punycode; it returns "" when it refuses the name.
-  const ascii = /^[\u0000-\u007f]*$/.test(lower) ? lower : domainToASCII(lower);
-  if (ascii === '') return fail('the name is not a valid internationalised domain name');
+  const ascii = toAscii(lower);
+  if (!ascii.ok) return ascii;
   // UTS #46 maps full-width digits and ideographic dots: "１.２.３.４" would become an IP address.
-  if (looksLikeIpAddress(ascii)) return fail(`write the IP address in ASCII characters: ${quote(ascii)}`);
-  return checkLabels(ascii);
+  if (looksLikeIpAddress(ascii.value)) return fail(`write the IP address in ASCII characters: ${quote(ascii.value)}`);
+  return checkLabels(ascii.value);
+}
+
+/** UTS #46 label separators: the full stop and the ideographic, full-width and half-width ones. */
+const LABEL_SEPARATORS = /[.\u3002\uff0e\uff61]/;
+
+/** An ASCII name as it is; any other through url.domainToASCII (UTS #46 mapping + punycode), which returns "" when it refuses the name. */
+function toAscii(lower: string): Check<string> {
+  if (/^[\u0000-\u007f]*$/.test(lower)) return ok(lower);
+  // Punycode labels written next to Unicode ones are checked here first, so the rule and its message
+  // do not depend on how this runtime's domainToASCII treats them.
+  const written = lower.split(LABEL_SEPARATORS).map(checkPunycodeLabel).find((check) => !check.ok);
+  if (written !== undefined) return written;
+  const ascii = domainToASCII(lower);
+  return ascii === '' ? fail('the name is not a valid internationalised domain name') : ok(ascii);
 }
 
 /**
