@@ -2,6 +2,8 @@
 # Installs everything haproxy-acme's demo, tests and benchmark need on a fresh Debian 12
 # machine: Debian's pebble (Let's Encrypt's test CA), HAProxy 2.6, lego (benchmark peer),
 # openssl, then the npm packages, then builds. Idempotent; safe to run again.
+# `npm ci` runs on the machine's node; everything after it runs on the exact Node 24 release the
+# npm packages include (scripts/use-node.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +26,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+source scripts/use-node.sh
 echo "setup: building"
 npm run --silent build

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+source scripts/use-node.sh
+echo "test: Node $(node -v) ($(command -v node))"
 mkdir -p .tmp
 results=.tmp/jest-results.json
 rm -f "$results"
