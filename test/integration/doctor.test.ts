@@ -58,6 +58,7 @@ describe('acme doctor against real pebble and HAProxy', () => {
       ['challenge-route', 'ok'],
       ['runtime-socket', 'ok'],
       ['home-permissions', 'ok'],
+      ['programs', 'ok'],
       ['served-serial', 'ok'],
       ['expiry', 'ok'],
       ['local-ports', 'ok'],
