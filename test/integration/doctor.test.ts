@@ -59,6 +59,7 @@ describe('acme doctor against real pebble and HAProxy', () => {
       ['runtime-socket', 'ok'],
       ['home-permissions', 'ok'],
       ['programs', 'ok'],
+      ['programs', 'ok'],
       ['served-serial', 'ok'],
       ['expiry', 'ok'],
       ['local-ports', 'ok'],

@@ -27,8 +27,12 @@ afterEach(async () => {
 
 type Answer = (res: ServerResponse) => void;
 
-/** A CA whose directory and nonce work and whose newOrder (and every other URL) gets `answer`. */
-async function caAnswering(answer: Answer): Promise<{ acme: AcmeService; server: LocalServer; slept: number[] }> {
+/**
+ * A CA whose directory and nonce work and whose newOrder (and every other URL) gets `answer`.
+ * The request timeout is generous unless a case is about it, so a busy machine cannot turn an
+ * answer into a timeout.
+ */
+async function caAnswering(answer: Answer, requestTimeoutMs = 10_000): Promise<{ acme: AcmeService; server: LocalServer; slept: number[] }> {
   const server = await startHttpServer((req, res, base) => {
     if (req.url === '/dir') return sendJson(res, 200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order` });
     if (req.url === '/nonce') return void res.writeHead(200, { 'Replay-Nonce': 'bm9uY2U' }).end();
@@ -39,7 +43,7 @@ async function caAnswering(answer: Answer): Promise<{ acme: AcmeService; server:
   const acme = new AcmeService(accountKey, {
     directoryUrl: `${server.base}/dir`,
     logger: new CapturingLogger(),
-    requestTimeoutMs: 300,
+    requestTimeoutMs,
     sleep: async (ms) => {
       slept.push(ms);
     },
@@ -111,7 +115,7 @@ describe('the transport names what broke in an answer', () => {
         timers.push(setTimeout(tick, 100));
       };
       tick();
-    });
+    }, 300);
     const error = await failure(acme.newOrder(['a.test']));
     timers.forEach((timer) => clearTimeout(timer));
     expect([error.code, error.retryable, error.message]).toEqual([
