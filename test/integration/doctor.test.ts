@@ -59,7 +59,6 @@ describe('acme doctor against real pebble and HAProxy', () => {
       ['runtime-socket', 'ok'],
       ['home-permissions', 'ok'],
       ['programs', 'ok'],
-      ['programs', 'ok'],
       ['served-serial', 'ok'],
       ['expiry', 'ok'],
       ['local-ports', 'ok'],
