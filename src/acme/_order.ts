@@ -35,12 +35,18 @@ const ERR = 'urn:ietf:params:acme:error:';
 /**
  * Whether `problem` is a CA refusing the `replaces` field, after which the order may be placed
  * without it: RFC 9773 §7.4 `alreadyReplaced`; Boulder's `conflict` / HTTP 409 ("which already
- * has a replacement order", community.letsencrypt.org/t/223504); or `malformed` naming `replaces`
- * (a CA that does not know the certificate or the field).
+ * has a replacement order", community.letsencrypt.org/t/223504); `malformed` naming `replaces`
+ * (a CA that does not know the certificate or the field); or `serverInternal` (HTTP 500) on an
+ * order that carried `replaces`. Pebble 2.7 answers the last for a CertID whose serial starts
+ * with the zero byte DER puts before a serial whose first byte is 0x80 or more (RFC 9773 §4.1
+ * takes the DER bytes; pebble looks the certificate up by the hex of the bytes as sent, not of the
+ * integer): without the retry, one certificate in 256 would fail the same way at every renewal
+ * until it expires. During a real outage the retry fails too, at the cost of one request.
  */
 export function isReplacesRejection(problem: CapturedProblem | undefined): boolean {
   if (problem === undefined) return false;
   if (problem.type === `${ERR}alreadyReplaced` || problem.type === `${ERR}conflict` || problem.status === 409) return true;
+  if (problem.type === `${ERR}serverInternal` && problem.status === 500) return true;
   return problem.type === `${ERR}malformed` && /\breplaces\b/i.test(problem.detail ?? '');
 }
 

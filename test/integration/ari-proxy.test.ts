@@ -154,6 +154,21 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     expect([proxy.renewalInfoRequests.at(-1), second.order.replacesAccepted, second.leaf.serialNumber !== first.leaf.serialNumber]).toEqual([certId, true, true]);
   });
 
+  test('a CertID whose serial carries a leading zero byte: pebble 2.7 cannot look it up (HTTP 500 serverInternal) and the order is placed again without replaces; pebble 2.4 ignores it', async () => {
+    const name = uniqueDomain('padded');
+    // DER writes a zero byte before a serial whose first byte is 0x80 or more (RFC 9773 §4.1 takes
+    // those bytes); pebble 2.7 looks the certificate up by the hex of the bytes as sent. Adding the
+    // byte to a real certificate's CertID reproduces what one pebble certificate in 256 gets.
+    const [keyId, serial] = ariCertId((await issue([name])).pem).split('.') as [string, string];
+    const replaces = `${keyId}.${Buffer.concat([Buffer.alloc(1), Buffer.from(serial, 'base64url')]).toString('base64url')}`;
+    const before = proxy.orders.length;
+    const { order } = await issue([name], { replaces });
+    const sent = { identifiers: [{ type: 'dns', value: name }] };
+    const refused = peers.versions.pebble.ari;
+    expect(proxy.orders.slice(before)).toEqual(refused ? [{ ...sent, replaces }, sent] : [{ ...sent, replaces }]);
+    expect(order.replacesAccepted).toBe(!refused);
+  });
+
   test('newOrder() retries exactly once without replaces when the CA rejects it, and the order is issued', async () => {
     const name = uniqueDomain('rejected');
     const before = proxy.orders.length;

@@ -15,7 +15,10 @@ describe('isReplacesRejection()', () => {
     ['malformed without detail', { type: `${ERR}malformed`, status: 400 }, false],
     ['a rate limit', { type: `${ERR}rateLimited`, detail: 'replaces too often', status: 429 }, false],
     ['unauthorized naming replaces', { type: `${ERR}unauthorized`, detail: 'replaces a certificate of another account', status: 403 }, false],
-    ['a server error', { type: `${ERR}serverInternal`, status: 500 }, false],
+    ["pebble 2.7's serverInternal for a CertID it cannot look up", { type: `${ERR}serverInternal`, detail: 'could not find an order for the given certificate', status: 500 }, true],
+    ['serverInternal without detail', { type: `${ERR}serverInternal`, status: 500 }, true],
+    ['a bare HTTP 500', { detail: 'Internal Server Error', status: 500 }, false],
+    ['HTTP 503, which asks to come back later', { type: `${ERR}serverInternal`, detail: 'maintenance', status: 503 }, false],
     ['no problem document (network error)', undefined, false],
   ])('isReplacesRejection() for %s is %p', (_name, problem, expected) => {
     expect(isReplacesRejection(problem)).toBe(expected);
