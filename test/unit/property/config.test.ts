@@ -1,5 +1,5 @@
 /**
- * Property of the config loader (issue #6 item 5): for generated flags, environment variables and snap
+ * Property of the config loader: for generated flags, environment variables and snap
  * options (any JSON a `snapctl get -d` could return) for every key in CONFIG_KEYS, loadConfig() either
  * resolves to a deeply frozen Config with canonical identifiers, or rejects with a house-style ConfigError
  * that never contains the EAB HMAC key.
