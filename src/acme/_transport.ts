@@ -89,7 +89,7 @@ function applySettings(config: InternalAxiosRequestConfig): InternalAxiosRequest
   config.maxContentLength = MAX_RESPONSE_BYTES;
   const timeoutMs = context?.settings.requestTimeoutMs ?? config.timeout;
   // axios' `timeout` is the socket's idle time: a CA sending one byte a second never trips it
-  // (issue #6, the fault proxy's `trickle`). The signal bounds the whole exchange; _problem.ts
+  // (the fault proxy's `trickle` fault). The signal bounds the whole exchange; _problem.ts
   // reports its ERR_CANCELED as the timeout it is.
   if (typeof timeoutMs === 'number' && timeoutMs > 0) config.signal = AbortSignal.timeout(timeoutMs);
   if (context === undefined) return config;

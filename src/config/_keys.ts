@@ -41,13 +41,13 @@ export const DEFAULT_HOME = '/var/lib/haproxy-acme';
 export const DEFAULT_HAPROXY_BUFSIZE = 16384;
 /** Default wait for another acme command that holds the lock in home. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60000;
-/** Default time each deploy hook may run before its process group is killed (issue #4 item 8). */
+/** Default time each deploy hook may run before its process group is killed. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 120000;
 /** Let's Encrypt's limit on names per certificate. */
 export const MAX_DOMAINS = 100;
 /**
  * Ports `acme doctor` expects on loopback only, after Immich Distribution's security page: Immich
- * server and microservices, machine learning, PostgreSQL, Redis, Typesense (issue #5 item 3).
+ * server and microservices, machine learning, PostgreSQL, Redis, Typesense.
  */
 export const DEFAULT_LOCAL_PORTS: readonly number[] = Object.freeze([3001, 3002, 3003, 5432, 6379, 8108]);
 

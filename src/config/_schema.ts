@@ -151,7 +151,7 @@ const fields = z.object({
 
 /**
  * A TCP runtime or master socket has no authentication (HAProxy management guide: "This is never done by
- * default because this is dangerous"), so a non-loopback host needs haproxy-allow-remote. Issue #3 item 7.
+ * default because this is dangerous"), so a non-loopback host needs haproxy-allow-remote.
  */
 function checkRemoteSockets(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.output<typeof fields>>): void {
   // When haproxy-allow-remote itself is invalid its error is enough; its value here is then not a boolean.
@@ -213,7 +213,7 @@ function haproxyOf(v: z.output<typeof fields>): HaproxyConfig {
   };
 }
 
-/** A given list as it is; by default the known local services plus every TCP port of ours (issue #5 item 3). */
+/** A given list as it is; by default the known local services plus every TCP port of ours. */
 function localPortsOf(v: z.output<typeof fields>, httpAddress: HttpAddress): number[] {
   if (v.localPorts !== undefined) return [...new Set(v.localPorts)];
   const sockets = [...(v.haproxySocket ?? []), ...(v.haproxyMasterSocket === undefined ? [] : [v.haproxyMasterSocket])];

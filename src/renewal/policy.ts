@@ -63,7 +63,7 @@ export interface ShouldRenewInput {
  * step is ten times longer so a persistent fault (DNS, firewall, CA rate limit) costs four orders
  * on the first day, within Let's Encrypt's limit of 5 authorization failures per name per account
  * per hour; after that once a day, so an hourly timer or a restart loop never hammers the CA, yet a
- * 90-day certificate still gets a daily try for its last 30 days (issue #4 item 7; RFC 9773 §4.2
+ * 90-day certificate still gets a daily try for its last 30 days (RFC 9773 §4.2
  * "renewal attempts are subject to the client's existing error backoff"; certmagic `retryIntervals`).
  */
 export const RETRY_DELAYS_MS: readonly number[] = [60_000, 600_000, 6_000_000, 86_400_000];

@@ -1,5 +1,5 @@
 /**
- * A fault-injecting HTTPS proxy in front of the REAL pebble (issue #6 item 1): every request goes
+ * A fault-injecting HTTPS proxy in front of the REAL pebble: every request goes
  * to pebble unchanged unless a rule picks it ("the 2nd newOrder", "every finalize"), and then the
  * proxy breaks it the way a CA, a load balancer or the network does. Not a fake CA.
  *

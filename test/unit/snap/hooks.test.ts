@@ -1,7 +1,7 @@
 /**
  * The snap hooks run as real processes (snap/hooks/* → bin/acme-wrapper → node dist/main.js __snap …) in a
  * fake $SNAP assembled from snapcraft.yaml, against the stand-in snapctl (test/fixtures/snap/snapctl):
- * snapd cannot run here, so it is the only double. Needs `npm run build`.
+ * the test suite runs no snapd, so it is the only double. Needs `npm run build`.
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';

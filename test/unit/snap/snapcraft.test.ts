@@ -2,7 +2,7 @@
  * snap/snapcraft.yaml parses, names only files that exist in the fake $SNAP (repo + built tree) and are
  * executable, and gives the apps the same paths as src/snap's layout; it pins the Node release the tests
  * run on, has store metadata, restart delays and the staged packages' copyright files, and HAProxy's
- * wrapper extends LD_LIBRARY_PATH. snapcraft cannot run here.
+ * wrapper extends LD_LIBRARY_PATH. The test suite does not run snapcraft itself.
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
