@@ -89,13 +89,17 @@ export function detectPeerVersions(features: Pick<PebbleVersion, 'ari' | 'profil
   };
 }
 
-/** One line for the log: `pebble 2.7.0 (ARI, profiles) /x/pebble, pebble-challtestsrv 2.7.0 /x/…, HAProxy 3.0.11 /x/haproxy`. */
-export function describePeerVersions(v: PeerVersions): string {
+/**
+ * One line for the log: `pebble 2.7.0 (ARI, profiles) /x/pebble, pebble-challtestsrv 2.7.0 /x/…,
+ * HAProxy 3.0.11 /x/haproxy`; without the paths when `options.paths` is false (default: true).
+ */
+export function describePeerVersions(v: PeerVersions, options: { paths?: boolean } = {}): string {
   const features = [v.pebble.ari ? 'ARI' : 'no ARI', v.pebble.profiles ? 'profiles' : 'no profiles'].join(', ');
+  const at = (file: string): string => (options.paths === false ? '' : ` ${file}`);
   return [
-    `pebble ${v.pebble.version} (${features}) ${v.pebble.path}`,
-    `pebble-challtestsrv ${v.challtestsrv.version} ${v.challtestsrv.path}`,
-    `HAProxy ${v.haproxy.version} ${v.haproxy.path}`,
+    `pebble ${v.pebble.version} (${features})${at(v.pebble.path)}`,
+    `pebble-challtestsrv ${v.challtestsrv.version}${at(v.challtestsrv.path)}`,
+    `HAProxy ${v.haproxy.version}${at(v.haproxy.path)}`,
   ].join(', ');
 }
 

@@ -2,6 +2,8 @@
  * Jest globalSetup of the integration project: starts ONE set of peers for the whole run and
  * publishes its description for the test workers (see `integrationPeers()`).
  */
+import * as fs from 'node:fs/promises';
+
 import { describePeers, publishSharedState } from './_shared';
 import { SHARED_PEERS_KEY, type SharedPeersHandle } from './_global';
 import { describePeerVersions, explainMissingPeerBinaries, findMissingPeerBinaries, startPeers } from './index';
@@ -24,4 +26,7 @@ export default async function globalSetup(): Promise<void> {
   handle.stateFile = publishSharedState({ peers: describePeers(handle.peers) });
   console.log(`\nStarted test peers in ${Date.now() - startedAt} ms: ${handle.peers.directoryUrl}`);
   console.log(`Test peers: ${describePeerVersions(handle.peers.versions)}`);
+  // scripts/test-matrix.sh names each run's summary line after the peers it ran against.
+  const summaryFile = process.env.ACME_TEST_PEERS_SUMMARY;
+  if (summaryFile !== undefined && summaryFile !== '') await fs.writeFile(summaryFile, describePeerVersions(handle.peers.versions, { paths: false }));
 }
