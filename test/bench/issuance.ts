@@ -174,7 +174,7 @@ export async function runIssuanceBench(): Promise<string> {
       concurrent: acmeConc.wallMs / legoSeq.wallMs,
     };
     const table = formatTable(rows, ratios);
-    const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
+    const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString(), peers: peers.versions };
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(join(RESULTS_DIR, 'issue-bench.json'), `${JSON.stringify({ environment, rows, ratios }, null, 2)}\n`);
     await writeFile(join(RESULTS_DIR, 'issue-bench.md'), `# Issuance benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`);
