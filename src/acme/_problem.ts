@@ -183,7 +183,7 @@ export function toAcmeError(error: unknown, context: AcmeErrorContext): AcmeErro
   if (isAxiosLike(error)) return fromAxios(error, context);
   if (context.problem !== undefined) return fromProblem(context.problem, context, error);
   const message = sanitizeDetail(error instanceof Error ? error.message : String(error)) || 'unknown error';
-  // acme-client issue #101: its retry interceptor masks network failures as this TypeError. We
+  // acme-client (github.com/publishlab/node-acme-client/issues/101): its retry interceptor masks network failures as this TypeError. We
   // remove that interceptor (see _transport.ts), so this only fires if someone re-adds it.
   if (error instanceof TypeError && message.includes("reading 'config'")) {
     const where = context.url ? `"${context.url}"` : 'the ACME server';

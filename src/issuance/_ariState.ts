@@ -53,7 +53,8 @@ export async function refreshAri(
   }
 }
 
-function fromStored(ari: NonNullable<RenewalState['ari']>): AriWindow {
+/** The ARI window the renewal state stored, as renewal/ reads it (dates, not strings). */
+export function fromStored(ari: NonNullable<RenewalState['ari']>): AriWindow {
   return {
     start: new Date(ari.start),
     end: new Date(ari.end),

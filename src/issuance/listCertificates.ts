@@ -1,3 +1,4 @@
+import { fromStored } from './_ariState';
 import { failureFacts } from './_failure';
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
@@ -131,7 +132,7 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
         keyType: meta.keyType,
         profile: meta.profile ?? null,
         bundlePath: paths.bundle,
-        nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : toAriWindow(ari), now }),
+        nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : fromStored(ari), now }),
         ari: ari === undefined ? null : { start: ari.start, end: ari.end, chosenAt: ari.chosenAt, retryAfter: ari.retryAfter, explanationUrl: ari.explanationUrl ?? null },
         ...historyOf(state),
         endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
@@ -162,16 +163,6 @@ function nextRenewalOf(certificate: StoredCertificate, context: { state: Renewal
 /** The stored window when it belongs to this certificate's CertID (a renewed certificate has a new one). */
 function currentAri(certificate: StoredCertificate, state: RenewalState): NonNullable<RenewalState['ari']> | undefined {
   return state.ari !== undefined && state.ari.certId === safeCertId(certificate.certPem) ? state.ari : undefined;
-}
-
-function toAriWindow(ari: NonNullable<RenewalState['ari']>): AriWindow {
-  return {
-    start: new Date(ari.start),
-    end: new Date(ari.end),
-    chosenAt: new Date(ari.chosenAt),
-    retryAfter: new Date(ari.retryAfter),
-    ...(ari.explanationUrl === undefined ? {} : { explanationUrl: ari.explanationUrl }),
-  };
 }
 
 /** What the renewal state remembers of past renewals, as `acme list --json` shows it. */
