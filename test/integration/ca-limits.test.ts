@@ -7,14 +7,14 @@
  * 1 and a message that names the CA's misbehaviour or the step, the previous certificate intact
  * on disk and in HAProxy, and no lock file left behind.
  */
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { servedSerial, startFaultProxy, startPeers, type FaultProxy, type Peers } from '../peers';
-import { CLI_PATH, recordTranscript, runAcme, type AcmeRun } from './_support/runAcme';
+import { runAcme, type AcmeRun } from './_support/runAcme';
+import { runDaemonUntilFirstPass } from './_support/runDaemon';
 
 const ERR = 'urn:ietf:params:acme:error:';
 const NO_LOCATION = 'the CA answered newAccount without a Location header (RFC 8555 §7.3), so the account URL is unknown';
@@ -141,21 +141,8 @@ describe('acme against a CA that breaks RFC 8555 stops cleanly and keeps the cer
     const serial = await issue(stuck);
     proxy.setFaults([{ resource: 'newOrder', fault: { kind: 'slow', delayMs: 60_000 } }]);
     // A key type other than the stored one makes this certificate due at once (a configuration change).
-    const args = ['daemon', '--schedule', '0 0 1 1 *', '-d', stuck, '--key-type', 'ec384', '--timeout', '2s', '--request-timeout', '120000', ...common];
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_KILL_MS });
-    let stderr = '';
-    const passFinished = new Promise<void>((done) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString('utf8');
-        if (stderr.includes('Renewal pass finished')) done();
-      });
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    await passFinished;
-    const lockLeft = existsSync(join(home, 'lock'));
-    child.kill('SIGTERM');
-    const exitCode = await exited;
-    recordTranscript(['daemon'], exitCode, { stdout: '', stderr });
+    const args = ['--schedule', '0 0 1 1 *', '-d', stuck, '--key-type', 'ec384', '--timeout', '2s', '--request-timeout', '120000', ...common];
+    const { exitCode, stderr, atFirstPass: lockLeft } = await runDaemonUntilFirstPass(args, { timeoutMs: RUN_KILL_MS, atFirstPass: () => existsSync(join(home, 'lock')) });
 
     const lines = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.find((l) => l.message === 'Renewal pass finished')).toMatchObject({ exitCode: 1 });

@@ -1,10 +1,10 @@
 /** `acme daemon`: one pass at start, then waits for its schedule; SIGTERM stops it cleanly with exit 0. */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPeers, type Peers } from '../peers';
-import { CLI_PATH, recordTranscript, runAcme } from './_support/runAcme';
+import { runAcme } from './_support/runAcme';
+import { runDaemonUntilFirstPass } from './_support/runDaemon';
 
 
 describe('acme daemon', () => {
@@ -29,23 +29,7 @@ describe('acme daemon', () => {
     expect(issued.code).toBe(0);
 
     // Once a year: only the startup pass runs during the test.
-    const child = spawn(process.execPath, [CLI_PATH, 'daemon', '--schedule', '0 0 1 1 *', ...ca], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let stderr = '';
-    const passFinished = new Promise<void>((done) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString('utf8');
-        if (stderr.includes('Renewal pass finished')) done();
-      });
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    await passFinished;
-    child.kill('SIGTERM');
-    const exitCode = await exited;
-    recordTranscript(['daemon'], exitCode, { stdout: '', stderr });
+    const { exitCode, stderr } = await runDaemonUntilFirstPass(['--schedule', '0 0 1 1 *', ...ca], { timeoutMs: 60_000, atFirstPass: () => undefined });
     expect(exitCode).toBe(0);
 
     const lines = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { message: string; reason?: string });
