@@ -3,10 +3,10 @@
  * that answers newNonce and newAccount and records every JWS it receives.
  */
 import { createHmac } from 'node:crypto';
-import { AcmeService, createAccountKey } from '../../../src/acme';
+import { AcmeService } from '../../../src/acme';
 import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { jwsPayload, sendJson, startHttpServer, type LocalServer } from './_servers';
+import { jwsPayload, sendJson, startHttpServer, type LocalServer, useStandIns } from './_servers';
 
 const KID = 'kid-1';
 /** pebble's sample EAB key: base64url, 48 bytes. */
@@ -21,18 +21,8 @@ interface FlattenedJws {
 
 const decode = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
-let accountKey: string;
-const servers: LocalServer[] = [];
-const services: AcmeService[] = [];
-
-beforeAll(async () => {
-  accountKey = await createAccountKey();
-});
-
-afterEach(async () => {
-  services.splice(0).forEach((service) => service.close());
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const standIns = useStandIns();
+const { servers, services } = standIns;
 
 /** A directory whose newAccount answers 201 (or `refusal` when given) and whose nonces always work. */
 async function accountServer(refusal?: { status: number; problem: object }): Promise<LocalServer> {
@@ -48,7 +38,7 @@ async function accountServer(refusal?: { status: number; problem: object }): Pro
 }
 
 function service(directoryUrl: string, eab: boolean, logger = new CapturingLogger()): AcmeService {
-  const acme = new AcmeService(accountKey, {
+  const acme = new AcmeService(standIns.accountKey, {
     directoryUrl,
     logger,
     sleep: async () => undefined,

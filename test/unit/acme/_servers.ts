@@ -7,6 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
+import { AcmeService, createAccountKey } from '../../../src/acme';
 
 export interface RecordedRequest {
   method: string;
@@ -104,4 +105,27 @@ export async function selfSignedCertificate(): Promise<{ certPem: string; keyPem
 export function jwsPayload(body: string): unknown {
   const { payload } = JSON.parse(body) as { payload: string };
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+}
+
+/** What a test file of AcmeService against stand-in CAs keeps: one account key, and what each test opened. */
+export interface StandIns {
+  /** Made once per file, in beforeAll. */
+  accountKey: string;
+  /** Closed after each test. */
+  servers: LocalServer[];
+  /** Closed after each test. */
+  services: AcmeService[];
+}
+
+/** Registers the file's beforeAll (the account key) and afterEach (close every service and server a test opened). */
+export function useStandIns(): StandIns {
+  const standIns: StandIns = { accountKey: '', servers: [], services: [] };
+  beforeAll(async () => {
+    standIns.accountKey = await createAccountKey();
+  });
+  afterEach(async () => {
+    standIns.services.splice(0).forEach((service) => service.close());
+    await Promise.all(standIns.servers.splice(0).map((server) => server.close()));
+  });
+  return standIns;
 }

@@ -4,23 +4,13 @@
  * for other identifiers, and newAccount answered without `Location`. Through the real acme-client
  * and axios; the stand-in records every request.
  */
-import { AcmeService, createAccountKey } from '../../../src/acme';
+import { AcmeService } from '../../../src/acme';
 import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { jwsPayload, sendJson, startHttpServer, type LocalServer } from './_servers';
+import { jwsPayload, sendJson, startHttpServer, type LocalServer, useStandIns } from './_servers';
 
-let accountKey: string;
-const servers: LocalServer[] = [];
-const services: AcmeService[] = [];
-
-beforeAll(async () => {
-  accountKey = await createAccountKey();
-});
-
-afterEach(async () => {
-  services.splice(0).forEach((service) => service.close());
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const standIns = useStandIns();
+const { servers, services } = standIns;
 
 interface StandIn {
   server: LocalServer;
@@ -72,7 +62,7 @@ async function standIn(behaviour: Behaviour = {}): Promise<StandIn> {
 }
 
 function service(directoryUrl: string): AcmeService {
-  const acme = new AcmeService(accountKey, { directoryUrl, logger: new CapturingLogger(), sleep: async () => undefined });
+  const acme = new AcmeService(standIns.accountKey, { directoryUrl, logger: new CapturingLogger(), sleep: async () => undefined });
   services.push(acme);
   return acme;
 }

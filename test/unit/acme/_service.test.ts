@@ -3,32 +3,22 @@
  * an unreachable, failing, slow, untrusted or rate-limiting ACME server. The happy path against
  * a real CA is the integration suite's job (pebble).
  */
-import { AcmeService, createAccountKey, type AcmeServiceOptions } from '../../../src/acme';
+import { AcmeService, type AcmeServiceOptions } from '../../../src/acme';
 import { fixedClock } from '../../../src/clock';
 import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { closedPort, jwsPayload, selfSignedCertificate, sendJson, startHttpServer, startHttpsServer, type LocalServer } from './_servers';
+import { closedPort, jwsPayload, selfSignedCertificate, sendJson, startHttpServer, startHttpsServer, type LocalServer, useStandIns } from './_servers';
 
 const ERR = 'urn:ietf:params:acme:error:';
 const HINT = 'check the directory URL and that the ACME server is reachable';
 
-let accountKey: string;
-const servers: LocalServer[] = [];
-const services: AcmeService[] = [];
-
-beforeAll(async () => {
-  accountKey = await createAccountKey();
-});
-
-afterEach(async () => {
-  services.splice(0).forEach((service) => service.close());
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const standIns = useStandIns();
+const { servers, services } = standIns;
 
 function service(directoryUrl: string, options: Partial<AcmeServiceOptions> = {}): { acme: AcmeService; slept: number[]; logger: CapturingLogger } {
   const slept: number[] = [];
   const logger = new CapturingLogger();
-  const acme = new AcmeService(accountKey, {
+  const acme = new AcmeService(standIns.accountKey, {
     directoryUrl,
     logger,
     sleep: async (ms) => {

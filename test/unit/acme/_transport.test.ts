@@ -4,26 +4,16 @@
  * a load balancer's HTML page, an answer trickled slower than the request timeout.
  */
 import type { ServerResponse } from 'node:http';
-import { AcmeService, createAccountKey } from '../../../src/acme';
+import { AcmeService } from '../../../src/acme';
 import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { sendJson, startHttpServer, type LocalServer } from './_servers';
+import { sendJson, startHttpServer, type LocalServer, useStandIns } from './_servers';
 
 const HINT = 'check the directory URL and that the ACME server is reachable';
 const ORDER = JSON.stringify({ status: 'pending', identifiers: [{ type: 'dns', value: 'a.test' }], authorizations: [], finalize: 'x' });
 
-let accountKey: string;
-const servers: LocalServer[] = [];
-const services: AcmeService[] = [];
-
-beforeAll(async () => {
-  accountKey = await createAccountKey();
-});
-
-afterEach(async () => {
-  services.splice(0).forEach((service) => service.close());
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const standIns = useStandIns();
+const { servers, services } = standIns;
 
 type Answer = (res: ServerResponse) => void;
 
@@ -40,7 +30,7 @@ async function caAnswering(answer: Answer, requestTimeoutMs = 10_000): Promise<{
   });
   servers.push(server);
   const slept: number[] = [];
-  const acme = new AcmeService(accountKey, {
+  const acme = new AcmeService(standIns.accountKey, {
     directoryUrl: `${server.base}/dir`,
     logger: new CapturingLogger(),
     requestTimeoutMs,
