@@ -103,7 +103,7 @@ interface RunState {
 async function spawnHook(hook: DeployHook, handle: FileHandle, options: RunProgramOptions, logger: Logger): Promise<Outcome> {
   let outcome: Promise<Outcome>;
   try {
-    outcome = superviseChild(spawnDetached(hook, handle, options.env), hook, options, logger);
+    outcome = superviseChild(spawnDetached(hook, handle, options), hook, options, logger);
   } finally {
     // The child holds its own copy of the descriptor from here on.
     await handle.close();
@@ -168,13 +168,13 @@ function superviseChild(child: ChildProcess, hook: DeployHook, options: RunProgr
  * @throws HookError HOOK_FAILED when Node refuses the arguments (the cause is dropped from the
  * message because Node quotes the offending value, which may be an environment value)
  */
-function spawnDetached(hook: DeployHook, handle: FileHandle, env: Record<string, string>): ChildProcess {
+function spawnDetached(hook: DeployHook, handle: FileHandle, options: Pick<RunProgramOptions, 'env' | 'role'>): ChildProcess {
   const [file, ...args] = hook.argv as [string, ...string[]];
   try {
-    return spawn(`/proc/self/fd/${PROGRAM_FD}`, args, { argv0: file, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', handle.fd] });
+    return spawn(`/proc/self/fd/${PROGRAM_FD}`, args, { argv0: file, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', handle.fd] });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    throw new HookError(`Cannot run deploy hook "${hook.label}": Node refused its arguments or environment (${code})`);
+    throw new HookError(`Cannot run ${options.role ?? 'deploy hook'} "${hook.label}": Node refused its arguments or environment (${code})`);
   }
 }
 
