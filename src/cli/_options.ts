@@ -40,6 +40,7 @@ export function addIssueOptions(command: Command, options: { withName?: boolean 
         'rsa4096',
       ]),
     )
+    .option('--challenge-type <type>', 'http-01, or tls-alpn-01 answered through HAProxy\'s port 443 (env ACME_CHALLENGE_TYPE; default http-01)')
     .option('--http-address <addr>', 'where the HTTP-01 responder listens: HOST[:PORT] or unix:/path (env ACME_HTTP_ADDRESS; default 127.0.0.1)')
     .option('--http-port <port>', 'port of the HTTP-01 responder (env ACME_PORT; default 34000)')
     .option('--preflight <url|off>', "check the challenge route through this URL (HAProxy's HTTP frontend) before the CA does (env ACME_PREFLIGHT; default off)");
@@ -71,6 +72,7 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
     domain: Array.isArray(options.domain) ? (options.domain as string[]) : undefined,
     name: text('name'),
     keyType: text('keyType'),
+    challengeType: text('challengeType'),
     httpAddress: text('httpAddress'),
     httpPort: text('httpPort'),
     preflight: text('preflight'),

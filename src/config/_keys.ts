@@ -109,14 +109,19 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     help: 'ACME profile to order, e.g. tlsserver or shortlived; the CA must list it in its directory',
   }),
   row({
+    field: 'challengeType', flag: '--challenge-type', valueName: 'TYPE', env: 'ACME_CHALLENGE_TYPE', snap: 'acme-challenge-type',
+    defaultText: 'http-01',
+    help: 'How the CA validates each name: http-01 (HAProxy routes port 80 to the responder) or tls-alpn-01 (HAProxy routes ALPN acme-tls/1 on port 443 to it); http and tls are accepted too',
+  }),
+  row({
     field: 'httpAddress', flag: '--http-address', valueName: 'ADDRESS', env: 'ACME_HTTP_ADDRESS',
     snap: 'acme-http-address', defaultText: DEFAULT_HTTP_HOST,
-    help: 'Where the HTTP-01 responder listens: HOST, HOST:PORT, [IPv6]:PORT or unix:/absolute/path',
+    help: 'Where the challenge responder (HTTP-01 or TLS-ALPN-01) listens: HOST, HOST:PORT, [IPv6]:PORT or unix:/absolute/path',
   }),
   row({
     field: 'httpPort', flag: '--http-port', valueName: 'PORT', env: 'ACME_PORT', snap: 'acme-port',
     defaultText: String(DEFAULT_HTTP_PORT),
-    help: 'Port of the HTTP-01 responder; wins over a port in the address from the same or a lower-priority source',
+    help: 'Port of the challenge responder; wins over a port in the address from the same or a lower-priority source',
   }),
   row({
     field: 'preflight', flag: '--preflight', valueName: 'URL|off', env: 'ACME_PREFLIGHT', snap: 'acme-preflight',

@@ -32,6 +32,7 @@ type Candidate = { value: unknown; source: Source };
 const DEFAULTS: Partial<Record<ConfigField, string>> = {
   staging: 'false',
   keyType: 'ec256',
+  challengeType: 'http-01',
   httpAddress: DEFAULT_HTTP_HOST,
   httpPort: String(DEFAULT_HTTP_PORT),
   preflight: 'off',

@@ -19,7 +19,7 @@ import {
 import { crtListPathProblem, homeProblem } from './_haproxyPaths';
 import { defaultNameOf } from './_ip';
 import { DEFAULT_LOCAL_PORTS, LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
-import type { Config, ExternalAccountBinding, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
+import type { ChallengeType, Config, ExternalAccountBinding, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
 
 /** Issues whose message is already a whole sentence (not "Invalid <source> <value>: …") carry this param. */
 export const FULL_MESSAGE = 'fullMessage';
@@ -74,6 +74,30 @@ const keyType = text.pipe(
   z.string().trim().toLowerCase().pipe(z.enum(KEY_TYPES, { error: `expected one of ${KEY_TYPES.join(', ')}` })),
 );
 
+/**
+ * The challenge type: `http-01` or `tls-alpn-01`, case-insensitive, and the short forms `http` and
+ * `tls` that Immich Distribution's snap option uses. A blank environment variable or snap option is
+ * unset (see _merge.ts); a blank flag is refused, like every other flag.
+ */
+const CHALLENGE_TYPES: ReadonlyMap<string, ChallengeType> = new Map([
+  ['http-01', 'http-01'],
+  ['http', 'http-01'],
+  ['tls-alpn-01', 'tls-alpn-01'],
+  ['tls', 'tls-alpn-01'],
+]);
+const challengeType = text.pipe(
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((value, ctx): ChallengeType => {
+      const type = CHALLENGE_TYPES.get(value);
+      if (type !== undefined) return type;
+      ctx.issues.push({ code: 'custom', message: 'expected http-01 or tls-alpn-01 (or http or tls)', input: value });
+      return z.NEVER;
+    }),
+);
+
 /** A whole number written with digits only ("1e3", "-1" and "80.5" are refused); `detail` covers every failure. */
 function wholeNumber(min: number, max: number, detail: string) {
   return text.pipe(
@@ -125,6 +149,7 @@ const fields = z.object({
   domain: domains.optional(),
   name: checked(checkName).optional(),
   keyType,
+  challengeType,
   httpAddress: checked(checkHttpAddress),
   httpPort: checked(checkPort),
   preflight: checked(checkPreflightUrl),
@@ -260,6 +285,7 @@ export const configSchema = fields
       domains: domainList,
       name,
       keyType: v.keyType,
+      challengeType: v.challengeType,
       httpAddress,
       preflightUrl: v.preflight,
       requestTimeoutMs: v.requestTimeout,

@@ -1,6 +1,12 @@
 /** ACME certificate key algorithms we can generate. */
 export type KeyType = 'ec256' | 'ec384' | 'rsa2048' | 'rsa3072' | 'rsa4096';
 
+/**
+ * How the CA validates control of each name: `http-01` (RFC 8555 §8.3, port 80) or `tls-alpn-01`
+ * (RFC 8737, port 443, ALPN `acme-tls/1`).
+ */
+export type ChallengeType = 'http-01' | 'tls-alpn-01';
+
 /** Where the HTTP-01 responder listens: a TCP host and port, or a unix socket path. */
 export type HttpAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
@@ -53,6 +59,8 @@ export interface Config {
   /** Certificate name (storage key); defaults to the first domain, an IPv6 one as `ip6-` + its `:` as `-` (`ip6-2001-db8--1`). */
   readonly name: string | undefined;
   readonly keyType: KeyType;
+  /** The challenge type to answer; the responder listens on `httpAddress` either way. Default: `http-01`. */
+  readonly challengeType: ChallengeType;
   readonly httpAddress: Readonly<HttpAddress>;
   /** Base URL of the local HTTP frontend to self-check challenges through; undefined means off. */
   readonly preflightUrl: string | undefined;
@@ -94,6 +102,8 @@ export interface RawFlags {
   domain?: string[];
   name?: string;
   keyType?: string;
+  /** `http-01`, `tls-alpn-01`, or the snap's short forms `http` and `tls`. */
+  challengeType?: string;
   httpAddress?: string;
   httpPort?: string;
   preflight?: string;

@@ -15,6 +15,7 @@ import { readSnapOptions } from './_snapctl';
 import type { Config, ConfigSources, RawFlags } from './_types';
 
 export type {
+  ChallengeType,
   Config,
   ConfigField,
   ConfigSources,

@@ -18,6 +18,7 @@ describe('resolveConfig() defaults', () => {
       domains: [],
       name: undefined,
       keyType: 'ec256',
+      challengeType: 'http-01',
       httpAddress: { kind: 'tcp', host: '127.0.0.1', port: 34000 },
       preflightUrl: undefined,
       requestTimeoutMs: 30000,
