@@ -27,6 +27,7 @@ const lazy = {
   migration: () => require('./migration') as typeof import('./migration'),
   challenge: () => require('./challenge') as typeof import('./challenge'),
   snap: () => require('./snap') as typeof import('./snap'),
+  manual: () => require('./manual') as typeof import('./manual'),
   deployHooks: () => require('./deploy-hooks') as typeof import('./deploy-hooks'),
   // Brings node-cron: loaded before `--no-opt` (see main()), it cost the daemon's parent 3.5 MB RSS.
   renewal: () => require('./renewal') as typeof import('./renewal'),
@@ -155,15 +156,38 @@ function createServices(config: Config, logger: Logger): Services {
   };
 }
 
-/** `acme __snap <command>`: the snap's hooks and haproxy wrapper (src/snap), with the real snapctl and port probe. */
+/** Runs this CLI again in a child process sharing stdio (lets-encrypt's `acme issue`); resolves with its exit code. */
+function runSelf(args: readonly string[]): Promise<number> {
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, ...args], { stdio: 'inherit', env: process.env });
+    child.once('error', reject);
+    // Killed by a signal: no exit code, which counts as a failure.
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * `acme __snap <command>`: the snap's hooks, apps and haproxy wrapper (src/snap), with the real snapctl,
+ * port probe, lego adoption, manual crt-list writer, master-socket reload and child CLI.
+ */
 function runSnap(args: string[]): Promise<number> {
   const { ExecSnapctl, isTcpPortFree, runSnapCommand } = lazy.snap();
+  const logger = createLogger({ format: 'text' });
   return runSnapCommand(args, {
     env: process.env,
     stdout: process.stdout,
     stderr: process.stderr,
     snapctl: new ExecSnapctl({ env: process.env }),
     isPortFree: (port) => isTcpPortFree(port),
+    uid: process.geteuid?.() ?? -1,
+    adoptLego: (home, config) => lazy.migration().adoptLegoHomeLocked(home, { config, logger }).then(() => undefined),
+    writeManualCrtList: (home, target) => lazy.manual().writeManualCrtList(home, target),
+    reloadHaproxy: async (socket) => {
+      const { MasterClient } = lazy.haproxy();
+      await new MasterClient({ endpoint: { kind: 'unix', path: socket }, logger }).reload();
+    },
+    runAcme: runSelf,
   });
 }
 

@@ -23,6 +23,12 @@ export interface SnapLayout {
   readonly masterSocket: string;
   /** `$SNAP_DATA/haproxy/haproxy.cfg`: rendered at every start of the haproxy service. */
   readonly haproxyConfig: string;
+  /** `$SNAP_COMMON/acme/haproxy`: our bundles, and the certificates users drop in by hand. */
+  readonly bundlesDir: string;
+  /** `$SNAP_DATA/haproxy/manual-crt-list.txt`: those hand-made certificates, rewritten at every start. */
+  readonly manualCrtList: string;
+  /** `$SNAP_DATA/haproxy/https.sock`: the TLS-terminating frontend behind the TLS-ALPN-01 front. */
+  readonly httpsSocket: string;
 }
 
 /**
@@ -61,6 +67,9 @@ export function snapLayout(env: Readonly<Record<string, string | undefined>>): S
     adminSocket: join(haproxyDir, 'admin.sock'),
     masterSocket: join(haproxyDir, 'master.sock'),
     haproxyConfig: join(haproxyDir, 'haproxy.cfg'),
+    bundlesDir: join(home, 'haproxy'),
+    manualCrtList: join(haproxyDir, 'manual-crt-list.txt'),
+    httpsSocket: join(haproxyDir, 'https.sock'),
   });
 }
 
@@ -94,7 +103,8 @@ async function emptyCrtList(path: string): Promise<void> {
 }
 
 /**
- * Creates the layout, idempotently: home, hooks/ and hooks/post-renew.d/ and the haproxy directory 0700
+ * Creates the layout, idempotently: home, hooks/, hooks/post-renew.d/, home's haproxy/ (where users
+ * drop certificates by hand, as Immich Distribution's configure hook creates it) and the haproxy directory 0700
  * (tightened if they exist), and an empty crt-list 0600 unless one exists (never truncated).
  * @throws StorageError when a directory or the crt-list cannot be created.
  */
@@ -102,6 +112,7 @@ export async function ensureSnapLayout(layout: SnapLayout): Promise<void> {
   await privateDirectory(layout.home);
   await privateDirectory(join(layout.home, 'hooks'));
   await privateDirectory(layout.hooksDir);
+  await privateDirectory(layout.bundlesDir);
   await privateDirectory(layout.haproxyDir);
   await emptyCrtList(layout.crtList);
 }

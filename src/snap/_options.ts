@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { BIND_DETAIL, opensPort, parseBindText, sharesPort, type BindText } from './_bind';
 
 /** Immich Distribution's default (snap/hooks/configure there sets `haproxy-http-bind="*:80"`). */
 export const DEFAULT_HTTP_BIND = '*:80';
@@ -7,10 +8,30 @@ export const DEFAULT_HTTP_BIND = '*:80';
 export const DEFAULT_HTTPS_BIND = '*:443';
 
 /**
- * Options only the snap's wrappers read; the CLI has no flag or variable for them. The first three carry
- * Immich Distribution's names; `haproxy-backend` is ours (the standalone snap needs somewhere to send traffic).
+ * Options only the snap's wrappers read; the CLI has no flag or variable for them. The first four carry
+ * Immich Distribution's names, values and meanings; `https-redirect` and `haproxy-backend` are ours (the
+ * standalone snap needs somewhere to send traffic).
  */
-export const WRAPPER_OPTION_KEYS = ['https-enabled', 'haproxy-http-bind', 'haproxy-https-bind', 'haproxy-backend'] as const;
+export const WRAPPER_OPTION_KEYS = [
+  'http-enabled',
+  'https-enabled',
+  'https-redirect',
+  'haproxy-http-bind',
+  'haproxy-https-bind',
+  'haproxy-backend',
+] as const;
+
+/**
+ * What configure writes back when an option is unset, as Immich Distribution's configure hook does, so
+ * that `snap get` shows every setting in force. `acme-port` is picked separately (a free port).
+ */
+export const WRITTEN_BACK_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+  'http-enabled': 'true',
+  'https-enabled': 'false',
+  'haproxy-http-bind': DEFAULT_HTTP_BIND,
+  'haproxy-https-bind': DEFAULT_HTTPS_BIND,
+  'acme-challenge-type': 'http',
+});
 
 /**
  * CLI snap options this snap fixes through each app's environment (snapcraft.yaml), which outranks snap
@@ -23,55 +44,53 @@ export const FIXED_OPTION_KEYS: Readonly<Record<string, string>> = Object.freeze
   'haproxy-master-socket': 'this snap uses the master socket of its own HAProxy, $SNAP_DATA/haproxy/master.sock',
 });
 
-/** A HAProxy `bind` or `server` address as validated: the text to write and its port. */
+/** A HAProxy `server` address as validated: the text to write and its port. */
 export interface SocketAddress {
-  /** As written in haproxy.cfg, e.g. `*:80`, `0.0.0.0:443`, `[::]:443`, `127.0.0.1:3000`. */
+  /** As written in haproxy.cfg, e.g. `127.0.0.1:3001` or `[::1]:3001`. */
   readonly text: string;
   readonly port: number;
 }
 
 /** The validated wrapper options. */
 export interface WrapperOptions {
-  /** Serve HTTPS from the crt-list and redirect plain HTTP to it (except ACME challenges). */
+  /** The HTTP frontend listens (Immich Distribution: only the literal false turns it off). */
+  readonly httpEnabled: boolean;
+  /** The HTTPS frontend listens and serves the crt-lists; plain HTTP keeps serving as before. */
   readonly httpsEnabled: boolean;
-  readonly httpBind: SocketAddress;
-  readonly httpsBind: SocketAddress;
+  /** Plain HTTP answers with a 301 to HTTPS, except ACME challenges; only with https-enabled. */
+  readonly httpsRedirect: boolean;
+  readonly httpBind: BindText;
+  readonly httpsBind: BindText;
   /** The application HAProxy forwards to; undefined means HAProxy answers 503 itself. */
   readonly backend: SocketAddress | undefined;
 }
 
-const BIND_DETAIL = 'expected ADDR:PORT such as "*:80", "0.0.0.0:80", "127.0.0.1:8080" or "[::]:80"';
-const SERVER_DETAIL = 'expected ADDR:PORT such as "127.0.0.1:3000" or "[::1]:3000"';
+const SERVER_DETAIL = 'expected ADDR:PORT such as "127.0.0.1:3001" or "[::1]:3001"';
 
-/**
- * Splits `ADDR:PORT` (pure). Only the forms below reach haproxy.cfg, so a value can never smuggle in a
- * second directive: `*` or empty (every address, binds only), an IPv4 address, a bracketed IPv6 address.
- * A bind option is therefore one HAProxy word, never several: bind settings such as `v4v6` or `ssl` are
- * the renderer's to write, and renderSnapHaproxyConfig() refuses any bind text that is not one word.
- */
-function parseSocket(text: string, allowWildcard: boolean): SocketAddress | undefined {
-  const match = /^(\*|\[[0-9a-fA-F:.]+\]|[0-9.]*):([0-9]{1,5})$/.exec(text);
+/** Splits a server's `ADDR:PORT` (pure): an IPv4 address or a bracketed IPv6 address, never a wildcard. */
+function parseServer(text: string): SocketAddress | undefined {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[0-9.]+):([0-9]{1,5})$/.exec(text);
   if (match === null) return undefined;
   const host = match[1] as string;
   const port = Number(match[2]);
   if (port < 1 || port > 65535) return undefined;
-  const wildcard = host === '*' || host === '';
-  if (wildcard && !allowWildcard) return undefined;
-  if (!wildcard && !isIPv4(host) && !(host.startsWith('[') && isIPv6(host.slice(1, -1)))) return undefined;
+  if (!isIPv4(host) && !(host.startsWith('[') && isIPv6(host.slice(1, -1)))) return undefined;
   return { text, port };
 }
 
 /** Snap option values are JSON; `snap set x k=""` leaves "" behind, which counts as unset, as in config/. */
 const blankAsUnset = (value: unknown): unknown => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
-function socket(detail: string, allowWildcard: boolean) {
-  return z.unknown().transform((value, ctx): SocketAddress => {
-    const parsed = typeof value === 'string' ? parseSocket(value.trim(), allowWildcard) : undefined;
-    if (parsed !== undefined) return parsed;
+function parsed<T>(parse: (text: string) => T | undefined, detail: string) {
+  return z.unknown().transform((value, ctx): T => {
+    const result = typeof value === 'string' ? parse(value.trim()) : undefined;
+    if (result !== undefined) return result;
     ctx.issues.push({ code: 'custom', message: detail, input: value });
     return z.NEVER;
   });
 }
+
+const bind = (fallback: string) => parsed(parseBindText, BIND_DETAIL).default(parseBindText(fallback) as BindText);
 
 /** `snap set x https-enabled=true` stores a JSON boolean; a quoted "true" is accepted as well. */
 const booleanOption = z.union([z.boolean(), z.enum(['true', 'false']).transform((word) => word === 'true')], {
@@ -80,10 +99,12 @@ const booleanOption = z.union([z.boolean(), z.enum(['true', 'false']).transform(
 
 /** The one schema of the wrapper options; keys are the snap option names. */
 export const wrapperOptionsSchema = z.object({
+  'http-enabled': z.preprocess(blankAsUnset, booleanOption.default(true)),
   'https-enabled': z.preprocess(blankAsUnset, booleanOption.default(false)),
-  'haproxy-http-bind': z.preprocess(blankAsUnset, socket(BIND_DETAIL, true).default(parseSocket(DEFAULT_HTTP_BIND, true)!)),
-  'haproxy-https-bind': z.preprocess(blankAsUnset, socket(BIND_DETAIL, true).default(parseSocket(DEFAULT_HTTPS_BIND, true)!)),
-  'haproxy-backend': z.preprocess(blankAsUnset, socket(SERVER_DETAIL, false).optional()),
+  'https-redirect': z.preprocess(blankAsUnset, booleanOption.default(false)),
+  'haproxy-http-bind': z.preprocess(blankAsUnset, bind(DEFAULT_HTTP_BIND)),
+  'haproxy-https-bind': z.preprocess(blankAsUnset, bind(DEFAULT_HTTPS_BIND)),
+  'haproxy-backend': z.preprocess(blankAsUnset, parsed(parseServer, SERVER_DETAIL).optional()),
 });
 
 /** The outcome of a check that reports every problem at once. */
@@ -125,7 +146,9 @@ export function parseWrapperOptions(values: Readonly<Record<string, unknown>>): 
   return {
     ok: true,
     value: {
+      httpEnabled: data['http-enabled'],
       httpsEnabled: data['https-enabled'],
+      httpsRedirect: data['https-redirect'],
       httpBind: data['haproxy-http-bind'],
       httpsBind: data['haproxy-https-bind'],
       backend: data['haproxy-backend'],
@@ -146,27 +169,33 @@ export interface PortClashOptions {
   responderPort: number | undefined;
   /** The `acme-port` snap option as set, for the message; undefined when the port is a default. */
   acmePortValue?: unknown;
+  /** The HTTPS bind listens although https-enabled is false: it answers TLS-ALPN-01 challenges. */
+  httpsBindForChallenges?: boolean;
 }
 
 /**
- * Port clashes between HAProxy's binds and the HTTP-01 responder (pure). Ports are compared without their
- * hosts: a bind on `*` covers 127.0.0.1, and distinct loopback addresses on one port are not worth the risk.
+ * Port clashes between HAProxy's binds that will listen and the ACME responder (pure). Ports are compared
+ * without their hosts: a bind on `*` covers 127.0.0.1, and distinct loopback addresses on one port are
+ * not worth the risk.
  */
 export function portClashProblems(wrapper: WrapperOptions, options: PortClashOptions): string[] {
   const { responderPort, acmePortValue } = options;
   const problems: string[] = [];
-  const { httpBind, httpsBind, httpsEnabled } = wrapper;
-  if (httpsEnabled && httpBind.port === httpsBind.port) {
+  const binds = [
+    ...(wrapper.httpEnabled ? [{ option: 'haproxy-http-bind', bind: wrapper.httpBind }] : []),
+    ...(wrapper.httpsEnabled || options.httpsBindForChallenges === true ? [{ option: 'haproxy-https-bind', bind: wrapper.httpsBind }] : []),
+  ];
+  const [first, second] = binds;
+  if (first !== undefined && second !== undefined && sharesPort(first.bind.ports, second.bind.ports)) {
     problems.push(
-      `Invalid snap option haproxy-https-bind ${quoteValue(httpsBind.text)}: haproxy-http-bind ${quoteValue(httpBind.text)} uses the same port`,
+      `Invalid snap option haproxy-https-bind ${quoteValue(second.bind.text)}: haproxy-http-bind ${quoteValue(first.bind.text)} uses the same port`,
     );
   }
-  const clash = [httpBind, ...(httpsEnabled ? [httpsBind] : [])].find((bind) => bind.port === responderPort);
+  const clash = responderPort === undefined ? undefined : binds.find(({ bind }) => opensPort(bind.ports, responderPort));
   if (clash !== undefined) {
-    const option = clash === httpBind ? 'haproxy-http-bind' : 'haproxy-https-bind';
     const shown = acmePortValue === undefined ? String(responderPort) : acmePortValue;
     problems.push(
-      `Invalid snap option acme-port ${quoteValue(shown)}: ${option} ${quoteValue(clash.text)} listens on the same port; ` +
+      `Invalid snap option acme-port ${quoteValue(shown)}: ${clash.option} ${quoteValue(clash.bind.text)} listens on the same port; ` +
         'choose another port, or unset acme-port to have a free one picked',
     );
   }

@@ -1,5 +1,6 @@
-import type { HttpAddress } from '../config';
+import type { ChallengeType, HttpAddress } from '../config';
 import { ConfigError } from '../errors';
+import { tlsAlpnFront } from '../haproxyTlsAlpn';
 import { haproxyWordProblem } from '../haproxyWord';
 import { quoteValue, type WrapperOptions } from './_options';
 
@@ -7,15 +8,21 @@ import { quoteValue, type WrapperOptions } from './_options';
 export interface SnapHaproxyPaths {
   /** Runtime API socket, `$SNAP_DATA/haproxy/admin.sock`. */
   readonly adminSocket: string;
-  /** crt-list of the HTTPS bind, `$SNAP_COMMON/acme/crt-list.txt`. */
+  /** crt-list of the certificates haproxy-acme manages, `$SNAP_COMMON/acme/crt-list.txt`. */
   readonly crtList: string;
+  /** crt-list of the certificates dropped into `$SNAP_COMMON/acme/haproxy/` by hand, rewritten at every start. */
+  readonly manualCrtList: string;
+  /** Where the TLS-terminating frontend listens behind the TLS-ALPN-01 front, `$SNAP_DATA/haproxy/https.sock`. */
+  readonly httpsSocket: string;
 }
 
 /** Input of renderSnapHaproxyConfig(). */
 export interface RenderSnapHaproxyOptions {
   readonly wrapper: WrapperOptions;
-  /** Where haproxy-acme's HTTP-01 responder listens (Config.httpAddress: `127.0.0.1:<acme-port>` by default). */
+  /** Where haproxy-acme's responder listens (Config.httpAddress: `127.0.0.1:<acme-port>` by default). */
   readonly responder: HttpAddress;
+  /** How the CA validates: `http-01` through the HTTP frontend, `tls-alpn-01` through the HTTPS bind. */
+  readonly challengeType: ChallengeType;
   readonly paths: SnapHaproxyPaths;
 }
 
@@ -45,6 +52,8 @@ function interpolated(options: RenderSnapHaproxyOptions): Interpolated[] {
   return [
     { setting: 'the runtime socket path', value: paths.adminSocket, word: paths.adminSocket },
     { setting: 'the crt-list path', value: paths.crtList, word: paths.crtList },
+    { setting: 'the manual crt-list path', value: paths.manualCrtList, word: paths.manualCrtList },
+    { setting: 'the HTTPS socket path', value: paths.httpsSocket, word: paths.httpsSocket },
     { setting: 'snap option acme-http-address', value: responderValue, word: responderAddress(responder) },
     { setting: 'snap option haproxy-http-bind', value: wrapper.httpBind.text, word: wrapper.httpBind.text },
     { setting: 'snap option haproxy-https-bind', value: wrapper.httpsBind.text, word: wrapper.httpsBind.text },
@@ -65,15 +74,17 @@ function refuseNonWords(options: RenderSnapHaproxyOptions): void {
   }
 }
 
+/** Immich Distribution's `http-enabled=false` turns port 80 off; the HTTP-01 route then has no way in. */
 function httpFrontend(options: RenderSnapHaproxyOptions): string[] {
   const { wrapper } = options;
+  if (!wrapper.httpEnabled) return [];
   return [
     'frontend http',
     `    bind ${wrapper.httpBind.text}`,
     // RFC 8555 §8.3: the CA fetches http://<domain>/.well-known/acme-challenge/<token> on port 80.
     '    acl acme_challenge path_beg /.well-known/acme-challenge/',
     // HAProxy runs http-request rules before use_backend wherever they stand, and warns when written after.
-    ...(wrapper.httpsEnabled ? ['    http-request redirect scheme https code 301 unless acme_challenge'] : []),
+    ...(wrapper.httpsEnabled && wrapper.httpsRedirect ? ['    http-request redirect scheme https code 301 unless acme_challenge'] : []),
     '    use_backend acme_challenge if acme_challenge',
     '    default_backend app',
     '',
@@ -81,18 +92,38 @@ function httpFrontend(options: RenderSnapHaproxyOptions): string[] {
 }
 
 /**
- * `strict-sni` is what lets the bind start with an empty crt-list: HAProxy 2.6.12 refuses an SSL bind
+ * The HTTPS bind listens when https-enabled is true, and also when the CA validates over TLS-ALPN-01,
+ * which reaches the same port: a TCP frontend there hands `acme-tls/1` handshakes to the responder and
+ * every other connection to the TLS-terminating frontend (which then listens on a unix socket), or, when
+ * https-enabled is false, rejects it.
+ */
+function tlsAlpnFrontend(options: RenderSnapHaproxyOptions): ReturnType<typeof tlsAlpnFront> | undefined {
+  if (options.challengeType !== 'tls-alpn-01') return undefined;
+  return tlsAlpnFront({
+    bind: options.wrapper.httpsBind.text,
+    internalSocket: options.paths.httpsSocket,
+    responder: responderAddress(options.responder),
+    httpsEnabled: options.wrapper.httpsEnabled,
+  });
+}
+
+/**
+ * `strict-sni` is what lets the bind start with empty crt-lists: HAProxy 2.6.12 refuses an SSL bind
  * without a certificate ("no SSL certificate specified … (use 'crt')") unless strict-sni is set, in which
  * case it only warns, and `add ssl crt-list` at runtime then serves the first certificate by SNI (verified
  * on 2.6.12). The price: a client without SNI, or with a name not listed, gets a handshake alert, never a
- * wrong certificate. Immich Distribution's HTTPS bind uses strict-sni as well.
+ * wrong certificate. Immich Distribution's HTTPS bind uses strict-sni as well. The managed crt-list comes
+ * first; the manual one holds the certificates users drop in by hand.
  */
 function httpsFrontend(options: RenderSnapHaproxyOptions): string[] {
   if (!options.wrapper.httpsEnabled) return [];
+  const settings = `ssl strict-sni crt-list ${options.paths.crtList} crt-list ${options.paths.manualCrtList} alpn h2,http/1.1`;
+  const front = tlsAlpnFrontend(options);
   return [
     'frontend https',
-    `    bind ${options.wrapper.httpsBind.text} ssl strict-sni crt-list ${options.paths.crtList} alpn h2,http/1.1`,
+    front === undefined ? `    bind ${options.wrapper.httpsBind.text} ${settings}` : `    ${front.httpsBind(settings)}`,
     '    http-request set-header X-Forwarded-Proto https',
+    '    use_backend acme_challenge if { path_beg /.well-known/acme-challenge/ }',
     '    default_backend app',
     '',
   ];
@@ -111,9 +142,11 @@ function appBackend(options: RenderSnapHaproxyOptions): string[] {
 
 /**
  * Renders the snap's haproxy.cfg (pure): the admin runtime socket (mode 600, admin level, `expose-fd
- * listeners` for seamless reloads), an HTTP frontend that sends ACME challenges to the responder and
- * otherwise redirects to HTTPS when https-enabled is true, the HTTPS frontend on the crt-list (only when
- * https-enabled), and the application backend. Every path and option value is written as one word.
+ * listeners` for seamless reloads), the HTTP frontend (unless http-enabled is false) that sends ACME
+ * challenges to the responder, and redirects everything else to HTTPS only when https-redirect is true,
+ * the HTTPS frontend on the crt-lists (when https-enabled), the TLS-ALPN-01 front on the HTTPS bind (when
+ * the challenge type is tls-alpn-01), and the application backend. Every path and option value is
+ * written as one word.
  * @throws ConfigError when a path or option value is not one HAProxy word, e.g. holds a newline or a space
  */
 export function renderSnapHaproxyConfig(options: RenderSnapHaproxyOptions): string {
@@ -135,6 +168,7 @@ export function renderSnapHaproxyConfig(options: RenderSnapHaproxyOptions): stri
     '    timeout server 1m',
     '',
     ...httpFrontend(options),
+    ...(tlsAlpnFrontend(options)?.front ?? []),
     ...httpsFrontend(options),
     'backend acme_challenge',
     // haproxy-acme listens only while an order is in flight; in between HAProxy answers 503 at once.

@@ -8,8 +8,11 @@ export interface Snapctl {
   get(keys: readonly string[]): Promise<Record<string, unknown>>;
   /** `snapctl set key=value…`; inside the configure hook this joins the hook's transaction. */
   set(values: Readonly<Record<string, string>>): Promise<void>;
-  /** `snapctl restart <service>…`; from the configure hook snapd runs it after the hook succeeds. */
-  restart(services: readonly string[]): Promise<void>;
+  /**
+   * `snapctl restart [--reload] <service>…`; from the configure hook snapd runs it after the hook succeeds.
+   * With `reload`, a running service that has a reload-command is reloaded instead (a stopped one is started).
+   */
+  restart(services: readonly string[], options?: { reload?: boolean }): Promise<void>;
 }
 
 /** Options of ExecSnapctl. */
@@ -38,8 +41,8 @@ export class ExecSnapctl implements Snapctl {
   }
 
   /** @throws ConfigError when snapctl fails */
-  async restart(services: readonly string[]): Promise<void> {
-    await this.run(['restart', ...services]);
+  async restart(services: readonly string[], options: { reload?: boolean } = {}): Promise<void> {
+    await this.run(['restart', ...(options.reload === true ? ['--reload'] : []), ...services]);
   }
 
   private run(args: string[]): Promise<void> {

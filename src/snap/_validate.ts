@@ -15,6 +15,8 @@ export interface ValidSnapOptions {
   /** The CLI's configuration as the acme and renewer apps will see it (before their fixed environment). */
   readonly config: Config;
   readonly wrapper: WrapperOptions;
+  /** Settings that work but defeat renewal, e.g. port 80 off while the CA validates there. */
+  readonly warnings: readonly string[];
 }
 
 /** A ConfigError of several settings reads "Cannot load configuration: N settings are invalid" then one per line. */
@@ -29,12 +31,24 @@ function configProblems(error: ConfigError): string[] {
  */
 function renderProblems(valid: ValidSnapOptions, layout: SnapLayout): string[] {
   try {
-    renderSnapHaproxyConfig({ wrapper: valid.wrapper, responder: valid.config.httpAddress, paths: layout });
+    renderSnapHaproxyConfig({ wrapper: valid.wrapper, responder: valid.config.httpAddress, challengeType: valid.config.challengeType, paths: layout });
     return [];
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return [error.message];
   }
+}
+
+/**
+ * Combinations that pass but that no CA can validate (pure). Immich Distribution accepted them, so
+ * refusing them would fail the configure hook that runs on refresh, and with it the refresh.
+ */
+export function renewalWarnings(config: Config, wrapper: WrapperOptions): string[] {
+  if (config.challengeType !== 'http-01' || wrapper.httpEnabled) return [];
+  return [
+    'http-enabled is false, so the CA cannot reach the HTTP-01 challenge on port 80 and renewals will fail; ' +
+      'set acme-challenge-type=tls to validate on the HTTPS port instead, or http-enabled=true',
+  ];
 }
 
 /**
@@ -64,10 +78,11 @@ export async function validateSnapOptions(values: Readonly<Record<string, unknow
   }
   if (wrapper.ok && config !== undefined) {
     const responderPort = config.httpAddress.kind === 'tcp' ? config.httpAddress.port : undefined;
-    problems.push(...portClashProblems(wrapper.value, { responderPort, acmePortValue: values['acme-port'] }));
+    const httpsBindForChallenges = config.challengeType === 'tls-alpn-01';
+    problems.push(...portClashProblems(wrapper.value, { responderPort, acmePortValue: values['acme-port'], httpsBindForChallenges }));
   }
   if (problems.length > 0 || config === undefined || !wrapper.ok) return { ok: false, problems };
-  const valid = { config, wrapper: wrapper.value };
+  const valid = { config, wrapper: wrapper.value, warnings: renewalWarnings(config, wrapper.value) };
   const refused = renderProblems(valid, layout);
   return refused.length > 0 ? { ok: false, problems: refused } : { ok: true, value: valid };
 }

@@ -1,12 +1,25 @@
 /**
- * The snap's own commands, run by its hooks and its haproxy wrapper as `acme __snap <command>`:
- * `install` (layout), `configure` (validate every option, pick acme-port, restart the services) and
- * `haproxy-config` (render $SNAP_DATA/haproxy/haproxy.cfg). Only main.ts runs them; it builds the real deps.
+ * The snap's own commands, run by its hooks, apps and haproxy wrapper as `acme __snap <command>`:
+ * `install` and `post-refresh` (layout, adopt lego's files in place), `configure` (validate every option,
+ * write defaults back, pick acme-port, reload HAProxy), `haproxy-config` (render
+ * $SNAP_DATA/haproxy/haproxy.cfg before HAProxy starts), `haproxy-reload` (render, then a checked reload)
+ * and `lets-encrypt` (issue and turn HTTPS on). Only main.ts runs them; it builds the real deps.
  */
 import { AppError, ConfigError, messageOf } from '../errors';
-import { configure, install, SNAP_EXIT, writeHaproxyConfig, type SnapCommandDeps } from './_commands';
+import { configure, install, letsEncrypt, reloadHaproxy, SNAP_EXIT, writeHaproxyConfig, type SnapCommandDeps } from './_commands';
 
-export { configure, install, SNAP_EXIT, SNAP_SERVICES, writeHaproxyConfig, type SnapCommandDeps, type TextSink } from './_commands';
+export {
+  configure,
+  install,
+  letsEncrypt,
+  reloadHaproxy,
+  SNAP_EXIT,
+  SNAP_SERVICES,
+  writeHaproxyConfig,
+  type SnapCommandDeps,
+  type TextSink,
+} from './_commands';
+export { BIND_DETAIL, MAX_BIND_ADDRESSES, opensPort, parseBindText, sharesPort, type BindText, type PortRange } from './_bind';
 export { ensureSnapLayout, snapLayout, type SnapLayout } from './_layout';
 export {
   DEFAULT_HTTP_BIND,
@@ -17,6 +30,7 @@ export {
   portClashProblems,
   quoteValue,
   WRAPPER_OPTION_KEYS,
+  WRITTEN_BACK_DEFAULTS,
   wrapperOptionsSchema,
   type Checked,
   type PortClashOptions,
@@ -26,19 +40,22 @@ export {
 export { ACME_PORT_RANGE, isTcpPortFree, pickAcmePort, type PickAcmePortOptions } from './_ports';
 export { renderSnapHaproxyConfig, type RenderSnapHaproxyOptions, type SnapHaproxyPaths } from './_render';
 export { ExecSnapctl, type ExecSnapctlOptions, type Snapctl } from './_snapctl';
-export { ALL_SNAP_OPTION_KEYS, validateSnapOptions, type ValidSnapOptions } from './_validate';
+export { ALL_SNAP_OPTION_KEYS, renewalWarnings, validateSnapOptions, type ValidSnapOptions } from './_validate';
 
 /** The hidden first argument that routes `acme` to these commands; not a commander verb, so `--help` never lists it. */
 export const SNAP_COMMAND = '__snap';
 
 const COMMANDS: Readonly<Record<string, (deps: SnapCommandDeps) => Promise<number>>> = Object.freeze({
   install,
+  'post-refresh': install,
   configure,
   'haproxy-config': writeHaproxyConfig,
+  'haproxy-reload': reloadHaproxy,
+  'lets-encrypt': letsEncrypt,
 });
 
 /**
- * Runs one snap command (`install`, `configure` or `haproxy-config`) and returns its exit code:
+ * Runs one snap command (a key of COMMANDS) and returns its exit code:
  * 0 done, 2 an invalid option or setting, 1 any other failure. Messages go to `deps.stderr`, which snapd
  * shows to the user of `snap set` when the configure hook fails.
  */

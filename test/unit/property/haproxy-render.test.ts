@@ -94,7 +94,10 @@ describe('HAProxy configuration renderers on arbitrary values', () => {
     const BENIGN = { admin: '/m1/admin.sock', crtList: '/m2/crt-list.txt', path: '/m3/http.sock', host: 'm4.example', http: '*:11111', https: '*:22222', backend: '127.0.0.1:33333' };
     const counts = { rendered: 0, refused: 0 };
     const input = fc.record({
+      httpEnabled: fc.boolean(),
       httpsEnabled: fc.boolean(),
+      httpsRedirect: fc.boolean(),
+      tlsAlpn: fc.boolean(),
       hasBackend: fc.boolean(),
       admin: slotValue(BENIGN.admin),
       crtList: slotValue(BENIGN.crtList),
@@ -107,13 +110,16 @@ describe('HAProxy configuration renderers on arbitrary values', () => {
       fc.property(input, (v) => {
         const build = (admin: string, crtList: string, address: HttpAddress, http: string, https: string, backend: string): RenderSnapHaproxyOptions => ({
           wrapper: {
+            httpEnabled: v.httpEnabled,
             httpsEnabled: v.httpsEnabled,
-            httpBind: { text: http, port: 11111 },
-            httpsBind: { text: https, port: 22222 },
+            httpsRedirect: v.httpsRedirect,
+            httpBind: { text: http, ports: [{ first: 11111, last: 11111 }] },
+            httpsBind: { text: https, ports: [{ first: 22222, last: 22222 }] },
             backend: v.hasBackend ? { text: backend, port: 33333 } : undefined,
           },
           responder: address,
-          paths: { adminSocket: admin, crtList },
+          challengeType: v.tlsAlpn ? 'tls-alpn-01' : 'http-01',
+          paths: { adminSocket: admin, crtList, manualCrtList: '/m5/manual-crt-list.txt', httpsSocket: '/m6/https.sock' },
         });
         const benignAddress: HttpAddress = v.responder.kind === 'unix' ? { kind: 'unix', path: BENIGN.path } : { kind: 'tcp', host: BENIGN.host, port: 34000 };
         const baseline = renderSnapHaproxyConfig(build(BENIGN.admin, BENIGN.crtList, benignAddress, BENIGN.http, BENIGN.https, BENIGN.backend));

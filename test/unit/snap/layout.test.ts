@@ -15,6 +15,9 @@ describe('snapLayout()', () => {
       hooksDir: '/var/snap/haproxy-acme/common/acme/hooks/post-renew.d',
       haproxyDir: '/var/snap/haproxy-acme/x1/haproxy',
       adminSocket: '/var/snap/haproxy-acme/x1/haproxy/admin.sock',
+      bundlesDir: '/var/snap/haproxy-acme/common/acme/haproxy',
+      httpsSocket: '/var/snap/haproxy-acme/x1/haproxy/https.sock',
+      manualCrtList: '/var/snap/haproxy-acme/x1/haproxy/manual-crt-list.txt',
       masterSocket: '/var/snap/haproxy-acme/x1/haproxy/master.sock',
       haproxyConfig: '/var/snap/haproxy-acme/x1/haproxy/haproxy.cfg',
     });

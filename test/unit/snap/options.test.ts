@@ -1,4 +1,5 @@
 import {
+  BIND_DETAIL,
   DEFAULT_HTTP_BIND,
   DEFAULT_HTTPS_BIND,
   fixedOptionProblems,
@@ -18,11 +19,24 @@ describe('parseWrapperOptions()', () => {
   test('parseWrapperOptions() gives Immich Distribution\'s defaults when nothing is set', () => {
     expect([DEFAULT_HTTP_BIND, DEFAULT_HTTPS_BIND]).toEqual(['*:80', '*:443']);
     expect(valid({})).toEqual({
+      httpEnabled: true,
       httpsEnabled: false,
-      httpBind: { text: '*:80', port: 80 },
-      httpsBind: { text: '*:443', port: 443 },
+      httpsRedirect: false,
+      httpBind: { text: '*:80', ports: [{ first: 80, last: 80 }] },
+      httpsBind: { text: '*:443', ports: [{ first: 443, last: 443 }] },
       backend: undefined,
     });
+  });
+
+  test.each<[string, unknown, keyof WrapperOptions, boolean]>([
+    ['http-enabled', false, 'httpEnabled', false],
+    ['http-enabled', 'false', 'httpEnabled', false],
+    ['http-enabled', 'true', 'httpEnabled', true],
+    ['http-enabled', '', 'httpEnabled', true],
+    ['https-redirect', 'true', 'httpsRedirect', true],
+    ['https-redirect', undefined, 'httpsRedirect', false],
+  ])('parseWrapperOptions() reads %s %j', (key, value, field, expected) => {
+    expect(valid({ [key]: value })[field]).toBe(expected);
   });
 
   test.each<[unknown, boolean]>([
@@ -36,32 +50,50 @@ describe('parseWrapperOptions()', () => {
     expect(valid({ 'https-enabled': value }).httpsEnabled).toBe(expected);
   });
 
-  test.each<[string, number]>([
-    ['*:80', 80],
-    [':8080', 8080],
-    ['0.0.0.0:80', 80],
-    ['127.0.0.1:65535', 65535],
-    ['[::]:443', 443],
-    ['[::1]:1', 1],
-    [' *:80 ', 80],
-  ])('parseWrapperOptions() accepts the bind %j', (bind, port) => {
-    expect(valid({ 'haproxy-http-bind': bind }).httpBind).toEqual({ text: bind.trim(), port });
+  const one = (port: number) => [{ first: port, last: port }];
+  test.each<[string, { first: number; last: number }[]]>([
+    ['*:80', one(80)],
+    [':8080', one(8080)],
+    ['0.0.0.0:80', one(80)],
+    ['127.0.0.1:65535', one(65535)],
+    ['[::]:443', one(443)],
+    ['[::1]:1', one(1)],
+    [':::80', one(80)],
+    ['::1:80', one(80)],
+    ['ipv6@:::80', one(80)],
+    ['ipv4@127.0.0.1:80', one(80)],
+    ['ipv4@:80', one(80)],
+    ['localhost:80', one(80)],
+    ['photos.example.org:8443', one(8443)],
+    ['*:80,*:81', [...one(80), ...one(81)]],
+    ['192.0.2.7:80,[2001:db8::7]:80', [...one(80), ...one(80)]],
+    ['*:8000-8010', [{ first: 8000, last: 8010 }]],
+    [' *:80 ', one(80)],
+  ])('parseWrapperOptions() accepts the bind %j', (bind, ports) => {
+    expect(valid({ 'haproxy-http-bind': bind }).httpBind).toEqual({ text: bind.trim(), ports });
   });
 
-  const BIND = 'expected ADDR:PORT such as "*:80", "0.0.0.0:80", "127.0.0.1:8080" or "[::]:80"';
+  const BIND = BIND_DETAIL;
   test.each<[unknown, string]>([
-    ['localhost:80', `Invalid snap option haproxy-http-bind "localhost:80": ${BIND}`],
     ['80', `Invalid snap option haproxy-http-bind "80": ${BIND}`],
     [80, `Invalid snap option haproxy-http-bind "80": ${BIND}`],
     ['*:0', `Invalid snap option haproxy-http-bind "*:0": ${BIND}`],
     ['*:65536', `Invalid snap option haproxy-http-bind "*:65536": ${BIND}`],
-    ['*:80,*:81', `Invalid snap option haproxy-http-bind "*:80,*:81": ${BIND}`],
-    ['::1:80', `Invalid snap option haproxy-http-bind "::1:80": ${BIND}`],
+    ['*:8010-8000', `Invalid snap option haproxy-http-bind "*:8010-8000": ${BIND}`],
+    ['*:80-81-82', `Invalid snap option haproxy-http-bind "*:80-81-82": ${BIND}`],
+    ['*:80,', `Invalid snap option haproxy-http-bind "*:80,": ${BIND}`],
+    [Array(17).fill('*:80').join(','), `Invalid snap option haproxy-http-bind ${quoteValue(Array(17).fill('*:80').join(','))}: ${BIND}`],
     ['[::g]:80', `Invalid snap option haproxy-http-bind "[::g]:80": ${BIND}`],
     ['300.1.1.1:80', `Invalid snap option haproxy-http-bind "300.1.1.1:80": ${BIND}`],
-    ['ipv4@127.0.0.1:80', `Invalid snap option haproxy-http-bind "ipv4@127.0.0.1:80": ${BIND}`],
+    ['ipv4@[::1]:80', `Invalid snap option haproxy-http-bind "ipv4@[::1]:80": ${BIND}`],
+    ['ipv6@127.0.0.1:80', `Invalid snap option haproxy-http-bind "ipv6@127.0.0.1:80": ${BIND}`],
+    ['unix@/run/x.sock', `Invalid snap option haproxy-http-bind "unix@/run/x.sock": ${BIND}`],
+    ['fd@3:80', `Invalid snap option haproxy-http-bind "fd@3:80": ${BIND}`],
+    ['-bad-.example:80', `Invalid snap option haproxy-http-bind "-bad-.example:80": ${BIND}`],
     ['*:80 ssl crt /etc/passwd', `Invalid snap option haproxy-http-bind "*:80 ssl crt /etc/passwd": ${BIND}`],
     ['*:80\nlisten x', `Invalid snap option haproxy-http-bind "*:80\\nlisten x": ${BIND}`],
+    ['*:80#', `Invalid snap option haproxy-http-bind "*:80#": ${BIND}`],
+    ['${HOME}:80', `Invalid snap option haproxy-http-bind "\${HOME}:80": ${BIND}`],
     [{ port: 80 }, `Invalid snap option haproxy-http-bind "{\\"port\\":80}": ${BIND}`],
   ])('parseWrapperOptions() rejects the bind %j', (bind, message) => {
     expect(parseWrapperOptions({ 'haproxy-http-bind': bind })).toEqual({ ok: false, problems: [message] });
@@ -77,7 +109,7 @@ describe('parseWrapperOptions()', () => {
   });
 
   test.each<[string, boolean]>([
-    ['127.0.0.1:3000', true],
+    ['127.0.0.1:3001', true],
     ['[::1]:3000', true],
     ['*:3000', false],
     [':3000', false],
@@ -150,9 +182,39 @@ describe('portClashProblems()', () => {
       ],
     ],
     [{ 'https-enabled': false }, 443, 443, []],
+    [{ 'http-enabled': false }, 80, 80, []],
+    [{ 'http-enabled': false, 'https-enabled': true, 'haproxy-https-bind': '*:80' }, 34000, undefined, []],
+    [
+      { 'https-enabled': true, 'haproxy-http-bind': '*:8000-8010', 'haproxy-https-bind': '127.0.0.1:8443,[::1]:8005' },
+      34000,
+      undefined,
+      ['Invalid snap option haproxy-https-bind "127.0.0.1:8443,[::1]:8005": haproxy-http-bind "*:8000-8010" uses the same port'],
+    ],
+    [
+      { 'haproxy-http-bind': '*:34000-34010' },
+      34005,
+      undefined,
+      [
+        'Invalid snap option acme-port "34005": haproxy-http-bind "*:34000-34010" listens on the same port; ' +
+          'choose another port, or unset acme-port to have a free one picked',
+      ],
+    ],
   ])('portClashProblems(%j, responder port %j)', (values, port, acmePort, problems) => {
     const wrapper = parseWrapperOptions(values);
     expect(wrapper.ok && portClashProblems(wrapper.value, { responderPort: port, acmePortValue: acmePort })).toEqual(problems);
+  });
+
+  test('portClashProblems() counts the HTTPS bind while it listens for TLS-ALPN-01 alone', () => {
+    const wrapper = parseWrapperOptions({});
+    const clash = (httpsBindForChallenges: boolean) =>
+      wrapper.ok && portClashProblems(wrapper.value, { responderPort: 443, acmePortValue: '443', httpsBindForChallenges });
+    expect([clash(false), clash(true)]).toEqual([
+      [],
+      [
+        'Invalid snap option acme-port "443": haproxy-https-bind "*:443" listens on the same port; ' +
+          'choose another port, or unset acme-port to have a free one picked',
+      ],
+    ]);
   });
 });
 

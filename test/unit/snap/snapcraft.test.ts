@@ -79,13 +79,18 @@ describe('snap/snapcraft.yaml', () => {
     expect([yaml.name, yaml.base, yaml.confinement, yaml.version]).toEqual(['haproxy-acme', 'core24', 'strict', manifest.version]);
   });
 
-  test('the apps are haproxy and renewer (daemons) and acme (the CLI)', () => {
+  test('the apps are haproxy and renewer (daemons), acme (the CLI) and lets-encrypt', () => {
     const apps = Object.fromEntries(Object.entries(yaml.apps).map(([name, app]) => [name, [app.command, app.daemon ?? null]]));
     expect(apps).toEqual({
       haproxy: ['bin/haproxy-wrapper', 'simple'],
       acme: ['bin/acme-wrapper', null],
+      'lets-encrypt': ['bin/acme-wrapper __snap lets-encrypt', null],
       renewer: ['bin/acme-wrapper daemon', 'simple'],
     });
+  });
+
+  test('the haproxy service reloads through its own reload command, which snapctl restart --reload runs', () => {
+    expect(yaml.apps.haproxy?.['reload-command']).toBe('bin/acme-wrapper __snap haproxy-reload');
   });
 
   test('apps and hooks plug only network and network-bind', () => {
@@ -132,12 +137,12 @@ describe('snap/snapcraft.yaml', () => {
     expect(staging.map(([name, part]) => [name, isPrimed(path, (part.prime as string[] | undefined) ?? [])])).toEqual([['haproxy', true]]);
   });
 
-  test.each(['haproxy', 'acme', 'renewer'])('the %s app command names an executable file of the built tree', async (app) => {
+  test.each(['haproxy', 'acme', 'lets-encrypt', 'renewer'])('the %s app command names an executable file of the built tree', async (app) => {
     const command = yaml.apps[app]!.command.split(' ')[0]!;
     expect(await isExecutableFile(join(fake.snap, command))).toBe(true);
   });
 
-  test.each(['install', 'configure'])('the %s hook is declared and is an executable file in snap/hooks', async (hook) => {
+  test.each(['install', 'post-refresh', 'configure'])('the %s hook is declared and is an executable file in snap/hooks', async (hook) => {
     expect(Object.keys(yaml.hooks ?? {})).toContain(hook);
     expect(await isExecutableFile(join(REPO_ROOT, 'snap', 'hooks', hook))).toBe(true);
   });
@@ -145,7 +150,7 @@ describe('snap/snapcraft.yaml', () => {
   test('every "$SNAP/…" path the wrappers and hooks run exists in the built tree, executable where it is run', async () => {
     const scripts = [
       ...['acme-wrapper', 'haproxy-wrapper'].map((name) => join(REPO_ROOT, 'snap', 'local', name)),
-      ...['install', 'configure'].map((name) => join(REPO_ROOT, 'snap', 'hooks', name)),
+      ...['install', 'post-refresh', 'configure'].map((name) => join(REPO_ROOT, 'snap', 'hooks', name)),
     ];
     const named = [...new Set((await Promise.all(scripts.map(snapPathsIn))).flat())].sort();
     expect(named).toEqual(['bin/acme-wrapper', 'bin/node', 'lib/node_modules/haproxy-acme/dist/main.js', 'usr/sbin/haproxy']);
@@ -156,7 +161,7 @@ describe('snap/snapcraft.yaml', () => {
     expect((await stat(join(fake.snap, 'lib/node_modules/haproxy-acme/dist/main.js'))).isFile()).toBe(true);
   });
 
-  test.each(['acme', 'renewer'])('the %s app environment points at the layout src/snap creates', async (app) => {
+  test.each(['acme', 'lets-encrypt', 'renewer'])('the %s app environment points at the layout src/snap creates', async (app) => {
     const env = await fake.appEnv(app);
     const layout = snapLayout({ SNAP_DATA: fake.data, SNAP_COMMON: fake.common });
     const declared = Object.keys(yaml.apps[app]!.environment ?? {}).sort();
