@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { ConfigError, messageOf } from '../errors';
+import { isForeignAccountFolder } from '../storage';
 import {
   classifyCertificateFile,
   MAX_LEGO_DIR_ENTRIES,
@@ -15,7 +16,7 @@ import {
 import { describeValue } from './_text';
 
 /** The node:fs/promises calls the reader makes. */
-export type LegoReaderFileSystem = Pick<typeof fsp, 'stat' | 'readdir' | 'realpath' | 'open'>;
+export type LegoReaderFileSystem = Pick<typeof fsp, 'stat' | 'lstat' | 'readdir' | 'realpath' | 'open'>;
 
 /** Options of LegoDirectoryReader. */
 export interface LegoDirectoryReaderOptions {
@@ -53,15 +54,32 @@ export class LegoDirectoryReader {
     return { root: path, accounts: accounts ?? [], certificates: certificates ?? [], problems: session.problems, ignored: session.ignored };
   }
 
-  private async resolveRoot(path: string): Promise<string> {
+  /**
+   * Reads lego's entries of a home that lego shares with us (lego's `--path` is our `--home`):
+   * the account folders named after an email under `accounts/<server>/`, and the regular files of
+   * `certificates/`. Our own entries (the symlinks and `.versions` of `certificates/`, our account
+   * folders) are skipped without a word; anything else lego would not write there (a directory
+   * named like a lego file) is listed in `ignored`. Undefined when the home holds none of lego's
+   * entries. Writes nothing.
+   * @throws ConfigError (source `--home`) when `home` is not a readable directory
+   */
+  async readHome(home: string): Promise<LegoSnapshot | undefined> {
+    const root = await this.resolveRoot(home, '--home');
+    const session = new ReadSession(this.fs, root, true);
+    const [accounts, certificates] = await Promise.all([session.readAccounts(), session.readCertificates()]);
+    if ((accounts ?? []).length === 0 && (certificates ?? []).length === 0 && session.problems.length === 0) return undefined;
+    return { root: home, accounts: accounts ?? [], certificates: certificates ?? [], problems: session.problems, ignored: session.ignored };
+  }
+
+  private async resolveRoot(path: string, source = '--path'): Promise<string> {
     try {
       const real = await this.fs.realpath(path);
-      if (!(await this.fs.stat(real)).isDirectory()) throw new ConfigError(`Cannot import lego directory "${path}": it is not a directory`, { source: '--path' });
+      if (!(await this.fs.stat(real)).isDirectory()) throw new ConfigError(`Cannot import lego directory "${path}": it is not a directory`, { source });
       return real;
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       const detail = code(error) === 'ENOENT' ? 'it does not exist' : messageOf(error);
-      throw new ConfigError(`Cannot import lego directory "${path}": ${detail}`, { source: '--path', cause: error });
+      throw new ConfigError(`Cannot import lego directory "${path}": ${detail}`, { source, cause: error });
     }
   }
 }
@@ -74,6 +92,8 @@ class ReadSession {
   constructor(
     private readonly fs: LegoReaderFileSystem,
     private readonly root: string,
+    /** The root is our --home: only lego's own entries are read (see LegoDirectoryReader.readHome). */
+    private readonly inHome = false,
   ) {}
 
   async readAccounts(): Promise<LegoAccountFiles[] | undefined> {
@@ -83,6 +103,7 @@ class ReadSession {
     for (const server of servers) {
       const folders = await this.listFolder(`accounts/${server}`);
       for (const folder of folders ?? []) {
+        if (this.inHome && !isForeignAccountFolder(folder)) continue;
         const dir = `accounts/${server}/${folder}`;
         if ((await this.inspect(dir)).kind === 'file') {
           this.ignored.push(dir);
@@ -102,6 +123,7 @@ class ReadSession {
     const byBase = new Map<string, LegoCertificateFiles>();
     for (const name of names) {
       const path = `certificates/${name}`;
+      if (this.inHome && !(await this.isLegoFile(path))) continue;
       const kind = classifyCertificateFile(name);
       if (kind === undefined || kind.role === undefined) {
         this.ignored.push(path);
@@ -114,6 +136,22 @@ class ReadSession {
       byBase.set(kind.base, group);
     }
     return [...byBase.values()];
+  }
+
+  /**
+   * In a home: whether an entry of `certificates/` is lego's, which are regular files only. Our
+   * symlinks and `.versions` are skipped silently; anything else (a directory named `x.crt`) is ignored.
+   */
+  private async isLegoFile(relative: string): Promise<boolean> {
+    if (relative.startsWith('certificates/.')) return false;
+    try {
+      const stats = await this.fs.lstat(join(this.root, ...relative.split('/')));
+      if (stats.isFile()) return true;
+      if (!stats.isSymbolicLink()) this.ignored.push(relative);
+    } catch (error) {
+      if (code(error) !== 'ENOENT') this.refuse(relative, `it cannot be read: ${messageOf(error)}`);
+    }
+    return false;
   }
 
   /** Like list(), but a regular file where lego keeps a folder (a stray `.DS_Store`) is only ignored. */

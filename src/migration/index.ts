@@ -1,7 +1,8 @@
 /**
  * Migration into --home from another ACME client. lego (the reference deployment's client):
  * LegoDirectoryReader reads a lego directory without trusting it, planLegoImport validates it
- * (pure), importLego adopts its account and certificates through the existing stores.
+ * (pure), importLego adopts its account and certificates through the existing stores;
+ * adoptLegoHome does the same in place, for a home that lego shares with us.
  */
 export {
   classifyCertificateFile,
@@ -27,11 +28,14 @@ export {
   type SkippedCertificate,
 } from './planLegoImport';
 export { LegoDirectoryReader, type LegoDirectoryReaderOptions, type LegoReaderFileSystem } from './LegoDirectoryReader';
+export { importLego, type LegoImportOptions, type LegoImportReport } from './importLego';
 export {
-  importLego,
+  decideLegoCertificate,
   type AccountImport,
   type CertificateImport,
+  type LegoCertificateDecision,
   type LegoImportDeps,
-  type LegoImportOptions,
-  type LegoImportReport,
-} from './importLego';
+  type ReplaceRule,
+} from './_adoptPlan';
+export { adoptLegoHome, hasLegoLayout, type LegoAdoptionOptions, type LegoAdoptionReport, type LegoLayoutFileSystem } from './adoptLegoHome';
+export { adoptLegoHomeLocked, type AdoptLegoHomeLockedOptions } from './adoptLegoHomeLocked';

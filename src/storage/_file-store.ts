@@ -135,15 +135,35 @@ export class FileCertificateStore implements CertificateStore {
     return this.recovery;
   }
 
-  /** Names of the entries in `certificates/`, sorted, temp entries skipped. */
+  /**
+   * Names of the entries in `certificates/`, sorted. Temp entries are skipped, and so are regular
+   * files: ours are symlinks, so a regular file is another client's (lego's `<domain>.crt`, `.key`,
+   * `.json` when lego shares the home), never ours to read. Anything else (a directory) is listed,
+   * so that loading it reports it as corrupt.
+   */
   async listCertificateNames(): Promise<string[]> {
     const dir = certificatesDir(this.home);
+    let entries: string[];
     try {
-      const entries = await this.fs.readdir(dir);
-      return entries.filter((entry) => !entry.startsWith('.')).sort();
+      entries = await this.fs.readdir(dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw ioError('list', dir, error);
+    }
+    const names: string[] = [];
+    for (const entry of entries.filter((e) => !e.startsWith('.')).sort()) {
+      if (!(await this.isForeignFile(join(dir, entry)))) names.push(entry);
+    }
+    return names;
+  }
+
+  /** True for a regular file (another client's); false for anything else, or an entry that vanished (a concurrent rename). */
+  private async isForeignFile(path: string): Promise<boolean> {
+    try {
+      return (await this.fs.lstat(path)).isFile();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw ioError('list', path, error);
     }
   }
 

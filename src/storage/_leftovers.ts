@@ -10,7 +10,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log';
-import { certificatesDir, haproxyDir } from './paths';
+import { certificatesDir, haproxyDir, isForeignAccountFolder } from './paths';
 import { syncDir, type FileSystem } from './_atomic';
 
 /** What recoverHome() did, as paths under `--home`. */
@@ -41,14 +41,20 @@ async function currentBundle(fs: FileSystem, home: string, name: string): Promis
   return parts.some((part) => part === undefined) ? undefined : parts.join('');
 }
 
-/** Directories whose temp entries are simply deleted: certificates/, each versions dir, state folders, account dirs. */
+/**
+ * Directories whose temp entries are simply deleted: certificates/, each versions dir, state
+ * folders, our account dirs. Another client's account folders (lego's `accounts/<server>/<email>/`)
+ * are never entered: nothing of theirs is ever deleted.
+ */
 async function plainFolders(fs: FileSystem, home: string): Promise<string[]> {
   const versionsRoot = join(certificatesDir(home), '.versions');
   const folders = [certificatesDir(home), ...STATE_FOLDERS.map((f) => join(home, f))];
   for (const name of await entries(fs, versionsRoot)) folders.push(join(versionsRoot, name));
   const accounts = join(home, 'accounts');
   for (const server of await entries(fs, accounts)) {
-    for (const path of await entries(fs, join(accounts, server))) folders.push(join(accounts, server, path));
+    for (const path of await entries(fs, join(accounts, server))) {
+      if (!isForeignAccountFolder(path)) folders.push(join(accounts, server, path));
+    }
   }
   return folders;
 }

@@ -47,6 +47,7 @@ export function prepareCertificate(input: SaveCertificateInput, now: Date): Prep
     sha1Fingerprint: info.sha1Fingerprint,
     version: versionName(now, info.serial),
     ...(input.meta.profile === undefined ? {} : { profile: input.meta.profile }),
+    ...(input.meta.adoptedFrom === undefined ? {} : { adoptedFrom: input.meta.adoptedFrom }),
   };
   return { name, meta, certPem: leaf, chainPem, fullchainPem: leaf + chainPem, keyPem, bundle };
 }
@@ -65,6 +66,7 @@ const metaSchema = z.object({
   sha1Fingerprint: z.string().regex(/^[0-9A-F]{40}$/),
   version: z.string().min(1),
   profile: z.string().min(1).optional(),
+  adoptedFrom: z.literal('lego').optional(),
 });
 
 /**

@@ -33,6 +33,8 @@ export interface CertificateMeta {
   version: string;
   /** ACME profile the certificate was ordered with; kept on every renewal. Absent: the CA's default. */
   profile?: string;
+  /** Set on a version taken over from another client without an order (`lego`); absent on what we ordered. */
+  adoptedFrom?: 'lego';
 }
 
 /**

@@ -17,6 +17,7 @@ export {
   certificatesDir,
   haproxyBundlePath,
   haproxyDir,
+  isForeignAccountFolder,
   issuedDir,
   issuedPath,
   MAX_NAME_LENGTH,

@@ -7,7 +7,9 @@
  * <home>/haproxy/<name>.pem                                   (leaf, chain, key)
  * <home>/issued/<name>.json                                   (a certificate the CA issued, kept until stored)
  * ```
- * Temporary files and directories start with a dot, so listings skip them.
+ * Temporary files and directories start with a dot, so listings skip them. Entries of another
+ * client in the same home (lego's `certificates/<domain>.crt` regular files and
+ * `accounts/<server>/<email>/` folders) are foreign: listings skip them, cleanup never touches them.
  */
 import { join } from 'node:path';
 import { ConfigError } from '../errors';
@@ -155,6 +157,14 @@ export function accountDir(home: string, directoryUrl: string): string {
   const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
   const path = url.pathname.replace(/^\/+|\/+$/g, '');
   return join(home, 'accounts', `${safeSegment(url.hostname)}_${port}`, path === '' ? '_root' : safeSegment(path));
+}
+
+/**
+ * Whether a folder under `accounts/<server>/` belongs to another client: our folders are URL path
+ * segments made safe (never an `@`), lego names its folders after the account email.
+ */
+export function isForeignAccountFolder(name: string): boolean {
+  return name.includes('@');
 }
 
 /** A temporary sibling name for an atomic write: `.<base>.tmp-<random>`. */
