@@ -6,9 +6,17 @@ const TITLE = 'ports that should be local';
 
 const endpointText = (l: TcpListener): string => (l.family === 'ipv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`);
 
+/**
+ * Ports of the seed's table that today's Immich no longer uses: Typesense (8108) left with Immich 1.91.
+ * Still checked, but named in the result only when something listens there.
+ */
+export const RETIRED_LOCAL_PORTS: readonly number[] = Object.freeze([8108]);
+
 /** Options of checkListeners(). */
 export interface CheckListenersOptions {
   localPorts: readonly number[];
+  /** Among `localPorts`, those named in a passing result only when something listens on them. Default: RETIRED_LOCAL_PORTS. */
+  namedOnlyWhenListening?: readonly number[];
   /** The /proc files that were read; none means the check is skipped. */
   read: readonly string[];
   /** The /proc files that could not be read. Default: none. */
@@ -16,8 +24,9 @@ export interface CheckListenersOptions {
 }
 
 /**
- * Which of `localPorts` some socket listens on beyond loopback (pure), after the seed's security
- * table: those services have weak or no authentication.
+ * Which of `localPorts` some socket listens on beyond loopback (pure), after Immich Distribution's
+ * security table and the ports today's Immich uses (3001-3003, 5432, 6379): those services have weak
+ * or no authentication.
  */
 export function checkListeners(listeners: readonly TcpListener[], options: CheckListenersOptions): DoctorCheck {
   if (options.read.length === 0) {
@@ -27,7 +36,9 @@ export function checkListeners(listeners: readonly TcpListener[], options: Check
   if (options.localPorts.length === 0) return skipped(ID, TITLE, 'no ports to check (--local-ports is empty)');
   const wanted = new Set(options.localPorts);
   const exposed = listeners.filter((l) => wanted.has(l.port) && !isLoopbackAddress(l.address));
-  const ports = options.localPorts.join(', ');
+  const quiet = new Set(options.namedOnlyWhenListening ?? RETIRED_LOCAL_PORTS);
+  const listening = new Set(listeners.map((l) => l.port));
+  const ports = options.localPorts.filter((port) => !quiet.has(port) || listening.has(port)).join(', ');
   if (exposed.length === 0) {
     return passed(ID, TITLE, `nothing listens beyond loopback on ${ports}`);
   }

@@ -40,6 +40,19 @@ describe('checkListeners()', () => {
     expect(checkListeners(listeners, { localPorts: PORTS, read: ['/proc/net/tcp'] })).toMatchObject({ id: 'local-ports', ...expected });
   });
 
+  test.each<[string, TcpListener[], string]>([
+    ['nothing on 8108', [listener('127.0.0.1', 5432)], 'nothing listens beyond loopback on 3001, 3002, 3003, 5432, 6379'],
+    ['Typesense still on loopback', [listener('127.0.0.1', 8108)], 'nothing listens beyond loopback on 3001, 3002, 3003, 5432, 6379, 8108'],
+  ])('checkListeners() with the default ports names the retired Typesense port 8108 only when present: %s', (_what, listeners, detail) => {
+    const check = checkListeners(listeners, { localPorts: [3001, 3002, 3003, 5432, 6379, 8108], read: ['/proc/net/tcp'] });
+    expect([check.status, check.detail]).toEqual(['ok', detail]);
+  });
+
+  test('checkListeners() fails a retired port that listens beyond loopback', () => {
+    const check = checkListeners([listener('0.0.0.0', 8108)], { localPorts: [3001, 8108], read: ['/proc/net/tcp'] });
+    expect([check.status, check.detail]).toEqual(['fail', 'listening beyond loopback: 0.0.0.0:8108']);
+  });
+
   test('checkListeners() is skipped when no /proc file could be read', () => {
     expect(checkListeners([], { localPorts: PORTS, read: [], unreadable: ['/proc/net/tcp', '/proc/net/tcp6'] })).toEqual({
       id: 'local-ports',
