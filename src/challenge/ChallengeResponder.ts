@@ -1,16 +1,27 @@
+import { ChallengeError } from '../errors';
 import type { Logger } from '../log';
+import type { AlpnIdentifier } from './_alpnCertificate';
 import { type ChallengeTokenRegistry, MemoryChallengeTokenRegistry } from './ChallengeTokenRegistry';
 import { HttpChallengeServer } from './HttpChallengeServer';
 import type { ListenAddress } from './listenAddress';
+import { TlsAlpnChallengeServer } from './TlsAlpnChallengeServer';
 
-/** Options of ChallengeResponder; the limits are passed to HttpChallengeServer. */
+/** The challenge a responder answers: HTTP-01 (RFC 8555 §8.3) or TLS-ALPN-01 (RFC 8737). */
+export type ResponderChallengeType = 'http-01' | 'tls-alpn-01';
+
+/** The identifier a challenge is for; TLS-ALPN-01 needs it to choose its certificate by SNI. */
+export type ChallengeIdentifier = AlpnIdentifier;
+
+/** Options of ChallengeResponder; the limits are passed to the server of its challenge type. */
 export interface ChallengeResponderOptions {
   /** Where the responder listens while at least one order runs. */
   address: ListenAddress;
+  /** Which server to run there. Default: `http-01` (HttpChallengeServer); `tls-alpn-01` runs TlsAlpnChallengeServer. */
+  challengeType?: ResponderChallengeType;
   /** Default: a new MemoryChallengeTokenRegistry. */
   registry?: ChallengeTokenRegistry;
   logger: Logger;
-  /** Default: 5000 ms (see HttpChallengeServerOptions). */
+  /** Default: 5000 ms (HTTP-01: the whole request; TLS-ALPN-01: the handshake). */
   requestTimeoutMs?: number;
   /** Default: 2048 bytes (see HttpChallengeServerOptions). */
   maxHeaderBytes?: number;
@@ -19,11 +30,13 @@ export interface ChallengeResponderOptions {
 }
 
 /**
- * One HTTP-01 responder shared by every order of this process, bound only while at least one
- * order holds it: acquire() before presenting tokens, call the returned release() when done.
+ * One challenge responder (HTTP-01 or TLS-ALPN-01) shared by every order of this process, bound
+ * only while at least one order holds it: acquire() before presenting challenges, call the
+ * returned release() when done.
  */
 export class ChallengeResponder {
-  private readonly server: HttpChallengeServer;
+  private readonly server: HttpChallengeServer | TlsAlpnChallengeServer;
+  private readonly tls: TlsAlpnChallengeServer | undefined;
   private readonly registry: ChallengeTokenRegistry;
   private readonly logger: Logger;
   private users = 0;
@@ -33,7 +46,12 @@ export class ChallengeResponder {
   constructor(options: ChallengeResponderOptions) {
     this.registry = options.registry ?? new MemoryChallengeTokenRegistry();
     this.logger = options.logger;
-    this.server = new HttpChallengeServer({ ...options, registry: this.registry });
+    if (options.challengeType === 'tls-alpn-01') {
+      this.tls = new TlsAlpnChallengeServer({ ...options, handshakeTimeoutMs: options.requestTimeoutMs });
+      this.server = this.tls;
+    } else {
+      this.server = new HttpChallengeServer({ ...options, registry: this.registry });
+    }
   }
 
   /**
@@ -63,15 +81,29 @@ export class ChallengeResponder {
     };
   }
 
-  /** Publishes a key authorization under `token` (RFC 8555 §8.3). @throws ChallengeError CHALLENGE_INVALID */
-  async present(token: string, keyAuthorization: string): Promise<void> {
-    await this.registry.add(token, keyAuthorization);
-    this.logger.debug('Presenting HTTP-01 token', { token });
+  /**
+   * HTTP-01: publishes `keyAuthorization` under `token` (RFC 8555 §8.3); `identifier` is not needed.
+   * TLS-ALPN-01: presents the certificate for `keyAuthorization` to a handshake whose SNI names
+   * `identifier`, which it MUST be given (RFC 8737 §3).
+   * @throws ChallengeError CHALLENGE_INVALID
+   */
+  async present(token: string, keyAuthorization: string, identifier?: ChallengeIdentifier): Promise<void> {
+    if (this.tls === undefined) {
+      await this.registry.add(token, keyAuthorization);
+      this.logger.debug('Presenting HTTP-01 token', { token });
+      return;
+    }
+    if (identifier === undefined) {
+      throw new ChallengeError('CHALLENGE_INVALID', `Cannot present TLS-ALPN-01 for token ${JSON.stringify(token.slice(0, 64))}: the identifier it is for was not given`);
+    }
+    this.tls.present(token, keyAuthorization, identifier);
+    this.logger.debug('Presenting TLS-ALPN-01 certificate', { identifier: identifier.value, token });
   }
 
   /** Stops publishing `token`; succeeds for a token never presented. */
   async cleanup(token: string): Promise<void> {
-    await this.registry.remove(token);
+    if (this.tls === undefined) await this.registry.remove(token);
+    else this.tls.remove(token);
   }
 
   /** The address the responder is bound to (port resolved), or the configured one while stopped. */

@@ -33,25 +33,26 @@ function unixDetail(code: string | undefined): string | undefined {
 }
 
 /**
- * Turns a listen() failure into a ChallengeError that names the address and the fix.
- * Only EADDRINUSE is retryable: the other process may be gone by the next attempt.
+ * Turns a listen() failure into a ChallengeError that names the address and the fix; `challenge`
+ * names the responder (default `HTTP-01`). Only EADDRINUSE is retryable: the other process may be
+ * gone by the next attempt.
  */
-export function bindError(address: ListenAddress, cause: unknown): ChallengeError {
+export function bindError(address: ListenAddress, cause: unknown, challenge = 'HTTP-01'): ChallengeError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   const known = address.kind === 'tcp' ? tcpDetail(code) : unixDetail(code);
   const detail = known ?? (cause instanceof Error ? cause.message : String(cause));
   return new ChallengeError(
     'CHALLENGE_BIND',
-    `Cannot listen on "${formatListenAddress(address)}" for HTTP-01: ${detail}`,
+    `Cannot listen on "${formatListenAddress(address)}" for ${challenge}: ${detail}`,
     { port: address.kind === 'tcp' ? address.port : address.path, cause, retryable: code === 'EADDRINUSE' },
   );
 }
 
 /** The error for a unix socket path that exists but is something else (never deleted). */
-export function notASocketError(path: string): ChallengeError {
+export function notASocketError(path: string, challenge = 'HTTP-01'): ChallengeError {
   return new ChallengeError(
     'CHALLENGE_BIND',
-    `Cannot listen on "unix:${path}" for HTTP-01: the path exists and is not a socket; remove it or pick another path with --http-address`,
+    `Cannot listen on "unix:${path}" for ${challenge}: the path exists and is not a socket; remove it or pick another path with --http-address`,
     { port: path },
   );
 }

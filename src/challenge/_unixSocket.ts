@@ -16,23 +16,24 @@ function isListening(path: string): Promise<boolean> {
 
 /**
  * Clears the way for listen(): removes a stale socket file left by a crashed run. A regular
- * file is never deleted, and neither is a socket another process still listens on.
+ * file is never deleted, and neither is a socket another process still listens on. `challenge`
+ * names the responder in errors (default `HTTP-01`).
  * @throws ChallengeError CHALLENGE_BIND
  */
-export async function removeStaleSocket(path: string): Promise<void> {
+export async function removeStaleSocket(path: string, challenge = 'HTTP-01'): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(path)).isSocket();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw bindError({ kind: 'unix', path }, error);
+    throw bindError({ kind: 'unix', path }, error, challenge);
   }
-  if (!isSocket) throw notASocketError(path);
+  if (!isSocket) throw notASocketError(path, challenge);
   if (await isListening(path)) {
-    throw bindError({ kind: 'unix', path }, Object.assign(new Error('in use'), { code: 'EADDRINUSE' }));
+    throw bindError({ kind: 'unix', path }, Object.assign(new Error('in use'), { code: 'EADDRINUSE' }), challenge);
   }
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw bindError({ kind: 'unix', path }, error);
+    if (error.code !== 'ENOENT') throw bindError({ kind: 'unix', path }, error, challenge);
   });
 }
 
