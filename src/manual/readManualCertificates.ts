@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, opendir, readlink, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { messageOf, StorageError } from '../errors';
+import { StorageError } from '../errors';
 import { certificatesDir, haproxyDir } from '../storage';
 import { classifyHaproxyEntry, type HaproxyDirEntry, type ManualEntryContext } from './classifyHaproxyEntry';
 import { firstKeyBlock, inspectManualCertificate, type ManualCertificate, type ReadResult } from './inspectManualCertificate';
@@ -39,7 +39,10 @@ function errnoText(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'it does not exist (a dangling link?)';
   if (code === 'ELOOP') return 'too many levels of symbolic links';
-  return messageOf(error);
+  if (code === 'ENOTDIR') return 'not a directory';
+  // node:fs errors can come from another realm (jest's VM), where messageOf()'s `instanceof Error` is false.
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 /** Reads a regular file of at most MAX_MANUAL_FILE_BYTES (following links), or says why not. */

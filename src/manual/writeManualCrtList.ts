@@ -35,7 +35,7 @@ export async function writeManualCrtList(home: string, target: string): Promise<
     for (const path of scan.notInspected) skipped.push({ path, problem: `more than ${MAX_MANUAL_CERTIFICATES} manual certificates in "${scan.directory}"; only the first ${MAX_MANUAL_CERTIFICATES} by name are served` });
     if (scan.truncated) skipped.push({ path: scan.directory, problem: `it holds more than ${MAX_HAPROXY_DIR_ENTRIES} entries; the others were not looked at` });
   } catch (error) {
-    skipped.push({ path: haproxyDir(home), problem: `cannot list manual certificates: ${messageOf(error)}` });
+    skipped.push({ path: haproxyDir(home), problem: `none is served: ${messageOf(error)}` });
   }
   const list = renderManualCrtList(certificates);
   await writeFileAtomic(target, list.text, { mode: 0o600 });
