@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { deployCertificate, type EndpointOutcome } from '../issuance';
 import { ConfigError } from '../errors';
+import { adoptLego } from './_adopt';
 import type { CliDeps } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { formatOutcomes, hasPending } from './_deployOutput';
@@ -42,6 +43,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
       const dryRun = options.dryRun === true;
       const requested = Array.isArray(options.name) ? (options.name as string[]) : undefined;
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+        if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const names = requested ?? (await services.store.listCertificateNames());
         const results: Array<{ name: string; outcomes: EndpointOutcome[] }> = [];
         for (const name of names) {

@@ -4,6 +4,7 @@ import { deployBundle, deployCertificate, issueCertificate, storedButUndelivered
 import type { Config, KeyType } from '../config';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
+import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { formatOutcomes, hasPending } from './_deployOutput';
@@ -43,6 +44,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const services = deps.createServices(config, logger);
       await services.checkPrograms();
       return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+        if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
           const request: IssueRequest = {

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors';
 import type { Logger } from '../log';
 import { renewCertificates, type RenewOutcome } from '../issuance';
 import type { DesiredCertificate } from '../renewal';
+import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { withHomeLock } from './_lock';
@@ -30,8 +31,9 @@ export async function renewalPass(
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
   await services.checkPrograms();
-  return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
-    renewCertificates(
+  return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+    await adoptLego({ ...context, clock: deps.clock });
+    return renewCertificates(
       {
         ...services,
         deploy: { deployState: services.deployState, endpoints: services.haproxyEndpoints, crtList: services.crtList, fallback: services.fallback },
@@ -40,8 +42,8 @@ export async function renewalPass(
         logger,
       },
       { ...options, desired: desiredFromConfig(config) },
-    ),
-  );
+    );
+  });
 }
 
 /** The certificate the configuration describes (snap options, flags) must look like that: a change makes it due. */
