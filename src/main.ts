@@ -181,7 +181,10 @@ function runSnap(args: string[]): Promise<number> {
     snapctl: new ExecSnapctl({ env: process.env }),
     isPortFree: (port) => isTcpPortFree(port),
     uid: process.geteuid?.() ?? -1,
-    adoptLego: (home, config) => lazy.migration().adoptLegoHomeLocked(home, { config, logger }).then(() => undefined),
+    adoptLego: async (layout, config) => {
+      const options = { directoryUrl: config.directoryUrl, logger, crtListPath: layout.crtList, lockTimeoutMs: config.lockTimeoutMs, command: `acme __snap ${args[0] ?? ''}` };
+      await lazy.migration().adoptLegoHomeLocked(layout.home, config.email === undefined ? options : { ...options, email: config.email });
+    },
     writeManualCrtList: (home, target) => lazy.manual().writeManualCrtList(home, target),
     reloadHaproxy: async (socket) => {
       const { MasterClient } = lazy.haproxy();

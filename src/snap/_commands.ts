@@ -25,10 +25,10 @@ export interface SnapCommandDeps {
   /** The effective user id: lets-encrypt, like the reference deployment's, runs as root only. */
   uid: number;
   /**
-   * Adopts a lego layout found in the home, under the home's lock, without any ACME request
-   * (src/migration); does nothing quickly when there is none.
+   * Adopts a lego layout found in the layout's home, under the home's lock, without any ACME request,
+   * listing the adopted bundles in the layout's crt-list (src/migration); does nothing quickly when there is none.
    */
-  adoptLego(home: string, config: Config): Promise<void>;
+  adoptLego(layout: SnapLayout, config: Config): Promise<void>;
   /** Writes the crt-list of the certificates dropped into `bundlesDir` by hand (src/manual). */
   writeManualCrtList(home: string, target: string): Promise<{ written: number; skipped: ReadonlyArray<{ path: string; problem: string }> }>;
   /** A checked reload of the running HAProxy through its master socket (src/haproxy MasterClient). */
@@ -114,7 +114,7 @@ export async function install(deps: SnapCommandDeps): Promise<number> {
     deps.stderr.write(`Not adopting lego's files yet: ${valid.join('; ')}\n`);
     return SNAP_EXIT.ok;
   }
-  await deps.adoptLego(layout.home, valid.config);
+  await deps.adoptLego(layout, valid.config);
   return SNAP_EXIT.ok;
 }
 
@@ -126,7 +126,7 @@ async function prepareHaproxy(deps: SnapCommandDeps, layout: SnapLayout): Promis
   await ensureSnapLayout(layout);
   const valid = await readValid(deps, layout);
   if (Array.isArray(valid)) return valid;
-  await deps.adoptLego(layout.home, valid.config);
+  await deps.adoptLego(layout, valid.config);
   const manual = await deps.writeManualCrtList(layout.home, layout.manualCrtList);
   for (const { path, problem } of manual.skipped) deps.stderr.write(`Not serving the certificate ${JSON.stringify(path)}: ${problem}\n`);
   const text = renderSnapHaproxyConfig({

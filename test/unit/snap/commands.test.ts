@@ -46,7 +46,7 @@ function deps(snapctl: Snapctl, isPortFree: (port: number) => Promise<boolean> =
     snapctl,
     isPortFree,
     uid: 0,
-    adoptLego: async (home) => void edges.push(`adopt ${home}`),
+    adoptLego: async (layout) => void edges.push(`adopt ${layout.home} ${layout.crtList}`),
     writeManualCrtList: async (_home, target) => {
       edges.push(`manual ${target}`);
       await writeFile(target, '', { mode: 0o600 });
@@ -103,7 +103,7 @@ describe('runSnapCommand()', () => {
     expect([(await stat(layout.haproxyConfig)).mode & 0o777, (await stat(layout.crtList)).mode & 0o777]).toEqual([0o600, 0o600]);
     expect([out, err]).toEqual([`Wrote "${layout.haproxyConfig}"\n`, 'Not serving the certificate "/h/bad.crt": no key\n']);
     // lego's files are adopted before HAProxy reads the crt-list, and the manual crt-list exists before it starts.
-    expect(edges).toEqual([`adopt ${layout.home}`, `manual ${layout.manualCrtList}`]);
+    expect(edges).toEqual([`adopt ${layout.home} ${layout.crtList}`, `manual ${layout.manualCrtList}`]);
   });
 
   test('runSnapCommand(["haproxy-config"]) with a bad option writes nothing and exits 2', async () => {
@@ -216,7 +216,7 @@ describe('runSnapCommand() install, post-refresh, haproxy-reload and lets-encryp
 
   test.each([['install'], ['post-refresh']])('runSnapCommand(["%s"]) creates the layout and adopts lego\'s files', async (command) => {
     expect(await runSnapCommand([command], deps(new MemorySnapctl({ 'acme-port': 34100 })))).toBe(0);
-    expect(edges).toEqual([`adopt ${layout().home}`]);
+    expect(edges).toEqual([`adopt ${layout().home} ${layout().crtList}`]);
     expect((await stat(join(layout().home, 'haproxy'))).mode & 0o777).toBe(0o700);
   });
 
@@ -228,7 +228,7 @@ describe('runSnapCommand() install, post-refresh, haproxy-reload and lets-encryp
 
   test('runSnapCommand(["haproxy-reload"]) renders, then reloads through the master socket', async () => {
     expect(await runSnapCommand(['haproxy-reload'], deps(new MemorySnapctl({ 'acme-port': 34100 })))).toBe(0);
-    expect(edges).toEqual([`adopt ${layout().home}`, `manual ${layout().manualCrtList}`, `reload ${layout().masterSocket}`]);
+    expect(edges).toEqual([`adopt ${layout().home} ${layout().crtList}`, `manual ${layout().manualCrtList}`, `reload ${layout().masterSocket}`]);
     expect(await readFile(layout().haproxyConfig, 'utf8')).toContain('frontend http');
   });
 
