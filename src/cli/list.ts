@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { listCertificates, type CertificateSummary } from '../issuance';
+import { adoptLegoHome } from '../migration';
+import { adoptionDeps, type AdoptContext } from './_adopt';
 import type { CliDeps } from './_context';
 import { addCommonOptions, addHaproxyOptions } from './_options';
 import { formatTable, printJson } from './_output';
@@ -22,14 +24,17 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
   addHaproxyOptions(addCommonOptions(command));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
-      const { store, deployState, haproxyEndpoints, renewalState } = deps.createServices(config, logger);
+      const services = deps.createServices(config, logger);
+      const { store, deployState, haproxyEndpoints, renewalState } = services;
       const certificates = await listCertificates({ store, clock: deps.clock, endpoints: haproxyEndpoints, deployState, renewalState });
+      const lego = await legoNotAdopted({ config, logger, services, clock: deps.clock });
       if (config.output.json) {
-        printJson(deps.stdout, { ok: true, certificates });
+        printJson(deps.stdout, { ok: true, certificates, ...(lego === undefined ? {} : { lego }) });
         return;
       }
+      const legoLines = describeLego(lego, certificates);
       if (certificates.length === 0) {
-        deps.stdout.write(`No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n`);
+        deps.stdout.write(`No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n${legoLines}`);
         return;
       }
       const withHaproxy = haproxyEndpoints.length > 0;
@@ -50,8 +55,39 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
           ]),
         ),
       );
+      deps.stdout.write(legoLines);
     }),
   );
+}
+
+/** What `acme list` says of lego's files in --home: only present when --home holds them. */
+interface LegoListing {
+  /** lego's account of --directory, when it is not adopted yet (its account URL). */
+  accountNotAdopted: string | null;
+  /** lego certificates the next state-changing command adopts. */
+  notAdopted: Array<{ legoName: string; name: string | null; serial: string | null; notAfter: string | null; detail: string }>;
+}
+
+/** lego's account and certificates in --home that are not adopted yet, read without writing (a dry-run adoption); undefined without lego files. */
+async function legoNotAdopted(context: AdoptContext): Promise<LegoListing | undefined> {
+  const report = await adoptLegoHome(context.config.home, adoptionDeps(context), { dryRun: true, ...(context.config.email === undefined ? {} : { email: context.config.email }) });
+  if (!report.present) return undefined;
+  return {
+    accountNotAdopted: report.account?.outcome === 'imported' ? (report.account.accountUrl ?? null) : null,
+    notAdopted: report.certificates
+      .filter((c) => c.outcome === 'imported')
+      .map((c) => ({ legoName: c.legoName, name: c.name ?? null, serial: c.serial ?? null, notAfter: c.notAfter ?? null, detail: c.detail })),
+  };
+}
+
+/** Lines under the table: which certificates came from lego, and what lego holds that is not adopted yet. */
+function describeLego(lego: LegoListing | undefined, certificates: CertificateSummary[]): string {
+  const adopted = certificates.filter((c) => c.adoptedFrom !== null).map((c) => c.name);
+  const lines = adopted.length === 0 ? [] : [`Adopted from lego: ${adopted.join(', ')}`];
+  const fix = 'the next "acme renew" (or "acme import lego") adopts it, with no new order';
+  if (lego?.accountNotAdopted !== null && lego?.accountNotAdopted !== undefined) lines.push(`lego account not adopted yet: ${lego.accountNotAdopted}; ${fix}`);
+  for (const c of lego?.notAdopted ?? []) lines.push(`lego certificate not adopted yet: "${c.legoName}" (serial ${c.serial ?? '?'}, valid to ${c.notAfter ?? '?'}); ${fix}`);
+  return lines.map((line) => `${line}\n`).join('');
 }
 
 /** Longest last-error text in the table; `--json` has all of it. */

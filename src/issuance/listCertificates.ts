@@ -93,6 +93,8 @@ export interface CertificateSummary {
   hooks: HookStatus[];
   /** One entry per configured HAProxy endpoint; empty when none is configured. */
   endpoints: EndpointStatus[];
+  /** `lego` when the current version was adopted from lego without an order (`acme import lego`, or in place); null otherwise. */
+  adoptedFrom: 'lego' | null;
 }
 
 /** Adapters listCertificates reads. */
@@ -136,6 +138,7 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
         ari: ari === undefined ? null : { start: ari.start, end: ari.end, chosenAt: ari.chosenAt, retryAfter: ari.retryAfter, explanationUrl: ari.explanationUrl ?? null },
         ...historyOf(state),
         endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
+        adoptedFrom: meta.adoptedFrom ?? null,
       };
     }),
   );

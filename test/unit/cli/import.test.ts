@@ -82,7 +82,7 @@ describe('runCli() import lego', () => {
   });
 
   test.each([
-    [['import', 'lego', ...COMMON], "error: required option '--path <dir>' not specified"],
+    [['import', 'lego', ...COMMON], 'Error: Missing --path: --home "/srv/acme" holds no lego files to adopt in place'],
     [['import', 'lego', '--path', '/nonexistent/lego', ...COMMON], 'Error: Cannot import lego directory "/nonexistent/lego": it does not exist'],
     [['import', 'lego', '--path', '/srv/acme/lego', ...COMMON], 'Error: Cannot import lego directory "/srv/acme/lego": it overlaps --home "/srv/acme", and their files would mix; move the lego directory aside first'],
     [['import', 'lego', '--path', '/srv', ...COMMON], 'Error: Cannot import lego directory "/srv": it overlaps --home "/srv/acme"'],

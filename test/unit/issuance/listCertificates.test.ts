@@ -59,12 +59,13 @@ describe('listCertificates()', () => {
         failuresTotal: 0,
         hooks: [],
         endpoints: [],
+        adoptedFrom: null,
       },
     ]);
     // The --json document's key order is part of its contract.
     expect(Object.keys(summaries[0]!)).toEqual([
       'name', 'domains', 'serial', 'notBefore', 'notAfter', 'daysLeft', 'keyType', 'profile', 'bundlePath',
-      'nextRenewal', 'ari', 'lastError', 'lastSuccessAt', 'lastFailureAt', 'failuresTotal', 'hooks', 'endpoints',
+      'nextRenewal', 'ari', 'lastError', 'lastSuccessAt', 'lastFailureAt', 'failuresTotal', 'hooks', 'endpoints', 'adoptedFrom',
     ]);
   });
 
