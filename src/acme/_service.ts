@@ -1,6 +1,6 @@
 /**
  * AcmeService: the thin adapter over acme-client 5.4.0's low-level Client that the issuance use
- * case orchestrates (account → order → HTTP-01 → finalize → download). Never auto(): it cannot
+ * case orchestrates (account → order → HTTP-01 or TLS-ALPN-01 → finalize → download). Never auto(): it cannot
  * send profiles, ARI `replaces` or IP identifiers, and it polls with ≥ 5 s waits.
  */
 import { Agent } from 'node:https';
@@ -51,8 +51,15 @@ export interface AcmeServiceOptions {
   onOperation?: (step: string) => () => void;
 }
 
-/** One HTTP-01 challenge the responder must answer before answerChallenge() is called. */
+/** The challenge types this client answers: HTTP-01 (RFC 8555 §8.3) and TLS-ALPN-01 (RFC 8737). */
+export type ChallengeType = 'http-01' | 'tls-alpn-01';
+
+const CHALLENGE_LABELS: Readonly<Record<ChallengeType, string>> = { 'http-01': 'HTTP-01', 'tls-alpn-01': 'TLS-ALPN-01' };
+
+/** One challenge the responder must answer before answerChallenge() is called. */
 export interface PendingChallenge {
+  /** The challenge's type; absent means `http-01`. */
+  type?: ChallengeType;
   /** The identifier's value (`*.` prepended for a wildcard); an IP literal for type `ip`. */
   domain: string;
   /**
@@ -183,12 +190,21 @@ export class AcmeService {
   }
 
   /**
-   * Returns the HTTP-01 challenge of every authorization of `order` that is not valid yet. The
-   * authorizations are fetched AUTHORIZATION_FETCH_CONCURRENCY at a time, and only when the order
-   * lists at most one per identifier; each must be for one of the order's identifiers.
-   * @throws {AcmeError} when the order or an authorization does not match, an authorization is not pending or offers no http-01 challenge
+   * Returns the HTTP-01 challenge of every authorization of `order` that is not valid yet:
+   * pendingChallenges(order, 'http-01').
+   * @throws {AcmeError} as pendingChallenges()
    */
   async http01Challenges(order: Order): Promise<PendingChallenge[]> {
+    return this.pendingChallenges(order, 'http-01');
+  }
+
+  /**
+   * Returns the challenge of type `type` of every authorization of `order` that is not valid yet.
+   * The authorizations are fetched AUTHORIZATION_FETCH_CONCURRENCY at a time, and only when the
+   * order lists at most one per identifier; each must be for one of the order's identifiers.
+   * @throws {AcmeError} when the order or an authorization does not match, an authorization is not pending, or offers no challenge of that type (the message names the types it offered)
+   */
+  async pendingChallenges(order: Order, type: ChallengeType): Promise<PendingChallenge[]> {
     return runOperation(this.settings, `fetch the authorizations for ${describeNames(namesOf(order))}`, async (context) => {
       const identifiers = identifiersOf(order);
       const mismatch = orderMismatch(identifiers, order);
@@ -198,7 +214,7 @@ export class AcmeService {
       if (unexpected !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${unexpected}`);
       const pending: PendingChallenge[] = [];
       for (const authz of authorizations) {
-        if (authz.status !== 'valid') pending.push(await this.pendingChallengeOf(authz));
+        if (authz.status !== 'valid') pending.push(await this.pendingChallengeOf(authz, type));
       }
       return pending;
     });
@@ -210,20 +226,23 @@ export class AcmeService {
     return authorization!;
   }
 
-  private async pendingChallengeOf(authz: acme.Authorization): Promise<PendingChallenge> {
+  private async pendingChallengeOf(authz: acme.Authorization, type: ChallengeType): Promise<PendingChallenge> {
     const domain = authz.wildcard === true ? `*.${authz.identifier.value}` : authz.identifier.value;
-    const cannot = `Cannot prepare HTTP-01 for "${domain}"`;
+    const cannot = `Cannot prepare ${CHALLENGE_LABELS[type]} for "${domain}"`;
     if (authz.status !== 'pending') {
       throw new AcmeError('ACME_PROBLEM', `${cannot}: the authorization is "${authz.status}"; create a new order`);
     }
-    const challenge = authz.challenges.find((c): c is HttpChallenge => c.type === 'http-01');
+    // acme-client 5.4's types list only http-01 and dns-01; its code handles tls-alpn-01 too.
+    const challenge = (authz.challenges as Array<{ type: string }>).find((c) => c.type === type) as HttpChallenge | undefined;
     if (challenge === undefined) {
-      const offered = authz.challenges.map((c) => c.type).join(', ') || 'none';
-      throw new AcmeError('ACME_PROBLEM', `${cannot}: the CA offered no http-01 challenge (offered: ${offered})`);
+      const offered = (authz.challenges as Array<{ type: unknown }>).map((c) => JSON.stringify(String(c.type).slice(0, 40))).join(', ') || 'none';
+      throw new AcmeError('ACME_PROBLEM', `${cannot}: the CA offered no ${type} challenge (offered: ${offered}); choose one it offers with --challenge-type`);
     }
+    // RFC 8737 §3 and RFC 8555 §8.1: the same key authorization for both types; acme-client
+    // returns it as is for http-01 and tls-alpn-01 (only dns-01 gets a digest).
     const keyAuthorization = await this.client.getChallengeKeyAuthorization(challenge);
     const identifierType: IdentifierType = authz.identifier.type === 'ip' ? 'ip' : 'dns';
-    return { domain, identifierType, authorizationUrl: authz.url, challengeUrl: challenge.url, token: challenge.token, keyAuthorization };
+    return { type, domain, identifierType, authorizationUrl: authz.url, challengeUrl: challenge.url, token: challenge.token, keyAuthorization };
   }
 
   /**
@@ -231,7 +250,9 @@ export class AcmeService {
    * @throws {AcmeError} when the CA refuses or cannot be reached
    */
   async answerChallenge(challenge: PendingChallenge): Promise<void> {
-    await runOperation(this.settings, `answer the HTTP-01 challenge for "${challenge.domain}"`, async () => {
+    const type = challenge.type ?? 'http-01';
+    await runOperation(this.settings, `answer the ${CHALLENGE_LABELS[type]} challenge for "${challenge.domain}"`, async () => {
+      // acme-client only POSTs `{}` to the URL (RFC 8555 §7.5.1); the type is not sent.
       await this.client.completeChallenge({ type: 'http-01', url: challenge.challengeUrl, status: 'pending', token: challenge.token });
     });
   }
@@ -241,7 +262,7 @@ export class AcmeService {
    * @throws {AcmeError} ACME_PROBLEM carrying the challenge's problem type when validation failed; ACME_TIMEOUT
    */
   async waitForAuthorization(challenge: PendingChallenge, options: WaitOptions = {}): Promise<void> {
-    await runOperation(this.settings, `validate "${challenge.domain}" over HTTP-01`, async (context) => {
+    await runOperation(this.settings, `validate "${challenge.domain}" over ${CHALLENGE_LABELS[challenge.type ?? 'http-01']}`, async (context) => {
       const authz = await pollWhile(context, {
         resource: 'authorization',
         domain: challenge.domain,

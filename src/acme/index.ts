@@ -4,7 +4,7 @@
  * talks to acme-client.
  */
 export { AcmeService, describeNames } from './_service';
-export type { AcmeServiceOptions, Order, PendingChallenge } from './_service';
+export type { AcmeServiceOptions, ChallengeType, Order, PendingChallenge } from './_service';
 export type { DirectoryMeta } from './_directory';
 export { isIpIdentifier, toIdentifier } from './_identifiers';
 export type { Identifier, IdentifierType } from './_identifiers';
