@@ -13,6 +13,7 @@ import {
 } from '../doctor';
 import { listCertificates } from '../issuance';
 import type { Logger } from '../log';
+import { readManualCertificates } from '../manual';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
@@ -67,6 +68,7 @@ async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger
       if (certificates instanceof Error) throw certificates;
       return certificates;
     },
+    readManualCertificates: async () => readManualCertificates(config.home, { names: await services.store.listCertificateNames() }),
     readListeners: () => readListeners(),
     checkPrograms: () => services.checkPrograms(),
   });

@@ -10,6 +10,7 @@ export { checkHomeModes, type HomeEntry, type HomeScan } from './checkHomeModes'
 export { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
 export { checkExpiry, checkServedSerials, type CertificateFacts } from './checkCertificates';
 export { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute';
+export { checkManualCertificates, MANUAL_EXPIRY_WARNING_DAYS } from './checkManualCertificates';
 export { PROC_NET_TCP_FILES, readListeners, type ListenerScan, type ReadListenersOptions } from './readListeners';
 export { scanHome, type ScanHomeOptions } from './scanHome';
 export { inspectRuntimeSocket, parseCliLevel, type InspectRuntimeSocketOptions } from './inspectRuntimeSocket';

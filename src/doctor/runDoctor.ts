@@ -1,9 +1,11 @@
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
+import type { ManualCertificateScan } from '../manual';
 import { checkExpiry, checkServedSerials, type CertificateFacts } from './checkCertificates';
 import { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute';
 import { checkHomeModes, type HomeScan } from './checkHomeModes';
 import { checkListeners } from './checkListeners';
+import { checkManualCertificates } from './checkManualCertificates';
 import { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
 import { passed, problem, skipped, summariseChecks, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
 import type { ListenerScan } from './readListeners';
@@ -20,6 +22,8 @@ export interface DoctorDeps {
   scanHome: () => Promise<HomeScan>;
   /** The stored certificates with what each endpoint serves, asked live (listCertificates()). */
   listCertificates: () => Promise<CertificateFacts[]>;
+  /** The certificates users put into `<home>/haproxy/` by hand (readManualCertificates()). */
+  readManualCertificates: () => Promise<ManualCertificateScan>;
   readListeners: () => Promise<ListenerScan>;
   /** Rejects when a hook directory, hook or reload command could be changed by another user (Services.checkPrograms). */
   checkPrograms: () => Promise<void>;
@@ -61,7 +65,7 @@ async function programsCheck(deps: DoctorDeps): Promise<DoctorCheck> {
 /**
  * Runs every check in turn: challenge route, runtime sockets, home permissions, hooks and reload
  * command, served serials,
- * expiry and next renewal, ports that should be local. Each check reports its own failure, so
+ * expiry and next renewal, manual certificates, ports that should be local. Each check reports its own failure, so
  * this never throws for what it finds.
  */
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
@@ -75,6 +79,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   checks.push(checkHomeModes(await deps.scanHome()));
   checks.push(await programsCheck(deps));
   checks.push(...(await certificateChecks(deps)));
+  const manual = await deps.readManualCertificates().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  checks.push(...checkManualCertificates(manual, deps.clock.now()));
   const listeners = await deps.readListeners();
   checks.push(checkListeners(listeners.listeners, { localPorts: deps.localPorts, read: listeners.read, unreadable: listeners.unreadable }));
   return { summary: summariseChecks(checks), checks };

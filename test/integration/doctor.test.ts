@@ -61,6 +61,7 @@ describe('acme doctor against real pebble and HAProxy', () => {
       ['programs', 'ok'],
       ['served-serial', 'ok'],
       ['expiry', 'ok'],
+      ['manual-certificates', 'ok'],
       ['local-ports', 'ok'],
     ]);
     expect(checks[0]!.detail).toBe(`${peers.haproxyHttpUrl}/.well-known/acme-challenge/<probe token> with Host "${name}" answered the probe token`);

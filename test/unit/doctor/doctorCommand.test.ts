@@ -46,13 +46,14 @@ describe('acme doctor', () => {
     const { deps, stdout } = cliHarness({ store });
     expect(await runCli(['doctor', '--json', '--home', home, '--local-ports', String(port)], deps)).toBe(EXIT_OK);
     const document = JSON.parse(stdout());
-    expect(document).toMatchObject({ schemaVersion: 1, ok: true, counts: { ok: 4, warn: 0, fail: 0, skip: 2 } });
+    expect(document).toMatchObject({ schemaVersion: 1, ok: true, counts: { ok: 5, warn: 0, fail: 0, skip: 2 } });
     expect(document.checks.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([
       ['challenge-route', 'skip'],
       ['runtime-socket', 'skip'],
       ['home-permissions', 'ok'],
       ['programs', 'ok'],
       ['expiry', 'ok'],
+      ['manual-certificates', 'ok'],
       ['local-ports', 'ok'],
     ]);
     expect(document.checks[4]).toEqual({
@@ -105,7 +106,7 @@ describe('acme doctor', () => {
     const text = stdout();
     expect(text).toMatch(new RegExp(`^FAIL +files under ${home} +open to group or others: "${home}/privkey.pem"$`, 'm'));
     expect(text).toContain(`\nTo fix:\n  FAIL files under ${home}: Run: chmod 600 "${home}/privkey.pem"\n`);
-    expect(text).toMatch(/\n1 failed, 0 warning\(s\), 3 ok, 2 skipped\n$/);
+    expect(text).toMatch(/\n1 failed, 0 warning\(s\), 4 ok, 2 skipped\n$/);
   });
 
   test('acme doctor exits 2 for a bad --local-ports', async () => {
