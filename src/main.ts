@@ -97,7 +97,7 @@ function createServices(config: Config, logger: Logger): Services {
   const { checkPrograms, programEnvironment } = lazy.deployHooks();
   const { AcmeService } = lazy.acme();
   const { LegoDirectoryReader } = lazy.migration();
-  const { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge } = lazy.challenge();
+  const { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge, preflightTlsAlpn } = lazy.challenge();
   const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
   const preflightUrl = config.preflightUrl;
   return {
@@ -146,13 +146,19 @@ function createServices(config: Config, logger: Logger): Services {
       }),
     responder: new ChallengeResponder({
       address: config.httpAddress,
+      challengeType: config.challengeType,
       registry: new MemoryChallengeTokenRegistry(),
       logger,
     }),
     preflight:
       preflightUrl === undefined
         ? undefined
-        : (target) => preflightChallenge(target, { baseUrl: preflightUrl, logger, responderLabel: formatListenAddress(config.httpAddress) }),
+        : (target) =>
+            (config.challengeType === 'tls-alpn-01' ? preflightTlsAlpn : preflightChallenge)(target, {
+              baseUrl: preflightUrl,
+              logger,
+              responderLabel: formatListenAddress(config.httpAddress),
+            }),
   };
 }
 

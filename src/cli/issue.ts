@@ -22,6 +22,9 @@ Examples:
   $ acme issue -d photos.example.com --haproxy-socket /run/haproxy/admin.sock \\
       --haproxy-crt-list /etc/haproxy/crt-list.txt
 
+  # Nothing on port 80: HAProxy's port 443 TCP frontend sends ALPN acme-tls/1 to 127.0.0.1:34000
+  $ acme issue -d photos.example.com --challenge-type tls-alpn-01 --preflight https://127.0.0.1:443
+
   # Prove the whole path against the staging CA without changing what HAProxy serves
   $ acme issue -d photos.example.com --directory letsencrypt-staging --dry-run \\
       --preflight http://127.0.0.1:80 --haproxy-socket /run/haproxy/admin.sock
@@ -31,7 +34,7 @@ Examples:
 export function registerIssueCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('issue')
-    .description('obtain a certificate over HTTP-01, store it under --home, and hot-swap it into HAProxy')
+    .description('obtain a certificate over HTTP-01 (or TLS-ALPN-01 with --challenge-type), store it under --home, and hot-swap it into HAProxy')
     .option('--dry-run', 'obtain and check the certificate but store nothing; HAProxy gets "set ssl cert" then "abort ssl cert"')
     .option('--reuse-key', "keep the stored certificate's private key when its type matches --key-type")
     .option('--dual', 'also obtain an RSA certificate (named <name>.rsa) for the same names; HAProxy serves ECDSA to clients that support it, RSA to the others')
@@ -55,7 +58,14 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
             reuseKey: options.reuseKey === true,
             ...(config.profile === undefined ? {} : { profile: config.profile }),
           };
-          const context = { ...services, endpoints: services.haproxyEndpoints, directoryUrl: config.directoryUrl, clock: deps.clock, logger };
+          const context = {
+            ...services,
+            endpoints: services.haproxyEndpoints,
+            directoryUrl: config.directoryUrl,
+            challengeType: config.challengeType,
+            clock: deps.clock,
+            logger,
+          };
           // A run whose deploy failed left a stored certificate HAProxy has not got: deliver that, not a new order.
           const result = (dryRun ? undefined : await storedButUndelivered(request, context)) ?? (await issueCertificate(request, context, { dryRun }));
           issued.push({ result, outcomes: await deploy(result, services, { dryRun, logger, clock: deps.clock }) });

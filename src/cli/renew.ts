@@ -38,6 +38,7 @@ export async function renewalPass(
         ...services,
         deploy: { deployState: services.deployState, endpoints: services.haproxyEndpoints, crtList: services.crtList, fallback: services.fallback },
         directoryUrl: config.directoryUrl,
+        challengeType: config.challengeType,
         clock: deps.clock,
         logger,
       },

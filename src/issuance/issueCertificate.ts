@@ -6,7 +6,7 @@ import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseCha
 import { CertificateError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
 import type { KeyType } from '../config';
-import type { AcmeService, PendingChallenge } from '../acme';
+import type { AcmeService, ChallengeType, Order, PendingChallenge } from '../acme';
 import { createAccountKey, createCertificateKey, createCsr } from '../acme';
 import type { ChallengeResponder } from '../challenge';
 import { createLimiter } from './_limit';
@@ -35,11 +35,15 @@ export interface IssueRequest {
   reuseKey?: boolean;
 }
 
-/** The ACME calls issuance needs; AcmeService implements them, tests pass in-memory fakes. */
+/**
+ * The ACME calls issuance needs; AcmeService implements them, tests pass in-memory fakes.
+ * `pendingChallenges` is needed only for tls-alpn-01 (optional so that HTTP-01 fakes stay small).
+ */
 export type AcmeOrderClient = Pick<
   AcmeService,
   'ensureAccount' | 'lookupAccount' | 'newOrder' | 'renewalInfo' | 'directoryMeta' | 'http01Challenges' | 'answerChallenge' | 'waitForAuthorization' | 'finalize'
->;
+> &
+  Partial<Pick<AcmeService, 'pendingChallenges'>>;
 
 /** Adapters the use case drives; main.ts builds the real ones, tests may pass fakes. */
 export interface IssuanceDeps {
@@ -49,7 +53,10 @@ export interface IssuanceDeps {
   issued: IssuedCertificateStore;
   /** Builds an ACME client that signs with this account key. */
   acmeFor: (accountKeyPem: string) => AcmeOrderClient;
+  /** Answers the challenges of `challengeType`; present() gets the identifier too (TLS-ALPN-01 needs it). */
   responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
+  /** Which challenge to ask the CA for; the responder MUST answer that type. Default: `http-01`. */
+  challengeType?: ChallengeType;
   /** Checks the route to the responder before the CA is asked to validate. Default: none (preflight off). */
   preflight?: (target: { domain: string; token: string; keyAuthorization: string }) => Promise<void>;
   clock: Clock;
@@ -79,7 +86,7 @@ export interface IssueResult {
 }
 
 /**
- * Obtains one certificate over HTTP-01 and stores it: account → order → challenges →
+ * Obtains one certificate over HTTP-01 or TLS-ALPN-01 (deps.challengeType) and stores it: account → order → challenges →
  * finalize → download → keep → checks → atomic store. What the CA issued is kept under `--home`
  * (IssuedCertificateStore) from download until it is stored, and a later run for the same name
  * finishes from it instead of ordering again (see _kept.ts). Nothing is stored unless every check
@@ -124,7 +131,7 @@ async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, conte
       ...(profile === undefined ? {} : { profile }),
     });
     log.info('Order created', { domains: request.domains, profile, replaces: request.replaces, replacesAccepted: order.replacesAccepted });
-    const challenges = await acme.http01Challenges(order);
+    const challenges = await challengesOf(acme, order, deps.challengeType ?? 'http-01');
     await proveControl(challenges, acme, deps, log);
     log.info('Finalizing order');
     fullchainPem = await acme.finalize(order, csrPem);
@@ -232,6 +239,13 @@ async function openAccount(
   return { acme, accountUrl, accountReused: false };
 }
 
+/** The pending challenges of `type`; only tls-alpn-01 needs pendingChallenges(). */
+async function challengesOf(acme: AcmeOrderClient, order: Order, type: ChallengeType): Promise<PendingChallenge[]> {
+  if (type === 'http-01') return acme.http01Challenges(order);
+  if (acme.pendingChallenges === undefined) throw new Error(`The ACME client cannot answer ${type} challenges`);
+  return acme.pendingChallenges(order, type);
+}
+
 /**
  * Publishes every token, preflights every route, and only then asks the CA to validate:
  * a broken route must fail here without spending a CA validation.
@@ -259,7 +273,7 @@ async function proveControl(
     }
   };
   try {
-    await Promise.all(challenges.map((c) => deps.responder.present(c.token, c.keyAuthorization)));
+    await Promise.all(challenges.map((c) => deps.responder.present(c.token, c.keyAuthorization, { type: c.identifierType ?? 'dns', value: c.domain })));
     if (deps.preflight !== undefined) {
       const preflight = deps.preflight;
       await Promise.all(challenges.map((c) => limit(() => preflight(c))));
