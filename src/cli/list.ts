@@ -1,5 +1,9 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { listCertificates, type CertificateSummary } from '../issuance';
+import { listCertificates, listManualCertificates, type CertificateSummary, type ManualCertificateSummary } from '../issuance';
+import type { Logger } from '../log';
+import { readManualCertificates } from '../manual';
+import type { CertificateStore } from '../storage';
 import { adoptLegoHome } from '../migration';
 import { adoptionDeps, type AdoptContext } from './_adopt';
 import type { CliDeps } from './_context';
@@ -13,13 +17,14 @@ Examples:
   $ acme list --haproxy-socket /run/haproxy/admin.sock     # also: does HAProxy serve the stored serial?
   $ acme list --json | jq '.certificates[] | select(.daysLeft < 20) | .name'
   $ acme list --json | jq '.certificates[] | select(.lastError != null) | {name, lastError}'
+  $ acme list --json | jq '.certificates[] | select(.kind == "manual") | {name, notAfter, problem}'
 `;
 
 /** Registers `acme list`. */
 export function registerListCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('list')
-    .description('show the stored certificates: names, serial, expiry, key type, profile, next renewal and why, last error, and what each HAProxy serves')
+    .description('show the stored certificates: names, serial, expiry, key type, profile, next renewal and why, last error, and what each HAProxy serves; and the manual certificates put into <home>/haproxy/ by hand')
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addCommonOptions(command));
   command.action((options: Record<string, unknown>) =>
@@ -28,13 +33,16 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
       const { store, deployState, haproxyEndpoints, renewalState } = services;
       const certificates = await listCertificates({ store, clock: deps.clock, endpoints: haproxyEndpoints, deployState, renewalState });
       const lego = await legoNotAdopted({ config, logger, services, clock: deps.clock });
+      const manual = await manualCertificates({ home: config.home, store, clock: deps.clock, logger });
       if (config.output.json) {
-        printJson(deps.stdout, { ok: true, certificates, ...(lego === undefined ? {} : { lego }) });
+        const listed = [...certificates.map((c) => ({ ...c, kind: 'acme' as const })), ...manual];
+        printJson(deps.stdout, { ok: true, certificates: listed, ...(lego === undefined ? {} : { lego }) });
         return;
       }
       const legoLines = describeLego(lego, certificates);
+      const manualLines = describeManual(manual);
       if (certificates.length === 0) {
-        deps.stdout.write(`No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n${legoLines}`);
+        deps.stdout.write(`No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n${legoLines}${manualLines}`);
         return;
       }
       const withHaproxy = haproxyEndpoints.length > 0;
@@ -56,8 +64,38 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
         ),
       );
       deps.stdout.write(legoLines);
+      deps.stdout.write(manualLines);
     }),
   );
+}
+
+/** The manual certificates of `<home>/haproxy/`; none, with a warning, when the directory cannot be listed (the stored ones are still listed). */
+async function manualCertificates(context: { home: string; store: Pick<CertificateStore, 'listCertificateNames'>; clock: CliDeps['clock']; logger: Logger }): Promise<ManualCertificateSummary[]> {
+  try {
+    return await listManualCertificates({
+      clock: context.clock,
+      readManualCertificates: async () => readManualCertificates(context.home, { names: await context.store.listCertificateNames() }),
+    });
+  } catch (error) {
+    context.logger.warn('Cannot list the manual certificates; run "acme doctor" for the fix', { error: error instanceof Error ? error.message : String(error) });
+    return [];
+  }
+}
+
+/** The table of manual certificates under a line that says what they are; '' when there are none. */
+function describeManual(manual: ManualCertificateSummary[]): string {
+  if (manual.length === 0) return '';
+  const rows = manual.map((c) => [
+    c.name,
+    c.domains.join(',') || '-',
+    c.serial ?? '-',
+    c.notAfter ?? '-',
+    c.daysLeft === null ? '-' : String(c.daysLeft),
+    c.keyPath === null ? '-' : c.keyPath === c.bundlePath ? 'in file' : `${c.name}.key`,
+    c.problem === null ? 'ok' : `NOT SERVED: ${c.problem.replace(/\s+/g, ' ').slice(0, MAX_ERROR_CHARS)}`,
+  ]);
+  const dir = dirname(manual[0]!.bundlePath);
+  return `\nManual certificates in "${dir}" (served as they are, never renewed: to renew one, replace its files and restart HAProxy):\n${formatTable(['MANUAL', 'DOMAINS', 'SERIAL', 'NOT AFTER', 'DAYS LEFT', 'KEY', 'STATUS'], rows)}`;
 }
 
 /** What `acme list` says of lego's files in --home: only present when --home holds them. */

@@ -1,7 +1,7 @@
 export { issueCertificate } from './issueCertificate';
 export type { AcmeOrderClient, IssueRequest, IssueResult, IssuanceDeps } from './issueCertificate';
-export { listCertificates } from './listCertificates';
-export type { CertificateSummary, EndpointStatus, ListDeps } from './listCertificates';
+export { listCertificates, listManualCertificates } from './listCertificates';
+export type { CertificateSummary, EndpointStatus, ListDeps, ManualCertificateSummary } from './listCertificates';
 export { deployBundle, deployCertificate, readDelivery } from './deployCertificate';
 export type {
   CertificateDelivery,

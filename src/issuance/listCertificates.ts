@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import { fromStored } from './_ariState';
 import { failureFacts } from './_failure';
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
+import { MAX_MANUAL_CERTIFICATES, type ManualCertificateScan } from '../manual';
 import { ariCertId } from '../pem';
 import { isAriWindowUsable, shouldRenew, type AriWindow, type RenewalDecision } from '../renewal';
 import type { CertificateStore, DeployStateStore, RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
@@ -95,6 +97,32 @@ export interface CertificateSummary {
   endpoints: EndpointStatus[];
   /** `lego` when the current version was adopted from lego without an order (`acme import lego`, or in place); null otherwise. */
   adoptedFrom: 'lego' | null;
+}
+
+/**
+ * One row of `acme list` for a manual certificate: a file a user put into `<home>/haproxy/`, which
+ * HAProxy serves as it is and haproxy-acme never renews (so it is never due). Never holds key material.
+ */
+export interface ManualCertificateSummary {
+  kind: 'manual';
+  /** The file's name in `<home>/haproxy/`, e.g. `cert.crt`. */
+  name: string;
+  /** Its DNS and IP subjectAltNames (the subject's CN when it has none); empty when it does not parse. */
+  domains: string[];
+  /** Null when it does not parse (see problem), as are the dates. */
+  serial: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  /** Whole days until notAfter, rounded down; negative once expired. */
+  daysLeft: number | null;
+  /** The file HAProxy loads. */
+  bundlePath: string;
+  /** Where its key is: bundlePath itself, or `<bundlePath>.key`; null when there is none. */
+  keyPath: string | null;
+  /** Why HAProxy cannot load it (the manual crt-list leaves it out); null when it can. */
+  problem: string | null;
+  /** Always null: haproxy-acme never renews a manual certificate. */
+  nextRenewal: null;
 }
 
 /** Adapters listCertificates reads. */
@@ -217,4 +245,41 @@ async function endpointStatuses(name: string, bundlePath: string, sha1: string, 
       }
     }),
   );
+}
+
+/**
+ * Summarises the manual certificates of `<home>/haproxy/`, sorted by file name; those past the
+ * reader's cap are listed with the reason they are neither checked nor served.
+ * @throws StorageError when the directory exists but cannot be listed
+ */
+export async function listManualCertificates(deps: { clock: Clock; readManualCertificates: () => Promise<ManualCertificateScan> }): Promise<ManualCertificateSummary[]> {
+  const now = deps.clock.now().getTime();
+  const scan = await deps.readManualCertificates();
+  const rows = scan.certificates.map((c): ManualCertificateSummary => ({
+    kind: 'manual',
+    name: basename(c.path),
+    domains: c.names,
+    serial: c.serial,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    daysLeft: c.notAfter === null ? null : Math.floor((Date.parse(c.notAfter) - now) / MS_PER_DAY),
+    bundlePath: c.path,
+    keyPath: c.keyPath,
+    problem: c.problem,
+    nextRenewal: null,
+  }));
+  const unread = scan.notInspected.map((path): ManualCertificateSummary => ({
+    kind: 'manual',
+    name: basename(path),
+    domains: [],
+    serial: null,
+    notBefore: null,
+    notAfter: null,
+    daysLeft: null,
+    bundlePath: path,
+    keyPath: null,
+    problem: `not read: only the first ${MAX_MANUAL_CERTIFICATES} manual certificates by name are read and served`,
+    nextRenewal: null,
+  }));
+  return [...rows, ...unread];
 }

@@ -64,7 +64,7 @@ describe('runCli()', () => {
     const document = JSON.parse(stdout());
     expect(Object.keys(document)).toEqual(['schemaVersion', 'ok', 'certificates']);
     expect(document.certificates).toHaveLength(1);
-    expect(Object.keys(document.certificates[0]).sort()).toEqual(['adoptedFrom', 'ari', 'bundlePath', 'daysLeft', 'domains', 'endpoints', 'failuresTotal', 'hooks', 'keyType', 'lastError', 'lastFailureAt', 'lastSuccessAt', 'name', 'nextRenewal', 'notAfter', 'notBefore', 'profile', 'serial']);
+    expect(Object.keys(document.certificates[0]).sort()).toEqual(['adoptedFrom', 'ari', 'bundlePath', 'daysLeft', 'domains', 'endpoints', 'failuresTotal', 'hooks', 'keyType', 'kind', 'lastError', 'lastFailureAt', 'lastSuccessAt', 'name', 'nextRenewal', 'notAfter', 'notBefore', 'profile', 'serial']);
     const expectedDays = Math.floor((Date.parse(document.certificates[0].notAfter) - Date.parse('2026-11-27T00:00:00Z')) / 86_400_000);
     expect(document.certificates[0]).toMatchObject({ name: 'ec-leaf', keyType: 'ec256', daysLeft: expectedDays });
   });
