@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # (crash safety, lifecycle, import, metrics, …) runs on the newest pair only.
 DEFAULT_PAIR_FILES=(
   peers haproxy-client haproxy-faults haproxy-config haproxy-config-words snap-haproxy deploy dual crt-list-input doctor
-  eab ari-proxy ca-faults ca-limits nonce-reject renew issue ip-identifiers todays-ca concurrency daemon
+  eab ari-proxy ca-faults ca-limits nonce-reject renew issue ip-identifiers todays-ca concurrency daemon tls-alpn
 )
 
 results=.tmp/jest
