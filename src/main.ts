@@ -179,7 +179,7 @@ function runSelf(args: readonly string[]): Promise<number> {
  */
 function runSnap(args: string[]): Promise<number> {
   const { ExecSnapctl, isTcpPortFree, runSnapCommand } = lazy.snap();
-  const logger = createLogger({ format: 'text' });
+  const logger = createLogger({ format: process.stderr.isTTY ? 'text' : 'json', plain: true });
   return runSnapCommand(args, {
     env: process.env,
     stdout: process.stdout,

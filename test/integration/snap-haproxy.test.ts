@@ -114,6 +114,7 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
       'acme-ca-bundle': peers.caBundlePath,
       'acme-port': acmePort,
       'https-enabled': true,
+      'https-redirect': true,
       'haproxy-http-bind': `127.0.0.1:${peers.responderPort}`,
       'haproxy-https-bind': `127.0.0.1:${httpsPort}`,
       'haproxy-backend': `127.0.0.1:${appPort}`,
@@ -143,7 +144,7 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
     expect([admin.isSocket(), admin.mode & 0o777, master.isSocket(), master.mode & 0o777]).toEqual([true, 0o600, true, 0o600]);
   });
 
-  test('plain HTTP is redirected to HTTPS, except the challenge path, which reaches the responder on acme-port', async () => {
+  test('with https-redirect, plain HTTP is redirected to HTTPS, except the challenge path, which reaches the responder on acme-port', async () => {
     const redirect = await get(peers.responderPort, '/photos?id=1', name);
     expect([redirect.status, redirect.headers.location]).toEqual([301, `https://${name}/photos?id=1`]);
 
