@@ -156,6 +156,21 @@ export function parseWrapperOptions(values: Readonly<Record<string, unknown>>): 
   };
 }
 
+/**
+ * `acme-staging` inside the snap takes only true or false (pure). The CLI's own reader also takes 1, 0,
+ * yes and no, but Immich Distribution counted only the literal `true` as staging, so there `yes` meant
+ * production: refusing every other word keeps a value from changing meaning on the way.
+ */
+export function stagingProblems(values: Readonly<Record<string, unknown>>): string[] {
+  const value = values['acme-staging'];
+  if (value === undefined || value === null || value === true || value === false) return [];
+  if (typeof value === 'string' && ['', 'true', 'false'].includes(value.trim())) return [];
+  return [
+    `Invalid snap option acme-staging ${quoteValue(value)}: expected true or false (Immich Distribution counted only the literal true as staging); ` +
+      'set it to false, or unset it, for Let\'s Encrypt\'s production CA',
+  ];
+}
+
 /** Problems for every fixed option that is set (pure); see FIXED_OPTION_KEYS. */
 export function fixedOptionProblems(values: Readonly<Record<string, unknown>>): string[] {
   return Object.entries(FIXED_OPTION_KEYS)

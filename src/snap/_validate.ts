@@ -1,7 +1,7 @@
 import { CONFIG_KEYS, loadConfig, type Config } from '../config';
 import { ConfigError } from '../errors';
 import type { SnapLayout } from './_layout';
-import { fixedOptionProblems, parseWrapperOptions, portClashProblems, WRAPPER_OPTION_KEYS, type Checked, type WrapperOptions } from './_options';
+import { fixedOptionProblems, parseWrapperOptions, stagingProblems, portClashProblems, WRAPPER_OPTION_KEYS, type Checked, type WrapperOptions } from './_options';
 import { renderSnapHaproxyConfig } from './_render';
 
 /** Every snap option the snap reads: the CLI's (from config/'s one table) and the wrappers'. */
@@ -59,7 +59,7 @@ export function renewalWarnings(config: Config, wrapper: WrapperOptions): string
  * @throws AppError other than ConfigError, e.g. when a file check cannot run at all
  */
 export async function validateSnapOptions(values: Readonly<Record<string, unknown>>, layout: SnapLayout): Promise<Checked<ValidSnapOptions>> {
-  const problems = fixedOptionProblems(values);
+  const problems = [...fixedOptionProblems(values), ...stagingProblems(values)];
   const wrapper = parseWrapperOptions(values);
   if (!wrapper.ok) problems.push(...wrapper.problems);
   let config: Config | undefined;
@@ -69,7 +69,8 @@ export async function validateSnapOptions(values: Readonly<Record<string, unknow
     config = await loadConfig({
       flags: {},
       env: { SNAP: 'snap', SNAP_COMMON: layout.common },
-      snapOptions: async () => ({ ...values }),
+      // An acme-staging refused above is left out here, so that it is reported once.
+      snapOptions: async () => (stagingProblems(values).length > 0 ? { ...values, 'acme-staging': undefined } : { ...values }),
       cwd: '/',
     });
   } catch (error) {

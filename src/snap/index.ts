@@ -29,6 +29,7 @@ export {
   parseWrapperOptions,
   portClashProblems,
   quoteValue,
+  stagingProblems,
   WRAPPER_OPTION_KEYS,
   WRITTEN_BACK_DEFAULTS,
   wrapperOptionsSchema,

@@ -35,7 +35,9 @@ function runHook(fake: FakeSnap, hook: string, extraEnv: Record<string, string> 
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
 const GET_CALL = expect.arrayContaining(['get', '-d', 'acme-domain', 'acme-port', 'https-enabled', 'haproxy-http-bind']);
-const RESTART_CALL = ['restart', 'haproxy-acme.haproxy', 'haproxy-acme.renewer'];
+const RELOAD_CALLS = [['restart', '--reload', 'haproxy-acme.haproxy'], ['restart', 'haproxy-acme.renewer']];
+/** What configure writes back when nothing else is set (Immich Distribution's defaults). */
+const DEFAULTS_WRITTEN = ['http-enabled=true', 'https-enabled=false', 'haproxy-http-bind=*:80', 'haproxy-https-bind=*:443', 'acme-challenge-type=http'];
 
 let fake: FakeSnap;
 
@@ -80,7 +82,7 @@ describe('install hook', () => {
 });
 
 describe('configure hook', () => {
-  test('configure accepts good options, keeps a set acme-port, and only asks snapd to restart the services', async () => {
+  test('configure accepts good options, keeps every one set, and only asks snapd to reload HAProxy and restart the renewer', async () => {
     const options = {
       'acme-domain': 'example.com photos.example.com',
       'acme-email': 'admin@example.com',
@@ -89,15 +91,17 @@ describe('configure hook', () => {
       'acme-key-type': 'ec384',
       'acme-profile': 'tlsserver',
       'acme-directory': 'letsencrypt-staging',
+      'acme-challenge-type': 'tls',
+      'http-enabled': false,
       'https-enabled': true,
       'haproxy-http-bind': '*:80',
       'haproxy-https-bind': '[::]:443',
-      'haproxy-backend': '127.0.0.1:3000',
+      'haproxy-backend': '127.0.0.1:3001',
     };
     await fake.setOptions(options);
     const run = await runHook(fake, 'configure');
     expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(await fake.calls()).toEqual([GET_CALL, RESTART_CALL]);
+    expect(await fake.calls()).toEqual([GET_CALL, ...RELOAD_CALLS]);
     expect(await fake.options()).toEqual(options);
   });
 
@@ -106,14 +110,17 @@ describe('configure hook', () => {
     ['acme-port', { 'acme-port': 70000 }, 'Invalid snap option acme-port "70000": expected a whole number from 1 to 65535'],
     ['acme-domain', { 'acme-domain': 'bad_name!.example.com' }, 'Invalid snap option acme-domain "bad_name!.example.com"'],
     ['acme-email', { 'acme-email': 'not-an-email' }, 'Invalid snap option acme-email "not-an-email": expected an email address such as "admin@example.com"'],
-    ['acme-staging', { 'acme-staging': 'perhaps' }, 'Invalid snap option acme-staging "perhaps": expected true, false, 1, 0, yes or no'],
+    ['acme-staging', { 'acme-staging': 'perhaps' }, 'Invalid snap option acme-staging "perhaps": expected true or false'],
+    ['acme-staging', { 'acme-staging': 'yes' }, 'Invalid snap option acme-staging "yes": expected true or false (Immich Distribution counted only the literal true'],
+    ['acme-challenge-type', { 'acme-challenge-type': 'dns' }, 'Invalid snap option acme-challenge-type "dns"'],
+    ['http-enabled', { 'http-enabled': 'off' }, 'Invalid snap option http-enabled "off": expected true or false'],
     ['acme-key-type', { 'acme-key-type': 'dsa' }, 'Invalid snap option acme-key-type "dsa": expected one of ec256, ec384, rsa2048, rsa3072, rsa4096'],
     ['acme-directory', { 'acme-directory': 'http://ca.example.com/dir' }, 'Invalid snap option acme-directory "http://ca.example.com/dir": plain http is only allowed'],
     ['acme-ca-bundle', { 'acme-ca-bundle': '/nonexistent/ca.pem' }, 'Invalid snap option acme-ca-bundle "/nonexistent/ca.pem": the file does not exist'],
     ['https-enabled', { 'https-enabled': 'maybe' }, 'Invalid snap option https-enabled "maybe": expected true or false'],
-    ['haproxy-http-bind', { 'haproxy-http-bind': 'localhost:80' }, 'Invalid snap option haproxy-http-bind "localhost:80": expected ADDR:PORT'],
+    ['haproxy-http-bind', { 'haproxy-http-bind': 'localhost' }, 'Invalid snap option haproxy-http-bind "localhost": expected ADDR:PORT'],
     ['haproxy-https-bind', { 'haproxy-https-bind': '*:443\n    bind *:8443' }, 'Invalid snap option haproxy-https-bind "*:443\\n    bind *:8443": expected ADDR:PORT'],
-    ['haproxy-backend', { 'haproxy-backend': '*:3000' }, 'Invalid snap option haproxy-backend "*:3000": expected ADDR:PORT such as "127.0.0.1:3000"'],
+    ['haproxy-backend', { 'haproxy-backend': '*:3000' }, 'Invalid snap option haproxy-backend "*:3000": expected ADDR:PORT such as "127.0.0.1:3001"'],
     ['haproxy-socket', { 'haproxy-socket': '/run/haproxy/admin.sock' }, 'Invalid snap option haproxy-socket "/run/haproxy/admin.sock": this snap uses the runtime socket'],
     ['acme-home', { 'acme-home': '/var/lib/acme' }, 'Invalid snap option acme-home "/var/lib/acme": this snap keeps its state in $SNAP_COMMON/acme'],
     ['acme-port', { 'acme-port': 80 }, 'Invalid snap option acme-port "80": haproxy-http-bind "*:80" listens on the same port'],
@@ -175,7 +182,7 @@ describe('configure hook', () => {
       // Not "> held": a lower port another test held at probe time may have been freed since.
       expect([picked !== held, picked >= ACME_PORT_RANGE.first, picked <= ACME_PORT_RANGE.last]).toEqual([true, true, true]);
       expect(run.stdout).toBe(`Picked acme-port ${picked}, free on 127.0.0.1\n`);
-      expect(await fake.calls()).toEqual([GET_CALL, ['set', `acme-port=${picked}`], RESTART_CALL]);
+      expect(await fake.calls()).toEqual([GET_CALL, ['set', ...DEFAULTS_WRITTEN, `acme-port=${picked}`], ...RELOAD_CALLS]);
     });
 
     test('configure treats an empty acme-port as unset and picks one', async () => {

@@ -6,6 +6,7 @@ import {
   parseWrapperOptions,
   portClashProblems,
   quoteValue,
+  stagingProblems,
   type WrapperOptions,
 } from '../../../src/snap';
 
@@ -125,6 +126,27 @@ describe('parseWrapperOptions()', () => {
       'Invalid snap option haproxy-https-bind "x"',
       'Invalid snap option haproxy-backend "*',
     ]);
+  });
+});
+
+describe('stagingProblems()', () => {
+  test.each<[unknown, boolean]>([
+    [undefined, true],
+    ['', true],
+    [true, true],
+    [false, true],
+    ['true', true],
+    [' false ', true],
+    ['yes', false],
+    ['1', false],
+    [1, false],
+    ['TRUE', false],
+    ['true\n', true],
+    [['true'], false],
+  ])('stagingProblems() with acme-staging %j: accepted %j', (value, accepted) => {
+    const problems = stagingProblems({ 'acme-staging': value });
+    const explained = /^Invalid snap option acme-staging .*: expected true or false \(Immich Distribution counted only the literal true as staging\)/;
+    expect(problems.map((problem) => explained.test(problem))).toEqual(accepted ? [] : [true]);
   });
 });
 
