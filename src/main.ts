@@ -192,9 +192,10 @@ function runSnap(args: string[]): Promise<number> {
       await lazy.migration().adoptLegoHomeLocked(layout.home, config.email === undefined ? options : { ...options, email: config.email });
     },
     writeManualCrtList: (home, target) => lazy.manual().writeManualCrtList(home, target),
-    reloadHaproxy: async (socket) => {
-      const { MasterClient } = lazy.haproxy();
-      await new MasterClient({ endpoint: { kind: 'unix', path: socket }, logger }).reload();
+    reloadHaproxy: async (layout) => {
+      const { MasterClient, RuntimeClient, reloadUntilRuntimeReady } = lazy.haproxy();
+      const master = new MasterClient({ endpoint: { kind: 'unix', path: layout.masterSocket }, logger });
+      await reloadUntilRuntimeReady(master, new RuntimeClient({ endpoint: { kind: 'unix', path: layout.adminSocket }, logger }));
     },
     runAcme: runSelf,
   });

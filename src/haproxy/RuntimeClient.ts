@@ -23,7 +23,7 @@ import {
   payloadRequest,
   sanitiseCertificatePayload,
 } from './_payload';
-import { classifyReply, isLockedReply, replyError, type ClassifiedReply, type ReplyOutcome } from './_reply';
+import { classifyReply, isLockedReply, replyError, stripSeverity, type ClassifiedReply, type ReplyOutcome } from './_reply';
 import { sendRequest } from './_socket';
 
 /** Options of `RuntimeClient`. */
@@ -105,7 +105,12 @@ export class RuntimeClient {
 
   /** Runs a command and classifies its reply; `expected` lists the outcomes that count as success. */
   private async run(command: string, expected: readonly ReplyOutcome[], payload?: string): Promise<ClassifiedReply> {
-    let reply = await this.execute(command, payload);
+    return this.classified(command, await this.execute(command, payload), expected, payload);
+  }
+
+  /** Classifies a reply to `command`, sending it again while HAProxy's certificate lock is busy. */
+  private async classified(command: string, first: string, expected: readonly ReplyOutcome[], payload?: string): Promise<ClassifiedReply> {
+    let reply = first;
     for (let attempt = 1; attempt < LOCKED_ATTEMPTS && isLockedReply(reply); attempt += 1) {
       this.logger.debug('HAProxy certificate lock busy; retrying', { command, attempt });
       await sleep(LOCKED_RETRY_DELAY_MS);
@@ -127,7 +132,13 @@ export class RuntimeClient {
    */
   async showSslCert(path: string): Promise<SslCertInfo>;
   async showSslCert(path?: string): Promise<SslCertList | SslCertInfo> {
-    if (path === undefined) return parseShowSslCertList((await this.run('show ssl cert', ['output'])).text);
+    if (path === undefined) {
+      // A HAProxy that holds no certificate at all (e.g. a strict-sni bind on crt-lists that are still
+      // empty) answers only the terminating empty line, which is a reply, unlike a closed connection.
+      const reply = await this.execute('show ssl cert');
+      if (reply !== '' && stripSeverity(reply).trim() === '') return { certificates: [] };
+      return parseShowSslCertList((await this.classified('show ssl cert', reply, ['output'])).text);
+    }
     const command = commandLine('show ssl cert', path);
     const { text } = await this.run(command, ['output']);
     const info = parseShowSslCert(text);

@@ -31,8 +31,11 @@ export interface SnapCommandDeps {
   adoptLego(layout: SnapLayout, config: Config): Promise<void>;
   /** Writes the crt-list of the certificates dropped into `bundlesDir` by hand (src/manual). */
   writeManualCrtList(home: string, target: string): Promise<{ written: number; skipped: ReadonlyArray<{ path: string; problem: string }> }>;
-  /** A checked reload of the running HAProxy through its master socket (src/haproxy MasterClient). */
-  reloadHaproxy(masterSocket: string): Promise<void>;
+  /**
+   * A checked reload of the running HAProxy through its master socket, resolved once its runtime socket
+   * is answered by the new worker (src/haproxy reloadUntilRuntimeReady()).
+   */
+  reloadHaproxy(layout: SnapLayout): Promise<void>;
   /** Runs this CLI with `args` in a child process sharing stdio, e.g. `["issue"]`; resolves with its exit code. */
   runAcme(args: readonly string[]): Promise<number>;
 }
@@ -162,7 +165,7 @@ export async function reloadHaproxy(deps: SnapCommandDeps): Promise<number> {
   const layout = snapLayout(deps.env);
   const valid = await prepareHaproxy(deps, layout);
   if (Array.isArray(valid)) return reportInvalid(deps, valid, 'reload HAProxy');
-  await deps.reloadHaproxy(layout.masterSocket);
+  await deps.reloadHaproxy(layout);
   deps.stdout.write('HAProxy reloaded\n');
   return SNAP_EXIT.ok;
 }
@@ -230,7 +233,7 @@ async function reloadOrUndo(deps: SnapCommandDeps, layout: SnapLayout): Promise<
   try {
     const valid = await prepareHaproxy(deps, layout);
     if (Array.isArray(valid)) throw new ConfigError(`Cannot turn HTTPS on: ${valid.join('; ')}`, { source: 'snap option https-enabled' });
-    await deps.reloadHaproxy(layout.masterSocket);
+    await deps.reloadHaproxy(layout);
   } catch (error) {
     await deps.snapctl.set({ 'https-enabled': 'false' });
     // The file on disk must match the options again, for the next start; the running HAProxy never changed.

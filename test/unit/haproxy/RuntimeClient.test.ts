@@ -142,6 +142,19 @@ describe('RuntimeClient', () => {
     }
   });
 
+  test.each<[string, string, unknown]>([
+    ['only the terminating empty line (2.6 holding no certificate at all)', '\n', { certificates: [] }],
+    ['only a severity-prefixed empty line', '\n[6]: \n\n', { certificates: [] }],
+  ])('showSslCert() reads %j as an empty list', async (_what, reply, expected) => {
+    const { client } = await clientFor(() => reply);
+    await expect(client.showSslCert()).resolves.toEqual(expected);
+  });
+
+  test('showSslCert() still fails on a connection closed without a byte', async () => {
+    const { client } = await clientFor(() => '');
+    await expect(client.showSslCert()).rejects.toThrow('HAProxy closed the connection without a reply');
+  });
+
   test('execute() refuses a command with a line break and logs no payload', async () => {
     const { client, logger } = await clientFor(() => transcript('set-ssl-cert-created.severity'));
     await expect(client.execute('show version\nshow info')).rejects.toThrow(HaproxyError);

@@ -52,7 +52,7 @@ function deps(snapctl: Snapctl, isPortFree: (port: number) => Promise<boolean> =
       await writeFile(target, '', { mode: 0o600 });
       return { written: 0, skipped: [{ path: '/h/bad.crt', problem: 'no key' }] };
     },
-    reloadHaproxy: async (socket) => void edges.push(`reload ${socket}`),
+    reloadHaproxy: async (layout) => void edges.push(`reload ${layout.masterSocket}`),
     runAcme: async (args) => {
       const https = (snapctl as MemorySnapctl).values['https-enabled'];
       edges.push(`acme ${args.join(' ')} (https-enabled=${String(https)})`);
