@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import { writeFileAtomic } from '../storage';
+import { snapEmbedding, withEmbeddingDefaults } from './_embedding';
 import { ensureSnapLayout, snapLayout, type SnapLayout } from './_layout';
 import { WRITTEN_BACK_DEFAULTS } from './_options';
 import { pickAcmePort } from './_ports';
@@ -43,12 +44,12 @@ export interface SnapCommandDeps {
 /** Exit codes, as the CLI uses them: 2 for a bad setting, 1 for anything else. */
 export const SNAP_EXIT = Object.freeze({ ok: 0, failure: 1, invalid: 2 });
 
-/** The snap's services; configure asks snapd to reload HAProxy and restart the renewer. */
-export const SNAP_SERVICES = Object.freeze({ haproxy: 'haproxy', renewer: 'renewer' });
+/** The snap's HAProxy service, which configure asks snapd to reload; the renewer's name is the embedding's (renewer here). */
+export const SNAP_SERVICES = Object.freeze({ haproxy: 'haproxy' });
 
 async function readValid(deps: SnapCommandDeps, layout: SnapLayout): Promise<ValidSnapOptions | string[]> {
   const values = await deps.snapctl.get(ALL_SNAP_OPTION_KEYS);
-  const checked = await validateSnapOptions(values, layout);
+  const checked = await validateSnapOptions(values, layout, snapEmbedding(deps.env));
   return checked.ok ? checked.value : checked.problems;
 }
 
@@ -81,11 +82,13 @@ const isUnset = (value: unknown): boolean => value === undefined || value === nu
  */
 export async function configure(deps: SnapCommandDeps): Promise<number> {
   const layout = snapLayout(deps.env);
+  const embedding = snapEmbedding(deps.env);
   const name = instanceName(deps.env);
   const values = await deps.snapctl.get(ALL_SNAP_OPTION_KEYS);
-  const checked = await validateSnapOptions(values, layout);
+  const checked = await validateSnapOptions(values, layout, embedding);
   if (!checked.ok) return reportInvalid(deps, checked.problems, 'apply the snap options; nothing was changed');
-  const defaults = Object.fromEntries(Object.entries(WRITTEN_BACK_DEFAULTS).filter(([key]) => isUnset(values[key])));
+  const written = { ...WRITTEN_BACK_DEFAULTS, ...withEmbeddingDefaults({}, embedding) } as Record<string, string>;
+  const defaults = Object.fromEntries(Object.entries(written).filter(([key]) => isUnset(values[key])));
   if (isUnset(values['acme-port'])) {
     const { wrapper } = checked.value;
     const exclude = [...wrapper.httpBind.ports, ...wrapper.httpsBind.ports].flatMap((range) =>
@@ -98,7 +101,7 @@ export async function configure(deps: SnapCommandDeps): Promise<number> {
   if (Object.keys(defaults).length > 0) await deps.snapctl.set(defaults);
   for (const warning of checked.value.warnings) deps.stdout.write(`Warning: ${warning}\n`);
   await deps.snapctl.restart([`${name}.${SNAP_SERVICES.haproxy}`], { reload: true });
-  await deps.snapctl.restart([`${name}.${SNAP_SERVICES.renewer}`]);
+  if (embedding.renewerService !== undefined) await deps.snapctl.restart([`${name}.${embedding.renewerService}`]);
   return SNAP_EXIT.ok;
 }
 
@@ -137,6 +140,7 @@ async function prepareHaproxy(deps: SnapCommandDeps, layout: SnapLayout): Promis
     responder: valid.config.httpAddress,
     challengeType: valid.config.challengeType,
     paths: layout,
+    embedding: snapEmbedding(deps.env),
   });
   await writeFileAtomic(layout.haproxyConfig, text, { mode: 0o600 });
   deps.stdout.write(`Wrote ${JSON.stringify(layout.haproxyConfig)}\n`);
@@ -202,7 +206,7 @@ export async function letsEncrypt(deps: SnapCommandDeps): Promise<number> {
   }
   const layout = snapLayout(deps.env);
   const values = await deps.snapctl.get(ALL_SNAP_OPTION_KEYS);
-  const checked = await validateSnapOptions(values, layout);
+  const checked = await validateSnapOptions(values, layout, snapEmbedding(deps.env));
   if (!checked.ok) return reportInvalid(deps, checked.problems, 'request a certificate');
   const problems = letsEncryptProblems(values, checked.value, name);
   if (problems.length > 0) {
@@ -217,7 +221,7 @@ export async function letsEncrypt(deps: SnapCommandDeps): Promise<number> {
   }
   const status = await deps.runAcme(['issue']);
   if (status === SNAP_EXIT.ok) {
-    deps.stdout.write(`HTTPS is on. Renewals run in the ${name}.${SNAP_SERVICES.renewer} service and never restart HAProxy.\n`);
+    deps.stdout.write('HTTPS is on. Renewals hot-swap the certificate and never restart HAProxy.\n');
     return status;
   }
   if (turnOn) {

@@ -2,6 +2,7 @@ import type { ChallengeType, HttpAddress } from '../config';
 import { ConfigError } from '../errors';
 import { tlsAlpnFront } from '../haproxyTlsAlpn';
 import { haproxyWordProblem } from '../haproxyWord';
+import type { SnapEmbedding } from './_embedding';
 import { quoteValue, type WrapperOptions } from './_options';
 
 /** The files the rendered configuration names; all come from snapLayout(). */
@@ -24,6 +25,8 @@ export interface RenderSnapHaproxyOptions {
   /** How the CA validates: `http-01` through the HTTP frontend, `tls-alpn-01` through the HTTPS bind. */
   readonly challengeType: ChallengeType;
   readonly paths: SnapHaproxyPaths;
+  /** What the snap that embeds haproxy-acme adds: a health check, a statistics page, a 503 page. */
+  readonly embedding: Pick<SnapEmbedding, 'appCheckUri' | 'statsUri' | 'errorfile503'>;
 }
 
 /** HAProxy `server` address of the responder: `127.0.0.1:34000`, `[::1]:34000` or `unix@/path`. */
@@ -58,6 +61,9 @@ function interpolated(options: RenderSnapHaproxyOptions): Interpolated[] {
     { setting: 'snap option haproxy-http-bind', value: wrapper.httpBind.text, word: wrapper.httpBind.text },
     { setting: 'snap option haproxy-https-bind', value: wrapper.httpsBind.text, word: wrapper.httpsBind.text },
     ...(wrapper.backend === undefined ? [] : [{ setting: 'snap option haproxy-backend', value: wrapper.backend.text, word: wrapper.backend.text }]),
+    ...Object.entries(options.embedding)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([key, value]) => ({ setting: `the embedding's ${key}`, value, word: value })),
   ];
 }
 
@@ -86,9 +92,21 @@ function httpFrontend(options: RenderSnapHaproxyOptions): string[] {
     // HAProxy runs http-request rules before use_backend wherever they stand, and warns when written after.
     ...(wrapper.httpsEnabled && wrapper.httpsRedirect ? ['    http-request redirect scheme https code 301 unless acme_challenge'] : []),
     '    use_backend acme_challenge if acme_challenge',
+    ...statsRoute(options),
     '    default_backend app',
     '',
   ];
+}
+
+/** The embedding snap's statistics page, on both frontends (Immich Distribution's loading screen reads it). */
+function statsRoute(options: RenderSnapHaproxyOptions): string[] {
+  const uri = options.embedding.statsUri;
+  return uri === undefined ? [] : [`    use_backend stats if { path_beg ${uri} }`];
+}
+
+function statsBackend(options: RenderSnapHaproxyOptions): string[] {
+  const uri = options.embedding.statsUri;
+  return uri === undefined ? [] : ['backend stats', '    stats enable', '    stats hide-version', `    stats uri ${uri}`, ''];
 }
 
 /**
@@ -124,6 +142,7 @@ function httpsFrontend(options: RenderSnapHaproxyOptions): string[] {
     front === undefined ? `    bind ${options.wrapper.httpsBind.text} ${settings}` : `    ${front.httpsBind(settings)}`,
     '    http-request set-header X-Forwarded-Proto https',
     '    use_backend acme_challenge if { path_beg /.well-known/acme-challenge/ }',
+    ...statsRoute(options),
     '    default_backend app',
     '',
   ];
@@ -131,11 +150,20 @@ function httpsFrontend(options: RenderSnapHaproxyOptions): string[] {
 
 function appBackend(options: RenderSnapHaproxyOptions): string[] {
   const backend = options.wrapper.backend;
+  const check = options.embedding.appCheckUri;
+  if (backend === undefined) {
+    return [
+      'backend app',
+      '    http-request return status 503 content-type text/plain string "No application configured: snap set <snap> haproxy-backend=ADDR:PORT"',
+      '',
+    ];
+  }
   return [
     'backend app',
-    backend === undefined
-      ? '    http-request return status 503 content-type text/plain string "No application configured: snap set <snap> haproxy-backend=ADDR:PORT"'
-      : `    server app ${backend.text}`,
+    '    http-request set-header X-Forwarded-Host %[req.hdr(Host)]',
+    ...(check === undefined
+      ? [`    server app ${backend.text}`]
+      : ['    option httpchk', `    http-check send meth GET uri ${check}`, `    server app ${backend.text} check inter 5s fall 2 rise 6`]),
     '',
   ];
 }
@@ -166,6 +194,7 @@ export function renderSnapHaproxyConfig(options: RenderSnapHaproxyOptions): stri
     '    timeout connect 5s',
     '    timeout client 1m',
     '    timeout server 1m',
+    ...(options.embedding.errorfile503 === undefined ? [] : [`    errorfile 503 ${options.embedding.errorfile503}`]),
     '',
     ...httpFrontend(options),
     ...(tlsAlpnFrontend(options)?.front ?? []),
@@ -177,5 +206,6 @@ export function renderSnapHaproxyConfig(options: RenderSnapHaproxyOptions): stri
     `    server acme ${responderAddress(options.responder)}`,
     '',
     ...appBackend(options),
+    ...statsBackend(options),
   ].join('\n');
 }

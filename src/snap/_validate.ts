@@ -1,5 +1,6 @@
 import { CONFIG_KEYS, loadConfig, type Config } from '../config';
 import { ConfigError } from '../errors';
+import { withEmbeddingDefaults, type SnapEmbedding } from './_embedding';
 import type { SnapLayout } from './_layout';
 import { fixedOptionProblems, parseWrapperOptions, stagingProblems, portClashProblems, WRAPPER_OPTION_KEYS, type Checked, type WrapperOptions } from './_options';
 import { renderSnapHaproxyConfig } from './_render';
@@ -29,9 +30,9 @@ function configProblems(error: ConfigError): string[] {
  * Renders haproxy.cfg as the haproxy service will, so that configure refuses every value the renderer
  * would refuse at the next start (one rule, not two copies of it); returns the renderer's refusal, if any.
  */
-function renderProblems(valid: ValidSnapOptions, layout: SnapLayout): string[] {
+function renderProblems(valid: ValidSnapOptions, layout: SnapLayout, embedding: SnapEmbedding): string[] {
   try {
-    renderSnapHaproxyConfig({ wrapper: valid.wrapper, responder: valid.config.httpAddress, challengeType: valid.config.challengeType, paths: layout });
+    renderSnapHaproxyConfig({ wrapper: valid.wrapper, responder: valid.config.httpAddress, challengeType: valid.config.challengeType, paths: layout, embedding });
     return [];
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -54,11 +55,16 @@ export function renewalWarnings(config: Config, wrapper: WrapperOptions): string
 /**
  * Checks every snap option with the CLI's own schema and file checks (config/'s loadConfig(), given the
  * values already read so snapctl runs once) plus the wrapper schema, the fixed options, port clashes and,
- * once all those pass, a trial rendering of haproxy.cfg. Returns every problem, one line each, naming the
- * option and its value.
+ * once all those pass, a trial rendering of haproxy.cfg. The embedding snap's default haproxy-backend
+ * stands in for an unset one. Returns every problem, one line each, naming the option and its value.
  * @throws AppError other than ConfigError, e.g. when a file check cannot run at all
  */
-export async function validateSnapOptions(values: Readonly<Record<string, unknown>>, layout: SnapLayout): Promise<Checked<ValidSnapOptions>> {
+export async function validateSnapOptions(
+  given: Readonly<Record<string, unknown>>,
+  layout: SnapLayout,
+  embedding: SnapEmbedding,
+): Promise<Checked<ValidSnapOptions>> {
+  const values = withEmbeddingDefaults(given, embedding);
   const problems = [...fixedOptionProblems(values), ...stagingProblems(values)];
   const wrapper = parseWrapperOptions(values);
   if (!wrapper.ok) problems.push(...wrapper.problems);
@@ -84,6 +90,6 @@ export async function validateSnapOptions(values: Readonly<Record<string, unknow
   }
   if (problems.length > 0 || config === undefined || !wrapper.ok) return { ok: false, problems };
   const valid = { config, wrapper: wrapper.value, warnings: renewalWarnings(config, wrapper.value) };
-  const refused = renderProblems(valid, layout);
+  const refused = renderProblems(valid, layout, embedding);
   return refused.length > 0 ? { ok: false, problems: refused } : { ok: true, value: valid };
 }

@@ -20,6 +20,7 @@ export {
   type TextSink,
 } from './_commands';
 export { BIND_DETAIL, MAX_BIND_ADDRESSES, opensPort, parseBindText, sharesPort, type BindText, type PortRange } from './_bind';
+export { EMBEDDING_VARIABLES, snapEmbedding, withEmbeddingDefaults, type SnapEmbedding } from './_embedding';
 export { ensureSnapLayout, snapLayout, type SnapLayout } from './_layout';
 export {
   DEFAULT_HTTP_BIND,

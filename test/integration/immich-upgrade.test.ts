@@ -2,12 +2,14 @@
  * Upgrading Immich Distribution's lego-based HTTPS to haproxy-acme in place, end to end, with real
  * HAProxy, real pebble and Debian's lego:
  *
- * 1. The lego-based release, reproduced by test/fixtures/immich (its haproxy.cfg frontends, its wrapper
- *    that links haproxy/cert.crt to lego's certificate, options as environment variables): lego issues
- *    (`lets-encrypt`) and renews twice into $SNAP_COMMON/acme, and HAProxy serves the certificate from
- *    the directory bind.
- * 2. `snap refresh` to the haproxy-acme release, as snapd runs it: the lego-era HAProxy stops, then this
- *    repository's post-refresh and configure hooks run, then its haproxy service starts.
+ * 1. The lego-based release, reproduced by test/fixtures/immich/lego-era (its haproxy.cfg frontends, its
+ *    wrapper that links haproxy/cert.crt to lego's certificate, options as environment variables): lego
+ *    issues (`lets-encrypt`) and renews twice into $SNAP_COMMON/acme, and HAProxy serves the certificate
+ *    from the directory bind.
+ * 2. `snap refresh` to the release the maintainer guide describes (snap/immich-distribution/snapcraft.yaml's
+ *    apps and environment on this repository's tree, test/fixtures/immich/hooks as the guide changes that
+ *    snap's hooks), as snapd runs it: the lego-era HAProxy stops, the post-refresh and configure hooks
+ *    run, then the haproxy service starts.
  * 3. The same serial is served, `acme list` shows it adopted from lego, lego's files are byte for byte
  *    what they were, and a forced renewal is hot-swapped in while HTTPS clients see no failed request.
  * 4. `snap revert`: the lego-era HAProxy starts again on lego's untouched files and serves lego's last
@@ -30,9 +32,20 @@ import { freePorts } from '../peers/_ports';
 import { requireBinary } from '../peers/_binaries';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
-import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
+import { createFakeSnap, REPO_ROOT, requireBuiltCli, type FakeSnap, type SnapOverlay } from '../fixtures/snap/primeTree';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'immich');
+const LEGO_ERA = join(FIXTURE, 'lego-era');
+
+/**
+ * Immich Distribution as docs/immich-distribution-maintainers.md changes it: the apps and environment of
+ * snap/immich-distribution/snapcraft.yaml, its hooks with the guide's lines, its HAProxy build and 503 page.
+ */
+const IMMICH: SnapOverlay = {
+  yaml: join(REPO_ROOT, 'snap', 'immich-distribution', 'snapcraft.yaml'),
+  hooksDir: join(FIXTURE, 'hooks'),
+  files: { 'bin/haproxy': requireBinary('haproxy'), 'etc/5xx.http': join(FIXTURE, '5xx.http') },
+};
 
 interface Run {
   code: number | null;
@@ -66,9 +79,9 @@ async function fingerprint(dir: string): Promise<Record<string, string>> {
 }
 
 /** One HTTPS GET with SNI `servername` on a new connection; resolves with the status, or rejects. */
-function httpsGet(port: number, servername: string): Promise<number> {
+function httpsGet(port: number, servername: string, path = '/photos'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path: '/photos', servername, headers: { host: servername }, rejectUnauthorized: false, agent: false, timeout: 5_000 };
+    const options = { host: '127.0.0.1', port, path, servername, headers: { host: servername }, rejectUnauthorized: false, agent: false, timeout: 5_000 };
     const req = httpsRequest(options, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
@@ -146,7 +159,7 @@ describe('upgrading Immich Distribution from lego in place', () => {
       HAPROXY_HTTPS_BIND: `127.0.0.1:${httpsPort}`,
       IMMICH_SERVER: `127.0.0.1:${appPort}`,
     };
-    haproxy = spawnTracked('immich-lego-haproxy', [join(FIXTURE, 'haproxy-wrapper')], { env });
+    haproxy = spawnTracked('immich-lego-haproxy', [join(LEGO_ERA, 'haproxy-wrapper')], { env });
     const port = httpsEnabled ? httpsPort : peers.responderPort;
     await waitForReady(haproxy, { what: `the lego-era HAProxy on port ${port}`, ready: () => canConnect(port) });
   }
@@ -164,7 +177,7 @@ describe('upgrading Immich Distribution from lego in place', () => {
   beforeAll(async () => {
     requireBuiltCli();
     peers = await startPeers();
-    fake = await createFakeSnap();
+    fake = await createFakeSnap(IMMICH);
     [httpsPort, acmePort, appPort] = (await freePorts(3, [peers.responderPort])) as [number, number, number];
     app = createServer((req, res) => res.end(`immich ${req.url ?? ''}`));
     await new Promise<void>((resolve) => app.listen(appPort, '127.0.0.1', resolve));
@@ -200,6 +213,7 @@ describe('upgrading Immich Distribution from lego in place', () => {
       'acme-directory': peers.directoryUrl,
       'acme-ca-bundle': peers.caBundlePath,
     });
+    // The refresh runs the new revision's hooks: Immich Distribution's, as the maintainer guide changes them.
     const refreshed = await run(join(fake.snap, 'meta', 'hooks', 'post-refresh'), [], fake.env);
     expect({ code: refreshed.code, adopted: refreshed.stderr.includes('Imported a lego certificate') }).toEqual({ code: 0, adopted: true });
     const configured = await run(join(fake.snap, 'meta', 'hooks', 'configure'), [], fake.env);
@@ -226,12 +240,19 @@ describe('upgrading Immich Distribution from lego in place', () => {
     expect(await httpsGet(httpsPort, domain)).toBe(200);
   });
 
+  test('the rendered configuration keeps what the hand-written one had: the statistics page and the health check', async () => {
+    expect(await httpsGet(httpsPort, domain, '/haproxy')).toBe(200);
+    const config = await readFile(join(fake.data, 'haproxy', 'haproxy.cfg'), 'utf8');
+    expect(config).toContain('    http-check send meth GET uri /server-info/ping\n');
+    expect(config).toContain(`    errorfile 503 ${join(fake.snap, 'etc', '5xx.http')}\n`);
+  });
+
   test('acme list shows the certificate adopted from lego, and configure wrote the defaults back', async () => {
-    const listed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['list', '--json'], await fake.appEnv('acme'));
+    const listed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['list', '--json'], await fake.appEnv('haproxy-acme'));
     expect(listed.code).toBe(0);
     const certificates = (JSON.parse(listed.stdout) as { certificates: Array<{ name: string; serial: string; adoptedFrom: string | null }> }).certificates;
     expect(certificates.map((c) => [c.name, c.serial.replace(/:/g, '').toUpperCase(), c.adoptedFrom])).toEqual([[domain, legoServed, 'lego']]);
-    expect(await fake.options()).toMatchObject({ 'http-enabled': true, 'https-enabled': true, 'acme-challenge-type': 'http' });
+    expect(await fake.options()).toMatchObject({ 'http-enabled': true, 'https-enabled': true, 'acme-challenge-type': 'http', 'database-password': expect.any(String) });
   });
 
   test('lego\'s files are byte for byte what lego left', async () => {
@@ -242,7 +263,7 @@ describe('upgrading Immich Distribution from lego in place', () => {
 
   test('a forced renewal is hot-swapped while HTTPS clients see no failed request', async () => {
     const load = loadHttps(httpsPort, domain);
-    const renewed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['renew', '--force', '--json'], await fake.appEnv('acme'));
+    const renewed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['renew', '--force', '--json'], await fake.appEnv('haproxy-acme'));
     const seen = await load.stop();
     expect({ code: renewed.code, stderr: renewed.code === 0 ? '' : renewed.stderr }).toEqual({ code: 0, stderr: '' });
     const served = await servedSerial(httpsPort, domain);

@@ -98,6 +98,7 @@ describe('runSnapCommand()', () => {
       responder: { kind: 'tcp', host: '127.0.0.1', port: 34555 },
       challengeType: 'tls-alpn-01',
       paths: layout,
+      embedding: { appCheckUri: undefined, statsUri: undefined, errorfile503: undefined },
     });
     expect(await readFile(layout.haproxyConfig, 'utf8')).toBe(expected);
     expect([(await stat(layout.haproxyConfig)).mode & 0o777, (await stat(layout.crtList)).mode & 0o777]).toEqual([0o600, 0o600]);
@@ -136,6 +137,17 @@ describe('runSnapCommand()', () => {
       ['restart', 'haproxy-acme_test.renewer'],
     ]);
     expect(asked).toEqual([34000, 34001, 34002]);
+  });
+
+  test('runSnapCommand(["configure"]) in an embedding snap writes back its default backend and restarts its renewer, or none', async () => {
+    const snapctl = new MemorySnapctl({ 'acme-port': 34100 });
+    const d = deps(snapctl);
+    const env = { ...d.env, ACME_SNAP_DEFAULT_BACKEND: '127.0.0.1:3001', ACME_SNAP_RENEWER_SERVICE: '' };
+    expect(await runSnapCommand(['configure'], { ...d, env })).toBe(0);
+    expect(snapctl.calls.slice(1)).toEqual([
+      ['set', 'http-enabled=true', 'https-enabled=false', 'haproxy-http-bind=*:80', 'haproxy-https-bind=*:443', 'acme-challenge-type=http', 'haproxy-backend=127.0.0.1:3001'],
+      ['restart', '--reload', 'haproxy-acme_test.haproxy'],
+    ]);
   });
 
   test('runSnapCommand(["configure"]) never overwrites a set option, and skips set when all are set', async () => {

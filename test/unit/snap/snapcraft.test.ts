@@ -10,7 +10,7 @@ import { access, chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapLayout } from '../../../src/snap';
-import { createFakeSnap, expandSnapVariables, readSnapcraftYaml, REPO_ROOT, type FakeSnap, type SnapcraftYaml } from '../../fixtures/snap/primeTree';
+import { createFakeSnap, readSnapcraftYaml, REPO_ROOT, type FakeSnap, type SnapcraftYaml } from '../../fixtures/snap/primeTree';
 
 let yaml: SnapcraftYaml;
 let fake: FakeSnap;
@@ -172,14 +172,6 @@ describe('snap/snapcraft.yaml', () => {
       layout.masterSocket,
     ]);
   });
-
-  test('the haproxy wrapper runs HAProxy on the rendered file with the master socket the apps use', async () => {
-    const text = await readFile(join(REPO_ROOT, 'snap', 'local', 'haproxy-wrapper'), 'utf8');
-    const layout = snapLayout({ SNAP_DATA: fake.data, SNAP_COMMON: fake.common });
-    const exec = text.split('\n').find((line) => line.startsWith('exec '))!;
-    const expanded = expandSnapVariables(exec, { SNAP: fake.snap, SNAP_DATA: fake.data, SNAP_COMMON: fake.common });
-    expect(expanded).toBe(`exec "${fake.snap}/usr/sbin/haproxy" -W -S "${layout.masterSocket},mode,600" -f "${layout.haproxyConfig}"`);
-  });
 });
 
 describe('snap/local/haproxy-wrapper', () => {
@@ -193,6 +185,20 @@ describe('snap/local/haproxy-wrapper', () => {
     await symlink(join(REPO_ROOT, 'snap', 'local', 'haproxy-wrapper'), join(root, 'bin', 'haproxy-wrapper'));
     await writeExecutable(join(root, 'bin', 'acme-wrapper'), '#!/bin/sh\nexit 0\n');
     await writeExecutable(join(root, 'usr', 'sbin', 'haproxy'), '#!/bin/sh\nprintf "%s" "${LD_LIBRARY_PATH-(unset)}"\n');
+    // An embedding snap's own HAProxy build, which prints how it was started.
+    await writeExecutable(join(root, 'bin', 'haproxy'), '#!/bin/sh\nprintf "%s %s|%s" "$0" "$*" "${LD_LIBRARY_PATH-(unset)}"\n');
+  });
+
+  function runWrapper(env: Record<string, string>): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      execFile(join(root, 'bin', 'haproxy-wrapper'), [], { env }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    });
+  }
+
+  test('an embedding snap\'s HAProxy ($ACME_SNAP_HAPROXY_BIN) runs on the rendered file with the master socket the apps use, its library path untouched', async () => {
+    const layout = snapLayout({ SNAP_DATA: join(root, 'data'), SNAP_COMMON: join(root, 'common') });
+    const printed = await runWrapper({ PATH: '/usr/bin:/bin', SNAP: root, SNAP_DATA: join(root, 'data'), ACME_SNAP_HAPROXY_BIN: join(root, 'bin', 'haproxy') });
+    expect(printed).toBe(`${join(root, 'bin', 'haproxy')} -W -S ${layout.masterSocket},mode,600 -f ${layout.haproxyConfig}|(unset)`);
   });
 
   afterAll(async () => {
