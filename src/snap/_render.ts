@@ -87,6 +87,8 @@ function httpFrontend(options: RenderSnapHaproxyOptions): string[] {
   return [
     'frontend http',
     `    bind ${wrapper.httpBind.text}`,
+    // Here rather than in defaults: the TLS-ALPN-01 front and its backends are TCP proxies, where HAProxy warns of it.
+    '    option forwardfor',
     // RFC 8555 §8.3: the CA fetches http://<domain>/.well-known/acme-challenge/<token> on port 80.
     '    acl acme_challenge path_beg /.well-known/acme-challenge/',
     // HAProxy runs http-request rules before use_backend wherever they stand, and warns when written after.
@@ -140,6 +142,7 @@ function httpsFrontend(options: RenderSnapHaproxyOptions): string[] {
   return [
     'frontend https',
     front === undefined ? `    bind ${options.wrapper.httpsBind.text} ${settings}` : `    ${front.httpsBind(settings)}`,
+    '    option forwardfor',
     '    http-request set-header X-Forwarded-Proto https',
     '    use_backend acme_challenge if { path_beg /.well-known/acme-challenge/ }',
     ...statsRoute(options),
@@ -190,7 +193,6 @@ export function renderSnapHaproxyConfig(options: RenderSnapHaproxyOptions): stri
     'defaults',
     '    mode http',
     '    log global',
-    '    option forwardfor',
     '    timeout connect 5s',
     '    timeout client 1m',
     '    timeout server 1m',

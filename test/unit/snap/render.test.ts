@@ -38,13 +38,13 @@ global
 defaults
     mode http
     log global
-    option forwardfor
     timeout connect 5s
     timeout client 1m
     timeout server 1m
 
 frontend http
     bind *:80
+    option forwardfor
     acl acme_challenge path_beg /.well-known/acme-challenge/
     http-request redirect scheme https code 301 unless acme_challenge
     use_backend acme_challenge if acme_challenge
@@ -52,6 +52,7 @@ frontend http
 
 frontend https
     bind *:443 ssl strict-sni crt-list /var/snap/haproxy-acme/common/acme/crt-list.txt crt-list /var/snap/haproxy-acme/x1/haproxy/manual-crt-list.txt alpn h2,http/1.1
+    option forwardfor
     http-request set-header X-Forwarded-Proto https
     use_backend acme_challenge if { path_beg /.well-known/acme-challenge/ }
     default_backend app
