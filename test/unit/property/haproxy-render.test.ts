@@ -120,6 +120,7 @@ describe('HAProxy configuration renderers on arbitrary values', () => {
           responder: address,
           challengeType: v.tlsAlpn ? 'tls-alpn-01' : 'http-01',
           paths: { adminSocket: admin, crtList, manualCrtList: '/m5/manual-crt-list.txt', httpsSocket: '/m6/https.sock' },
+          embedding: { appCheckUri: '/m7/ping', statsUri: '/m8', errorfile503: '/m9/503.http' },
         });
         const benignAddress: HttpAddress = v.responder.kind === 'unix' ? { kind: 'unix', path: BENIGN.path } : { kind: 'tcp', host: BENIGN.host, port: 34000 };
         const baseline = renderSnapHaproxyConfig(build(BENIGN.admin, BENIGN.crtList, benignAddress, BENIGN.http, BENIGN.https, BENIGN.backend));
