@@ -11,11 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { snapLayout, type SnapLayout } from '../../src/snap';
-import { freePort, servedSerial, startPeers, type Peers } from '../peers';
+import { freePort, generateCert, servedSerial, startPeers, type Peers } from '../peers';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
@@ -185,6 +185,38 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
       await stopChild(haproxy!);
       await startHaproxy();
       expect(await servedSerial(httpsPort, name)).toBe(serial);
+    });
+  });
+
+  describe('a certificate dropped in by hand, as Immich Distribution\'s docs say', () => {
+    const manualName = `manual-${process.pid}.example.test`;
+    let manualSerial: string;
+    let reload: Run;
+
+    beforeAll(async () => {
+      const made = await mkdtemp(join(fake.root, 'manual-'));
+      const cert = await generateCert(made, 'cert', { dnsNames: [manualName] });
+      manualSerial = cert.serial;
+      await copyFile(cert.certPath, join(layout.home, 'haproxy', 'cert.crt'));
+      await copyFile(cert.keyPath, join(layout.home, 'haproxy', 'cert.crt.key'));
+      // snap restart --reload: the haproxy app's reload-command.
+      reload = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['__snap', 'haproxy-reload'], await fake.appEnv('haproxy'));
+    });
+
+    test('the reload command writes the manual crt-list and reloads, checked, without a restart', async () => {
+      expect({ code: reload.code, stdout: reload.stdout }).toEqual({ code: 0, stdout: `Wrote "${layout.haproxyConfig}"\nHAProxy reloaded\n` });
+      expect(await readFile(layout.manualCrtList, 'utf8')).toBe(`${join(layout.home, 'haproxy', 'cert.crt')}\n`);
+    });
+
+    test('it is served by SNI beside the issued one', async () => {
+      expect(await servedSerial(httpsPort, manualName)).toBe(manualSerial);
+      expect(await servedSerial(httpsPort, name)).toMatch(/^[0-9A-F]+$/);
+    });
+
+    test('acme list shows it as manual, never due', async () => {
+      const listed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['list', '--json'], await fake.appEnv('acme'));
+      const entries = (JSON.parse(listed.stdout) as { certificates: Array<{ kind: string; domains: string[]; nextRenewal: unknown }> }).certificates;
+      expect(entries.filter((entry) => entry.kind === 'manual').map((entry) => [entry.domains, entry.nextRenewal])).toEqual([[[manualName], null]]);
     });
   });
 });
