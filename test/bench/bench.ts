@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark scenario, issuance, then swap, then renewal, and prints
- * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`) runs one.
+ * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`, `upgrade`) runs one.
  * Each scenario writes its own results file: test/bench/results/{issue,swap,renewal}-bench.{json,md}.
  * The exit code is 1 when a scenario failed (e.g. HAProxy does not serve the swapped serial).
  */
@@ -9,6 +9,7 @@ import { runIssuanceBench } from './issuance';
 import { runRenewalBench } from './renewal';
 import { runResponderBench } from './responder-bench';
 import { runSwapBench } from './swap';
+import { runUpgradeBench } from './upgrade';
 
 const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> = {
   issuance: { title: 'Issuance benchmark (haproxy-acme vs lego, pebble)', run: runIssuanceBench },
@@ -16,6 +17,7 @@ const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> =
   renewal: { title: 'Renewal benchmark (nothing due ×1000, 100 due vs lego, daemon idle RSS)', run: runRenewalBench },
   responder: { title: 'Responder benchmark (HTTP-01 responder under junk and slowloris, RSS)', run: runResponderBench },
   hooks: { title: 'Hook benchmark (the cost of checking a hook and running it from its descriptor)', run: runHooksBench },
+  upgrade: { title: 'Upgrade benchmark (adopting lego homes of 1-1000 certificates; TLS-ALPN-01 vs HTTP-01 through HAProxy, vs lego)', run: runUpgradeBench },
 };
 
 function selected(args: string[]): string[] {
