@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import {
   inspectRuntimeSocket,
   probeChallengeRoute,
+  readLegoHome,
   readListeners,
   runDoctor,
   scanHome,
@@ -14,6 +15,7 @@ import {
 import { listCertificates } from '../issuance';
 import type { Logger } from '../log';
 import { readManualCertificates } from '../manual';
+import { adoptionDeps } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
@@ -24,6 +26,9 @@ const EXAMPLES = `
 Examples:
   # Everything, including the challenge route through HAProxy's HTTP frontend on port 80
   $ acme doctor --haproxy-socket /run/haproxy/admin.sock --preflight http://127.0.0.1:80
+
+  # With TLS-ALPN-01 the probe is a handshake with ALPN acme-tls/1 through HAProxy's port 443
+  $ acme doctor --challenge-type tls-alpn-01 --preflight https://127.0.0.1:443
 
   # Only these ports must be bound to loopback; the JSON document for a monitoring script
   $ acme doctor --local-ports 5432,6379 --json | jq '.checks[] | select(.status == "fail")'
@@ -57,6 +62,7 @@ async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger
     probeChallengeRoute: () =>
       probeChallengeRoute({
         responder: services.responder,
+        challengeType: config.challengeType,
         preflight: services.preflight,
         preflightUrl: config.preflightUrl,
         host: probeHost(config, certificates),
@@ -64,6 +70,9 @@ async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger
       }),
     inspectRuntimeSockets: () => Promise.all(config.haproxy.sockets.map((socket) => inspectRuntimeSocket(socket, { logger }))),
     scanHome: () => scanHome(config.home),
+    // The dry run `acme list` makes: exactly what the next state-changing command would adopt.
+    readLegoHome: () =>
+      readLegoHome(config.home, adoptionDeps({ config, logger, services, clock: deps.clock }), config.email === undefined ? {} : { email: config.email }),
     listCertificates: async () => {
       if (certificates instanceof Error) throw certificates;
       return certificates;
@@ -90,7 +99,7 @@ export function registerDoctorCommand(program: Command, deps: CliDeps, setExitCo
   const command = program
     .command('doctor')
     .description(
-      'check the setup: challenge route through HAProxy, runtime socket, file modes under --home, served serials, expiry, and ports that should be local',
+      "check the setup: challenge route through HAProxy, runtime socket, file modes under --home, lego's certificates there, served serials, expiry, and ports that should be local",
     )
     .option('--local-ports <list>', 'ports that must listen on loopback only, a comma list; repeatable (env ACME_LOCAL_PORTS; default 3001,3002,3003,5432,6379,8108, the responder port and TCP runtime socket ports)', collect)
     .addHelpText('after', EXAMPLES);

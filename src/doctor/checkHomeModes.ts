@@ -1,4 +1,3 @@
-import { sanitiseName } from '../storage';
 import { passed, problem, skipped, type DoctorCheck } from './DoctorCheck';
 
 /** One entry under --home, as scanHome() saw it (lstat: symlinks are not followed). */
@@ -83,35 +82,10 @@ function isLegoEntry(entry: HomeEntry): boolean {
 }
 
 /**
- * lego certificates (`certificates/<domain>.crt`) with no certificate of ours of that name: not
- * adopted yet. Wildcards (`_.<domain>`) are left out: HTTP-01 cannot renew them, so they are never adopted.
- */
-function legoNotAdopted(entries: readonly HomeEntry[]): string[] {
-  const ours = new Set(entries.filter((e) => e.type === 'symlink' && e.path.startsWith('certificates/')).map((e) => e.path.slice('certificates/'.length)));
-  return entries.flatMap((e) => {
-    const match = /^certificates\/([^/]+)\.crt$/.exec(e.path);
-    const base = match?.[1];
-    if (e.type !== 'file' || base === undefined || base.endsWith('.issuer') || base.startsWith('_.')) return [];
-    try {
-      return ours.has(sanitiseName(base)) ? [] : [base];
-    } catch {
-      return [base];
-    }
-  });
-}
-
-const ADOPT_FIX = 'Run "acme import lego --dry-run" to see what would be adopted, then "acme import lego" (the next "acme renew" adopts them too, with no new order)';
-
-function legoFinding(lego: readonly string[]): string {
-  const shown = lego.slice(0, MAX_SHOWN).map((b) => `"${b}"`).join(', ');
-  return `lego certificates in the home not adopted yet: ${shown}${lego.length > MAX_SHOWN ? ` and ${lego.length - MAX_SHOWN} more` : ''}`;
-}
-
-/**
  * Evaluates the modes and owners under --home (pure): directories 0700 and files 0600 (hooks:
  * not group or world writable), and every entry owned by home's owner, who runs acme. lego's
- * entries (when lego shares the home) are not judged; lego certificates without a certificate of
- * ours of the same name make it warn, with the command that adopts them.
+ * entries (when lego shares the home) are not judged (checkLegoAdoption() says what lego's
+ * certificates are waiting for).
  */
 export function checkHomeModes(scan: HomeScan): DoctorCheck {
   const title = `files under ${scan.home}`;
@@ -120,20 +94,17 @@ export function checkHomeModes(scan: HomeScan): DoctorCheck {
   const ours = scan.entries.filter((e) => !isLegoEntry(e));
   const open = ours.filter((e) => tooOpen(e) !== undefined);
   const foreign = owner === undefined ? [] : ours.filter((e) => e.uid !== owner);
-  const lego = legoNotAdopted(scan.entries);
-  if (open.length === 0 && foreign.length === 0 && lego.length === 0) return allGood(scan, title, owner);
-  if (open.length === 0 && foreign.length === 0) return problem(ID, title, { status: 'warn', detail: legoFinding(lego), fix: ADOPT_FIX });
-  return failed(scan, { title, owner, open, foreign, lego });
+  if (open.length === 0 && foreign.length === 0) return allGood(scan, title, owner);
+  return failed(scan, { title, owner, open, foreign });
 }
 
-/** Modes or owners are wrong: the fail, with lego's certificates not adopted yet, if any, said too. */
-function failed(scan: HomeScan, found: { title: string; owner: number | undefined; open: HomeEntry[]; foreign: HomeEntry[]; lego: string[] }): DoctorCheck {
-  const { title, owner, open, foreign, lego } = found;
+/** Modes or owners are wrong: the fail, with the commands that fix them. */
+function failed(scan: HomeScan, found: { title: string; owner: number | undefined; open: HomeEntry[]; foreign: HomeEntry[] }): DoctorCheck {
+  const { title, owner, open, foreign } = found;
   const details = [
     ...(open.length > 0 ? [`open to group or others: ${listed(scan.home, open)}`] : []),
     ...(foreign.length > 0 ? [`not owned by uid ${owner} (home's owner): ${listed(scan.home, foreign)}`] : []),
-    ...(lego.length > 0 ? [legoFinding(lego)] : []),
   ];
   const fixes = [...modeFix(scan.home, open), ...(foreign.length > 0 ? [`chown -R ${owner} "${scan.home}"`] : [])];
-  return problem(ID, title, { status: 'fail', detail: details.join('; '), fix: `Run: ${fixes.join('; ')}${lego.length > 0 ? `. ${ADOPT_FIX}` : ''}` });
+  return problem(ID, title, { status: 'fail', detail: details.join('; '), fix: `Run: ${fixes.join('; ')}` });
 }

@@ -4,10 +4,12 @@ import type { ManualCertificateScan } from '../manual';
 import { checkExpiry, checkServedSerials, type CertificateFacts } from './checkCertificates';
 import { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute';
 import { checkHomeModes, type HomeScan } from './checkHomeModes';
+import { checkLegoAdoption } from './checkLegoAdoption';
 import { checkListeners } from './checkListeners';
 import { checkManualCertificates } from './checkManualCertificates';
 import { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
 import { passed, problem, skipped, summariseChecks, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
+import type { LegoHomeFindings } from './readLegoHome';
 import type { ListenerScan } from './readListeners';
 
 /** What runDoctor() examines, each behind a function so that tests pass their own. */
@@ -20,6 +22,8 @@ export interface DoctorDeps {
   /** One entry per configured runtime socket (inspectRuntimeSocket()); empty when none is configured. */
   inspectRuntimeSockets: () => Promise<RuntimeSocketFacts[]>;
   scanHome: () => Promise<HomeScan>;
+  /** What the in-place adoption would do with lego's files in --home now (readLegoHome()); undefined without lego files. */
+  readLegoHome: () => Promise<LegoHomeFindings | undefined>;
   /** The stored certificates with what each endpoint serves, asked live (listCertificates()). */
   listCertificates: () => Promise<CertificateFacts[]>;
   /** The certificates users put into `<home>/haproxy/` by hand (readManualCertificates()). */
@@ -63,8 +67,8 @@ async function programsCheck(deps: DoctorDeps): Promise<DoctorCheck> {
 }
 
 /**
- * Runs every check in turn: challenge route, runtime sockets, home permissions, hooks and reload
- * command, served serials,
+ * Runs every check in turn: challenge route, runtime sockets, home permissions, lego's
+ * certificates in the home (when it holds any), hooks and reload command, served serials,
  * expiry and next renewal, manual certificates, ports that should be local. Each check reports its own failure, so
  * this never throws for what it finds.
  */
@@ -76,7 +80,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       ? [skipped('runtime-socket', 'runtime socket', 'no --haproxy-socket configured: certificates are only written to disk, never hot-swapped')]
       : sockets.map(checkRuntimeSocket)),
   );
-  checks.push(checkHomeModes(await deps.scanHome()));
+  const scan = await deps.scanHome();
+  checks.push(checkHomeModes(scan));
+  const lego = await deps.readLegoHome().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  checks.push(...checkLegoAdoption(lego, scan.home));
   checks.push(await programsCheck(deps));
   checks.push(...(await certificateChecks(deps)));
   const manual = await deps.readManualCertificates().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));

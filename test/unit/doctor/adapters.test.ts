@@ -109,7 +109,7 @@ describe('probeChallengeRoute()', () => {
     const responder = recordingResponder();
     const targets: unknown[] = [];
     const probe = await probeChallengeRoute({ ...base, responder, preflight: async (target) => void targets.push(target) });
-    expect(probe).toEqual({ kind: 'answered', url: 'http://127.0.0.1:8080/.well-known/acme-challenge/<probe token>', host: 'site.example.com' });
+    expect(probe).toEqual({ kind: 'answered', challengeType: 'http-01', url: 'http://127.0.0.1:8080/.well-known/acme-challenge/<probe token>', host: 'site.example.com' });
     expect(targets).toEqual([{ domain: 'site.example.com', token: 'probe-token-00000001', keyAuthorization: 'probe-token-00000001.probe-token-00000002' }]);
     expect(responder.log).toEqual(['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002', 'cleanup probe-token-00000001', 'release']);
   });
@@ -123,14 +123,14 @@ describe('probeChallengeRoute()', () => {
         throw new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "site.example.com": GET … returned HTTP 404');
       },
     });
-    expect(probe).toEqual({ kind: 'failed', error: 'Preflight failed for "site.example.com": GET … returned HTTP 404', responder: '127.0.0.1:34000' });
+    expect(probe).toEqual({ kind: 'failed', challengeType: 'http-01', cause: 'route', error: 'Preflight failed for "site.example.com": GET … returned HTTP 404', responder: '127.0.0.1:34000' });
     expect(responder.log.slice(-2)).toEqual(['cleanup probe-token-00000001', 'release']);
   });
 
   test('probeChallengeRoute() reports a responder that cannot start', async () => {
     const responder = recordingResponder({ acquireError: new ChallengeError('CHALLENGE_BIND', 'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use') });
     const probe = await probeChallengeRoute({ ...base, responder, preflight: async () => undefined });
-    expect(probe).toEqual({ kind: 'responder-unavailable', error: 'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use', responder: '127.0.0.1:34000' });
+    expect(probe).toEqual({ kind: 'responder-unavailable', challengeType: 'http-01', error: 'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use', responder: '127.0.0.1:34000' });
   });
 
   test('probeChallengeRoute() is skipped without a preflight URL and never starts the responder', async () => {

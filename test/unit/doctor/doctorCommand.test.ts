@@ -1,5 +1,5 @@
 /** `acme doctor` through the CLI with in-memory stores, a real temp home and this machine's /proc. */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { fixedClock } from '../../../src/clock';
 import { MemoryCertificateStore } from '../../../src/storage';
 import { cliHarness } from '../cli/_harness';
 import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
+import { LEGO_DIRECTORY, LEGO_FIXTURE } from '../migration/_lego';
 
 const NOW = new Date('2026-11-27T00:00:00Z');
 
@@ -107,6 +108,19 @@ describe('acme doctor', () => {
     expect(text).toMatch(new RegExp(`^FAIL +files under ${home} +open to group or others: "${home}/privkey.pem"$`, 'm'));
     expect(text).toContain(`\nTo fix:\n  FAIL files under ${home}: Run: chmod 600 "${home}/privkey.pem"\n`);
     expect(text).toMatch(/\n1 failed, 0 warning\(s\), 4 ok, 2 skipped\n$/);
+  });
+
+  test('acme doctor --json in a home lego shares: a lego-adoption row after the file modes, from the dry-run adoption', async () => {
+    await cp(LEGO_FIXTURE, home, { recursive: true });
+    const { deps, stdout } = cliHarness({ store });
+    await runCli(['doctor', '--json', '--home', home, '--directory', LEGO_DIRECTORY, '--local-ports', String(port)], deps);
+    const { checks } = JSON.parse(stdout()) as { checks: Array<{ id: string; status: string; detail: string }> };
+    expect(checks.map((c) => c.id).slice(2, 4)).toEqual(['home-permissions', 'lego-adoption']);
+    expect(checks[3]).toMatchObject({
+      title: `lego certificates in ${home}`,
+      status: 'warn',
+      detail: expect.stringMatching(/^not adopted yet: "one\.example\.test" \(serial 11A7BCC9AF5E90C8, valid to 2031-11-27\), "two\.example\.test" .*; ignored, never adopted: "\*\.wild\.example\.test" \(it has the wildcard name/),
+    });
   });
 
   test('acme doctor exits 2 for a bad --local-ports', async () => {
