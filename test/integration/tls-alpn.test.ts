@@ -170,6 +170,41 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
     expect(JSON.parse(run.stdout).certificates[0].renewed.serial).toBe(after);
   });
 
+  test('acme doctor --challenge-type tls-alpn-01 passes the probe through HAProxy port 443, and fails it with the fix when HAProxy routes elsewhere', async () => {
+    const routeOf = (stdout: string): unknown => (JSON.parse(stdout) as { checks: Array<{ id: string }> }).checks.find((c) => c.id === 'challenge-route');
+    const args = ['doctor', '--json', ...common, '-d', name, '--preflight', `https://127.0.0.1:${tlsPort}`, '--local-ports', String(await freePort())];
+    const run = await runAcme(args);
+    expect(routeOf(run.stdout)).toEqual({
+      id: 'challenge-route',
+      title: 'acme-tls/1 route through HAProxy',
+      status: 'ok',
+      detail: `a TLS-ALPN-01 handshake with https://127.0.0.1:${tlsPort} for "${name}" got the probe's certificate`,
+      fix: null,
+    });
+
+    const wrongPort = await freePort();
+    const wrong = await runAcme([...args, '--http-port', String(wrongPort)]);
+    expect(wrong.code).toBe(1);
+    expect(routeOf(wrong.stdout)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(new RegExp(`^Preflight failed for "${name.replace(/\./g, '\\.')}": a TLS-ALPN-01 handshake with 127\\.0\\.0\\.1:${tlsPort} `)),
+      fix: `Send ALPN acme-tls/1 on HAProxy's port 443 to the responder on 127.0.0.1:${wrongPort} in a TCP frontend, ahead of the HTTPS one (see docs/haproxy.md, or "acme haproxy-config --challenge-type tls-alpn-01")`,
+    });
+  });
+
+  test('acme doctor with http-01 where no HTTP frontend listens fails the probe and names TLS-ALPN-01 in the fix', async () => {
+    const closed = await freePort();
+    const args = common.filter((arg) => arg !== 'tls-alpn-01' && arg !== '--challenge-type');
+    const run = await runAcme(['doctor', '--json', ...args, '-d', name, '--preflight', `http://127.0.0.1:${closed}`, '--local-ports', String(await freePort())]);
+    expect(run.code).toBe(1);
+    expect((JSON.parse(run.stdout) as { checks: Array<{ id: string }> }).checks.find((c) => c.id === 'challenge-route')).toMatchObject({
+      title: 'acme-challenge route through HAProxy',
+      status: 'fail',
+      detail: expect.stringContaining(`could not connect to 127.0.0.1:${closed} (ECONNREFUSED)`),
+      fix: expect.stringContaining('--challenge-type tls-alpn-01 (snap: acme-challenge-type=tls)'),
+    });
+  });
+
   test('acme issue with http-01 cannot validate here (nothing on port 80), proving the TLS route was the one used', async () => {
     const run = await runAcme(['issue', '-d', `http-${process.pid}.example.test`, ...common.filter((arg) => arg !== 'tls-alpn-01' && arg !== '--challenge-type'), '--timeout', '60s']);
     expect(run.code).toBe(1);
