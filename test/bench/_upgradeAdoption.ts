@@ -14,10 +14,13 @@ import { legoServerFolder, writeLegoHome, type LegoAccountFiles } from './_legoL
 import type { LocalCa } from './_localCerts';
 import { rssRunOk, type Budget, type RssRun } from './_rssRun';
 
-/** One CLI run's cost. */
+/** One CLI run's cost, and the warnings it logged. */
 export interface StepCost {
   wallMs: number;
   maxRssKb: number;
+  warnings: number;
+  /** The first warning line, cut at 300 characters. */
+  firstWarning?: string;
 }
 
 /** What one home size measured. */
@@ -54,7 +57,10 @@ interface Listed {
   adoptedFrom: string | null;
 }
 
-const cost = (run: RssRun): StepCost => ({ wallMs: run.wallMs, maxRssKb: run.maxRssKb });
+function cost(run: RssRun): StepCost {
+  const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warn ') || line.includes('"level":"warn"'));
+  return { wallMs: run.wallMs, maxRssKb: run.maxRssKb, warnings: warnings.length, ...(warnings[0] === undefined ? {} : { firstWarning: warnings[0].slice(0, 300) }) };
+}
 
 function cli(args: string[], budget: Budget): Promise<RssRun> {
   return rssRunOk(process.execPath, [CLI, ...args], { timeoutMs: Math.min(300_000, budget.leftMs()) });

@@ -33,8 +33,9 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mib = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
 
 function adoptionTable(results: AdoptionResult[]): string {
-  const lines = ['| certificates | run | wall time | per certificate | peak RSS |', '|---|---|---|---|---|'];
-  const row = (size: number, label: string, step: StepCost): string => `| ${size} | ${label} | ${seconds(step.wallMs)} | ${(step.wallMs / size).toFixed(1)} ms | ${mib(step.maxRssKb)} |`;
+  const lines = ['| certificates | run | wall time | per certificate | peak RSS | warnings logged |', '|---|---|---|---|---|---|'];
+  const row = (size: number, label: string, step: StepCost): string =>
+    `| ${size} | ${label} | ${seconds(step.wallMs)} | ${(step.wallMs / size).toFixed(1)} ms | ${mib(step.maxRssKb)} | ${step.warnings}${step.firstWarning === undefined ? '' : ` (first: ${step.firstWarning.replace(/\|/g, '\\|')})`} |`;
   for (const r of results) {
     lines.push(row(r.certificates, '`acme renew --json` in the lego home (adopts)', r.renewAdopting));
     lines.push(row(r.certificates, '`acme renew --json` again (nothing to adopt, nothing due)', r.renewAgain));
