@@ -169,7 +169,9 @@ class ReadSession {
     if (entry.kind !== 'dir') return this.refuse(relative, 'it is not a directory');
     try {
       const names = (await this.fs.readdir(entry.real)).sort();
-      if (names.length > MAX_LEGO_DIR_ENTRIES) return this.refuse(relative, `it holds ${names.length} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}`);
+      // In a home, certificates/ also holds our links and .versions: only lego's names count.
+      const counted = this.inHome && relative === 'certificates' ? names.filter((name) => !name.startsWith('.') && classifyCertificateFile(name) !== undefined) : names;
+      if (counted.length > MAX_LEGO_DIR_ENTRIES) return this.refuse(relative, `it holds ${counted.length} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}`);
       return names;
     } catch (error) {
       return this.refuse(relative, `it cannot be listed: ${messageOf(error)}`);

@@ -12,8 +12,12 @@
 
 /** Largest lego file we read; a certificate chain with an RSA 8192 key is under 20 KiB. */
 export const MAX_LEGO_FILE_BYTES = 64 * 1024;
-/** Most entries read from one lego directory; a real one holds a handful per domain. */
-export const MAX_LEGO_DIR_ENTRIES = 4096;
+/**
+ * Most lego entries read from one directory: 4 files a certificate, so 4096 certificates. In a home,
+ * only lego's own names count (our links and `.versions` beside them do not), so adopting never
+ * stops at a size the home has only because of our own files.
+ */
+export const MAX_LEGO_DIR_ENTRIES = 16384;
 
 /** One file read from the lego directory. */
 export interface LegoFile {

@@ -16,7 +16,7 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { isForeignAccountFolder } from '../storage';
 import { adoptPlan, type AccountImport, type CertificateImport, type LegoImportDeps } from './_adoptPlan';
-import { classifyCertificateFile, isLegoServerFolderOf, MAX_LEGO_DIR_ENTRIES, type LegoProblem, type LegoSnapshot } from './_legoFiles';
+import { classifyCertificateFile, isLegoServerFolderOf, type LegoProblem, type LegoSnapshot } from './_legoFiles';
 import { LegoDirectoryReader } from './LegoDirectoryReader';
 import { planLegoImport } from './planLegoImport';
 
@@ -59,7 +59,8 @@ const code = (error: unknown): string | undefined => (error as NodeJS.ErrnoExcep
 
 async function entriesOf(fs: LegoLayoutFileSystem, dir: string): Promise<Dirent[]> {
   try {
-    return (await fs.readdir(dir, { withFileTypes: true })).slice(0, MAX_LEGO_DIR_ENTRIES);
+    // All of them: a cut could hide lego's files behind our own, which share certificates/.
+    return await fs.readdir(dir, { withFileTypes: true });
   } catch (error) {
     // Missing, not a directory, unreadable: no lego layout here; the store reports its own errors.
     if (code(error) !== undefined) return [];

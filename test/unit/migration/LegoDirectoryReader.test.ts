@@ -109,6 +109,14 @@ describe('LegoDirectoryReader', () => {
     ],
   ];
 
+  test(`readHome() counts only lego's names against the limit: our ${MAX_LEGO_DIR_ENTRIES + 1} links beside them do not stop it`, async () => {
+    const before = await reader.readHome(lego);
+    for (let i = 0; i <= MAX_LEGO_DIR_ENTRIES; i += 1) await symlink(`.versions/site-${i}/v1`, join(lego, 'certificates', `site-${i}.example.test`));
+    const after = await reader.readHome(lego);
+    expect([after?.problems, after?.certificates.length]).toEqual([[], before?.certificates.length]);
+    expect(after?.certificates.length).toBeGreaterThan(0);
+  });
+
   test.each(hostile)('read() refuses %s and names it', async (_name, prepare, expected) => {
     await prepare(lego, outside);
     const snapshot = await reader.read(lego);
