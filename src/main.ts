@@ -191,6 +191,7 @@ function runSnap(args: string[]): Promise<number> {
       const options = { directoryUrl: config.directoryUrl, logger, crtListPath: layout.crtList, lockTimeoutMs: config.lockTimeoutMs, command: `acme __snap ${args[0] ?? ''}` };
       await lazy.migration().adoptLegoHomeLocked(layout.home, config.email === undefined ? options : { ...options, email: config.email });
     },
+    hasLegoLayout: (home) => lazy.migration().hasLegoLayout(home),
     writeManualCrtList: (home, target) => lazy.manual().writeManualCrtList(home, target),
     reloadHaproxy: async (layout) => {
       const { MasterClient, RuntimeClient, reloadUntilRuntimeReady } = lazy.haproxy();

@@ -30,6 +30,8 @@ export interface SnapCommandDeps {
    * listing the adopted bundles in the layout's crt-list (src/migration); does nothing quickly when there is none.
    */
   adoptLego(layout: SnapLayout, config: Config): Promise<void>;
+  /** Whether the home holds lego's layout at all (src/migration hasLegoLayout()): a few readdirs. */
+  hasLegoLayout(home: string): Promise<boolean>;
   /** Writes the crt-list of the certificates dropped into `bundlesDir` by hand (src/manual). */
   writeManualCrtList(home: string, target: string): Promise<{ written: number; skipped: ReadonlyArray<{ path: string; problem: string }> }>;
   /**
@@ -109,12 +111,14 @@ export async function configure(deps: SnapCommandDeps): Promise<number> {
  * The install and post-refresh hooks: creates the layout (see ensureSnapLayout()) and adopts, in place,
  * the lego layout a lego-based release of the embedding snap left in the home (same account, same
  * certificates, no ACME order; lego's files stay as they are, so a `snap revert` still finds them).
- * Options that are invalid at this point only skip the adoption: configure, which runs next, reports them.
+ * With no lego files it only creates the layout. Options that are invalid at this point only postpone the
+ * adoption (to the haproxy service's start): configure, which runs next, reports them.
  * @throws StorageError when a directory or the crt-list cannot be created
  */
 export async function install(deps: SnapCommandDeps): Promise<number> {
   const layout = snapLayout(deps.env);
   await ensureSnapLayout(layout);
+  if (!(await deps.hasLegoLayout(layout.home))) return SNAP_EXIT.ok;
   const valid = await readValid(deps, layout);
   if (Array.isArray(valid)) {
     deps.stderr.write(`Not adopting lego's files yet: ${valid.join('; ')}\n`);

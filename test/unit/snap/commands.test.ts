@@ -33,6 +33,8 @@ class MemorySnapctl implements Snapctl {
 let edges: string[];
 /** Exit code of the stand-in `acme issue`; what it sees of the options when it runs. */
 let issueStatus: number;
+/** What the stand-in hasLegoLayout() answers. */
+let legoPresent: boolean;
 
 let root: string;
 let out: string;
@@ -47,6 +49,7 @@ function deps(snapctl: Snapctl, isPortFree: (port: number) => Promise<boolean> =
     isPortFree,
     uid: 0,
     adoptLego: async (layout) => void edges.push(`adopt ${layout.home} ${layout.crtList}`),
+    hasLegoLayout: async () => legoPresent,
     writeManualCrtList: async (_home, target) => {
       edges.push(`manual ${target}`);
       await writeFile(target, '', { mode: 0o600 });
@@ -68,6 +71,7 @@ beforeEach(async () => {
   err = '';
   edges = [];
   issueStatus = 0;
+  legoPresent = true;
 });
 
 afterEach(async () => {
@@ -230,6 +234,13 @@ describe('runSnapCommand() install, post-refresh, haproxy-reload and lets-encryp
     expect(await runSnapCommand([command], deps(new MemorySnapctl({ 'acme-port': 34100 })))).toBe(0);
     expect(edges).toEqual([`adopt ${layout().home} ${layout().crtList}`]);
     expect((await stat(join(layout().home, 'haproxy'))).mode & 0o777).toBe(0o700);
+  });
+
+  test('runSnapCommand(["install"]) in a home without lego\'s files only creates the layout, and reads no option', async () => {
+    legoPresent = false;
+    const snapctl = new MemorySnapctl({ 'https-enabled': 'sometimes' });
+    expect(await runSnapCommand(['install'], deps(snapctl))).toBe(0);
+    expect([edges, snapctl.calls, err]).toEqual([[], [], '']);
   });
 
   test('runSnapCommand(["post-refresh"]) with an option configure will refuse still succeeds, without adopting', async () => {
