@@ -123,8 +123,9 @@ class ReadSession {
     const byBase = new Map<string, LegoCertificateFiles>();
     for (const name of names) {
       const path = `certificates/${name}`;
-      if (this.inHome && !(await this.isLegoFile(path))) continue;
       const kind = classifyCertificateFile(name);
+      // In a home, names that cannot be lego's (our links, .versions) are not even looked at.
+      if (this.inHome && (name.startsWith('.') || kind === undefined || !(await this.isLegoFile(path)))) continue;
       if (kind === undefined || kind.role === undefined) {
         this.ignored.push(path);
         continue;

@@ -1,13 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
-import { LegoDirectoryReader, MAX_LEGO_DIR_ENTRIES, MAX_LEGO_FILE_BYTES } from '../../../src/migration';
+import { LegoDirectoryReader, MAX_LEGO_DIR_ENTRIES, MAX_LEGO_FILE_BYTES, type LegoReaderFileSystem } from '../../../src/migration';
 import { copyFixture, fixtureSnapshot, LEGO_FIXTURE } from './_lego';
 
 const reader = new LegoDirectoryReader();
 const ACCOUNT_DIR = 'accounts/127.0.0.1_33595/admin@example.test';
+
+/** The real file system, whose listing of every `certificates/` directory also holds `names` (which do not exist). */
+function withExtraCertificateNames(names: readonly string[]): LegoReaderFileSystem {
+  const readdir = (async (path: string) => {
+    const real = await fsp.readdir(path);
+    return basename(path) === 'certificates' ? [...real, ...names] : real;
+  }) as LegoReaderFileSystem['readdir'];
+  return { stat: fsp.stat, lstat: fsp.lstat, realpath: fsp.realpath, open: fsp.open, readdir };
+}
 
 describe('LegoDirectoryReader', () => {
   let lego: string;
@@ -100,21 +110,20 @@ describe('LegoDirectoryReader', () => {
       },
       [{ file: 'certificates', message: 'it is not a directory' }],
     ],
-    [
-      `more than ${MAX_LEGO_DIR_ENTRIES} entries in a directory`,
-      async (l) => {
-        for (let i = 0; i <= MAX_LEGO_DIR_ENTRIES; i += 1) await writeFile(join(l, 'certificates', `x${i}.txt`), '');
-      },
-      [{ file: 'certificates', message: `it holds ${MAX_LEGO_DIR_ENTRIES + 14} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}` }],
-    ],
   ];
 
   test(`readHome() counts only lego's names against the limit: our ${MAX_LEGO_DIR_ENTRIES + 1} links beside them do not stop it`, async () => {
     const before = await reader.readHome(lego);
-    for (let i = 0; i <= MAX_LEGO_DIR_ENTRIES; i += 1) await symlink(`.versions/site-${i}/v1`, join(lego, 'certificates', `site-${i}.example.test`));
-    const after = await reader.readHome(lego);
+    const ours = Array.from({ length: MAX_LEGO_DIR_ENTRIES + 1 }, (_, i) => `site-${i}.example.test`);
+    const after = await new LegoDirectoryReader({ fs: withExtraCertificateNames(ours) }).readHome(lego);
     expect([after?.problems, after?.certificates.length]).toEqual([[], before?.certificates.length]);
     expect(after?.certificates.length).toBeGreaterThan(0);
+  });
+
+  test(`read() refuses more than ${MAX_LEGO_DIR_ENTRIES} entries in a directory and names it`, async () => {
+    const extra = Array.from({ length: MAX_LEGO_DIR_ENTRIES }, (_, i) => `x${i}.txt`);
+    const snapshot = await new LegoDirectoryReader({ fs: withExtraCertificateNames(extra) }).read(lego);
+    expect(snapshot.problems).toEqual([{ file: 'certificates', message: `it holds ${MAX_LEGO_DIR_ENTRIES + 13} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}` }]);
   });
 
   test.each(hostile)('read() refuses %s and names it', async (_name, prepare, expected) => {
