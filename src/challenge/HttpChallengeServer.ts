@@ -8,7 +8,7 @@ import type { ChallengeTokenRegistry } from './ChallengeTokenRegistry';
 import { bindError } from './_bindError';
 import { trackConnections } from './_connections';
 import { CONNECT_REPLY, handleChallengeRequest } from './_handleRequest';
-import { removeOwnSocket, removeStaleSocket } from './_unixSocket';
+import { finishStop, removeStaleSocket } from './_unixSocket';
 import { formatListenAddress, type ListenAddress } from './listenAddress';
 
 /**
@@ -74,13 +74,7 @@ export class HttpChallengeServer {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;
-    const address = this.options.address;
-    if (address.kind === 'unix') {
-      await removeOwnSocket(address.path).catch((error: unknown) =>
-        this.options.logger.warn('Cannot remove the HTTP-01 socket file', { path: address.path, error: messageOf(error) }),
-      );
-    }
-    this.options.logger.debug('HTTP-01 responder stopped', { address: formatListenAddress(address) });
+    await finishStop(this.options.address, this.options.logger, 'HTTP-01');
   }
 
   /** The bound address, with the port resolved when 0 was asked; the configured one while stopped. */

@@ -5,7 +5,7 @@ import { ChallengeError, messageOf } from '../errors';
 import type { Logger } from '../log';
 import { createAlpnCertificate, isAlpnIdentifier, sniNameOf, type AlpnIdentifier } from './_alpnCertificate';
 import { bindError } from './_bindError';
-import { removeOwnSocket, removeStaleSocket } from './_unixSocket';
+import { finishStop, removeStaleSocket } from './_unixSocket';
 import { DEFAULT_MAX_CONNECTIONS, UNIX_SOCKET_MODE } from './HttpChallengeServer';
 import { formatListenAddress, type ListenAddress } from './listenAddress';
 
@@ -95,13 +95,7 @@ export class TlsAlpnChallengeServer {
     for (const socket of this.open) socket.destroy();
     this.open.clear();
     await closed;
-    const address = this.options.address;
-    if (address.kind === 'unix') {
-      await removeOwnSocket(address.path).catch((error: unknown) =>
-        this.options.logger.warn('Cannot remove the TLS-ALPN-01 socket file', { path: address.path, error: messageOf(error) }),
-      );
-    }
-    this.options.logger.debug('TLS-ALPN-01 responder stopped', { address: formatListenAddress(address) });
+    await finishStop(this.options.address, this.options.logger, 'TLS-ALPN-01');
   }
 
   /** The bound address, with the port resolved when 0 was asked; the configured one while stopped. */

@@ -1,4 +1,7 @@
 import { lstat, unlink } from 'node:fs/promises';
+import { messageOf } from '../errors';
+import type { Logger } from '../log';
+import { formatListenAddress, type ListenAddress } from './listenAddress';
 import { connect } from 'node:net';
 import { bindError, notASocketError } from './_bindError';
 
@@ -44,4 +47,17 @@ export async function removeOwnSocket(path: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+}
+
+/**
+ * After a responder closed: removes its socket file when it listened on one (a failure is only a
+ * warning: the next start removes a stale file anyway), then logs that it stopped.
+ */
+export async function finishStop(address: ListenAddress, logger: Logger, challenge: 'HTTP-01' | 'TLS-ALPN-01'): Promise<void> {
+  if (address.kind === 'unix') {
+    await removeOwnSocket(address.path).catch((error: unknown) =>
+      logger.warn(`Cannot remove the ${challenge} socket file`, { path: address.path, error: messageOf(error) }),
+    );
+  }
+  logger.debug(`${challenge} responder stopped`, { address: formatListenAddress(address) });
 }
