@@ -5,7 +5,6 @@
  * that, rendered as `server acme unix@<path>`, it would open a second, unauthenticated admin socket on
  * 127.0.0.1. Every listener here binds to 127.0.0.1; every child is bounded in time.
  */
-import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { snapLayout, type SnapLayout } from '../../src/snap';
@@ -13,29 +12,13 @@ import { freePorts } from '../peers/_ports';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
+import { runFile, type FileRun as Run } from '../fixtures/snap/runFile';
 import { checkHaproxyConfig } from './_support/haproxyCheck';
 import { runAcme } from './_support/runAcme';
 
 /** A snap command fails fast on a bad option; this bounds a regression that would start HAProxy instead. */
 const CHILD_TIMEOUT_MS = 20_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: CHILD_TIMEOUT_MS });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (file: string, args: string[], env: Record<string, string>): Promise<Run> => runFile(file, args, env, CHILD_TIMEOUT_MS);
 
 const statsSocketLines = (text: string): string[] => text.split('\n').filter((line) => /^\s*stats\s+socket\b/.test(line));
 

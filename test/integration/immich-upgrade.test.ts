@@ -19,11 +19,9 @@
  * to `responderPort`; the snap's HTTP frontend (lego-era or ours) binds that port, so every validation
  * really passes through the snap's frontend to lego, then to our responder.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { readdir, readFile, readlink, lstat } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { join, relative } from 'node:path';
 import { MasterClient } from '../../src/haproxy';
 import { createLogger } from '../../src/log';
@@ -33,6 +31,8 @@ import { requireBinary } from '../peers/_binaries';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, REPO_ROOT, requireBuiltCli, type FakeSnap, type SnapOverlay } from '../fixtures/snap/primeTree';
+import { runFile as run } from '../fixtures/snap/runFile';
+import { httpsStatus, loadHttps } from './_support/httpsLoad';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'immich');
 const LEGO_ERA = join(FIXTURE, 'lego-era');
@@ -47,24 +47,6 @@ const IMMICH: SnapOverlay = {
   files: { 'bin/haproxy': requireBinary('haproxy'), 'etc/5xx.http': join(FIXTURE, '5xx.http') },
 };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
 /** Every file and link under `dir`: its path relative to `dir` → SHA-256 of its bytes, or `-> target` for a link. */
 async function fingerprint(dir: string): Promise<Record<string, string>> {
   const result: Record<string, string> = {};
@@ -76,45 +58,6 @@ async function fingerprint(dir: string): Promise<Record<string, string>> {
   }
   await walk(dir);
   return result;
-}
-
-/** One HTTPS GET with SNI `servername` on a new connection; resolves with the status, or rejects. */
-function httpsGet(port: number, servername: string, path = '/photos'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, servername, headers: { host: servername }, rejectUnauthorized: false, agent: false, timeout: 5_000 };
-    const req = httpsRequest(options, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.once('timeout', () => req.destroy(new Error('timed out')));
-    req.once('error', reject);
-    req.end();
-  });
-}
-
-/** HTTPS requests in a loop until `stop()` (at most 20,000 of them or 120 s): how many answered 200, and the failures. */
-function loadHttps(port: number, servername: string): { stop: () => Promise<{ ok: number; failed: string[] }> } {
-  let stopping = false;
-  const counts = { ok: 0, failed: [] as string[] };
-  const deadline = Date.now() + 120_000;
-  const loop = (async () => {
-    for (let i = 0; i < 20_000 && !stopping && Date.now() < deadline; i += 1) {
-      try {
-        const status = await httpsGet(port, servername);
-        if (status === 200) counts.ok += 1;
-        else counts.failed.push(`HTTP ${status}`);
-      } catch (error) {
-        counts.failed.push((error as Error).message);
-      }
-    }
-  })();
-  return {
-    stop: async () => {
-      stopping = true;
-      await loop;
-      return counts;
-    },
-  };
 }
 
 describe('upgrading Immich Distribution from lego in place', () => {
@@ -237,11 +180,11 @@ describe('upgrading Immich Distribution from lego in place', () => {
 
   test('after the refresh HTTPS serves the same serial, and requests reach Immich', async () => {
     expect(await servedSerial(httpsPort, domain)).toBe(legoServed);
-    expect(await httpsGet(httpsPort, domain)).toBe(200);
+    expect(await httpsStatus(httpsPort, domain, '/photos')).toBe(200);
   });
 
   test('the rendered configuration keeps what the hand-written one had: the statistics page and the health check', async () => {
-    expect(await httpsGet(httpsPort, domain, '/haproxy')).toBe(200);
+    expect(await httpsStatus(httpsPort, domain, '/haproxy')).toBe(200);
     const config = await readFile(join(fake.data, 'haproxy', 'haproxy.cfg'), 'utf8');
     expect(config).toContain('    http-check send meth GET uri /server-info/ping\n');
     expect(config).toContain(`    errorfile 503 ${join(fake.snap, 'etc', '5xx.http')}\n`);
@@ -262,7 +205,7 @@ describe('upgrading Immich Distribution from lego in place', () => {
   });
 
   test('a forced renewal is hot-swapped while HTTPS clients see no failed request', async () => {
-    const load = loadHttps(httpsPort, domain);
+    const load = loadHttps(httpsPort, domain, '/photos');
     const renewed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['renew', '--force', '--json'], await fake.appEnv('haproxy-acme'));
     const seen = await load.stop();
     expect({ code: renewed.code, stderr: renewed.code === 0 ? '' : renewed.stderr }).toEqual({ code: 0, stderr: '' });

@@ -9,7 +9,6 @@
  * CA's request really passes through the rendered frontend to the responder on acme-port, like a front
  * load balancer in front of the snap. No change to test/peers is needed.
  */
-import { spawn } from 'node:child_process';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { copyFile, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
@@ -19,26 +18,11 @@ import { freePort, generateCert, servedSerial, startPeers, type Peers } from '..
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
+import { runFile, type FileRun as Run } from '../fixtures/snap/runFile';
+
+const run = (file: string, args: string[], env: Record<string, string>): Promise<Run> => runFile(file, args, env, 90_000);
 import { checkHaproxyConfig, EMPTY_CRT_LIST_WARNING } from './_support/haproxyCheck';
 
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /** One plain HTTP GET to 127.0.0.1 (no redirect following). */
 function get(port: number, path: string, host: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {

@@ -7,10 +7,8 @@
  * hot-loads the certificate; a forced renewal afterwards is hot-swapped while HTTPS clients see no
  * failed request. Nothing ever listens on the HTTP bind.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { MasterClient } from '../../src/haproxy';
@@ -20,38 +18,8 @@ import { freePorts } from '../peers/_ports';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** One HTTPS GET with SNI on a new connection; resolves with the status. */
-function httpsGet(port: number, servername: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path: '/', servername, headers: { host: servername }, rejectUnauthorized: false, agent: false, timeout: 5_000 };
-    const req = httpsRequest(options, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.once('timeout', () => req.destroy(new Error('timed out')));
-    req.once('error', reject);
-    req.end();
-  });
-}
+import { runFile as run, type FileRun as Run } from '../fixtures/snap/runFile';
+import { httpsStatus as httpsGet, loadHttps } from './_support/httpsLoad';
 
 /** Whether a TLS handshake with SNI `servername` (ALPN h2/http1.1) completes on 127.0.0.1:port. */
 function handshakes(port: number, servername: string): Promise<boolean> {
@@ -145,23 +113,9 @@ describe('the snap with port 80 closed issues and renews over TLS-ALPN-01 throug
 
     test('a forced renewal over TLS-ALPN-01 is hot-swapped while HTTPS clients see no failed request', async () => {
       const before = await servedSerial(tlsPort, domain);
-      let stop = false;
-      const seen = { ok: 0, failed: [] as string[] };
-      const deadline = Date.now() + 120_000;
-      const load = (async () => {
-        for (let i = 0; i < 20_000 && !stop && Date.now() < deadline; i += 1) {
-          try {
-            const status = await httpsGet(tlsPort, domain);
-            if (status === 200) seen.ok += 1;
-            else seen.failed.push(`HTTP ${status}`);
-          } catch (error) {
-            seen.failed.push((error as Error).message);
-          }
-        }
-      })();
+      const load = loadHttps(tlsPort, domain);
       const renewed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['renew', '--force', '--json'], await fake.appEnv('acme'));
-      stop = true;
-      await load;
+      const seen = await load.stop();
       expect({ code: renewed.code, stderr: renewed.code === 0 ? '' : renewed.stderr }).toEqual({ code: 0, stderr: '' });
       expect(await servedSerial(tlsPort, domain)).not.toBe(before);
       expect(seen.failed).toEqual([]);

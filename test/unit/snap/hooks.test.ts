@@ -3,33 +3,15 @@
  * fake $SNAP assembled from snapcraft.yaml, against the stand-in snapctl (test/fixtures/snap/snapctl):
  * the test suite runs no snapd, so it is the only double. Needs `npm run build`.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ACME_PORT_RANGE, isTcpPortFree } from '../../../src/snap';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../../fixtures/snap/primeTree';
+import { runFile, type FileRun } from '../../fixtures/snap/runFile';
 
-interface HookRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runHook(fake: FakeSnap, hook: string, extraEnv: Record<string, string> = {}): Promise<HookRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(join(fake.snap, 'meta', 'hooks', hook), [], {
-      env: { ...fake.env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr }));
-  });
+function runHook(fake: FakeSnap, hook: string, extraEnv: Record<string, string> = {}): Promise<FileRun> {
+  return runFile(join(fake.snap, 'meta', 'hooks', hook), [], { ...fake.env, ...extraEnv }, 60_000);
 }
 
 const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
