@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { AcmeService, createAccountKey } from '../../../src/acme';
+import { AcmeError } from '../../../src/errors';
 
 export interface RecordedRequest {
   method: string;
@@ -128,4 +129,14 @@ export function useStandIns(): StandIns {
     await Promise.all(standIns.servers.splice(0).map((server) => server.close()));
   });
   return standIns;
+}
+
+/** The AcmeError `promise` rejects with; anything else (a resolve, another error) fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<AcmeError> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof AcmeError)) throw new Error(`expected an AcmeError, got ${String(error)}`);
+  return error;
 }

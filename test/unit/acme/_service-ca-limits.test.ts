@@ -5,9 +5,8 @@
  * and axios; the stand-in records every request.
  */
 import { AcmeService } from '../../../src/acme';
-import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { jwsPayload, sendJson, startHttpServer, type LocalServer, useStandIns } from './_servers';
+import { jwsPayload, sendJson, startHttpServer, type LocalServer, useStandIns, failure } from './_servers';
 
 const standIns = useStandIns();
 const { servers, services } = standIns;
@@ -65,15 +64,6 @@ function service(directoryUrl: string): AcmeService {
   const acme = new AcmeService(standIns.accountKey, { directoryUrl, logger: new CapturingLogger(), sleep: async () => undefined });
   services.push(acme);
   return acme;
-}
-
-async function failure(promise: Promise<unknown>): Promise<AcmeError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof AcmeError)) throw new Error(`expected an AcmeError, got ${String(error)}`);
-  return error;
 }
 
 const requestsTo = (server: LocalServer, prefix: string): number => server.requests.filter((r) => r.path.startsWith(prefix)).length;

@@ -4,9 +4,8 @@
  * stand-in that offers, for every authorization, the challenges a test gives it.
  */
 import { accountKeyThumbprint, AcmeService, type ChallengeType } from '../../../src/acme';
-import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { jwsPayload, sendJson, startHttpServer, type LocalServer, useStandIns } from './_servers';
+import { jwsPayload, sendJson, startHttpServer, type LocalServer, useStandIns, failure } from './_servers';
 
 const standIns = useStandIns();
 const { servers, services } = standIns;
@@ -47,15 +46,6 @@ function service(directoryUrl: string): AcmeService {
   const acme = new AcmeService(standIns.accountKey, { directoryUrl, logger: new CapturingLogger(), sleep: async () => undefined, poll: { initialDelayMs: 1, maxDelayMs: 1 } });
   services.push(acme);
   return acme;
-}
-
-async function failure(promise: Promise<unknown>): Promise<AcmeError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof AcmeError)) throw new Error(`expected an AcmeError, got ${String(error)}`);
-  return error;
 }
 
 const HTTP = (base: string) => ({ type: 'http-01', url: `${base}/chall/http`, status: 'pending', token: 'aHR0cC10b2tlbi0wMDAwMDAwMDAwMDA' });

@@ -5,9 +5,8 @@
  */
 import { AcmeService, type AcmeServiceOptions } from '../../../src/acme';
 import { fixedClock } from '../../../src/clock';
-import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { closedPort, jwsPayload, selfSignedCertificate, sendJson, startHttpServer, startHttpsServer, type LocalServer, useStandIns } from './_servers';
+import { closedPort, jwsPayload, selfSignedCertificate, sendJson, startHttpServer, startHttpsServer, type LocalServer, useStandIns, failure } from './_servers';
 
 const ERR = 'urn:ietf:params:acme:error:';
 const HINT = 'check the directory URL and that the ACME server is reachable';
@@ -34,15 +33,6 @@ async function serve(handler: Parameters<typeof startHttpServer>[0]): Promise<Lo
   const server = await startHttpServer(handler);
   servers.push(server);
   return server;
-}
-
-async function failure(promise: Promise<unknown>): Promise<AcmeError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof AcmeError)) throw new Error(`expected an AcmeError, got ${String(error)}`);
-  return error;
 }
 
 /** A directory whose newNonce works and whose newOrder answers `status` with `problem`. */

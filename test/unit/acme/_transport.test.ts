@@ -5,9 +5,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { AcmeService } from '../../../src/acme';
-import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { sendJson, startHttpServer, type LocalServer, useStandIns } from './_servers';
+import { sendJson, startHttpServer, type LocalServer, useStandIns, failure } from './_servers';
 
 const HINT = 'check the directory URL and that the ACME server is reachable';
 const ORDER = JSON.stringify({ status: 'pending', identifiers: [{ type: 'dns', value: 'a.test' }], authorizations: [], finalize: 'x' });
@@ -41,15 +40,6 @@ async function caAnswering(answer: Answer, requestTimeoutMs = 10_000): Promise<{
   services.push(acme);
   await acme.ensureAccount({ accountUrl: `${server.base}/acct/1` });
   return { acme, server, slept };
-}
-
-async function failure(promise: Promise<unknown>): Promise<AcmeError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof AcmeError)) throw new Error(`expected an AcmeError, got ${String(error)}`);
-  return error;
 }
 
 const half = ORDER.slice(0, Math.floor(ORDER.length / 2));
