@@ -77,7 +77,7 @@ export function toStored(certId: string, ari: AriWindow): NonNullable<RenewalSta
 }
 
 /** CertID of a certificate, or undefined when it has no AKI (then ARI is not possible for it). */
-function safeCertId(certPem: string): string | undefined {
+export function safeCertId(certPem: string): string | undefined {
   try {
     return ariCertId(certPem);
   } catch {

@@ -1,6 +1,6 @@
 import { AcmeError } from '../errors';
-import type { FailureState } from '../renewal';
-import type { RenewalState } from '../storage';
+import type { FailureState, ShouldRenewInput } from '../renewal';
+import type { CertificateMeta, RenewalState } from '../storage';
 
 /** The policy's view of a stored failure (pure). */
 export function failureFacts(failure: RenewalState['failure']): FailureState | undefined {
@@ -10,6 +10,20 @@ export function failureFacts(failure: RenewalState['failure']): FailureState | u
     lastFailureAt: new Date(failure.lastFailureAt),
     lastError: failure.lastError,
     ...(failure.retryAfter === undefined ? {} : { retryAfter: new Date(failure.retryAfter) }),
+  };
+}
+
+/**
+ * What the pure policy needs from a stored certificate and its renewal state (pure): the one place
+ * `acme renew` and `acme list` get them from, so that list's next renewal is renew's decision.
+ */
+export function policyFacts(meta: CertificateMeta, state: RenewalState): Pick<ShouldRenewInput, 'certificate' | 'failure' | 'revokedAt'> {
+  const { failure, revocation } = state;
+  return {
+    certificate: { notBefore: new Date(meta.notBefore), notAfter: new Date(meta.notAfter), domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
+    ...(failure === undefined ? {} : { failure: failureFacts(failure) }),
+    // Only a revocation of this very certificate makes it due; the renewed one is not revoked.
+    ...(revocation?.serial === meta.serial ? { revokedAt: new Date(revocation.revokedAt) } : {}),
   };
 }
 

@@ -1,10 +1,9 @@
 import { basename } from 'node:path';
-import { fromStored } from './_ariState';
-import { failureFacts } from './_failure';
+import { fromStored, safeCertId } from './_ariState';
+import { policyFacts } from './_failure';
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
 import { MAX_MANUAL_CERTIFICATES, type ManualCertificateScan } from '../manual';
-import { ariCertId } from '../pem';
 import { isAriWindowUsable, shouldRenew, type AriWindow, type RenewalDecision } from '../renewal';
 import type { CertificateStore, DeployStateStore, RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
 import type { HaproxyEndpoint } from './deployCertificate';
@@ -175,13 +174,10 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
 /** The same decision `acme renew` would make now, without refreshing the ARI window. */
 function nextRenewalOf(certificate: StoredCertificate, context: { state: RenewalState; ari: AriWindow | undefined; now: Date }): NextRenewal {
   const { meta } = certificate;
-  const { failure } = context.state;
-  const facts = { notBefore: new Date(meta.notBefore), notAfter: new Date(meta.notAfter), domains: meta.domains, keyType: meta.keyType, profile: meta.profile };
   const decision = shouldRenew({
-    certificate: facts,
+    ...policyFacts(meta, context.state),
     desired: { domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
     ari: context.ari,
-    failure: failureFacts(failure),
     now: context.now,
     nextCheckAt: context.now,
   });
@@ -212,15 +208,6 @@ function lastErrorOf(state: RenewalState): LastError | null {
   const { failure } = state;
   if (failure === undefined) return null;
   return { message: failure.lastError, at: failure.lastFailureAt, failures: failure.failures, nextAttemptAt: failure.nextAttemptAt };
-}
-
-/** CertID of a certificate, or undefined when it has no AKI (then no ARI window can belong to it). */
-function safeCertId(certPem: string): string | undefined {
-  try {
-    return ariCertId(certPem);
-  } catch {
-    return undefined;
-  }
 }
 
 async function endpointStatuses(name: string, bundlePath: string, sha1: string, deps: ListDeps): Promise<EndpointStatus[]> {

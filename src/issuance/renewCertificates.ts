@@ -1,12 +1,12 @@
 import { messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
-import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision, type ShouldRenewInput } from '../renewal';
+import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision } from '../renewal';
 import type { CertificateMeta, RenewalState, RenewalStateStore, StoredAccount, StoredCertificate } from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueCertificate, type IssuanceDeps, type IssueResult } from './issueCertificate';
 import { deployIfOwed } from './_owedDeploy';
 import { createLimiter, type Limiter } from './_limit';
-import { failureFacts, retryAfterOf } from './_failure';
+import { policyFacts, retryAfterOf } from './_failure';
 import { currentCertId, refreshAri, toStored } from './_ariState';
 import { keptToFinish } from './_kept';
 import { runHooksIfOwed, runRecordedHooks } from './_owedHooks';
@@ -242,17 +242,6 @@ async function renewDue(
 /** The stored key type as one we can generate; a certificate from elsewhere gets the default. */
 function asKeyType(keyType: string): CertificateKeyType {
   return (CERTIFICATE_KEY_TYPES as readonly string[]).includes(keyType) ? (keyType as CertificateKeyType) : 'ec256';
-}
-
-/** What the pure policy needs from the stored certificate and its renewal state. */
-function policyFacts(meta: CertificateMeta, state: RenewalState): Pick<ShouldRenewInput, 'certificate' | 'failure' | 'revokedAt'> {
-  const { failure, revocation } = state;
-  return {
-    certificate: { notBefore: new Date(meta.notBefore), notAfter: new Date(meta.notAfter), domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
-    ...(failure === undefined ? {} : { failure: failureFacts(failure) }),
-    // Only a revocation of this very certificate makes it due; the renewed one is not revoked.
-    ...(revocation?.serial === meta.serial ? { revokedAt: new Date(revocation.revokedAt) } : {}),
-  };
 }
 
 /** The state as JSON without the time of the last check, to tell whether a save is needed. */
