@@ -33,12 +33,12 @@ export interface Services {
   checkPrograms: () => Promise<void>;
   /** Uniform [0, 1): the random instant inside an ARI window. */
   random: () => number;
-  /** Where `acme remove` moves a certificate's files (`<home>/archive/`). Optional only so that test harnesses of other commands stay small. */
-  archive?: CertificateArchive;
-  /** The next account key during `acme account rollover`. Optional like `archive`. */
-  accountKeyStage?: AccountKeyStage;
-  /** Reads a lego directory for `acme import lego`. Optional like `archive`. */
-  legoReader?: Pick<LegoDirectoryReader, 'read'>;
+  /** Where `acme remove` moves a certificate's files (`<home>/archive/`). */
+  archive: CertificateArchive;
+  /** The next account key during `acme account rollover`. */
+  accountKeyStage: AccountKeyStage;
+  /** Reads a lego directory for `acme import lego`. */
+  legoReader: Pick<LegoDirectoryReader, 'read'>;
 }
 
 /** Everything the CLI touches outside itself; main.ts passes the real process, tests pass their own. */

@@ -28,9 +28,7 @@ interrupted, the next "acme account rollover" asks the CA which key it knows and
 
 function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps & { lock: Services['lock'] } {
   const services = deps.createServices(config, logger);
-  const keyStage = services.accountKeyStage;
-  if (keyStage === undefined) throw new Error('acme account needs Services.accountKeyStage; main.ts wires it');
-  return { directoryUrl: config.directoryUrl, store: services.store, keyStage, acmeFor: services.acmeFor, clock: deps.clock, logger, lock: services.lock };
+  return { directoryUrl: config.directoryUrl, store: services.store, keyStage: services.accountKeyStage, acmeFor: services.acmeFor, clock: deps.clock, logger, lock: services.lock };
 }
 
 function formatSummary(summary: AccountSummary): string {

@@ -95,7 +95,6 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
       const legoPath = resolve(deps.cwd, String(options.path));
       assertSeparate(legoPath, config.home);
       const services = deps.createServices(config, logger);
-      if (services.legoReader === undefined) throw new Error('acme import lego needs Services.legoReader; main.ts wires it');
       const snapshot = await services.legoReader.read(legoPath);
       const dryRun = options.dryRun === true;
       const run = (): Promise<LegoImportReport> =>

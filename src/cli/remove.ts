@@ -51,10 +51,8 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const name = requiredName(options, config.name, 'remove');
       const services = deps.createServices(config, logger);
-      const archive = services.archive;
-      if (archive === undefined) throw new Error('acme remove needs Services.archive; main.ts wires it');
       const result = await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
-        removeCertificate(name, { store: services.store, archive, endpoints: services.haproxyEndpoints, crtList: services.crtList, logger }),
+        removeCertificate(name, { store: services.store, archive: services.archive, endpoints: services.haproxyEndpoints, crtList: services.crtList, logger }),
       );
       if (config.output.json) printJson(deps.stdout, { ok: result.removed, ...result });
       else deps.stdout.write(describe(result));

@@ -4,7 +4,16 @@ import { fixedClock } from '../../../src/clock';
 import { resolveConfig } from '../../../src/config';
 import { createLogger } from '../../../src/log';
 import { appendTranscript } from '../../../scripts/scan-secrets';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, MemoryLock, MemoryRenewalStateStore } from '../../../src/storage';
+import { LegoDirectoryReader } from '../../../src/migration';
+import {
+  MemoryAccountKeyStage,
+  MemoryCertificateArchive,
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryIssuedCertificateStore,
+  MemoryLock,
+  MemoryRenewalStateStore,
+} from '../../../src/storage';
 
 /** The CLI with real config resolution, in-memory adapters, captured stdout/stderr; no process state touched. */
 export interface CliHarness {
@@ -27,9 +36,25 @@ function collect(stream: PassThrough, name: string): () => string {
   return () => chunks.join('');
 }
 
+/**
+ * The harness's own memory `what` when `make` can build one over the stores in use; otherwise an
+ * object that fails the test on first use, naming what to pass.
+ */
+function memoryOnly<T extends object>(what: string, make: () => T | undefined): T {
+  const made = make();
+  if (made !== undefined) return made;
+  return new Proxy({} as T, {
+    get: () => {
+      throw new Error(`cliHarness() has no ${what} over the stores this test passed: pass services.${what} too`);
+    },
+  });
+}
+
 /** Builds CliDeps around in-memory services; `services` overrides any of them, `overrides` any other dependency. */
 export function cliHarness(services: Partial<Services> = {}, overrides: Partial<CliDeps> = {}): CliHarness {
   const store = services.store ?? new MemoryCertificateStore({ home: '/srv/acme' });
+  const deployState = services.deployState ?? new MemoryDeployStateStore();
+  const renewalState = services.renewalState ?? new MemoryRenewalStateStore();
   const out = new PassThrough();
   const err = new PassThrough();
   const log = new PassThrough();
@@ -47,14 +72,21 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
     createServices: () => ({
       store,
       issued: new MemoryIssuedCertificateStore('/srv/acme'),
-      deployState: new MemoryDeployStateStore(),
+      deployState,
       lock: new MemoryLock(),
       acmeFor: () => {
         throw new Error('no ACME in unit tests');
       },
       responder: undefined as never,
       haproxyEndpoints: [],
-      renewalState: new MemoryRenewalStateStore(),
+      renewalState,
+      archive: memoryOnly('archive', () =>
+        store instanceof MemoryCertificateStore && deployState instanceof MemoryDeployStateStore && renewalState instanceof MemoryRenewalStateStore
+          ? new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' })
+          : undefined,
+      ),
+      accountKeyStage: memoryOnly('accountKeyStage', () => (store instanceof MemoryCertificateStore ? new MemoryAccountKeyStage(store) : undefined)),
+      legoReader: new LegoDirectoryReader(),
       runHooks: async () => [],
       checkPrograms: async () => undefined,
       random: () => 0.5,
