@@ -1,4 +1,4 @@
-/** FileLock: the O_EXCL lock file in `--home`, refreshed while held, taken over when stale. */
+/** FileLock: the lock file in `--home`, written complete and then link()ed into place (which fails when one exists), refreshed while held, taken over when stale. */
 import * as fsp from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -64,7 +64,7 @@ function defaultIsProcessAlive(pid: number): boolean {
   }
 }
 
-/** The lock file in `--home`: O_EXCL create, refreshed while held, taken over when stale. */
+/** The lock file in `--home`: created by link() of a complete temp file, refreshed while held, taken over when stale. */
 export class FileLock implements Lock {
   private readonly path: string;
   private readonly staleMs: number;
@@ -165,9 +165,9 @@ export class FileLock implements Lock {
   }
 
   /**
-   * Removes a stale lock so that the caller can retry O_EXCL. Deleting by path is racy:
+   * Removes a stale lock so that the caller can try to take it again. Deleting by path is racy:
    *   1. A and B both read the stale file S and judge it stale.
-   *   2. A deletes S, creates its own lock F with O_EXCL, and starts working.
+   *   2. A deletes S, creates its own lock F, and starts working.
    *   3. B deletes "the lock", which is now F, and creates its own: A and B both hold it.
    * Renaming S to a unique dot-name first (only one rename of S succeeds), then checking what was
    * moved, is not enough either; our 5-process test caught it overlapping:
