@@ -1,7 +1,13 @@
 import { Command, Option } from 'commander';
 import type { RawFlags } from '../config';
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** commander's accumulator for a repeatable flag: every value given, in order. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** `--lock-timeout`: every command that takes the home's lock accepts it. */
+export function addLockTimeoutOption(command: Command): Command {
+  return command.option('--lock-timeout <ms>', 'how long to wait for another acme command holding the lock (env ACME_LOCK_TIMEOUT_MS; default 60000)');
+}
 
 /** Flags every command accepts: where state lives, which CA, how to talk. */
 export function addCommonOptions(command: Command): Command {
@@ -48,14 +54,14 @@ export function addIssueOptions(command: Command, options: { withName?: boolean 
 
 /** Flags that say how to reach HAProxy and how long to wait for the home lock. */
 export function addHaproxyOptions(command: Command): Command {
-  return command
+  command
     .option('--haproxy-socket <addr>', 'HAProxy runtime socket (level admin): /path, unix@/path, ipv4@127.0.0.1:9999; repeat for several HAProxy (env ACME_HAPROXY_SOCKET)', collect)
     .option('--haproxy-crt-list <path>', 'crt-list file (or crt directory) of the HTTPS bind; new certificates are added to it (env ACME_HAPROXY_CRT_LIST)')
     .option('--haproxy-master-socket <addr>', 'master CLI socket for a checked reload when the runtime API cannot deliver (env ACME_HAPROXY_MASTER_SOCKET)')
     .option('--haproxy-reload-cmd <cmd>', 'last-resort reload command, run without a shell, e.g. "snapctl restart mysnap.haproxy" (env ACME_HAPROXY_RELOAD_CMD)')
     .option('--haproxy-allow-remote', 'accept a TCP runtime socket on a non-loopback address (it has no authentication)')
-    .option('--haproxy-bufsize <bytes>', "HAProxy's tune.bufsize, the largest payload the socket takes (env ACME_HAPROXY_BUFSIZE; default 16384)")
-    .option('--lock-timeout <ms>', 'how long to wait for another acme command holding the lock (env ACME_LOCK_TIMEOUT_MS; default 60000)');
+    .option('--haproxy-bufsize <bytes>', "HAProxy's tune.bufsize, the largest payload the socket takes (env ACME_HAPROXY_BUFSIZE; default 16384)");
+  return addLockTimeoutOption(command);
 }
 
 /** Converts commander's parsed options into the config module's raw flags. */

@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import { accountShow, rolloverAccount, type AccountDeps, type AccountSummary, type RolloverResult } from '../issuance';
 import type { CliDeps, Services } from './_context';
 import { withHomeLock } from './_lock';
-import { addCommonOptions } from './_options';
+import { addCommonOptions, addLockTimeoutOption } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -69,11 +69,9 @@ function registerShow(account: Command, deps: CliDeps, setExitCode: (code: numbe
 }
 
 function registerRollover(account: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
-  const rollover = account
-    .command('rollover')
-    .description('replace the account key with a new ECDSA P-256 key, at the CA and in --home (RFC 8555 §7.3.5)')
-    .option('--lock-timeout <ms>', 'how long to wait for another acme command holding the lock (env ACME_LOCK_TIMEOUT_MS; default 60000)')
-    .addHelpText('after', ROLLOVER_EXAMPLES);
+  const rollover = addLockTimeoutOption(
+    account.command('rollover').description('replace the account key with a new ECDSA P-256 key, at the CA and in --home (RFC 8555 §7.3.5)'),
+  ).addHelpText('after', ROLLOVER_EXAMPLES);
   addCommonOptions(rollover);
   rollover.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {

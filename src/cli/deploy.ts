@@ -6,7 +6,7 @@ import type { CliDeps } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { formatOutcomes, hasPending } from './_deployOutput';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions } from './_options';
+import { addCommonOptions, addHaproxyOptions, collect } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -20,7 +20,6 @@ Examples:
       --haproxy-socket /run/haproxy/a.sock --haproxy-socket /run/haproxy/b.sock
 `;
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Registers `acme deploy`. */
 export function registerDeployCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {

@@ -18,7 +18,7 @@ import { readManualCertificates } from '../manual';
 import { adoptionDeps } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { addCommonOptions, addHaproxyOptions, addIssueOptions, collect } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -36,7 +36,6 @@ Examples:
 Exit codes: 0 when no check failed (warnings allowed), 1 when one did, 2 for bad input.
 `;
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 const STATUS_TEXT: Record<DoctorCheck['status'], string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 

@@ -8,7 +8,7 @@ import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { addCommonOptions, addHaproxyOptions, addIssueOptions, collect } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -21,7 +21,6 @@ Examples:
   $ acme renew --name photos.example.com --force --haproxy-socket /run/haproxy/admin.sock
 `;
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** One renewal pass as the CLI and the daemon run it: under the home lock, with every adapter. */
 export async function renewalPass(

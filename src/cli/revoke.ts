@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import { revokeCertificate, type RevocationReason } from '../issuance';
 import type { CliDeps } from './_context';
 import { withHomeLock } from './_lock';
-import { addCommonOptions } from './_options';
+import { addCommonOptions, addLockTimeoutOption } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -53,13 +53,13 @@ export function requiredName(options: Record<string, unknown>, configName: strin
 
 /** Registers `acme revoke`. */
 export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
-  const command = program
-    .command('revoke')
-    .description('revoke a stored certificate at the CA that issued it, signed with the stored account')
-    .option('--name <name>', 'certificate to revoke, as "acme list" shows it (required)')
-    .addOption(new Option('--reason <reason>', 'RFC 5280 reason sent to the CA (default: none, recorded as unspecified)').choices(Object.keys(REVOCATION_REASONS)))
-    .option('--lock-timeout <ms>', 'how long to wait for another acme command holding the lock (env ACME_LOCK_TIMEOUT_MS; default 60000)')
-    .addHelpText('after', EXAMPLES);
+  const command = addLockTimeoutOption(
+    program
+      .command('revoke')
+      .description('revoke a stored certificate at the CA that issued it, signed with the stored account')
+      .option('--name <name>', 'certificate to revoke, as "acme list" shows it (required)')
+      .addOption(new Option('--reason <reason>', 'RFC 5280 reason sent to the CA (default: none, recorded as unspecified)').choices(Object.keys(REVOCATION_REASONS))),
+  ).addHelpText('after', EXAMPLES);
   addCommonOptions(command);
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
