@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { ConfigError } from '../errors';
+import { AppError, ConfigError } from '../errors';
 import { writeFileAtomic } from '../storage';
 import { snapEmbedding, withEmbeddingDefaults } from './_embedding';
 import { ensureSnapLayout, snapLayout, type SnapLayout } from './_layout';
@@ -124,8 +124,22 @@ export async function install(deps: SnapCommandDeps): Promise<number> {
     deps.stderr.write(`Not adopting lego's files yet: ${valid.join('; ')}\n`);
     return SNAP_EXIT.ok;
   }
-  await deps.adoptLego(layout, valid.config);
+  await adoptOrWarn(deps, layout, valid.config);
   return SNAP_EXIT.ok;
+}
+
+/**
+ * Adopts lego's files, and when that fails (the lock held too long by another command, a full disk)
+ * says so and goes on: a refresh must not fail, nor HAProxy stay down, because of it. lego's files are
+ * untouched, the current certificates keep being served, and the next start or `acme renew` tries again.
+ */
+async function adoptOrWarn(deps: SnapCommandDeps, layout: SnapLayout, config: Config): Promise<void> {
+  try {
+    await deps.adoptLego(layout, config);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    deps.stderr.write(`Not adopting lego's files now: ${error.message}; the next start of HAProxy, or "acme renew", tries again\n`);
+  }
 }
 
 /**
@@ -136,7 +150,7 @@ async function prepareHaproxy(deps: SnapCommandDeps, layout: SnapLayout): Promis
   await ensureSnapLayout(layout);
   const valid = await readValid(deps, layout);
   if (Array.isArray(valid)) return valid;
-  await deps.adoptLego(layout, valid.config);
+  await adoptOrWarn(deps, layout, valid.config);
   const manual = await deps.writeManualCrtList(layout.home, layout.manualCrtList);
   for (const { path, problem } of manual.skipped) deps.stderr.write(`Not serving the certificate ${JSON.stringify(path)}: ${problem}\n`);
   const text = renderSnapHaproxyConfig({

@@ -1,5 +1,6 @@
 /** runSnapCommand() in-process, with a memory Snapctl (a fake of our own interface) and real temp dirs. */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { LockError } from '../../../src/errors';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -248,6 +249,21 @@ describe('runSnapCommand() install, post-refresh, haproxy-reload and lets-encryp
     expect(edges).toEqual([]);
     expect(err).toContain('Not adopting lego\'s files yet: Invalid snap option https-enabled "sometimes"');
   });
+
+  test.each([['post-refresh'], ['haproxy-config']])(
+    'runSnapCommand(["%s"]) goes on when the adoption fails, saying so: a refresh must not fail, nor HAProxy stay down',
+    async (command) => {
+      const d = deps(new MemorySnapctl({ 'acme-port': 34100 }));
+      const failing: SnapCommandDeps = {
+        ...d,
+        adoptLego: async () => {
+          throw new LockError('Cannot take the lock: "acme renew" (pid 4242) holds it', { lockPath: '/var/snap/x/common/acme/lock' });
+        },
+      };
+      expect(await runSnapCommand([command], failing)).toBe(0);
+      expect(err).toContain('Not adopting lego\'s files now: Cannot take the lock: "acme renew" (pid 4242) holds it; the next start of HAProxy');
+    },
+  );
 
   test('runSnapCommand(["haproxy-reload"]) renders, then reloads through the master socket', async () => {
     expect(await runSnapCommand(['haproxy-reload'], deps(new MemorySnapctl({ 'acme-port': 34100 })))).toBe(0);
