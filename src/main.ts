@@ -177,6 +177,8 @@ function runSelf(args: readonly string[]): Promise<number> {
  * `acme __snap <command>`: the snap's hooks, apps and haproxy wrapper (src/snap), with the real snapctl,
  * port probe, lego adoption, manual crt-list writer, master-socket reload and child CLI.
  */
+const SNAP_ADOPTION_LOCK_TIMEOUT_MS = 10_000;
+
 function runSnap(args: string[]): Promise<number> {
   const { ExecSnapctl, isTcpPortFree, runSnapCommand } = lazy.snap();
   const logger = createLogger({ format: process.stderr.isTTY ? 'text' : 'json', plain: true });
@@ -188,7 +190,9 @@ function runSnap(args: string[]): Promise<number> {
     isPortFree: (port) => isTcpPortFree(port),
     uid: process.geteuid?.() ?? -1,
     adoptLego: async (layout, config) => {
-      const options = { directoryUrl: config.directoryUrl, logger, crtListPath: layout.crtList, lockTimeoutMs: config.lockTimeoutMs, command: `acme __snap ${args[0] ?? ''}` };
+      // A hook or HAProxy's start waits at most 10 s for a running command; the adoption is retried later anyway.
+      const lockTimeoutMs = Math.min(config.lockTimeoutMs, SNAP_ADOPTION_LOCK_TIMEOUT_MS);
+      const options = { directoryUrl: config.directoryUrl, logger, crtListPath: layout.crtList, lockTimeoutMs, command: `acme __snap ${args[0] ?? ''}` };
       await lazy.migration().adoptLegoHomeLocked(layout.home, config.email === undefined ? options : { ...options, email: config.email });
     },
     hasLegoLayout: (home) => lazy.migration().hasLegoLayout(home),
