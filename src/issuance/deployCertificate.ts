@@ -32,8 +32,8 @@ export interface HaproxyEndpoint {
   swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean }): Promise<void>;
   /** `new ssl cert` + set + commit + `add ssl crt-list`, then verify. */
   addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void>;
-  /** `add ssl crt-list` unless HAProxy's runtime list already names the path; true when it added it. Optional for fakes. */
-  ensureListed?(delivery: CertificateDelivery, crtListPath: string): Promise<boolean>;
+  /** `add ssl crt-list` unless HAProxy's runtime list already names the path; true when it added it. */
+  ensureListed(delivery: CertificateDelivery, crtListPath: string): Promise<boolean>;
 }
 
 /** The last resort when the runtime API cannot deliver: a checked reload (master socket or command). */
@@ -204,7 +204,7 @@ async function deliverKnown(
  * When our crt-list file names it, make sure HAProxy's runtime list does too.
  */
 async function relistIfDropped(endpoint: HaproxyEndpoint, delivery: CertificateDelivery, deps: DeployDeps, log: Logger): Promise<void> {
-  if (deps.crtList === undefined || endpoint.ensureListed === undefined || !(await deps.crtList.hasEntry(delivery.path))) return;
+  if (deps.crtList === undefined || !(await deps.crtList.hasEntry(delivery.path))) return;
   if (await endpoint.ensureListed(delivery, deps.crtList.path)) {
     log.warn('Listed the certificate in HAProxy\'s runtime crt-list again (an earlier run stopped before listing it)', { endpoint: endpoint.label, crtList: deps.crtList.path });
   }

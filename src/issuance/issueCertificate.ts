@@ -6,7 +6,7 @@ import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseCha
 import { CertificateError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
 import type { KeyType } from '../config';
-import type { AcmeService, ChallengeType, Order, PendingChallenge } from '../acme';
+import type { AcmeService, ChallengeType, PendingChallenge } from '../acme';
 import { createAccountKey, createCertificateKey, createCsr } from '../acme';
 import type { ChallengeResponder } from '../challenge';
 import { createLimiter } from './_limit';
@@ -35,15 +35,11 @@ export interface IssueRequest {
   reuseKey?: boolean;
 }
 
-/**
- * The ACME calls issuance needs; AcmeService implements them, tests pass in-memory fakes.
- * `pendingChallenges` is needed only for tls-alpn-01 (optional so that HTTP-01 fakes stay small).
- */
+/** The ACME calls issuance needs; AcmeService implements them, tests pass complete in-memory fakes. */
 export type AcmeOrderClient = Pick<
   AcmeService,
-  'ensureAccount' | 'lookupAccount' | 'newOrder' | 'renewalInfo' | 'directoryMeta' | 'http01Challenges' | 'answerChallenge' | 'waitForAuthorization' | 'finalize'
-> &
-  Partial<Pick<AcmeService, 'pendingChallenges'>>;
+  'ensureAccount' | 'lookupAccount' | 'newOrder' | 'renewalInfo' | 'directoryMeta' | 'pendingChallenges' | 'answerChallenge' | 'waitForAuthorization' | 'finalize'
+>;
 
 /** Adapters the use case drives; main.ts builds the real ones, tests may pass fakes. */
 export interface IssuanceDeps {
@@ -131,7 +127,7 @@ async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, conte
       ...(profile === undefined ? {} : { profile }),
     });
     log.info('Order created', { domains: request.domains, profile, replaces: request.replaces, replacesAccepted: order.replacesAccepted });
-    const challenges = await challengesOf(acme, order, deps.challengeType ?? 'http-01');
+    const challenges = await acme.pendingChallenges(order, deps.challengeType ?? 'http-01');
     await proveControl(challenges, acme, deps, log);
     log.info('Finalizing order');
     fullchainPem = await acme.finalize(order, csrPem);
@@ -237,13 +233,6 @@ async function openAccount(
   });
   log.info('Account registered', { accountUrl });
   return { acme, accountUrl, accountReused: false };
-}
-
-/** The pending challenges of `type`; only tls-alpn-01 needs pendingChallenges(). */
-async function challengesOf(acme: AcmeOrderClient, order: Order, type: ChallengeType): Promise<PendingChallenge[]> {
-  if (type === 'http-01') return acme.http01Challenges(order);
-  if (acme.pendingChallenges === undefined) throw new Error(`The ACME client cannot answer ${type} challenges`);
-  return acme.pendingChallenges(order, type);
 }
 
 /**

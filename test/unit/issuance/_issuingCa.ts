@@ -55,7 +55,7 @@ export class IssuingCa {
         this.orders.push({ domains: [...domains], ...options });
         return { url: `https://ca.example.test/order/${this.orders.length}` } as Order;
       },
-      http01Challenges: async () => [] as PendingChallenge[],
+      pendingChallenges: async () => [] as PendingChallenge[],
       answerChallenge: async () => undefined,
       waitForAuthorization: async () => undefined,
       finalize: async (_order, csrPem) => {

@@ -34,6 +34,11 @@ class FakeHaproxy implements HaproxyEndpoint {
     this.readError = undefined;
     this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
   }
+
+  /** This HAProxy lists every certificate it serves, so there is never one to list again. */
+  async ensureListed(): Promise<boolean> {
+    return false;
+  }
 }
 
 const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => false, hasEntry: async () => false, removeEntry: async () => false };

@@ -38,7 +38,7 @@ class RecordingAcme implements AcmeOrderClient {
     this.calls.push(`newOrder ${domains.join(',')}`);
     return { url: 'https://ca.example.test/order/1', identifiers: domains.map((value) => ({ type: 'dns', value })) } as unknown as Order;
   }
-  async http01Challenges(): Promise<PendingChallenge[]> {
+  async pendingChallenges(): Promise<PendingChallenge[]> {
     return [
       { domain: 'a.example.test', authorizationUrl: 'https://ca/authz/a', challengeUrl: 'https://ca/chall/a', token: TOKEN_A, keyAuthorization: `${TOKEN_A}.thumb` },
       { domain: 'b.example.test', authorizationUrl: 'https://ca/authz/b', challengeUrl: 'https://ca/chall/b', token: TOKEN_B, keyAuthorization: `${TOKEN_B}.thumb` },
@@ -162,7 +162,7 @@ describe('issueCertificate()', () => {
     const answers: string[] = [];
     deps.acmeFor = (keyPem) => {
       const client = new RecordingAcme(keyPem, failing);
-      client.http01Challenges = async () =>
+      client.pendingChallenges = async () =>
         domains.map((domain, i) => ({ domain, authorizationUrl: `https://ca/authz/${i}`, challengeUrl: `https://ca/chall/${i}`, token: `${TOKEN_A}${i}`, keyAuthorization: `${TOKEN_A}${i}.thumb` }));
       client.answerChallenge = async (challenge) => {
         answers.push(challenge.domain);

@@ -26,6 +26,11 @@ class FakeHaproxy implements HaproxyEndpoint {
     this.commands.push(`add ${delivery.path}`);
     this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
   }
+
+  /** This HAProxy lists every certificate it serves, so there is never one to list again. */
+  async ensureListed(): Promise<boolean> {
+    return false;
+  }
 }
 
 let work: string;
