@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPeers, type Peers } from '../peers';
+import { freePort, startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
 
@@ -85,8 +85,10 @@ describe('acme issue against pebble through HAProxy', () => {
     const name = uniqueDomain('broken');
     const validationsBefore = await countValidations(logDir);
     expect(validationsBefore).toBeGreaterThan(0); // the earlier issuances were validated: the probe works
-    // The responder listens on a port HAProxy does not route to: the route is broken.
-    const run = await runAcme(['issue', '-d', name, '--preflight', peers.haproxyHttpUrl, ...common, '--http-port', String(peers.responderPort + 1)]);
+    // The responder listens on a port HAProxy does not route to: the route is broken. A port the system
+    // just handed out, not a neighbour of the peers' ports, which another test file may be using.
+    const unrouted = await freePort();
+    const run = await runAcme(['issue', '-d', name, '--preflight', peers.haproxyHttpUrl, ...common, '--http-port', String(unrouted)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Preflight failed for "${name}"`);
     expect(run.stderr).toContain('returned HTTP 503');
