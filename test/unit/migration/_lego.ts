@@ -2,6 +2,7 @@
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CertificateDelivery, HaproxyEndpoint, ServedCertificate } from '../../../src/issuance';
 import type { LegoAccountFiles, LegoCertificateFiles, LegoFile, LegoSnapshot } from '../../../src/migration';
 
 /** The fixture directory written by lego. */
@@ -62,4 +63,27 @@ export function copyFixture(): string {
 export function withJson(file: LegoFile | undefined, change: (value: Record<string, unknown>) => unknown): LegoFile {
   const value = JSON.parse(file!.text) as Record<string, unknown>;
   return { path: file!.path, text: JSON.stringify(change(value)) };
+}
+
+/** An in-memory HAProxy that adds what it does not know. */
+export class FakeHaproxy implements HaproxyEndpoint {
+  readonly served = new Map<string, ServedCertificate>();
+  readonly commands: string[] = [];
+  constructor(readonly label: string) {}
+  async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
+    return this.served.get(path);
+  }
+  async swapCertificate(delivery: CertificateDelivery): Promise<void> {
+    this.commands.push(`swap ${delivery.path}`);
+    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+  }
+  async addCertificate(delivery: CertificateDelivery): Promise<void> {
+    this.commands.push(`add ${delivery.path}`);
+    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+  }
+
+  /** This HAProxy lists every certificate it serves, so there is never one to list again. */
+  async ensureListed(): Promise<boolean> {
+    return false;
+  }
 }

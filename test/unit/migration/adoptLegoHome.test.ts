@@ -4,34 +4,11 @@ import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../../../src/clock';
-import type { CertificateDelivery, HaproxyEndpoint, ServedCertificate } from '../../../src/issuance';
+import type { HaproxyEndpoint } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
 import { adoptLegoHome, decideLegoCertificate, hasLegoLayout, type LegoImportDeps } from '../../../src/migration';
 import { FileCertificateStore, FileCrtList, FileDeployStateStore, FileRenewalStateStore, type CertificateMeta } from '../../../src/storage';
-import { ADMIN_ACCOUNT_URL, LEGO_DIRECTORY, LEGO_FIXTURE, LEGO_NOW, LEGO_SERVER, ONE_SERIAL, TWO_SERIAL, WILD_SERIAL } from './_lego';
-
-/** An in-memory HAProxy that adds what it does not know. */
-class FakeHaproxy implements HaproxyEndpoint {
-  readonly served = new Map<string, ServedCertificate>();
-  readonly commands: string[] = [];
-  constructor(readonly label: string) {}
-  async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
-    return this.served.get(path);
-  }
-  async swapCertificate(delivery: CertificateDelivery): Promise<void> {
-    this.commands.push(`swap ${delivery.path}`);
-    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
-  }
-  async addCertificate(delivery: CertificateDelivery): Promise<void> {
-    this.commands.push(`add ${delivery.path}`);
-    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
-  }
-
-  /** This HAProxy lists every certificate it serves, so there is never one to list again. */
-  async ensureListed(): Promise<boolean> {
-    return false;
-  }
-}
+import { ADMIN_ACCOUNT_URL, LEGO_DIRECTORY, LEGO_FIXTURE, LEGO_NOW, LEGO_SERVER, ONE_SERIAL, TWO_SERIAL, WILD_SERIAL, FakeHaproxy } from './_lego';
 
 let work: string;
 let home: string;

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../../../src/clock';
 import { ConfigError, StorageError } from '../../../src/errors';
-import type { CertificateDelivery, HaproxyEndpoint, ServedCertificate } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
 import { importLego, type LegoImportDeps, type LegoImportReport } from '../../../src/migration';
 import {
@@ -17,30 +16,7 @@ import {
   type SaveCertificateInput,
 } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
-import { accountFiles, ADMIN_ACCOUNT_URL, certificateFiles, extraFile, fixtureSnapshot, LEGO_DIRECTORY, LEGO_NOW, ONE_SERIAL, OTHER_ACCOUNT_URL, TWO_SERIAL } from './_lego';
-
-/** An in-memory HAProxy that adds what it does not know. */
-class FakeHaproxy implements HaproxyEndpoint {
-  readonly served = new Map<string, ServedCertificate>();
-  readonly commands: string[] = [];
-  constructor(readonly label: string) {}
-  async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
-    return this.served.get(path);
-  }
-  async swapCertificate(delivery: CertificateDelivery): Promise<void> {
-    this.commands.push(`swap ${delivery.path}`);
-    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
-  }
-  async addCertificate(delivery: CertificateDelivery): Promise<void> {
-    this.commands.push(`add ${delivery.path}`);
-    this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
-  }
-
-  /** This HAProxy lists every certificate it serves, so there is never one to list again. */
-  async ensureListed(): Promise<boolean> {
-    return false;
-  }
-}
+import { accountFiles, ADMIN_ACCOUNT_URL, certificateFiles, extraFile, fixtureSnapshot, LEGO_DIRECTORY, LEGO_NOW, ONE_SERIAL, OTHER_ACCOUNT_URL, TWO_SERIAL, FakeHaproxy } from './_lego';
 
 const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => true, hasEntry: async () => true, removeEntry: async () => true };
 
