@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run by scripts/test.sh after the set-up: type check and lint, the unit tests once, then the
+# Run by scripts/test.sh after the set-up: type check, lint and format check, the unit tests once, then the
 # integration tests against each pair of peers (pebble + HAProxy), and one summary line per run.
 #
 # Without ACME_TEST_*_NEW: one integration run on the default peers (Debian's pebble 2.4 and
@@ -60,8 +60,8 @@ run_integration() {
 }
 
 started=$SECONDS
-npm run build && npm run typecheck && npm run lint || exit 1
-echo "test: build, type check and lint took $((SECONDS - started)) s"
+npm run build && npm run typecheck && npm run lint && npm run format:check || exit 1
+echo "test: build, type check, lint and format check took $((SECONDS - started)) s"
 
 run_jest unit "unit" --selectProjects unit
 
