@@ -16,7 +16,9 @@ function parseArgs(argv: string[]): StartPeersOptions {
     } else if (flag === '--log-dir' && value !== undefined) {
       options.logDir = value;
     } else {
-      process.stderr.write(`Cannot parse arguments: unexpected "${flag}"; usage: demo-peers.ts [--nonce-reject <0-100>] [--log-dir <dir>]\n`);
+      process.stderr.write(
+        `Cannot parse arguments: unexpected "${flag}"; usage: demo-peers.ts [--nonce-reject <0-100>] [--log-dir <dir>]\n`,
+      );
       process.exit(2);
     }
   }
@@ -27,7 +29,9 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const missing = findMissingPeerBinaries();
   if (missing.length > 0) {
-    process.stderr.write(`Cannot start the peers: missing ${missing.map((n) => `"${n}"`).join(', ')}; install with \`apt-get install pebble haproxy openssl\`\n`);
+    process.stderr.write(
+      `Cannot start the peers: missing ${missing.map((n) => `"${n}"`).join(', ')}; install with \`apt-get install pebble haproxy openssl\`\n`,
+    );
     process.exit(1);
   }
   const startedAt = Date.now();

@@ -40,7 +40,9 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
     const info = await stat(path);
     const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
     if (entry.isDirectory() || entry.isSymbolicLink()) {
-      lines.push(`${mode}  ${prefix}${entry.name}/${entry.isSymbolicLink() ? '  (symlink to the current version)' : ''}`);
+      lines.push(
+        `${mode}  ${prefix}${entry.name}/${entry.isSymbolicLink() ? '  (symlink to the current version)' : ''}`,
+      );
       if (!entry.name.startsWith('.')) lines.push(...(await listFiles(path, `${prefix}${entry.name}/`)));
     } else {
       lines.push(`${mode}  ${prefix}${entry.name}`);
@@ -75,7 +77,9 @@ async function run(peers: Peers, home: string): Promise<number> {
   const renewed = await acme(issue);
   if (renewed !== 0) return renewed;
   const second = await servedSerial(peers.haproxyHttpsPort, name);
-  process.stdout.write(`TLS handshake with HAProxy (SNI ${name}): serial ${second} (${second === first ? 'UNCHANGED: swap failed' : 'changed'})\n`);
+  process.stdout.write(
+    `TLS handshake with HAProxy (SNI ${name}): serial ${second} (${second === first ? 'UNCHANGED: swap failed' : 'changed'})\n`,
+  );
   if (second === first) return 1;
 
   step('Listing the stored certificates and what HAProxy serves');
@@ -90,7 +94,9 @@ async function run(peers: Peers, home: string): Promise<number> {
 async function main(): Promise<void> {
   const missing = findMissingPeerBinaries();
   if (missing.length > 0) {
-    process.stderr.write(`Cannot run the demo: missing ${missing.join(', ')}; run "bash scripts/setup.sh" as root first\n`);
+    process.stderr.write(
+      `Cannot run the demo: missing ${missing.join(', ')}; run "bash scripts/setup.sh" as root first\n`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -107,7 +113,11 @@ async function main(): Promise<void> {
     await peers.stop();
     await rm(home, { recursive: true, force: true });
   }
-  process.stdout.write(process.exitCode === 0 ? '\nDemo finished: certificate issued, stored, served by HAProxy, and renewed with a live swap.\n' : '\nDemo failed; see the error above.\n');
+  process.stdout.write(
+    process.exitCode === 0
+      ? '\nDemo finished: certificate issued, stored, served by HAProxy, and renewed with a live swap.\n'
+      : '\nDemo failed; see the error above.\n',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -44,7 +44,8 @@ export interface TranscriptEntry {
 
 /** The transcript file of a test file: its path under the repository with `/` written as `__`. */
 export function transcriptFileOf(testPath: string | undefined, directory: string): string {
-  const name = testPath === undefined ? `outside-jest-${process.pid}` : relative(ROOT, testPath).replace(/[\\/]/g, '__');
+  const name =
+    testPath === undefined ? `outside-jest-${process.pid}` : relative(ROOT, testPath).replace(/[\\/]/g, '__');
   return join(directory, `${name}.log`);
 }
 
@@ -63,7 +64,9 @@ export function appendTranscript(entry: TranscriptEntry, env: NodeJS.ProcessEnv 
   }
   const name = (entry.testName ?? '(outside a test)').slice(0, MAX_TEST_NAME_CHARS).replace(/\n/g, ' ');
   const body = entry.text.endsWith('\n') ? entry.text : `${entry.text}\n`;
-  appendFileSync(transcriptFileOf(entry.testPath, directory), `### ${name} [${entry.stream}]\n${body}`, { mode: 0o600 });
+  appendFileSync(transcriptFileOf(entry.testPath, directory), `### ${name} [${entry.stream}]\n${body}`, {
+    mode: 0o600,
+  });
 }
 
 /** What a finding is; never the secret itself. */
@@ -115,7 +118,8 @@ export function scanText(text: string, file: string, options: ScanOptions = {}):
     for (const match of text.matchAll(pattern)) hits.push({ index: match.index, kind });
   }
   for (const key of options.eabKeys ?? []) {
-    for (let at = text.indexOf(key); at !== -1; at = text.indexOf(key, at + 1)) hits.push({ index: at, kind: 'eab-hmac-key' });
+    for (let at = text.indexOf(key); at !== -1; at = text.indexOf(key, at + 1))
+      hits.push({ index: at, kind: 'eab-hmac-key' });
   }
   const unique = new Map(hits.map((hit) => [`${hit.index} ${hit.kind}`, hit]));
   return [...unique.values()]
@@ -130,7 +134,9 @@ const LONG_LITERAL = new RegExp(`['"\`]([${B64}]{32,})['"\`]`, 'g');
 
 /** The EAB HMAC keys written in test sources (pure): long base64url literals in files that mention "hmac". */
 export function eabKeysIn(sources: readonly string[]): string[] {
-  const keys = sources.filter((source) => MENTIONS_HMAC.test(source)).flatMap((source) => [...source.matchAll(LONG_LITERAL)].map((m) => m[1] as string));
+  const keys = sources
+    .filter((source) => MENTIONS_HMAC.test(source))
+    .flatMap((source) => [...source.matchAll(LONG_LITERAL)].map((m) => m[1] as string));
   return [...new Set(keys)].sort();
 }
 
@@ -178,13 +184,17 @@ function main(argv: readonly string[]): number {
     exists = false;
   }
   if (!exists) {
-    process.stderr.write(`Cannot scan test transcripts in "${directory}": the directory does not exist; run the tests with ${TRANSCRIPTS_ENV} set\n`);
+    process.stderr.write(
+      `Cannot scan test transcripts in "${directory}": the directory does not exist; run the tests with ${TRANSCRIPTS_ENV} set\n`,
+    );
     return 1;
   }
   const eabKeys = eabKeysIn(filesUnder(join(ROOT, 'test'), '.ts').map((file) => readFileSync(file, 'utf8')));
   const result = scanTranscripts(directory, { eabKeys });
   if (result.files === 0) {
-    process.stderr.write(`Cannot scan test transcripts in "${directory}": the directory is empty; did the tests run with ${TRANSCRIPTS_ENV} set?\n`);
+    process.stderr.write(
+      `Cannot scan test transcripts in "${directory}": the directory is empty; did the tests run with ${TRANSCRIPTS_ENV} set?\n`,
+    );
     return 1;
   }
   const report = formatReport(directory, result, eabKeys.length);

@@ -56,7 +56,10 @@ export function tlsAlpnFront(options: TlsAlpnFrontOptions): { front: string[]; h
   const bind = word('bind', options.bind);
   const socket = word('internalSocket', options.internalSocket);
   if (!socket.startsWith('/')) {
-    throw new ConfigError(`Cannot render the TLS-ALPN-01 frontend with internalSocket ${shown(socket)}: it is not an absolute path`, { source: 'internalSocket' });
+    throw new ConfigError(
+      `Cannot render the TLS-ALPN-01 frontend with internalSocket ${shown(socket)}: it is not an absolute path`,
+      { source: 'internalSocket' },
+    );
   }
   const responder = word('responder', options.responder);
   const front = [
@@ -94,18 +97,23 @@ export function tlsAlpnFront(options: TlsAlpnFrontOptions): { front: string[]; h
   ];
   return {
     front,
-    httpsBind: (settings: string) => `bind unix@${socket} mode 600 accept-proxy${settings.trim() === '' ? '' : ` ${settings.trim()}`}`,
+    httpsBind: (settings: string) =>
+      `bind unix@${socket} mode 600 accept-proxy${settings.trim() === '' ? '' : ` ${settings.trim()}`}`,
   };
 }
 
 function word(name: string, value: string): string {
   const problem = haproxyWordProblem(value);
   if (problem === undefined) return value;
-  throw new ConfigError(`Cannot render the TLS-ALPN-01 frontend with ${name} ${shown(value)}: ${problem}`, { source: name });
+  throw new ConfigError(`Cannot render the TLS-ALPN-01 frontend with ${name} ${shown(value)}: ${problem}`, {
+    source: name,
+  });
 }
 
 /** `value` quoted, every character outside printable ASCII escaped, cut at 100 characters. */
 function shown(value: string): string {
   const cut = value.length > 100 ? `${value.slice(0, 100)}…` : value;
-  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (char) => (char === '…' ? char : `\\u${(char.codePointAt(0) as number).toString(16).padStart(4, '0')}`));
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (char) =>
+    char === '…' ? char : `\\u${(char.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -38,7 +38,9 @@ export function crtListWordProblem(value: string): string | undefined {
   const problem = haproxyWordProblem(value);
   if (problem !== undefined) return problem;
   const bracket = /[[\]]/.exec(value)?.[0];
-  return bracket === undefined ? undefined : `it contains "${bracket}", which HAProxy would read as a bracket around SSL options in a crt-list line`;
+  return bracket === undefined
+    ? undefined
+    : `it contains "${bracket}", which HAProxy would read as a bracket around SSL options in a crt-list line`;
 }
 
 /** True when `value` is one word of haproxy.cfg and of a crt-list (haproxyWordProblem() is undefined). */
@@ -51,7 +53,8 @@ function describeCharacter(char: string): string {
   if (char === ' ') return 'a space';
   if (char === '\n') return 'a newline';
   if (char === '\t') return 'a tab';
-  if (code < 0x20 || code === 0x7f) return `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  if (code < 0x20 || code === 0x7f)
+    return `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
   if (code > 0x7e) return `a non-ASCII character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
   return `"${char}"`;
 }

@@ -77,27 +77,46 @@ function readVersion(): string {
  */
 function createFallback(config: Config, logger: Logger): ReloadFallback | undefined {
   const { CommandReloadFallback, MasterReloadFallback, RELOAD_COMMAND_TIMEOUT_MS } = lazy.haproxy();
-  if (config.haproxy.masterSocket !== undefined) return new MasterReloadFallback({ endpoint: config.haproxy.masterSocket, logger });
+  if (config.haproxy.masterSocket !== undefined)
+    return new MasterReloadFallback({ endpoint: config.haproxy.masterSocket, logger });
   if (config.haproxy.reloadCommand !== undefined) {
     const { programEnvironment, runProgram } = lazy.deployHooks();
     const env = programEnvironment(process.env);
     return new CommandReloadFallback({
       argv: config.haproxy.reloadCommand,
-      run: (argv) => runProgram({ label: argv.join(' '), argv: [...argv] }, { env, logger, role: 'reload command', timeoutMs: RELOAD_COMMAND_TIMEOUT_MS }),
+      run: (argv) =>
+        runProgram(
+          { label: argv.join(' '), argv: [...argv] },
+          { env, logger, role: 'reload command', timeoutMs: RELOAD_COMMAND_TIMEOUT_MS },
+        ),
     });
   }
   return undefined;
 }
 
 function createServices(config: Config, logger: Logger): Services {
-  const { FileAccountKeyStage, FileCertificateArchive, FileCertificateStore, FileCrtList, FileDeployStateStore, FileIssuedCertificateStore, FileLock, FileRenewalStateStore } =
-    lazy.storage();
+  const {
+    FileAccountKeyStage,
+    FileCertificateArchive,
+    FileCertificateStore,
+    FileCrtList,
+    FileDeployStateStore,
+    FileIssuedCertificateStore,
+    FileLock,
+    FileRenewalStateStore,
+  } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
   const { postRenewHooksDir, runPostRenewHooks } = lazy.issuance();
   const { checkPrograms, programEnvironment } = lazy.deployHooks();
   const { AcmeService } = lazy.acme();
   const { LegoDirectoryReader } = lazy.migration();
-  const { ChallengeResponder, MemoryChallengeTokenRegistry, formatListenAddress, preflightChallenge, preflightTlsAlpn } = lazy.challenge();
+  const {
+    ChallengeResponder,
+    MemoryChallengeTokenRegistry,
+    formatListenAddress,
+    preflightChallenge,
+    preflightTlsAlpn,
+  } = lazy.challenge();
   const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
   const preflightUrl = config.preflightUrl;
   return {
@@ -192,15 +211,26 @@ function runSnap(args: string[]): Promise<number> {
     adoptLego: async (layout, config) => {
       // A hook or HAProxy's start waits at most 10 s for a running command; the adoption is retried later anyway.
       const lockTimeoutMs = Math.min(config.lockTimeoutMs, SNAP_ADOPTION_LOCK_TIMEOUT_MS);
-      const options = { directoryUrl: config.directoryUrl, logger, crtListPath: layout.crtList, lockTimeoutMs, command: `acme __snap ${args[0] ?? ''}` };
-      await lazy.migration().adoptLegoHomeLocked(layout.home, config.email === undefined ? options : { ...options, email: config.email });
+      const options = {
+        directoryUrl: config.directoryUrl,
+        logger,
+        crtListPath: layout.crtList,
+        lockTimeoutMs,
+        command: `acme __snap ${args[0] ?? ''}`,
+      };
+      await lazy
+        .migration()
+        .adoptLegoHomeLocked(layout.home, config.email === undefined ? options : { ...options, email: config.email });
     },
     hasLegoLayout: (home) => lazy.migration().hasLegoLayout(home),
     writeManualCrtList: (home, target) => lazy.manual().writeManualCrtList(home, target),
     reloadHaproxy: async (layout) => {
       const { MasterClient, RuntimeClient, reloadUntilRuntimeReady } = lazy.haproxy();
       const master = new MasterClient({ endpoint: { kind: 'unix', path: layout.masterSocket }, logger });
-      await reloadUntilRuntimeReady(master, new RuntimeClient({ endpoint: { kind: 'unix', path: layout.adminSocket }, logger }));
+      await reloadUntilRuntimeReady(
+        master,
+        new RuntimeClient({ endpoint: { kind: 'unix', path: layout.adminSocket }, logger }),
+      );
     },
     runAcme: runSelf,
   });

@@ -40,7 +40,12 @@ export interface RegisterAccountInput {
  * it. MUST run inside runOperation().
  * @throws {AcmeError} when the CA refuses the account or reports it as not valid; any other failure as thrown
  */
-export async function registerAccount(client: acme.Client, context: OperationContext, input: RegisterAccountInput, logger: Logger): Promise<string> {
+export async function registerAccount(
+  client: acme.Client,
+  context: OperationContext,
+  input: RegisterAccountInput,
+  logger: Logger,
+): Promise<string> {
   const contact = input.email === undefined ? undefined : [`mailto:${input.email}`];
   let account: Account;
   try {
@@ -50,11 +55,15 @@ export async function registerAccount(client: acme.Client, context: OperationCon
     const classified = classify(error, context);
     if (classified.problemType !== EXTERNAL_ACCOUNT_REQUIRED || input.hasExternalAccountBinding) throw classified;
     const { problemType, status } = classified;
-    throw new AcmeError('ACME_PROBLEM', `${classified.message}; pass the key ID and HMAC key from your CA account with --eab-kid and --eab-hmac-key`, {
-      problemType,
-      status,
-      cause: classified,
-    });
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `${classified.message}; pass the key ID and HMAC key from your CA account with --eab-kid and --eab-hmac-key`,
+      {
+        problemType,
+        status,
+        cause: classified,
+      },
+    );
   }
   if (account.status !== undefined && account.status !== 'valid') {
     throw new AcmeError('ACME_PROBLEM', `Cannot register the ACME account: the CA reports it as "${account.status}"`);
@@ -79,7 +88,10 @@ interface LowLevelAccountApi {
 export async function findExistingAccount(client: acme.Client, context: OperationContext): Promise<string | undefined> {
   const api = (client as unknown as { api?: LowLevelAccountApi }).api;
   if (api === undefined || typeof api.createAccount !== 'function') {
-    throw new AcmeError('ACME_PROBLEM', 'Cannot look up the ACME account: this acme-client version has no low-level API; pin acme-client 5.4.0');
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      'Cannot look up the ACME account: this acme-client version has no low-level API; pin acme-client 5.4.0',
+    );
   }
   try {
     await expectAccountLocation(client, context);

@@ -47,7 +47,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** `meta.profiles` with only its string-valued entries; undefined when the CA offers none. */
 function profilesOf(meta: Record<string, unknown>): Record<string, string> | undefined {
   if (!isRecord(meta.profiles)) return undefined;
-  const entries = Object.entries(meta.profiles).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+  const entries = Object.entries(meta.profiles).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string',
+  );
   return entries.length === 0 ? undefined : Object.fromEntries(entries);
 }
 

@@ -12,7 +12,11 @@ export const AUTHORIZATION_FETCH_CONCURRENCY = 4;
  * of `items`. After the first failure no new task starts, and the call rejects with that failure
  * once the tasks in flight have settled.
  */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;

@@ -38,7 +38,10 @@ export function toIdentifier(name: string): Identifier {
   if (version === 4) return { type: 'ip', value: name };
   if (version === 0) return { type: 'dns', value: name };
   if (name.includes('%')) {
-    throw new AcmeError('ACME_PROBLEM', `Cannot order a certificate for "${sanitizeDetail(name)}": an IPv6 zone ID cannot be certified; remove "%${sanitizeDetail(name.slice(name.indexOf('%') + 1))}"`);
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot order a certificate for "${sanitizeDetail(name)}": an IPv6 zone ID cannot be certified; remove "%${sanitizeDetail(name.slice(name.indexOf('%') + 1))}"`,
+    );
   }
   return { type: 'ip', value: canonicalIpv6(name) };
 }

@@ -42,10 +42,14 @@ export function revokeStep(certPem: string): string {
 export async function revokeWith(client: acme.Client, certPem: string, options: RevokeOptions = {}): Promise<void> {
   const { reason } = options;
   if (reason !== undefined && !SUBSCRIBER_REASONS.has(reason)) {
-    throw new AcmeError('ACME_PROBLEM', `Cannot revoke with reason code ${String(reason)}: use 0 (unspecified), 1 (keyCompromise), 4 (superseded) or 5 (cessationOfOperation)`);
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot revoke with reason code ${String(reason)}: use 0 (unspecified), 1 (keyCompromise), 4 (superseded) or 5 (cessationOfOperation)`,
+    );
   }
   const leaf = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(certPem)?.[0];
-  if (leaf === undefined) throw new AcmeError('ACME_PROBLEM', 'Cannot revoke the certificate: the PEM holds no certificate');
+  if (leaf === undefined)
+    throw new AcmeError('ACME_PROBLEM', 'Cannot revoke the certificate: the PEM holds no certificate');
   // RFC 8555 §7.6: `reason` is optional; sending 0 explicitly is allowed but we omit it when not asked.
   await client.revokeCertificate(leaf, reason === undefined ? {} : { reason });
 }
@@ -70,12 +74,18 @@ export function accountKeyThumbprint(keyPem: string): string {
   try {
     jwk = createPublicKey(keyPem).export({ format: 'jwk' });
   } catch (error) {
-    throw new AcmeError('ACME_PROBLEM', 'Cannot compute the account key thumbprint: the key does not parse', { cause: error });
+    throw new AcmeError('ACME_PROBLEM', 'Cannot compute the account key thumbprint: the key does not parse', {
+      cause: error,
+    });
   }
   // RFC 7638 §3.2: only the required members, in lexicographic order, no whitespace.
   let canonical: string;
   if (jwk.kty === 'EC') canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
   else if (jwk.kty === 'RSA') canonical = JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
-  else throw new AcmeError('ACME_PROBLEM', `Cannot compute the account key thumbprint: key type "${String(jwk.kty)}" is neither EC nor RSA`);
+  else
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot compute the account key thumbprint: key type "${String(jwk.kty)}" is neither EC nor RSA`,
+    );
   return createHash('sha256').update(canonical).digest('base64url');
 }

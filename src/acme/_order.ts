@@ -45,7 +45,8 @@ const ERR = 'urn:ietf:params:acme:error:';
  */
 export function isReplacesRejection(problem: CapturedProblem | undefined): boolean {
   if (problem === undefined) return false;
-  if (problem.type === `${ERR}alreadyReplaced` || problem.type === `${ERR}conflict` || problem.status === 409) return true;
+  if (problem.type === `${ERR}alreadyReplaced` || problem.type === `${ERR}conflict` || problem.status === 409)
+    return true;
   if (problem.type === `${ERR}serverInternal` && problem.status === 500) return true;
   return problem.type === `${ERR}malformed` && /\breplaces\b/i.test(problem.detail ?? '');
 }

@@ -49,7 +49,8 @@ const plural = (count: number, noun: string): string => `${count} ${noun}${count
 function keyOf(value: unknown): string | undefined {
   if (!isRecord(value) || typeof value.type !== 'string' || typeof value.value !== 'string') return undefined;
   const type = value.type.toLowerCase();
-  if (type === 'ip' && isIP(value.value) !== 0 && !value.value.includes('%')) return `ip ${toIdentifier(value.value).value}`;
+  if (type === 'ip' && isIP(value.value) !== 0 && !value.value.includes('%'))
+    return `ip ${toIdentifier(value.value).value}`;
   return `${type} ${value.value.toLowerCase()}`;
 }
 
@@ -75,7 +76,8 @@ function identifiersMismatch(requested: readonly Identifier[], listed: unknown):
   }
   const keys = listed.map(keyOf);
   const malformed = keys.findIndex((key) => key === undefined);
-  if (malformed !== -1) return `the CA's order has a malformed identifier at position ${malformed + 1} (RFC 8555 §7.1.3: an object with a "type" and a "value")`;
+  if (malformed !== -1)
+    return `the CA's order has a malformed identifier at position ${malformed + 1} (RFC 8555 §7.1.3: an object with a "type" and a "value")`;
   const { extra, missing } = difference(want, keys as string[]);
   if (extra.length === 0) return undefined;
   return `the CA's order is for ${describeKeys(extra)} instead of ${describeKeys(missing)}; RFC 8555 §7.4 requires the requested identifiers`;
@@ -93,9 +95,11 @@ function authorizationsMismatch(identifierCount: number, listed: unknown): strin
     return `the CA's order lists ${plural(listed.length, 'authorization')} for ${plural(identifierCount, 'identifier')}; RFC 8555 §7.4 allows at most one per identifier`;
   }
   const bad = listed.findIndex((url) => !isHttpUrl(url));
-  if (bad !== -1) return `the CA's order lists an authorization at position ${bad + 1} that is not an http(s) URL (RFC 8555 §7.1.3)`;
+  if (bad !== -1)
+    return `the CA's order lists an authorization at position ${bad + 1} that is not an http(s) URL (RFC 8555 §7.1.3)`;
   const repeated = listed.find((url, index) => listed.indexOf(url) !== index) as string | undefined;
-  if (repeated !== undefined) return `the CA's order lists the authorization ${quote(repeated)} twice (RFC 8555 §7.1.3)`;
+  if (repeated !== undefined)
+    return `the CA's order lists the authorization ${quote(repeated)} twice (RFC 8555 §7.1.3)`;
   return undefined;
 }
 
@@ -106,7 +110,9 @@ function authorizationsMismatch(identifierCount: number, listed: unknown): strin
  * Sample answer: `the CA's order lists 100000 authorizations for 1 identifier; RFC 8555 §7.4 allows at most one per identifier`.
  */
 export function orderMismatch(requested: readonly Identifier[], order: OrderShape): string | undefined {
-  return identifiersMismatch(requested, order.identifiers) ?? authorizationsMismatch(requested.length, order.authorizations);
+  return (
+    identifiersMismatch(requested, order.identifiers) ?? authorizationsMismatch(requested.length, order.authorizations)
+  );
 }
 
 /** The identifier an authorization covers as the order names it: `*.` prepended for a wildcard (RFC 8555 §7.1.4). */
@@ -121,10 +127,16 @@ function orderKeyOf(authorization: AuthorizationShape): string | undefined {
  * each MUST be for one of the order's identifiers (RFC 8555 §7.1.4; `*.` for a wildcard), and no
  * identifier may have two.
  */
-export function authorizationMismatch(identifiers: readonly Identifier[], authorizations: readonly AuthorizationShape[]): string | undefined {
+export function authorizationMismatch(
+  identifiers: readonly Identifier[],
+  authorizations: readonly AuthorizationShape[],
+): string | undefined {
   const left = new Set(identifiers.map((identifier) => keyOf(identifier)));
   for (const authorization of authorizations) {
-    const subject = typeof authorization.url === 'string' ? `the CA's authorization ${quote(authorization.url)}` : "one of the CA's authorizations";
+    const subject =
+      typeof authorization.url === 'string'
+        ? `the CA's authorization ${quote(authorization.url)}`
+        : "one of the CA's authorizations";
     const key = orderKeyOf(authorization);
     if (key === undefined) return `${subject} has no valid "identifier" (RFC 8555 §7.1.4)`;
     if (!left.delete(key)) {

@@ -107,7 +107,11 @@ function fromProblem(problem: CapturedProblem, context: AcmeErrorContext, cause:
 
 // ERR_CANCELED: only our transport aborts requests, with the whole-exchange deadline (_transport.ts).
 function isAxiosTimeout(error: AxiosLike): boolean {
-  return error.code === 'ECONNABORTED' || error.code === 'ERR_CANCELED' || (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message));
+  return (
+    error.code === 'ECONNABORTED' ||
+    error.code === 'ERR_CANCELED' ||
+    (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message))
+  );
 }
 
 /** axios 1.x messages for a body that could not be read (http.js adapter). */
@@ -120,13 +124,20 @@ const BROKEN_BODY = /^(stream has been aborted|maxContentLength size of \d+ exce
  */
 function fromBrokenBody(error: AxiosLike, url: string, context: AcmeErrorContext, status: number): AcmeError {
   if (/maxContentLength/.test(error.message)) {
-    return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status} with a body above the size limit (${sanitizeDetail(error.message)})`, {
-      cause: error,
-      status,
-      retryable: false,
-    });
+    return new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot ${context.step}: "${url}" answered HTTP ${status} with a body above the size limit (${sanitizeDetail(error.message)})`,
+      {
+        cause: error,
+        status,
+        retryable: false,
+      },
+    );
   }
-  const why = error.code === undefined || error.code === 'ERR_BAD_RESPONSE' ? sanitizeDetail(error.message) : `${error.code}: ${sanitizeDetail(error.message)}`;
+  const why =
+    error.code === undefined || error.code === 'ERR_BAD_RESPONSE'
+      ? sanitizeDetail(error.message)
+      : `${error.code}: ${sanitizeDetail(error.message)}`;
   return new AcmeError(
     'ACME_NETWORK',
     `Cannot reach "${url}" to ${context.step}: the connection broke in the middle of its HTTP ${status} answer (${why}); ${NETWORK_HINT}`,
@@ -143,7 +154,8 @@ function fromAxiosTimeout(error: AxiosLike, url: string, context: AcmeErrorConte
 }
 
 function fromResponse(error: AxiosLike, url: string, context: AcmeErrorContext, status: number): AcmeError {
-  if (BROKEN_BODY.test(error.message) || NETWORK_CODES[error.code ?? ''] !== undefined) return fromBrokenBody(error, url, context, status);
+  if (BROKEN_BODY.test(error.message) || NETWORK_CODES[error.code ?? ''] !== undefined)
+    return fromBrokenBody(error, url, context, status);
   return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status}`, {
     cause: error,
     status,
@@ -164,14 +176,22 @@ function fromAxios(error: AxiosLike, context: AcmeErrorContext): AcmeError {
     );
   }
   if (TLS_OTHER_CODES[code] !== undefined) {
-    return new AcmeError('ACME_NETWORK', `Cannot reach "${url}" to ${context.step}: ${TLS_OTHER_CODES[code]} (${code})`, cause);
+    return new AcmeError(
+      'ACME_NETWORK',
+      `Cannot reach "${url}" to ${context.step}: ${TLS_OTHER_CODES[code]} (${code})`,
+      cause,
+    );
   }
   if (error.response !== undefined) return fromResponse(error, url, context, error.response.status);
   const explanation = NETWORK_CODES[code] ?? sanitizeDetail(error.message);
-  return new AcmeError('ACME_NETWORK', `Cannot reach "${url}" to ${context.step}: ${code} (${explanation}); ${NETWORK_HINT}`, {
-    ...cause,
-    retryable: true,
-  });
+  return new AcmeError(
+    'ACME_NETWORK',
+    `Cannot reach "${url}" to ${context.step}: ${code} (${explanation}); ${NETWORK_HINT}`,
+    {
+      ...cause,
+      retryable: true,
+    },
+  );
 }
 
 /**

@@ -84,7 +84,10 @@ function parseBody(data: unknown): unknown {
  */
 export function parseRenewalInfo(data: unknown, url: string, retryAfterMs: number | undefined): RenewalInfo {
   const fail = (detail: string): AcmeError =>
-    new AcmeError('ACME_PROBLEM', `Cannot read the renewal information at "${url}": ${detail}`, { retryable: true, retryAfterMs });
+    new AcmeError('ACME_PROBLEM', `Cannot read the renewal information at "${url}": ${detail}`, {
+      retryable: true,
+      retryAfterMs,
+    });
   const body = parseBody(data);
   if (typeof body !== 'object' || body === null) throw fail('the answer is not a JSON object');
   const window = (body as { suggestedWindow?: unknown }).suggestedWindow;
@@ -92,8 +95,14 @@ export function parseRenewalInfo(data: unknown, url: string, retryAfterMs: numbe
   const { start: rawStart, end: rawEnd } = window as { start?: unknown; end?: unknown };
   const start = parseDate(rawStart);
   const end = parseDate(rawEnd);
-  if (start === undefined) throw fail(`"suggestedWindow.start" is not an RFC 3339 date-time (${sanitizeDetail(JSON.stringify(rawStart) ?? 'undefined')})`);
-  if (end === undefined) throw fail(`"suggestedWindow.end" is not an RFC 3339 date-time (${sanitizeDetail(JSON.stringify(rawEnd) ?? 'undefined')})`);
+  if (start === undefined)
+    throw fail(
+      `"suggestedWindow.start" is not an RFC 3339 date-time (${sanitizeDetail(JSON.stringify(rawStart) ?? 'undefined')})`,
+    );
+  if (end === undefined)
+    throw fail(
+      `"suggestedWindow.end" is not an RFC 3339 date-time (${sanitizeDetail(JSON.stringify(rawEnd) ?? 'undefined')})`,
+    );
   if (end.getTime() <= start.getTime()) {
     throw fail(`the window ends ("${end.toISOString()}") before or when it starts ("${start.toISOString()}")`);
   }
@@ -111,7 +120,10 @@ export function parseRenewalInfo(data: unknown, url: string, retryAfterMs: numbe
  * @throws {AcmeError} the CA's problem (ACME_RATE_LIMITED with retryAfterMs for a 429), HTTP status errors, parse errors
  */
 export async function fetchRenewalInfo(context: OperationContext, url: string): Promise<RenewalInfo> {
-  const response = await acmeLib().axios.get<unknown>(url, { validateStatus: null, headers: { Accept: 'application/json' } });
+  const response = await acmeLib().axios.get<unknown>(url, {
+    validateStatus: null,
+    headers: { Accept: 'application/json' },
+  });
   if (response.status === 200) return parseRenewalInfo(response.data, url, context.lastRetryAfterMs);
   const problem = context.lastProblem;
   if (problem !== undefined) throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });

@@ -54,7 +54,10 @@ export interface AcmeServiceOptions {
 /** The challenge types this client answers: HTTP-01 (RFC 8555 §8.3) and TLS-ALPN-01 (RFC 8737). */
 export type ChallengeType = 'http-01' | 'tls-alpn-01';
 
-const CHALLENGE_LABELS: Readonly<Record<ChallengeType, string>> = { 'http-01': 'HTTP-01', 'tls-alpn-01': 'TLS-ALPN-01' };
+const CHALLENGE_LABELS: Readonly<Record<ChallengeType, string>> = {
+  'http-01': 'HTTP-01',
+  'tls-alpn-01': 'TLS-ALPN-01',
+};
 
 /** One challenge the responder must answer before answerChallenge() is called. */
 export interface PendingChallenge {
@@ -81,7 +84,10 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 
 /** Quotes names for messages: `"a.test", "b.test" and 3 more`. */
 export function describeNames(names: readonly string[]): string {
-  const shown = names.slice(0, MAX_NAMES_IN_MESSAGES).map((name) => `"${name}"`).join(', ');
+  const shown = names
+    .slice(0, MAX_NAMES_IN_MESSAGES)
+    .map((name) => `"${name}"`)
+    .join(', ');
   return names.length > MAX_NAMES_IN_MESSAGES ? `${shown} and ${names.length - MAX_NAMES_IN_MESSAGES} more` : shown;
 }
 
@@ -139,7 +145,9 @@ export class AcmeService {
       backoffAttempts: 5,
       backoffMin: 250,
       backoffMax: 2_000,
-      ...(this.options.externalAccountBinding === undefined ? {} : { externalAccountBinding: { ...this.options.externalAccountBinding } }),
+      ...(this.options.externalAccountBinding === undefined
+        ? {}
+        : { externalAccountBinding: { ...this.options.externalAccountBinding } }),
     });
   }
 
@@ -154,8 +162,13 @@ export class AcmeService {
       this.client = this.createClient(input.accountUrl);
       return input.accountUrl;
     }
-    const registration = { email: input.email, hasExternalAccountBinding: this.options.externalAccountBinding !== undefined };
-    return runOperation(this.settings, 'register the ACME account', (ctx) => registerAccount(this.client, ctx, registration, this.options.logger));
+    const registration = {
+      email: input.email,
+      hasExternalAccountBinding: this.options.externalAccountBinding !== undefined,
+    };
+    return runOperation(this.settings, 'register the ACME account', (ctx) =>
+      registerAccount(this.client, ctx, registration, this.options.logger),
+    );
   }
 
   /**
@@ -164,7 +177,9 @@ export class AcmeService {
    * @throws {AcmeError} when the CA cannot be reached or answers with another problem
    */
   async lookupAccount(): Promise<string | undefined> {
-    return runOperation(this.settings, 'look up the ACME account', (context) => findExistingAccount(this.client, context));
+    return runOperation(this.settings, 'look up the ACME account', (context) =>
+      findExistingAccount(this.client, context),
+    );
   }
 
   /**
@@ -179,12 +194,17 @@ export class AcmeService {
   async newOrder(identifiers: readonly string[], options: NewOrderOptions = {}): Promise<PlacedOrder> {
     const typed = identifiers.map(toIdentifier);
     return runOperation(this.settings, `create an order for ${describeNames(identifiers)}`, async (context) => {
-      if (options.profile !== undefined) checkProfile(toDirectoryMeta(await readDirectory(this.client)), options.profile);
+      if (options.profile !== undefined)
+        checkProfile(toDirectoryMeta(await readDirectory(this.client)), options.profile);
       const order = await placeOrder(this.client, context, { ...options, identifiers: typed }, this.options.logger);
       const mismatch = orderMismatch(typed, order);
       // Not retryable: the same CA would answer the same way; the order is left to expire.
       if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
-      this.options.logger.debug('ACME order created', { orderUrl: order.url, status: order.status, profile: options.profile });
+      this.options.logger.debug('ACME order created', {
+        orderUrl: order.url,
+        status: order.status,
+        profile: options.profile,
+      });
       return order;
     });
   }
@@ -205,19 +225,25 @@ export class AcmeService {
    * @throws {AcmeError} when the order or an authorization does not match, an authorization is not pending, or offers no challenge of that type (the message names the types it offered)
    */
   async pendingChallenges(order: Order, type: ChallengeType): Promise<PendingChallenge[]> {
-    return runOperation(this.settings, `fetch the authorizations for ${describeNames(namesOf(order))}`, async (context) => {
-      const identifiers = identifiersOf(order);
-      const mismatch = orderMismatch(identifiers, order);
-      if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
-      const authorizations = await mapBounded(order.authorizations, AUTHORIZATION_FETCH_CONCURRENCY, (url) => this.fetchAuthorization(url));
-      const unexpected = authorizationMismatch(identifiers, authorizations);
-      if (unexpected !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${unexpected}`);
-      const pending: PendingChallenge[] = [];
-      for (const authz of authorizations) {
-        if (authz.status !== 'valid') pending.push(await this.pendingChallengeOf(authz, type));
-      }
-      return pending;
-    });
+    return runOperation(
+      this.settings,
+      `fetch the authorizations for ${describeNames(namesOf(order))}`,
+      async (context) => {
+        const identifiers = identifiersOf(order);
+        const mismatch = orderMismatch(identifiers, order);
+        if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
+        const authorizations = await mapBounded(order.authorizations, AUTHORIZATION_FETCH_CONCURRENCY, (url) =>
+          this.fetchAuthorization(url),
+        );
+        const unexpected = authorizationMismatch(identifiers, authorizations);
+        if (unexpected !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${unexpected}`);
+        const pending: PendingChallenge[] = [];
+        for (const authz of authorizations) {
+          if (authz.status !== 'valid') pending.push(await this.pendingChallengeOf(authz, type));
+        }
+        return pending;
+      },
+    );
   }
 
   /** POST-as-GET of one authorization (RFC 8555 §7.5), with its `url` added by acme-client. */
@@ -233,16 +259,31 @@ export class AcmeService {
       throw new AcmeError('ACME_PROBLEM', `${cannot}: the authorization is "${authz.status}"; create a new order`);
     }
     // acme-client 5.4's types list only http-01 and dns-01; its code handles tls-alpn-01 too.
-    const challenge = (authz.challenges as Array<{ type: string }>).find((c) => c.type === type) as HttpChallenge | undefined;
+    const challenge = (authz.challenges as Array<{ type: string }>).find((c) => c.type === type) as
+      HttpChallenge | undefined;
     if (challenge === undefined) {
-      const offered = (authz.challenges as Array<{ type: unknown }>).map((c) => JSON.stringify(String(c.type).slice(0, 40))).join(', ') || 'none';
-      throw new AcmeError('ACME_PROBLEM', `${cannot}: the CA offered no ${type} challenge (offered: ${offered}); choose one it offers with --challenge-type`);
+      const offered =
+        (authz.challenges as Array<{ type: unknown }>)
+          .map((c) => JSON.stringify(String(c.type).slice(0, 40)))
+          .join(', ') || 'none';
+      throw new AcmeError(
+        'ACME_PROBLEM',
+        `${cannot}: the CA offered no ${type} challenge (offered: ${offered}); choose one it offers with --challenge-type`,
+      );
     }
     // RFC 8737 §3 and RFC 8555 §8.1: the same key authorization for both types; acme-client
     // returns it as is for http-01 and tls-alpn-01 (only dns-01 gets a digest).
     const keyAuthorization = await this.client.getChallengeKeyAuthorization(challenge);
     const identifierType: IdentifierType = authz.identifier.type === 'ip' ? 'ip' : 'dns';
-    return { type, domain, identifierType, authorizationUrl: authz.url, challengeUrl: challenge.url, token: challenge.token, keyAuthorization };
+    return {
+      type,
+      domain,
+      identifierType,
+      authorizationUrl: authz.url,
+      challengeUrl: challenge.url,
+      token: challenge.token,
+      keyAuthorization,
+    };
   }
 
   /**
@@ -251,10 +292,19 @@ export class AcmeService {
    */
   async answerChallenge(challenge: PendingChallenge): Promise<void> {
     const type = challenge.type ?? 'http-01';
-    await runOperation(this.settings, `answer the ${CHALLENGE_LABELS[type]} challenge for "${challenge.domain}"`, async () => {
-      // acme-client only POSTs `{}` to the URL (RFC 8555 §7.5.1); the type is not sent.
-      await this.client.completeChallenge({ type: 'http-01', url: challenge.challengeUrl, status: 'pending', token: challenge.token });
-    });
+    await runOperation(
+      this.settings,
+      `answer the ${CHALLENGE_LABELS[type]} challenge for "${challenge.domain}"`,
+      async () => {
+        // acme-client only POSTs `{}` to the URL (RFC 8555 §7.5.1); the type is not sent.
+        await this.client.completeChallenge({
+          type: 'http-01',
+          url: challenge.challengeUrl,
+          status: 'pending',
+          token: challenge.token,
+        });
+      },
+    );
   }
 
   /**
@@ -262,19 +312,25 @@ export class AcmeService {
    * @throws {AcmeError} ACME_PROBLEM carrying the challenge's problem type when validation failed; ACME_TIMEOUT
    */
   async waitForAuthorization(challenge: PendingChallenge, options: WaitOptions = {}): Promise<void> {
-    await runOperation(this.settings, `validate "${challenge.domain}" over ${CHALLENGE_LABELS[challenge.type ?? 'http-01']}`, async (context) => {
-      const authz = await pollWhile(context, {
-        resource: 'authorization',
-        domain: challenge.domain,
-        waiting: ['pending'],
-        fetch: () => this.fetchAuthorization(challenge.authorizationUrl),
-        onWait: options.onWait,
-      });
-      if (authz.status === 'valid') return;
-      const failed = authz.challenges.find((c) => c.error !== undefined);
-      const problem = (failed?.error as CapturedProblem | undefined) ?? { detail: `the authorization is "${authz.status}"` };
-      throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
-    });
+    await runOperation(
+      this.settings,
+      `validate "${challenge.domain}" over ${CHALLENGE_LABELS[challenge.type ?? 'http-01']}`,
+      async (context) => {
+        const authz = await pollWhile(context, {
+          resource: 'authorization',
+          domain: challenge.domain,
+          waiting: ['pending'],
+          fetch: () => this.fetchAuthorization(challenge.authorizationUrl),
+          onWait: options.onWait,
+        });
+        if (authz.status === 'valid') return;
+        const failed = authz.challenges.find((c) => c.error !== undefined);
+        const problem = (failed?.error as CapturedProblem | undefined) ?? {
+          detail: `the authorization is "${authz.status}"`,
+        };
+        throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
+      },
+    );
   }
 
   /**
@@ -284,28 +340,38 @@ export class AcmeService {
    */
   async finalize(order: Order, csrPem: string, options: WaitOptions = {}): Promise<string> {
     const names = namesOf(order);
-    const valid = await runOperation(this.settings, `finalize the order for ${describeNames(names)}`, async (context) => {
-      const poll = (current: Order, waiting: readonly string[]): Promise<Order> => {
-        const fetch = (): Promise<Order> => this.client.getOrder(current);
-        return pollWhile(context, { resource: 'order', domain: names.join(', '), waiting, fetch, onWait: options.onWait });
-      };
-      let finalized: Order;
-      try {
-        finalized = await this.client.finalizeOrder(order, csrPem);
-      } catch (error) {
-        // RFC 8555 §7.4: the order may still be "pending" right after its authorizations turned valid.
-        if (classify(error, context).problemType !== ORDER_NOT_READY) throw error;
-        const ready = await poll(order, ['pending']);
-        if (ready.status !== 'ready') throw error;
-        finalized = await this.client.finalizeOrder(ready, csrPem);
-      }
-      const done = await poll(finalized, ['ready', 'processing']);
-      if (done.status !== 'valid') {
-        const problem = (done.error as CapturedProblem | undefined) ?? { detail: `the order is "${done.status}"` };
-        throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
-      }
-      return done;
-    });
+    const valid = await runOperation(
+      this.settings,
+      `finalize the order for ${describeNames(names)}`,
+      async (context) => {
+        const poll = (current: Order, waiting: readonly string[]): Promise<Order> => {
+          const fetch = (): Promise<Order> => this.client.getOrder(current);
+          return pollWhile(context, {
+            resource: 'order',
+            domain: names.join(', '),
+            waiting,
+            fetch,
+            onWait: options.onWait,
+          });
+        };
+        let finalized: Order;
+        try {
+          finalized = await this.client.finalizeOrder(order, csrPem);
+        } catch (error) {
+          // RFC 8555 §7.4: the order may still be "pending" right after its authorizations turned valid.
+          if (classify(error, context).problemType !== ORDER_NOT_READY) throw error;
+          const ready = await poll(order, ['pending']);
+          if (ready.status !== 'ready') throw error;
+          finalized = await this.client.finalizeOrder(ready, csrPem);
+        }
+        const done = await poll(finalized, ['ready', 'processing']);
+        if (done.status !== 'valid') {
+          const problem = (done.error as CapturedProblem | undefined) ?? { detail: `the order is "${done.status}"` };
+          throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
+        }
+        return done;
+      },
+    );
     return runOperation(this.settings, `download the certificate for ${describeNames(names)}`, async () => {
       // `valid` status: getCertificate() skips acme-client's own ≥ 5 s waitForValidStatus().
       const pem = await this.client.getCertificate(valid);
@@ -320,7 +386,9 @@ export class AcmeService {
    * @throws {AcmeError} when the directory cannot be read
    */
   async directoryMeta(): Promise<DirectoryMeta> {
-    return runOperation(this.settings, 'read the ACME directory', async () => toDirectoryMeta(await readDirectory(this.client)));
+    return runOperation(this.settings, 'read the ACME directory', async () =>
+      toDirectoryMeta(await readDirectory(this.client)),
+    );
   }
 
   /**

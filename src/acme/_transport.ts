@@ -120,7 +120,12 @@ function readProblem(response: AxiosResponse, retryAfterMs: number | undefined):
     // A load balancer's HTML page or an empty body: the status is the cause. acme-client would
     // report the body itself ("<html>…") or a message without the status.
     if (response.status < 400) return undefined;
-    return { detail: `"${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status}`, status: response.status, url: response.config.url, retryAfterMs };
+    return {
+      detail: `"${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status}`,
+      status: response.status,
+      url: response.config.url,
+      retryAfterMs,
+    };
   }
   return {
     type,
@@ -143,10 +148,14 @@ function assertJsonParses(response: AxiosResponse, step: string): void {
     JSON.parse(response.data);
   } catch {
     const bytes = Buffer.byteLength(response.data);
-    throw new AcmeError('ACME_PROBLEM', `Cannot ${step}: "${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status} with JSON that does not parse (${bytes} bytes, cut short or corrupted)`, {
-      status: response.status,
-      retryable: true,
-    });
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot ${step}: "${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status} with JSON that does not parse (${bytes} bytes, cut short or corrupted)`,
+      {
+        status: response.status,
+        retryable: true,
+      },
+    );
   }
 }
 

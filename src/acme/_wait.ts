@@ -79,7 +79,13 @@ export async function pollWhile<T extends { status: string }>(
       });
     }
     const delayMs = Math.min(nextPollDelay(attempt, retryAfterMs, poll), remainingMs);
-    target.onWait?.({ resource: target.resource, domain: target.domain, attempt: attempt + 1, status: lastStatus, delayMs });
+    target.onWait?.({
+      resource: target.resource,
+      domain: target.domain,
+      attempt: attempt + 1,
+      status: lastStatus,
+      delayMs,
+    });
     await sleep(delayMs);
   }
 }

@@ -94,7 +94,10 @@ export class ChallengeResponder {
       return;
     }
     if (identifier === undefined) {
-      throw new ChallengeError('CHALLENGE_INVALID', `Cannot present TLS-ALPN-01 for token ${JSON.stringify(token.slice(0, 64))}: the identifier it is for was not given`);
+      throw new ChallengeError(
+        'CHALLENGE_INVALID',
+        `Cannot present TLS-ALPN-01 for token ${JSON.stringify(token.slice(0, 64))}: the identifier it is for was not given`,
+      );
     }
     this.tls.present(token, keyAuthorization, identifier);
     this.logger.debug('Presenting TLS-ALPN-01 certificate', { identifier: identifier.value, token });

@@ -102,7 +102,10 @@ export class HttpChallengeServer {
       throw bindError(address, error);
     });
     server.on('error', (error) =>
-      this.options.logger.warn('HTTP-01 responder error', { address: formatListenAddress(address), error: messageOf(error) }),
+      this.options.logger.warn('HTTP-01 responder error', {
+        address: formatListenAddress(address),
+        error: messageOf(error),
+      }),
     );
     if (address.kind === 'unix') {
       await chmod(address.path, UNIX_SOCKET_MODE).catch(async (error: unknown) => {
@@ -146,9 +149,12 @@ export class HttpChallengeServer {
     this.countConnections = trackConnections(server, {
       maxConnections: this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       onLimitReached: () =>
-        this.options.logger.warn('HTTP-01 responder reached its connection limit; closing the oldest idle connections', {
-          maxConnections: this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-        }),
+        this.options.logger.warn(
+          'HTTP-01 responder reached its connection limit; closing the oldest idle connections',
+          {
+            maxConnections: this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+          },
+        ),
     });
     return server;
   }

@@ -60,10 +60,19 @@ export class TlsAlpnChallengeServer {
    */
   present(token: string, keyAuthorization: string, identifier: AlpnIdentifier): void {
     if (!isAlpnIdentifier(identifier)) {
-      const shown = JSON.stringify(identifier.value.length > 64 ? `${identifier.value.slice(0, 64)}…` : identifier.value);
-      throw new ChallengeError('CHALLENGE_INVALID', `Cannot present TLS-ALPN-01 for ${shown}: it is not a DNS name or IP address a certificate can name`);
+      const shown = JSON.stringify(
+        identifier.value.length > 64 ? `${identifier.value.slice(0, 64)}…` : identifier.value,
+      );
+      throw new ChallengeError(
+        'CHALLENGE_INVALID',
+        `Cannot present TLS-ALPN-01 for ${shown}: it is not a DNS name or IP address a certificate can name`,
+      );
     }
-    const { keyPem, certPem } = createAlpnCertificate(identifier, keyAuthorization, (this.options.now ?? (() => new Date()))());
+    const { keyPem, certPem } = createAlpnCertificate(
+      identifier,
+      keyAuthorization,
+      (this.options.now ?? (() => new Date()))(),
+    );
     const context = createSecureContext({ key: keyPem, cert: certPem });
     this.bySni.set(sniNameOf(identifier), { token, context });
   }
@@ -123,7 +132,10 @@ export class TlsAlpnChallengeServer {
       throw bindError(address, error, 'TLS-ALPN-01');
     });
     server.on('error', (error) =>
-      this.options.logger.warn('TLS-ALPN-01 responder error', { address: formatListenAddress(address), error: messageOf(error) }),
+      this.options.logger.warn('TLS-ALPN-01 responder error', {
+        address: formatListenAddress(address),
+        error: messageOf(error),
+      }),
     );
     if (address.kind === 'unix') {
       await chmod(address.path, UNIX_SOCKET_MODE).catch(async (error: unknown) => {
@@ -143,12 +155,14 @@ export class TlsAlpnChallengeServer {
       minVersion: 'TLSv1.2',
       // Without SNI no context is chosen, and with no default certificate the handshake fails.
       SNICallback: (servername, callback) => {
-        const presented = servername.length <= MAX_SNI_CHARS ? this.bySni.get(servername.toLowerCase().replace(/\.$/, '')) : undefined;
+        const presented =
+          servername.length <= MAX_SNI_CHARS ? this.bySni.get(servername.toLowerCase().replace(/\.$/, '')) : undefined;
         if (presented === undefined) callback(new Error('no TLS-ALPN-01 challenge for this name'));
         else callback(null, presented.context);
       },
       // RFC 8737 §3: only acme-tls/1; returning undefined fails the handshake (no_application_protocol).
-      ALPNCallback: ({ protocols }) => (protocols.includes(ACME_TLS_ALPN_PROTOCOL) ? ACME_TLS_ALPN_PROTOCOL : undefined),
+      ALPNCallback: ({ protocols }) =>
+        protocols.includes(ACME_TLS_ALPN_PROTOCOL) ? ACME_TLS_ALPN_PROTOCOL : undefined,
     });
     server.on('connection', (socket: Socket) => this.track(socket));
     server.on('secureConnection', (socket: TLSSocket) => {
@@ -180,7 +194,9 @@ export class TlsAlpnChallengeServer {
     if (this.open.size <= maxConnections) return;
     if (!this.limitReported) {
       this.limitReported = true;
-      this.options.logger.warn('TLS-ALPN-01 responder reached its connection limit; closing the oldest connections', { maxConnections });
+      this.options.logger.warn('TLS-ALPN-01 responder reached its connection limit; closing the oldest connections', {
+        maxConnections,
+      });
     }
     const oldest = this.open.values().next().value as Socket;
     this.open.delete(oldest);

@@ -51,7 +51,9 @@ function oid(dotted: string): Buffer {
 /** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5). */
 function time(at: Date): Buffer {
   const iso = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return at.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`, 'ascii')) : tlv(0x18, Buffer.from(`${iso}Z`, 'ascii'));
+  return at.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(`${iso.slice(2)}Z`, 'ascii'))
+    : tlv(0x18, Buffer.from(`${iso}Z`, 'ascii'));
 }
 
 /** A positive 16-byte serial (RFC 5280 §4.1.2.2: at most 20 octets). */
@@ -72,7 +74,8 @@ function ipBytes(address: string): Buffer {
 
 /** The subjectAltName: dNSName [2] or iPAddress [7] (RFC 5280 §4.2.1.6). */
 function subjectAltName(identifier: AlpnIdentifier): Buffer {
-  const name = identifier.type === 'ip' ? tlv(0x87, ipBytes(identifier.value)) : tlv(0x82, Buffer.from(identifier.value, 'ascii'));
+  const name =
+    identifier.type === 'ip' ? tlv(0x87, ipBytes(identifier.value)) : tlv(0x82, Buffer.from(identifier.value, 'ascii'));
   return sequence(oid(SUBJECT_ALT_NAME_OID), tlv(0x04, sequence(name)));
 }
 
@@ -92,7 +95,11 @@ export function acmeIdentifierExtension(keyAuthorization: string): Buffer {
  * RFC 8737 §3 forbids TLS-ALPN-01 for one).
  */
 export function isAlpnIdentifier(identifier: AlpnIdentifier): boolean {
-  if (identifier.type === 'ip') return isIPv4(identifier.value) || (isIPv6(identifier.value) && !identifier.value.includes('%') && !identifier.value.includes('.'));
+  if (identifier.type === 'ip')
+    return (
+      isIPv4(identifier.value) ||
+      (isIPv6(identifier.value) && !identifier.value.includes('%') && !identifier.value.includes('.'))
+    );
   return /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i.test(identifier.value);
 }
 
@@ -101,7 +108,11 @@ export function isAlpnIdentifier(identifier: AlpnIdentifier): boolean {
  * self-signed, valid from an hour before `now` for a week. Returns the key (PKCS #8 PEM: never
  * write or log it) and the certificate as PEM. The caller checks the identifier with isAlpnIdentifier() first.
  */
-export function createAlpnCertificate(identifier: AlpnIdentifier, keyAuthorization: string, now: Date): { keyPem: string; certPem: string } {
+export function createAlpnCertificate(
+  identifier: AlpnIdentifier,
+  keyAuthorization: string,
+  now: Date,
+): { keyPem: string; certPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const algorithm = sequence(oid(ECDSA_WITH_SHA256_OID));
   const name = sequence(tlv(0x31, sequence(oid(COMMON_NAME_OID), tlv(0x0c, Buffer.from(SUBJECT, 'utf8')))));
@@ -118,7 +129,10 @@ export function createAlpnCertificate(identifier: AlpnIdentifier, keyAuthorizati
   const signature = sign('sha256', tbs, privateKey);
   const der = sequence(tbs, algorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
   const base64 = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certPem: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n` };
+  return {
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    certPem: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`,
+  };
 }
 
 /**

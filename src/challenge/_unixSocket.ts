@@ -53,7 +53,11 @@ export async function removeOwnSocket(path: string): Promise<void> {
  * After a responder closed: removes its socket file when it listened on one (a failure is only a
  * warning: the next start removes a stale file anyway), then logs that it stopped.
  */
-export async function finishStop(address: ListenAddress, logger: Logger, challenge: 'HTTP-01' | 'TLS-ALPN-01'): Promise<void> {
+export async function finishStop(
+  address: ListenAddress,
+  logger: Logger,
+  challenge: 'HTTP-01' | 'TLS-ALPN-01',
+): Promise<void> {
   if (address.kind === 'unix') {
     await removeOwnSocket(address.path).catch((error: unknown) =>
       logger.warn(`Cannot remove the ${challenge} socket file`, { path: address.path, error: messageOf(error) }),

@@ -3,8 +3,17 @@
  * and the preflight checks.
  */
 export { MemoryChallengeTokenRegistry, type ChallengeTokenRegistry } from './ChallengeTokenRegistry';
-export { DEFAULT_MAX_CONNECTIONS, HttpChallengeServer, UNIX_SOCKET_MODE, type HttpChallengeServerOptions } from './HttpChallengeServer';
-export { ACME_TLS_ALPN_PROTOCOL, TlsAlpnChallengeServer, type TlsAlpnChallengeServerOptions } from './TlsAlpnChallengeServer';
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  HttpChallengeServer,
+  UNIX_SOCKET_MODE,
+  type HttpChallengeServerOptions,
+} from './HttpChallengeServer';
+export {
+  ACME_TLS_ALPN_PROTOCOL,
+  TlsAlpnChallengeServer,
+  type TlsAlpnChallengeServerOptions,
+} from './TlsAlpnChallengeServer';
 export {
   ChallengeResponder,
   type ChallengeIdentifier,

@@ -9,7 +9,14 @@ import { assertValidToken } from './_token';
 const MAX_BODY_BYTES = 4096;
 
 /** Errors that mean the TCP (or TLS) connection was never made. */
-const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Options of preflightChallenge. */
 export interface PreflightOptions {
@@ -92,7 +99,11 @@ function describeError(outcome: Extract<Outcome, { kind: 'error' }>, url: URL, h
   return `failed: ${outcome.error.message}; ${hint}`;
 }
 
-function describeResponse(outcome: Extract<Outcome, { kind: 'response' }>, expected: string, hint: string): string | undefined {
+function describeResponse(
+  outcome: Extract<Outcome, { kind: 'response' }>,
+  expected: string,
+  hint: string,
+): string | undefined {
   const { status, location, body, truncated } = outcome;
   if (status >= 300 && status < 400) {
     const to = location === undefined ? '' : ` to ${JSON.stringify(location.slice(0, 200))}`;
@@ -106,7 +117,13 @@ function describeResponse(outcome: Extract<Outcome, { kind: 'response' }>, expec
 }
 
 /** The detail after "GET … with Host …", or undefined when the route answered correctly. */
-function describeFailure(outcome: Outcome, expected: string, url: URL, timeoutMs: number, hint: string): string | undefined {
+function describeFailure(
+  outcome: Outcome,
+  expected: string,
+  url: URL,
+  timeoutMs: number,
+  hint: string,
+): string | undefined {
   switch (outcome.kind) {
     case 'timeout':
       return `timed out after ${timeoutMs} ms; ${hint}`;
@@ -135,7 +152,10 @@ export async function preflightChallenge(target: PreflightTarget, options: Prefl
   const prefix = `Preflight failed for "${domain}"`;
   const base = URL.canParse(options.baseUrl) ? new URL(options.baseUrl) : undefined;
   if (base === undefined || (base.protocol !== 'http:' && base.protocol !== 'https:')) {
-    throw new ChallengeError('CHALLENGE_PREFLIGHT', `${prefix}: the preflight URL "${options.baseUrl}" is not an http or https URL`);
+    throw new ChallengeError(
+      'CHALLENGE_PREFLIGHT',
+      `${prefix}: the preflight URL "${options.baseUrl}" is not an http or https URL`,
+    );
   }
   const url = new URL(`${options.baseUrl.replace(/\/+$/, '')}/.well-known/acme-challenge/${token}`);
   const host = isIPv6(domain) ? `[${domain}]` : domain;

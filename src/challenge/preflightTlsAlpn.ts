@@ -6,7 +6,14 @@ import type { PreflightOptions } from './preflightChallenge';
 import { ACME_TLS_ALPN_PROTOCOL } from './TlsAlpnChallengeServer';
 
 /** Errors that mean the TCP connection was never made. */
-const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** What to check: the identifier (an IP literal for RFC 8738) and the key authorization it proves. */
 export interface TlsAlpnPreflightTarget {
@@ -32,7 +39,13 @@ function handshake(host: string, port: number, servername: string, timeoutMs: nu
       socket.destroy();
     };
     // The certificate is self-signed by design (RFC 8737 §3): compared below, never trusted.
-    const socket = connect({ host, port, servername, ALPNProtocols: [ACME_TLS_ALPN_PROTOCOL], rejectUnauthorized: false });
+    const socket = connect({
+      host,
+      port,
+      servername,
+      ALPNProtocols: [ACME_TLS_ALPN_PROTOCOL],
+      rejectUnauthorized: false,
+    });
     const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
     socket.once('connect', () => (connected = true));
     socket.on('error', (error: NodeJS.ErrnoException) => settle({ kind: 'error', error, connected }));
@@ -43,7 +56,13 @@ function handshake(host: string, port: number, servername: string, timeoutMs: nu
   });
 }
 
-function describeFailure(outcome: Outcome, expected: Buffer, where: string, timeoutMs: number, hint: string): string | undefined {
+function describeFailure(
+  outcome: Outcome,
+  expected: Buffer,
+  where: string,
+  timeoutMs: number,
+  hint: string,
+): string | undefined {
   switch (outcome.kind) {
     case 'timeout':
       return `timed out after ${timeoutMs} ms; ${hint}`;
@@ -55,9 +74,10 @@ function describeFailure(outcome: Outcome, expected: Buffer, where: string, time
       return `failed: ${outcome.error.message.slice(0, 200)}; ${hint}`;
     }
     case 'handshake':
-      if (outcome.alpn !== ACME_TLS_ALPN_PROTOCOL) return `completed a handshake without ALPN ${ACME_TLS_ALPN_PROTOCOL}, so the HTTPS frontend answered; ${hint}`;
+      if (outcome.alpn !== ACME_TLS_ALPN_PROTOCOL)
+        return `completed a handshake without ALPN ${ACME_TLS_ALPN_PROTOCOL}, so the HTTPS frontend answered; ${hint}`;
       if (outcome.certificate === undefined || !outcome.certificate.includes(expected)) {
-        return 'presented a certificate without this challenge\'s acmeIdentifier; another responder may be answering this route';
+        return "presented a certificate without this challenge's acmeIdentifier; another responder may be answering this route";
       }
       return undefined;
   }
@@ -95,8 +115,12 @@ export async function preflightTlsAlpn(target: TlsAlpnPreflightTarget, options: 
     options.logger.debug('Preflight passed', { domain, url: base.origin });
     return;
   }
-  throw new ChallengeError('CHALLENGE_PREFLIGHT', `${prefix}: a TLS-ALPN-01 handshake with ${base.host} and SNI "${servername}" ${failure}`, {
-    retryable: outcome.kind !== 'handshake',
-    cause: outcome.kind === 'error' ? outcome.error : undefined,
-  });
+  throw new ChallengeError(
+    'CHALLENGE_PREFLIGHT',
+    `${prefix}: a TLS-ALPN-01 handshake with ${base.host} and SNI "${servername}" ${failure}`,
+    {
+      retryable: outcome.kind !== 'handshake',
+      cause: outcome.kind === 'error' ? outcome.error : undefined,
+    },
+  );
 }

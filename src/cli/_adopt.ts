@@ -20,7 +20,12 @@ export function adoptionDeps(context: AdoptContext): Parameters<typeof adoptLego
     directoryUrl: config.directoryUrl,
     store: services.store,
     renewalState: services.renewalState,
-    deploy: { deployState: services.deployState, endpoints: services.haproxyEndpoints, crtList: services.crtList, fallback: services.fallback },
+    deploy: {
+      deployState: services.deployState,
+      endpoints: services.haproxyEndpoints,
+      crtList: services.crtList,
+      fallback: services.fallback,
+    },
     clock,
     logger,
   };
@@ -33,10 +38,17 @@ export function adoptionDeps(context: AdoptContext): Parameters<typeof adoptLego
  */
 export async function adoptLego(context: AdoptContext): Promise<LegoAdoptionReport | undefined> {
   try {
-    return await adoptLegoHome(context.config.home, adoptionDeps(context), context.config.email === undefined ? {} : { email: context.config.email });
+    return await adoptLegoHome(
+      context.config.home,
+      adoptionDeps(context),
+      context.config.email === undefined ? {} : { email: context.config.email },
+    );
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    context.logger.warn("Cannot adopt lego's files in --home; going on without them (run \"acme import lego\" to see why)", { error: messageOf(error) });
+    context.logger.warn(
+      'Cannot adopt lego\'s files in --home; going on without them (run "acme import lego" to see why)',
+      { error: messageOf(error) },
+    );
     return undefined;
   }
 }

@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import type { CliDeps } from './_context';
 
 /** Adds one command to the program; `argv` is the whole command line (the daemon re-uses it). */
-export type RegisterCommand = (program: Command, deps: CliDeps, setExitCode: (code: number) => void, argv: readonly string[]) => void;
+export type RegisterCommand = (
+  program: Command,
+  deps: CliDeps,
+  setExitCode: (code: number) => void,
+  argv: readonly string[],
+) => void;
 
 interface CommandEntry {
   readonly name: string;
@@ -37,7 +42,10 @@ export function commandsFor(argv: readonly string[]): readonly CommandEntry[] {
 }
 
 /** Loads and registers the commands `commandsFor(argv)` picks, in table order. */
-export async function registerCommands(program: Command, context: { deps: CliDeps; setExitCode: (code: number) => void; argv: readonly string[] }): Promise<void> {
+export async function registerCommands(
+  program: Command,
+  context: { deps: CliDeps; setExitCode: (code: number) => void; argv: readonly string[] },
+): Promise<void> {
   const registers = await Promise.all(commandsFor(context.argv).map((entry) => entry.load()));
   for (const register of registers) register(program, context.deps, context.setExitCode, context.argv);
 }

@@ -2,8 +2,25 @@ import type { Writable } from 'node:stream';
 import type { Clock } from '../clock';
 import type { Config, RawFlags } from '../config';
 import type { Logger, CreateLoggerOptions } from '../log';
-import type { AccountKeyStage, CertificateArchive, CertificateStore, CrtList, DeployStateStore, IssuedCertificateStore, Lock, RenewalStateStore, StoredCertificate } from '../storage';
-import type { AcmeAccountClient, AcmeOrderClient, HaproxyEndpoint, HookOutcome, ReloadFallback, RemovalEndpoint } from '../issuance';
+import type {
+  AccountKeyStage,
+  CertificateArchive,
+  CertificateStore,
+  CrtList,
+  DeployStateStore,
+  IssuedCertificateStore,
+  Lock,
+  RenewalStateStore,
+  StoredCertificate,
+} from '../storage';
+import type {
+  AcmeAccountClient,
+  AcmeOrderClient,
+  HaproxyEndpoint,
+  HookOutcome,
+  ReloadFallback,
+  RemovalEndpoint,
+} from '../issuance';
 import type { ChallengeResponder } from '../challenge';
 import type { LegoDirectoryReader } from '../migration';
 

@@ -12,7 +12,11 @@ export interface Deadline {
 
 /** `2s`, `90s`, `30m`, `24h`: the largest unit that divides `ms` exactly (pure; config/ has the same for its messages). */
 export function describeTimeout(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
@@ -39,7 +43,9 @@ export function startDeadline(timeoutMs: number, currentStep: () => string | und
     timer = setTimeout(() => {
       expired = true;
       const step = currentStep();
-      reject(new DeadlineError(deadlineMessage(timeoutMs, step), { timeoutMs, ...(step === undefined ? {} : { step }) }));
+      reject(
+        new DeadlineError(deadlineMessage(timeoutMs, step), { timeoutMs, ...(step === undefined ? {} : { step }) }),
+      );
     }, timeoutMs);
   });
   // Raced against the command; if the command wins, nobody awaits this promise any more.

@@ -15,7 +15,12 @@ export function formatOutcomes(name: string, outcomes: EndpointOutcome[]): strin
   if (outcomes.length === 0) return '';
   return formatTable(
     ['CERTIFICATE', 'ENDPOINT', 'SERIAL', 'RESULT'],
-    outcomes.map((o) => [name, o.endpoint, o.serial, o.error === undefined ? OUTCOME_TEXT[o.outcome] : `${OUTCOME_TEXT[o.outcome]}: ${o.error}`]),
+    outcomes.map((o) => [
+      name,
+      o.endpoint,
+      o.serial,
+      o.error === undefined ? OUTCOME_TEXT[o.outcome] : `${OUTCOME_TEXT[o.outcome]}: ${o.error}`,
+    ]),
   );
 }
 

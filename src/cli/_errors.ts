@@ -17,10 +17,16 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
   CONFIG_INVALID: { exitCode: EXIT_BAD_INPUT, hint: 'Run "acme <command> --help" for the accepted values' },
   ACME_PROBLEM: { exitCode: EXIT_FAILED },
   ACME_NETWORK: { exitCode: EXIT_FAILED, hint: 'Check --directory, the network path to the CA and --ca-bundle' },
-  ACME_TIMEOUT: { exitCode: EXIT_FAILED, hint: 'The CA answered too slowly; try again later or raise --request-timeout' },
+  ACME_TIMEOUT: {
+    exitCode: EXIT_FAILED,
+    hint: 'The CA answered too slowly; try again later or raise --request-timeout',
+  },
   ACME_RATE_LIMITED: { exitCode: EXIT_FAILED, hint: 'The CA rate-limited this request; wait before trying again' },
   CHALLENGE_BIND: { exitCode: EXIT_FAILED },
-  CHALLENGE_PREFLIGHT: { exitCode: EXIT_FAILED, hint: 'See docs/haproxy.md for the route HAProxy needs, or pass --preflight off to skip the check' },
+  CHALLENGE_PREFLIGHT: {
+    exitCode: EXIT_FAILED,
+    hint: 'See docs/haproxy.md for the route HAProxy needs, or pass --preflight off to skip the check',
+  },
   CHALLENGE_INVALID: { exitCode: EXIT_FAILED },
   STORAGE_IO: { exitCode: EXIT_FAILED, hint: 'Check that --home is writable by this user and the disk is not full' },
   STORAGE_CORRUPT: { exitCode: EXIT_FAILED, hint: 'Move the damaged file aside and run the command again' },
@@ -29,7 +35,10 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
   LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },
   HAPROXY: { exitCode: EXIT_FAILED },
   HOOK_FAILED: { exitCode: EXIT_FAILED },
-  DEADLINE_EXCEEDED: { exitCode: EXIT_FAILED, hint: 'Check that the CA and the network answer; raise --timeout only if the CA is just slow' },
+  DEADLINE_EXCEEDED: {
+    exitCode: EXIT_FAILED,
+    hint: 'Check that the CA and the network answer; raise --timeout only if the CA is just slow',
+  },
   INTERNAL: { exitCode: EXIT_FAILED, hint: 'This is a bug; please report it with the log above' },
 };
 

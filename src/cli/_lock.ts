@@ -5,14 +5,21 @@ import type { Lock, LockLease } from '../storage';
 const held = new Set<LockLease>();
 
 /** Runs `body` while holding the home lock, logging while it waits for another acme command. */
-export async function withHomeLock<T>(lock: Lock, options: { timeoutMs: number; logger: Logger }, body: () => Promise<T>): Promise<T> {
+export async function withHomeLock<T>(
+  lock: Lock,
+  options: { timeoutMs: number; logger: Logger },
+  body: () => Promise<T>,
+): Promise<T> {
   let announced = false;
   const lease = await lock.acquire({
     timeoutMs: options.timeoutMs,
     onWait: ({ holder }) => {
       if (announced) return;
       announced = true;
-      options.logger.info('Waiting for another acme command to finish', { holderPid: holder?.pid, holderCommand: holder?.command });
+      options.logger.info('Waiting for another acme command to finish', {
+        holderPid: holder?.pid,
+        holderCommand: holder?.command,
+      });
     },
   });
   held.add(lease);
@@ -35,7 +42,11 @@ export async function releaseHeldLocks(logger: Logger | undefined): Promise<void
   held.clear();
   await Promise.all(
     leases.map((lease) =>
-      lease.release().catch((error: unknown) => logger?.warn('Cannot release the lock', { lockPath: lease.lockPath, error: (error as Error).message })),
+      lease
+        .release()
+        .catch((error: unknown) =>
+          logger?.warn('Cannot release the lock', { lockPath: lease.lockPath, error: (error as Error).message }),
+        ),
     ),
   );
 }

@@ -12,7 +12,10 @@ export function printJson(stdout: Writable, document: Record<string, unknown>): 
 /** Prints a failure: a JSON document on stdout with --json, and always a human message on stderr. */
 export function printError(io: { stdout: Writable; stderr: Writable }, error: PresentedError, json: boolean): void {
   if (json) {
-    printJson(io.stdout, { ok: false, error: { code: error.code, message: error.message, hint: error.hint ?? null, retryable: error.retryable } });
+    printJson(io.stdout, {
+      ok: false,
+      error: { code: error.code, message: error.message, hint: error.hint ?? null, retryable: error.retryable },
+    });
   }
   io.stderr.write(`Error: ${error.message}\n`);
   if (error.hint !== undefined) io.stderr.write(`Hint: ${error.hint}\n`);
@@ -20,7 +23,9 @@ export function printError(io: { stdout: Writable; stderr: Writable }, error: Pr
 
 /** Renders rows as a left-aligned text table with a header line. */
 export function formatTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: string[]): string =>
     cells
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))

@@ -36,7 +36,8 @@ export async function runAction(
     deps.exitNow?.(EXIT_FAILED);
     return;
   }
-  if (config?.metricsFile !== undefined && logger !== undefined) await writeMetrics(deps, { config, logger, path: config.metricsFile });
+  if (config?.metricsFile !== undefined && logger !== undefined)
+    await writeMetrics(deps, { config, logger, path: config.metricsFile });
 }
 
 /** What runAction() has set up so far. */
@@ -47,7 +48,11 @@ interface ActionState {
 }
 
 /** Loads the configuration, builds the logger and starts the deadline, recording each in `run` as it exists. */
-async function startAction(deps: CliDeps, options: Record<string, unknown>, run: ActionState): Promise<Required<ActionState>> {
+async function startAction(
+  deps: CliDeps,
+  options: Record<string, unknown>,
+  run: ActionState,
+): Promise<Required<ActionState>> {
   const config = await deps.loadConfig(toRawFlags(options));
   run.config = config;
   const logger = deps.createLogger({ verbosity: config.output.verbosity, format: deps.stderrIsTty ? 'text' : 'json' });
@@ -62,7 +67,8 @@ async function startAction(deps: CliDeps, options: Record<string, unknown>, run:
 function reportFailure(deps: CliDeps, error: unknown, context: { logger: Logger | undefined; json: boolean }): number {
   const { logger } = context;
   const presented = presentError(error);
-  if (error instanceof DeadlineError) logger?.error('The command ran past its deadline; stopping it', { timeoutMs: error.timeoutMs, step: error.step });
+  if (error instanceof DeadlineError)
+    logger?.error('The command ran past its deadline; stopping it', { timeoutMs: error.timeoutMs, step: error.step });
   logger?.debug('Command failed', { code: presented.code, cause: describeCauses(error) });
   printError(deps, presented, context.json);
   return presented.exitCode;

@@ -28,11 +28,24 @@ interrupted, the next "acme account rollover" asks the CA which key it knows and
 
 function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps & { lock: Services['lock'] } {
   const services = deps.createServices(config, logger);
-  return { directoryUrl: config.directoryUrl, store: services.store, keyStage: services.accountKeyStage, acmeFor: services.acmeFor, clock: deps.clock, logger, lock: services.lock };
+  return {
+    directoryUrl: config.directoryUrl,
+    store: services.store,
+    keyStage: services.accountKeyStage,
+    acmeFor: services.acmeFor,
+    clock: deps.clock,
+    logger,
+    lock: services.lock,
+  };
 }
 
 function formatSummary(summary: AccountSummary): string {
-  const atCa = summary.registeredAtCa === null ? 'not checked (--offline)' : summary.registeredAtCa ? 'registered' : 'NOT known by this key';
+  const atCa =
+    summary.registeredAtCa === null
+      ? 'not checked (--offline)'
+      : summary.registeredAtCa
+        ? 'registered'
+        : 'NOT known by this key';
   const rows = [
     ['Account', summary.accountUrl],
     ['Directory', summary.directoryUrl],
@@ -62,7 +75,10 @@ function registerShow(account: Command, deps: CliDeps, setExitCode: (code: numbe
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const summary = await accountShow(accountDeps(deps, config, logger), { offline: options.offline === true });
       if (config.output.json) printJson(deps.stdout, { ok: true, account: summary ?? null });
-      else if (summary === undefined) deps.stdout.write(`No ACME account for "${config.directoryUrl}" in "${config.home}" yet; "acme issue" registers one\n`);
+      else if (summary === undefined)
+        deps.stdout.write(
+          `No ACME account for "${config.directoryUrl}" in "${config.home}" yet; "acme issue" registers one\n`,
+        );
       else deps.stdout.write(formatSummary(summary));
     }),
   );
@@ -70,13 +86,17 @@ function registerShow(account: Command, deps: CliDeps, setExitCode: (code: numbe
 
 function registerRollover(account: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const rollover = addLockTimeoutOption(
-    account.command('rollover').description('replace the account key with a new ECDSA P-256 key, at the CA and in --home (RFC 8555 §7.3.5)'),
+    account
+      .command('rollover')
+      .description('replace the account key with a new ECDSA P-256 key, at the CA and in --home (RFC 8555 §7.3.5)'),
   ).addHelpText('after', ROLLOVER_EXAMPLES);
   addCommonOptions(rollover);
   rollover.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const { lock, ...lifecycle } = accountDeps(deps, config, logger);
-      const result = await withHomeLock(lock, { timeoutMs: config.lockTimeoutMs, logger }, () => rolloverAccount(lifecycle));
+      const result = await withHomeLock(lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+        rolloverAccount(lifecycle),
+      );
       if (config.output.json) printJson(deps.stdout, { ok: true, rollover: result });
       else deps.stdout.write(formatRollover(result));
     }),

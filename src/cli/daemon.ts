@@ -37,11 +37,19 @@ export function renewArguments(daemonArgv: readonly string[], nextCheckAt: Date)
 }
 
 /** Registers `acme daemon`. */
-export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void, argv: readonly string[]): void {
+export function registerDaemonCommand(
+  program: Command,
+  deps: CliDeps,
+  setExitCode: (code: number) => void,
+  argv: readonly string[],
+): void {
   const command = program
     .command('daemon')
     .description('run "acme renew" at start and then on a schedule (hourly by default, with jitter) until SIGTERM')
-    .option('--schedule <cron>', `when to check, cron syntax in UTC (default "${DEFAULT_SCHEDULE}", plus up to 15 min of random delay)`)
+    .option(
+      '--schedule <cron>',
+      `when to check, cron syntax in UTC (default "${DEFAULT_SCHEDULE}", plus up to 15 min of random delay)`,
+    )
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
   command.action((options: Record<string, unknown>) =>
@@ -66,7 +74,9 @@ export function registerDaemonCommand(program: Command, deps: CliDeps, setExitCo
       await daemon.start();
       if (startupExitCode === EXIT_BAD_INPUT) {
         // Retrying cannot fix a bad flag or option; a service manager shows the failure instead.
-        logger.error('The start-up renewal pass rejected the command line or configuration (exit 2, see above); fix it and start the daemon again');
+        logger.error(
+          'The start-up renewal pass rejected the command line or configuration (exit 2, see above); fix it and start the daemon again',
+        );
         await daemon.stop();
         return EXIT_BAD_INPUT;
       }

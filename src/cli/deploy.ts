@@ -20,7 +20,6 @@ Examples:
       --haproxy-socket /run/haproxy/a.sock --haproxy-socket /run/haproxy/b.sock
 `;
 
-
 /** Registers `acme deploy`. */
 export function registerDeployCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
@@ -34,9 +33,12 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
     runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
       if (services.haproxyEndpoints.length === 0) {
-        throw new ConfigError('Missing --haproxy-socket: acme deploy needs at least one HAProxy runtime socket (flag --haproxy-socket, env ACME_HAPROXY_SOCKET or snap option haproxy-socket)', {
-          source: '--haproxy-socket',
-        });
+        throw new ConfigError(
+          'Missing --haproxy-socket: acme deploy needs at least one HAProxy runtime socket (flag --haproxy-socket, env ACME_HAPROXY_SOCKET or snap option haproxy-socket)',
+          {
+            source: '--haproxy-socket',
+          },
+        );
       }
       await services.checkPrograms();
       const dryRun = options.dryRun === true;
@@ -46,14 +48,21 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
         const names = requested ?? (await services.store.listCertificateNames());
         const results: Array<{ name: string; outcomes: EndpointOutcome[] }> = [];
         for (const name of names) {
-          const outcomes = await deployCertificate(name, { ...services, endpoints: services.haproxyEndpoints, clock: deps.clock, logger }, { dryRun });
+          const outcomes = await deployCertificate(
+            name,
+            { ...services, endpoints: services.haproxyEndpoints, clock: deps.clock, logger },
+            { dryRun },
+          );
           results.push({ name, outcomes });
         }
         const pending = results.some((r) => hasPending(r.outcomes));
         if (config.output.json) printJson(deps.stdout, { ok: !pending, dryRun, certificates: results });
         else if (results.length === 0) deps.stdout.write(`No certificates in "${config.home}" to deploy\n`);
         else deps.stdout.write(results.map((r) => formatOutcomes(r.name, r.outcomes)).join(''));
-        if (pending) deps.stderr.write('Error: Some HAProxy endpoints did not get their certificate; they are marked pending and the next "acme deploy" retries them\n');
+        if (pending)
+          deps.stderr.write(
+            'Error: Some HAProxy endpoints did not get their certificate; they are marked pending and the next "acme deploy" retries them\n',
+          );
         return pending ? EXIT_FAILED : EXIT_OK;
       });
     }),

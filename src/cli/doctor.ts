@@ -36,16 +36,22 @@ Examples:
 Exit codes: 0 when no check failed (warnings allowed), 1 when one did, 2 for bad input.
 `;
 
-
 const STATUS_TEXT: Record<DoctorCheck['status'], string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 
 /** The name HAProxy routes: the configured domain, else the first stored one, else the preflight URL's host. */
 function probeHost(config: Config, certificates: CertificateFacts[] | Error): string {
   const stored = certificates instanceof Error ? undefined : certificates[0]?.domains[0];
-  return config.domains[0] ?? stored ?? (config.preflightUrl === undefined ? 'localhost' : new URL(config.preflightUrl).hostname.replace(/^\[|\]$/g, ''));
+  return (
+    config.domains[0] ??
+    stored ??
+    (config.preflightUrl === undefined ? 'localhost' : new URL(config.preflightUrl).hostname.replace(/^\[|\]$/g, ''))
+  );
 }
 
-async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger; services: Services }): Promise<DoctorReport> {
+async function diagnose(
+  deps: CliDeps,
+  context: { config: Config; logger: Logger; services: Services },
+): Promise<DoctorReport> {
   const { config, logger, services } = context;
   // Listed once: the probe needs a stored name as its Host, the checks need what HAProxy serves.
   const certificates: CertificateFacts[] | Error = await listCertificates({
@@ -67,16 +73,22 @@ async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger
         host: probeHost(config, certificates),
         responderLabel: formatListenAddress(config.httpAddress),
       }),
-    inspectRuntimeSockets: () => Promise.all(config.haproxy.sockets.map((socket) => inspectRuntimeSocket(socket, { logger }))),
+    inspectRuntimeSockets: () =>
+      Promise.all(config.haproxy.sockets.map((socket) => inspectRuntimeSocket(socket, { logger }))),
     scanHome: () => scanHome(config.home),
     // The dry run `acme list` makes: exactly what the next state-changing command would adopt.
     readLegoHome: () =>
-      readLegoHome(config.home, adoptionDeps({ config, logger, services, clock: deps.clock }), config.email === undefined ? {} : { email: config.email }),
+      readLegoHome(
+        config.home,
+        adoptionDeps({ config, logger, services, clock: deps.clock }),
+        config.email === undefined ? {} : { email: config.email },
+      ),
     listCertificates: async () => {
       if (certificates instanceof Error) throw certificates;
       return certificates;
     },
-    readManualCertificates: async () => readManualCertificates(config.home, { names: await services.store.listCertificateNames() }),
+    readManualCertificates: async () =>
+      readManualCertificates(config.home, { names: await services.store.listCertificateNames() }),
     readListeners: () => readListeners(),
     checkPrograms: () => services.checkPrograms(),
   });
@@ -84,7 +96,12 @@ async function diagnose(deps: CliDeps, context: { config: Config; logger: Logger
 
 function printReport(deps: CliDeps, report: DoctorReport): void {
   const { checks, summary } = report;
-  deps.stdout.write(formatTable(['STATUS', 'CHECK', 'DETAIL'], checks.map((c) => [STATUS_TEXT[c.status], c.title, c.detail])));
+  deps.stdout.write(
+    formatTable(
+      ['STATUS', 'CHECK', 'DETAIL'],
+      checks.map((c) => [STATUS_TEXT[c.status], c.title, c.detail]),
+    ),
+  );
   const toFix = checks.filter((c) => c.fix !== null);
   if (toFix.length > 0) {
     deps.stdout.write(`\nTo fix:\n${toFix.map((c) => `  ${STATUS_TEXT[c.status]} ${c.title}: ${c.fix}\n`).join('')}`);
@@ -100,14 +117,19 @@ export function registerDoctorCommand(program: Command, deps: CliDeps, setExitCo
     .description(
       "check the setup: challenge route through HAProxy, runtime socket, file modes under --home, lego's certificates there, served serials, expiry, and ports that should be local",
     )
-    .option('--local-ports <list>', 'ports that must listen on loopback only, a comma list; repeatable (env ACME_LOCAL_PORTS; default 3001,3002,3003,5432,6379,8108, the responder port and TCP runtime socket ports)', collect)
+    .option(
+      '--local-ports <list>',
+      'ports that must listen on loopback only, a comma list; repeatable (env ACME_LOCAL_PORTS; default 3001,3002,3003,5432,6379,8108, the responder port and TCP runtime socket ports)',
+      collect,
+    )
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
       const report = await diagnose(deps, { config, logger, services });
-      if (config.output.json) printJson(deps.stdout, { ok: report.summary.ok, counts: report.summary.counts, checks: report.checks });
+      if (config.output.json)
+        printJson(deps.stdout, { ok: report.summary.ok, counts: report.summary.counts, checks: report.checks });
       else printReport(deps, report);
       return report.summary.ok ? EXIT_OK : EXIT_FAILED;
     }),

@@ -21,7 +21,9 @@ const INTERNAL_HTTPS_SOCKET = '/run/haproxy/acme-https.sock';
 
 function endpointText(address: Config['haproxy']['sockets'][number] | undefined, fallback: string): string {
   if (address === undefined) return fallback;
-  return address.kind === 'unix' ? address.path : `${address.host.includes(':') ? `ipv6@[${address.host}]` : `ipv4@${address.host}`}:${address.port}`;
+  return address.kind === 'unix'
+    ? address.path
+    : `${address.host.includes(':') ? `ipv6@[${address.host}]` : `ipv4@${address.host}`}:${address.port}`;
 }
 
 /**
@@ -32,7 +34,9 @@ function endpointText(address: Config['haproxy']['sockets'][number] | undefined,
 function wordOf(setting: string, value: string, word: string = value): string {
   const problem = haproxyWordProblem(word);
   if (problem === undefined) return word;
-  throw new ConfigError(`Cannot render the HAProxy configuration with ${setting} ${quote(value)}: ${problem}`, { source: setting });
+  throw new ConfigError(`Cannot render the HAProxy configuration with ${setting} ${quote(value)}: ${problem}`, {
+    source: setting,
+  });
 }
 
 /**
@@ -80,7 +84,12 @@ defaults
     server app 127.0.0.1:3001
 `;
   if (config.challengeType === 'tls-alpn-01') {
-    const { front, httpsBind } = tlsAlpnFront({ bind: ':443', internalSocket: INTERNAL_HTTPS_SOCKET, responder, httpsEnabled: true });
+    const { front, httpsBind } = tlsAlpnFront({
+      bind: ':443',
+      internalSocket: INTERNAL_HTTPS_SOCKET,
+      responder,
+      httpsEnabled: true,
+    });
     return `${global}# RFC 8737 TLS-ALPN-01: the CA's validation arrives on port 443 with ALPN acme-tls/1. HAProxy
 # reads each ClientHello in TCP mode, sends those connections to haproxy-acme's responder (which
 # listens only while an order is in flight) and every other one to the HTTPS frontend below,
@@ -113,10 +122,16 @@ ${app}`;
 }
 
 /** Registers `acme haproxy-config`. */
-export function registerHaproxyConfigCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
+export function registerHaproxyConfigCommand(
+  program: Command,
+  deps: CliDeps,
+  setExitCode: (code: number) => void,
+): void {
   const command = program
     .command('haproxy-config')
-    .description('print a HAProxy configuration snippet matching these settings: admin socket, challenge route (port 80, or with --challenge-type tls-alpn-01 a TCP frontend on 443), crt-list bind')
+    .description(
+      'print a HAProxy configuration snippet matching these settings: admin socket, challenge route (port 80, or with --challenge-type tls-alpn-01 a TCP frontend on 443), crt-list bind',
+    )
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>

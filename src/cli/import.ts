@@ -2,7 +2,15 @@ import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
-import { adoptLegoHome, hasLegoLayout, importLego, type AccountImport, type CertificateImport, type LegoAdoptionReport, type LegoImportReport } from '../migration';
+import {
+  adoptLegoHome,
+  hasLegoLayout,
+  importLego,
+  type AccountImport,
+  type CertificateImport,
+  type LegoAdoptionReport,
+  type LegoImportReport,
+} from '../migration';
 import { adoptionDeps } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import type { Logger } from '../log';
@@ -59,24 +67,42 @@ function assertSeparate(legoPath: string, home: string): void {
 
 function describeAccount(account: AccountImport): string {
   if (account.outcome === 'none') return `Account: none imported: ${account.detail}\n`;
-  const who = [account.email, account.keyType, `from ${account.lego ?? '?'}`].filter((part) => part !== undefined).join(', ');
-  const chosen = account.chosenBy === 'first' ? `; chosen as the first of several (others: ${account.others.join(', ')}; pick one with --email)` : '';
+  const who = [account.email, account.keyType, `from ${account.lego ?? '?'}`]
+    .filter((part) => part !== undefined)
+    .join(', ');
+  const chosen =
+    account.chosenBy === 'first'
+      ? `; chosen as the first of several (others: ${account.others.join(', ')}; pick one with --email)`
+      : '';
   return `Account: "${account.accountUrl ?? '?'}" (${who}): ${account.detail}${chosen}\n`;
 }
 
 function formatReport(report: LegoImportReport, config: Config): string {
-  const lines = [`${report.dryRun ? 'Dry run: nothing written. ' : ''}lego directory "${report.path}" into --home "${config.home}" for "${report.directoryUrl}"\n`, describeAccount(report.account)];
+  const lines = [
+    `${report.dryRun ? 'Dry run: nothing written. ' : ''}lego directory "${report.path}" into --home "${config.home}" for "${report.directoryUrl}"\n`,
+    describeAccount(report.account),
+  ];
   if (report.certificates.length === 0) lines.push('No certificates in the lego directory\n');
   else {
     lines.push(
       formatTable(
         ['NAME', 'LEGO NAME', 'RESULT', 'SERIAL', 'NOT AFTER', 'RENEWAL DUE', 'DETAIL'],
-        report.certificates.map((c) => [c.name ?? '-', c.legoName, OUTCOME_TEXT[c.outcome], c.serial ?? '-', c.notAfter ?? '-', c.renewalDueAt ?? '-', c.detail]),
+        report.certificates.map((c) => [
+          c.name ?? '-',
+          c.legoName,
+          OUTCOME_TEXT[c.outcome],
+          c.serial ?? '-',
+          c.notAfter ?? '-',
+          c.renewalDueAt ?? '-',
+          c.detail,
+        ]),
       ),
     );
   }
-  for (const certificate of report.certificates) lines.push(formatOutcomes(certificate.name ?? certificate.legoName, certificate.deploy ?? []));
-  if (report.otherServers.length > 0) lines.push(`Not imported: lego accounts of other CAs (${report.otherServers.join(', ')})\n`);
+  for (const certificate of report.certificates)
+    lines.push(formatOutcomes(certificate.name ?? certificate.legoName, certificate.deploy ?? []));
+  if (report.otherServers.length > 0)
+    lines.push(`Not imported: lego accounts of other CAs (${report.otherServers.join(', ')})\n`);
   return lines.join('');
 }
 
@@ -84,14 +110,25 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
   const command = group
     .command('lego')
     .description("adopt a lego directory's account and certificates (no new registration, no re-issue), idempotently")
-    .option('--path <dir>', "the lego directory: what lego's --path pointed at (holds accounts/ and certificates/); default: --home itself, adopted in place")
-    .option('--email <address>', 'the lego account to adopt, by its email (default: the only one of --directory, else the first in sorted order) (env ACME_EMAIL)')
+    .option(
+      '--path <dir>',
+      "the lego directory: what lego's --path pointed at (holds accounts/ and certificates/); default: --home itself, adopted in place",
+    )
+    .option(
+      '--email <address>',
+      'the lego account to adopt, by its email (default: the only one of --directory, else the first in sorted order) (env ACME_EMAIL)',
+    )
     .option('--dry-run', 'show what would be imported; write and deploy nothing')
     .addHelpText('after', LEGO_EXAMPLES);
   addHaproxyOptions(addCommonOptions(command));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
-      if (options.path === undefined) return adoptInPlace(deps, { config, logger, services: deps.createServices(config, logger) }, options.dryRun === true);
+      if (options.path === undefined)
+        return adoptInPlace(
+          deps,
+          { config, logger, services: deps.createServices(config, logger) },
+          options.dryRun === true,
+        );
       const legoPath = resolve(deps.cwd, String(options.path));
       assertSeparate(legoPath, config.home);
       const services = deps.createServices(config, logger);
@@ -104,26 +141,41 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
             directoryUrl: config.directoryUrl,
             store: services.store,
             renewalState: services.renewalState,
-            deploy: { deployState: services.deployState, endpoints: services.haproxyEndpoints, crtList: services.crtList, fallback: services.fallback },
+            deploy: {
+              deployState: services.deployState,
+              endpoints: services.haproxyEndpoints,
+              crtList: services.crtList,
+              fallback: services.fallback,
+            },
             clock: deps.clock,
             logger,
           },
           { dryRun, ...(config.email === undefined ? {} : { email: config.email }) },
         );
       // A dry run only reads --home, like "acme list": no lock to wait for.
-      const report = dryRun ? await run() : await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, run);
+      const report = dryRun
+        ? await run()
+        : await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, run);
       return printReport(deps, config, report);
     }),
   );
 }
 
-function printReport(deps: CliDeps, config: Config, report: LegoImportReport & { problems?: LegoAdoptionReport['problems'] }): number {
+function printReport(
+  deps: CliDeps,
+  config: Config,
+  report: LegoImportReport & { problems?: LegoAdoptionReport['problems'] },
+): number {
   if (config.output.json) printJson(deps.stdout, { ok: !report.failed, import: report });
   else {
     deps.stdout.write(formatReport(report, config));
-    for (const problem of report.problems ?? []) deps.stdout.write(`Not adopted, left alone: "${problem.file}": ${problem.message}\n`);
+    for (const problem of report.problems ?? [])
+      deps.stdout.write(`Not adopted, left alone: "${problem.file}": ${problem.message}\n`);
   }
-  if (report.failed) deps.stderr.write('Error: Some lego certificates were not imported or not deployed; see the table above, fix the cause and run the same command again\n');
+  if (report.failed)
+    deps.stderr.write(
+      'Error: Some lego certificates were not imported or not deployed; see the table above, fix the cause and run the same command again\n',
+    );
   return report.failed ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -132,16 +184,33 @@ function printReport(deps: CliDeps, config: Config, report: LegoImportReport & {
  * the lock unless `dryRun`.
  * @throws ConfigError when --home holds no lego files
  */
-async function adoptInPlace(deps: CliDeps, context: { config: Config; logger: Logger; services: Services }, dryRun: boolean): Promise<number> {
+async function adoptInPlace(
+  deps: CliDeps,
+  context: { config: Config; logger: Logger; services: Services },
+  dryRun: boolean,
+): Promise<number> {
   const { config, logger, services } = context;
   if (!(await hasLegoLayout(config.home))) {
-    throw new ConfigError(`Missing --path: --home "${config.home}" holds no lego files to adopt in place; pass the directory lego's --path pointed at`, { source: '--path' });
+    throw new ConfigError(
+      `Missing --path: --home "${config.home}" holds no lego files to adopt in place; pass the directory lego's --path pointed at`,
+      { source: '--path' },
+    );
   }
   const run = (): Promise<LegoAdoptionReport> =>
-    adoptLegoHome(config.home, adoptionDeps({ ...context, clock: deps.clock }), { dryRun, ...(config.email === undefined ? {} : { email: config.email }) });
-  const adoption = dryRun ? await run() : await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, run);
+    adoptLegoHome(config.home, adoptionDeps({ ...context, clock: deps.clock }), {
+      dryRun,
+      ...(config.email === undefined ? {} : { email: config.email }),
+    });
+  const adoption = dryRun
+    ? await run()
+    : await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, run);
   const { home, present: _present, changed: _changed, account, ...rest } = adoption;
-  return printReport(deps, config, { path: home, ...rest, account: account ?? { outcome: 'none', others: [], detail: 'no lego account' }, ignored: [] });
+  return printReport(deps, config, {
+    path: home,
+    ...rest,
+    account: account ?? { outcome: 'none', others: [], detail: 'no lego account' },
+    ignored: [],
+  });
 }
 
 /** Registers `acme import lego`. */

@@ -41,7 +41,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   };
   const hideSecrets = hideArgvSecrets(argv);
   const program = new Command('acme')
-    .description('Let\'s Encrypt certificates for HAProxy, issued over HTTP-01 and stored as PEM bundles')
+    .description("Let's Encrypt certificates for HAProxy, issued over HTTP-01 and stored as PEM bundles")
     .version(deps.version, '-V, --version', 'print the version')
     .addHelpText('after', OVERVIEW)
     .showHelpAfterError('(run "acme --help" or "acme <command> --help" for usage)')

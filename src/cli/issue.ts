@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors';
-import { deployBundle, deployCertificate, issueCertificate, storedButUndelivered, type EndpointOutcome, type IssueRequest, type IssueResult } from '../issuance';
+import {
+  deployBundle,
+  deployCertificate,
+  issueCertificate,
+  storedButUndelivered,
+  type EndpointOutcome,
+  type IssueRequest,
+  type IssueResult,
+} from '../issuance';
 import type { Config, KeyType } from '../config';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
@@ -34,10 +42,18 @@ Examples:
 export function registerIssueCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('issue')
-    .description('obtain a certificate over HTTP-01 (or TLS-ALPN-01 with --challenge-type), store it under --home, and hot-swap it into HAProxy')
-    .option('--dry-run', 'obtain and check the certificate but store nothing; HAProxy gets "set ssl cert" then "abort ssl cert"')
+    .description(
+      'obtain a certificate over HTTP-01 (or TLS-ALPN-01 with --challenge-type), store it under --home, and hot-swap it into HAProxy',
+    )
+    .option(
+      '--dry-run',
+      'obtain and check the certificate but store nothing; HAProxy gets "set ssl cert" then "abort ssl cert"',
+    )
     .option('--reuse-key', "keep the stored certificate's private key when its type matches --key-type")
-    .option('--dual', 'also obtain an RSA certificate (named <name>.rsa) for the same names; HAProxy serves ECDSA to clients that support it, RSA to the others')
+    .option(
+      '--dual',
+      'also obtain an RSA certificate (named <name>.rsa) for the same names; HAProxy serves ECDSA to clients that support it, RSA to the others',
+    )
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>
@@ -67,7 +83,9 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
             logger,
           };
           // A run whose deploy failed left a stored certificate HAProxy has not got: deliver that, not a new order.
-          const result = (dryRun ? undefined : await storedButUndelivered(request, context)) ?? (await issueCertificate(request, context, { dryRun }));
+          const result =
+            (dryRun ? undefined : await storedButUndelivered(request, context)) ??
+            (await issueCertificate(request, context, { dryRun }));
           issued.push({ result, outcomes: await deploy(result, services, { dryRun, logger, clock: deps.clock }) });
         }
         report(deps, config, issued, dryRun);
@@ -96,9 +114,16 @@ async function deploy(
   services: Services,
   options: { dryRun: boolean; logger: Logger; clock: Clock },
 ): Promise<EndpointOutcome[]> {
-  const deployDeps = { ...services, endpoints: services.haproxyEndpoints, clock: options.clock, logger: options.logger };
+  const deployDeps = {
+    ...services,
+    endpoints: services.haproxyEndpoints,
+    clock: options.clock,
+    logger: options.logger,
+  };
   if (services.haproxyEndpoints.length === 0) {
-    options.logger.info('No --haproxy-socket configured: HAProxy loads the new bundle at its next reload', { bundle: result.paths.bundle });
+    options.logger.info('No --haproxy-socket configured: HAProxy loads the new bundle at its next reload', {
+      bundle: result.paths.bundle,
+    });
     return [];
   }
   return options.dryRun
@@ -106,7 +131,12 @@ async function deploy(
     : deployCertificate(result.name, deployDeps);
 }
 
-function report(deps: CliDeps, config: Config, issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }>, dryRun: boolean): void {
+function report(
+  deps: CliDeps,
+  config: Config,
+  issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }>,
+  dryRun: boolean,
+): void {
   const [primary, ...others] = issued;
   if (primary === undefined) return;
   const pending = issued.filter((i) => hasPending(i.outcomes));
@@ -116,7 +146,9 @@ function report(deps: CliDeps, config: Config, issued: Array<{ result: IssueResu
       dryRun,
       certificate: toJson(primary.result),
       deploy: primary.outcomes,
-      ...(others.length === 0 ? {} : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result), deploy: o.outcomes })) }),
+      ...(others.length === 0
+        ? {}
+        : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result), deploy: o.outcomes })) }),
     });
   } else {
     for (const { result, outcomes } of issued) {

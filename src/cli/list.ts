@@ -1,6 +1,11 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { listCertificates, listManualCertificates, type CertificateSummary, type ManualCertificateSummary } from '../issuance';
+import {
+  listCertificates,
+  listManualCertificates,
+  type CertificateSummary,
+  type ManualCertificateSummary,
+} from '../issuance';
 import type { Logger } from '../log';
 import { readManualCertificates } from '../manual';
 import type { CertificateStore } from '../storage';
@@ -24,14 +29,22 @@ Examples:
 export function registerListCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('list')
-    .description('show the stored certificates: names, serial, expiry, key type, profile, next renewal and why, last error, and what each HAProxy serves; and the manual certificates put into <home>/haproxy/ by hand')
+    .description(
+      'show the stored certificates: names, serial, expiry, key type, profile, next renewal and why, last error, and what each HAProxy serves; and the manual certificates put into <home>/haproxy/ by hand',
+    )
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addCommonOptions(command));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
       const { store, deployState, haproxyEndpoints, renewalState } = services;
-      const certificates = await listCertificates({ store, clock: deps.clock, endpoints: haproxyEndpoints, deployState, renewalState });
+      const certificates = await listCertificates({
+        store,
+        clock: deps.clock,
+        endpoints: haproxyEndpoints,
+        deployState,
+        renewalState,
+      });
       const lego = await legoNotAdopted({ config, logger, services, clock: deps.clock });
       const manual = await manualCertificates({ home: config.home, store, clock: deps.clock, logger });
       if (config.output.json) {
@@ -42,11 +55,23 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
       const legoLines = describeLego(lego, certificates);
       const manualLines = describeManual(manual);
       if (certificates.length === 0) {
-        deps.stdout.write(`No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n${legoLines}${manualLines}`);
+        deps.stdout.write(
+          `No certificates in "${config.home}" yet; obtain one with "acme issue -d <name>"\n${legoLines}${manualLines}`,
+        );
         return;
       }
       const withHaproxy = haproxyEndpoints.length > 0;
-      const headers = ['NAME', 'DOMAINS', 'SERIAL', 'NOT AFTER', 'DAYS LEFT', 'KEY', 'PROFILE', 'NEXT RENEWAL', ...(withHaproxy ? ['HAPROXY'] : [])];
+      const headers = [
+        'NAME',
+        'DOMAINS',
+        'SERIAL',
+        'NOT AFTER',
+        'DAYS LEFT',
+        'KEY',
+        'PROFILE',
+        'NEXT RENEWAL',
+        ...(withHaproxy ? ['HAPROXY'] : []),
+      ];
       deps.stdout.write(
         formatTable(
           headers,
@@ -70,14 +95,22 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
 }
 
 /** The manual certificates of `<home>/haproxy/`; none, with a warning, when the directory cannot be listed (the stored ones are still listed). */
-async function manualCertificates(context: { home: string; store: Pick<CertificateStore, 'listCertificateNames'>; clock: CliDeps['clock']; logger: Logger }): Promise<ManualCertificateSummary[]> {
+async function manualCertificates(context: {
+  home: string;
+  store: Pick<CertificateStore, 'listCertificateNames'>;
+  clock: CliDeps['clock'];
+  logger: Logger;
+}): Promise<ManualCertificateSummary[]> {
   try {
     return await listManualCertificates({
       clock: context.clock,
-      readManualCertificates: async () => readManualCertificates(context.home, { names: await context.store.listCertificateNames() }),
+      readManualCertificates: async () =>
+        readManualCertificates(context.home, { names: await context.store.listCertificateNames() }),
     });
   } catch (error) {
-    context.logger.warn('Cannot list the manual certificates; run "acme doctor" for the fix', { error: error instanceof Error ? error.message : String(error) });
+    context.logger.warn('Cannot list the manual certificates; run "acme doctor" for the fix', {
+      error: error instanceof Error ? error.message : String(error),
+    });
     return [];
   }
 }
@@ -103,18 +136,33 @@ interface LegoListing {
   /** lego's account of --directory, when it is not adopted yet (its account URL). */
   accountNotAdopted: string | null;
   /** lego certificates the next state-changing command adopts. */
-  notAdopted: Array<{ legoName: string; name: string | null; serial: string | null; notAfter: string | null; detail: string }>;
+  notAdopted: Array<{
+    legoName: string;
+    name: string | null;
+    serial: string | null;
+    notAfter: string | null;
+    detail: string;
+  }>;
 }
 
 /** lego's account and certificates in --home that are not adopted yet, read without writing (a dry-run adoption); undefined without lego files. */
 async function legoNotAdopted(context: AdoptContext): Promise<LegoListing | undefined> {
-  const report = await adoptLegoHome(context.config.home, adoptionDeps(context), { dryRun: true, ...(context.config.email === undefined ? {} : { email: context.config.email }) });
+  const report = await adoptLegoHome(context.config.home, adoptionDeps(context), {
+    dryRun: true,
+    ...(context.config.email === undefined ? {} : { email: context.config.email }),
+  });
   if (!report.present) return undefined;
   return {
     accountNotAdopted: report.account?.outcome === 'imported' ? (report.account.accountUrl ?? null) : null,
     notAdopted: report.certificates
       .filter((c) => c.outcome === 'imported')
-      .map((c) => ({ legoName: c.legoName, name: c.name ?? null, serial: c.serial ?? null, notAfter: c.notAfter ?? null, detail: c.detail })),
+      .map((c) => ({
+        legoName: c.legoName,
+        name: c.name ?? null,
+        serial: c.serial ?? null,
+        notAfter: c.notAfter ?? null,
+        detail: c.detail,
+      })),
   };
 }
 
@@ -123,8 +171,12 @@ function describeLego(lego: LegoListing | undefined, certificates: CertificateSu
   const adopted = certificates.filter((c) => c.adoptedFrom !== null).map((c) => c.name);
   const lines = adopted.length === 0 ? [] : [`Adopted from lego: ${adopted.join(', ')}`];
   const fix = 'the next "acme renew" (or "acme import lego") adopts it, with no new order';
-  if (lego?.accountNotAdopted !== null && lego?.accountNotAdopted !== undefined) lines.push(`lego account not adopted yet: ${lego.accountNotAdopted}; ${fix}`);
-  for (const c of lego?.notAdopted ?? []) lines.push(`lego certificate not adopted yet: "${c.legoName}" (serial ${c.serial ?? '?'}, valid to ${c.notAfter ?? '?'}); ${fix}`);
+  if (lego?.accountNotAdopted !== null && lego?.accountNotAdopted !== undefined)
+    lines.push(`lego account not adopted yet: ${lego.accountNotAdopted}; ${fix}`);
+  for (const c of lego?.notAdopted ?? [])
+    lines.push(
+      `lego certificate not adopted yet: "${c.legoName}" (serial ${c.serial ?? '?'}, valid to ${c.notAfter ?? '?'}); ${fix}`,
+    );
   return lines.map((line) => `${line}\n`).join('');
 }
 

@@ -30,13 +30,18 @@ function describe(result: RemoveResult): string {
     if (e.outcome === 'not-loaded') return `  ${e.endpoint}: was not loaded`;
     return `  ${e.endpoint}: removed${e.removedFrom.length > 0 ? ` (from ${e.removedFrom.map((l) => `"${l}"`).join(', ')})` : ''}`;
   });
-  if (!result.removed) return `Not removed "${result.name}": fix the HAProxy errors below and run the command again; nothing on disk changed\n${lines.join('\n')}\n`;
-  return [
-    `Removed "${result.name}"`,
-    ...lines,
-    ...(result.crtListEntryRemoved ? ['  crt-list: line deleted'] : []),
-    result.archive?.dir === undefined ? '  files: none left to archive' : `  files: archived in "${result.archive.dir}"`,
-  ].join('\n') + '\n';
+  if (!result.removed)
+    return `Not removed "${result.name}": fix the HAProxy errors below and run the command again; nothing on disk changed\n${lines.join('\n')}\n`;
+  return (
+    [
+      `Removed "${result.name}"`,
+      ...lines,
+      ...(result.crtListEntryRemoved ? ['  crt-list: line deleted'] : []),
+      result.archive?.dir === undefined
+        ? '  files: none left to archive'
+        : `  files: archived in "${result.archive.dir}"`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** Registers `acme remove`. */
@@ -52,11 +57,20 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
       const name = requiredName(options, config.name, 'remove');
       const services = deps.createServices(config, logger);
       const result = await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
-        removeCertificate(name, { store: services.store, archive: services.archive, endpoints: services.haproxyEndpoints, crtList: services.crtList, logger }),
+        removeCertificate(name, {
+          store: services.store,
+          archive: services.archive,
+          endpoints: services.haproxyEndpoints,
+          crtList: services.crtList,
+          logger,
+        }),
       );
       if (config.output.json) printJson(deps.stdout, { ok: result.removed, ...result });
       else deps.stdout.write(describe(result));
-      if (!result.removed) deps.stderr.write(`Error: Cannot remove "${result.name}" from every HAProxy; nothing on disk changed, run "acme remove" again once they are reachable\n`);
+      if (!result.removed)
+        deps.stderr.write(
+          `Error: Cannot remove "${result.name}" from every HAProxy; nothing on disk changed, run "acme remove" again once they are reachable\n`,
+        );
       return result.removed ? EXIT_OK : EXIT_FAILED;
     }),
   );

@@ -21,7 +21,6 @@ Examples:
   $ acme renew --name photos.example.com --force --haproxy-socket /run/haproxy/admin.sock
 `;
 
-
 /** One renewal pass as the CLI and the daemon run it: under the home lock, with every adapter. */
 export async function renewalPass(
   deps: CliDeps,
@@ -35,7 +34,12 @@ export async function renewalPass(
     return renewCertificates(
       {
         ...services,
-        deploy: { deployState: services.deployState, endpoints: services.haproxyEndpoints, crtList: services.crtList, fallback: services.fallback },
+        deploy: {
+          deployState: services.deployState,
+          endpoints: services.haproxyEndpoints,
+          crtList: services.crtList,
+          fallback: services.fallback,
+        },
         directoryUrl: config.directoryUrl,
         challengeType: config.challengeType,
         clock: deps.clock,
@@ -50,18 +54,28 @@ export async function renewalPass(
 function desiredFromConfig(config: Config): Map<string, DesiredCertificate> {
   const desired = new Map<string, DesiredCertificate>();
   if (config.name !== undefined && config.domains.length > 0) {
-    desired.set(config.name, { domains: config.domains, keyType: config.keyType, ...(config.profile === undefined ? {} : { profile: config.profile }) });
+    desired.set(config.name, {
+      domains: config.domains,
+      keyType: config.keyType,
+      ...(config.profile === undefined ? {} : { profile: config.profile }),
+    });
   }
   return desired;
 }
 
 /** True when a renewal failed, a deploy is pending or a hook failed: the pass exits 1. */
 export function passFailed(outcomes: RenewOutcome[]): boolean {
-  return outcomes.some((o) => o.error !== undefined || (o.deploy ?? []).some((d) => d.outcome === 'pending') || (o.hooks ?? []).some((h) => !h.ok));
+  return outcomes.some(
+    (o) =>
+      o.error !== undefined ||
+      (o.deploy ?? []).some((d) => d.outcome === 'pending') ||
+      (o.hooks ?? []).some((h) => !h.ok),
+  );
 }
 
 function describe(outcome: RenewOutcome): string {
-  if (outcome.error !== undefined) return `FAILED: ${outcome.error}${outcome.nextAttemptAt ? `; next attempt after ${outcome.nextAttemptAt.toISOString()}` : ''}`;
+  if (outcome.error !== undefined)
+    return `FAILED: ${outcome.error}${outcome.nextAttemptAt ? `; next attempt after ${outcome.nextAttemptAt.toISOString()}` : ''}`;
   if (outcome.renewed !== undefined) {
     const pending = (outcome.deploy ?? []).filter((d) => d.outcome === 'pending').length;
     const failedHooks = (outcome.hooks ?? []).filter((h) => !h.ok).map((h) => h.label);
@@ -71,7 +85,9 @@ function describe(outcome: RenewOutcome): string {
       ...(failedHooks.length > 0 ? [`hook failed: ${failedHooks.join(', ')}`] : []),
     ].join('; ');
   }
-  return outcome.decision.due ? 'due' : `${outcome.decision.reason === 'backoff' ? 'backing off' : 'not due'} until ${outcome.decision.notBefore.toISOString()}`;
+  return outcome.decision.due
+    ? 'due'
+    : `${outcome.decision.reason === 'backoff' ? 'backing off' : 'not due'} until ${outcome.decision.notBefore.toISOString()}`;
 }
 
 /** Prints a pass: a table, or the JSON document. */
@@ -84,7 +100,12 @@ export function printOutcomes(deps: CliDeps, config: Config, outcomes: RenewOutc
     deps.stdout.write(`No certificates in "${config.home}" to renew; obtain one with "acme issue -d <name>"\n`);
     return;
   }
-  deps.stdout.write(formatTable(['NAME', 'RESULT', 'WHY'], outcomes.map((o) => [o.name, describe(o), o.decision.detail])));
+  deps.stdout.write(
+    formatTable(
+      ['NAME', 'RESULT', 'WHY'],
+      outcomes.map((o) => [o.name, describe(o), o.decision.detail]),
+    ),
+  );
 }
 
 /** `--until`: when the next check will run; only what is due before it is renewed now. @throws ConfigError */
@@ -92,7 +113,10 @@ function nextCheckOf(until: unknown, now: Date): Date {
   if (until === undefined) return now;
   const at = typeof until === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(until) ? new Date(until) : new Date(Number.NaN);
   if (Number.isNaN(at.getTime())) {
-    throw new ConfigError(`Invalid --until "${String(until)}": expected an ISO 8601 time such as "2026-12-01T06:00:00Z"`, { source: '--until' });
+    throw new ConfigError(
+      `Invalid --until "${String(until)}": expected an ISO 8601 time such as "2026-12-01T06:00:00Z"`,
+      { source: '--until' },
+    );
   }
   return at;
 }
@@ -101,23 +125,32 @@ function nextCheckOf(until: unknown, now: Date): Date {
 export function registerRenewCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
   const command = program
     .command('renew')
-    .description('renew every certificate that is due (ARI window, lifetime rule, emergency), deploy it and run the post-renew hooks')
+    .description(
+      'renew every certificate that is due (ARI window, lifetime rule, emergency), deploy it and run the post-renew hooks',
+    )
     .option('--name <name>', 'certificate to consider; repeat for several (default: all stored)', collect)
     .option('--force', 'renew now, ignoring the schedule and the failure backoff')
     .option('--reuse-key', "keep each certificate's private key when its type is unchanged")
-    .option('--until <time>', 'renew what is due before this ISO 8601 time, e.g. the next run of your timer (default: now)')
+    .option(
+      '--until <time>',
+      'renew what is due before this ISO 8601 time, e.g. the next run of your timer (default: now)',
+    )
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
   command.action((options: Record<string, unknown>) =>
     runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
       const names = Array.isArray(options.name) ? (options.name as string[]) : undefined;
-      const outcomes = await renewalPass(deps, { config, logger, services }, {
-        names,
-        force: options.force === true,
-        reuseKey: options.reuseKey === true,
-        nextCheckAt: nextCheckOf(options.until, deps.clock.now()),
-      });
+      const outcomes = await renewalPass(
+        deps,
+        { config, logger, services },
+        {
+          names,
+          force: options.force === true,
+          reuseKey: options.reuseKey === true,
+          nextCheckAt: nextCheckOf(options.until, deps.clock.now()),
+        },
+      );
       printOutcomes(deps, config, outcomes);
       return passFailed(outcomes) ? EXIT_FAILED : EXIT_OK;
     }),

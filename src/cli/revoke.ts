@@ -37,16 +37,25 @@ function reasonOf(name: unknown): RevocationReason | undefined {
   if (name === undefined) return undefined;
   const code = typeof name === 'string' ? REVOCATION_REASONS[name] : undefined;
   if (code === undefined) {
-    throw new ConfigError(`Invalid --reason ${JSON.stringify(name)}: use one of ${Object.keys(REVOCATION_REASONS).join(', ')}`, { source: '--reason' });
+    throw new ConfigError(
+      `Invalid --reason ${JSON.stringify(name)}: use one of ${Object.keys(REVOCATION_REASONS).join(', ')}`,
+      { source: '--reason' },
+    );
   }
   return { name: name as string, code };
 }
 
 /** The normalised `--name` of a command that acts on exactly one certificate; the flag is required. */
-export function requiredName(options: Record<string, unknown>, configName: string | undefined, command: string): string {
+export function requiredName(
+  options: Record<string, unknown>,
+  configName: string | undefined,
+  command: string,
+): string {
   // Only the flag counts: a name from ACME_NAME or a snap option must not pick what gets revoked or removed.
   if (typeof options.name !== 'string' || configName === undefined) {
-    throw new ConfigError(`Missing --name: acme ${command} needs the certificate name, as "acme list" shows it`, { source: '--name' });
+    throw new ConfigError(`Missing --name: acme ${command} needs the certificate name, as "acme list" shows it`, {
+      source: '--name',
+    });
   }
   return configName;
 }
@@ -58,7 +67,12 @@ export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCo
       .command('revoke')
       .description('revoke a stored certificate at the CA that issued it, signed with the stored account')
       .option('--name <name>', 'certificate to revoke, as "acme list" shows it (required)')
-      .addOption(new Option('--reason <reason>', 'RFC 5280 reason sent to the CA (default: none, recorded as unspecified)').choices(Object.keys(REVOCATION_REASONS))),
+      .addOption(
+        new Option(
+          '--reason <reason>',
+          'RFC 5280 reason sent to the CA (default: none, recorded as unspecified)',
+        ).choices(Object.keys(REVOCATION_REASONS)),
+      ),
   ).addHelpText('after', EXAMPLES);
   addCommonOptions(command);
   command.action((options: Record<string, unknown>) =>
@@ -67,12 +81,21 @@ export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCo
       const reason = reasonOf(options.reason);
       const services = deps.createServices(config, logger);
       const result = await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
-        revokeCertificate(name, { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger }, { reason }),
+        revokeCertificate(
+          name,
+          { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
+          { reason },
+        ),
       );
       if (config.output.json) {
         printJson(deps.stdout, {
           ok: true,
-          revoked: { ...result, reason: result.reason?.name ?? null, reasonCode: result.reason?.code ?? null, revokedAt: result.revokedAt.toISOString() },
+          revoked: {
+            ...result,
+            reason: result.reason?.name ?? null,
+            reasonCode: result.reason?.code ?? null,
+            revokedAt: result.revokedAt.toISOString(),
+          },
         });
         return;
       }

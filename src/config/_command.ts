@@ -14,7 +14,9 @@ const DOUBLE_QUOTE_SYNTAX = new Set(['$', '`']);
 const ok = <T>(value: T): Check<T> => ({ ok: true, value });
 const fail = <T = never>(detail: string): Check<T> => ({ ok: false, detail });
 const shellSyntax = <T>(char: string): Check<T> =>
-  fail(`${quote(char)} is shell syntax, but no shell is run; put it in single quotes, or put the commands in a script and give its path`);
+  fail(
+    `${quote(char)} is shell syntax, but no shell is run; put it in single quotes, or put the commands in a script and give its path`,
+  );
 
 /** One quoted or escaped piece of a word: its text and the index just after it. */
 type Piece = Check<{ text: string; next: number }>;
@@ -110,4 +112,3 @@ export function splitHookCommand(input: string): Check<string[]> {
   }
   return argv;
 }
-

@@ -51,7 +51,8 @@ function checkLabels(ascii: string): Check<string> {
     if (label === '') return fail('the name contains an empty label (two dots in a row, or a leading dot)');
     if (label.length > 63) return fail(`label ${quote(label)} is ${label.length} characters long; the limit is 63`);
     if (!LDH_LABEL.test(label)) return fail(`label ${quote(label)} may contain only letters, digits and hyphens`);
-    if (label.startsWith('-') || label.endsWith('-')) return fail(`label ${quote(label)} must not start or end with a hyphen`);
+    if (label.startsWith('-') || label.endsWith('-'))
+      return fail(`label ${quote(label)} must not start or end with a hyphen`);
   }
   if (labels.length < 2) return fail('expected a fully qualified name with at least two labels, e.g. "example.com"');
   if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) return fail('the last label must not be all digits');
@@ -70,7 +71,8 @@ function checkPunycodeLabel(label: string): Check<string> {
   const encoded = label.slice(4);
   const decoded = decodePunycode(encoded);
   // Strict RFC 3492 decoding of lower-case input is one-to-one; re-encoding makes that a checked fact.
-  if (decoded === undefined || encodePunycode(decoded) !== encoded) return fail(`label ${quote(label)} is not valid punycode`);
+  if (decoded === undefined || encodePunycode(decoded) !== encoded)
+    return fail(`label ${quote(label)} is not valid punycode`);
   // UTS #46: the decoded label must be valid and already mapped (no upper case, no disallowed or ASCII-only label).
   if (domainToASCII(decoded) !== label) {
     return fail(`label ${quote(label)} decodes to ${quote(decoded)}, which is not a valid internationalised label`);
@@ -107,7 +109,10 @@ function toAscii(lower: string): Check<string> {
   if (/^[\u0000-\u007f]*$/.test(lower)) return ok(lower);
   // Punycode labels written next to Unicode ones are checked here first, so the rule and its message
   // do not depend on how this runtime's domainToASCII treats them.
-  const written = lower.split(LABEL_SEPARATORS).map(checkPunycodeLabel).find((check) => !check.ok);
+  const written = lower
+    .split(LABEL_SEPARATORS)
+    .map(checkPunycodeLabel)
+    .find((check) => !check.ok);
   if (written !== undefined) return written;
   const ascii = domainToASCII(lower);
   return ascii === '' ? fail('the name is not a valid internationalised domain name') : ok(ascii);

@@ -23,7 +23,8 @@ export function checkEabKid(input: string): Check<string> {
     const bad = [...kid].find((char) => !VISIBLE_ASCII.test(char)) as string;
     return fail(`character ${quote(bad)} is not allowed; a key ID is visible ASCII characters without spaces`);
   }
-  if (kid.length > MAX_KID_CHARS) return fail(`the key ID is ${kid.length} characters long; the limit is ${MAX_KID_CHARS}`);
+  if (kid.length > MAX_KID_CHARS)
+    return fail(`the key ID is ${kid.length} characters long; the limit is ${MAX_KID_CHARS}`);
   return ok(kid);
 }
 
@@ -40,7 +41,9 @@ export function checkEabHmacKey(input: string): Check<string> {
   if (!BASE64URL.test(key)) return fail('the value must be base64url: only A-Z, a-z, 0-9, "-" and "_"');
   // No base64 text has 4n+1 characters: one character carries only 6 bits.
   if (key.length % 4 === 1 || Buffer.from(key, 'base64url').length < MIN_HMAC_KEY_BYTES) {
-    return fail(`the value is too short or cut off; an HMAC key has at least ${MIN_HMAC_KEY_BYTES} bytes (22 base64url characters)`);
+    return fail(
+      `the value is too short or cut off; an HMAC key has at least ${MIN_HMAC_KEY_BYTES} bytes (22 base64url characters)`,
+    );
   }
   return ok(key);
 }

@@ -40,14 +40,17 @@ function checkUnixPath(path: string): Check<ParsedAddress> {
   // HAProxy's configuration names the responder (`server acme unix@<path>`), so the path must be one
   // word there: a newline would start a directive of the caller's choosing, a space another argument.
   const problem = haproxyWordProblem(path);
-  if (problem !== undefined) return fail(`the socket path cannot go into HAProxy's configuration: ${problem}; ${UNIX_PATH_CHARACTERS}`);
+  if (problem !== undefined)
+    return fail(`the socket path cannot go into HAProxy's configuration: ${problem}; ${UNIX_PATH_CHARACTERS}`);
   return ok({ kind: 'unix', path });
 }
 
 function withPort(host: string, portText: string | undefined): Check<ParsedAddress> {
   if (portText === undefined) return ok({ kind: 'tcp', host, port: undefined });
   const port = checkPort(portText);
-  return port.ok ? ok({ kind: 'tcp', host, port: port.value }) : fail('expected a port from 1 to 65535 after the colon');
+  return port.ok
+    ? ok({ kind: 'tcp', host, port: port.value })
+    : fail('expected a port from 1 to 65535 after the colon');
 }
 
 /**
@@ -77,7 +80,9 @@ const RUNTIME_PORT_DETAIL = 'expected a port from 1 to 65535 after the colon';
 
 function runtimeUnixPath(path: string, prefix: string): Check<RuntimeSocketAddress> {
   if (!path.startsWith('/')) {
-    return fail(`expected an absolute socket path${prefix === '' ? '' : ' after "unix@"'}, e.g. "${prefix}/run/haproxy/admin.sock"`);
+    return fail(
+      `expected an absolute socket path${prefix === '' ? '' : ' after "unix@"'}, e.g. "${prefix}/run/haproxy/admin.sock"`,
+    );
   }
   if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) return fail(UNIX_PATH_TOO_LONG);
   return ok({ kind: 'unix', path });

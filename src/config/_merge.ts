@@ -93,7 +93,10 @@ function defaultFor(field: ConfigField, env: ConfigSources['env']): Candidate | 
     const snapCommon = env.SNAP_COMMON;
     return isBlank(snapCommon)
       ? { value: DEFAULT_HOME, source }
-      : { value: join(snapCommon as string, 'acme'), source: { kind: 'default', label: 'default ($SNAP_COMMON/acme)' } };
+      : {
+          value: join(snapCommon as string, 'acme'),
+          source: { kind: 'default', label: 'default ($SNAP_COMMON/acme)' },
+        };
   }
   if (field === 'json' || field === 'verbose' || field === 'quiet') return { value: false, source };
   const value = DEFAULTS[field];
@@ -110,7 +113,9 @@ export function mergeSources(sources: ConfigSources): Merged {
   for (const key of CONFIG_KEYS) {
     const winner =
       (key.flag === undefined ? undefined : fromFlag(key.field, sources, key.flag)) ??
-      (key.env === undefined ? undefined : fromText(key.field, sources.env[key.env], { kind: 'env', label: key.env })) ??
+      (key.env === undefined
+        ? undefined
+        : fromText(key.field, sources.env[key.env], { kind: 'env', label: key.env })) ??
       (key.snap === undefined
         ? undefined
         : fromText(key.field, sources.snap[key.snap], { kind: 'snap', label: `snap option ${key.snap}` })) ??

@@ -80,7 +80,7 @@ export function decodePunycode(input: string): string | undefined {
   const output = Array.from(basic, (char) => char.codePointAt(0) as number);
   let [n, i, bias] = [INITIAL_N, 0, INITIAL_BIAS];
   // §6.2: the last delimiter is consumed only when basic code points precede it.
-  for (let position = last > 0 ? last + 1 : 0; position < input.length; ) {
+  for (let position = last > 0 ? last + 1 : 0; position < input.length;) {
     const read = readDelta(input, position, i, bias);
     if (read === undefined) return undefined;
     const length = output.length + 1;
@@ -114,7 +114,10 @@ export function encodePunycode(input: string): string | undefined {
   const codePoints = Array.from(input, (char) => char.codePointAt(0) as number);
   if (codePoints.some(isSurrogate)) return undefined;
   const basicCount = codePoints.filter((c) => c < INITIAL_N).length;
-  let output = codePoints.filter((c) => c < INITIAL_N).map((c) => String.fromCodePoint(c)).join('');
+  let output = codePoints
+    .filter((c) => c < INITIAL_N)
+    .map((c) => String.fromCodePoint(c))
+    .join('');
   if (basicCount > 0) output += DELIMITER;
   let [n, delta, bias, handled] = [INITIAL_N, 0, INITIAL_BIAS, basicCount];
   while (handled < codePoints.length) {

@@ -36,13 +36,19 @@ function describeIssue(issue: z.core.$ZodIssue, merged: Merged, input: Record<st
   return `Invalid ${label}${shown}: ${issue.message}`;
 }
 
-function toConfigError(issues: readonly z.core.$ZodIssue[], merged: Merged, input: Record<string, unknown>): ConfigError {
+function toConfigError(
+  issues: readonly z.core.$ZodIssue[],
+  merged: Merged,
+  input: Record<string, unknown>,
+): ConfigError {
   const lines = [...new Set(issues.map((issue) => describeIssue(issue, merged, input)))];
   const labels = [
     ...new Set(issues.map((i) => merged.sources[i.path[0] as ConfigField]?.label).filter((l) => l !== undefined)),
   ];
   const message =
-    lines.length === 1 ? (lines[0] as string) : [`Cannot load configuration: ${lines.length} settings are invalid`, ...lines].join('\n');
+    lines.length === 1
+      ? (lines[0] as string)
+      : [`Cannot load configuration: ${lines.length} settings are invalid`, ...lines].join('\n');
   return new ConfigError(message, { source: labels.length === 0 ? undefined : labels.join(', ') });
 }
 

@@ -18,8 +18,21 @@ import {
 } from './_fields';
 import { crtListPathProblem, homeProblem } from './_haproxyPaths';
 import { defaultNameOf } from './_ip';
-import { DEFAULT_LOCAL_PORTS, LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL, MAX_DOMAINS } from './_keys';
-import type { ChallengeType, Config, ExternalAccountBinding, HaproxyConfig, HttpAddress, KeyType, RuntimeSocketAddress } from './_types';
+import {
+  DEFAULT_LOCAL_PORTS,
+  LETSENCRYPT_DIRECTORY_URL,
+  LETSENCRYPT_STAGING_DIRECTORY_URL,
+  MAX_DOMAINS,
+} from './_keys';
+import type {
+  ChallengeType,
+  Config,
+  ExternalAccountBinding,
+  HaproxyConfig,
+  HttpAddress,
+  KeyType,
+  RuntimeSocketAddress,
+} from './_types';
 
 /** Issues whose message is already a whole sentence (not "Invalid <source> <value>: …") carry this param. */
 export const FULL_MESSAGE = 'fullMessage';
@@ -71,7 +84,11 @@ const domains = z
   );
 
 const keyType = text.pipe(
-  z.string().trim().toLowerCase().pipe(z.enum(KEY_TYPES, { error: `expected one of ${KEY_TYPES.join(', ')}` })),
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(KEY_TYPES, { error: `expected one of ${KEY_TYPES.join(', ')}` })),
 );
 
 /**
@@ -113,7 +130,11 @@ function wholeNumber(min: number, max: number, detail: string) {
 /** A TCP address takes --http-port when that ranks at least as high as the address, or has no port. */
 function httpAddressOf(address: ParsedAddress, httpPort: number, httpPortWins: boolean): HttpAddress {
   if (address.kind === 'unix') return address;
-  return { kind: 'tcp', host: address.host, port: httpPortWins || address.port === undefined ? httpPort : address.port };
+  return {
+    kind: 'tcp',
+    host: address.host,
+    port: httpPortWins || address.port === undefined ? httpPort : address.port,
+  };
 }
 
 /** Drops repeated sockets (same path, or same host and port), keeping the first. */
@@ -188,7 +209,9 @@ function checkRemoteSockets(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.o
       `${hint} to accept ${quote(socket.host)}`;
     ctx.addIssue({ code: 'custom', path: at, message, input: socket });
   };
-  (v.haproxySocket ?? []).forEach((socket, i) => refuse('runtime', ['haproxySocket', i], socket, v.remoteHints.haproxySocket));
+  (v.haproxySocket ?? []).forEach((socket, i) =>
+    refuse('runtime', ['haproxySocket', i], socket, v.remoteHints.haproxySocket),
+  );
   refuse('master', ['haproxyMasterSocket'], v.haproxyMasterSocket, v.remoteHints.haproxyMasterSocket);
 }
 
@@ -218,7 +241,8 @@ function resolvedPath(field: 'home' | 'haproxyCrtList', problemOf: (cwd: string,
     const message = value === undefined ? undefined : problemOf(v.cwd, value);
     if (message !== undefined) ctx.addIssue({ code: 'custom', path: [field], message, input: value });
   };
-  const when = (payload: z.core.ParsePayload): boolean => !payload.issues.some((issue) => issue.path?.[0] === field || issue.path?.[0] === 'cwd');
+  const when = (payload: z.core.ParsePayload): boolean =>
+    !payload.issues.some((issue) => issue.path?.[0] === field || issue.path?.[0] === 'cwd');
   return [check, { when }] as const;
 }
 

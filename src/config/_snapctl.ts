@@ -34,7 +34,9 @@ function run(args: string[], options: ReadSnapOptionsOptions): Promise<string> {
           return;
         }
         const detail = describeFailure(error, stderr, timeout);
-        reject(new ConfigError(`Cannot read snap options with "${command}": ${detail}`, { source: 'snapctl', cause: error }));
+        reject(
+          new ConfigError(`Cannot read snap options with "${command}": ${detail}`, { source: 'snapctl', cause: error }),
+        );
       },
     );
   });
@@ -45,7 +47,10 @@ function run(args: string[], options: ReadSnapOptionsOptions): Promise<string> {
  * null or missing from the JSON document are left out of the result. Sample output: `{"acme-port": 34000}`.
  * @throws ConfigError when snapctl cannot be run, fails, times out or prints something other than a JSON object.
  */
-export async function readSnapOptions(keys: string[], options: ReadSnapOptionsOptions): Promise<Record<string, unknown>> {
+export async function readSnapOptions(
+  keys: string[],
+  options: ReadSnapOptionsOptions,
+): Promise<Record<string, unknown>> {
   if (keys.length === 0) return {};
   const args = ['get', '-d', ...keys];
   const command = `snapctl ${args.join(' ')}`;

@@ -75,13 +75,20 @@ async function checkCaBundle(path: string, label: string): Promise<void> {
     throw new ConfigError(`Invalid ${label} ${quote(path)}: ${detail}`, { source: label, cause: error });
   }
   if (!PEM_CERTIFICATE.test(text)) {
-    throw new ConfigError(`Invalid ${label} ${quote(path)}: the file contains no PEM CERTIFICATE block`, { source: label });
+    throw new ConfigError(`Invalid ${label} ${quote(path)}: the file contains no PEM CERTIFICATE block`, {
+      source: label,
+    });
   }
 }
 
 /** Where a symbolic link finally points: its real path, or its own target when that is missing. */
 async function linkTarget(path: string): Promise<string> {
-  return realpath(path).catch(() => readlink(path).then((target) => resolve(dirname(path), target), () => path));
+  return realpath(path).catch(() =>
+    readlink(path).then(
+      (target) => resolve(dirname(path), target),
+      () => path,
+    ),
+  );
 }
 
 /**
@@ -106,7 +113,9 @@ async function checkCrtList(path: string, label: string): Promise<void> {
     );
   }
   if (!info.isFile() && !info.isDirectory()) {
-    throw new ConfigError(`Invalid ${label} ${quote(path)}: expected a crt-list file or a crt directory`, { source: label });
+    throw new ConfigError(`Invalid ${label} ${quote(path)}: expected a crt-list file or a crt directory`, {
+      source: label,
+    });
   }
 }
 
@@ -147,7 +156,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const inSnap = env.SNAP !== undefined && env.SNAP !== '';
   const readSnap = options.snapOptions ?? ((keys: string[]) => readSnapOptions(keys, { env }));
   const snap = inSnap ? await readSnap([...SNAP_OPTION_KEYS]) : {};
-  const { config, sources } = resolveWithSources({ flags: options.flags, env, snap, cwd: options.cwd ?? process.cwd() });
+  const { config, sources } = resolveWithSources({
+    flags: options.flags,
+    env,
+    snap,
+    cwd: options.cwd ?? process.cwd(),
+  });
   if (config.caBundlePath !== undefined) {
     await checkCaBundle(config.caBundlePath, labelOf(sources.caBundle, '--ca-bundle'));
   }
@@ -155,7 +169,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     await checkCrtList(config.haproxy.crtList, labelOf(sources.haproxyCrtList, '--haproxy-crt-list'));
   }
   if (config.haproxy.reloadCommand !== undefined) {
-    await checkProgram(config.haproxy.reloadCommand[0] as string, labelOf(sources.haproxyReloadCmd, '--haproxy-reload-cmd'));
+    await checkProgram(
+      config.haproxy.reloadCommand[0] as string,
+      labelOf(sources.haproxyReloadCmd, '--haproxy-reload-cmd'),
+    );
   }
   await checkDeployHooks(config.deployHooks, sources.deployHook);
   return config;

@@ -51,7 +51,7 @@ export async function resolveTrustedPath(path: string, uid: number): Promise<Tru
   checkOwner(current, rootStats, uid);
   checkDirectoryWrite(current, rootStats, false);
   let pending = components(path);
-  for (let hops = 0; pending.length > 0; ) {
+  for (let hops = 0; pending.length > 0;) {
     const [name, ...rest] = pending as [string, ...string[]];
     pending = rest;
     if (name === '..') {
@@ -63,13 +63,17 @@ export async function resolveTrustedPath(path: string, uid: number): Promise<Tru
     checkOwner(next, stats, uid);
     if (stats.isSymbolicLink()) {
       hops += 1;
-      if (hops > MAX_SYMLINK_HOPS) throw Object.assign(new Error(`"${path}" has more than ${MAX_SYMLINK_HOPS} levels of symbolic links`), { code: 'ELOOP' });
+      if (hops > MAX_SYMLINK_HOPS)
+        throw Object.assign(new Error(`"${path}" has more than ${MAX_SYMLINK_HOPS} levels of symbolic links`), {
+          code: 'ELOOP',
+        });
       const target = await readlink(next);
       if (isAbsolute(target)) current = '/';
       pending = [...components(target), ...pending];
       continue;
     }
-    if (pending.length > 0 && !stats.isDirectory()) throw Object.assign(new Error(`"${next}" is not a directory`), { code: 'ENOTDIR' });
+    if (pending.length > 0 && !stats.isDirectory())
+      throw Object.assign(new Error(`"${next}" is not a directory`), { code: 'ENOTDIR' });
     if (stats.isDirectory()) checkDirectoryWrite(next, stats, pending.length <= 1);
     current = next;
   }

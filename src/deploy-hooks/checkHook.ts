@@ -35,7 +35,10 @@ export interface CheckedProgram {
  */
 export async function checkHook(path: string, options: CheckHookOptions = {}): Promise<CheckedProgram> {
   const refuse = (detail: string, cause?: unknown): HookError =>
-    new HookError(`Cannot run ${options.role ?? 'deploy hook'} "${path}": ${detail}`, cause === undefined ? {} : { cause });
+    new HookError(
+      `Cannot run ${options.role ?? 'deploy hook'} "${path}": ${detail}`,
+      cause === undefined ? {} : { cause },
+    );
   try {
     const absolute = await locate(path, options.searchPath);
     if (absolute === undefined) throw refuse(notFoundDetail(path));
@@ -62,22 +65,37 @@ export async function openCheckedProgram(checked: CheckedProgram, role = 'deploy
   try {
     handle = await open(checked.realPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
-    throw new HookError(`Cannot run ${role} "${checked.path}": cannot open "${checked.realPath}": ${causeText(error)}`, { cause: error });
+    throw new HookError(
+      `Cannot run ${role} "${checked.path}": cannot open "${checked.realPath}": ${causeText(error)}`,
+      { cause: error },
+    );
   }
   const now = await handle.stat().catch(async (error: unknown) => {
     await handle.close();
-    throw new HookError(`Cannot run ${role} "${checked.path}": cannot read "${checked.realPath}": ${causeText(error)}`, { cause: error });
+    throw new HookError(
+      `Cannot run ${role} "${checked.path}": cannot read "${checked.realPath}": ${causeText(error)}`,
+      { cause: error },
+    );
   });
-  const same = now.dev === checked.stats.dev && now.ino === checked.stats.ino && now.isFile() && (now.mode & 0o022) === 0 && now.uid === checked.stats.uid;
+  const same =
+    now.dev === checked.stats.dev &&
+    now.ino === checked.stats.ino &&
+    now.isFile() &&
+    (now.mode & 0o022) === 0 &&
+    now.uid === checked.stats.uid;
   if (!same) {
     await handle.close();
-    throw new HookError(`Cannot run ${role} "${checked.path}": "${checked.realPath}" changed between its check and its start; nothing was run`);
+    throw new HookError(
+      `Cannot run ${role} "${checked.path}": "${checked.realPath}" changed between its check and its start; nothing was run`,
+    );
   }
   return handle;
 }
 
 function notFoundDetail(path: string): string {
-  return path.includes('/') || path === '' ? 'the path is not absolute' : 'it is not an absolute path, and no executable of that name is on PATH';
+  return path.includes('/') || path === ''
+    ? 'the path is not absolute'
+    : 'it is not an absolute path, and no executable of that name is on PATH';
 }
 
 /** The absolute file a program name stands for: itself when absolute, else its first hit on `searchPath`. */
@@ -98,14 +116,21 @@ async function locate(path: string, searchPath: string | undefined): Promise<str
 async function fileProblem(realPath: string, stats: Stats, path: string): Promise<string | undefined> {
   if (!stats.isFile()) return 'it is not a regular file';
   const mode = formatMode(stats.mode);
-  if (!(await isExecutable(realPath))) return `it is not executable (mode ${mode}); fix with "chmod +x ${shellQuote(path)}"`;
-  if ((stats.mode & 0o022) !== 0) return `it is group/world-writable (mode ${mode}); fix with "chmod go-w ${shellQuote(path)}"`;
+  if (!(await isExecutable(realPath)))
+    return `it is not executable (mode ${mode}); fix with "chmod +x ${shellQuote(path)}"`;
+  if ((stats.mode & 0o022) !== 0)
+    return `it is group/world-writable (mode ${mode}); fix with "chmod go-w ${shellQuote(path)}"`;
   return undefined;
 }
 
 /** `its directory "/srv" is owned by uid 1000, …; fix with "chown root /srv"`. */
 function describeStep(step: UntrustedStep, path: string): string {
-  const subject = step.path === path && step.kind === 'file' ? 'it' : step.kind === 'directory' ? `its directory "${step.path}"` : `"${step.path}" on its path`;
+  const subject =
+    step.path === path && step.kind === 'file'
+      ? 'it'
+      : step.kind === 'directory'
+        ? `its directory "${step.path}"`
+        : `"${step.path}" on its path`;
   return `${subject} ${step.problem}; fix with "${step.fix}"`;
 }
 

@@ -33,10 +33,12 @@ export async function checkPrograms(sources: ProgramSources): Promise<void> {
   try {
     if (await exists(sources.hooksDir)) {
       await checkHookDirectory(sources.hooksDir, uid);
-      for (const hook of await discoverHooks(sources.hooksDir)) await checkHook(hook.argv[0] as string, { ...options, role: 'post-renew hook' });
+      for (const hook of await discoverHooks(sources.hooksDir))
+        await checkHook(hook.argv[0] as string, { ...options, role: 'post-renew hook' });
     }
     for (const argv of sources.deployHooks) await checkHook(argv[0] as string, { ...options, role: 'deploy hook' });
-    if (sources.reloadCommand !== undefined) await checkHook(sources.reloadCommand[0] as string, { ...options, role: 'reload command' });
+    if (sources.reloadCommand !== undefined)
+      await checkHook(sources.reloadCommand[0] as string, { ...options, role: 'reload command' });
   } catch (error) {
     if (!(error instanceof HookError)) throw error;
     throw new ConfigError(`Refusing to start: ${error.message}`, { source: 'hooks', cause: error });
@@ -47,7 +49,10 @@ async function checkHookDirectory(dir: string, uid: number): Promise<void> {
   try {
     await resolveTrustedPath(dir, uid);
   } catch (error) {
-    const detail = error instanceof UntrustedPathError ? `"${error.step.path}" ${error.step.problem}; fix with "${error.step.fix}"` : causeText(error);
+    const detail =
+      error instanceof UntrustedPathError
+        ? `"${error.step.path}" ${error.step.problem}; fix with "${error.step.fix}"`
+        : causeText(error);
     throw new HookError(`Cannot run post-renew hooks from "${dir}": ${detail}`, { cause: error });
   }
 }

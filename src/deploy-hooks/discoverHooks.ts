@@ -46,7 +46,9 @@ export async function discoverHooks(dir: string, options: DiscoverHooksOptions =
       () => false,
     );
     if (!executable) {
-      options.logger?.warn(`Skipping deploy hook "${path}": it is not executable; run "chmod +x" on it to enable it`, { hook: name });
+      options.logger?.warn(`Skipping deploy hook "${path}": it is not executable; run "chmod +x" on it to enable it`, {
+        hook: name,
+      });
       continue;
     }
     hooks.push({ label: name, argv: [path] });

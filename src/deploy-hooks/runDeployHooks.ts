@@ -78,7 +78,11 @@ export async function runProgram(hook: DeployHook, options: RunProgramOptions): 
   try {
     const [file] = hook.argv;
     if (file === undefined) throw new HookError(`Cannot run ${role} "${hook.label}": the command is empty`);
-    const checked = await checkHook(file, { role, ...(options.uid === undefined ? {} : { uid: options.uid }), ...(options.env.PATH === undefined ? {} : { searchPath: options.env.PATH }) });
+    const checked = await checkHook(file, {
+      role,
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.env.PATH === undefined ? {} : { searchPath: options.env.PATH }),
+    });
     const handle = await openCheckedProgram(checked, role);
     logger.info(`Running ${role}`, { command: checked.realPath });
     result = await spawnHook({ ...hook, argv: [checked.realPath, ...hook.argv.slice(1)] }, handle, options, logger);
@@ -87,7 +91,13 @@ export async function runProgram(hook: DeployHook, options: RunProgramOptions): 
   }
   const durationMs = Math.round(performance.now() - started);
   if (result.ok) logger.info('Deploy hook finished', { exitCode: 0, durationMs });
-  else logger.error(result.error ?? 'Deploy hook failed', { exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, durationMs });
+  else
+    logger.error(result.error ?? 'Deploy hook failed', {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timedOut: result.timedOut,
+      durationMs,
+    });
   return { label: hook.label, ...result, durationMs };
 }
 
@@ -100,7 +110,12 @@ interface RunState {
   escalated: boolean;
 }
 
-async function spawnHook(hook: DeployHook, handle: FileHandle, options: RunProgramOptions, logger: Logger): Promise<Outcome> {
+async function spawnHook(
+  hook: DeployHook,
+  handle: FileHandle,
+  options: RunProgramOptions,
+  logger: Logger,
+): Promise<Outcome> {
   let outcome: Promise<Outcome>;
   try {
     outcome = superviseChild(spawnDetached(hook, handle, options), hook, options, logger);
@@ -111,7 +126,12 @@ async function spawnHook(hook: DeployHook, handle: FileHandle, options: RunProgr
   return outcome;
 }
 
-function superviseChild(child: ChildProcess, hook: DeployHook, options: RunProgramOptions, logger: Logger): Promise<Outcome> {
+function superviseChild(
+  child: ChildProcess,
+  hook: DeployHook,
+  options: RunProgramOptions,
+  logger: Logger,
+): Promise<Outcome> {
   const timeoutMs = options.timeoutMs ?? DEPLOY_HOOK_TIMEOUT_MS;
   const graceMs = options.killGraceMs ?? HOOK_KILL_GRACE_MS;
   const budget = outputBudget();
@@ -148,7 +168,13 @@ function superviseChild(child: ChildProcess, hook: DeployHook, options: RunProgr
     child.on('error', (error: NodeJS.ErrnoException) => {
       // The message names /proc/self/fd/3; the code says why (ENOENT: a missing "#!" interpreter).
       const detail = `the system cannot execute it (${error.code ?? error.message}); check that it is a program for this machine and that its "#!" interpreter exists`;
-      finish({ exitCode: null, signal: null, timedOut: false, ok: false, error: `Cannot run ${options.role ?? 'deploy hook'} "${hook.label}": ${detail}` });
+      finish({
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        ok: false,
+        error: `Cannot run ${options.role ?? 'deploy hook'} "${hook.label}": ${detail}`,
+      });
     });
     child.on('close', () => {
       closed = true;
@@ -168,13 +194,24 @@ function superviseChild(child: ChildProcess, hook: DeployHook, options: RunProgr
  * @throws HookError HOOK_FAILED when Node refuses the arguments (the cause is dropped from the
  * message because Node quotes the offending value, which may be an environment value)
  */
-function spawnDetached(hook: DeployHook, handle: FileHandle, options: Pick<RunProgramOptions, 'env' | 'role'>): ChildProcess {
+function spawnDetached(
+  hook: DeployHook,
+  handle: FileHandle,
+  options: Pick<RunProgramOptions, 'env' | 'role'>,
+): ChildProcess {
   const [file, ...args] = hook.argv as [string, ...string[]];
   try {
-    return spawn(`/proc/self/fd/${PROGRAM_FD}`, args, { argv0: file, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', handle.fd] });
+    return spawn(`/proc/self/fd/${PROGRAM_FD}`, args, {
+      argv0: file,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', handle.fd],
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    throw new HookError(`Cannot run ${options.role ?? 'deploy hook'} "${hook.label}": Node refused its arguments or environment (${code})`);
+    throw new HookError(
+      `Cannot run ${options.role ?? 'deploy hook'} "${hook.label}": Node refused its arguments or environment (${code})`,
+    );
   }
 }
 
@@ -184,7 +221,11 @@ function describe(label: string, child: ChildProcess, state: RunState & { timeou
   const base = { exitCode, signal, timedOut: state.timedOut };
   const failed = `${state.role.charAt(0).toUpperCase()}${state.role.slice(1)} "${label}" failed`;
   if (state.timedOut) {
-    return { ...base, ok: false, error: `${failed}: it did not finish within ${state.timeoutMs} ms, so its process group was killed` };
+    return {
+      ...base,
+      ok: false,
+      error: `${failed}: it did not finish within ${state.timeoutMs} ms, so its process group was killed`,
+    };
   }
   if (exitCode === 0) return { ...base, ok: true };
   const how = signal !== null ? `it was killed by ${signal}` : `it exited with status ${String(exitCode)}`;

@@ -24,11 +24,27 @@ export interface DoctorSummary {
 }
 
 /** A check that passed. */
-export const passed = (id: string, title: string, detail: string): DoctorCheck => ({ id, title, status: 'ok', detail, fix: null });
+export const passed = (id: string, title: string, detail: string): DoctorCheck => ({
+  id,
+  title,
+  status: 'ok',
+  detail,
+  fix: null,
+});
 /** A check that could not run; `detail` says why. */
-export const skipped = (id: string, title: string, detail: string): DoctorCheck => ({ id, title, status: 'skip', detail, fix: null });
+export const skipped = (id: string, title: string, detail: string): DoctorCheck => ({
+  id,
+  title,
+  status: 'skip',
+  detail,
+  fix: null,
+});
 /** A failed check (or a warning with `status: 'warn'`) with the sentence that fixes it. */
-export const problem = (id: string, title: string, found: { status: 'warn' | 'fail'; detail: string; fix: string }): DoctorCheck => ({
+export const problem = (
+  id: string,
+  title: string,
+  found: { status: 'warn' | 'fail'; detail: string; fix: string },
+): DoctorCheck => ({
   id,
   title,
   status: found.status,

@@ -13,7 +13,13 @@ export interface CertificateFacts {
   bundlePath: string;
   nextRenewal: { at: string; due: boolean; reason: string };
   lastError: { message: string; failures: number } | null;
-  endpoints: Array<{ endpoint: string; servedSerial: string | null; current: boolean; pendingDeploy: boolean; error: string | null }>;
+  endpoints: Array<{
+    endpoint: string;
+    servedSerial: string | null;
+    current: boolean;
+    pendingDeploy: boolean;
+    error: string | null;
+  }>;
 }
 
 /**
@@ -32,10 +38,18 @@ export function checkServedSerials(certificates: readonly CertificateFacts[]): D
       if (e.current) return passed('served-serial', title, `serves the stored serial ${c.serial}`);
       const pending = e.pendingDeploy ? ' (the last deploy is pending)' : '';
       if (e.servedSerial !== null) {
-        return problem('served-serial', title, { status: 'fail', detail: `serves serial ${e.servedSerial}, the stored one is ${c.serial}${pending}`, fix: deploy });
+        return problem('served-serial', title, {
+          status: 'fail',
+          detail: `serves serial ${e.servedSerial}, the stored one is ${c.serial}${pending}`,
+          fix: deploy,
+        });
       }
       if (e.error !== null && !e.pendingDeploy) {
-        return problem('served-serial', title, { status: 'fail', detail: `cannot ask HAProxy: ${e.error}`, fix: 'See the runtime socket check above' });
+        return problem('served-serial', title, {
+          status: 'fail',
+          detail: `cannot ask HAProxy: ${e.error}`,
+          fix: 'See the runtime socket check above',
+        });
       }
       return problem('served-serial', title, {
         status: 'fail',
@@ -46,13 +60,20 @@ export function checkServedSerials(certificates: readonly CertificateFacts[]): D
   );
 }
 
-function expiryFinding(c: CertificateFacts, now: Date): { status: 'warn' | 'fail'; detail: string; fix: string } | undefined {
+function expiryFinding(
+  c: CertificateFacts,
+  now: Date,
+): { status: 'warn' | 'fail'; detail: string; fix: string } | undefined {
   const notAfter = Date.parse(c.notAfter);
   const lifetime = notAfter - Date.parse(c.notBefore);
   const renew = `Run "acme renew --name ${c.name}" and read its error; check that the renewer (acme daemon) runs`;
   if (notAfter <= now.getTime()) return { status: 'fail', detail: `expired on ${c.notAfter}`, fix: renew };
   if (notAfter - now.getTime() < lifetime * OVERDUE_SHARE) {
-    return { status: 'fail', detail: `renewal overdue: ${c.daysLeft} days left of ${Math.round(lifetime / 86_400_000)}`, fix: renew };
+    return {
+      status: 'fail',
+      detail: `renewal overdue: ${c.daysLeft} days left of ${Math.round(lifetime / 86_400_000)}`,
+      fix: renew,
+    };
   }
   if (c.lastError !== null) {
     const message = c.lastError.message.replace(/\s+/g, ' ').slice(0, 200);
@@ -67,12 +88,15 @@ function expiryFinding(c: CertificateFacts, now: Date): { status: 'warn' | 'fail
 
 /** For each certificate: expiry and next renewal, failing when expired or overdue, warning after failed renewals (pure). */
 export function checkExpiry(certificates: readonly CertificateFacts[], now: Date): DoctorCheck[] {
-  if (certificates.length === 0) return [skipped('expiry', 'certificates', 'no certificates stored yet; obtain one with "acme issue -d <name>"')];
+  if (certificates.length === 0)
+    return [skipped('expiry', 'certificates', 'no certificates stored yet; obtain one with "acme issue -d <name>"')];
   return certificates.map((c) => {
     const title = `${c.name} expiry`;
     const found = expiryFinding(c, now);
     if (found !== undefined) return problem('expiry', title, found);
-    const next = c.nextRenewal.due ? `due now (${c.nextRenewal.reason})` : `${c.nextRenewal.at.slice(0, 10)} (${c.nextRenewal.reason})`;
+    const next = c.nextRenewal.due
+      ? `due now (${c.nextRenewal.reason})`
+      : `${c.nextRenewal.at.slice(0, 10)} (${c.nextRenewal.reason})`;
     return passed('expiry', title, `expires ${c.notAfter.slice(0, 10)} (${c.daysLeft} days), next renewal ${next}`);
   });
 }

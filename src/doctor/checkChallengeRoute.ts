@@ -22,11 +22,13 @@ const TITLES: Record<ResponderChallengeType, string> = {
   'tls-alpn-01': 'acme-tls/1 route through HAProxy',
 };
 
-const ALTERNATIVE = 'if port 80 cannot be opened, validate on port 443 instead: --challenge-type tls-alpn-01 (snap: acme-challenge-type=tls)';
+const ALTERNATIVE =
+  'if port 80 cannot be opened, validate on port 443 instead: --challenge-type tls-alpn-01 (snap: acme-challenge-type=tls)';
 
 function failedFix(probe: Extract<ChallengeProbe, { kind: 'failed' }>, challengeType: ResponderChallengeType): string {
   if (challengeType === 'tls-alpn-01') {
-    if (probe.cause === 'preflight-url') return "Pass HAProxy's HTTPS frontend as --preflight, e.g. --preflight https://127.0.0.1:443";
+    if (probe.cause === 'preflight-url')
+      return "Pass HAProxy's HTTPS frontend as --preflight, e.g. --preflight https://127.0.0.1:443";
     return `Send ALPN acme-tls/1 on HAProxy's port 443 to the responder on ${probe.responder} in a TCP frontend, ahead of the HTTPS one (see docs/haproxy.md, or "acme haproxy-config --challenge-type tls-alpn-01")`;
   }
   if (probe.cause === 'unreachable') {

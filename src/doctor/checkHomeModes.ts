@@ -58,7 +58,8 @@ function modeFix(home: string, open: readonly HomeEntry[]): string[] {
 /** Home is fine: say how much was checked, and warn when the scan stopped early. */
 function allGood(scan: HomeScan, title: string, owner: number | undefined): DoctorCheck {
   const counted = `${scan.entries.length} entr${scan.entries.length === 1 ? 'y' : 'ies'}`;
-  if (!scan.truncated) return passed(ID, title, `${counted}: directories 0700, files 0600, one owner (uid ${owner ?? '?'})`);
+  if (!scan.truncated)
+    return passed(ID, title, `${counted}: directories 0700, files 0600, one owner (uid ${owner ?? '?'})`);
   return problem(ID, title, {
     status: 'warn',
     detail: `${counted} checked, then the scan stopped at its limit or an unreadable entry; the rest was not checked`,
@@ -99,7 +100,10 @@ export function checkHomeModes(scan: HomeScan): DoctorCheck {
 }
 
 /** Modes or owners are wrong: the fail, with the commands that fix them. */
-function failed(scan: HomeScan, found: { title: string; owner: number | undefined; open: HomeEntry[]; foreign: HomeEntry[] }): DoctorCheck {
+function failed(
+  scan: HomeScan,
+  found: { title: string; owner: number | undefined; open: HomeEntry[]; foreign: HomeEntry[] },
+): DoctorCheck {
   const { title, owner, open, foreign } = found;
   const details = [
     ...(open.length > 0 ? [`open to group or others: ${listed(scan.home, open)}`] : []),

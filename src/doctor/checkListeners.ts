@@ -4,7 +4,8 @@ import { isLoopbackAddress, type TcpListener } from './parseProcNetTcp';
 const ID = 'local-ports';
 const TITLE = 'ports that should be local';
 
-const endpointText = (l: TcpListener): string => (l.family === 'ipv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`);
+const endpointText = (l: TcpListener): string =>
+  l.family === 'ipv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
 
 /**
  * Ports of the seed's table that today's Immich no longer uses: Typesense (8108) left with Immich 1.91.
@@ -31,7 +32,11 @@ export interface CheckListenersOptions {
 export function checkListeners(listeners: readonly TcpListener[], options: CheckListenersOptions): DoctorCheck {
   if (options.read.length === 0) {
     const files = (options.unreadable ?? []).map((f) => `"${f}"`).join(' or ');
-    return skipped(ID, TITLE, `cannot read ${files === '' ? 'the listening sockets' : files}; this check needs Linux's /proc`);
+    return skipped(
+      ID,
+      TITLE,
+      `cannot read ${files === '' ? 'the listening sockets' : files}; this check needs Linux's /proc`,
+    );
   }
   if (options.localPorts.length === 0) return skipped(ID, TITLE, 'no ports to check (--local-ports is empty)');
   const wanted = new Set(options.localPorts);

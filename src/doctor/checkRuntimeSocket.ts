@@ -26,7 +26,13 @@ function fileFindings(facts: RuntimeSocketFacts, path: string): Finding[] {
   const { file } = facts;
   if (file === undefined) return [];
   if (!file.isSocket) {
-    return [{ status: 'fail', detail: `"${path}" is not a socket`, fix: `Point --haproxy-socket at the path of the "stats socket" line in haproxy.cfg` }];
+    return [
+      {
+        status: 'fail',
+        detail: `"${path}" is not a socket`,
+        fix: `Point --haproxy-socket at the path of the "stats socket" line in haproxy.cfg`,
+      },
+    ];
   }
   if ((file.mode & 0o077) === 0) return [];
   const who = (file.mode & 0o007) !== 0 ? 'every local user' : 'members of its group';

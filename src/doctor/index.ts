@@ -3,7 +3,15 @@
  * small adapters that gather the facts (/proc/net/tcp, lstat under --home, `show cli level`, a
  * probe through HAProxy, a dry-run adoption of lego's files in --home).
  */
-export { passed, problem, skipped, summariseChecks, type CheckStatus, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
+export {
+  passed,
+  problem,
+  skipped,
+  summariseChecks,
+  type CheckStatus,
+  type DoctorCheck,
+  type DoctorSummary,
+} from './DoctorCheck';
 export { isLoopbackAddress, parseProcNetTcp, type ParseProcNetTcpOptions, type TcpListener } from './parseProcNetTcp';
 export { checkListeners, type CheckListenersOptions } from './checkListeners';
 export { checkHomeModes, type HomeEntry, type HomeScan } from './checkHomeModes';
@@ -14,7 +22,12 @@ export { checkManualCertificates, MANUAL_EXPIRY_WARNING_DAYS } from './checkManu
 export { PROC_NET_TCP_FILES, readListeners, type ListenerScan, type ReadListenersOptions } from './readListeners';
 export { scanHome, type ScanHomeOptions } from './scanHome';
 export { checkLegoAdoption } from './checkLegoAdoption';
-export { readLegoHome, type LegoCertificateFinding, type LegoHomeFindings, type ReadLegoHomeOptions } from './readLegoHome';
+export {
+  readLegoHome,
+  type LegoCertificateFinding,
+  type LegoHomeFindings,
+  type ReadLegoHomeOptions,
+} from './readLegoHome';
 export { inspectRuntimeSocket, parseCliLevel, type InspectRuntimeSocketOptions } from './inspectRuntimeSocket';
 export { probeChallengeRoute, type ProbeChallengeRouteOptions, type ProbeResponder } from './probeChallengeRoute';
 export { runDoctor, type DoctorDeps, type DoctorReport } from './runDoctor';

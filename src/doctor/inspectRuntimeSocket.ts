@@ -16,7 +16,11 @@ export interface InspectRuntimeSocketOptions {
  * of whatever else came back (HAProxy before 2.0 does not know the command). Sample: `"\n[6]: admin\n\n"`.
  */
 export function parseCliLevel(reply: string): string {
-  const line = stripSeverity(reply).split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  const line =
+    stripSeverity(reply)
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
@@ -25,7 +29,10 @@ export function parseCliLevel(reply: string): string {
  * is no test of the level: HAProxy 2.6 answers it at level operator too (checked on 2.6.12).
  * Also examines the socket file of a unix socket. Never throws.
  */
-export async function inspectRuntimeSocket(endpoint: RuntimeEndpoint, options: InspectRuntimeSocketOptions): Promise<RuntimeSocketFacts> {
+export async function inspectRuntimeSocket(
+  endpoint: RuntimeEndpoint,
+  options: InspectRuntimeSocketOptions,
+): Promise<RuntimeSocketFacts> {
   const facts: RuntimeSocketFacts = { label: formatRuntimeEndpoint(endpoint), endpoint };
   if (endpoint.kind === 'unix') {
     const info = await lstat(endpoint.path).catch(() => undefined);

@@ -19,7 +19,8 @@ export interface ParseProcNetTcpOptions {
 
 /** TCP_LISTEN in the kernel's `include/net/tcp_states.h`, as printed in the `st` column. */
 const LISTEN_STATE = '0A';
-const LINE = /^\s*\d+:\s+([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+[0-9A-Fa-f]+:[0-9A-Fa-f]{4}\s+([0-9A-Fa-f]{2})\s+\S+\s+\S+\s+\S+\s+(\d+)\s/;
+const LINE =
+  /^\s*\d+:\s+([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+[0-9A-Fa-f]+:[0-9A-Fa-f]{4}\s+([0-9A-Fa-f]{2})\s+\S+\s+\S+\s+\S+\s+(\d+)\s/;
 
 /** The 4 bytes of one printed 32-bit word, in address order. */
 function wordBytes(hex: string, littleEndian: boolean): number[] {

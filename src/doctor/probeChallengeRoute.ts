@@ -35,7 +35,14 @@ export interface ProbeChallengeRouteOptions {
 const newToken = (): string => randomBytes(32).toString('base64url');
 
 /** Errors of a connection that was never made: nothing listens at the --preflight URL, or it cannot be reached. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Whether the preflight failed before reaching anything (its cause is a connect error). */
 function isUnreachable(error: unknown): boolean {
@@ -71,7 +78,8 @@ function probedUrl(preflightUrl: string, challengeType: ResponderChallengeType):
 export async function probeChallengeRoute(options: ProbeChallengeRouteOptions): Promise<ChallengeProbe> {
   const { preflight, preflightUrl, host, responderLabel: responder } = options;
   const challengeType = options.challengeType ?? 'http-01';
-  if (preflight === undefined || preflightUrl === undefined) return { kind: 'skipped', challengeType, reason: skippedReason(challengeType) };
+  if (preflight === undefined || preflightUrl === undefined)
+    return { kind: 'skipped', challengeType, reason: skippedReason(challengeType) };
   const badUrl = preflightUrlProblem(preflightUrl, challengeType);
   if (badUrl !== undefined) return { kind: 'failed', challengeType, cause: 'preflight-url', responder, error: badUrl };
   const token = (options.randomToken ?? newToken)();
@@ -90,7 +98,13 @@ export async function probeChallengeRoute(options: ProbeChallengeRouteOptions): 
     return { kind: 'answered', challengeType, url: probedUrl(preflightUrl, challengeType), host };
   } catch (error) {
     const detail = error instanceof AppError ? error.message : `Preflight failed: ${messageOf(error)}`;
-    return { kind: 'failed', challengeType, cause: isUnreachable(error) ? 'unreachable' : 'route', error: detail, responder };
+    return {
+      kind: 'failed',
+      challengeType,
+      cause: isUnreachable(error) ? 'unreachable' : 'route',
+      error: detail,
+      responder,
+    };
   } finally {
     await options.responder.cleanup(token).catch(() => undefined);
     await release().catch(() => undefined);

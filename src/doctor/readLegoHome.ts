@@ -34,7 +34,12 @@ export interface ReadLegoHomeOptions {
 }
 
 function facts(c: CertificateImport): Pick<LegoCertificateFinding, 'legoName' | 'serial' | 'notAfter' | 'detail'> {
-  return { legoName: c.legoName, ...(c.serial === undefined ? {} : { serial: c.serial }), ...(c.notAfter === undefined ? {} : { notAfter: c.notAfter }), detail: c.detail };
+  return {
+    legoName: c.legoName,
+    ...(c.serial === undefined ? {} : { serial: c.serial }),
+    ...(c.notAfter === undefined ? {} : { notAfter: c.notAfter }),
+    detail: c.detail,
+  };
 }
 
 async function findingOf(c: CertificateImport, store: LegoImportDeps['store']): Promise<LegoCertificateFinding> {
@@ -59,8 +64,15 @@ async function findingOf(c: CertificateImport, store: LegoImportDeps['store']): 
  * when the home holds none of lego's files.
  * @throws StorageError when --home's own files cannot be read
  */
-export async function readLegoHome(home: string, deps: LegoImportDeps, options: ReadLegoHomeOptions = {}): Promise<LegoHomeFindings | undefined> {
-  const report = await adoptLegoHome(home, deps, { dryRun: true, ...(options.email === undefined ? {} : { email: options.email }) });
+export async function readLegoHome(
+  home: string,
+  deps: LegoImportDeps,
+  options: ReadLegoHomeOptions = {},
+): Promise<LegoHomeFindings | undefined> {
+  const report = await adoptLegoHome(home, deps, {
+    dryRun: true,
+    ...(options.email === undefined ? {} : { email: options.email }),
+  });
   if (!report.present) return undefined;
   const certificates: LegoCertificateFinding[] = [];
   for (const c of report.certificates) certificates.push(await findingOf(c, deps.store));

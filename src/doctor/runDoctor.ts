@@ -44,7 +44,13 @@ async function certificateChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
   try {
     certificates = await deps.listCertificates();
   } catch (error) {
-    return [problem('certificates', 'stored certificates', { status: 'fail', detail: `cannot read them: ${messageOf(error)}`, fix: 'Move the damaged file aside (see the message) and run "acme list"' })];
+    return [
+      problem('certificates', 'stored certificates', {
+        status: 'fail',
+        detail: `cannot read them: ${messageOf(error)}`,
+        fix: 'Move the damaged file aside (see the message) and run "acme list"',
+      }),
+    ];
   }
   return [...checkServedSerials(certificates), ...checkExpiry(certificates, deps.clock.now())];
 }
@@ -54,7 +60,11 @@ async function programsCheck(deps: DoctorDeps): Promise<DoctorCheck> {
   const title = 'hooks and reload command';
   try {
     await deps.checkPrograms();
-    return passed('programs', title, 'only root or this user can change the hook directory, the hooks and the reload command');
+    return passed(
+      'programs',
+      title,
+      'only root or this user can change the hook directory, the hooks and the reload command',
+    );
   } catch (error) {
     const message = messageOf(error).replace(/^Refusing to start: /, '');
     const fix = /fix with "([^"]+)"/.exec(message)?.[1];
@@ -77,18 +87,34 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   const sockets = await deps.inspectRuntimeSockets();
   checks.push(
     ...(sockets.length === 0
-      ? [skipped('runtime-socket', 'runtime socket', 'no --haproxy-socket configured: certificates are only written to disk, never hot-swapped')]
+      ? [
+          skipped(
+            'runtime-socket',
+            'runtime socket',
+            'no --haproxy-socket configured: certificates are only written to disk, never hot-swapped',
+          ),
+        ]
       : sockets.map(checkRuntimeSocket)),
   );
   const scan = await deps.scanHome();
   checks.push(checkHomeModes(scan));
-  const lego = await deps.readLegoHome().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const lego = await deps
+    .readLegoHome()
+    .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   checks.push(...checkLegoAdoption(lego, scan.home));
   checks.push(await programsCheck(deps));
   checks.push(...(await certificateChecks(deps)));
-  const manual = await deps.readManualCertificates().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const manual = await deps
+    .readManualCertificates()
+    .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   checks.push(...checkManualCertificates(manual, deps.clock.now()));
   const listeners = await deps.readListeners();
-  checks.push(checkListeners(listeners.listeners, { localPorts: deps.localPorts, read: listeners.read, unreadable: listeners.unreadable }));
+  checks.push(
+    checkListeners(listeners.listeners, {
+      localPorts: deps.localPorts,
+      read: listeners.read,
+      unreadable: listeners.unreadable,
+    }),
+  );
   return { summary: summariseChecks(checks), checks };
 }

@@ -56,7 +56,9 @@ export async function scanHome(home: string, options: ScanHomeOptions = {}): Pro
     try {
       found = await examine(home, path);
     } catch (error) {
-      return path === '.' ? { home, entries, truncated: false, error: errorText(error) } : { home, entries, truncated: true };
+      return path === '.'
+        ? { home, entries, truncated: false, error: errorText(error) }
+        : { home, entries, truncated: true };
     }
     if (found === undefined) continue;
     entries.push(found.entry);

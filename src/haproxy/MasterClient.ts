@@ -58,7 +58,11 @@ export class MasterClient {
   async showProc(): Promise<ShowProc> {
     const reply = await this.execute('show proc');
     const proc = parseShowProc(reply);
-    if (proc === undefined) throw replyError('show proc', reply, { endpoint: this.where, detail: `HAProxy replied "${replyExcerpt(reply)}" without a master line; is this the master socket (-S)?` });
+    if (proc === undefined)
+      throw replyError('show proc', reply, {
+        endpoint: this.where,
+        detail: `HAProxy replied "${replyExcerpt(reply)}" without a master line; is this the master socket (-S)?`,
+      });
     return proc;
   }
 

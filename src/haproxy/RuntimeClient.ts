@@ -23,7 +23,14 @@ import {
   payloadRequest,
   sanitiseCertificatePayload,
 } from './_payload';
-import { classifyReply, isLockedReply, replyError, stripSeverity, type ClassifiedReply, type ReplyOutcome } from './_reply';
+import {
+  classifyReply,
+  isLockedReply,
+  replyError,
+  stripSeverity,
+  type ClassifiedReply,
+  type ReplyOutcome,
+} from './_reply';
 import { sendRequest } from './_socket';
 
 /** Options of `RuntimeClient`. */
@@ -92,7 +99,10 @@ export class RuntimeClient {
    */
   async execute(command: string, payload?: string): Promise<string> {
     if (/[\0\r\n]/.test(command)) {
-      throw new HaproxyError(`Cannot run a HAProxy command with a line break or NUL: ${JSON.stringify(command)}`, { command, endpoint: this.where });
+      throw new HaproxyError(`Cannot run a HAProxy command with a line break or NUL: ${JSON.stringify(command)}`, {
+        command,
+        endpoint: this.where,
+      });
     }
     let request = `${SEVERITY_PREFIX}${command}\n`;
     if (payload !== undefined) {
@@ -109,7 +119,12 @@ export class RuntimeClient {
   }
 
   /** Classifies a reply to `command`, sending it again while HAProxy's certificate lock is busy. */
-  private async classified(command: string, first: string, expected: readonly ReplyOutcome[], payload?: string): Promise<ClassifiedReply> {
+  private async classified(
+    command: string,
+    first: string,
+    expected: readonly ReplyOutcome[],
+    payload?: string,
+  ): Promise<ClassifiedReply> {
     let reply = first;
     for (let attempt = 1; attempt < LOCKED_ATTEMPTS && isLockedReply(reply); attempt += 1) {
       this.logger.debug('HAProxy certificate lock busy; retrying', { command, attempt });
@@ -240,7 +255,11 @@ export class RuntimeClient {
   async showInfo(): Promise<ShowInfo> {
     const { text } = await this.run('show info', ['output']);
     const info = parseShowInfo(text);
-    if (info === undefined) throw replyError('show info', text, { endpoint: this.where, detail: 'HAProxy replied without a "Version:" line' });
+    if (info === undefined)
+      throw replyError('show info', text, {
+        endpoint: this.where,
+        detail: 'HAProxy replied without a "Version:" line',
+      });
     return info;
   }
 }

@@ -65,7 +65,10 @@ export interface ShowInfo {
 
 /** Lines of a reply without severity prefixes, NUL bytes (2.6 prints one in crt-list options) or trailing blanks. */
 function lines(reply: string): string[] {
-  return stripSeverity(reply).replace(/\0/g, '').split('\n').map((line) => line.trimEnd());
+  return stripSeverity(reply)
+    .replace(/\0/g, '')
+    .split('\n')
+    .map((line) => line.trimEnd());
 }
 
 /**
@@ -97,7 +100,10 @@ export function parseShowSslCert(reply: string): SslCertInfo | undefined {
   const serial = fields.get('Serial');
   if (filename === undefined || serial === undefined) return undefined;
   const field = (name: string): string => fields.get(name) ?? '';
-  const san = field('Subject Alternative Name').split(',').map((entry) => entry.trim().replace(/^[A-Za-z ]+:/, '')).filter((entry) => entry !== '');
+  const san = field('Subject Alternative Name')
+    .split(',')
+    .map((entry) => entry.trim().replace(/^[A-Za-z ]+:/, ''))
+    .filter((entry) => entry !== '');
   return {
     filename: filename.replace(/^\*/, ''),
     transaction: filename.startsWith('*'),
@@ -129,7 +135,8 @@ export function parseShowSslCertList(reply: string): SslCertList {
   const result: SslCertList = { certificates: [] };
   let section: 'transaction' | 'filename' | undefined;
   for (const line of lines(reply)) {
-    if (line === '# transaction' || line === '# filename') section = line === '# transaction' ? 'transaction' : 'filename';
+    if (line === '# transaction' || line === '# filename')
+      section = line === '# transaction' ? 'transaction' : 'filename';
     else if (line === '' || line.startsWith('#')) continue;
     else if (section === 'transaction') result.transaction = line.replace(/^\*/, '');
     else if (section === 'filename') result.certificates.push(line);
@@ -187,7 +194,12 @@ export function parseShowProc(reply: string): ShowProc | undefined {
     const [, pid = '', type, reloads = '', failed] = match;
     // A pid or counter past 2^53 is not from HAProxy, and would compare wrongly as a float.
     if (![pid, reloads, failed ?? '0'].every((digits) => Number.isSafeInteger(Number(digits)))) continue;
-    if (type === 'master') master = { pid: Number(pid), reloads: Number(reloads), ...(failed === undefined ? {} : { failed: Number(failed) }) };
+    if (type === 'master')
+      master = {
+        pid: Number(pid),
+        reloads: Number(reloads),
+        ...(failed === undefined ? {} : { failed: Number(failed) }),
+      };
     else workers.push({ pid: Number(pid), reloads: Number(reloads) });
   }
   return master === undefined ? undefined : { master, workers };

@@ -22,7 +22,8 @@ const KEY_TYPES = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
  */
 export function sanitiseCertificatePayload(pem: string): string {
   const blocks = splitPemBlocks(pem);
-  const fail = (detail: string): CertificateError => new CertificateError(`Cannot send the certificate bundle to HAProxy: ${detail}`);
+  const fail = (detail: string): CertificateError =>
+    new CertificateError(`Cannot send the certificate bundle to HAProxy: ${detail}`);
   if (blocks.length === 0) throw fail('it contains no PEM block');
   const certificates = blocks.filter((block) => block.type === 'CERTIFICATE');
   const keys = blocks.filter((block) => KEY_TYPES.has(block.type));
@@ -36,14 +37,18 @@ export function sanitiseCertificatePayload(pem: string): string {
   try {
     parsed = certificates.map((block) => new X509Certificate(block.pem));
   } catch (error) {
-    throw new CertificateError('Cannot send the certificate bundle to HAProxy: a certificate cannot be parsed', { cause: error });
+    throw new CertificateError('Cannot send the certificate bundle to HAProxy: a certificate cannot be parsed', {
+      cause: error,
+    });
   }
   // Chain first: HAProxy takes the CA as the leaf and the commit fails with "inconsistencies".
   // (A self-signed placeholder may be a CA; only "issued a certificate that follows" is wrong.)
   const [leaf, ...chain] = parsed as [X509Certificate, ...X509Certificate[]];
   const issued = chain.find((cert) => cert.checkIssued(leaf) && cert.fingerprint256 !== leaf.fingerprint256);
   if (issued !== undefined) {
-    throw fail(`its first certificate "${certificateLabel(leaf)}" issued "${certificateLabel(issued)}" that follows it; put the leaf first, then the chain`);
+    throw fail(
+      `its first certificate "${certificateLabel(leaf)}" issued "${certificateLabel(issued)}" that follows it; put the leaf first, then the chain`,
+    );
   }
   return blocks.map((block) => block.pem).join('');
 }
@@ -90,7 +95,9 @@ export function checkPayloadSize(commandLine: string, payload: string, options: 
  */
 export function escapeArgument(argument: string): string {
   if (argument === '' || /[\0\r\n]/.test(argument)) {
-    throw new ConfigError(`Cannot send ${JSON.stringify(argument)} to HAProxy as a command argument: it is empty or contains a line break or NUL`);
+    throw new ConfigError(
+      `Cannot send ${JSON.stringify(argument)} to HAProxy as a command argument: it is empty or contains a line break or NUL`,
+    );
   }
   return argument.replace(/[\\; \t]/g, (char) => `\\${char}`);
 }
@@ -108,11 +115,15 @@ export function commandLine(words: string, ...args: string[]): string {
 export function crtListLine(entry: { path: string; options?: string; sni?: string[] }): string {
   for (const word of [entry.path, ...(entry.sni ?? [])]) {
     if (!/^[^\s\0]+$/.test(word)) {
-      throw new ConfigError(`Cannot add ${JSON.stringify(word)} to a HAProxy crt-list: a path or SNI filter must be non-empty without whitespace or NUL`);
+      throw new ConfigError(
+        `Cannot add ${JSON.stringify(word)} to a HAProxy crt-list: a path or SNI filter must be non-empty without whitespace or NUL`,
+      );
     }
   }
   if (entry.options !== undefined && /[[\]\0\r\n]/.test(entry.options)) {
-    throw new ConfigError(`Cannot add the crt-list options ${JSON.stringify(entry.options)}: they must not contain "[", "]", a line break or NUL`);
+    throw new ConfigError(
+      `Cannot add the crt-list options ${JSON.stringify(entry.options)}: they must not contain "[", "]", a line break or NUL`,
+    );
   }
   const parts = [entry.path, ...(entry.options ? [`[${entry.options}]`] : []), ...(entry.sni ?? [])];
   return `${parts.join(' ')}\n`;

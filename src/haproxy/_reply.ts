@@ -32,7 +32,10 @@ const SEVERITY_PREFIX = /^\[(\d)\]: /;
 
 /** Removes `[N]: ` severity prefixes (from `set severity-output number`) from every line. */
 export function stripSeverity(reply: string): string {
-  return reply.split('\n').map((line) => line.replace(SEVERITY_PREFIX, '')).join('\n');
+  return reply
+    .split('\n')
+    .map((line) => line.replace(SEVERITY_PREFIX, ''))
+    .join('\n');
 }
 
 /** Syslog severities (0 emerg … 7 debug) of the prefixed lines, in order. */
@@ -59,7 +62,11 @@ function visible(text: string): string {
 
 /** The reply on one line (prefixes stripped, lines joined by a space, invisible characters escaped), cut at 300 characters. */
 export function replyExcerpt(reply: string): string {
-  const lines = stripSeverity(reply).replace(/\0/g, '').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = stripSeverity(reply)
+    .replace(/\0/g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const oneLine = visible(lines.join(' ').replace(/\s+/g, ' '));
   return oneLine.length > REPLY_EXCERPT_CHARS ? `${oneLine.slice(0, REPLY_EXCERPT_CHARS - 1)}…` : oneLine;
 }
@@ -88,13 +95,22 @@ function commandWords(command: string): string[] {
 export function describeCommand(command: string): string {
   const words = commandWords(command).map(visible);
   const [verb, ssl, noun, first, second] = words;
-  const actions: Record<string, string> = { set: 'set', commit: 'commit', abort: 'abort', show: 'show', new: 'create', del: 'delete' };
+  const actions: Record<string, string> = {
+    set: 'set',
+    commit: 'commit',
+    abort: 'abort',
+    show: 'show',
+    new: 'create',
+    del: 'delete',
+  };
   const action = actions[verb ?? ''];
   if (ssl === 'ssl' && noun === 'cert' && action !== undefined) {
     return first === undefined ? `${action} SSL certs` : `${action} SSL cert "${first}"`;
   }
   if (ssl === 'ssl' && noun === 'crt-list' && verb === 'add') {
-    return second === undefined || second === '<<' ? `add to SSL crt-list "${first}"` : `add "${second}" to SSL crt-list "${first}"`;
+    return second === undefined || second === '<<'
+      ? `add to SSL crt-list "${first}"`
+      : `add "${second}" to SSL crt-list "${first}"`;
   }
   return `run "${visible(command)}"`;
 }
@@ -113,10 +129,17 @@ const FAILURE_LINES: readonly RegExp[] = [
 ];
 
 /** Builds the error for a reply HAProxy gave to `command`. */
-export function replyError(command: string, reply: string, options: ClassifyReplyOptions & { detail?: string; retryable?: boolean }): HaproxyError {
+export function replyError(
+  command: string,
+  reply: string,
+  options: ClassifyReplyOptions & { detail?: string; retryable?: boolean },
+): HaproxyError {
   const detail = options.detail ?? `HAProxy replied "${replyExcerpt(reply)}"`;
   return new HaproxyError(`Cannot ${describeCommand(command)}: ${detail}`, {
-    command, reply, endpoint: options.endpoint, retryable: options.retryable ?? false,
+    command,
+    reply,
+    endpoint: options.endpoint,
+    retryable: options.retryable ?? false,
   });
 }
 
@@ -132,7 +155,11 @@ export function classifyReply(command: string, reply: string, options: ClassifyR
   const text = stripSeverity(reply);
   const failure = failureOf(text, reply);
   if (failure !== undefined) {
-    throw replyError(command, reply, { ...options, retryable: isLockedReply(reply), ...(failure === '' ? {} : { detail: failure }) });
+    throw replyError(command, reply, {
+      ...options,
+      retryable: isLockedReply(reply),
+      ...(failure === '' ? {} : { detail: failure }),
+    });
   }
   return successOf(text);
 }
@@ -148,18 +175,27 @@ export function isLockedReply(reply: string): boolean {
 
 /** Why a reply is a failure ('' = the default "HAProxy replied …" detail), or undefined when it is not. */
 function failureOf(text: string, reply: string): string | undefined {
-  if (text.trim() === '') return 'HAProxy closed the connection without a reply (an unterminated or oversized payload, or a command this version ignores)';
-  if (/^Permission denied/m.test(text)) return 'HAProxy replied "Permission denied"; the runtime socket needs "level admin" (stats socket <path> mode 600 level admin)';
+  if (text.trim() === '')
+    return 'HAProxy closed the connection without a reply (an unterminated or oversized payload, or a command this version ignores)';
+  if (/^Permission denied/m.test(text))
+    return 'HAProxy replied "Permission denied"; the runtime socket needs "level admin" (stats socket <path> mode 600 level admin)';
   const unknown = text.split('\n').find((line) => line.startsWith('Unknown command'));
-  if (unknown !== undefined) return `HAProxy replied "${replyExcerpt(unknown)}"; this HAProxy version may not support it`;
-  if (severitiesOf(reply).some((severity) => severity <= 3) || FAILURE_LINES.some((pattern) => pattern.test(text))) return '';
+  if (unknown !== undefined)
+    return `HAProxy replied "${replyExcerpt(unknown)}"; this HAProxy version may not support it`;
+  if (severitiesOf(reply).some((severity) => severity <= 3) || FAILURE_LINES.some((pattern) => pattern.test(text)))
+    return '';
   return undefined;
 }
 
 /** The outcome of a reply that is not a failure. */
 function successOf(text: string): ClassifiedReply {
   const transaction = /^Transaction (created|updated) for certificate (.*)!$/m.exec(text);
-  if (transaction) return { outcome: `transaction-${transaction[1] as 'created' | 'updated'}`, text, certificate: transaction[2] ?? '' };
+  if (transaction)
+    return {
+      outcome: `transaction-${transaction[1] as 'created' | 'updated'}`,
+      text,
+      certificate: transaction[2] ?? '',
+    };
   const named: [RegExp, ReplyOutcome][] = [
     [/^Transaction aborted for certificate '(.*)'!$/m, 'transaction-aborted'],
     [/^New empty certificate store '(.*)'!$/m, 'certificate-created'],

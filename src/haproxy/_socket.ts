@@ -19,7 +19,16 @@ export interface SendRequestOptions {
 export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 /** Error codes of a socket that cannot be reached now but may be later. */
-const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNREACHABLE = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EAGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
  * Non-interactive runtime API exchange (HAProxy management guide, "Unix Socket commands"):
@@ -28,12 +37,19 @@ const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'E
  * @throws HaproxyError (retryable) when the socket cannot be reached or the timeout expires; (not
  * retryable) when the reply exceeds MAX_REPLY_BYTES.
  */
-export async function sendRequest(endpoint: RuntimeEndpoint, request: string, options: SendRequestOptions): Promise<string> {
+export async function sendRequest(
+  endpoint: RuntimeEndpoint,
+  request: string,
+  options: SendRequestOptions,
+): Promise<string> {
   const where = formatRuntimeEndpoint(endpoint);
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let settled = false;
-    const socket = endpoint.kind === 'unix' ? net.connect({ path: endpoint.path }) : net.connect({ host: endpoint.host, port: endpoint.port });
+    const socket =
+      endpoint.kind === 'unix'
+        ? net.connect({ path: endpoint.path })
+        : net.connect({ host: endpoint.host, port: endpoint.port });
     const finish = (error: HaproxyError | undefined): void => {
       if (settled) return;
       settled = true;
@@ -44,10 +60,12 @@ export async function sendRequest(endpoint: RuntimeEndpoint, request: string, op
     };
     const timer = setTimeout(() => {
       const reply = Buffer.concat(chunks).toString('utf8');
-      finish(new HaproxyError(
-        `Cannot run "${options.command}" on HAProxy socket "${where}": no complete reply within ${options.timeoutMs} ms`,
-        { command: options.command, endpoint: where, retryable: true, ...(reply === '' ? {} : { reply }) },
-      ));
+      finish(
+        new HaproxyError(
+          `Cannot run "${options.command}" on HAProxy socket "${where}": no complete reply within ${options.timeoutMs} ms`,
+          { command: options.command, endpoint: where, retryable: true, ...(reply === '' ? {} : { reply }) },
+        ),
+      );
     }, options.timeoutMs);
     socket.once('connect', () => socket.end(request));
     let received = 0;
@@ -55,21 +73,32 @@ export async function sendRequest(endpoint: RuntimeEndpoint, request: string, op
       received += chunk.length;
       if (received <= MAX_REPLY_BYTES) return void chunks.push(chunk);
       chunks.length = 0;
-      finish(new HaproxyError(
-        `Cannot run "${options.command}" on HAProxy socket "${where}": the reply exceeded ${MAX_REPLY_BYTES} bytes; is this HAProxy's runtime socket?`,
-        { command: options.command, endpoint: where, retryable: false },
-      ));
+      finish(
+        new HaproxyError(
+          `Cannot run "${options.command}" on HAProxy socket "${where}": the reply exceeded ${MAX_REPLY_BYTES} bytes; is this HAProxy's runtime socket?`,
+          { command: options.command, endpoint: where, retryable: false },
+        ),
+      );
     });
     socket.once('close', () => finish(undefined));
     socket.once('error', (error: NodeJS.ErrnoException) => {
       // HAProxy may close before reading everything (e.g. an oversized payload): EPIPE/ECONNRESET
       // after the connection was made. Report it with whatever arrived.
       const code = error.code ?? 'unknown';
-      const hint = code === 'ENOENT' || code === 'ECONNREFUSED' ? '; is HAProxy running with this "stats socket"?' : code === 'EACCES' ? '; this user may not open it' : '';
-      finish(new HaproxyError(
-        `Cannot run "${options.command}" on HAProxy socket "${where}": ${error.message}${hint}`,
-        { command: options.command, endpoint: where, cause: error, retryable: UNREACHABLE.has(code) },
-      ));
+      const hint =
+        code === 'ENOENT' || code === 'ECONNREFUSED'
+          ? '; is HAProxy running with this "stats socket"?'
+          : code === 'EACCES'
+            ? '; this user may not open it'
+            : '';
+      finish(
+        new HaproxyError(`Cannot run "${options.command}" on HAProxy socket "${where}": ${error.message}${hint}`, {
+          command: options.command,
+          endpoint: where,
+          cause: error,
+          retryable: UNREACHABLE.has(code),
+        }),
+      );
     });
   });
 }

@@ -28,10 +28,22 @@ export {
   sanitiseCertificatePayload,
   type CheckPayloadSizeOptions,
 } from './_payload';
-export { classifyReply, describeCommand, stripSeverity, type ClassifiedReply, type ClassifyReplyOptions, type ReplyOutcome } from './_reply';
+export {
+  classifyReply,
+  describeCommand,
+  stripSeverity,
+  type ClassifiedReply,
+  type ClassifyReplyOptions,
+  type ReplyOutcome,
+} from './_reply';
 export { MasterClient, type MasterClientOptions, type ReloadResult } from './MasterClient';
 export { reloadUntilRuntimeReady, type RuntimeReadyOptions } from './reloadUntilRuntimeReady';
-export { DEFAULT_RUNTIME_TIMEOUT_MS, RuntimeClient, type CrtListLine, type RuntimeClientOptions } from './RuntimeClient';
+export {
+  DEFAULT_RUNTIME_TIMEOUT_MS,
+  RuntimeClient,
+  type CrtListLine,
+  type RuntimeClientOptions,
+} from './RuntimeClient';
 export {
   Mutex,
   addCertificate,

@@ -68,9 +68,16 @@ export class CommandReloadFallback {
   /** @throws HaproxyError when the command is empty, could not run, failed or timed out */
   async reload(): Promise<void> {
     const command = this.options.argv.join(' ');
-    if (this.options.argv.length === 0) throw new HaproxyError('Cannot reload HAProxy: the reload command is empty', { command: '', endpoint: this.label });
+    if (this.options.argv.length === 0)
+      throw new HaproxyError('Cannot reload HAProxy: the reload command is empty', {
+        command: '',
+        endpoint: this.label,
+      });
     const result = await this.options.run(this.options.argv);
     if (result.ok) return;
-    throw new HaproxyError(`Cannot reload HAProxy with ${this.label}: ${result.error ?? 'it failed'}`, { command, endpoint: this.label });
+    throw new HaproxyError(`Cannot reload HAProxy with ${this.label}: ${result.error ?? 'it failed'}`, {
+      command,
+      endpoint: this.label,
+    });
   }
 }

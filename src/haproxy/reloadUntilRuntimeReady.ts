@@ -18,7 +18,11 @@ export interface RuntimeReadyOptions {
  * The new worker is the one `show proc` lists with no reload survived; `show info`'s Pid names who answered.
  * @throws HaproxyError when the reload fails, or the new worker does not answer in time (retryable)
  */
-export async function reloadUntilRuntimeReady(master: MasterClient, runtime: RuntimeClient, options: RuntimeReadyOptions = {}): Promise<void> {
+export async function reloadUntilRuntimeReady(
+  master: MasterClient,
+  runtime: RuntimeClient,
+  options: RuntimeReadyOptions = {},
+): Promise<void> {
   await master.reload();
   const worker = (await master.showProc()).workers.find((w) => w.reloads === 0)?.pid;
   const attempts = options.attempts ?? 40;

@@ -82,7 +82,10 @@ async function removeFromList(client: RuntimeClient, list: string, path: string)
  * `sslTransactionMutex`.
  * @throws HaproxyError when a command fails, naming the fix when a bind line uses the file directly (`crt <file>`), which HAProxy cannot undo at runtime
  */
-export async function removeCertificate(client: RuntimeClient, input: RemoveCertificateInput): Promise<RemoveCertificateResult> {
+export async function removeCertificate(
+  client: RuntimeClient,
+  input: RemoveCertificateInput,
+): Promise<RemoveCertificateResult> {
   const { path } = input;
   const logger = client.logger;
   return sslTransactionMutex.runExclusive(async () => {

@@ -61,7 +61,10 @@ export interface SwapResult {
 
 /** Upper-case hex without colons and without leading zero bytes. */
 function normaliseHex(hex: string): string {
-  return hex.replace(/:/g, '').toUpperCase().replace(/^(00)+(?=.)/, '');
+  return hex
+    .replace(/:/g, '')
+    .toUpperCase()
+    .replace(/^(00)+(?=.)/, '');
 }
 
 /**
@@ -100,7 +103,10 @@ async function abortQuietly(client: RuntimeClient, path: string, logger: Logger)
  * Reads what HAProxy holds for `path` after a commit and compares it with what we sent.
  * @throws HaproxyError when the serial or fingerprint differ (the commit happened: HAProxy serves something else)
  */
-async function verifyCommitted(client: RuntimeClient, input: SwapCertificateInput): Promise<{ serial: string; sha1Fingerprint: string }> {
+async function verifyCommitted(
+  client: RuntimeClient,
+  input: SwapCertificateInput,
+): Promise<{ serial: string; sha1Fingerprint: string }> {
   const info = await client.showSslCert(input.path);
   const served = { serial: normaliseHex(info.serial), sha1Fingerprint: normaliseHex(info.sha1Fingerprint) };
   const expected = { serial: normaliseHex(input.expectedSerial), sha1Fingerprint: normaliseHex(input.expectedSha1) };
@@ -115,7 +121,12 @@ async function verifyCommitted(client: RuntimeClient, input: SwapCertificateInpu
 }
 
 /** set → (dry run: abort) → commit → verify, aborting on any failure after set. Caller holds the mutex. */
-async function setCommitVerify(client: RuntimeClient, input: SwapCertificateInput, options: SwapCertificateOptions, logger: Logger) {
+async function setCommitVerify(
+  client: RuntimeClient,
+  input: SwapCertificateInput,
+  options: SwapCertificateOptions,
+  logger: Logger,
+) {
   try {
     await client.setSslCert(input.path, input.bundlePem);
     if (options.dryRun) {
@@ -138,12 +149,19 @@ async function setCommitVerify(client: RuntimeClient, input: SwapCertificateInpu
  * @throws CertificateError for a bundle that cannot be sanitised; HaproxyError for anything
  * HAProxy refused, an unreachable socket, or a commit that does not hold what we sent
  */
-export async function swapCertificate(client: RuntimeClient, input: SwapCertificateInput, options: SwapCertificateOptions = {}): Promise<SwapResult> {
+export async function swapCertificate(
+  client: RuntimeClient,
+  input: SwapCertificateInput,
+  options: SwapCertificateOptions = {},
+): Promise<SwapResult> {
   const logger = client.logger;
   return sslTransactionMutex.runExclusive(async () => {
     const abortedStaleTransaction = await clearTransaction(client, input.path, logger);
     const outcome = await setCommitVerify(client, input, options, logger);
-    logger.info(outcome.dryRun ? 'Dry run: SSL cert set and aborted' : 'SSL cert committed and verified', { path: input.path, serial: outcome.serial });
+    logger.info(outcome.dryRun ? 'Dry run: SSL cert set and aborted' : 'SSL cert committed and verified', {
+      path: input.path,
+      serial: outcome.serial,
+    });
     return { path: input.path, endpoint: client.where, abortedStaleTransaction, ...outcome };
   });
 }
@@ -166,10 +184,17 @@ export interface AddCertificateInput extends SwapCertificateInput {
  * @throws CertificateError for a bundle that cannot be sanitised; HaproxyError otherwise
  */
 /** `add ssl crt-list` unless the runtime list already names the path; true when it added it. */
-async function listUnlessListed(client: RuntimeClient, input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>): Promise<boolean> {
+async function listUnlessListed(
+  client: RuntimeClient,
+  input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>,
+): Promise<boolean> {
   const entries = await client.showSslCrtList(input.crtList);
   if (entries.some((entry) => entry.path === input.path)) return false;
-  await client.addSslCrtList(input.crtList, { path: input.path, ...(input.crtListOptions === undefined ? {} : { options: input.crtListOptions }), ...(input.sni === undefined ? {} : { sni: input.sni }) });
+  await client.addSslCrtList(input.crtList, {
+    path: input.path,
+    ...(input.crtListOptions === undefined ? {} : { options: input.crtListOptions }),
+    ...(input.sni === undefined ? {} : { sni: input.sni }),
+  });
   return true;
 }
 
@@ -177,11 +202,18 @@ async function listUnlessListed(client: RuntimeClient, input: Pick<AddCertificat
  * Lists a certificate HAProxy already holds in a runtime crt-list when it is missing there (an
  * interrupted add); under the same mutex as the transactions, so it never interleaves with one.
  */
-export function ensureCrtListEntry(client: RuntimeClient, input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>): Promise<boolean> {
+export function ensureCrtListEntry(
+  client: RuntimeClient,
+  input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>,
+): Promise<boolean> {
   return sslTransactionMutex.runExclusive(() => listUnlessListed(client, input));
 }
 
-export async function addCertificate(client: RuntimeClient, input: AddCertificateInput, options: SwapCertificateOptions = {}): Promise<SwapResult> {
+export async function addCertificate(
+  client: RuntimeClient,
+  input: AddCertificateInput,
+  options: SwapCertificateOptions = {},
+): Promise<SwapResult> {
   const logger = client.logger;
   return sslTransactionMutex.runExclusive(async () => {
     const abortedStaleTransaction = await clearTransaction(client, input.path, logger);
@@ -192,7 +224,12 @@ export async function addCertificate(client: RuntimeClient, input: AddCertificat
     // A dry run leaves nothing behind: drop the empty store we created (it is in no crt-list yet).
     if (outcome.dryRun && created) await client.delSslCert(input.path);
     if (!outcome.dryRun) await listUnlessListed(client, input);
-    logger.info(outcome.dryRun ? 'Dry run: new SSL cert set and aborted' : 'New SSL cert committed, verified and added to the crt-list', { path: input.path, crtList: input.crtList });
+    logger.info(
+      outcome.dryRun
+        ? 'Dry run: new SSL cert set and aborted'
+        : 'New SSL cert committed, verified and added to the crt-list',
+      { path: input.path, crtList: input.crtList },
+    );
     return { path: input.path, endpoint: client.where, abortedStaleTransaction, ...outcome };
   });
 }

@@ -20,7 +20,12 @@ export interface AriDeps {
  * certificate's (no X.509 parse); otherwise the certificate is read and parsed, but only when ARI
  * can be used at all (`needed`: an account exists to ask the CA with).
  */
-export async function currentCertId(name: string, meta: CertificateMeta, state: RenewalState, context: { deps: AriDeps; needed: boolean }): Promise<string | undefined> {
+export async function currentCertId(
+  name: string,
+  meta: CertificateMeta,
+  state: RenewalState,
+  context: { deps: AriDeps; needed: boolean },
+): Promise<string | undefined> {
   if (state.ari !== undefined && ariCertIdHasSerial(state.ari.certId, meta.serial)) return state.ari.certId;
   if (!context.needed) return undefined;
   const stored = await context.deps.store.loadCertificate(name);
@@ -48,7 +53,10 @@ export async function refreshAri(
     };
     return planAriWindow(response, { now, random01: deps.random(), retryAfterMs: info.retryAfterMs, previous });
   } catch (error) {
-    deps.logger.warn('Cannot fetch the ARI renewal window; using what is known', { certificate: meta.name, error: messageOf(error) });
+    deps.logger.warn('Cannot fetch the ARI renewal window; using what is known', {
+      certificate: meta.name,
+      error: messageOf(error),
+    });
     return previous;
   }
 }

@@ -65,7 +65,10 @@ export async function keepIssued(
     log.debug('Kept the certificate the CA issued until it is stored', { kept: path });
     return path;
   } catch (error) {
-    log.error('Cannot keep the certificate the CA issued; storing it anyway', { kept: deps.issued.path(request.name), error: messageOf(error) });
+    log.error('Cannot keep the certificate the CA issued; storing it anyway', {
+      kept: deps.issued.path(request.name),
+      error: messageOf(error),
+    });
     return undefined;
   }
 }
@@ -77,7 +80,10 @@ export async function keepIssued(
  * warning naming why, and undefined returned (the caller orders a new one).
  * @throws StorageError STORAGE_IO when an unusable one cannot be removed
  */
-export async function usableKept(request: KeptRequest, context: { deps: KeptDeps; log: Logger }): Promise<IssuedCertificate | undefined> {
+export async function usableKept(
+  request: KeptRequest,
+  context: { deps: KeptDeps; log: Logger },
+): Promise<IssuedCertificate | undefined> {
   const { deps } = context;
   let kept: IssuedCertificate | undefined;
   let problem: string | undefined;
@@ -95,17 +101,33 @@ export async function usableKept(request: KeptRequest, context: { deps: KeptDeps
 }
 
 async function discardKept(name: string, reason: string, context: { deps: KeptDeps; log: Logger }): Promise<void> {
-  context.log.warn('Discarding the certificate kept from an earlier run', { kept: context.deps.issued.path(name), reason });
+  context.log.warn('Discarding the certificate kept from an earlier run', {
+    kept: context.deps.issued.path(name),
+    reason,
+  });
   await context.deps.issued.discard(name);
 }
 
 /** usableKept() as something to finish, logged. */
-export async function resumeKept(request: KeptRequest, context: { deps: KeptDeps; log: Logger }): Promise<Obtained | undefined> {
+export async function resumeKept(
+  request: KeptRequest,
+  context: { deps: KeptDeps; log: Logger },
+): Promise<Obtained | undefined> {
   const kept = await usableKept(request, context);
   if (kept === undefined) return undefined;
   const keptPath = context.deps.issued.path(request.name);
-  context.log.info('Finishing from the certificate kept from an earlier run; no new order', { kept: keptPath, downloadedAt: kept.downloadedAt });
-  return { fullchainPem: kept.fullchainPem, keyPem: kept.keyPem, accountUrl: kept.accountUrl, accountReused: true, keptPath, resumed: true };
+  context.log.info('Finishing from the certificate kept from an earlier run; no new order', {
+    kept: keptPath,
+    downloadedAt: kept.downloadedAt,
+  });
+  return {
+    fullchainPem: kept.fullchainPem,
+    keyPem: kept.keyPem,
+    accountUrl: kept.accountUrl,
+    accountReused: true,
+    keptPath,
+    resumed: true,
+  };
 }
 
 /**
@@ -127,7 +149,10 @@ export async function keptToFinish(
     return undefined;
   }
   if (recorded === undefined) return undefined;
-  const request: KeptRequest = { name, ...(configured ?? { domains: recorded.domains, keyType: recorded.keyType, profile: recorded.profile }) };
+  const request: KeptRequest = {
+    name,
+    ...(configured ?? { domains: recorded.domains, keyType: recorded.keyType, profile: recorded.profile }),
+  };
   const kept = await usableKept(request, context);
   return kept === undefined ? undefined : { request, downloadedAt: kept.downloadedAt };
 }
@@ -136,7 +161,8 @@ export async function keptToFinish(
 async function whyUnusable(kept: IssuedCertificate, request: KeptRequest, deps: KeptDeps): Promise<string | undefined> {
   const asked = describeRequest(request);
   const had = describeRequest(kept);
-  if (kept.directoryUrl !== deps.directoryUrl) return `it was issued by "${kept.directoryUrl}", not by "${deps.directoryUrl}"`;
+  if (kept.directoryUrl !== deps.directoryUrl)
+    return `it was issued by "${kept.directoryUrl}", not by "${deps.directoryUrl}"`;
   if (had !== asked) return `it was ordered as ${had}, but ${asked} is asked for now`;
   let leaf: string;
   try {
@@ -174,6 +200,9 @@ export function keptFailure(name: string, error: unknown, keptPath: string): Kep
 /** Drops the kept certificate once it is stored. Never throws: a leftover is discarded by the next run (it is then "already stored"). */
 export async function dropKept(name: string, context: { deps: KeptDeps; log: Logger }): Promise<void> {
   await context.deps.issued.discard(name).catch((error: unknown) => {
-    context.log.warn('Cannot remove the kept certificate after storing it; the next run removes it', { kept: context.deps.issued.path(name), error: messageOf(error) });
+    context.log.warn('Cannot remove the kept certificate after storing it; the next run removes it', {
+      kept: context.deps.issued.path(name),
+      error: messageOf(error),
+    });
   });
 }

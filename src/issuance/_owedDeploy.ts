@@ -10,15 +10,27 @@ import type { IssueRequest, IssueResult } from './issueCertificate';
  * certificate to an endpoint. Returns undefined when nothing was owed.
  * @throws StorageError when the deploy state or the certificate cannot be read
  */
-export async function deployIfOwed(name: string, serial: string, deps: DeployDeps): Promise<EndpointOutcome[] | undefined> {
+export async function deployIfOwed(
+  name: string,
+  serial: string,
+  deps: DeployDeps,
+): Promise<EndpointOutcome[] | undefined> {
   const owed = await owedEndpoints(name, serial, deps);
   if (owed.length === 0) return undefined;
-  deps.logger.info('Delivering a stored certificate that HAProxy has not got yet', { certificate: name, serial, endpoints: owed.map((e) => e.label) });
+  deps.logger.info('Delivering a stored certificate that HAProxy has not got yet', {
+    certificate: name,
+    serial,
+    endpoints: owed.map((e) => e.label),
+  });
   return deployCertificate(name, deps);
 }
 
 /** The endpoints of this run whose deploy state records a pending deploy or another serial for `name`. */
-async function owedEndpoints(name: string, serial: string, deps: Pick<DeployDeps, 'endpoints' | 'deployState'>): Promise<DeployDeps['endpoints']> {
+async function owedEndpoints(
+  name: string,
+  serial: string,
+  deps: Pick<DeployDeps, 'endpoints' | 'deployState'>,
+): Promise<DeployDeps['endpoints']> {
   if (deps.endpoints.length === 0) return [];
   const state = await deps.deployState.load(name);
   return deps.endpoints.filter((endpoint) => {
@@ -34,7 +46,10 @@ async function owedEndpoints(name: string, serial: string, deps: Pick<DeployDeps
  * again delivers that certificate instead of ordering another one. Undefined otherwise.
  * @throws StorageError when the store or the deploy state cannot be read
  */
-export async function storedButUndelivered(request: IssueRequest, deps: DeployDeps & { directoryUrl: string }): Promise<IssueResult | undefined> {
+export async function storedButUndelivered(
+  request: IssueRequest,
+  deps: DeployDeps & { directoryUrl: string },
+): Promise<IssueResult | undefined> {
   if (deps.endpoints.length === 0) return undefined;
   const meta = await deps.store.loadCertificateMeta(request.name);
   const now = deps.clock.now();
@@ -49,7 +64,10 @@ export async function storedButUndelivered(request: IssueRequest, deps: DeployDe
   ) {
     return undefined;
   }
-  deps.logger.info('The stored certificate was never delivered to HAProxy; delivering it instead of ordering another', { certificate: request.name, serial: meta.serial });
+  deps.logger.info('The stored certificate was never delivered to HAProxy; delivering it instead of ordering another', {
+    certificate: request.name,
+    serial: meta.serial,
+  });
   const account = await deps.store.loadAccount(deps.directoryUrl);
   return {
     name: request.name,

@@ -25,7 +25,14 @@ export async function runRecordedHooks(name: string, state: RenewalState, deps: 
   state.hooksPending = certificate.meta.serial;
   const hooks = await deps.runHooks(certificate);
   const at = deps.clock.now().toISOString();
-  state.hooks = hooks.map((h) => ({ label: h.label, ok: h.ok, exitCode: h.exitCode, timedOut: h.timedOut, at, ...(h.error === undefined ? {} : { error: h.error }) }));
+  state.hooks = hooks.map((h) => ({
+    label: h.label,
+    ok: h.ok,
+    exitCode: h.exitCode,
+    timedOut: h.timedOut,
+    at,
+    ...(h.error === undefined ? {} : { error: h.error }),
+  }));
   if (hooks.every((h) => h.ok)) state.hooksPending = undefined;
   return hooks;
 }
@@ -35,7 +42,12 @@ export async function runRecordedHooks(name: string, state: RenewalState, deps: 
  * (`serial`), did not all succeed, or never happened (a run killed between storing and its hooks).
  * Returns undefined when nothing was owed; the caller saves `state` otherwise.
  */
-export async function runHooksIfOwed(name: string, serial: string, state: RenewalState, deps: HookDeps): Promise<HookOutcome[] | undefined> {
+export async function runHooksIfOwed(
+  name: string,
+  serial: string,
+  state: RenewalState,
+  deps: HookDeps,
+): Promise<HookOutcome[] | undefined> {
   if (state.hooksPending !== serial) return undefined;
   return runRecordedHooks(name, state, deps);
 }

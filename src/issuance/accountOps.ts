@@ -57,9 +57,12 @@ export interface RolloverOptions {
 async function requireAccount(deps: AccountDeps, action: string): Promise<StoredAccount> {
   const account = await deps.store.loadAccount(deps.directoryUrl);
   if (account === undefined) {
-    throw new ConfigError(`Cannot ${action}: no ACME account for "${deps.directoryUrl}" is stored in --home; "acme issue" registers one, or pass the --directory it was registered with`, {
-      source: '--directory',
-    });
+    throw new ConfigError(
+      `Cannot ${action}: no ACME account for "${deps.directoryUrl}" is stored in --home; "acme issue" registers one, or pass the --directory it was registered with`,
+      {
+        source: '--directory',
+      },
+    );
   }
   return account;
 }
@@ -70,12 +73,16 @@ async function requireAccount(deps: AccountDeps, action: string): Promise<Stored
  * `onlyReturnExisting` request, which creates nothing). Undefined when no account is stored.
  * @throws AcmeError when the CA cannot be asked; StorageError when the account cannot be read
  */
-export async function accountShow(deps: AccountDeps, options: { offline?: boolean } = {}): Promise<AccountSummary | undefined> {
+export async function accountShow(
+  deps: AccountDeps,
+  options: { offline?: boolean } = {},
+): Promise<AccountSummary | undefined> {
   const account = await deps.store.loadAccount(deps.directoryUrl);
   if (account === undefined) return undefined;
   const pendingRollover = (await deps.keyStage.staged(deps.directoryUrl)) !== undefined;
   let registeredAtCa: boolean | null = null;
-  if (options.offline !== true) registeredAtCa = (await deps.acmeFor(account.keyPem).lookupAccount()) === account.accountUrl;
+  if (options.offline !== true)
+    registeredAtCa = (await deps.acmeFor(account.keyPem).lookupAccount()) === account.accountUrl;
   return {
     directoryUrl: account.directoryUrl,
     accountUrl: account.accountUrl,
@@ -93,7 +100,11 @@ export async function accountShow(deps: AccountDeps, options: { offline?: boolea
  * (we made that key, so its account is ours) and the key is promoted, with the URL the CA gives;
  * otherwise the CA never switched and it is discarded. Resolves the promoted key and its URL.
  */
-async function settleStagedKey(deps: AccountDeps, account: StoredAccount, log: Logger): Promise<{ keyPem: string; accountUrl: string } | undefined> {
+async function settleStagedKey(
+  deps: AccountDeps,
+  account: StoredAccount,
+  log: Logger,
+): Promise<{ keyPem: string; accountUrl: string } | undefined> {
   const staged = await deps.keyStage.staged(deps.directoryUrl);
   if (staged === undefined) return undefined;
   const accountUrl = await deps.acmeFor(staged).lookupAccount();
@@ -134,7 +145,10 @@ export async function rolloverAccount(deps: AccountDeps, options: RolloverOption
   const current = deps.acmeFor(account.keyPem);
   const accountUrl = await current.lookupAccount();
   if (accountUrl !== account.accountUrl) {
-    throw new AcmeError('ACME_PROBLEM', `Cannot roll over the ACME account key: the CA at "${deps.directoryUrl}" does not know the stored key as "${account.accountUrl}"${accountUrl === undefined ? '' : ` (it answers "${accountUrl}")`}; the account may have been deactivated or rolled over elsewhere`);
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot roll over the ACME account key: the CA at "${deps.directoryUrl}" does not know the stored key as "${account.accountUrl}"${accountUrl === undefined ? '' : ` (it answers "${accountUrl}")`}; the account may have been deactivated or rolled over elsewhere`,
+    );
   }
   const newKeyPem = await (options.createKey ?? createAccountKey)();
   await deps.keyStage.stage(deps.directoryUrl, newKeyPem);
@@ -147,9 +161,15 @@ export async function rolloverAccount(deps: AccountDeps, options: RolloverOption
     throw error;
   }
   await deps.keyStage.promote(deps.directoryUrl);
-  log.info('Account key rolled over', { accountUrl: account.accountUrl, keyThumbprint: accountKeyThumbprint(newKeyPem) });
+  log.info('Account key rolled over', {
+    accountUrl: account.accountUrl,
+    keyThumbprint: accountKeyThumbprint(newKeyPem),
+  });
   if ((await deps.acmeFor(newKeyPem).lookupAccount()) !== account.accountUrl) {
-    throw new AcmeError('ACME_PROBLEM', `Cannot confirm the key rollover: the CA at "${deps.directoryUrl}" accepted the key change but does not find "${account.accountUrl}" by the new key`);
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot confirm the key rollover: the CA at "${deps.directoryUrl}" accepted the key change but does not find "${account.accountUrl}" by the new key`,
+    );
   }
   return result(newKeyPem, false);
 }

@@ -123,7 +123,9 @@ export async function deployBundle(
 export async function readDelivery(name: string, store: CertificateStore): Promise<CertificateDelivery> {
   const stored = await store.loadCertificate(name);
   if (stored === undefined) {
-    throw new CertificateError(`Cannot deploy "${name}": no such certificate in the store; run "acme list" to see the names`);
+    throw new CertificateError(
+      `Cannot deploy "${name}": no such certificate in the store; run "acme list" to see the names`,
+    );
   }
   const chain = stored.chainPem === '' ? [] : splitPemBlocks(stored.chainPem).map((block) => block.pem);
   return {
@@ -144,10 +146,14 @@ async function deliverTo(
   const base = { endpoint: endpoint.label, serial: delivery.expectedSerial };
   try {
     const served = await servedOrRepairable(endpoint, delivery.path, deps.crtList !== undefined && !dryRun, log);
-    if (served !== undefined) return { ...base, outcome: await deliverKnown(endpoint, { delivery, served, deps, dryRun, log }) };
+    if (served !== undefined)
+      return { ...base, outcome: await deliverKnown(endpoint, { delivery, served, deps, dryRun, log }) };
     if (dryRun) {
       if (deps.crtList === undefined) throw new Error(unknownPathMessage(delivery.path));
-      log.info('Dry run: HAProxy does not know the path yet; a real run would add it', { endpoint: endpoint.label, crtList: deps.crtList.path });
+      log.info('Dry run: HAProxy does not know the path yet; a real run would add it', {
+        endpoint: endpoint.label,
+        crtList: deps.crtList.path,
+      });
       return { ...base, outcome: 'dry-run' };
     }
     if (deps.crtList === undefined) {
@@ -159,7 +165,10 @@ async function deliverTo(
     log.info('Certificate added to HAProxy', { endpoint: endpoint.label, crtList: deps.crtList.path });
     return { ...base, outcome: 'added' };
   } catch (error) {
-    log.warn('Cannot deliver the certificate through the runtime API', { endpoint: endpoint.label, error: messageOf(error) });
+    log.warn('Cannot deliver the certificate through the runtime API', {
+      endpoint: endpoint.label,
+      error: messageOf(error),
+    });
     return { ...base, outcome: 'pending', error: messageOf(error) };
   }
 }
@@ -172,12 +181,20 @@ async function deliverTo(
  * HAProxy answered (the error is not retryable) and a crt-list is configured, treat the path as
  * new: the add path aborts our own stale transaction, refills the store and lists it.
  */
-async function servedOrRepairable(endpoint: HaproxyEndpoint, path: string, canAdd: boolean, log: Logger): Promise<ServedCertificate | undefined> {
+async function servedOrRepairable(
+  endpoint: HaproxyEndpoint,
+  path: string,
+  canAdd: boolean,
+  log: Logger,
+): Promise<ServedCertificate | undefined> {
   try {
     return await endpoint.servedCertificate(path);
   } catch (error) {
     if (!canAdd || !(error instanceof AppError) || error.retryable) throw error;
-    log.warn('Cannot read what HAProxy holds for the certificate; adding it again', { endpoint: endpoint.label, error: messageOf(error) });
+    log.warn('Cannot read what HAProxy holds for the certificate; adding it again', {
+      endpoint: endpoint.label,
+      error: messageOf(error),
+    });
     return undefined;
   }
 }
@@ -194,7 +211,10 @@ async function deliverKnown(
     return 'unchanged';
   }
   await endpoint.swapCertificate(delivery, { dryRun });
-  log.info(dryRun ? 'Dry run: HAProxy accepted the certificate; transaction aborted' : 'Certificate swapped in HAProxy', { endpoint: endpoint.label });
+  log.info(
+    dryRun ? 'Dry run: HAProxy accepted the certificate; transaction aborted' : 'Certificate swapped in HAProxy',
+    { endpoint: endpoint.label },
+  );
   return dryRun ? 'dry-run' : 'swapped';
 }
 
@@ -203,10 +223,18 @@ async function deliverKnown(
  * holds but serves on no bind, and later runs only swapped it (found by the crash-safety test).
  * When our crt-list file names it, make sure HAProxy's runtime list does too.
  */
-async function relistIfDropped(endpoint: HaproxyEndpoint, delivery: CertificateDelivery, deps: DeployDeps, log: Logger): Promise<void> {
+async function relistIfDropped(
+  endpoint: HaproxyEndpoint,
+  delivery: CertificateDelivery,
+  deps: DeployDeps,
+  log: Logger,
+): Promise<void> {
   if (deps.crtList === undefined || !(await deps.crtList.hasEntry(delivery.path))) return;
   if (await endpoint.ensureListed(delivery, deps.crtList.path)) {
-    log.warn('Listed the certificate in HAProxy\'s runtime crt-list again (an earlier run stopped before listing it)', { endpoint: endpoint.label, crtList: deps.crtList.path });
+    log.warn("Listed the certificate in HAProxy's runtime crt-list again (an earlier run stopped before listing it)", {
+      endpoint: endpoint.label,
+      crtList: deps.crtList.path,
+    });
   }
 }
 
@@ -222,25 +250,37 @@ function unknownPathMessage(path: string): string {
  */
 async function reloadInstead(
   failed: EndpointOutcome[],
-  job: Pick<DeployDeps, 'endpoints' | 'reloadCheck'> & { fallback: ReloadFallback; delivery: CertificateDelivery; log: Logger },
+  job: Pick<DeployDeps, 'endpoints' | 'reloadCheck'> & {
+    fallback: ReloadFallback;
+    delivery: CertificateDelivery;
+    log: Logger;
+  },
 ): Promise<void> {
   const { fallback, log } = job;
   try {
     await fallback.reload();
   } catch (error) {
     log.error('The reload fallback failed too', { fallback: fallback.label, error: messageOf(error) });
-    for (const outcome of failed) outcome.error = `${outcome.error ?? ''}; reload fallback "${fallback.label}" failed: ${messageOf(error)}`;
+    for (const outcome of failed)
+      outcome.error = `${outcome.error ?? ''}; reload fallback "${fallback.label}" failed: ${messageOf(error)}`;
     return;
   }
   for (const outcome of failed) {
     const endpoint = job.endpoints.find((e) => e.label === outcome.endpoint);
     const problem = await servedAfterReload(endpoint, job);
     if (problem === undefined) {
-      log.info('HAProxy reloaded and serves the new certificate', { fallback: fallback.label, endpoint: outcome.endpoint });
+      log.info('HAProxy reloaded and serves the new certificate', {
+        fallback: fallback.label,
+        endpoint: outcome.endpoint,
+      });
       outcome.outcome = 'reloaded';
       delete outcome.error;
     } else {
-      log.error('HAProxy was reloaded but does not serve the new certificate', { fallback: fallback.label, endpoint: outcome.endpoint, error: problem });
+      log.error('HAProxy was reloaded but does not serve the new certificate', {
+        fallback: fallback.label,
+        endpoint: outcome.endpoint,
+        error: problem,
+      });
       outcome.error = `${outcome.error ?? ''}; reload fallback "${fallback.label}" ran, but ${problem}`;
     }
   }
@@ -251,14 +291,20 @@ async function servedAfterReload(
   endpoint: HaproxyEndpoint | undefined,
   job: Pick<DeployDeps, 'reloadCheck'> & { fallback: ReloadFallback; delivery: CertificateDelivery },
 ): Promise<string | undefined> {
-  const { attempts, intervalMs } = job.reloadCheck ?? { attempts: RELOAD_CHECK_ATTEMPTS, intervalMs: RELOAD_CHECK_INTERVAL_MS };
+  const { attempts, intervalMs } = job.reloadCheck ?? {
+    attempts: RELOAD_CHECK_ATTEMPTS,
+    intervalMs: RELOAD_CHECK_INTERVAL_MS,
+  };
   const { delivery, fallback } = job;
   let last = 'nothing could be read';
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     try {
       const served = await readServed(endpoint, fallback, delivery.path);
       if (served?.sha1Fingerprint === delivery.expectedSha1) return undefined;
-      last = served === undefined ? `HAProxy does not know "${delivery.path}"` : `HAProxy still serves serial ${served.serial}, not ${delivery.expectedSerial}`;
+      last =
+        served === undefined
+          ? `HAProxy does not know "${delivery.path}"`
+          : `HAProxy still serves serial ${served.serial}, not ${delivery.expectedSerial}`;
     } catch (error) {
       last = `what HAProxy serves cannot be read: ${messageOf(error)}`;
     }
@@ -268,7 +314,11 @@ async function servedAfterReload(
 }
 
 /** The endpoint's runtime socket first; when that cannot answer, the fallback's own channel if it has one. */
-async function readServed(endpoint: HaproxyEndpoint | undefined, fallback: ReloadFallback, path: string): Promise<ServedCertificate | undefined> {
+async function readServed(
+  endpoint: HaproxyEndpoint | undefined,
+  fallback: ReloadFallback,
+  path: string,
+): Promise<ServedCertificate | undefined> {
   if (endpoint === undefined) {
     if (fallback.servedCertificate === undefined) throw new Error('no runtime socket to ask');
     return fallback.servedCertificate(path);
@@ -285,7 +335,11 @@ async function recordState(name: string, outcomes: EndpointOutcome[], deps: Depl
   const state: DeployState = await deps.deployState.load(name);
   const at = deps.clock.now().toISOString();
   for (const outcome of outcomes) {
-    const entry: EndpointDeployState = { status: outcome.outcome === 'pending' ? 'pending' : 'deployed', serial: outcome.serial, at };
+    const entry: EndpointDeployState = {
+      status: outcome.outcome === 'pending' ? 'pending' : 'deployed',
+      serial: outcome.serial,
+      at,
+    };
     if (outcome.outcome === 'swapped') entry.method = 'swap';
     if (outcome.outcome === 'added') entry.method = 'add';
     if (outcome.outcome === 'reloaded') entry.method = 'reload';

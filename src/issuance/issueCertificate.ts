@@ -38,7 +38,15 @@ export interface IssueRequest {
 /** The ACME calls issuance needs; AcmeService implements them, tests pass complete in-memory fakes. */
 export type AcmeOrderClient = Pick<
   AcmeService,
-  'ensureAccount' | 'lookupAccount' | 'newOrder' | 'renewalInfo' | 'directoryMeta' | 'pendingChallenges' | 'answerChallenge' | 'waitForAuthorization' | 'finalize'
+  | 'ensureAccount'
+  | 'lookupAccount'
+  | 'newOrder'
+  | 'renewalInfo'
+  | 'directoryMeta'
+  | 'pendingChallenges'
+  | 'answerChallenge'
+  | 'waitForAuthorization'
+  | 'finalize'
 >;
 
 /** Adapters the use case drives; main.ts builds the real ones, tests may pass fakes. */
@@ -100,7 +108,9 @@ export async function issueCertificate(
   // Under the home lock, before this process writes anything: finish or drop what a killed run left.
   await deps.store.recover();
   const dryRun = options.dryRun === true;
-  const obtained = (dryRun ? undefined : await resumeKept(request, { deps, log })) ?? (await orderCertificate(request, deps, { log, dryRun }));
+  const obtained =
+    (dryRun ? undefined : await resumeKept(request, { deps, log })) ??
+    (await orderCertificate(request, deps, { log, dryRun }));
   try {
     const result = await storeObtained(request, obtained, { deps, dryRun, startedAt });
     if (obtained.keptPath !== undefined) await dropKept(request.name, { deps, log });
@@ -111,7 +121,11 @@ export async function issueCertificate(
 }
 
 /** Account → order → challenges → finalize → download; keeps the download at once (not with dryRun). */
-async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, context: { log: Logger; dryRun: boolean }): Promise<Obtained> {
+async function orderCertificate(
+  request: IssueRequest,
+  deps: IssuanceDeps,
+  context: { log: Logger; dryRun: boolean },
+): Promise<Obtained> {
   const { log } = context;
   const { acme, accountUrl, accountReused } = await openAccount(request, deps, log);
   const keyPem = (await reusableKey(request, deps.store)) ?? (await createCertificateKey(request.keyType));
@@ -126,14 +140,21 @@ async function orderCertificate(request: IssueRequest, deps: IssuanceDeps, conte
       ...(request.replaces === undefined ? {} : { replaces: request.replaces }),
       ...(profile === undefined ? {} : { profile }),
     });
-    log.info('Order created', { domains: request.domains, profile, replaces: request.replaces, replacesAccepted: order.replacesAccepted });
+    log.info('Order created', {
+      domains: request.domains,
+      profile,
+      replaces: request.replaces,
+      replacesAccepted: order.replacesAccepted,
+    });
     const challenges = await acme.pendingChallenges(order, deps.challengeType ?? 'http-01');
     await proveControl(challenges, acme, deps, log);
     log.info('Finalizing order');
     fullchainPem = await acme.finalize(order, csrPem);
     // Before anything else can fail (even releasing the responder): from here on, the CA has
     // issued and counts the certificate against its limits. keepIssued() never throws.
-    keptPath = context.dryRun ? undefined : await keepIssued(request, { fullchainPem, keyPem, accountUrl }, { deps, log });
+    keptPath = context.dryRun
+      ? undefined
+      : await keepIssued(request, { fullchainPem, keyPem, accountUrl }, { deps, log });
   } finally {
     await release().catch((error: unknown) => {
       throw keptPath === undefined ? error : keptFailure(request.name, error, keptPath);
@@ -156,7 +177,9 @@ async function storeObtained(
   const bundlePem = buildHaproxyBundle({ leaf, chain, key: obtained.keyPem });
   const uncovered = missingNames(leaf, request.domains);
   if (uncovered.length > 0) {
-    throw new CertificateError(`Cannot accept the certificate for "${request.name}": it does not cover ${uncovered.map((n) => `"${n}"`).join(', ')}`);
+    throw new CertificateError(
+      `Cannot accept the certificate for "${request.name}": it does not cover ${uncovered.map((n) => `"${n}"`).join(', ')}`,
+    );
   }
   const paths = context.dryRun
     ? deps.store.paths(request.name)
@@ -165,7 +188,12 @@ async function storeObtained(
         certPem: leaf,
         chainPem: chain.join(''),
         keyPem: obtained.keyPem,
-        meta: { domains: request.domains, directoryUrl: deps.directoryUrl, issuedAt: issuedAt.toISOString(), ...(request.profile === undefined ? {} : { profile: request.profile }) },
+        meta: {
+          domains: request.domains,
+          directoryUrl: deps.directoryUrl,
+          issuedAt: issuedAt.toISOString(),
+          ...(request.profile === undefined ? {} : { profile: request.profile }),
+        },
       });
 
   return {
@@ -262,7 +290,11 @@ async function proveControl(
     }
   };
   try {
-    await Promise.all(challenges.map((c) => deps.responder.present(c.token, c.keyAuthorization, { type: c.identifierType ?? 'dns', value: c.domain })));
+    await Promise.all(
+      challenges.map((c) =>
+        deps.responder.present(c.token, c.keyAuthorization, { type: c.identifierType ?? 'dns', value: c.domain }),
+      ),
+    );
     if (deps.preflight !== undefined) {
       const preflight = deps.preflight;
       await Promise.all(challenges.map((c) => limit(() => preflight(c))));

@@ -5,7 +5,13 @@ import type { Clock } from '../clock';
 import { messageOf } from '../errors';
 import { MAX_MANUAL_CERTIFICATES, type ManualCertificateScan } from '../manual';
 import { isAriWindowUsable, shouldRenew, type AriWindow, type RenewalDecision } from '../renewal';
-import type { CertificateStore, DeployStateStore, RenewalState, RenewalStateStore, StoredCertificate } from '../storage';
+import type {
+  CertificateStore,
+  DeployStateStore,
+  RenewalState,
+  RenewalStateStore,
+  StoredCertificate,
+} from '../storage';
 import type { HaproxyEndpoint } from './deployCertificate';
 
 /** What one HAProxy endpoint serves for a certificate, compared with the stored one. */
@@ -162,7 +168,16 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
         profile: meta.profile ?? null,
         bundlePath: paths.bundle,
         nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : fromStored(ari), now }),
-        ari: ari === undefined ? null : { start: ari.start, end: ari.end, chosenAt: ari.chosenAt, retryAfter: ari.retryAfter, explanationUrl: ari.explanationUrl ?? null },
+        ari:
+          ari === undefined
+            ? null
+            : {
+                start: ari.start,
+                end: ari.end,
+                chosenAt: ari.chosenAt,
+                retryAfter: ari.retryAfter,
+                explanationUrl: ari.explanationUrl ?? null,
+              },
         ...historyOf(state),
         endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
         adoptedFrom: meta.adoptedFrom ?? null,
@@ -172,7 +187,10 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
 }
 
 /** The same decision `acme renew` would make now, without refreshing the ARI window. */
-function nextRenewalOf(certificate: StoredCertificate, context: { state: RenewalState; ari: AriWindow | undefined; now: Date }): NextRenewal {
+function nextRenewalOf(
+  certificate: StoredCertificate,
+  context: { state: RenewalState; ari: AriWindow | undefined; now: Date },
+): NextRenewal {
   const { meta } = certificate;
   const decision = shouldRenew({
     ...policyFacts(meta, context.state),
@@ -181,9 +199,15 @@ function nextRenewalOf(certificate: StoredCertificate, context: { state: Renewal
     now: context.now,
     nextCheckAt: context.now,
   });
-  if (decision.due) return { at: context.now.toISOString(), due: true, reason: decision.reason, detail: decision.detail };
+  if (decision.due)
+    return { at: context.now.toISOString(), due: true, reason: decision.reason, detail: decision.detail };
   // Only the ARI window or the lifetime rule schedule a later renewal; a usable window wins.
-  const reason = decision.reason === 'backoff' ? 'backoff' : context.ari !== undefined && isAriWindowUsable(context.ari) ? 'ari-window' : 'lifetime';
+  const reason =
+    decision.reason === 'backoff'
+      ? 'backoff'
+      : context.ari !== undefined && isAriWindowUsable(context.ari)
+        ? 'ari-window'
+        : 'lifetime';
   return { at: decision.notBefore.toISOString(), due: false, reason, detail: decision.detail };
 }
 
@@ -193,24 +217,43 @@ function currentAri(certificate: StoredCertificate, state: RenewalState): NonNul
 }
 
 /** What the renewal state remembers of past renewals, as `acme list --json` shows it. */
-function historyOf(state: RenewalState): Pick<CertificateSummary, 'lastError' | 'lastSuccessAt' | 'lastFailureAt' | 'failuresTotal' | 'hooks'> {
+function historyOf(
+  state: RenewalState,
+): Pick<CertificateSummary, 'lastError' | 'lastSuccessAt' | 'lastFailureAt' | 'failuresTotal' | 'hooks'> {
   return {
     lastError: lastErrorOf(state),
     lastSuccessAt: state.lastSuccessAt ?? null,
     // States written before the counter existed still show their current streak.
     lastFailureAt: state.lastFailureAt ?? state.failure?.lastFailureAt ?? null,
     failuresTotal: state.failuresTotal ?? state.failure?.failures ?? 0,
-    hooks: (state.hooks ?? []).map((h) => ({ label: h.label, ok: h.ok, exitCode: h.exitCode, timedOut: h.timedOut, at: h.at, error: h.error ?? null })),
+    hooks: (state.hooks ?? []).map((h) => ({
+      label: h.label,
+      ok: h.ok,
+      exitCode: h.exitCode,
+      timedOut: h.timedOut,
+      at: h.at,
+      error: h.error ?? null,
+    })),
   };
 }
 
 function lastErrorOf(state: RenewalState): LastError | null {
   const { failure } = state;
   if (failure === undefined) return null;
-  return { message: failure.lastError, at: failure.lastFailureAt, failures: failure.failures, nextAttemptAt: failure.nextAttemptAt };
+  return {
+    message: failure.lastError,
+    at: failure.lastFailureAt,
+    failures: failure.failures,
+    nextAttemptAt: failure.nextAttemptAt,
+  };
 }
 
-async function endpointStatuses(name: string, bundlePath: string, sha1: string, deps: ListDeps): Promise<EndpointStatus[]> {
+async function endpointStatuses(
+  name: string,
+  bundlePath: string,
+  sha1: string,
+  deps: ListDeps,
+): Promise<EndpointStatus[]> {
   const endpoints = deps.endpoints ?? [];
   if (endpoints.length === 0) return [];
   const state = deps.deployState === undefined ? { endpoints: {} } : await deps.deployState.load(name);
@@ -239,7 +282,10 @@ async function endpointStatuses(name: string, bundlePath: string, sha1: string, 
  * reader's cap are listed with the reason they are neither checked nor served.
  * @throws StorageError when the directory exists but cannot be listed
  */
-export async function listManualCertificates(deps: { clock: Clock; readManualCertificates: () => Promise<ManualCertificateScan> }): Promise<ManualCertificateSummary[]> {
+export async function listManualCertificates(deps: {
+  clock: Clock;
+  readManualCertificates: () => Promise<ManualCertificateScan>;
+}): Promise<ManualCertificateSummary[]> {
   const now = deps.clock.now().getTime();
   const scan = await deps.readManualCertificates();
   const rows = scan.certificates.map((c): ManualCertificateSummary => ({

@@ -1,6 +1,12 @@
 import { CertificateError, messageOf } from '../errors';
 import type { Logger } from '../log';
-import { sanitiseName, type ArchivedCertificate, type CertificateArchive, type CertificateStore, type CrtList } from '../storage';
+import {
+  sanitiseName,
+  type ArchivedCertificate,
+  type CertificateArchive,
+  type CertificateStore,
+  type CrtList,
+} from '../storage';
 
 /**
  * One running HAProxy that can drop a certificate; src/haproxy's HaproxyInstance implements it.
@@ -51,7 +57,10 @@ export interface RemoveResult {
 async function removeFrom(endpoint: RemovalEndpoint, path: string, log: Logger): Promise<RemovalOutcome> {
   try {
     const { deleted, removedFrom } = await endpoint.removeCertificate(path);
-    log.info(deleted ? 'Certificate removed from HAProxy' : 'HAProxy did not have the certificate', { endpoint: endpoint.label, removedFrom });
+    log.info(deleted ? 'Certificate removed from HAProxy' : 'HAProxy did not have the certificate', {
+      endpoint: endpoint.label,
+      removedFrom,
+    });
     return { endpoint: endpoint.label, outcome: deleted ? 'removed' : 'not-loaded', removedFrom };
   } catch (error) {
     log.warn('Cannot remove the certificate from HAProxy', { endpoint: endpoint.label, error: messageOf(error) });
@@ -81,9 +90,17 @@ export async function removeCertificate(requested: string, deps: RemoveDeps): Pr
   }
   const crtListEntryRemoved = deps.crtList === undefined ? false : await deps.crtList.removeEntry(path);
   const archive = await deps.archive.archive(name);
-  if (!known && !crtListEntryRemoved && archive.dir === undefined && endpoints.every((e) => e.outcome === 'not-loaded')) {
-    throw new CertificateError(`Cannot remove "${name}": no such certificate in the store; run "acme list" to see the names`);
+  if (
+    !known &&
+    !crtListEntryRemoved &&
+    archive.dir === undefined &&
+    endpoints.every((e) => e.outcome === 'not-loaded')
+  ) {
+    throw new CertificateError(
+      `Cannot remove "${name}": no such certificate in the store; run "acme list" to see the names`,
+    );
   }
-  if (deps.endpoints.length === 0) log.warn('No HAProxy runtime socket given: a running HAProxy keeps serving the certificate until it reloads');
+  if (deps.endpoints.length === 0)
+    log.warn('No HAProxy runtime socket given: a running HAProxy keeps serving the certificate until it reloads');
   return { name, path, removed: true, endpoints, crtListEntryRemoved, archive };
 }

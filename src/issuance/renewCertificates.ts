@@ -79,7 +79,9 @@ const CHECK_CONCURRENCY = 32;
 export async function renewCertificates(deps: RenewalDeps, options: RenewOptions): Promise<RenewOutcome[]> {
   // First, under the home lock: finish or drop what a killed run left (temps, a bundle not renamed).
   await deps.store.recover();
-  const names = options.names ?? [...new Set([...(await deps.store.listCertificateNames()), ...(await deps.issued.listNames())])].sort();
+  const names =
+    options.names ??
+    [...new Set([...(await deps.store.listCertificateNames()), ...(await deps.issued.listNames())])].sort();
   deps = withCachedAcmeClients(deps);
   const loadAccount = cachedAccountLoader(deps);
   const network = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -149,12 +151,31 @@ async function renewOne(
   const account = await pass.loadAccount.load();
   const certId = await currentCertId(name, meta, state, { deps, needed: account !== undefined });
   const ari = await refreshAri(meta, certId, state, { deps, account, now, network: pass.network });
-  const decision = shouldRenew({ ...policyFacts(meta, state), desired, ari, now, nextCheckAt: options.nextCheckAt, force: options.force });
+  const decision = shouldRenew({
+    ...policyFacts(meta, state),
+    desired,
+    ari,
+    now,
+    nextCheckAt: options.nextCheckAt,
+    force: options.force,
+  });
   state.ari = ari === undefined || certId === undefined ? undefined : toStored(certId, ari);
-  state.lastDecision = { at: now.toISOString(), due: decision.due, reason: decision.reason, detail: decision.detail, ...(decision.due ? {} : { notBefore: decision.notBefore.toISOString() }) };
+  state.lastDecision = {
+    at: now.toISOString(),
+    due: decision.due,
+    reason: decision.reason,
+    detail: decision.detail,
+    ...(decision.due ? {} : { notBefore: decision.notBefore.toISOString() }),
+  };
   if (!decision.due) return notDue(name, { meta, state, before, decision }, deps);
   log.info('Renewing', { reason: decision.reason, detail: decision.detail });
-  const outcome = await pass.network(() => renewDue(name, { desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true }, deps));
+  const outcome = await pass.network(() =>
+    renewDue(
+      name,
+      { desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true },
+      deps,
+    ),
+  );
   pass.loadAccount.forget();
   return outcome;
 }
@@ -162,13 +183,27 @@ async function renewOne(
 /** A certificate that is not due: record the check, and deliver or run what an earlier run still owes (deploy, hooks). */
 async function notDue(
   name: string,
-  check: { meta: CertificateMeta; state: RenewalState; before: string; decision: Extract<RenewalDecision, { due: false }> },
+  check: {
+    meta: CertificateMeta;
+    state: RenewalState;
+    before: string;
+    decision: Extract<RenewalDecision, { due: false }>;
+  },
   deps: RenewalDeps,
 ): Promise<RenewOutcome> {
   const { meta, state, decision } = check;
   const log = deps.logger.child({ certificate: name });
-  log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', { reason: decision.reason, detail: decision.detail, notBefore: decision.notBefore.toISOString() });
-  const deploy = await deployIfOwed(name, meta.serial, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
+  log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', {
+    reason: decision.reason,
+    detail: decision.detail,
+    notBefore: decision.notBefore.toISOString(),
+  });
+  const deploy = await deployIfOwed(name, meta.serial, {
+    ...deps.deploy,
+    store: deps.store,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
   const hooks = await runHooksIfOwed(name, meta.serial, state, deps);
   // Nothing but the check time changed: skip the fsync'd rewrite (1000 certificates: ~0.6 s a pass).
   if (comparable(state) !== check.before) await deps.renewalState.save(name, state);
@@ -176,7 +211,11 @@ async function notDue(
 }
 
 /** Finishes the certificate an earlier run kept for `name`, whatever the schedule; undefined when there is none usable. */
-async function finishKept(name: string, state: RenewalState, pass: { deps: RenewalDeps; options: RenewOptions; network: Limiter }): Promise<RenewOutcome | undefined> {
+async function finishKept(
+  name: string,
+  state: RenewalState,
+  pass: { deps: RenewalDeps; options: RenewOptions; network: Limiter },
+): Promise<RenewOutcome | undefined> {
   const { deps } = pass;
   const log = deps.logger.child({ certificate: name });
   const kept = await keptToFinish(name, pass.options.desired?.get(name), { deps, log });
@@ -184,7 +223,9 @@ async function finishKept(name: string, state: RenewalState, pass: { deps: Renew
   const detail = `finishing the certificate the CA issued at ${kept.downloadedAt}, kept by an earlier run; no new order`;
   const decision: RenewalDecision = { due: true, reason: 'kept', detail };
   log.info('Renewing', { reason: decision.reason, detail });
-  return pass.network(() => renewDue(name, { desired: kept.request, certId: undefined, state, decision, reuseKey: false }, deps));
+  return pass.network(() =>
+    renewDue(name, { desired: kept.request, certId: undefined, state, decision, reuseKey: false }, deps),
+  );
 }
 
 async function renewDue(
@@ -201,7 +242,14 @@ async function renewDue(
   const { state, decision } = job;
   try {
     const result = await issueCertificate(
-      { name, domains: [...job.desired.domains], keyType: asKeyType(job.desired.keyType), profile: job.desired.profile, replaces: job.certId, reuseKey: job.reuseKey },
+      {
+        name,
+        domains: [...job.desired.domains],
+        keyType: asKeyType(job.desired.keyType),
+        profile: job.desired.profile,
+        replaces: job.certId,
+        reuseKey: job.reuseKey,
+      },
       deps,
     );
     state.failure = undefined;
@@ -211,18 +259,35 @@ async function renewDue(
     // before its hooks owes them to the next pass (runHooksIfOwed).
     state.hooksPending = deps.runHooks === undefined ? undefined : result.serial;
     await deps.renewalState.save(name, state);
-    const deploy = await deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
+    const deploy = await deployCertificate(name, {
+      ...deps.deploy,
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
     const hooks = await runRecordedHooks(name, state, deps);
     await deps.renewalState.save(name, state);
-    return { name, decision, renewed: { serial: result.serial, notAfter: result.notAfter, resumed: result.resumed }, deploy, hooks };
+    return {
+      name,
+      decision,
+      renewed: { serial: result.serial, notAfter: result.notAfter, resumed: result.resumed },
+      deploy,
+      hooks,
+    };
   } catch (error) {
     const failures = (state.failure?.failures ?? 0) + 1;
     const failedAt = deps.clock.now();
     const retryAfter = retryAfterOf(error, failedAt);
     state.failuresTotal = (state.failuresTotal ?? 0) + 1;
     state.lastFailureAt = failedAt.toISOString();
-    const failure = { failures, lastFailureAt: failedAt, lastError: messageOf(error), ...(retryAfter === undefined ? {} : { retryAfter }) };
-    const nextAttemptAt = backoffUntil(failure, { now: failedAt, emergency: decision.reason === 'emergency' }) ?? failedAt;
+    const failure = {
+      failures,
+      lastFailureAt: failedAt,
+      lastError: messageOf(error),
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
+    const nextAttemptAt =
+      backoffUntil(failure, { now: failedAt, emergency: decision.reason === 'emergency' }) ?? failedAt;
     state.failure = {
       failures,
       lastFailureAt: failedAt.toISOString(),
@@ -234,7 +299,12 @@ async function renewDue(
     await deps.renewalState.save(name, state).catch((saveError: unknown) => {
       deps.logger.error('Cannot record the failure backoff', { certificate: name, error: messageOf(saveError) });
     });
-    deps.logger.error('Renewal failed; backing off', { certificate: name, failures, nextAttemptAt: nextAttemptAt.toISOString(), error: messageOf(error) });
+    deps.logger.error('Renewal failed; backing off', {
+      certificate: name,
+      failures,
+      nextAttemptAt: nextAttemptAt.toISOString(),
+      error: messageOf(error),
+    });
     return { name, decision, error: messageOf(error), nextAttemptAt };
   }
 }
@@ -247,5 +317,8 @@ function asKeyType(keyType: string): CertificateKeyType {
 /** The state as JSON without the time of the last check, to tell whether a save is needed. */
 function comparable(state: RenewalState): string {
   const { lastDecision, ...rest } = state;
-  return JSON.stringify({ ...rest, lastDecision: lastDecision === undefined ? undefined : { ...lastDecision, at: undefined } });
+  return JSON.stringify({
+    ...rest,
+    lastDecision: lastDecision === undefined ? undefined : { ...lastDecision, at: undefined },
+  });
 }

@@ -43,26 +43,40 @@ export interface RevokeResult {
  * replace it with `acme renew --name N --force`, or take it out with `acme remove --name N`.
  * @throws CertificateError for an unknown name or no stored account; ConfigError when --directory is not the issuing CA; AcmeError (e.g. alreadyRevoked) from the CA
  */
-export async function revokeCertificate(name: string, deps: RevokeDeps, options: { reason?: RevocationReason } = {}): Promise<RevokeResult> {
+export async function revokeCertificate(
+  name: string,
+  deps: RevokeDeps,
+  options: { reason?: RevocationReason } = {},
+): Promise<RevokeResult> {
   const stored = await deps.store.loadCertificate(name);
   if (stored === undefined) {
-    throw new CertificateError(`Cannot revoke "${name}": no such certificate in the store; run "acme list" to see the names`);
+    throw new CertificateError(
+      `Cannot revoke "${name}": no such certificate in the store; run "acme list" to see the names`,
+    );
   }
   const { directoryUrl, serial } = stored.meta;
   if (directoryUrl !== deps.directoryUrl) {
-    throw new ConfigError(`Cannot revoke "${name}": it was issued through "${directoryUrl}" but --directory is "${deps.directoryUrl}"; pass --directory ${directoryUrl}`, {
-      source: '--directory',
-    });
+    throw new ConfigError(
+      `Cannot revoke "${name}": it was issued through "${directoryUrl}" but --directory is "${deps.directoryUrl}"; pass --directory ${directoryUrl}`,
+      {
+        source: '--directory',
+      },
+    );
   }
   const account = await deps.store.loadAccount(directoryUrl);
   if (account === undefined) {
-    throw new CertificateError(`Cannot revoke "${name}": no ACME account for "${directoryUrl}" is stored in --home, and only the issuing account (or the certificate key) may revoke`);
+    throw new CertificateError(
+      `Cannot revoke "${name}": no ACME account for "${directoryUrl}" is stored in --home, and only the issuing account (or the certificate key) may revoke`,
+    );
   }
   const log = deps.logger.child({ certificate: stored.meta.name, serial });
   const acme = deps.acmeFor(account.keyPem);
   const accountUrl = await acme.lookupAccount();
   if (accountUrl === undefined) {
-    throw new AcmeError('ACME_PROBLEM', `Cannot revoke "${name}": the CA at "${directoryUrl}" does not know the stored account key; if a key rollover was interrupted, run "acme account rollover" to finish it`);
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot revoke "${name}": the CA at "${directoryUrl}" does not know the stored account key; if a key rollover was interrupted, run "acme account rollover" to finish it`,
+    );
   }
   await acme.revokeCertificate(stored.certPem, options.reason === undefined ? {} : { reason: options.reason.code });
   const revokedAt = deps.clock.now();

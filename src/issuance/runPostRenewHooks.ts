@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type { Logger } from '../log';
-import { discoverHooks, hookEnvironment, runDeployHooks, type DeployHook, type HookBaseEnvironment } from '../deploy-hooks';
+import {
+  discoverHooks,
+  hookEnvironment,
+  runDeployHooks,
+  type DeployHook,
+  type HookBaseEnvironment,
+} from '../deploy-hooks';
 import type { StoredCertificate } from '../storage';
 import type { HookOutcome } from './renewCertificates';
 
@@ -27,7 +33,10 @@ export function postRenewHooksDir(home: string): string {
  * failing hook: the outcome says so, and the caller records it and exits 1. A failing hook never
  * undoes the renewal or the HAProxy swap.
  */
-export async function runPostRenewHooks(certificate: StoredCertificate, options: PostRenewHookOptions): Promise<HookOutcome[]> {
+export async function runPostRenewHooks(
+  certificate: StoredCertificate,
+  options: PostRenewHookOptions,
+): Promise<HookOutcome[]> {
   const hooks: DeployHook[] = [
     ...(await discoverHooks(postRenewHooksDir(options.home), { logger: options.logger })),
     ...options.commands.map((argv) => ({ label: argv.join(' '), argv: [...argv] })),
@@ -50,5 +59,11 @@ export async function runPostRenewHooks(certificate: StoredCertificate, options:
     options.baseEnv,
   );
   const results = await runDeployHooks(hooks, { env, logger: options.logger, timeoutMs: options.timeoutMs });
-  return results.map((r) => ({ label: r.label, ok: r.ok, exitCode: r.exitCode, timedOut: r.timedOut, ...(r.error === undefined ? {} : { error: r.error }) }));
+  return results.map((r) => ({
+    label: r.label,
+    ok: r.ok,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
+    ...(r.error === undefined ? {} : { error: r.error }),
+  }));
 }

@@ -20,7 +20,11 @@ export interface PlainLoggerOptions {
 function sortedKeys(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const record = value as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(record).sort().map((key) => [key, record[key]]));
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, record[key]]),
+  );
 }
 
 /** The JSON line: fields, level and message, one object per line. */
@@ -29,7 +33,9 @@ function jsonLine(level: Level, message: string, fields: LogFields): string {
 }
 
 function textLine(level: Level, message: string, fields: LogFields): string {
-  const extras = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const extras = Object.entries(fields).map(
+    ([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  );
   return `${level} ${message}${extras.length > 0 ? `  ${extras.join(' ')}` : ''}\n`;
 }
 

@@ -46,7 +46,8 @@ function redactObject(value: Record<string, unknown>, depth: number): Record<str
   const isJwk = typeof value.kty === 'string';
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = isJwk && JWK_PRIVATE_KEYS.has(key) && typeof item === 'string' ? '[redacted]' : redactValue(item, depth + 1);
+    out[key] =
+      isJwk && JWK_PRIVATE_KEYS.has(key) && typeof item === 'string' ? '[redacted]' : redactValue(item, depth + 1);
   }
   return out;
 }

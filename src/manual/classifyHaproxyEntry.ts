@@ -34,7 +34,16 @@ export interface ManualEntryContext {
 /** Why an entry is not a manual certificate, or that it is one. */
 export type EntryVerdict =
   | { manual: true }
-  | { manual: false; reason: 'dot file' | 'companion file' | 'our bundle' | 'link to our bundle' | 'link to lego certificate' | 'not a regular file' };
+  | {
+      manual: false;
+      reason:
+        | 'dot file'
+        | 'companion file'
+        | 'our bundle'
+        | 'link to our bundle'
+        | 'link to lego certificate'
+        | 'not a regular file';
+    };
 
 /** True when `path` is `dir` itself or lies below it (lexically). */
 function isInside(path: string, dir: string): boolean {

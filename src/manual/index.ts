@@ -4,8 +4,20 @@
  * are and haproxy-acme lists, checks and never renews. Pure classification, inspection and
  * crt-list rendering; a bounded reader; the crt-list writer run at every HAProxy start.
  */
-export { classifyHaproxyEntry, COMPANION_EXTENSIONS, type EntryVerdict, type HaproxyDirEntry, type ManualEntryContext } from './classifyHaproxyEntry';
-export { firstKeyBlock, inspectManualCertificate, type ManualCertificate, type ManualFiles, type ReadResult } from './inspectManualCertificate';
+export {
+  classifyHaproxyEntry,
+  COMPANION_EXTENSIONS,
+  type EntryVerdict,
+  type HaproxyDirEntry,
+  type ManualEntryContext,
+} from './classifyHaproxyEntry';
+export {
+  firstKeyBlock,
+  inspectManualCertificate,
+  type ManualCertificate,
+  type ManualFiles,
+  type ReadResult,
+} from './inspectManualCertificate';
 export { renderManualCrtList, type SkippedManualCertificate } from './renderManualCrtList';
 export {
   MAX_HAPROXY_DIR_ENTRIES,

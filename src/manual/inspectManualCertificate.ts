@@ -1,5 +1,11 @@
 import { messageOf } from '../errors';
-import { assertKeyMatchesCertificate, parseCertificate, splitPemBlocks, type CertificateInfo, type PemBlock } from '../pem';
+import {
+  assertKeyMatchesCertificate,
+  parseCertificate,
+  splitPemBlocks,
+  type CertificateInfo,
+  type PemBlock,
+} from '../pem';
 
 /** One manual certificate as `acme list` and `acme doctor` show it. Never holds key material. */
 export interface ManualCertificate {
@@ -88,14 +94,16 @@ function keyOf(files: ManualFiles, blocks: PemBlock[]): { keyPath: string | null
   if (companion === undefined || ('missing' in companion && companion.missing)) {
     return { keyPath: null, problem: `no private key: the file holds none and there is no "${companionPath}"` };
   }
-  if ('error' in companion) return { keyPath: companionPath, problem: `cannot read its key "${companionPath}": ${companion.error}` };
+  if ('error' in companion)
+    return { keyPath: companionPath, problem: `cannot read its key "${companionPath}": ${companion.error}` };
   let key: PemBlock | undefined;
   try {
     key = splitPemBlocks(companion.text).find(isKeyBlock);
   } catch (error) {
     return { keyPath: companionPath, problem: `its key "${companionPath}" is not PEM: ${messageOf(error)}` };
   }
-  if (key === undefined) return { keyPath: companionPath, problem: `its key file "${companionPath}" holds no private key` };
+  if (key === undefined)
+    return { keyPath: companionPath, problem: `its key file "${companionPath}" holds no private key` };
   return { keyPath: companionPath, key };
 }
 
@@ -111,7 +119,13 @@ export function inspectManualCertificate(files: ManualFiles): ManualCertificate 
   const parsed = parseFile(files.file.text);
   if ('problem' in parsed) return { ...none, keyPath: null, problem: parsed.problem };
   const { info } = parsed;
-  const facts = { path: files.path, names: namesOf(info), serial: info.serial, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString() };
+  const facts = {
+    path: files.path,
+    names: namesOf(info),
+    serial: info.serial,
+    notBefore: info.notBefore.toISOString(),
+    notAfter: info.notAfter.toISOString(),
+  };
   const key = keyOf(files, parsed.blocks);
   if (key.key === undefined) return { ...facts, keyPath: key.keyPath, problem: key.problem ?? null };
   try {

@@ -4,7 +4,12 @@ import { join, resolve } from 'node:path';
 import { StorageError } from '../errors';
 import { certificatesDir, haproxyDir } from '../storage';
 import { classifyHaproxyEntry, type HaproxyDirEntry, type ManualEntryContext } from './classifyHaproxyEntry';
-import { firstKeyBlock, inspectManualCertificate, type ManualCertificate, type ReadResult } from './inspectManualCertificate';
+import {
+  firstKeyBlock,
+  inspectManualCertificate,
+  type ManualCertificate,
+  type ReadResult,
+} from './inspectManualCertificate';
 
 /** Entries of `<home>/haproxy/` looked at: our bundles (one per stored certificate) and the manual files. */
 export const MAX_HAPROXY_DIR_ENTRIES = 10_000;
@@ -52,10 +57,18 @@ async function readBounded(path: string): Promise<ReadResult> {
     handle = await open(path, READ_FLAGS);
     const info = await handle.stat();
     if (!info.isFile()) return { error: 'it is not a regular file', missing: false };
-    if (info.size > MAX_MANUAL_FILE_BYTES) return { error: `it is ${info.size} bytes, more than the ${MAX_MANUAL_FILE_BYTES} a certificate file may hold`, missing: false };
+    if (info.size > MAX_MANUAL_FILE_BYTES)
+      return {
+        error: `it is ${info.size} bytes, more than the ${MAX_MANUAL_FILE_BYTES} a certificate file may hold`,
+        missing: false,
+      };
     const buffer = Buffer.alloc(MAX_MANUAL_FILE_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_MANUAL_FILE_BYTES) return { error: `it holds more than the ${MAX_MANUAL_FILE_BYTES} bytes a certificate file may hold`, missing: false };
+    if (bytesRead > MAX_MANUAL_FILE_BYTES)
+      return {
+        error: `it holds more than the ${MAX_MANUAL_FILE_BYTES} bytes a certificate file may hold`,
+        missing: false,
+      };
     return { text: buffer.subarray(0, bytesRead).toString('utf8') };
   } catch (error) {
     return { error: errnoText(error), missing: (error as NodeJS.ErrnoException).code === 'ENOENT' };
@@ -65,7 +78,10 @@ async function readBounded(path: string): Promise<ReadResult> {
 }
 
 function listError(dir: string, error: unknown): StorageError {
-  return new StorageError('STORAGE_IO', `Cannot list the manual certificates in "${dir}": ${errnoText(error)}`, { path: dir, cause: error });
+  return new StorageError('STORAGE_IO', `Cannot list the manual certificates in "${dir}": ${errnoText(error)}`, {
+    path: dir,
+    cause: error,
+  });
 }
 
 /** The entry names, sorted as HAProxy's scandir(alphasort) does for the C locale; at most `limit + 1`. */
@@ -95,10 +111,19 @@ async function describeEntry(dir: string, name: string): Promise<HaproxyDirEntry
   if (info === undefined) return { name, type: 'other' };
   if (info.isFile()) return { name, type: 'file' };
   if (!info.isSymbolicLink()) return { name, type: 'other' };
-  const linkTarget = await readlink(path).then((target) => resolve(dir, target), () => undefined);
+  const linkTarget = await readlink(path).then(
+    (target) => resolve(dir, target),
+    () => undefined,
+  );
   const realTarget = await realpath(path).catch(() => undefined);
   const target = await stat(path).catch(() => undefined);
-  return { name, type: 'symlink', linkTarget, realTarget, targetType: target === undefined ? 'missing' : target.isFile() ? 'file' : 'other' };
+  return {
+    name,
+    type: 'symlink',
+    linkTarget,
+    realTarget,
+    targetType: target === undefined ? 'missing' : target.isFile() ? 'file' : 'other',
+  };
 }
 
 async function withRealPath(path: string): Promise<string[]> {

@@ -28,12 +28,24 @@ export async function writeManualCrtList(home: string, target: string): Promise<
   const skipped: SkippedManualCertificate[] = [];
   let certificates: ManualCertificate[] = [];
   try {
-    const names = await new FileCertificateStore({ home, clock: systemClock, logger: silentLogger }).listCertificateNames();
+    const names = await new FileCertificateStore({
+      home,
+      clock: systemClock,
+      logger: silentLogger,
+    }).listCertificateNames();
     const scan = await readManualCertificates(home, { names });
     // The list itself, should it be written among the certificates, is not one of them.
     certificates = scan.certificates.filter((c) => resolve(c.path) !== resolve(target));
-    for (const path of scan.notInspected) skipped.push({ path, problem: `more than ${MAX_MANUAL_CERTIFICATES} manual certificates in "${scan.directory}"; only the first ${MAX_MANUAL_CERTIFICATES} by name are served` });
-    if (scan.truncated) skipped.push({ path: scan.directory, problem: `it holds more than ${MAX_HAPROXY_DIR_ENTRIES} entries; the others were not looked at` });
+    for (const path of scan.notInspected)
+      skipped.push({
+        path,
+        problem: `more than ${MAX_MANUAL_CERTIFICATES} manual certificates in "${scan.directory}"; only the first ${MAX_MANUAL_CERTIFICATES} by name are served`,
+      });
+    if (scan.truncated)
+      skipped.push({
+        path: scan.directory,
+        problem: `it holds more than ${MAX_HAPROXY_DIR_ENTRIES} entries; the others were not looked at`,
+      });
   } catch (error) {
     skipped.push({ path: haproxyDir(home), problem: `none is served: ${messageOf(error)}` });
   }

@@ -18,7 +18,10 @@ export interface CollectMetricsDeps {
  * matches when its last deploy completed with the stored serial; the deploy verified that serial
  * with `show ssl cert` right after the commit, so no request to HAProxy is made here.
  */
-export function toCertificateMetrics(summary: CertificateSummary, options: { deployState: DeployState; endpointLabels?: readonly string[] }): CertificateMetrics {
+export function toCertificateMetrics(
+  summary: CertificateSummary,
+  options: { deployState: DeployState; endpointLabels?: readonly string[] },
+): CertificateMetrics {
   const recorded = options.deployState.endpoints;
   const labels = [...new Set([...(options.endpointLabels ?? []), ...Object.keys(recorded)])];
   return {
@@ -45,7 +48,10 @@ export async function collectMetrics(deps: CollectMetricsDeps): Promise<MetricsS
   const summaries = await listCertificates({ store: deps.store, clock: deps.clock, renewalState: deps.renewalState });
   const certificates = await Promise.all(
     summaries.map(async (summary) =>
-      toCertificateMetrics(summary, { deployState: await deps.deployState.load(summary.name), endpointLabels: deps.endpointLabels }),
+      toCertificateMetrics(summary, {
+        deployState: await deps.deployState.load(summary.name),
+        endpointLabels: deps.endpointLabels,
+      }),
     ),
   );
   return { generatedAt, certificates };

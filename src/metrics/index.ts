@@ -4,4 +4,10 @@
  */
 export { escapeLabelValue, renderMetrics, type CertificateMetrics, type MetricsSnapshot } from './renderMetrics';
 export { collectMetrics, toCertificateMetrics, type CollectMetricsDeps } from './collectMetrics';
-export { METRICS_FILE_MODE, recordMetrics, writeMetricsFile, type RecordMetricsOptions, type WriteMetricsFileOptions } from './writeMetricsFile';
+export {
+  METRICS_FILE_MODE,
+  recordMetrics,
+  writeMetricsFile,
+  type RecordMetricsOptions,
+  type WriteMetricsFileOptions,
+} from './writeMetricsFile';

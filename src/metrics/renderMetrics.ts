@@ -38,12 +38,17 @@ const PREFIX = 'haproxy_acme_';
 const seconds = (at: Date | undefined): number => (at === undefined ? 0 : at.getTime() / 1000);
 
 function perCertificate(value: (c: CertificateMetrics, snapshot: MetricsSnapshot) => number) {
-  return (snapshot: MetricsSnapshot): Sample[] => snapshot.certificates.map((c) => ({ labels: { name: c.name }, value: value(c, snapshot) }));
+  return (snapshot: MetricsSnapshot): Sample[] =>
+    snapshot.certificates.map((c) => ({ labels: { name: c.name }, value: value(c, snapshot) }));
 }
 
 /** Every family, in the order written; gauges except the failures counter. */
 const FAMILIES: readonly Family[] = [
-  { name: 'certificates', help: 'Certificates stored under --home.', samples: (s) => [{ labels: {}, value: s.certificates.length }] },
+  {
+    name: 'certificates',
+    help: 'Certificates stored under --home.',
+    samples: (s) => [{ labels: {}, value: s.certificates.length }],
+  },
   {
     name: 'certificate_not_after_timestamp_seconds',
     help: 'Unix time the certificate expires (notAfter).',
@@ -90,7 +95,11 @@ const FAMILIES: readonly Family[] = [
           .map((e) => ({ labels: { name: c.name, endpoint: e.endpoint }, value: e.servedSerialMatches ? 1 : 0 })),
       ),
   },
-  { name: 'metrics_written_timestamp_seconds', help: 'Unix time this file was written.', samples: (s) => [{ labels: {}, value: seconds(s.generatedAt) }] },
+  {
+    name: 'metrics_written_timestamp_seconds',
+    help: 'Unix time this file was written.',
+    samples: (s) => [{ labels: {}, value: seconds(s.generatedAt) }],
+  },
 ];
 
 /** Exposition format: a label value escapes `\`, `"` and line feeds. */
@@ -115,7 +124,11 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
   };
   const lines = FAMILIES.flatMap((family) => {
     const name = `${PREFIX}${family.name}`;
-    return [`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type ?? 'gauge'}`, ...family.samples(sorted).map((sample) => formatSample(name, sample))];
+    return [
+      `# HELP ${name} ${family.help}`,
+      `# TYPE ${name} ${family.type ?? 'gauge'}`,
+      ...family.samples(sorted).map((sample) => formatSample(name, sample)),
+    ];
   });
   return `${lines.join('\n')}\n`;
 }

@@ -21,8 +21,15 @@ export interface WriteMetricsFileOptions {
  * the textfile collector ignores since it reads only `*.prom`, then rename), mode 0644.
  * @throws StorageError STORAGE_IO when it cannot be written
  */
-export async function writeMetricsFile(path: string, text: string, options: WriteMetricsFileOptions = {}): Promise<void> {
-  await writeFileAtomic(path, text, { mode: METRICS_FILE_MODE, ...(options.fs === undefined ? {} : { fs: options.fs }) });
+export async function writeMetricsFile(
+  path: string,
+  text: string,
+  options: WriteMetricsFileOptions = {},
+): Promise<void> {
+  await writeFileAtomic(path, text, {
+    mode: METRICS_FILE_MODE,
+    ...(options.fs === undefined ? {} : { fs: options.fs }),
+  });
 }
 
 /** The deepest cause's message: storage wraps the system error twice, each time naming the path. */

@@ -49,9 +49,18 @@ export class LegoDirectoryReader {
     const session = new ReadSession(this.fs, root);
     const [accounts, certificates] = await Promise.all([session.readAccounts(), session.readCertificates()]);
     if (accounts === undefined && certificates === undefined) {
-      throw new ConfigError(`Cannot import lego directory "${path}": it holds neither "accounts" nor "certificates"; pass the directory lego's --path pointed at`, { source: '--path' });
+      throw new ConfigError(
+        `Cannot import lego directory "${path}": it holds neither "accounts" nor "certificates"; pass the directory lego's --path pointed at`,
+        { source: '--path' },
+      );
     }
-    return { root: path, accounts: accounts ?? [], certificates: certificates ?? [], problems: session.problems, ignored: session.ignored };
+    return {
+      root: path,
+      accounts: accounts ?? [],
+      certificates: certificates ?? [],
+      problems: session.problems,
+      ignored: session.ignored,
+    };
   }
 
   /**
@@ -67,14 +76,22 @@ export class LegoDirectoryReader {
     const root = await this.resolveRoot(home, '--home');
     const session = new ReadSession(this.fs, root, true);
     const [accounts, certificates] = await Promise.all([session.readAccounts(), session.readCertificates()]);
-    if ((accounts ?? []).length === 0 && (certificates ?? []).length === 0 && session.problems.length === 0) return undefined;
-    return { root: home, accounts: accounts ?? [], certificates: certificates ?? [], problems: session.problems, ignored: session.ignored };
+    if ((accounts ?? []).length === 0 && (certificates ?? []).length === 0 && session.problems.length === 0)
+      return undefined;
+    return {
+      root: home,
+      accounts: accounts ?? [],
+      certificates: certificates ?? [],
+      problems: session.problems,
+      ignored: session.ignored,
+    };
   }
 
   private async resolveRoot(path: string, source = '--path'): Promise<string> {
     try {
       const real = await this.fs.realpath(path);
-      if (!(await this.fs.stat(real)).isDirectory()) throw new ConfigError(`Cannot import lego directory "${path}": it is not a directory`, { source });
+      if (!(await this.fs.stat(real)).isDirectory())
+        throw new ConfigError(`Cannot import lego directory "${path}": it is not a directory`, { source });
       return real;
     } catch (error) {
       if (error instanceof ConfigError) throw error;
@@ -111,7 +128,12 @@ class ReadSession {
         }
         const accountJson = await this.readFile(`${dir}/account.json`);
         const key = await this.readFile(`${dir}/keys/${folder}.key`);
-        accounts.push({ server, folder, ...(accountJson === undefined ? {} : { accountJson }), ...(key === undefined ? {} : { key }) });
+        accounts.push({
+          server,
+          folder,
+          ...(accountJson === undefined ? {} : { accountJson }),
+          ...(key === undefined ? {} : { key }),
+        });
       }
     }
     return accounts;
@@ -171,8 +193,12 @@ class ReadSession {
     try {
       const names = (await this.fs.readdir(entry.real)).sort();
       // In a home, certificates/ also holds our links and .versions: only lego's names count.
-      const counted = this.inHome && relative === 'certificates' ? names.filter((name) => !name.startsWith('.') && classifyCertificateFile(name) !== undefined) : names;
-      if (counted.length > MAX_LEGO_DIR_ENTRIES) return this.refuse(relative, `it holds ${counted.length} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}`);
+      const counted =
+        this.inHome && relative === 'certificates'
+          ? names.filter((name) => !name.startsWith('.') && classifyCertificateFile(name) !== undefined)
+          : names;
+      if (counted.length > MAX_LEGO_DIR_ENTRIES)
+        return this.refuse(relative, `it holds ${counted.length} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}`);
       return names;
     } catch (error) {
       return this.refuse(relative, `it cannot be listed: ${messageOf(error)}`);
@@ -193,7 +219,8 @@ class ReadSession {
       if (!stats.isFile()) return this.refuse(relative, 'it is not a regular file');
       const buffer = Buffer.alloc(MAX_LEGO_FILE_BYTES + 1);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      if (bytesRead > MAX_LEGO_FILE_BYTES) return this.refuse(relative, `it is larger than ${MAX_LEGO_FILE_BYTES} bytes, more than any lego file`);
+      if (bytesRead > MAX_LEGO_FILE_BYTES)
+        return this.refuse(relative, `it is larger than ${MAX_LEGO_FILE_BYTES} bytes, more than any lego file`);
       return { path: relative, text: buffer.subarray(0, bytesRead).toString('utf8') };
     } catch (error) {
       return this.refuse(relative, `it cannot be read: ${messageOf(error)}`);
@@ -209,7 +236,10 @@ class ReadSession {
       // realpath resolves every component, so a linked parent (`keys -> /etc`) is caught too.
       const real = await this.fs.realpath(full);
       if (real !== this.root && !real.startsWith(`${this.root}${sep}`)) {
-        return { kind: 'refused', message: `it leads through a symbolic link to ${describeValue(real)}, outside the lego directory` };
+        return {
+          kind: 'refused',
+          message: `it leads through a symbolic link to ${describeValue(real)}, outside the lego directory`,
+        };
       }
       const stats = await this.fs.stat(real);
       if (stats.isDirectory()) return { kind: 'dir', real };

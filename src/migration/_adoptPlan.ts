@@ -83,9 +83,13 @@ export function decideLegoCertificate(
 ): LegoCertificateDecision {
   if (stored === undefined) return { action: 'store' };
   if (stored.serial === lego.serial) return { action: 'already-stored' };
-  const newer = rule === 'issued-later' ? lego.notBefore.getTime() > Date.parse(stored.notBefore) : lego.notAfter.getTime() > Date.parse(stored.notAfter);
+  const newer =
+    rule === 'issued-later'
+      ? lego.notBefore.getTime() > Date.parse(stored.notBefore)
+      : lego.notAfter.getTime() > Date.parse(stored.notAfter);
   if (newer) return { action: 'store', replacing: stored.serial };
-  const what = rule === 'issued-later' ? `issued ${stored.notBefore}, no earlier than lego's` : `valid to ${stored.notAfter}`;
+  const what =
+    rule === 'issued-later' ? `issued ${stored.notBefore}, no earlier than lego's` : `valid to ${stored.notAfter}`;
   return { action: 'keep-stored', detail: `(serial ${stored.serial}, ${what}); kept it` };
 }
 
@@ -98,19 +102,33 @@ export interface AdoptPlanOptions {
 }
 
 /** Adopts the account and certificates of a plan without problems; skipped ones are reported as such. */
-export async function adoptPlan(plan: LegoImportPlan, deps: LegoImportDeps, options: AdoptPlanOptions): Promise<{ account: AccountImport; certificates: CertificateImport[] }> {
+export async function adoptPlan(
+  plan: LegoImportPlan,
+  deps: LegoImportDeps,
+  options: AdoptPlanOptions,
+): Promise<{ account: AccountImport; certificates: CertificateImport[] }> {
   const account = await importAccount(plan, deps, options.dryRun);
   const certificates: CertificateImport[] = [];
   for (const planned of plan.certificates) certificates.push(await importCertificate(planned, deps, options));
   for (const skipped of plan.skipped) {
-    certificates.push({ legoName: skipped.legoName, outcome: 'skipped', ...(skipped.serial === undefined ? {} : { serial: skipped.serial }), detail: skipped.reason });
+    certificates.push({
+      legoName: skipped.legoName,
+      outcome: 'skipped',
+      ...(skipped.serial === undefined ? {} : { serial: skipped.serial }),
+      detail: skipped.reason,
+    });
   }
   return { account, certificates };
 }
 
 async function importAccount(plan: LegoImportPlan, deps: LegoImportDeps, dryRun: boolean): Promise<AccountImport> {
   const planned = plan.account;
-  if (planned === undefined) return { outcome: 'none', others: [], detail: `${plan.accountNote ?? 'no lego account was chosen'}; the first renewal registers a new account` };
+  if (planned === undefined)
+    return {
+      outcome: 'none',
+      others: [],
+      detail: `${plan.accountNote ?? 'no lego account was chosen'}; the first renewal registers a new account`,
+    };
   const { account } = planned;
   const facts = {
     lego: `accounts/${account.server}/${account.folder}`,
@@ -126,18 +144,37 @@ async function importAccount(plan: LegoImportPlan, deps: LegoImportDeps, dryRun:
     if (existing.accountUrl === account.accountUrl && accountKeyThumbprint(existing.keyPem) === facts.keyThumbprint) {
       return { outcome: 'already-imported', ...facts, detail: 'already imported: --home uses this account' };
     }
-    return { outcome: 'kept-existing', ...facts, detail: `--home already has account "${existing.accountUrl}" for this CA; kept it and left the lego account alone` };
+    return {
+      outcome: 'kept-existing',
+      ...facts,
+      detail: `--home already has account "${existing.accountUrl}" for this CA; kept it and left the lego account alone`,
+    };
   }
   if (!dryRun) {
-    await deps.store.saveAccount({ directoryUrl: deps.directoryUrl, accountUrl: account.accountUrl, ...(account.email === undefined ? {} : { email: account.email }), keyPem: account.keyPem, createdAt: deps.clock.now().toISOString() });
+    await deps.store.saveAccount({
+      directoryUrl: deps.directoryUrl,
+      accountUrl: account.accountUrl,
+      ...(account.email === undefined ? {} : { email: account.email }),
+      keyPem: account.keyPem,
+      createdAt: deps.clock.now().toISOString(),
+    });
     deps.logger.info('Imported the lego account', { accountUrl: account.accountUrl, lego: facts.lego });
   }
-  return { outcome: 'imported', ...facts, detail: dryRun ? 'would be imported (dry run)' : 'imported: renewals use this account, no new registration' };
+  return {
+    outcome: 'imported',
+    ...facts,
+    detail: dryRun ? 'would be imported (dry run)' : 'imported: renewals use this account, no new registration',
+  };
 }
 
 function renewalDueAt(planned: PlannedCertificate, now: Date): string {
   const { certificate, domains } = planned;
-  const facts = { notBefore: certificate.notBefore, notAfter: certificate.notAfter, domains, keyType: certificate.keyType };
+  const facts = {
+    notBefore: certificate.notBefore,
+    notAfter: certificate.notAfter,
+    domains,
+    keyType: certificate.keyType,
+  };
   const decision = shouldRenew({ certificate: facts, desired: facts, now, nextCheckAt: now });
   return decision.due ? now.toISOString() : decision.notBefore.toISOString();
 }
@@ -170,41 +207,93 @@ async function deploy(name: string, deps: LegoImportDeps): Promise<EndpointOutco
   return deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
 }
 
-async function alreadyStored(planned: PlannedCertificate, deps: LegoImportDeps, options: AdoptPlanOptions, base: Omit<CertificateImport, 'outcome' | 'detail'>): Promise<CertificateImport> {
-  const done: CertificateImport = { ...base, outcome: 'already-imported', detail: 'already imported: --home holds this certificate' };
-  if (options.dryRun || options.deliverOwed !== true || !(await deliveryOwed(planned.name, planned.certificate.serial, deps))) return done;
-  deps.logger.info('Delivering an adopted lego certificate that HAProxy has not got yet', { certificate: planned.name, serial: planned.certificate.serial });
+async function alreadyStored(
+  planned: PlannedCertificate,
+  deps: LegoImportDeps,
+  options: AdoptPlanOptions,
+  base: Omit<CertificateImport, 'outcome' | 'detail'>,
+): Promise<CertificateImport> {
+  const done: CertificateImport = {
+    ...base,
+    outcome: 'already-imported',
+    detail: 'already imported: --home holds this certificate',
+  };
+  if (
+    options.dryRun ||
+    options.deliverOwed !== true ||
+    !(await deliveryOwed(planned.name, planned.certificate.serial, deps))
+  )
+    return done;
+  deps.logger.info('Delivering an adopted lego certificate that HAProxy has not got yet', {
+    certificate: planned.name,
+    serial: planned.certificate.serial,
+  });
   const outcomes = await deploy(planned.name, deps);
   // `deploy` is set (empty without endpoints) to say that something was delivered now.
   return { ...done, deploy: outcomes ?? [], detail: 'already imported; delivered to HAProxy now' };
 }
 
-async function importCertificate(planned: PlannedCertificate, deps: LegoImportDeps, options: AdoptPlanOptions): Promise<CertificateImport> {
+async function importCertificate(
+  planned: PlannedCertificate,
+  deps: LegoImportDeps,
+  options: AdoptPlanOptions,
+): Promise<CertificateImport> {
   const { certificate, name, domains } = planned;
   const now = deps.clock.now();
-  const base = { name, legoName: certificate.legoName, serial: certificate.serial, notAfter: certificate.notAfter.toISOString(), domains, keyType: certificate.keyType };
+  const base = {
+    name,
+    legoName: certificate.legoName,
+    serial: certificate.serial,
+    notAfter: certificate.notAfter.toISOString(),
+    domains,
+    keyType: certificate.keyType,
+  };
   try {
     const existing = await deps.store.loadCertificateMeta(name);
     const decision = decideLegoCertificate(existing, certificate, options.rule);
     if (decision.action === 'already-stored') return await alreadyStored(planned, deps, options, base);
-    if (decision.action === 'keep-stored') return { ...base, outcome: 'skipped', detail: `--home has a newer certificate "${name}" ${decision.detail}` };
+    if (decision.action === 'keep-stored')
+      return { ...base, outcome: 'skipped', detail: `--home has a newer certificate "${name}" ${decision.detail}` };
     const dueAt = renewalDueAt(planned, now);
     const { replacing } = decision;
     if (options.dryRun) {
-      return { ...base, outcome: 'imported', renewalDueAt: dueAt, detail: replacing === undefined ? 'would be imported (dry run)' : `would replace the older certificate in --home (serial ${replacing}) (dry run)` };
+      return {
+        ...base,
+        outcome: 'imported',
+        renewalDueAt: dueAt,
+        detail:
+          replacing === undefined
+            ? 'would be imported (dry run)'
+            : `would replace the older certificate in --home (serial ${replacing}) (dry run)`,
+      };
     }
     await deps.store.saveCertificate({
       name,
       certPem: certificate.certPem,
       chainPem: certificate.chainPem,
       keyPem: certificate.keyPem,
-      meta: { domains, directoryUrl: deps.directoryUrl, issuedAt: certificate.notBefore.toISOString(), adoptedFrom: 'lego' },
+      meta: {
+        domains,
+        directoryUrl: deps.directoryUrl,
+        issuedAt: certificate.notBefore.toISOString(),
+        adoptedFrom: 'lego',
+      },
     });
     // A fresh state: no failure backoff or ARI window of an older certificate carries over.
     await deps.renewalState.save(name, {});
-    deps.logger.info('Imported a lego certificate', { certificate: name, serial: certificate.serial, legoName: certificate.legoName });
+    deps.logger.info('Imported a lego certificate', {
+      certificate: name,
+      serial: certificate.serial,
+      legoName: certificate.legoName,
+    });
     const outcomes = await deploy(name, deps);
-    return { ...base, outcome: 'imported', renewalDueAt: dueAt, ...(outcomes === undefined ? {} : { deploy: outcomes }), detail: replacing === undefined ? 'imported' : `imported, replacing the older certificate (serial ${replacing})` };
+    return {
+      ...base,
+      outcome: 'imported',
+      renewalDueAt: dueAt,
+      ...(outcomes === undefined ? {} : { deploy: outcomes }),
+      detail: replacing === undefined ? 'imported' : `imported, replacing the older certificate (serial ${replacing})`,
+    };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     deps.logger.error('Cannot import a lego certificate', { certificate: name, error: messageOf(error) });

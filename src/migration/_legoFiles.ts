@@ -76,9 +76,12 @@ const CERTIFICATE_SUFFIXES: ReadonlyArray<[string, keyof Omit<LegoCertificateFil
 ];
 
 /** Which certificate file an entry of `certificates/` is: its base and role, or undefined for anything else. */
-export function classifyCertificateFile(fileName: string): { base: string; role: keyof Omit<LegoCertificateFiles, 'base'> | undefined } | undefined {
+export function classifyCertificateFile(
+  fileName: string,
+): { base: string; role: keyof Omit<LegoCertificateFiles, 'base'> | undefined } | undefined {
   for (const [suffix, role] of CERTIFICATE_SUFFIXES) {
-    if (fileName.endsWith(suffix) && fileName.length > suffix.length) return { base: fileName.slice(0, -suffix.length), role };
+    if (fileName.endsWith(suffix) && fileName.length > suffix.length)
+      return { base: fileName.slice(0, -suffix.length), role };
   }
   return undefined;
 }

@@ -41,7 +41,10 @@ const ACCOUNT_KEY_TYPE = /^(ec256|ec384|ec521|rsa(2048|3072|4096|8192))$/;
 
 type AccountResult = { ok: true; account: LegoAccount } | { ok: false; problems: LegoProblem[] };
 
-function parseJson(file: { path: string; text: string }, directoryServer: string | undefined): { value?: z.infer<typeof accountSchema>; problem?: LegoProblem } {
+function parseJson(
+  file: { path: string; text: string },
+  directoryServer: string | undefined,
+): { value?: z.infer<typeof accountSchema>; problem?: LegoProblem } {
   let data: unknown;
   try {
     data = JSON.parse(file.text);
@@ -53,15 +56,28 @@ function parseJson(file: { path: string; text: string }, directoryServer: string
   const value = result.data;
   const status = value.registration.body?.status;
   if (status !== undefined && status !== 'valid') {
-    return { problem: { file: file.path, message: `the account is ${describeValue(status)} at the CA, not "valid"; it cannot be adopted` } };
+    return {
+      problem: {
+        file: file.path,
+        message: `the account is ${describeValue(status)} at the CA, not "valid"; it cannot be adopted`,
+      },
+    };
   }
   const uriServer = serverOfUrl(value.registration.uri);
   if (uriServer === undefined) {
-    return { problem: { file: file.path, message: `"registration.uri" ${describeValue(value.registration.uri)} is not an http(s) URL` } };
+    return {
+      problem: {
+        file: file.path,
+        message: `"registration.uri" ${describeValue(value.registration.uri)} is not an http(s) URL`,
+      },
+    };
   }
   if (directoryServer !== undefined && uriServer !== directoryServer) {
     return {
-      problem: { file: file.path, message: `"registration.uri" is on "${uriServer}", not on the CA of its folder ("${directoryServer}")` },
+      problem: {
+        file: file.path,
+        message: `"registration.uri" is on "${uriServer}", not on the CA of its folder ("${directoryServer}")`,
+      },
     };
   }
   return { value };
@@ -71,7 +87,12 @@ function parseKey(file: { path: string; text: string }): { keyPem?: string; keyT
   try {
     const keyType = keyTypeOf(file.text);
     if (!ACCOUNT_KEY_TYPE.test(keyType)) {
-      return { problem: { file: file.path, message: `the account key is ${describeValue(keyType)}; ACME accounts need an EC (P-256, P-384, P-521) or RSA key` } };
+      return {
+        problem: {
+          file: file.path,
+          message: `the account key is ${describeValue(keyType)}; ACME accounts need an EC (P-256, P-384, P-521) or RSA key`,
+        },
+      };
     }
     const block = splitPemBlocks(file.text)[0];
     return { keyPem: block?.pem ?? file.text, keyType };
@@ -100,7 +121,8 @@ export function parseLegoAccount(files: LegoAccountFiles, options: { directorySe
   const dir = `accounts/${files.server}/${files.folder}`;
   const problems: LegoProblem[] = [];
   if (files.accountJson === undefined) problems.push({ file: `${dir}/account.json`, message: 'the file is missing' });
-  if (files.key === undefined) problems.push({ file: `${dir}/keys/${files.folder}.key`, message: 'the account key is missing' });
+  if (files.key === undefined)
+    problems.push({ file: `${dir}/keys/${files.folder}.key`, message: 'the account key is missing' });
   if (files.accountJson === undefined || files.key === undefined) return { ok: false, problems };
   const json = parseJson(files.accountJson, options.directoryServer);
   const key = parseKey(files.key);

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { assertKeyMatchesCertificate, buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain, splitPemBlocks } from '../pem';
+import {
+  assertKeyMatchesCertificate,
+  buildHaproxyBundle,
+  keyTypeOf,
+  missingNames,
+  parseCertificate,
+  parseChain,
+  splitPemBlocks,
+} from '../pem';
 import { legoFileBase, type LegoCertificateFiles, type LegoFile, type LegoProblem } from './_legoFiles';
 import { describeValue, firstIssue } from './_text';
 
@@ -70,7 +78,10 @@ function readResource(file: LegoFile, base: string): z.infer<typeof resourceSche
   const result = resourceSchema.safeParse(data);
   if (!result.success) throw new FileProblem(file.path, firstIssue(result.error));
   if (legoFileBase(result.data.domain) !== base) {
-    throw new FileProblem(file.path, `"domain" ${describeValue(result.data.domain)} does not belong to files named "${base}.*"`);
+    throw new FileProblem(
+      file.path,
+      `"domain" ${describeValue(result.data.domain)} does not belong to files named "${base}.*"`,
+    );
   }
   return result.data;
 }
@@ -81,7 +92,8 @@ function readChain(crt: LegoFile, issuer: LegoFile | undefined): { leaf: string;
   if (chain.length > 0 || issuer === undefined) return { leaf, chain };
   const blocks = check(issuer.path, () => splitPemBlocks(issuer.text));
   const certificates = blocks.map((block) => {
-    if (block.type !== 'CERTIFICATE') throw new FileProblem(issuer.path, `it holds a "${block.type}" block; expected only "CERTIFICATE" blocks`);
+    if (block.type !== 'CERTIFICATE')
+      throw new FileProblem(issuer.path, `it holds a "${block.type}" block; expected only "CERTIFICATE" blocks`);
     return { pem: block.pem, info: check(issuer.path, () => parseCertificate(block.pem)) };
   });
   return { leaf, chain: certificates.filter((c) => !c.info.isSelfSigned).map((c) => c.pem) };
@@ -115,7 +127,9 @@ function parseComplete(files: LegoCertificateFiles & { crt: LegoFile; key: LegoF
     notAfter: info.notAfter,
     names: [...new Set(names)],
     certUrl: resource?.certUrl === '' ? undefined : resource?.certUrl,
-    files: [files.crt, files.key, files.issuer, files.json].filter((f): f is LegoFile => f !== undefined).map((f) => f.path),
+    files: [files.crt, files.key, files.issuer, files.json]
+      .filter((f): f is LegoFile => f !== undefined)
+      .map((f) => f.path),
   };
 }
 
@@ -128,17 +142,28 @@ function parseComplete(files: LegoCertificateFiles & { crt: LegoFile; key: LegoF
 export function parseLegoCertificate(files: LegoCertificateFiles): LegoCertificateResult {
   const { crt, key } = files;
   if (crt === undefined) {
-    return { kind: 'invalid', base: files.base, problems: [{ file: `certificates/${files.base}.crt`, message: 'the certificate file is missing while other files of it exist' }] };
+    return {
+      kind: 'invalid',
+      base: files.base,
+      problems: [
+        {
+          file: `certificates/${files.base}.crt`,
+          message: 'the certificate file is missing while other files of it exist',
+        },
+      ],
+    };
   }
   try {
     if (key === undefined) {
-      const legoName = files.json === undefined ? nameFromBase(files.base) : readResource(files.json, files.base).domain;
+      const legoName =
+        files.json === undefined ? nameFromBase(files.base) : readResource(files.json, files.base).domain;
       check(crt.path, () => parseChain(crt.text));
       return { kind: 'no-key', base: files.base, legoName, files: [crt.path] };
     }
     return { kind: 'ok', certificate: parseComplete({ ...files, crt, key }) };
   } catch (error) {
-    if (error instanceof FileProblem) return { kind: 'invalid', base: files.base, problems: [{ file: error.file, message: error.message }] };
+    if (error instanceof FileProblem)
+      return { kind: 'invalid', base: files.base, problems: [{ file: error.file, message: error.message }] };
     throw error;
   }
 }

@@ -11,7 +11,10 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 export function describeValue(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const cut = text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
-  return JSON.stringify(cut).replace(INVISIBLE, (char) => `\\u${(char.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(cut).replace(
+    INVISIBLE,
+    (char) => `\\u${(char.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** The first zod issue as `field "registration.uri" is invalid (…)`. */

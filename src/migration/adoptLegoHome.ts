@@ -76,7 +76,13 @@ async function entriesOf(fs: LegoLayoutFileSystem, dir: string): Promise<Dirent[
  */
 export async function hasLegoLayout(home: string, fs: LegoLayoutFileSystem = fsp): Promise<boolean> {
   const certificates = await entriesOf(fs, join(home, 'certificates'));
-  if (certificates.some((entry) => entry.isFile() && !entry.name.startsWith('.') && classifyCertificateFile(entry.name)?.role !== undefined)) return true;
+  if (
+    certificates.some(
+      (entry) =>
+        entry.isFile() && !entry.name.startsWith('.') && classifyCertificateFile(entry.name)?.role !== undefined,
+    )
+  )
+    return true;
   for (const server of await entriesOf(fs, join(home, 'accounts'))) {
     if (!server.isDirectory()) continue;
     const folders = await entriesOf(fs, join(home, 'accounts', server.name));
@@ -89,11 +95,26 @@ export async function hasLegoLayout(home: string, fs: LegoLayoutFileSystem = fsp
 function accountEmail(snapshot: LegoSnapshot, directoryUrl: string, email: string | undefined): string | undefined {
   if (email === undefined) return undefined;
   const wanted = email.toLowerCase();
-  return snapshot.accounts.some((a) => isLegoServerFolderOf(a.server, directoryUrl) && a.folder.toLowerCase() === wanted) ? email : undefined;
+  return snapshot.accounts.some(
+    (a) => isLegoServerFolderOf(a.server, directoryUrl) && a.folder.toLowerCase() === wanted,
+  )
+    ? email
+    : undefined;
 }
 
 function absent(home: string, directoryUrl: string, dryRun: boolean): LegoAdoptionReport {
-  return { home, directoryUrl, present: false, dryRun, changed: false, account: undefined, certificates: [], problems: [], otherServers: [], failed: false };
+  return {
+    home,
+    directoryUrl,
+    present: false,
+    dryRun,
+    changed: false,
+    account: undefined,
+    certificates: [],
+    problems: [],
+    otherServers: [],
+    failed: false,
+  };
 }
 
 /**
@@ -108,7 +129,11 @@ function absent(home: string, directoryUrl: string, dryRun: boolean): LegoAdopti
  * not yet in the crt-list or not yet deployed). The caller MUST hold the home lock unless `dryRun`.
  * @throws StorageError when --home's own files cannot be read or written
  */
-export async function adoptLegoHome(home: string, deps: LegoImportDeps, options: LegoAdoptionOptions = {}): Promise<LegoAdoptionReport> {
+export async function adoptLegoHome(
+  home: string,
+  deps: LegoImportDeps,
+  options: LegoAdoptionOptions = {},
+): Promise<LegoAdoptionReport> {
   const dryRun = options.dryRun === true;
   if (!(await hasLegoLayout(home, options.fs))) return absent(home, deps.directoryUrl, dryRun);
   const snapshot = await (options.reader ?? new LegoDirectoryReader()).readHome(home);
@@ -116,12 +141,37 @@ export async function adoptLegoHome(home: string, deps: LegoImportDeps, options:
   // A killed adoption may have left temps: finish or drop them first, as every writer does.
   if (!dryRun) await deps.store.recover();
   const email = accountEmail(snapshot, deps.directoryUrl, options.email);
-  const plan = planLegoImport(snapshot, { directoryUrl: deps.directoryUrl, now: deps.clock.now(), ...(email === undefined ? {} : { email }) });
-  for (const problem of plan.problems) deps.logger.warn("Cannot adopt one of lego's files in --home; left it alone", { file: problem.file, problem: problem.message });
+  const plan = planLegoImport(snapshot, {
+    directoryUrl: deps.directoryUrl,
+    now: deps.clock.now(),
+    ...(email === undefined ? {} : { email }),
+  });
+  for (const problem of plan.problems)
+    deps.logger.warn("Cannot adopt one of lego's files in --home; left it alone", {
+      file: problem.file,
+      problem: problem.message,
+    });
   const { account, certificates } = await adoptPlan(plan, deps, { dryRun, rule: 'issued-later', deliverOwed: true });
   const changed =
-    !dryRun && (account.outcome === 'imported' || certificates.some((c) => c.outcome === 'imported' || (c.outcome === 'already-imported' && c.deploy !== undefined)));
-  const failed = certificates.some((c) => c.outcome === 'failed' || (c.deploy ?? []).some((d) => d.outcome === 'pending'));
+    !dryRun &&
+    (account.outcome === 'imported' ||
+      certificates.some(
+        (c) => c.outcome === 'imported' || (c.outcome === 'already-imported' && c.deploy !== undefined),
+      ));
+  const failed = certificates.some(
+    (c) => c.outcome === 'failed' || (c.deploy ?? []).some((d) => d.outcome === 'pending'),
+  );
   if (!changed && !dryRun) deps.logger.debug("lego's files in --home: nothing left to adopt", { home });
-  return { home, directoryUrl: deps.directoryUrl, present: true, dryRun, changed, account, certificates, problems: plan.problems, otherServers: plan.otherServers, failed };
+  return {
+    home,
+    directoryUrl: deps.directoryUrl,
+    present: true,
+    dryRun,
+    changed,
+    account,
+    certificates,
+    problems: plan.problems,
+    otherServers: plan.otherServers,
+    failed,
+  };
 }

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock';
 import type { HaproxyEndpoint } from '../issuance';
 import type { Logger } from '../log';
-import { DEFAULT_LOCK_TIMEOUT_MS, FileCertificateStore, FileCrtList, FileDeployStateStore, FileLock, FileRenewalStateStore } from '../storage';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  FileCertificateStore,
+  FileCrtList,
+  FileDeployStateStore,
+  FileLock,
+  FileRenewalStateStore,
+} from '../storage';
 import { adoptLegoHome, hasLegoLayout, type LegoAdoptionReport } from './adoptLegoHome';
 
 /** Options of adoptLegoHomeLocked(). */
@@ -30,7 +37,10 @@ export interface AdoptLegoHomeLockedOptions {
  * Returns at once, without the lock, when the home holds no lego layout.
  * @throws LockError when another command holds the lock longer than `lockTimeoutMs`; StorageError when --home's own files cannot be read or written
  */
-export async function adoptLegoHomeLocked(home: string, options: AdoptLegoHomeLockedOptions): Promise<LegoAdoptionReport> {
+export async function adoptLegoHomeLocked(
+  home: string,
+  options: AdoptLegoHomeLockedOptions,
+): Promise<LegoAdoptionReport> {
   const clock = options.clock ?? systemClock;
   const { logger } = options;
   const deps = {
@@ -45,7 +55,8 @@ export async function adoptLegoHomeLocked(home: string, options: AdoptLegoHomeLo
     clock,
     logger,
   };
-  const adopt = (): Promise<LegoAdoptionReport> => adoptLegoHome(home, deps, options.email === undefined ? {} : { email: options.email });
+  const adopt = (): Promise<LegoAdoptionReport> =>
+    adoptLegoHome(home, deps, options.email === undefined ? {} : { email: options.email });
   if (!(await hasLegoLayout(home))) return adopt();
   const lock = new FileLock({ path: join(home, 'lock'), clock, logger, command: options.command ?? 'acme adopt lego' });
   let announced = false;
@@ -54,7 +65,10 @@ export async function adoptLegoHomeLocked(home: string, options: AdoptLegoHomeLo
     onWait: ({ holder }) => {
       if (announced) return;
       announced = true;
-      logger.info("Waiting for another acme command to finish before adopting lego's files", { holderPid: holder?.pid, holderCommand: holder?.command });
+      logger.info("Waiting for another acme command to finish before adopting lego's files", {
+        holderPid: holder?.pid,
+        holderCommand: holder?.command,
+      });
     },
   });
   try {

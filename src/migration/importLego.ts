@@ -33,11 +33,15 @@ const MAX_PROBLEMS_SHOWN = 20;
 
 function invalidDirectory(snapshot: LegoSnapshot, plan: LegoImportPlan): ConfigError {
   const shown = plan.problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `${describeValue(p.file)}: ${p.message}`);
-  const more = plan.problems.length > MAX_PROBLEMS_SHOWN ? `; and ${plan.problems.length - MAX_PROBLEMS_SHOWN} more` : '';
+  const more =
+    plan.problems.length > MAX_PROBLEMS_SHOWN ? `; and ${plan.problems.length - MAX_PROBLEMS_SHOWN} more` : '';
   const count = plan.problems.length === 1 ? '1 file is' : `${plan.problems.length} files are`;
-  return new ConfigError(`Cannot import lego directory "${snapshot.root}": ${count} invalid, nothing was imported: ${shown.join('; ')}${more}; fix or move them aside and run again`, {
-    source: '--path',
-  });
+  return new ConfigError(
+    `Cannot import lego directory "${snapshot.root}": ${count} invalid, nothing was imported: ${shown.join('; ')}${more}; fix or move them aside and run again`,
+    {
+      source: '--path',
+    },
+  );
 }
 
 /**
@@ -48,14 +52,36 @@ function invalidDirectory(snapshot: LegoSnapshot, plan: LegoImportPlan): ConfigE
  * reported `already-imported`; a newer certificate in --home is kept. Never orders a certificate.
  * @throws ConfigError when the lego directory has an invalid file or nothing to import; StorageError when --home's account cannot be read or written
  */
-export async function importLego(snapshot: LegoSnapshot, deps: LegoImportDeps, options: LegoImportOptions = {}): Promise<LegoImportReport> {
+export async function importLego(
+  snapshot: LegoSnapshot,
+  deps: LegoImportDeps,
+  options: LegoImportOptions = {},
+): Promise<LegoImportReport> {
   const dryRun = options.dryRun === true;
-  const plan = planLegoImport(snapshot, { directoryUrl: deps.directoryUrl, now: deps.clock.now(), ...(options.email === undefined ? {} : { email: options.email }) });
+  const plan = planLegoImport(snapshot, {
+    directoryUrl: deps.directoryUrl,
+    now: deps.clock.now(),
+    ...(options.email === undefined ? {} : { email: options.email }),
+  });
   if (plan.problems.length > 0) throw invalidDirectory(snapshot, plan);
   if (plan.account === undefined && plan.certificates.length === 0 && plan.skipped.length === 0) {
-    throw new ConfigError(`Cannot import lego directory "${snapshot.root}": nothing to import: ${plan.accountNote ?? 'no account'} and no certificates`, { source: '--path' });
+    throw new ConfigError(
+      `Cannot import lego directory "${snapshot.root}": nothing to import: ${plan.accountNote ?? 'no account'} and no certificates`,
+      { source: '--path' },
+    );
   }
   const { account, certificates } = await adoptPlan(plan, deps, { dryRun, rule: 'expires-later', deliverOwed: true });
-  const failed = certificates.some((c) => c.outcome === 'failed' || (c.deploy ?? []).some((d) => d.outcome === 'pending'));
-  return { path: snapshot.root, directoryUrl: deps.directoryUrl, dryRun, account, certificates, otherServers: plan.otherServers, ignored: snapshot.ignored, failed };
+  const failed = certificates.some(
+    (c) => c.outcome === 'failed' || (c.deploy ?? []).some((d) => d.outcome === 'pending'),
+  );
+  return {
+    path: snapshot.root,
+    directoryUrl: deps.directoryUrl,
+    dryRun,
+    account,
+    certificates,
+    otherServers: plan.otherServers,
+    ignored: snapshot.ignored,
+    failed,
+  };
 }

@@ -37,5 +37,11 @@ export {
   type LegoImportDeps,
   type ReplaceRule,
 } from './_adoptPlan';
-export { adoptLegoHome, hasLegoLayout, type LegoAdoptionOptions, type LegoAdoptionReport, type LegoLayoutFileSystem } from './adoptLegoHome';
+export {
+  adoptLegoHome,
+  hasLegoLayout,
+  type LegoAdoptionOptions,
+  type LegoAdoptionReport,
+  type LegoLayoutFileSystem,
+} from './adoptLegoHome';
 export { adoptLegoHomeLocked, type AdoptLegoHomeLockedOptions } from './adoptLegoHomeLocked';

@@ -58,21 +58,39 @@ export interface LegoImportPlan {
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function chooseAccount(snapshot: LegoSnapshot, options: PlanLegoImportOptions): Pick<LegoImportPlan, 'account' | 'accountNote' | 'otherServers' | 'problems'> {
-  const matching = snapshot.accounts.filter((a) => isLegoServerFolderOf(a.server, options.directoryUrl)).sort((a, b) => byString(a.folder, b.folder));
-  const otherServers = [...new Set(snapshot.accounts.filter((a) => !matching.includes(a)).map((a) => a.server))].sort(byString);
+function chooseAccount(
+  snapshot: LegoSnapshot,
+  options: PlanLegoImportOptions,
+): Pick<LegoImportPlan, 'account' | 'accountNote' | 'otherServers' | 'problems'> {
+  const matching = snapshot.accounts
+    .filter((a) => isLegoServerFolderOf(a.server, options.directoryUrl))
+    .sort((a, b) => byString(a.folder, b.folder));
+  const otherServers = [...new Set(snapshot.accounts.filter((a) => !matching.includes(a)).map((a) => a.server))].sort(
+    byString,
+  );
   const server = serverOfUrl(options.directoryUrl);
   if (options.email !== undefined) {
     const wanted = options.email.toLowerCase();
     const files = matching.find((a) => a.folder.toLowerCase() === wanted);
     if (files === undefined) {
       const found = matching.map((a) => `"${a.folder}"`).join(', ') || 'none';
-      const problem = { file: 'accounts', message: `there is no lego account ${describeValue(options.email)} for "${server ?? options.directoryUrl}" (accounts of this CA: ${found})` };
+      const problem = {
+        file: 'accounts',
+        message: `there is no lego account ${describeValue(options.email)} for "${server ?? options.directoryUrl}" (accounts of this CA: ${found})`,
+      };
       return { account: undefined, otherServers, problems: [problem] };
     }
     const parsed = parseLegoAccount(files, { directoryServer: server });
     if (!parsed.ok) return { account: undefined, otherServers, problems: parsed.problems };
-    return { account: { account: parsed.account, chosenBy: 'email', others: matching.filter((a) => a !== files).map((a) => a.folder) }, otherServers, problems: [] };
+    return {
+      account: {
+        account: parsed.account,
+        chosenBy: 'email',
+        others: matching.filter((a) => a !== files).map((a) => a.folder),
+      },
+      otherServers,
+      problems: [],
+    };
   }
   if (matching.length === 0) {
     const note = `the lego directory has no account for "${server ?? options.directoryUrl}"${otherServers.length > 0 ? ` (only for ${otherServers.map((s) => `"${s}"`).join(', ')})` : ''}`;
@@ -80,16 +98,27 @@ function chooseAccount(snapshot: LegoSnapshot, options: PlanLegoImportOptions): 
   }
   const results = matching.map((files) => ({ files, parsed: parseLegoAccount(files, { directoryServer: server }) }));
   const chosen = results.find((r) => r.parsed.ok);
-  if (chosen === undefined || !chosen.parsed.ok) return { account: undefined, otherServers, problems: results.flatMap((r) => (r.parsed.ok ? [] : r.parsed.problems)) };
+  if (chosen === undefined || !chosen.parsed.ok)
+    return {
+      account: undefined,
+      otherServers,
+      problems: results.flatMap((r) => (r.parsed.ok ? [] : r.parsed.problems)),
+    };
   const others = matching.filter((a) => a !== chosen.files).map((a) => a.folder);
-  return { account: { account: chosen.parsed.account, chosenBy: matching.length === 1 ? 'only' : 'first', others }, otherServers, problems: [] };
+  return {
+    account: { account: chosen.parsed.account, chosenBy: matching.length === 1 ? 'only' : 'first', others },
+    otherServers,
+    problems: [],
+  };
 }
 
 /** The names in canonical form, or why HTTP-01 cannot renew them. */
 function renewableDomains(names: string[]): { reason: string } | { domains: string[] } {
   const wildcard = names.find((name) => name.startsWith('*'));
   if (wildcard !== undefined) {
-    return { reason: `it has the wildcard name ${describeValue(wildcard)}, which HTTP-01 cannot validate; keep renewing it with lego (DNS-01)` };
+    return {
+      reason: `it has the wildcard name ${describeValue(wildcard)}, which HTTP-01 cannot validate; keep renewing it with lego (DNS-01)`,
+    };
   }
   const domains: string[] = [];
   for (const name of names) {
@@ -104,15 +133,23 @@ function renewableDomains(names: string[]): { reason: string } | { domains: stri
 }
 
 /** Why a valid lego certificate is not imported, or its canonical domains when it is. */
-function screen(certificate: LegoCertificate, options: PlanLegoImportOptions): { reason: string } | { name: string; domains: string[] } {
+function screen(
+  certificate: LegoCertificate,
+  options: PlanLegoImportOptions,
+): { reason: string } | { name: string; domains: string[] } {
   const issuedBy = certificate.certUrl === undefined ? undefined : serverOfUrl(certificate.certUrl);
   const ours = serverOfUrl(options.directoryUrl);
-  if (issuedBy !== undefined && issuedBy !== ours) return { reason: `it was issued through "${issuedBy}", not through --directory "${options.directoryUrl}"` };
+  if (issuedBy !== undefined && issuedBy !== ours)
+    return { reason: `it was issued through "${issuedBy}", not through --directory "${options.directoryUrl}"` };
   if (certificate.notAfter.getTime() <= options.now.getTime()) {
-    return { reason: `it expired on ${certificate.notAfter.toISOString()}; run "acme issue -d ${certificate.names[0] ?? certificate.legoName}" for a new one` };
+    return {
+      reason: `it expired on ${certificate.notAfter.toISOString()}; run "acme issue -d ${certificate.names[0] ?? certificate.legoName}" for a new one`,
+    };
   }
   if (!(CERTIFICATE_KEY_TYPES as readonly string[]).includes(certificate.keyType)) {
-    return { reason: `its key type "${certificate.keyType}" is not one haproxy-acme renews with (${CERTIFICATE_KEY_TYPES.join(', ')}); keep renewing it with lego` };
+    return {
+      reason: `its key type "${certificate.keyType}" is not one haproxy-acme renews with (${CERTIFICATE_KEY_TYPES.join(', ')}); keep renewing it with lego`,
+    };
   }
   const domains = renewableDomains(certificate.names);
   if ('reason' in domains) return domains;
@@ -138,7 +175,11 @@ export function planLegoImport(snapshot: LegoSnapshot, options: PlanLegoImportOp
   for (const files of [...snapshot.certificates].sort((a, b) => byString(a.base, b.base))) {
     const result = parseLegoCertificate(files);
     if (result.kind === 'invalid') problems.push(...result.problems);
-    if (result.kind === 'no-key') skipped.push({ legoName: result.legoName, reason: 'the lego directory has no private key for it (lego was given a CSR)' });
+    if (result.kind === 'no-key')
+      skipped.push({
+        legoName: result.legoName,
+        reason: 'the lego directory has no private key for it (lego was given a CSR)',
+      });
     if (result.kind !== 'ok') continue;
     const { certificate } = result;
     const outcome = screen(certificate, options);
@@ -149,11 +190,19 @@ export function planLegoImport(snapshot: LegoSnapshot, options: PlanLegoImportOp
     const previous = planned.get(outcome.name);
     // Two lego names that sanitise alike ("Example.com", "example.com"): the later expiry wins.
     if (previous !== undefined && previous.certificate.notAfter.getTime() >= certificate.notAfter.getTime()) {
-      skipped.push({ legoName: certificate.legoName, serial: certificate.serial, reason: `"${previous.certificate.legoName}" has the same certificate name "${outcome.name}" and expires no earlier; kept that one` });
+      skipped.push({
+        legoName: certificate.legoName,
+        serial: certificate.serial,
+        reason: `"${previous.certificate.legoName}" has the same certificate name "${outcome.name}" and expires no earlier; kept that one`,
+      });
       continue;
     }
     if (previous !== undefined) {
-      skipped.push({ legoName: previous.certificate.legoName, serial: previous.certificate.serial, reason: `"${certificate.legoName}" has the same certificate name "${outcome.name}" and expires later` });
+      skipped.push({
+        legoName: previous.certificate.legoName,
+        serial: previous.certificate.serial,
+        reason: `"${certificate.legoName}" has the same certificate name "${outcome.name}" and expires later`,
+      });
     }
     planned.set(outcome.name, { certificate, name: outcome.name, domains: outcome.domains });
   }

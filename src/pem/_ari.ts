@@ -60,7 +60,7 @@ function expectTlv(der: Buffer, offset: number, limit: number, tag: number, what
 /** The children of a constructed element, in order. */
 function childrenOf(der: Buffer, parent: Tlv): Tlv[] {
   const children: Tlv[] = [];
-  for (let offset = parent.start; offset < parent.end; ) {
+  for (let offset = parent.start; offset < parent.end;) {
     const child = readTlv(der, offset, parent.end);
     children.push(child);
     offset = child.end;
@@ -80,7 +80,8 @@ function readTbs(der: Buffer): TbsParts {
   const fields = childrenOf(der, tbs);
   const serialIndex = fields[0]?.tag === TAG_VERSION ? 1 : 0;
   const serial = fields[serialIndex];
-  if (serial?.tag !== TAG_INTEGER || serial.end === serial.start) throw new DerError('tbsCertificate has no serialNumber INTEGER');
+  if (serial?.tag !== TAG_INTEGER || serial.end === serial.start)
+    throw new DerError('tbsCertificate has no serialNumber INTEGER');
   return {
     serial: der.subarray(serial.start, serial.end),
     extensions: fields.find((field) => field.tag === TAG_EXTENSIONS),
@@ -94,7 +95,8 @@ function findAkiValue(der: Buffer, extensions: Tlv): Tlv | undefined {
     const [oid, second, third] = childrenOf(der, extension);
     if (oid?.tag !== TAG_OID || !der.subarray(oid.start, oid.end).equals(OID_AUTHORITY_KEY_IDENTIFIER)) continue;
     const value = second?.tag === TAG_BOOLEAN ? third : second;
-    if (value?.tag !== TAG_OCTET_STRING) throw new DerError('the Authority Key Identifier extension has no extnValue OCTET STRING');
+    if (value?.tag !== TAG_OCTET_STRING)
+      throw new DerError('the Authority Key Identifier extension has no extnValue OCTET STRING');
     return value;
   }
   return undefined;
@@ -116,7 +118,8 @@ function readKeyIdentifier(der: Buffer, akiValue: Tlv): Buffer | undefined {
  */
 export function ariCertId(leafPem: string): string {
   const block = splitPemBlocks(leafPem).find((b) => b.type === 'CERTIFICATE');
-  if (block === undefined) throw new CertificateError('Cannot compute the ARI CertID: the text holds no "CERTIFICATE" block');
+  if (block === undefined)
+    throw new CertificateError('Cannot compute the ARI CertID: the text holds no "CERTIFICATE" block');
   const x509 = readX509(block.pem, 'certificate');
   const der = x509.raw;
   const what = `Cannot compute the ARI CertID of the certificate with serial "${x509.serialNumber.toUpperCase()}"`;
@@ -127,7 +130,9 @@ export function ariCertId(leafPem: string): string {
     serial = tbs.serial;
     const akiValue = tbs.extensions === undefined ? undefined : findAkiValue(der, tbs.extensions);
     if (akiValue === undefined) {
-      throw new CertificateError(`${what}: it has no Authority Key Identifier extension; renew it by the lifetime rule instead`);
+      throw new CertificateError(
+        `${what}: it has no Authority Key Identifier extension; renew it by the lifetime rule instead`,
+      );
     }
     keyId = readKeyIdentifier(der, akiValue);
   } catch (error) {
@@ -135,7 +140,9 @@ export function ariCertId(leafPem: string): string {
     throw error;
   }
   if (keyId === undefined) {
-    throw new CertificateError(`${what}: its Authority Key Identifier has no keyIdentifier; renew it by the lifetime rule instead`);
+    throw new CertificateError(
+      `${what}: its Authority Key Identifier has no keyIdentifier; renew it by the lifetime rule instead`,
+    );
   }
   return `${keyId.toString('base64url')}.${serial.toString('base64url')}`;
 }
@@ -147,7 +154,8 @@ export function ariCertId(leafPem: string): string {
  */
 export function ariCertIdHasSerial(certId: string, serialHex: string): boolean {
   const parts = certId.split('.');
-  if (parts.length !== 2 || parts[1] === '' || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[0-9A-Fa-f]+$/.test(serialHex)) return false;
+  if (parts.length !== 2 || parts[1] === '' || !/^[A-Za-z0-9_-]+$/.test(parts[1]!) || !/^[0-9A-Fa-f]+$/.test(serialHex))
+    return false;
   const integer = (hex: string): string => hex.toUpperCase().replace(/^0+/, '');
   return integer(Buffer.from(parts[1]!, 'base64url').toString('hex')) === integer(serialHex);
 }

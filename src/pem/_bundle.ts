@@ -1,7 +1,14 @@
 import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { CertificateError } from '../errors';
-import { certificateLabel, describeCertificate, describeKey, isSelfSigned, readPrivateKey, readX509 } from './_certificate';
+import {
+  certificateLabel,
+  describeCertificate,
+  describeKey,
+  isSelfSigned,
+  readPrivateKey,
+  readX509,
+} from './_certificate';
 import { PemBlock, splitPemBlocks } from './_split';
 
 /** The pieces of a HAProxy `crt` file. */
@@ -90,7 +97,9 @@ export function buildHaproxyBundle(parts: BundleParts): string {
   chainBlocks.forEach((block, index) => {
     const what = `chain certificate ${index + 1}`;
     if (block.type !== 'CERTIFICATE') {
-      throw new CertificateError(`Cannot build HAProxy bundle: ${what} is a "${block.type}" block, expected "CERTIFICATE"`);
+      throw new CertificateError(
+        `Cannot build HAProxy bundle: ${what} is a "${block.type}" block, expected "CERTIFICATE"`,
+      );
     }
     const x509 = readX509(block.pem, what);
     if (isSelfSigned(x509)) {

@@ -89,7 +89,8 @@ export function isSelfSigned(x509: X509Certificate): boolean {
  */
 export function parseCertificate(pem: string): CertificateInfo {
   const block = splitPemBlocks(pem).find((b) => b.type === 'CERTIFICATE');
-  if (block === undefined) throw new CertificateError('Cannot parse certificate: the text holds no "CERTIFICATE" block');
+  if (block === undefined)
+    throw new CertificateError('Cannot parse certificate: the text holds no "CERTIFICATE" block');
   return describeCertificate(readX509(block.pem, 'certificate'));
 }
 
@@ -100,11 +101,14 @@ export function parseCertificate(pem: string): CertificateInfo {
  */
 export function parseChain(fullchainPem: string): { leaf: string; chain: string[] } {
   const blocks = splitPemBlocks(fullchainPem);
-  if (blocks.length === 0) throw new CertificateError('Cannot read certificate chain: the text holds no "CERTIFICATE" block');
+  if (blocks.length === 0)
+    throw new CertificateError('Cannot read certificate chain: the text holds no "CERTIFICATE" block');
   const certificates = blocks.map((block, index) => {
     const what = `certificate ${index + 1} of ${blocks.length} in the chain`;
     if (block.type !== 'CERTIFICATE') {
-      throw new CertificateError(`Cannot read certificate chain: block ${index + 1} is "${block.type}"; a chain holds only "CERTIFICATE" blocks`);
+      throw new CertificateError(
+        `Cannot read certificate chain: block ${index + 1} is "${block.type}"; a chain holds only "CERTIFICATE" blocks`,
+      );
     }
     return { pem: block.pem, x509: readX509(block.pem, what) };
   });
@@ -125,7 +129,9 @@ export const PRIVATE_KEY_TYPES: readonly string[] = ['PRIVATE KEY', 'EC PRIVATE 
 export function readPrivateKey(keyPem: string): { key: KeyObject; pem: string; type: string } {
   const blocks = splitPemBlocks(keyPem);
   if (blocks.length !== 1) {
-    throw new CertificateError(`Cannot read private key: the text holds ${blocks.length} PEM blocks, expected exactly one`);
+    throw new CertificateError(
+      `Cannot read private key: the text holds ${blocks.length} PEM blocks, expected exactly one`,
+    );
   }
   const block = blocks[0] as { type: string; pem: string };
   if (!PRIVATE_KEY_TYPES.includes(block.type)) {
@@ -180,7 +186,10 @@ export function slashName(multiline: string | undefined): string {
 
 /** A distinguished name as Node prints it (`O=a\nCN=b`) on one line (`O=a, CN=b`); '' for an empty one. */
 export function oneLineName(multiline: string | undefined): string {
-  return (multiline ?? '').split('\n').filter((part) => part !== '').join(', ');
+  return (multiline ?? '')
+    .split('\n')
+    .filter((part) => part !== '')
+    .join(', ');
 }
 
 // node:crypto errors can come from another realm (jest's VM), where `instanceof Error` is false.

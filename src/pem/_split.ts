@@ -60,9 +60,14 @@ export function splitPemBlocks(text: string): PemBlock[] {
 }
 
 /** Outside a block: a BEGIN line opens one, an END line is an error, any other line is skipped. */
-function openBlock(begin: RegExpExecArray | null, end: RegExpExecArray | null, lineNumber: number): OpenBlock | undefined {
+function openBlock(
+  begin: RegExpExecArray | null,
+  end: RegExpExecArray | null,
+  lineNumber: number,
+): OpenBlock | undefined {
   if (begin) return { type: begin[1] ?? '', line: lineNumber, body: [] };
-  if (end) throw new CertificateError(`Cannot read PEM: "-----END ${end[1]}-----" on line ${lineNumber} has no BEGIN line`);
+  if (end)
+    throw new CertificateError(`Cannot read PEM: "-----END ${end[1]}-----" on line ${lineNumber} has no BEGIN line`);
   return undefined;
 }
 

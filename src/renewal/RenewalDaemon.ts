@@ -29,9 +29,12 @@ export interface RenewalDaemonOptions {
 /** Validates a cron expression for --schedule. @throws ConfigError naming the flag */
 export function checkSchedule(expression: string): string {
   if (!cron.validate(expression)) {
-    throw new ConfigError(`Invalid --schedule "${expression}": expected a cron expression such as "17 * * * *" (minute hour day month weekday, UTC)`, {
-      source: '--schedule',
-    });
+    throw new ConfigError(
+      `Invalid --schedule "${expression}": expected a cron expression such as "17 * * * *" (minute hour day month weekday, UTC)`,
+      {
+        source: '--schedule',
+      },
+    );
   }
   return expression;
 }
@@ -64,8 +67,12 @@ export class RenewalDaemon {
       maxRandomDelay: this.options.maxRandomDelayMs ?? DEFAULT_MAX_RANDOM_DELAY_MS,
       name: 'acme-renewal',
     });
-    this.task.on('execution:missed', () => log.warn('A scheduled renewal check was missed (the process was busy); the next one catches up'));
-    this.task.on('execution:overlap', () => log.info('A renewal pass is still running; this scheduled check is skipped'));
+    this.task.on('execution:missed', () =>
+      log.warn('A scheduled renewal check was missed (the process was busy); the next one catches up'),
+    );
+    this.task.on('execution:overlap', () =>
+      log.info('A renewal pass is still running; this scheduled check is skipped'),
+    );
     this.task.start();
     log.info('Renewal daemon started', { schedule, timezone: 'UTC', nextCheckAt: this.nextCheckAt().toISOString() });
     await this.pass('startup');
@@ -83,7 +90,8 @@ export class RenewalDaemon {
       });
       const outcome = await Promise.race([inFlight.then(() => 'done' as const), timeout]);
       clearTimeout(timer);
-      if (outcome === 'timeout') this.options.logger.warn('Stopped while a renewal pass was still running; the next start retries it');
+      if (outcome === 'timeout')
+        this.options.logger.warn('Stopped while a renewal pass was still running; the next start retries it');
     }
     await this.task?.destroy();
     this.task = undefined;
@@ -99,7 +107,9 @@ export class RenewalDaemon {
     if (this.running !== undefined) return;
     const run = this.options
       .tick(this.nextCheckAt())
-      .catch((error: unknown) => this.options.logger.error('Renewal pass failed; the daemon carries on', { trigger, error: messageOf(error) }));
+      .catch((error: unknown) =>
+        this.options.logger.error('Renewal pass failed; the daemon carries on', { trigger, error: messageOf(error) }),
+      );
     this.running = run;
     try {
       await run;

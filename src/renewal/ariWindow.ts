@@ -82,7 +82,8 @@ export function shouldRefreshAri(ari: AriWindow | undefined, options: { now: Dat
  * unreadable value is a long-term error and gives 6 hours (§4.3.3).
  */
 export function ariRetryAfterMs(retryAfterMs: number | undefined): number {
-  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs < 0) return ARI_DEFAULT_RETRY_AFTER_MS;
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs) || retryAfterMs < 0)
+    return ARI_DEFAULT_RETRY_AFTER_MS;
   return Math.min(ARI_MAX_RETRY_AFTER_MS, Math.max(ARI_MIN_RETRY_AFTER_MS, retryAfterMs));
 }
 

@@ -40,4 +40,11 @@ export {
   type PassDeadlineMessage,
   type RunPassOptions,
 } from './runPass';
-export { checkSchedule, DEFAULT_MAX_RANDOM_DELAY_MS, DEFAULT_SCHEDULE, DEFAULT_STOP_TIMEOUT_MS, RenewalDaemon, type RenewalDaemonOptions } from './RenewalDaemon';
+export {
+  checkSchedule,
+  DEFAULT_MAX_RANDOM_DELAY_MS,
+  DEFAULT_SCHEDULE,
+  DEFAULT_STOP_TIMEOUT_MS,
+  RenewalDaemon,
+  type RenewalDaemonOptions,
+} from './RenewalDaemon';

@@ -37,7 +37,11 @@ export interface FailureState {
  * the policy's: the renewal pass finishes a certificate the CA issued that an earlier run kept.
  */
 export type RenewalDecision =
-  | { due: true; reason: 'forced' | 'config-changed' | 'emergency' | 'ari-window' | 'lifetime' | 'kept'; detail: string }
+  | {
+      due: true;
+      reason: 'forced' | 'config-changed' | 'emergency' | 'ari-window' | 'lifetime' | 'kept';
+      detail: string;
+    }
   | { due: false; reason: 'backoff' | 'not-yet'; notBefore: Date; detail: string };
 
 /** Input of `shouldRenew()`. */
@@ -134,10 +138,20 @@ export function shouldRenew(input: ShouldRenewInput): RenewalDecision {
   const retryAt = backoffUntil(input.failure, { now, emergency: emergency !== undefined });
   if (schedule.due) {
     if (retryAt === undefined || retryAt.getTime() <= now.getTime()) return schedule;
-    return { due: false, reason: 'backoff', notBefore: retryAt, detail: backoffDetail(input.failure, retryAt, emergency !== undefined, schedule.detail) };
+    return {
+      due: false,
+      reason: 'backoff',
+      notBefore: retryAt,
+      detail: backoffDetail(input.failure, retryAt, emergency !== undefined, schedule.detail),
+    };
   }
   if (retryAt !== undefined && retryAt.getTime() > schedule.at.getTime()) {
-    return { due: false, reason: 'backoff', notBefore: retryAt, detail: backoffDetail(input.failure, retryAt, false, schedule.detail) };
+    return {
+      due: false,
+      reason: 'backoff',
+      notBefore: retryAt,
+      detail: backoffDetail(input.failure, retryAt, false, schedule.detail),
+    };
   }
   return { due: false, reason: 'not-yet', notBefore: schedule.at, detail: schedule.detail };
 }
@@ -164,7 +178,8 @@ function emergencyOf(certificate: CertificateFacts, now: Date): Schedule | undef
     };
   }
   const left = notAfter.getTime() - now.getTime();
-  if (left <= 0) return { due: true, reason: 'emergency', detail: `the certificate expired on ${formatInstant(notAfter)}` };
+  if (left <= 0)
+    return { due: true, reason: 'emergency', detail: `the certificate expired on ${formatInstant(notAfter)}` };
   const lifetime = notAfter.getTime() - notBefore.getTime();
   if (left >= lifetime * EMERGENCY_FRACTION) return undefined;
   return {
@@ -195,14 +210,21 @@ function configChangeOf(certificate: CertificateFacts, desired: DesiredCertifica
 function scheduleOf(input: ShouldRenewInput): Schedule {
   if (input.ari === undefined) return lifetimeSchedule(input.certificate, input.now, '');
   const problem = ariWindowProblem(input.ari);
-  if (problem !== undefined) return lifetimeSchedule(input.certificate, input.now, `ARI window ignored because ${problem}; `);
+  if (problem !== undefined)
+    return lifetimeSchedule(input.certificate, input.now, `ARI window ignored because ${problem}; `);
   const { start, end, chosenAt, explanationUrl } = input.ari;
-  const nextCheck = isValidDate(input.nextCheckAt) ? Math.max(input.nextCheckAt.getTime(), input.now.getTime()) : input.now.getTime();
+  const nextCheck = isValidDate(input.nextCheckAt)
+    ? Math.max(input.nextCheckAt.getTime(), input.now.getTime())
+    : input.now.getTime();
   const explanation = explanationUrl === undefined ? '' : `; explanation: ${explanationUrl}`;
   const window = `ARI window ${formatInstant(start)}–${formatInstant(end)}, chosen ${formatInstant(chosenAt)}`;
   // RFC 9773 §4.2 steps 3 and 5: renew now when the chosen time is past or comes before we wake up again.
   if (chosenAt.getTime() <= nextCheck) {
-    return { due: true, reason: 'ari-window', detail: `${window}, no later than the next check at ${formatInstant(new Date(nextCheck))}${explanation}` };
+    return {
+      due: true,
+      reason: 'ari-window',
+      detail: `${window}, no later than the next check at ${formatInstant(new Date(nextCheck))}${explanation}`,
+    };
   }
   return { due: false, at: chosenAt, detail: `${window}${explanation}` };
 }
@@ -212,7 +234,8 @@ function lifetimeSchedule(certificate: CertificateFacts, now: Date, prefix: stri
   const short = lifetime <= SHORT_LIFETIME_MS;
   const at = new Date(certificate.notAfter.getTime() - lifetime * (short ? 1 / 2 : 1 / 3));
   const rule = `${short ? 'one half' : 'one third'} of the ${describeLifetime(lifetime)} lifetime left`;
-  if (at.getTime() <= now.getTime()) return { due: true, reason: 'lifetime', detail: `${prefix}${rule} since ${formatInstant(at)}` };
+  if (at.getTime() <= now.getTime())
+    return { due: true, reason: 'lifetime', detail: `${prefix}${rule} since ${formatInstant(at)}` };
   return { due: false, at, detail: `${prefix}${rule} on ${formatInstant(at)}` };
 }
 
@@ -240,4 +263,3 @@ function quoteAll(names: string[]): string {
 function profileName(profile: string | undefined): string {
   return profile === undefined || profile === '' ? 'the CA default' : `"${profile}"`;
 }
-

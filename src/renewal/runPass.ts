@@ -64,10 +64,14 @@ export function runPass(execPath: string, args: readonly string[], options: RunP
       clearTimeout(timer);
       resolve(code);
     };
-    killAfter(options.unreportedLimitMs ?? PASS_UNREPORTED_LIMIT_MS, 'it did not report its deadline (--timeout) in time');
+    killAfter(
+      options.unreportedLimitMs ?? PASS_UNREPORTED_LIMIT_MS,
+      'it did not report its deadline (--timeout) in time',
+    );
     child.on('message', (message: unknown) => {
       const timeoutMs = reportedDeadlineMs(message);
-      if (timeoutMs !== undefined) killAfter(timeoutMs + graceMs, `it ran ${graceMs} ms past its own deadline of ${timeoutMs} ms (--timeout)`);
+      if (timeoutMs !== undefined)
+        killAfter(timeoutMs + graceMs, `it ran ${graceMs} ms past its own deadline of ${timeoutMs} ms (--timeout)`);
     });
     child.once('error', (error) => {
       logger.error('Cannot start the renewal pass', { error: error.message });

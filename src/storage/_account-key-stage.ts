@@ -56,11 +56,19 @@ export class FileAccountKeyStage implements AccountKeyStage {
     const dir = this.dir(directoryUrl);
     const [staged, current] = [join(dir, STAGED_FILE), join(dir, KEY_FILE)];
     if ((await this.read(staged)) === undefined) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot promote the staged account key in "${dir}": there is none; run "acme account rollover" again`, { path: staged });
+      throw new StorageError(
+        'STORAGE_CORRUPT',
+        `Cannot promote the staged account key in "${dir}": there is none; run "acme account rollover" again`,
+        { path: staged },
+      );
     }
     const previous = await this.read(current);
     if (previous === undefined) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot promote the staged account key in "${dir}": "${current}" is missing`, { path: current });
+      throw new StorageError(
+        'STORAGE_CORRUPT',
+        `Cannot promote the staged account key in "${dir}": "${current}" is missing`,
+        { path: current },
+      );
     }
     const backup = join(dir, BACKUP_FILE);
     await writeFileAtomic(backup, previous, { fs: this.fs, mode: 0o600 });
@@ -114,7 +122,11 @@ export class MemoryAccountKeyStage implements AccountKeyStage {
     const keyPem = this.keys.get(directoryUrl);
     const account = this.store.accounts.get(directoryUrl);
     if (keyPem === undefined || account === undefined) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot promote the staged account key of "${directoryUrl}": there is none`, { path: directoryUrl });
+      throw new StorageError(
+        'STORAGE_CORRUPT',
+        `Cannot promote the staged account key of "${directoryUrl}": there is none`,
+        { path: directoryUrl },
+      );
     }
     this.store.accounts.set(directoryUrl, { ...account, keyPem });
     this.keys.delete(directoryUrl);

@@ -65,7 +65,10 @@ export function archiveRoot(home: string): string {
  * @throws ConfigError for an unsafe name (see sanitiseName)
  */
 export function archiveFolderName(name: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `${sanitiseName(name)}-${stamp}`;
 }
 
@@ -109,7 +112,14 @@ export class FileCertificateArchive implements CertificateArchive {
       moved.push(part);
     }
     // Make the renames durable in every folder they touched.
-    const touched = new Set([certificatesDir(home), join(certificatesDir(home), '.versions'), haproxyDir(home), join(home, 'deploy'), join(home, 'renewal'), issuedDir(home)]);
+    const touched = new Set([
+      certificatesDir(home),
+      join(certificatesDir(home), '.versions'),
+      haproxyDir(home),
+      join(home, 'deploy'),
+      join(home, 'renewal'),
+      issuedDir(home),
+    ]);
     for (const folder of touched) if (await exists(folder, { fs: this.fs })) await syncDir(folder, { fs: this.fs });
     this.options.logger.info('Archived the certificate files', { name: sanitiseName(name), dir, moved });
     return { dir, moved };
@@ -150,7 +160,8 @@ export class MemoryCertificateArchive implements CertificateArchive {
     const moved: string[] = [];
     const [link, versions, bundle, deploy, renewal] = archivedParts(name);
     if (this.stores.store.certificates.delete(safe)) moved.push(link!, versions!, bundle!);
-    const drop = (states: Map<string, unknown> | undefined): boolean => [safe, name].filter((key) => states?.delete(key) === true).length > 0;
+    const drop = (states: Map<string, unknown> | undefined): boolean =>
+      [safe, name].filter((key) => states?.delete(key) === true).length > 0;
     if (drop(this.stores.deployState?.states)) moved.push(deploy!);
     if (drop(this.stores.renewalState?.states)) moved.push(renewal!);
     if (moved.length === 0) return { dir: undefined, moved };

@@ -7,7 +7,18 @@ import { tempName } from './paths';
 /** The node:fs/promises calls storage makes; tests pass a wrapper that fails on purpose. */
 export type FileSystem = Pick<
   typeof fsp,
-  'open' | 'rename' | 'mkdir' | 'chmod' | 'readFile' | 'readdir' | 'readlink' | 'realpath' | 'symlink' | 'unlink' | 'rm' | 'lstat'
+  | 'open'
+  | 'rename'
+  | 'mkdir'
+  | 'chmod'
+  | 'readFile'
+  | 'readdir'
+  | 'readlink'
+  | 'realpath'
+  | 'symlink'
+  | 'unlink'
+  | 'rm'
+  | 'lstat'
 >;
 
 /** The real file system. */
@@ -94,10 +105,14 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
     await fs.rename(temp, path);
   } catch (error) {
     await fs.unlink(temp).catch(() => undefined);
-    throw new StorageError('STORAGE_IO', `Cannot write "${path}": ${causeText(error instanceof StorageError ? error.cause : error)}`, {
-      path,
-      cause: error,
-    });
+    throw new StorageError(
+      'STORAGE_IO',
+      `Cannot write "${path}": ${causeText(error instanceof StorageError ? error.cause : error)}`,
+      {
+        path,
+        cause: error,
+      },
+    );
   }
   await syncDir(dirname(path), { fs });
 }

@@ -125,9 +125,13 @@ export class FileCrtList implements CrtList {
   private refuseEntry(certificatePath: string): void {
     const problem = crtListWordProblem(certificatePath);
     if (problem === undefined) return;
-    throw new StorageError('STORAGE_IO', `Cannot list ${quoted(certificatePath)} in HAProxy crt-list ${quoted(this.path)}: ${problem}; ${ENTRY_CHARACTERS}`, {
-      path: this.path,
-    });
+    throw new StorageError(
+      'STORAGE_IO',
+      `Cannot list ${quoted(certificatePath)} in HAProxy crt-list ${quoted(this.path)}: ${problem}; ${ENTRY_CHARACTERS}`,
+      {
+        path: this.path,
+      },
+    );
   }
 
   /** Opens without following a symbolic link, so the text, mode and owner all come from the file itself. */
@@ -139,7 +143,11 @@ export class FileCrtList implements CrtList {
       const info = await handle.stat();
       if (info.isDirectory()) return { kind: 'directory' };
       if (!info.isFile()) {
-        throw new StorageError('STORAGE_IO', `Cannot read HAProxy crt-list ${quoted(this.path)}: expected a crt-list file or a crt directory`, { path: this.path });
+        throw new StorageError(
+          'STORAGE_IO',
+          `Cannot read HAProxy crt-list ${quoted(this.path)}: expected a crt-list file or a crt directory`,
+          { path: this.path },
+        );
       }
       const text = await handle.readFile('utf8');
       return { kind: 'file', text, mode: info.mode & 0o777, uid: info.uid, gid: info.gid };
@@ -165,7 +173,12 @@ export class FileCrtList implements CrtList {
   private async symlinkError(cause: unknown): Promise<StorageError> {
     const info = await this.fs.lstat(this.path).catch(() => undefined);
     if (info?.isSymbolicLink() !== true) return this.readError(cause);
-    const target = await this.fs.realpath(this.path).catch(() => this.fs.readlink(this.path).then((link) => resolve(dirname(this.path), link), () => this.path));
+    const target = await this.fs.realpath(this.path).catch(() =>
+      this.fs.readlink(this.path).then(
+        (link) => resolve(dirname(this.path), link),
+        () => this.path,
+      ),
+    );
     return new StorageError(
       'STORAGE_IO',
       `Cannot use HAProxy crt-list ${quoted(this.path)}: it is a symbolic link to ${quoted(target)}, which an update would replace with a regular file; point --haproxy-crt-list at the real file ${quoted(target)}`,

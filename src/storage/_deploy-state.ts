@@ -44,7 +44,12 @@ export class FileDeployStateStore implements DeployStateStore {
   private readonly files: JsonStateFiles<DeployState>;
 
   constructor(options: { home: string }) {
-    this.files = new JsonStateFiles({ home: options.home, folder: 'deploy', schema: stateSchema, empty: () => ({ endpoints: {} }) });
+    this.files = new JsonStateFiles({
+      home: options.home,
+      folder: 'deploy',
+      schema: stateSchema,
+      empty: () => ({ endpoints: {} }),
+    });
   }
 
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a deploy state */

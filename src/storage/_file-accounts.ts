@@ -32,10 +32,14 @@ async function readText(files: AccountFiles, path: string): Promise<string | und
 }
 
 function corrupt(path: string, detail: string, cause?: unknown): StorageError {
-  return new StorageError('STORAGE_CORRUPT', `Cannot read ACME account "${path}": ${detail}; delete "${path}" to register a new account`, {
-    path,
-    cause,
-  });
+  return new StorageError(
+    'STORAGE_CORRUPT',
+    `Cannot read ACME account "${path}": ${detail}; delete "${path}" to register a new account`,
+    {
+      path,
+      cause,
+    },
+  );
 }
 
 /**

@@ -99,7 +99,10 @@ export class FileLock implements Lock {
       await this.poll(inLine, wait, ticket.granted);
       const info = await this.poll(() => this.tryTake(), wait);
       await removeLockLeftovers(this.path, this.isProcessAlive);
-      this.options.logger.debug('Took the lock', { lockPath: this.path, waitedMs: Math.round(performance.now() - started) });
+      this.options.logger.debug('Took the lock', {
+        lockPath: this.path,
+        waitedMs: Math.round(performance.now() - started),
+      });
       return new FileLease(this.path, info, this.options, ticket);
     } catch (error) {
       ticket.leave();
@@ -115,7 +118,8 @@ export class FileLock implements Lock {
       const snapshot = await readSnapshot(this.path);
       const waitedMs = performance.now() - wait.started;
       if (waitedMs >= wait.timeoutMs) throw busyError(this.path, snapshot, wait.timeoutMs);
-      if (!wait.announced) this.options.logger.info('Waiting for the lock', { lockPath: this.path, holder: snapshot?.info });
+      if (!wait.announced)
+        this.options.logger.info('Waiting for the lock', { lockPath: this.path, holder: snapshot?.info });
       wait.announced = true;
       wait.onWait?.({ holder: snapshot?.info, waitedMs });
       await pause(Math.min(this.pollMs, wait.timeoutMs - waitedMs), wake);
@@ -188,7 +192,8 @@ export class FileLock implements Lock {
     const claim = join(dirname(this.path), `.${basename(this.path)}.takeover-${stale.ino}`);
     const now = this.options.clock.now().toISOString();
     try {
-      if (!(await linkComplete(claim, { pid: this.pid, hostname: this.hostname, acquiredAt: now, refreshedAt: now }))) return this.dropCrashedClaim(claim);
+      if (!(await linkComplete(claim, { pid: this.pid, hostname: this.hostname, acquiredAt: now, refreshedAt: now })))
+        return this.dropCrashedClaim(claim);
     } catch (error) {
       throw ioError('take over the lock', this.path, error instanceof StorageError ? error.cause : error);
     }
@@ -207,9 +212,15 @@ export class FileLock implements Lock {
 
   /** Removes a takeover claim whose claimer is dead, or that is older than staleMs (link() sets ctime). */
   private async dropCrashedClaim(claim: string): Promise<void> {
-    const [snapshot, stat] = await Promise.all([readSnapshot(claim).catch(() => undefined), fsp.stat(claim).catch(() => undefined)]);
+    const [snapshot, stat] = await Promise.all([
+      readSnapshot(claim).catch(() => undefined),
+      fsp.stat(claim).catch(() => undefined),
+    ]);
     if (stat === undefined) return;
-    const dead = snapshot?.info !== undefined && snapshot.info.hostname === this.hostname && !this.isProcessAlive(snapshot.info.pid);
+    const dead =
+      snapshot?.info !== undefined &&
+      snapshot.info.hostname === this.hostname &&
+      !this.isProcessAlive(snapshot.info.pid);
     if (dead || this.options.clock.now().getTime() - stat.ctimeMs > this.staleMs) {
       this.options.logger.warn('Removed a takeover claim left by a crashed process', { lockPath: this.path, claim });
       await fsp.unlink(claim).catch(() => undefined);
@@ -253,7 +264,10 @@ class FileLease implements LockLease {
         return;
       }
       const next = { ...this.info, refreshedAt: this.options.clock.now().toISOString() };
-      await writeFileAtomic(this.lockPath, JSON.stringify(next), { mode: 0o600, random: () => lockTempSuffix(this.info.pid) });
+      await writeFileAtomic(this.lockPath, JSON.stringify(next), {
+        mode: 0o600,
+        random: () => lockTempSuffix(this.info.pid),
+      });
       this.info = next;
     } catch (error) {
       this.options.logger.warn('Cannot refresh the lock', { lockPath: this.lockPath, error: (error as Error).message });
@@ -266,7 +280,8 @@ class FileLease implements LockLease {
     try {
       const current = await readSnapshot(this.lockPath);
       if (this.isOurs(current)) await fsp.unlink(this.lockPath);
-      else if (current !== undefined) this.options.logger.warn('Left the lock file alone: another process took it over', { lockPath: this.lockPath });
+      else if (current !== undefined)
+        this.options.logger.warn('Left the lock file alone: another process took it over', { lockPath: this.lockPath });
     } catch (error) {
       if (errnoOf(error) !== 'ENOENT') throw ioError('release the lock', this.lockPath, error);
     } finally {

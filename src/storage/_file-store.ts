@@ -12,10 +12,25 @@ import {
   versionLinkTarget,
   versionsDir,
 } from './paths';
-import { ensureDir, exists, FileSystem, ioError, nodeFileSystem, randomSuffix, syncDir, writeFileDurable } from './_atomic';
+import {
+  ensureDir,
+  exists,
+  FileSystem,
+  ioError,
+  nodeFileSystem,
+  randomSuffix,
+  syncDir,
+  writeFileDurable,
+} from './_atomic';
 import { loadAccountFiles, saveAccountFiles } from './_file-accounts';
 import { formatMeta, parseMeta, PreparedCertificate, prepareCertificate } from './_prepare';
-import type { CertificateMeta, CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+import type {
+  CertificateMeta,
+  CertificateStore,
+  SaveCertificateInput,
+  StoredAccount,
+  StoredCertificate,
+} from './_types';
 import { pruneVersions, recoverHome, type Recovery } from './_leftovers';
 
 /** Options of FileCertificateStore. */
@@ -94,7 +109,12 @@ export class FileCertificateStore implements CertificateStore {
     const dir = await this.currentVersionDir(name, paths);
     if (dir === undefined) return undefined;
     const read = (file: string): Promise<string> => this.readVersionFile(name, join(dir, file));
-    const [metaText, certPem, chainPem, keyPem] = await Promise.all([read('meta.json'), read('cert.pem'), read('chain.pem'), read('privkey.pem')]);
+    const [metaText, certPem, chainPem, keyPem] = await Promise.all([
+      read('meta.json'),
+      read('cert.pem'),
+      read('chain.pem'),
+      read('privkey.pem'),
+    ]);
     return { meta: parseMeta(metaText, join(dir, 'meta.json')), certPem, chainPem, keyPem, paths };
   }
 
@@ -118,9 +138,13 @@ export class FileCertificateStore implements CertificateStore {
     if (target === undefined) return undefined;
     const dir = resolve(certificatesDir(this.home), target);
     if (dirname(dir) !== versionsDir(this.home, name)) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${paths.dir}": it points at "${target}", outside its versions directory; move it away and issue again`, {
-        path: paths.dir,
-      });
+      throw new StorageError(
+        'STORAGE_CORRUPT',
+        `Cannot read certificate "${paths.dir}": it points at "${target}", outside its versions directory; move it away and issue again`,
+        {
+          path: paths.dir,
+        },
+      );
     }
     return dir;
   }
@@ -216,7 +240,12 @@ export class FileCertificateStore implements CertificateStore {
     }
     await syncDir(haproxyDir(this.home), { fs: this.fs });
     log.info('Stored certificate', { version, dir: paths.dir, bundle: paths.bundle, notAfter: prepared.meta.notAfter });
-    await pruneVersions(versionsDir(this.home, prepared.name), { current: version, keep: this.keepVersions, fs: this.fs, logger: log });
+    await pruneVersions(versionsDir(this.home, prepared.name), {
+      current: version,
+      keep: this.keepVersions,
+      fs: this.fs,
+      logger: log,
+    });
     return paths;
   }
 
@@ -232,10 +261,14 @@ export class FileCertificateStore implements CertificateStore {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return undefined;
       if (code === 'EINVAL') {
-        throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${path}": it is not a symlink to a version directory; move it away and issue again`, {
-          path,
-          cause: error,
-        });
+        throw new StorageError(
+          'STORAGE_CORRUPT',
+          `Cannot read certificate "${path}": it is not a symlink to a version directory; move it away and issue again`,
+          {
+            path,
+            cause: error,
+          },
+        );
       }
       throw ioError('read symlink', path, error);
     }
@@ -246,10 +279,14 @@ export class FileCertificateStore implements CertificateStore {
       return await this.fs.readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('read', path, error);
-      throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate "${sanitiseName(name)}": "${path}" is missing; issue the certificate again`, {
-        path,
-        cause: error,
-      });
+      throw new StorageError(
+        'STORAGE_CORRUPT',
+        `Cannot read certificate "${sanitiseName(name)}": "${path}" is missing; issue the certificate again`,
+        {
+          path,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -269,7 +306,8 @@ export class FileCertificateStore implements CertificateStore {
     ];
     try {
       await ensureDir(temp, { fs: this.fs });
-      for (const [file, data] of files) await writeFileDurable(join(temp, file), data, { fs: this.fs, mode: FILE_MODE });
+      for (const [file, data] of files)
+        await writeFileDurable(join(temp, file), data, { fs: this.fs, mode: FILE_MODE });
       await syncDir(temp, { fs: this.fs });
       await this.fs.rename(temp, join(parent, version)).catch((error: unknown) => {
         throw ioError('rename', temp, error);
@@ -279,7 +317,11 @@ export class FileCertificateStore implements CertificateStore {
       await this.fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
       // Name the certificate's folder, not the temp file (e.g. ENOSPC while writing fullchain.pem).
       const cause = error instanceof StorageError && error.cause !== undefined ? error.cause : error;
-      throw new StorageError('STORAGE_IO', `Cannot write certificate "${prepared.name}" to "${parent}": ${(cause as Error).message ?? String(cause)}`, { path: parent, cause: error });
+      throw new StorageError(
+        'STORAGE_IO',
+        `Cannot write certificate "${prepared.name}" to "${parent}": ${(cause as Error).message ?? String(cause)}`,
+        { path: parent, cause: error },
+      );
     }
     return version;
   }
@@ -305,9 +347,15 @@ export class FileCertificateStore implements CertificateStore {
     try {
       if (previous === undefined) await this.fs.unlink(link);
       else await this.swapLink(name, previous);
-      log.warn('Restored the previous certificate link after a failed bundle write', { dir: link, target: previous ?? null });
+      log.warn('Restored the previous certificate link after a failed bundle write', {
+        dir: link,
+        target: previous ?? null,
+      });
     } catch (error) {
-      log.error('Cannot restore the previous certificate link; the link and the bundle now disagree', { dir: link, error: String(error) });
+      log.error('Cannot restore the previous certificate link; the link and the bundle now disagree', {
+        dir: link,
+        error: String(error),
+      });
     }
   }
 

@@ -97,7 +97,11 @@ export class FileIssuedCertificateStore implements IssuedCertificateStore {
     const result = issuedSchema.safeParse(data);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw corrupt(path, `field "${issue?.path.join('.') || '(root)'}" is invalid (${issue?.message ?? 'unknown'})`, result.error);
+      throw corrupt(
+        path,
+        `field "${issue?.path.join('.') || '(root)'}" is invalid (${issue?.message ?? 'unknown'})`,
+        result.error,
+      );
     }
     return result.data;
   }
@@ -120,7 +124,10 @@ export class FileIssuedCertificateStore implements IssuedCertificateStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw ioError('list', dir, error);
     }
-    return entries.filter((entry) => !entry.startsWith('.') && entry.endsWith('.json')).map((entry) => entry.slice(0, -'.json'.length)).sort();
+    return entries
+      .filter((entry) => !entry.startsWith('.') && entry.endsWith('.json'))
+      .map((entry) => entry.slice(0, -'.json'.length))
+      .sort();
   }
 
   /** @throws ConfigError for an unsafe name */
@@ -130,7 +137,11 @@ export class FileIssuedCertificateStore implements IssuedCertificateStore {
 }
 
 function corrupt(path: string, detail: string, cause: unknown): StorageError {
-  return new StorageError('STORAGE_CORRUPT', `Cannot read the kept certificate "${path}": ${detail}; move it aside to order a new certificate`, { path, cause });
+  return new StorageError(
+    'STORAGE_CORRUPT',
+    `Cannot read the kept certificate "${path}": ${detail}; move it aside to order a new certificate`,
+    { path, cause },
+  );
 }
 
 /** In-memory IssuedCertificateStore for tests; `failKeep` makes the next keep() fail with it. */

@@ -63,13 +63,20 @@ async function plainFolders(fs: FileSystem, home: string): Promise<string[]> {
  * Renames a bundle temp into place when it is exactly the current version's bundle and the live
  * bundle is not (the save passed its commit point); returns the certificate name then.
  */
-async function completeBundle(temp: string, context: { home: string; fs: FileSystem; logger: Logger }): Promise<string | undefined> {
+async function completeBundle(
+  temp: string,
+  context: { home: string; fs: FileSystem; logger: Logger },
+): Promise<string | undefined> {
   const { home, fs, logger } = context;
   const base = TEMP_NAME.exec(basename(temp))?.[1];
   if (base === undefined || !base.endsWith('.pem')) return undefined;
   const name = base.slice(0, -'.pem'.length);
   const live = join(dirname(temp), base);
-  const [text, current, liveText] = await Promise.all([textOf(fs, temp), currentBundle(fs, home, name), textOf(fs, live)]);
+  const [text, current, liveText] = await Promise.all([
+    textOf(fs, temp),
+    currentBundle(fs, home, name),
+    textOf(fs, live),
+  ]);
   if (text === undefined || text !== current || liveText === current) return undefined;
   try {
     await fs.rename(temp, live);
@@ -105,7 +112,8 @@ export async function recoverHome(home: string, options: { fs: FileSystem; logge
     if (name !== undefined) recovery.completedBundles.push(name);
     else await remove(join(bundles, entry));
   }
-  if (recovery.removed.length > 0) logger.info('Removed temp files left by a killed run', { removed: recovery.removed });
+  if (recovery.removed.length > 0)
+    logger.info('Removed temp files left by a killed run', { removed: recovery.removed });
   return recovery;
 }
 
@@ -123,7 +131,10 @@ export interface PruneOptions {
 export async function pruneVersions(parent: string, options: PruneOptions): Promise<void> {
   const { fs, logger } = options;
   try {
-    const versions = (await fs.readdir(parent)).filter((entry) => !entry.startsWith('.')).sort().reverse();
+    const versions = (await fs.readdir(parent))
+      .filter((entry) => !entry.startsWith('.'))
+      .sort()
+      .reverse();
     const keep = new Set([options.current, ...versions.slice(0, options.keep)]);
     for (const version of versions.filter((v) => !keep.has(v))) {
       await fs.rm(join(parent, version), { recursive: true, force: true });

@@ -99,7 +99,8 @@ export async function readSnapshot(path: string): Promise<Snapshot | undefined> 
 function describeHolder(snapshot: Snapshot | undefined): string {
   const info = snapshot?.info;
   if (snapshot === undefined) return 'held by another caller (no lock file to show who)';
-  if (info === undefined) return `the lock file is empty or unreadable (modified ${new Date(snapshot.mtimeMs).toISOString()})`;
+  if (info === undefined)
+    return `the lock file is empty or unreadable (modified ${new Date(snapshot.mtimeMs).toISOString()})`;
   const running = info.command === undefined ? '' : ` (running "${info.command}")`;
   return `held by pid ${info.pid} on host ${info.hostname} since ${info.acquiredAt}${running}`;
 }

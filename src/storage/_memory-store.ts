@@ -1,7 +1,13 @@
 import { Clock, systemClock } from '../clock';
 import { accountDir, CertificatePaths, certificatePaths, sanitiseName } from './paths';
 import { prepareCertificate } from './_prepare';
-import type { CertificateMeta, CertificateStore, SaveCertificateInput, StoredAccount, StoredCertificate } from './_types';
+import type {
+  CertificateMeta,
+  CertificateStore,
+  SaveCertificateInput,
+  StoredAccount,
+  StoredCertificate,
+} from './_types';
 import type { Recovery } from './_leftovers';
 
 /** Options of MemoryCertificateStore. */

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { CertificateError, StorageError } from '../errors';
-import { assertKeyMatchesCertificate, buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain } from '../pem';
+import {
+  assertKeyMatchesCertificate,
+  buildHaproxyBundle,
+  keyTypeOf,
+  missingNames,
+  parseCertificate,
+  parseChain,
+} from '../pem';
 import { sanitiseName, versionName } from './paths';
 import type { CertificateMeta, SaveCertificateInput } from './_types';
 
@@ -78,10 +85,14 @@ export function parseMeta(text: string, path: string): CertificateMeta {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new StorageError('STORAGE_CORRUPT', `Cannot read certificate metadata "${path}": it is not JSON; delete the certificate and issue it again`, {
-      path,
-      cause: error,
-    });
+    throw new StorageError(
+      'STORAGE_CORRUPT',
+      `Cannot read certificate metadata "${path}": it is not JSON; delete the certificate and issue it again`,
+      {
+        path,
+        cause: error,
+      },
+    );
   }
   const result = metaSchema.safeParse(data);
   if (!result.success) {

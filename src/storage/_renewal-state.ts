@@ -81,7 +81,12 @@ export class FileRenewalStateStore implements RenewalStateStore {
   private readonly files: JsonStateFiles<RenewalState>;
 
   constructor(options: { home: string }) {
-    this.files = new JsonStateFiles({ home: options.home, folder: 'renewal', schema: renewalStateSchema, empty: () => ({}) });
+    this.files = new JsonStateFiles({
+      home: options.home,
+      folder: 'renewal',
+      schema: renewalStateSchema,
+      empty: () => ({}),
+    });
   }
 
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a renewal state */

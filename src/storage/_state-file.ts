@@ -20,7 +20,10 @@ export class JsonStateFiles<T> {
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.options.empty();
-      throw new StorageError('STORAGE_IO', `Cannot read "${path}": ${(error as Error).message}`, { path, cause: error });
+      throw new StorageError('STORAGE_IO', `Cannot read "${path}": ${(error as Error).message}`, {
+        path,
+        cause: error,
+      });
     }
     let parsed: unknown;
     try {
@@ -30,7 +33,11 @@ export class JsonStateFiles<T> {
     }
     const result = this.options.schema.safeParse(parsed);
     if (!result.success) {
-      throw new StorageError('STORAGE_CORRUPT', `Cannot read "${path}": ${result.error.issues[0]?.message ?? 'unexpected content'}`, { path });
+      throw new StorageError(
+        'STORAGE_CORRUPT',
+        `Cannot read "${path}": ${result.error.issues[0]?.message ?? 'unexpected content'}`,
+        { path },
+      );
     }
     return result.data;
   }

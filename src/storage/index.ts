@@ -53,5 +53,10 @@ export {
   type CertificateArchive,
   type FileCertificateArchiveOptions,
 } from './_archive';
-export { FileIssuedCertificateStore, MemoryIssuedCertificateStore, type IssuedCertificate, type IssuedCertificateStore } from './_issued';
+export {
+  FileIssuedCertificateStore,
+  MemoryIssuedCertificateStore,
+  type IssuedCertificate,
+  type IssuedCertificateStore,
+} from './_issued';
 export { FileAccountKeyStage, MemoryAccountKeyStage, type AccountKeyStage } from './_account-key-stage';

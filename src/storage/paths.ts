@@ -48,11 +48,14 @@ export function sanitiseName(name: string): string {
   };
   if (safe === '') return fail('it is empty; pass --name or a --domain');
   if (!/^[a-z0-9._-]+$/.test(safe)) {
-    return fail('use only letters a-z, digits, ".", "_", "-" and "*" (write internationalised names in punycode, "xn--…")');
+    return fail(
+      'use only letters a-z, digits, ".", "_", "-" and "*" (write internationalised names in punycode, "xn--…")',
+    );
   }
   if (safe.startsWith('.')) return fail('it must not start with "."');
   if (safe.includes('..')) return fail('it must not contain ".."');
-  if (safe.length > MAX_NAME_LENGTH) return fail(`it is ${safe.length} characters long once sanitised, the limit is ${MAX_NAME_LENGTH}`);
+  if (safe.length > MAX_NAME_LENGTH)
+    return fail(`it is ${safe.length} characters long once sanitised, the limit is ${MAX_NAME_LENGTH}`);
   return safe;
 }
 
@@ -87,8 +90,14 @@ export function versionLinkTarget(name: string, version: string): string {
  * by time, e.g. `20261127T003554Z-87654321FEDCBA98`.
  */
 export function versionName(at: Date, serial: string): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
-  return `${stamp}-${serial.replace(/[^0-9A-Fa-f]/g, '').toUpperCase().slice(0, 16)}`;
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  return `${stamp}-${serial
+    .replace(/[^0-9A-Fa-f]/g, '')
+    .toUpperCase()
+    .slice(0, 16)}`;
 }
 
 /** `<home>/haproxy`: the bundles HAProxy loads with `crt`. */
@@ -135,7 +144,10 @@ export function certificatePaths(home: string, name: string): CertificatePaths {
 }
 
 function safeSegment(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '_')
+    .replace(/^\.+/, '_');
 }
 
 /**
@@ -149,10 +161,16 @@ export function accountDir(home: string, directoryUrl: string): string {
   try {
     url = new URL(directoryUrl);
   } catch (error) {
-    throw new ConfigError(`Cannot use ACME directory URL ${quote(directoryUrl)}: it is not a URL`, { source: 'directory URL', cause: error });
+    throw new ConfigError(`Cannot use ACME directory URL ${quote(directoryUrl)}: it is not a URL`, {
+      source: 'directory URL',
+      cause: error,
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`Cannot use ACME directory URL ${quote(directoryUrl)}: use https:// (or http:// for a local test CA)`, { source: 'directory URL' });
+    throw new ConfigError(
+      `Cannot use ACME directory URL ${quote(directoryUrl)}: use https:// (or http:// for a local test CA)`,
+      { source: 'directory URL' },
+    );
   }
   const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
   const path = url.pathname.replace(/^\/+|\/+$/g, '');

@@ -41,7 +41,9 @@ async function openssl(args: string[]): Promise<void> {
     await execFileAsync('openssl', args, { timeout: OPENSSL_TIMEOUT_MS });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`Cannot run "openssl ${args[0]}" for a bench certificate: ${stderr.trim() || String(error)}`, { cause: error });
+    throw new Error(`Cannot run "openssl ${args[0]}" for a bench certificate: ${stderr.trim() || String(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -56,20 +58,67 @@ function randomSerial(): string {
 export async function createTestCa(dir: string): Promise<TestCa> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const root = { cert: join(dir, 'root.pem'), key: join(dir, 'root.key') };
-  const inter = { cert: join(dir, 'intermediate.pem'), key: join(dir, 'intermediate.key'), csr: join(dir, 'intermediate.csr') };
+  const inter = {
+    cert: join(dir, 'intermediate.pem'),
+    key: join(dir, 'intermediate.key'),
+    csr: join(dir, 'intermediate.csr'),
+  };
   await openssl([
-    'req', '-x509', ...EC_KEY, '-keyout', root.key, '-out', root.cert, '-days', VALIDITY_DAYS, '-subj', '/O=haproxy-acme bench/CN=Bench Root',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    root.key,
+    '-out',
+    root.cert,
+    '-days',
+    VALIDITY_DAYS,
+    '-subj',
+    '/O=haproxy-acme bench/CN=Bench Root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   await openssl([
-    'req', '-new', ...EC_KEY, '-keyout', inter.key, '-out', inter.csr, '-subj', '/O=haproxy-acme bench/CN=Bench Intermediate',
-    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-new',
+    ...EC_KEY,
+    '-keyout',
+    inter.key,
+    '-out',
+    inter.csr,
+    '-subj',
+    '/O=haproxy-acme bench/CN=Bench Intermediate',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   await openssl([
-    'x509', '-req', '-in', inter.csr, '-CA', root.cert, '-CAkey', root.key, '-set_serial', randomSerial(),
-    '-days', VALIDITY_DAYS, '-copy_extensions', 'copy', '-out', inter.cert,
+    'x509',
+    '-req',
+    '-in',
+    inter.csr,
+    '-CA',
+    root.cert,
+    '-CAkey',
+    root.key,
+    '-set_serial',
+    randomSerial(),
+    '-days',
+    VALIDITY_DAYS,
+    '-copy_extensions',
+    'copy',
+    '-out',
+    inter.cert,
   ]);
-  return { dir, intermediateCertPath: inter.cert, intermediateKeyPath: inter.key, intermediatePem: await readFile(inter.cert, 'utf8') };
+  return {
+    dir,
+    intermediateCertPath: inter.cert,
+    intermediateKeyPath: inter.key,
+    intermediatePem: await readFile(inter.cert, 'utf8'),
+  };
 }
 
 let leafCounter = 0;
@@ -81,17 +130,45 @@ export async function issueTestBundle(ca: TestCa, dnsNames: string[]): Promise<T
   const [cn] = dnsNames;
   if (cn === undefined) throw new Error('Cannot issue a bench certificate: no DNS name given');
   await openssl([
-    'req', '-new', ...EC_KEY, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${cn}`,
-    '-addext', `subjectAltName=${dnsNames.map((name) => `DNS:${name}`).join(',')}`,
+    'req',
+    '-new',
+    ...EC_KEY,
+    '-keyout',
+    `${base}.key`,
+    '-out',
+    `${base}.csr`,
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    `subjectAltName=${dnsNames.map((name) => `DNS:${name}`).join(',')}`,
   ]);
   await openssl([
-    'x509', '-req', '-in', `${base}.csr`, '-CA', ca.intermediateCertPath, '-CAkey', ca.intermediateKeyPath,
-    '-set_serial', randomSerial(), '-days', VALIDITY_DAYS, '-copy_extensions', 'copy', '-out', `${base}.pem`,
+    'x509',
+    '-req',
+    '-in',
+    `${base}.csr`,
+    '-CA',
+    ca.intermediateCertPath,
+    '-CAkey',
+    ca.intermediateKeyPath,
+    '-set_serial',
+    randomSerial(),
+    '-days',
+    VALIDITY_DAYS,
+    '-copy_extensions',
+    'copy',
+    '-out',
+    `${base}.pem`,
   ]);
   const [leaf, key] = await Promise.all([readFile(`${base}.pem`, 'utf8'), readFile(`${base}.key`, 'utf8')]);
   await Promise.all(['.key', '.csr', '.pem'].map((ext) => rm(`${base}${ext}`, { force: true })));
   const info = parseCertificate(leaf);
-  return { dnsNames, bundlePem: buildHaproxyBundle({ leaf, chain: [ca.intermediatePem], key }), serial: info.serial, sha1Fingerprint: info.sha1Fingerprint };
+  return {
+    dnsNames,
+    bundlePem: buildHaproxyBundle({ leaf, chain: [ca.intermediatePem], key }),
+    serial: info.serial,
+    sha1Fingerprint: info.sha1Fingerprint,
+  };
 }
 
 /** Issues one bundle per entry of `namesList`, at most `parallel` openssl pipelines at a time. */

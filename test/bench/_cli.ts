@@ -20,16 +20,26 @@ export interface TimedRun {
 }
 
 /** Runs `command args` with only PATH (plus `env`) and returns its output and wall time; killed after `timeoutMs`. */
-export function timedRun(command: string, args: string[], options: { env?: Record<string, string>; timeoutMs: number }): Promise<TimedRun> {
+export function timedRun(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs: number },
+): Promise<TimedRun> {
   return new Promise((done, fail) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs });
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: options.timeoutMs,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', fail);
-    child.once('close', (code) => done({ code, stdout, stderr, wallMs: Number(process.hrtime.bigint() - started) / 1e6 }));
+    child.once('close', (code) =>
+      done({ code, stdout, stderr, wallMs: Number(process.hrtime.bigint() - started) / 1e6 }),
+    );
   });
 }
 
@@ -57,7 +67,10 @@ export interface WatchedChild {
 
 /** Spawns `command args` with only PATH; the caller MUST end it (SIGTERM, then SIGKILL). */
 export function spawnWatched(command: string, args: string[]): WatchedChild {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -75,7 +88,9 @@ export function spawnWatched(command: string, args: string[]): WatchedChild {
         if (child.exitCode !== null || child.signalCode !== null) break;
         await sleep(50);
       }
-      throw new Error(`Cannot see "${text}" from "${args[1] ?? command}" within ${timeoutMs} ms; output: ${output.slice(-2000)}`);
+      throw new Error(
+        `Cannot see "${text}" from "${args[1] ?? command}" within ${timeoutMs} ms; output: ${output.slice(-2000)}`,
+      );
     },
   };
 }

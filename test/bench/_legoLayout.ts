@@ -31,13 +31,18 @@ export function legoServerFolder(directoryUrl: string): string {
 }
 
 /** Reads the account lego registered under `legoPath` for `directoryUrl` and `email`. */
-export async function readLegoAccount(legoPath: string, directoryUrl: string, email: string): Promise<LegoAccountFiles> {
+export async function readLegoAccount(
+  legoPath: string,
+  directoryUrl: string,
+  email: string,
+): Promise<LegoAccountFiles> {
   const server = legoServerFolder(directoryUrl);
   const dir = join(legoPath, 'accounts', server, email);
   const accountJson = await readFile(join(dir, 'account.json'), 'utf8');
   const keyPem = await readFile(join(dir, 'keys', `${email}.key`), 'utf8');
   const accountUrl = (JSON.parse(accountJson) as { registration?: { uri?: string } }).registration?.uri;
-  if (accountUrl === undefined) throw new Error(`Cannot use lego's account "${dir}/account.json": it has no registration.uri`);
+  if (accountUrl === undefined)
+    throw new Error(`Cannot use lego's account "${dir}/account.json": it has no registration.uri`);
   return { server, email, accountJson, keyPem, accountUrl };
 }
 
@@ -72,7 +77,11 @@ async function writeLegoCertificate(certificates: string, name: string, options:
     writeFile(`${base}.crt`, `${lines(leaf.certPem)}${lines(options.ca.intermediatePem)}`, FILE),
     writeFile(`${base}.issuer.crt`, lines(options.ca.intermediatePem), FILE),
     writeFile(`${base}.key`, sec1, FILE),
-    writeFile(`${base}.json`, `${JSON.stringify({ domain: name, certUrl, certStableUrl: certUrl }, null, '\t')}\n`, FILE),
+    writeFile(
+      `${base}.json`,
+      `${JSON.stringify({ domain: name, certUrl, certStableUrl: certUrl }, null, '\t')}\n`,
+      FILE,
+    ),
   ]);
   return serial;
 }

@@ -78,7 +78,11 @@ export async function createLocalCa(now: Date): Promise<LocalCa> {
 }
 
 /** One leaf for `dnsName`: `lifetimeDays` long, starting `ageDays` before `now`. */
-export async function createLocalLeaf(ca: LocalCa, dnsName: string, options: { now: Date; ageDays: number; lifetimeDays: number }): Promise<{ certPem: string; keyPem: string }> {
+export async function createLocalLeaf(
+  ca: LocalCa,
+  dnsName: string,
+  options: { now: Date; ageDays: number; lifetimeDays: number },
+): Promise<{ certPem: string; keyPem: string }> {
   const keys = await generateKey();
   const notBefore = new Date(options.now.getTime() - options.ageDays * DAY_MS);
   const leaf = await x509.X509CertificateGenerator.create({
@@ -113,14 +117,24 @@ export interface StoreLocalOptions {
 }
 
 /** Creates and saves one leaf per name through `store.saveCertificate`; resolves with the names. */
-export async function storeLocalCertificates(store: CertificateStore, ca: LocalCa, names: string[], options: StoreLocalOptions): Promise<string[]> {
+export async function storeLocalCertificates(
+  store: CertificateStore,
+  ca: LocalCa,
+  names: string[],
+  options: StoreLocalOptions,
+): Promise<string[]> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < names.length) {
       const name = names[next]!;
       next += 1;
       const leaf = await createLocalLeaf(ca, name, options);
-      await store.saveCertificate({ name, ...leaf, chainPem: ca.intermediatePem, meta: { domains: [name], directoryUrl: options.directoryUrl } });
+      await store.saveCertificate({
+        name,
+        ...leaf,
+        chainPem: ca.intermediatePem,
+        meta: { domains: [name], directoryUrl: options.directoryUrl },
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallel, names.length) }, worker));

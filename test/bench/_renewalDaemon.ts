@@ -56,7 +56,10 @@ async function stop(watched: WatchedChild): Promise<{ exitCode: number | null | 
 }
 
 async function bareNodeRssKb(): Promise<number> {
-  const watched = spawnWatched(process.execPath, ['-e', 'setInterval(() => {}, 60000); process.stderr.write("ready\\n")']);
+  const watched = spawnWatched(process.execPath, [
+    '-e',
+    'setInterval(() => {}, 60000); process.stderr.write("ready\\n")',
+  ]);
   try {
     await watched.waitForLine('ready', STARTUP_TIMEOUT_MS);
     await sleep(SAMPLE_INTERVAL_MS);
@@ -71,7 +74,19 @@ export async function benchDaemonIdle(peers: Peers): Promise<DaemonIdleResult> {
   const { home } = await issueForBench(peers, peers.directoryUrl, DAEMON_CERTIFICATES);
   let watched: WatchedChild | undefined;
   try {
-    const args = ['daemon', '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort), '--schedule', '0 0 1 1 *'];
+    const args = [
+      'daemon',
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--schedule',
+      '0 0 1 1 *',
+    ];
     const started = Date.now();
     watched = spawnWatched(process.execPath, [CLI, ...args]);
     await watched.waitForLine('Renewal pass finished', STARTUP_TIMEOUT_MS);

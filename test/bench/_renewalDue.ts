@@ -77,14 +77,23 @@ function uniqueName(prefix: string): string {
 }
 
 /** Issues `names` in-process (the first alone, so the account is registered once); returns name → CertID. */
-async function issueAll(peers: Peers, directoryUrl: string, home: string, names: string[]): Promise<Map<string, string>> {
+async function issueAll(
+  peers: Peers,
+  directoryUrl: string,
+  home: string,
+  names: string[],
+): Promise<Map<string, string>> {
   const caBundlePem = await readFile(peers.caBundlePath, 'utf8');
   const store = new FileCertificateStore({ home, clock: systemClock, logger: silentLogger });
   const deps: IssuanceDeps = {
     directoryUrl,
     store,
     issued: new FileIssuedCertificateStore({ home }),
-    responder: new ChallengeResponder({ address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort }, registry: new MemoryChallengeTokenRegistry(), logger: silentLogger }),
+    responder: new ChallengeResponder({
+      address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort },
+      registry: new MemoryChallengeTokenRegistry(),
+      logger: silentLogger,
+    }),
     acmeFor: (keyPem: string) => new AcmeService(keyPem, { directoryUrl, caBundlePem, logger: silentLogger }),
     clock: systemClock,
     logger: silentLogger,
@@ -106,18 +115,38 @@ async function issueAll(peers: Peers, directoryUrl: string, home: string, names:
 }
 
 /** Issues `count` certificates in a fresh home through `directoryUrl`; returns the home and name → CertID. */
-export async function issueForBench(peers: Peers, directoryUrl: string, count: number): Promise<{ home: string; certIds: Map<string, string> }> {
+export async function issueForBench(
+  peers: Peers,
+  directoryUrl: string,
+  count: number,
+): Promise<{ home: string; certIds: Map<string, string> }> {
   const home = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-renew-'));
   const names = Array.from({ length: count }, () => uniqueName('renew'));
   return { home, certIds: await issueAll(peers, directoryUrl, home, names) };
 }
 
 function legoRun(peers: Peers, directoryUrl: string, path: string): Promise<number> {
-  const args = ['--server', directoryUrl, '--accept-tos', '--email', 'bench@example.test', '--domains', uniqueName('lego'), '--http', '--http.port', `127.0.0.1:${peers.responderPort}`, '--path', path, 'run'];
-  return timedRun('lego', args, { env: { LEGO_CA_CERTIFICATES: peers.caBundlePath }, timeoutMs: LEGO_TIMEOUT_MS }).then((run) => {
-    if (run.code !== 0) throw new Error(`Cannot time lego: it exited ${run.code}: ${run.stderr.slice(-1500)}`);
-    return run.wallMs;
-  });
+  const args = [
+    '--server',
+    directoryUrl,
+    '--accept-tos',
+    '--email',
+    'bench@example.test',
+    '--domains',
+    uniqueName('lego'),
+    '--http',
+    '--http.port',
+    `127.0.0.1:${peers.responderPort}`,
+    '--path',
+    path,
+    'run',
+  ];
+  return timedRun('lego', args, { env: { LEGO_CA_CERTIFICATES: peers.caBundlePath }, timeoutMs: LEGO_TIMEOUT_MS }).then(
+    (run) => {
+      if (run.code !== 0) throw new Error(`Cannot time lego: it exited ${run.code}: ${run.stderr.slice(-1500)}`);
+      return run.wallMs;
+    },
+  );
 }
 
 /** lego `run` for new names, one after another, after one untimed run that registers its account. */
@@ -140,16 +169,34 @@ export async function benchDueRenewals(peers: Peers, proxy: AriProxy): Promise<D
   const legoDirectPath = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-lego-direct-'));
   try {
     let certIds = new Map<string, string>();
-    const setupMs = await timeMs(async () => ({ home, certIds } = await issueForBench(peers, proxy.directoryUrl, DUE_COUNT)));
+    const setupMs = await timeMs(
+      async () => ({ home, certIds } = await issueForBench(peers, proxy.directoryUrl, DUE_COUNT)),
+    );
     const now = Date.now();
-    for (const certId of certIds.values()) proxy.setWindow(certId, { start: new Date(now - 2 * HOUR_MS), end: new Date(now - HOUR_MS) });
+    for (const certId of certIds.values())
+      proxy.setWindow(certId, { start: new Date(now - 2 * HOUR_MS), end: new Date(now - HOUR_MS) });
     const ordersBefore = proxy.orders.length;
-    const args = ['renew', '--home', home!, '--directory', proxy.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort), '--json'];
+    const args = [
+      'renew',
+      '--home',
+      home!,
+      '--directory',
+      proxy.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--json',
+    ];
     const run = await runCli(args, RENEW_TIMEOUT_MS);
-    if (run.code !== 0 && run.code !== 1) throw new Error(`Cannot renew 100 certificates: "acme renew" exited ${run.code}: ${run.stderr.slice(-1500)}`);
-    const outcomes = (JSON.parse(run.stdout) as { certificates: Array<{ renewed?: unknown; error?: string }> }).certificates;
+    if (run.code !== 0 && run.code !== 1)
+      throw new Error(`Cannot renew 100 certificates: "acme renew" exited ${run.code}: ${run.stderr.slice(-1500)}`);
+    const outcomes = (JSON.parse(run.stdout) as { certificates: Array<{ renewed?: unknown; error?: string }> })
+      .certificates;
     const orders = proxy.orders.slice(ordersBefore);
-    const ordersWithReplaces = orders.filter((o) => o.replaces !== undefined && o.replaces === certIds.get(o.identifiers[0]?.value ?? '')).length;
+    const ordersWithReplaces = orders.filter(
+      (o) => o.replaces !== undefined && o.replaces === certIds.get(o.identifiers[0]?.value ?? ''),
+    ).length;
     const lego = await timeLego(peers, proxy.directoryUrl, legoPath);
     const legoDirect = await timeLego(peers, peers.directoryUrl, legoDirectPath);
     return {

@@ -18,7 +18,12 @@ import { systemClock } from '../../src/clock';
 import { renewCertificates, type RenewalDeps } from '../../src/issuance';
 import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
-import { FileCertificateStore, FileDeployStateStore, FileIssuedCertificateStore, FileRenewalStateStore } from '../../src/storage';
+import {
+  FileCertificateStore,
+  FileDeployStateStore,
+  FileIssuedCertificateStore,
+  FileRenewalStateStore,
+} from '../../src/storage';
 import { runCli } from './_cli';
 import { createLocalCa, storeLocalCertificates } from './_localCerts';
 import { timeMs } from './_stats';
@@ -84,7 +89,9 @@ async function timeInProcess(deps: RenewalDeps): Promise<number[]> {
     runs.push(await timeMs(async () => (outcomes = await renewCertificates(deps, { nextCheckAt: new Date() }))));
     const due = outcomes.filter((o) => o.decision.due || o.error !== undefined);
     if (outcomes.length !== NOTHING_DUE_COUNT || due.length > 0) {
-      throw new Error(`Cannot benchmark the nothing-due check: ${outcomes.length} outcomes, ${due.length} due or failed (first: ${JSON.stringify(due[0])})`);
+      throw new Error(
+        `Cannot benchmark the nothing-due check: ${outcomes.length} outcomes, ${due.length} due or failed (first: ${JSON.stringify(due[0])})`,
+      );
     }
   }
   return runs;
@@ -94,12 +101,19 @@ async function timeCli(home: string): Promise<number[]> {
   const runs: number[] = [];
   for (let i = 0; i < CLI_RUNS; i += 1) {
     const run = await runCli(['renew', '--home', home, '--directory', DEAD_DIRECTORY, '--json'], CLI_TIMEOUT_MS);
-    const outcomes = run.code === 0 ? (JSON.parse(run.stdout) as { certificates: Array<{ decision: { due: boolean } }> }).certificates : [];
+    const outcomes =
+      run.code === 0
+        ? (JSON.parse(run.stdout) as { certificates: Array<{ decision: { due: boolean } }> }).certificates
+        : [];
     if (run.code !== 0 || outcomes.length !== NOTHING_DUE_COUNT || outcomes.some((o) => o.decision.due)) {
-      throw new Error(`Cannot benchmark "acme renew" with nothing due: exit ${run.code}, ${outcomes.length} outcomes; stderr: ${run.stderr.slice(-1500)}`);
+      throw new Error(
+        `Cannot benchmark "acme renew" with nothing due: exit ${run.code}, ${outcomes.length} outcomes; stderr: ${run.stderr.slice(-1500)}`,
+      );
     }
     if (run.stderr.includes('Cannot fetch the ARI renewal window')) {
-      throw new Error('Cannot benchmark "acme renew" with nothing due: it tried to fetch an ARI window although a cached one was valid');
+      throw new Error(
+        'Cannot benchmark "acme renew" with nothing due: it tried to fetch an ARI window although a cached one was valid',
+      );
     }
     runs.push(run.wallMs);
   }
@@ -116,7 +130,12 @@ async function timings(home: string, deps: RenewalDeps): Promise<NothingDueTimin
 async function cacheAriWindows(deps: RenewalDeps, names: string[]): Promise<void> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  await deps.store.saveAccount({ directoryUrl: DEAD_DIRECTORY, accountUrl: 'https://127.0.0.1:9/acct/1', keyPem, createdAt: new Date().toISOString() });
+  await deps.store.saveAccount({
+    directoryUrl: DEAD_DIRECTORY,
+    accountUrl: 'https://127.0.0.1:9/acct/1',
+    keyPem,
+    createdAt: new Date().toISOString(),
+  });
   const now = Date.now();
   for (const name of names) {
     const stored = await deps.store.loadCertificate(name);
@@ -142,12 +161,19 @@ export async function benchNothingDue(): Promise<NothingDueResult> {
     const now = new Date();
     const setupMs = await timeMs(async () => {
       const ca = await createLocalCa(now);
-      await storeLocalCertificates(deps.store, ca, names, { now, ageDays: 1, lifetimeDays: 90, directoryUrl: DEAD_DIRECTORY, parallel: 16 });
+      await storeLocalCertificates(deps.store, ca, names, {
+        now,
+        ageDays: 1,
+        lifetimeDays: 90,
+        directoryUrl: DEAD_DIRECTORY,
+        parallel: 16,
+      });
     });
     const fresh = await timings(home, deps);
     await cacheAriWindows(deps, names);
     const cachedAri = await timings(home, deps);
-    if (acmeCalls !== 0) throw new Error(`Cannot call the nothing-due check network-free: acmeFor was called ${acmeCalls} times`);
+    if (acmeCalls !== 0)
+      throw new Error(`Cannot call the nothing-due check network-free: acmeFor was called ${acmeCalls} times`);
     return { certificates: NOTHING_DUE_COUNT, setupMs, fresh, cachedAri, acmeCalls };
   } finally {
     await rm(home, { recursive: true, force: true });

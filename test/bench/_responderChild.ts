@@ -46,8 +46,13 @@ export interface ResponderChild {
 }
 
 /** Starts the child on `port` (a free one, picked by the caller) serving `token`. */
-export async function startResponderChild(port: number, token: string, keyAuthorization: string): Promise<ResponderChild> {
-  if (!existsSync(resolve(DIST, 'challenge', 'index.js'))) throw new Error(`Cannot start the responder benchmark: "${DIST}/challenge" is missing; run "npm run build" first`);
+export async function startResponderChild(
+  port: number,
+  token: string,
+  keyAuthorization: string,
+): Promise<ResponderChild> {
+  if (!existsSync(resolve(DIST, 'challenge', 'index.js')))
+    throw new Error(`Cannot start the responder benchmark: "${DIST}/challenge" is missing; run "npm run build" first`);
   const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '-e', CHILD_SOURCE, DIST, String(port)], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BENCH_TOKEN: token, BENCH_KEY_AUTHORIZATION: keyAuthorization },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -67,7 +67,9 @@ function fetchOnce(port: number, path: string, expected: string): Promise<number
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => done(res.statusCode === 200 && body === expected ? Number(process.hrtime.bigint() - started) / 1e6 : undefined));
+      res.on('end', () =>
+        done(res.statusCode === 200 && body === expected ? Number(process.hrtime.bigint() - started) / 1e6 : undefined),
+      );
       res.on('error', () => done(undefined));
     });
     req.on('timeout', () => req.destroy());
@@ -77,7 +79,12 @@ function fetchOnce(port: number, path: string, expected: string): Promise<number
 }
 
 /** Fetches `path` back to back until `durationMs` passed, pausing `gapMs` between fetches. */
-export async function sideLoop(port: number, path: string, expected: string, options: { durationMs: number; gapMs: number }): Promise<SideLoopResult> {
+export async function sideLoop(
+  port: number,
+  path: string,
+  expected: string,
+  options: { durationMs: number; gapMs: number },
+): Promise<SideLoopResult> {
   const deadline = Date.now() + options.durationMs;
   const samples: number[] = [];
   let failures = 0;
@@ -103,7 +110,10 @@ export interface SlowlorisResult {
  * Keeps `connections` connections open on `port` for `durationMs`, each sending one more byte of
  * an endless header section every `intervalMs`; a dropped one is replaced at the next tick.
  */
-export async function runSlowloris(port: number, options: { connections: number; durationMs: number; intervalMs: number }): Promise<SlowlorisResult> {
+export async function runSlowloris(
+  port: number,
+  options: { connections: number; durationMs: number; intervalMs: number },
+): Promise<SlowlorisResult> {
   const open = new Set<Socket>();
   let opened = 0;
   let closedByResponder = 0;

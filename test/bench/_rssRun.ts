@@ -17,7 +17,11 @@ export interface RssRun {
 const RSS_MARK = 'BENCH_MAXRSS_KB=';
 
 /** Runs `command args` under /usr/bin/time with only PATH plus `env`; killed after `timeoutMs`. Never rejects for a non-zero exit. */
-export function rssRun(command: string, args: string[], options: { env?: Record<string, string>; timeoutMs: number }): Promise<RssRun> {
+export function rssRun(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs: number },
+): Promise<RssRun> {
   return new Promise((done, fail) => {
     const started = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', `${RSS_MARK}%M`, command, ...args], {
@@ -40,9 +44,14 @@ export function rssRun(command: string, args: string[], options: { env?: Record<
 }
 
 /** Like rssRun(), but rejects with the tail of stderr when the child does not exit 0. */
-export async function rssRunOk(command: string, args: string[], options: { env?: Record<string, string>; timeoutMs: number }): Promise<RssRun> {
+export async function rssRunOk(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs: number },
+): Promise<RssRun> {
   const run = await rssRun(command, args, options);
-  if (run.code !== 0) throw new Error(`"${[command, ...args.slice(0, 2)].join(' ')} …" exited ${run.code}: ${run.stderr.slice(-1500)}`);
+  if (run.code !== 0)
+    throw new Error(`"${[command, ...args.slice(0, 2)].join(' ')} …" exited ${run.code}: ${run.stderr.slice(-1500)}`);
   return run;
 }
 
@@ -89,6 +98,9 @@ export class Budget {
 
   /** Throws when the budget is spent, naming the step that would have started. */
   check(step: string): void {
-    if (Date.now() > this.deadline) throw new Error(`Cannot start "${step}": the ${this.what} took longer than its ${Math.round(this.limitMs / 1000)} s budget; see what ran slow above`);
+    if (Date.now() > this.deadline)
+      throw new Error(
+        `Cannot start "${step}": the ${this.what} took longer than its ${Math.round(this.limitMs / 1000)} s budget; see what ran slow above`,
+      );
   }
 }

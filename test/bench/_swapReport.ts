@@ -41,7 +41,9 @@ function loadTable(rows: LoadRow[]): string[] {
   ];
   for (const { label, wrk, changeMs, servedAfterMs } of rows) {
     const sockets = `${wrk.connectErrors} / ${wrk.readErrors} / ${wrk.writeErrors} / ${wrk.timeoutErrors}`;
-    lines.push(`| ${label} | ${wrk.requests} | ${wrk.failed} | ${wrk.non2xx} | ${sockets} | ${wrk.requestsPerSecond.toFixed(0)} | ${list(changeMs)} | ${list(servedAfterMs)} |`);
+    lines.push(
+      `| ${label} | ${wrk.requests} | ${wrk.failed} | ${wrk.non2xx} | ${sockets} | ${wrk.requestsPerSecond.toFixed(0)} | ${list(changeMs)} | ${list(servedAfterMs)} |`,
+    );
   }
   return lines;
 }

@@ -59,7 +59,12 @@ interface Listed {
 
 function cost(run: RssRun): StepCost {
   const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warn ') || line.includes('"level":"warn"'));
-  return { wallMs: run.wallMs, maxRssKb: run.maxRssKb, warnings: warnings.length, ...(warnings[0] === undefined ? {} : { firstWarning: warnings[0].slice(0, 300) }) };
+  return {
+    wallMs: run.wallMs,
+    maxRssKb: run.maxRssKb,
+    warnings: warnings.length,
+    ...(warnings[0] === undefined ? {} : { firstWarning: warnings[0].slice(0, 300) }),
+  };
 }
 
 function cli(args: string[], budget: Budget): Promise<RssRun> {
@@ -67,37 +72,72 @@ function cli(args: string[], budget: Budget): Promise<RssRun> {
 }
 
 /** Throws with every difference between what --home lists and lego's certificates. */
-async function checkListed(context: AdoptionContext, home: string, crtList: string, serials: Map<string, string>, step: string): Promise<void> {
+async function checkListed(
+  context: AdoptionContext,
+  home: string,
+  crtList: string,
+  serials: Map<string, string>,
+  step: string,
+): Promise<void> {
   const { peers } = context;
-  const run = await cli(['list', '--json', '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--haproxy-crt-list', crtList], context.budget);
+  const run = await cli(
+    [
+      'list',
+      '--json',
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--haproxy-crt-list',
+      crtList,
+    ],
+    context.budget,
+  );
   const listed = (JSON.parse(run.stdout) as { certificates: Listed[] }).certificates;
-  const wrong = listed.filter((c) => serials.get(c.name) !== c.serial || c.adoptedFrom !== 'lego').map((c) => `${c.name} ${c.serial} from ${c.adoptedFrom}`);
+  const wrong = listed
+    .filter((c) => serials.get(c.name) !== c.serial || c.adoptedFrom !== 'lego')
+    .map((c) => `${c.name} ${c.serial} from ${c.adoptedFrom}`);
   const seen = new Set(listed.map((c) => c.name));
   const missing = [...serials.keys()].filter((name) => !seen.has(name));
-  const account = JSON.parse(await readFile(join(home, 'accounts', legoServerFolder(peers.directoryUrl), 'dir', 'account.json'), 'utf8')) as { accountUrl?: string };
+  const account = JSON.parse(
+    await readFile(join(home, 'accounts', legoServerFolder(peers.directoryUrl), 'dir', 'account.json'), 'utf8'),
+  ) as { accountUrl?: string };
   const problems = [
     ...(listed.length === serials.size ? [] : [`${listed.length} listed, ${serials.size} in lego's home`]),
     ...(missing.length === 0 ? [] : [`not adopted: ${missing.slice(0, 5).join(', ')}`]),
     ...(wrong.length === 0 ? [] : [`wrong serial or origin: ${wrong.slice(0, 5).join(', ')}`]),
-    ...(account.accountUrl === context.account.accountUrl ? [] : [`account "${account.accountUrl}", lego's is "${context.account.accountUrl}"`]),
+    ...(account.accountUrl === context.account.accountUrl
+      ? []
+      : [`account "${account.accountUrl}", lego's is "${context.account.accountUrl}"`]),
   ];
-  if (problems.length > 0) throw new Error(`Cannot accept ${step} of ${serials.size} lego certificates: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new Error(`Cannot accept ${step} of ${serials.size} lego certificates: ${problems.join('; ')}`);
 }
 
 /** Throws unless `acme renew --json` considered every certificate and renewed none. */
 function checkRenewOutput(run: RssRun, size: number, step: string): void {
-  const certificates = (JSON.parse(run.stdout) as { certificates: Array<{ name: string; renewed?: unknown }> }).certificates;
+  const certificates = (JSON.parse(run.stdout) as { certificates: Array<{ name: string; renewed?: unknown }> })
+    .certificates;
   const renewed = certificates.filter((c) => c.renewed !== undefined).map((c) => c.name);
   if (certificates.length !== size || renewed.length > 0) {
-    throw new Error(`Cannot accept ${step}: it reported ${certificates.length} of ${size} certificates and renewed ${renewed.length} (${renewed.slice(0, 5).join(', ')})`);
+    throw new Error(
+      `Cannot accept ${step}: it reported ${certificates.length} of ${size} certificates and renewed ${renewed.length} (${renewed.slice(0, 5).join(', ')})`,
+    );
   }
 }
 
 /** Throws unless the import report's outcomes are all `expected`. */
 function checkImportOutput(run: RssRun, size: number, expected: string, step: string): void {
-  const outcomes = (JSON.parse(run.stdout) as { import: { certificates: Array<{ outcome: string }> } }).import.certificates.map((c) => c.outcome);
+  const outcomes = (
+    JSON.parse(run.stdout) as { import: { certificates: Array<{ outcome: string }> } }
+  ).import.certificates.map((c) => c.outcome);
   const other = outcomes.filter((outcome) => outcome !== expected);
-  if (outcomes.length !== size || other.length > 0) throw new Error(`Cannot accept ${step}: ${outcomes.length} of ${size} certificates reported, outcomes other than "${expected}": ${[...new Set(other)].join(', ')}`);
+  if (outcomes.length !== size || other.length > 0)
+    throw new Error(
+      `Cannot accept ${step}: ${outcomes.length} of ${size} certificates reported, outcomes other than "${expected}": ${[...new Set(other)].join(', ')}`,
+    );
 }
 
 /** Builds a lego home of `size` certificates and measures adopting it in place and importing a copy of it. */
@@ -108,7 +148,14 @@ export async function benchAdoption(context: AdoptionContext, size: number): Pro
   budget.check(`writing a lego home of ${size} certificates`);
   const generated = Date.now();
   const names = Array.from({ length: size }, (_, i) => `lego-${size}-${i}.bench.test`);
-  const serials = await writeLegoHome(pristine, { account: context.account, ca: context.ca, names, now: new Date(), caOrigin: new URL(peers.directoryUrl).origin, parallel: 8 });
+  const serials = await writeLegoHome(pristine, {
+    account: context.account,
+    ca: context.ca,
+    names,
+    now: new Date(),
+    caOrigin: new URL(peers.directoryUrl).origin,
+    parallel: 8,
+  });
   const generateMs = Date.now() - generated;
 
   const home = join(dir, 'home');
@@ -120,7 +167,16 @@ export async function benchAdoption(context: AdoptionContext, size: number): Pro
   const crtLists = { home: join(dir, 'home-crt-list.txt'), fresh: join(dir, 'fresh-crt-list.txt') };
   await writeFile(crtLists.home, '', { mode: 0o600 });
   await writeFile(crtLists.fresh, '', { mode: 0o600 });
-  const common = (at: string, crtList: string): string[] => ['--home', at, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--haproxy-crt-list', crtList];
+  const common = (at: string, crtList: string): string[] => [
+    '--home',
+    at,
+    '--directory',
+    peers.directoryUrl,
+    '--ca-bundle',
+    peers.caBundlePath,
+    '--haproxy-crt-list',
+    crtList,
+  ];
   const ordersBefore = await context.ordersPlaced();
 
   budget.check(`acme renew adopting ${size}`);
@@ -130,16 +186,34 @@ export async function benchAdoption(context: AdoptionContext, size: number): Pro
   budget.check(`acme renew again over ${size}`);
   const renewAgain = await cli(['renew', '--json', ...common(home, crtLists.home)], budget);
   checkRenewOutput(renewAgain, size, `the second "acme renew" over ${size}`);
-  if (/Imported (the lego account|a lego certificate)/.test(renewAgain.stderr)) throw new Error(`Cannot accept the second "acme renew" over ${size}: it imported again`);
+  if (/Imported (the lego account|a lego certificate)/.test(renewAgain.stderr))
+    throw new Error(`Cannot accept the second "acme renew" over ${size}: it imported again`);
 
   budget.check(`acme import lego of ${size}`);
-  const importFresh = await cli(['import', 'lego', '--path', legoCopy, '--json', ...common(fresh, crtLists.fresh)], budget);
+  const importFresh = await cli(
+    ['import', 'lego', '--path', legoCopy, '--json', ...common(fresh, crtLists.fresh)],
+    budget,
+  );
   checkImportOutput(importFresh, size, 'imported', `"acme import lego" of ${size}`);
   await checkListed(context, fresh, crtLists.fresh, serials, '"acme import lego"');
-  const importAgain = await cli(['import', 'lego', '--path', legoCopy, '--json', ...common(fresh, crtLists.fresh)], budget);
+  const importAgain = await cli(
+    ['import', 'lego', '--path', legoCopy, '--json', ...common(fresh, crtLists.fresh)],
+    budget,
+  );
   checkImportOutput(importAgain, size, 'already-imported', `"acme import lego" of ${size} again`);
 
   const orders = (await context.ordersPlaced()) - ordersBefore;
-  if (orders !== 0) throw new Error(`Cannot accept the adoption of ${size} lego certificates: pebble received ${orders} new orders, expected none`);
-  return { certificates: size, generateMs, renewAdopting: cost(renewAdopting), renewAgain: cost(renewAgain), importFresh: cost(importFresh), importAgain: cost(importAgain), orders };
+  if (orders !== 0)
+    throw new Error(
+      `Cannot accept the adoption of ${size} lego certificates: pebble received ${orders} new orders, expected none`,
+    );
+  return {
+    certificates: size,
+    generateMs,
+    renewAdopting: cost(renewAdopting),
+    renewAgain: cost(renewAgain),
+    importFresh: cost(importFresh),
+    importAgain: cost(importAgain),
+    orders,
+  };
 }

@@ -60,11 +60,18 @@ function uniqueDomain(prefix: string): string {
 }
 
 async function startAlpnHaproxy(peers: Peers, dir: string): Promise<AlpnHaproxy> {
-  const tlsPort = (JSON.parse(await readFile(join(peers.workDir, 'pebble-config.json'), 'utf8')) as { pebble: { tlsPort: number } }).pebble.tlsPort;
+  const tlsPort = (
+    JSON.parse(await readFile(join(peers.workDir, 'pebble-config.json'), 'utf8')) as { pebble: { tlsPort: number } }
+  ).pebble.tlsPort;
   const responderPort = await freePort();
   const placeholder = await generateCert(dir, 'placeholder');
   await writeFile(join(dir, 'placeholder.pem'), placeholder.bundle, { mode: 0o600 });
-  const { front, httpsBind } = tlsAlpnFront({ bind: `127.0.0.1:${tlsPort}`, internalSocket: join(dir, 'https.sock'), responder: `127.0.0.1:${responderPort}`, httpsEnabled: true });
+  const { front, httpsBind } = tlsAlpnFront({
+    bind: `127.0.0.1:${tlsPort}`,
+    internalSocket: join(dir, 'https.sock'),
+    responder: `127.0.0.1:${responderPort}`,
+    httpsEnabled: true,
+  });
   const config = [
     'global',
     `    stats socket ${join(dir, 'admin.sock')} mode 600 level admin`,
@@ -82,7 +89,9 @@ async function startAlpnHaproxy(peers: Peers, dir: string): Promise<AlpnHaproxy>
     '',
   ].join('\n');
   await writeFile(join(dir, 'haproxy.cfg'), config);
-  const child = spawnTracked('haproxy-tls-alpn', [requireBinary('haproxy'), '-f', join(dir, 'haproxy.cfg'), '-db'], { logDir: dir });
+  const child = spawnTracked('haproxy-tls-alpn', [requireBinary('haproxy'), '-f', join(dir, 'haproxy.cfg'), '-db'], {
+    logDir: dir,
+  });
   try {
     await waitForReady(child, { what: `its TCP frontend on ${tlsPort}`, ready: () => canConnect(tlsPort) });
   } catch (error) {
@@ -94,15 +103,46 @@ async function startAlpnHaproxy(peers: Peers, dir: string): Promise<AlpnHaproxy>
 
 function acmeIssue(context: ChallengeContext, type: ChallengeType, port: number): Promise<RssRun> {
   const { peers } = context;
-  const args = [CLI, 'issue', '-d', uniqueDomain(`acme-${type}`), '--home', context.acmeHome, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath];
-  return rssRunOk(process.execPath, [...args, '--challenge-type', type, '--http-port', String(port), '-q'], { timeoutMs: Math.min(RUN_TIMEOUT_MS, context.budget.leftMs()) });
+  const args = [
+    CLI,
+    'issue',
+    '-d',
+    uniqueDomain(`acme-${type}`),
+    '--home',
+    context.acmeHome,
+    '--directory',
+    peers.directoryUrl,
+    '--ca-bundle',
+    peers.caBundlePath,
+  ];
+  return rssRunOk(process.execPath, [...args, '--challenge-type', type, '--http-port', String(port), '-q'], {
+    timeoutMs: Math.min(RUN_TIMEOUT_MS, context.budget.leftMs()),
+  });
 }
 
 function legoRun(context: ChallengeContext, type: ChallengeType, port: number): Promise<RssRun> {
   const { peers } = context;
-  const challenge = type === 'tls-alpn-01' ? ['--tls', '--tls.port', `127.0.0.1:${port}`] : ['--http', '--http.port', `127.0.0.1:${port}`];
-  const args = ['--server', peers.directoryUrl, '--accept-tos', '--email', context.email, '--domains', uniqueDomain(`lego-${type}`), ...challenge, '--path', context.legoPath, 'run'];
-  return rssRunOk('lego', args, { env: { LEGO_CA_CERTIFICATES: peers.caBundlePath }, timeoutMs: Math.min(RUN_TIMEOUT_MS, context.budget.leftMs()) });
+  const challenge =
+    type === 'tls-alpn-01'
+      ? ['--tls', '--tls.port', `127.0.0.1:${port}`]
+      : ['--http', '--http.port', `127.0.0.1:${port}`];
+  const args = [
+    '--server',
+    peers.directoryUrl,
+    '--accept-tos',
+    '--email',
+    context.email,
+    '--domains',
+    uniqueDomain(`lego-${type}`),
+    ...challenge,
+    '--path',
+    context.legoPath,
+    'run',
+  ];
+  return rssRunOk('lego', args, {
+    env: { LEGO_CA_CERTIFICATES: peers.caBundlePath },
+    timeoutMs: Math.min(RUN_TIMEOUT_MS, context.budget.leftMs()),
+  });
 }
 
 /** Registers both tools' accounts with one HTTP-01 issuance each, so that every measured run reuses one. */
@@ -115,8 +155,14 @@ export async function registerAccounts(context: ChallengeContext): Promise<void>
 export async function benchChallenges(context: ChallengeContext): Promise<ChallengeResult> {
   const haproxy = await startAlpnHaproxy(context.peers, context.work);
   try {
-    const ports: Record<ChallengeType, number> = { 'tls-alpn-01': haproxy.responderPort, 'http-01': context.peers.responderPort };
-    const samples = { acme: { 'tls-alpn-01': [] as RssRun[], 'http-01': [] as RssRun[] }, lego: { 'tls-alpn-01': [] as RssRun[], 'http-01': [] as RssRun[] } };
+    const ports: Record<ChallengeType, number> = {
+      'tls-alpn-01': haproxy.responderPort,
+      'http-01': context.peers.responderPort,
+    };
+    const samples = {
+      acme: { 'tls-alpn-01': [] as RssRun[], 'http-01': [] as RssRun[] },
+      lego: { 'tls-alpn-01': [] as RssRun[], 'http-01': [] as RssRun[] },
+    };
     for (let i = 0; i < CHALLENGE_RUNS; i += 1) {
       for (const type of ['tls-alpn-01', 'http-01'] as const) {
         context.budget.check(`acme issue --challenge-type ${type}, run ${i + 1}`);
@@ -127,8 +173,17 @@ export async function benchChallenges(context: ChallengeContext): Promise<Challe
         samples.lego[type].push(await legoRun(context, type, ports[type]));
       }
     }
-    const summary = (runs: Record<ChallengeType, RssRun[]>): Record<ChallengeType, RunSummary> => ({ 'tls-alpn-01': summariseRuns(runs['tls-alpn-01']), 'http-01': summariseRuns(runs['http-01']) });
-    return { runs: CHALLENGE_RUNS, tlsPort: haproxy.tlsPort, tlsAlpnResponderPort: haproxy.responderPort, acme: summary(samples.acme), lego: summary(samples.lego) };
+    const summary = (runs: Record<ChallengeType, RssRun[]>): Record<ChallengeType, RunSummary> => ({
+      'tls-alpn-01': summariseRuns(runs['tls-alpn-01']),
+      'http-01': summariseRuns(runs['http-01']),
+    });
+    return {
+      runs: CHALLENGE_RUNS,
+      tlsPort: haproxy.tlsPort,
+      tlsAlpnResponderPort: haproxy.responderPort,
+      acme: summary(samples.acme),
+      lego: summary(samples.lego),
+    };
   } finally {
     await stopChild(haproxy.child);
   }

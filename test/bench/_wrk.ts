@@ -7,7 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** `Connection: close` on every request: the server closes, wrk reconnects and handshakes again. */
-const NEW_HANDSHAKE_LUA = '-- haproxy-acme swap bench: one request per connection, one TLS handshake per request\nwrk.headers["Connection"] = "close"\n';
+const NEW_HANDSHAKE_LUA =
+  '-- haproxy-acme swap bench: one request per connection, one TLS handshake per request\nwrk.headers["Connection"] = "close"\n';
 /** wrk is killed (SIGKILL) when it has not exited this long after its own duration. */
 const WRK_GRACE_MS = 15_000;
 
@@ -74,7 +75,8 @@ export function parseWrkOutput(output: string): WrkResult {
   const requests = /^\s*(\d+) requests in /m.exec(output);
   if (requests === null) throw new Error(`Cannot parse the wrk output: no "N requests in" line in:\n${output}`);
   const sockets = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const [connectErrors, readErrors, writeErrors, timeoutErrors] = sockets === null ? [0, 0, 0, 0] : sockets.slice(1).map(Number) as [number, number, number, number];
+  const [connectErrors, readErrors, writeErrors, timeoutErrors] =
+    sockets === null ? [0, 0, 0, 0] : (sockets.slice(1).map(Number) as [number, number, number, number]);
   const non2xx = count(output, /Non-2xx or 3xx responses: (\d+)/);
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
   return {
@@ -92,7 +94,14 @@ export function parseWrkOutput(output: string): WrkResult {
 /** Starts `wrk -tT -cC -dDs -s <script> <url>`; bounded by its duration plus 15 s. */
 export function startWrk(url: string, scriptPath: string, options: RunWrkOptions = {}): WrkRun {
   const durationSeconds = options.durationSeconds ?? 10;
-  const args = [`-t${options.threads ?? 2}`, `-c${options.connections ?? 20}`, `-d${durationSeconds}s`, '-s', scriptPath, url];
+  const args = [
+    `-t${options.threads ?? 2}`,
+    `-c${options.connections ?? 20}`,
+    `-d${durationSeconds}s`,
+    '-s',
+    scriptPath,
+    url,
+  ];
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const killTimer = setTimeout(() => child.kill('SIGKILL'), durationSeconds * 1000 + WRK_GRACE_MS);
@@ -101,7 +110,9 @@ export function startWrk(url: string, scriptPath: string, options: RunWrkOptions
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const done = new Promise<WrkResult>((resolve, reject) => {
-    child.once('error', (error) => reject(new Error(`Cannot run wrk: ${error.message}; install it with "apt-get install wrk"`, { cause: error })));
+    child.once('error', (error) =>
+      reject(new Error(`Cannot run wrk: ${error.message}; install it with "apt-get install wrk"`, { cause: error })),
+    );
     child.once('close', (code, signal) => {
       clearTimeout(killTimer);
       live.delete(child);

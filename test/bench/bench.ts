@@ -16,15 +16,24 @@ const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> =
   swap: { title: 'Swap benchmark (certificate change under wrk load, HAProxy 2.6)', run: runSwapBench },
   renewal: { title: 'Renewal benchmark (nothing due ×1000, 100 due vs lego, daemon idle RSS)', run: runRenewalBench },
   responder: { title: 'Responder benchmark (HTTP-01 responder under junk and slowloris, RSS)', run: runResponderBench },
-  hooks: { title: 'Hook benchmark (the cost of checking a hook and running it from its descriptor)', run: runHooksBench },
-  upgrade: { title: 'Upgrade benchmark (adopting lego homes of 1-1000 certificates; TLS-ALPN-01 vs HTTP-01 through HAProxy, vs lego)', run: runUpgradeBench },
+  hooks: {
+    title: 'Hook benchmark (the cost of checking a hook and running it from its descriptor)',
+    run: runHooksBench,
+  },
+  upgrade: {
+    title:
+      'Upgrade benchmark (adopting lego homes of 1-1000 certificates; TLS-ALPN-01 vs HTTP-01 through HAProxy, vs lego)',
+    run: runUpgradeBench,
+  },
 };
 
 function selected(args: string[]): string[] {
   if (args.length === 0) return Object.keys(SCENARIOS);
   const unknown = args.filter((name) => !(name in SCENARIOS));
   if (unknown.length > 0) {
-    throw new Error(`Cannot run benchmark "${unknown.join('", "')}": choose from "${Object.keys(SCENARIOS).join('", "')}", or none for all`);
+    throw new Error(
+      `Cannot run benchmark "${unknown.join('", "')}": choose from "${Object.keys(SCENARIOS).join('", "')}", or none for all`,
+    );
   }
   return args;
 }

@@ -36,7 +36,10 @@ async function once(method: Method, path: string): Promise<void> {
     await checkHook(path);
     return undefined;
   }
-  const result = await runProgram({ label: 'bench', argv: [path] }, { env: ENV, logger: new CapturingLogger(), timeoutMs: 10_000 });
+  const result = await runProgram(
+    { label: 'bench', argv: [path] },
+    { env: ENV, logger: new CapturingLogger(), timeoutMs: 10_000 },
+  );
   if (!result.ok) throw new Error(`runProgram failed: ${result.error ?? 'unknown'}`);
   return undefined;
 }
@@ -56,7 +59,10 @@ async function deepScript(root: string): Promise<string> {
 export async function runHooksBench(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'haproxy-acme-hooks-bench-'));
   try {
-    const programs = { '/bin/true (binary)': '/bin/true', 'shell script, 6 directories deep, via a link': await deepScript(root) };
+    const programs = {
+      '/bin/true (binary)': '/bin/true',
+      'shell script, 6 directories deep, via a link': await deepScript(root),
+    };
     const samples = new Map<string, number[]>();
     for (let run = 0; run < RUNS; run += 1) {
       for (const [label, path] of Object.entries(programs)) {
@@ -75,11 +81,17 @@ export async function runHooksBench(): Promise<string> {
     const table = [
       '| program | method | p50 ms | p99 ms | max ms |',
       '|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.program} | ${r.method} | ${r.latency.p50Ms.toFixed(2)} | ${r.latency.p99Ms.toFixed(2)} | ${r.latency.maxMs.toFixed(2)} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.program} | ${r.method} | ${r.latency.p50Ms.toFixed(2)} | ${r.latency.p99Ms.toFixed(2)} | ${r.latency.maxMs.toFixed(2)} |`,
+      ),
     ].join('\n');
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(join(RESULTS_DIR, 'hooks-bench.json'), `${JSON.stringify({ environment, rows }, null, 2)}\n`);
-    await writeFile(join(RESULTS_DIR, 'hooks-bench.md'), `# Hook benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`);
+    await writeFile(
+      join(RESULTS_DIR, 'hooks-bench.md'),
+      `# Hook benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`,
+    );
     return table;
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -52,7 +52,11 @@ function uniqueDomain(tool: string): string {
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
   return new Promise((done, fail) => {
     const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS=%M', command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS=%M', command, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: RUN_TIMEOUT_MS,
+    });
     let stderr = '';
     child.stdout.resume();
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -70,12 +74,40 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise
 }
 
 function acmeRun(peers: Peers, home: string): Promise<Sample> {
-  const args = [CLI, 'issue', '-d', uniqueDomain('acme'), '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort), '-q'];
+  const args = [
+    CLI,
+    'issue',
+    '-d',
+    uniqueDomain('acme'),
+    '--home',
+    home,
+    '--directory',
+    peers.directoryUrl,
+    '--ca-bundle',
+    peers.caBundlePath,
+    '--http-port',
+    String(peers.responderPort),
+    '-q',
+  ];
   return timed(process.execPath, args, { PATH: process.env.PATH });
 }
 
 function legoRun(peers: Peers, path: string): Promise<Sample> {
-  const args = ['--server', peers.directoryUrl, '--accept-tos', '--email', 'bench@example.test', '--domains', uniqueDomain('lego'), '--http', '--http.port', `127.0.0.1:${peers.responderPort}`, '--path', path, 'run'];
+  const args = [
+    '--server',
+    peers.directoryUrl,
+    '--accept-tos',
+    '--email',
+    'bench@example.test',
+    '--domains',
+    uniqueDomain('lego'),
+    '--http',
+    '--http.port',
+    `127.0.0.1:${peers.responderPort}`,
+    '--path',
+    path,
+    'run',
+  ];
   return timed('lego', args, { PATH: process.env.PATH, LEGO_CA_CERTIFICATES: peers.caBundlePath });
 }
 
@@ -115,7 +147,8 @@ async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> 
     store,
     issued: new FileIssuedCertificateStore({ home }),
     responder,
-    acmeFor: (keyPem: string) => new AcmeService(keyPem, { directoryUrl: peers.directoryUrl, caBundlePem, logger: silentLogger }),
+    acmeFor: (keyPem: string) =>
+      new AcmeService(keyPem, { directoryUrl: peers.directoryUrl, caBundlePem, logger: silentLogger }),
     clock: systemClock,
     logger: silentLogger,
   };
@@ -134,7 +167,10 @@ async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> 
 
 function formatTable(rows: Row[], ratios: Record<string, number>): string {
   const lines = ['| scenario | tool | wall time | peak RSS | note |', '|---|---|---|---|---|'];
-  for (const row of rows) lines.push(`| ${row.scenario} | ${row.tool} | ${(row.wallMs / 1000).toFixed(2)} s | ${(row.peakRssKb / 1024).toFixed(1)} MiB | ${row.note} |`);
+  for (const row of rows)
+    lines.push(
+      `| ${row.scenario} | ${row.tool} | ${(row.wallMs / 1000).toFixed(2)} s | ${(row.peakRssKb / 1024).toFixed(1)} MiB | ${row.note} |`,
+    );
   lines.push('', '| ratio | value | target |', '|---|---|---|');
   lines.push(`| acme single / lego single | ${ratios.single!.toFixed(3)} | ≤ 0.25 |`);
   lines.push(`| acme 10 sequential / lego 10 sequential | ${ratios.sequential!.toFixed(3)} | (reported) |`);
@@ -145,7 +181,8 @@ function formatTable(rows: Row[], ratios: Record<string, number>): string {
 /** Runs the issuance benchmark, writes results/issue-bench.{json,md} and returns the table. */
 export async function runIssuanceBench(): Promise<string> {
   const missing = findMissingPeerBinaries();
-  if (missing.length > 0) throw new Error(`Cannot run the benchmark: missing ${missing.join(', ')}; run "bash scripts/setup.sh" first`);
+  if (missing.length > 0)
+    throw new Error(`Cannot run the benchmark: missing ${missing.join(', ')}; run "bash scripts/setup.sh" first`);
   const peers = await startPeers();
   const work = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-'));
   try {
@@ -162,11 +199,26 @@ export async function runIssuanceBench(): Promise<string> {
     const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
 
     const rows: Row[] = [
-      { scenario: 'single', tool: 'haproxy-acme (CLI)', ...toRow(acmeSingle), note: `median of ${SINGLE_RUNS} runs (min ${(acmeSingle.minMs / 1000).toFixed(2)} s, max ${(acmeSingle.maxMs / 1000).toFixed(2)} s)` },
-      { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: `median of ${SINGLE_RUNS} runs (min ${(legoSingle.minMs / 1000).toFixed(2)} s, max ${(legoSingle.maxMs / 1000).toFixed(2)} s)` },
+      {
+        scenario: 'single',
+        tool: 'haproxy-acme (CLI)',
+        ...toRow(acmeSingle),
+        note: `median of ${SINGLE_RUNS} runs (min ${(acmeSingle.minMs / 1000).toFixed(2)} s, max ${(acmeSingle.maxMs / 1000).toFixed(2)} s)`,
+      },
+      {
+        scenario: 'single',
+        tool: 'lego',
+        ...toRow(legoSingle),
+        note: `median of ${SINGLE_RUNS} runs (min ${(legoSingle.minMs / 1000).toFixed(2)} s, max ${(legoSingle.maxMs / 1000).toFixed(2)} s)`,
+      },
       { scenario: `${BATCH} sequential`, tool: 'haproxy-acme (CLI)', ...toRow(acmeSeq), note: `${BATCH} processes` },
       { scenario: `${BATCH} sequential`, tool: 'lego', ...toRow(legoSeq), note: `${BATCH} processes` },
-      { scenario: `${BATCH} concurrent`, tool: 'haproxy-acme (in-process)', ...toRow(acmeConc), note: 'one process, shared responder' },
+      {
+        scenario: `${BATCH} concurrent`,
+        tool: 'haproxy-acme (in-process)',
+        ...toRow(acmeConc),
+        note: 'one process, shared responder',
+      },
     ];
     const ratios = {
       single: acmeSingle.wallMs / legoSingle.wallMs,
@@ -174,10 +226,22 @@ export async function runIssuanceBench(): Promise<string> {
       concurrent: acmeConc.wallMs / legoSeq.wallMs,
     };
     const table = formatTable(rows, ratios);
-    const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString(), peers: peers.versions };
+    const environment = {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      date: new Date().toISOString(),
+      peers: peers.versions,
+    };
     await mkdir(RESULTS_DIR, { recursive: true });
-    await writeFile(join(RESULTS_DIR, 'issue-bench.json'), `${JSON.stringify({ environment, rows, ratios }, null, 2)}\n`);
-    await writeFile(join(RESULTS_DIR, 'issue-bench.md'), `# Issuance benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`);
+    await writeFile(
+      join(RESULTS_DIR, 'issue-bench.json'),
+      `${JSON.stringify({ environment, rows, ratios }, null, 2)}\n`,
+    );
+    await writeFile(
+      join(RESULTS_DIR, 'issue-bench.md'),
+      `# Issuance benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`,
+    );
     return `${table}\n\nResults written to ${RESULTS_DIR}/issue-bench.{json,md}`;
   } finally {
     await peers.stop();

@@ -37,10 +37,26 @@ function nothingDueRows(r: NothingDueResult): string[] {
   const row = (label: string, ms: number, runs: number[]): string =>
     `| (a) ${label} | ${seconds(ms)} (median of ${runs.length}: ${runs.map((x) => (x / 1000).toFixed(3)).join(', ')}) | ≤ 1 s | ${met(ms <= NOTHING_DUE_TARGET_MS)} |`;
   return [
-    row(`nothing due, ${r.certificates} certs, no account: renewCertificates() in-process`, r.fresh.inProcessMedianMs, r.fresh.inProcessRunsMs),
-    row(`nothing due, ${r.certificates} certs, no account: \`acme renew\` CLI wall`, r.fresh.cliMedianMs, r.fresh.cliRunsMs),
-    row(`nothing due, ${r.certificates} certs, cached ARI windows + account: in-process`, r.cachedAri.inProcessMedianMs, r.cachedAri.inProcessRunsMs),
-    row(`nothing due, ${r.certificates} certs, cached ARI windows + account: \`acme renew\` CLI wall`, r.cachedAri.cliMedianMs, r.cachedAri.cliRunsMs),
+    row(
+      `nothing due, ${r.certificates} certs, no account: renewCertificates() in-process`,
+      r.fresh.inProcessMedianMs,
+      r.fresh.inProcessRunsMs,
+    ),
+    row(
+      `nothing due, ${r.certificates} certs, no account: \`acme renew\` CLI wall`,
+      r.fresh.cliMedianMs,
+      r.fresh.cliRunsMs,
+    ),
+    row(
+      `nothing due, ${r.certificates} certs, cached ARI windows + account: in-process`,
+      r.cachedAri.inProcessMedianMs,
+      r.cachedAri.inProcessRunsMs,
+    ),
+    row(
+      `nothing due, ${r.certificates} certs, cached ARI windows + account: \`acme renew\` CLI wall`,
+      r.cachedAri.cliMedianMs,
+      r.cachedAri.cliRunsMs,
+    ),
     `| (a) ACME client calls during the in-process passes | ${r.acmeCalls} | 0 | ${met(r.acmeCalls === 0)} |`,
   ];
 }
@@ -113,9 +129,20 @@ export async function runRenewalBench(): Promise<string> {
   const nothingDue = await benchNothingDue();
   const results: Results = { nothingDue, ...(await withPeers()) };
   const table = formatTable(results);
-  const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
+  const environment = {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    date: new Date().toISOString(),
+  };
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(join(RESULTS_DIR, 'renewal-bench.json'), `${JSON.stringify({ environment, targets: { nothingDueMs: NOTHING_DUE_TARGET_MS, ratio: RATIO_TARGET, idleRssKb: RSS_TARGET_KB }, ...results }, null, 2)}\n`);
-  await writeFile(join(RESULTS_DIR, 'renewal-bench.md'), `# Renewal benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`);
+  await writeFile(
+    join(RESULTS_DIR, 'renewal-bench.json'),
+    `${JSON.stringify({ environment, targets: { nothingDueMs: NOTHING_DUE_TARGET_MS, ratio: RATIO_TARGET, idleRssKb: RSS_TARGET_KB }, ...results }, null, 2)}\n`,
+  );
+  await writeFile(
+    join(RESULTS_DIR, 'renewal-bench.md'),
+    `# Renewal benchmark\n\n${JSON.stringify(environment)}\n\n${table}\n`,
+  );
   return `${table}\n\nResults written to ${RESULTS_DIR}/renewal-bench.{json,md}`;
 }

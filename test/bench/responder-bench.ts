@@ -53,12 +53,25 @@ interface Results {
 async function phase<T>(child: ResponderChild, load: () => Promise<T>): Promise<[T, Phase]> {
   child.resetPeak();
   const rss = sampleRss(child.pid);
-  const [loadResult, side] = await Promise.all([load(), sideLoop(child.port, PATH, KEY_AUTHORIZATION, { durationMs: DURATION_S * 1000, gapMs: SIDE_GAP_MS })]);
+  const [loadResult, side] = await Promise.all([
+    load(),
+    sideLoop(child.port, PATH, KEY_AUTHORIZATION, { durationMs: DURATION_S * 1000, gapMs: SIDE_GAP_MS }),
+  ]);
   const rssPeakKb = await rss.stop();
   const peakConnections = child.peakConnections();
   await sleep(SETTLE_MS);
   const heapAfterBytes = await child.heapUsed();
-  return [loadResult, { side, rssPeakKb, peakConnections, rssAfterKb: (await memoryOf(child.pid)).rssKb, connectionsAfter: child.connections(), heapAfterBytes }];
+  return [
+    loadResult,
+    {
+      side,
+      rssPeakKb,
+      peakConnections,
+      rssAfterKb: (await memoryOf(child.pid)).rssKb,
+      connectionsAfter: child.connections(),
+      heapAfterBytes,
+    },
+  ];
 }
 
 const mb = (kb: number): string => `${((kb * 1024) / 1e6).toFixed(1)} MB`;
@@ -92,19 +105,36 @@ export async function runResponderBench(): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'haproxy-acme-responder-bench-'));
   const child = await startResponderChild(await freePort(), TOKEN, KEY_AUTHORIZATION);
   try {
-    const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), loadAverage1m: loadavg()[0], date: new Date().toISOString() };
+    const environment = {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '),
+      loadAverage1m: loadavg()[0],
+      date: new Date().toISOString(),
+    };
     await sleep(1000);
     const heapIdleBytes = await child.heapUsed();
     const rssIdleKb = (await memoryOf(child.pid)).rssKb;
     const script = await writeJunkScript(work);
     const wrk = startWrk(`http://127.0.0.1:${child.port}/`, script, { ...WRK, durationSeconds: DURATION_S });
     const [wrkResult, junk] = await phase(child, () => wrk.done);
-    const [attack, slow] = await phase(child, () => runSlowloris(child.port, { connections: SLOWLORIS_CONNECTIONS, durationMs: DURATION_S * 1000, intervalMs: 100 }));
-    const results: Results = { environment, rssIdleKb, heapIdleBytes, junk: { ...junk, wrk: wrkResult, wrkCommandLine: wrk.commandLine }, slowloris: { ...slow, attack } };
+    const [attack, slow] = await phase(child, () =>
+      runSlowloris(child.port, { connections: SLOWLORIS_CONNECTIONS, durationMs: DURATION_S * 1000, intervalMs: 100 }),
+    );
+    const results: Results = {
+      environment,
+      rssIdleKb,
+      heapIdleBytes,
+      junk: { ...junk, wrk: wrkResult, wrkCommandLine: wrk.commandLine },
+      slowloris: { ...slow, attack },
+    };
     const table = formatTable(results);
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(join(RESULTS_DIR, 'responder-bench.json'), `${JSON.stringify(results, null, 2)}\n`);
-    await writeFile(join(RESULTS_DIR, 'responder-bench.md'), `# Responder benchmark\n\n${JSON.stringify(environment)}\n\n\`${wrk.commandLine}\` (Lua: random junk methods, paths and tokens)\n\n${table}\n`);
+    await writeFile(
+      join(RESULTS_DIR, 'responder-bench.md'),
+      `# Responder benchmark\n\n${JSON.stringify(environment)}\n\n\`${wrk.commandLine}\` (Lua: random junk methods, paths and tokens)\n\n${table}\n`,
+    );
     return `${table}\n\nResults written to ${RESULTS_DIR}/responder-bench.{json,md}`;
   } finally {
     await child.stop();

@@ -62,7 +62,9 @@ function delivery(path: string, bundle: TestBundle) {
 async function assertServed(port: number, servername: string, bundle: TestBundle): Promise<void> {
   const served = normaliseSerial(await servedSerial(port, servername));
   if (served !== normaliseSerial(bundle.serial)) {
-    throw new Error(`Cannot verify the swap of "${servername}": HAProxy serves serial "${served}", expected "${normaliseSerial(bundle.serial)}"`);
+    throw new Error(
+      `Cannot verify the swap of "${servername}": HAProxy serves serial "${served}", expected "${normaliseSerial(bundle.serial)}"`,
+    );
   }
 }
 
@@ -72,12 +74,22 @@ async function prepareLoadCertificate(ctx: Context, first: TestBundle): Promise<
   await writeAtomic(ctx.haproxy.crtList, `${ctx.loadPath} 127.0.0.1 ${LOAD_NAME}\n`);
   await ctx.haproxy.restart();
   const servedAfterMs = await waitUntilServed(ctx.haproxy.httpsPort, LOAD_NAME, first.serial, SERVED_POLL);
-  if (servedAfterMs === undefined) throw new Error(`Cannot start the swap benchmark: HAProxy does not serve "${ctx.loadPath}" after a restart`);
+  if (servedAfterMs === undefined)
+    throw new Error(`Cannot start the swap benchmark: HAProxy does not serve "${ctx.loadPath}" after a restart`);
 }
 
 /** 10 s of wrk with a change at 3 s and 6 s; every change must become visible in a TLS handshake. */
-async function runLoad(ctx: Context, label: string, scriptPath: string, change?: { apply: Change; bundles: TestBundle[] }): Promise<LoadRow> {
-  const wrk = startWrk(`https://127.0.0.1:${ctx.haproxy.httpsPort}/`, scriptPath, { threads: 2, connections: 20, durationSeconds: LOAD_DURATION_S });
+async function runLoad(
+  ctx: Context,
+  label: string,
+  scriptPath: string,
+  change?: { apply: Change; bundles: TestBundle[] },
+): Promise<LoadRow> {
+  const wrk = startWrk(`https://127.0.0.1:${ctx.haproxy.httpsPort}/`, scriptPath, {
+    threads: 2,
+    connections: 20,
+    durationSeconds: LOAD_DURATION_S,
+  });
   const started = Date.now();
   const changeMs: number[] = [];
   const servedAfterMs: number[] = [];
@@ -88,7 +100,10 @@ async function runLoad(ctx: Context, label: string, scriptPath: string, change?:
       await sleep(Math.max(0, started + atMs - Date.now()));
       changeMs.push(await timeMs(() => change.apply(bundle)));
       const visible = await waitUntilServed(ctx.haproxy.httpsPort, LOAD_NAME, bundle.serial, SERVED_POLL);
-      if (visible === undefined) throw new Error(`Cannot verify ${label}: HAProxy does not serve serial "${bundle.serial}" 2 s after the change`);
+      if (visible === undefined)
+        throw new Error(
+          `Cannot verify ${label}: HAProxy does not serve serial "${bundle.serial}" 2 s after the change`,
+        );
       servedAfterMs.push(visible);
     }
     return { label, wrk: await wrk.done, changeMs, servedAfterMs, commandLine: wrk.commandLine };
@@ -103,7 +118,8 @@ async function singleCertificateLatency(ctx: Context, pair: [TestBundle, TestBun
   const deadline = Date.now() + LOOP_BUDGET_MS;
   let last = pair[0];
   for (let i = 0; i < SINGLE_SWAPS; i += 1) {
-    if (Date.now() > deadline) throw new Error(`Cannot finish ${SINGLE_SWAPS} swaps within ${LOOP_BUDGET_MS} ms: ${i} done`);
+    if (Date.now() > deadline)
+      throw new Error(`Cannot finish ${SINGLE_SWAPS} swaps within ${LOOP_BUDGET_MS} ms: ${i} done`);
     last = pair[i % 2]!;
     samples.push(await timeMs(() => ctx.instance.swapCertificate(delivery(ctx.loadPath, last), { dryRun: false })));
   }
@@ -113,21 +129,27 @@ async function singleCertificateLatency(ctx: Context, pair: [TestBundle, TestBun
 }
 
 /** Adds 100 certificates at runtime (crt-list line on disk first), then swaps each once; all must be served. */
-async function manyCertificatesLatency(ctx: Context, initial: TestBundle[], replacements: TestBundle[]): Promise<{ add: number[]; swap: number[] }> {
+async function manyCertificatesLatency(
+  ctx: Context,
+  initial: TestBundle[],
+  replacements: TestBundle[],
+): Promise<{ add: number[]; swap: number[] }> {
   const add: number[] = [];
   const swap: number[] = [];
   const deadline = Date.now() + LOOP_BUDGET_MS;
   const crtListLines = [`${ctx.loadPath} 127.0.0.1 ${LOAD_NAME}`];
   const pathOf = (index: number): string => ctx.haproxy.bundlePath(`c${index}`);
   for (const [index, bundle] of initial.entries()) {
-    if (Date.now() > deadline) throw new Error(`Cannot add ${MANY_CERTS} certificates within ${LOOP_BUDGET_MS} ms: ${index} done`);
+    if (Date.now() > deadline)
+      throw new Error(`Cannot add ${MANY_CERTS} certificates within ${LOOP_BUDGET_MS} ms: ${index} done`);
     await writeAtomic(pathOf(index), bundle.bundlePem);
     crtListLines.push(pathOf(index));
     await writeAtomic(ctx.haproxy.crtList, `${crtListLines.join('\n')}\n`);
     add.push(await timeMs(() => ctx.instance.addCertificate(delivery(pathOf(index), bundle), ctx.haproxy.crtList)));
   }
   for (const [index, bundle] of replacements.entries()) {
-    if (Date.now() > deadline) throw new Error(`Cannot swap ${MANY_CERTS} certificates within ${LOOP_BUDGET_MS} ms: ${index} done`);
+    if (Date.now() > deadline)
+      throw new Error(`Cannot swap ${MANY_CERTS} certificates within ${LOOP_BUDGET_MS} ms: ${index} done`);
     await writeAtomic(pathOf(index), bundle.bundlePem);
     swap.push(await timeMs(() => ctx.instance.swapCertificate(delivery(pathOf(index), bundle), { dryRun: false })));
   }
@@ -136,7 +158,10 @@ async function manyCertificatesLatency(ctx: Context, initial: TestBundle[], repl
 }
 
 async function environment(ctx: Context): Promise<SwapBenchResult['environment']> {
-  const info = await new RuntimeClient({ endpoint: { kind: 'unix', path: ctx.haproxy.adminSocket }, logger: silentLogger }).showInfo();
+  const info = await new RuntimeClient({
+    endpoint: { kind: 'unix', path: ctx.haproxy.adminSocket },
+    logger: silentLogger,
+  }).showInfo();
   return {
     node: process.version,
     haproxy: info.version,
@@ -192,12 +217,18 @@ export async function runSwapBench(): Promise<string> {
     const bundles = await issueTestBundles(ca, names);
     const scriptPath = await writeNewHandshakeScript(work);
     haproxy = await startStandaloneHaproxy();
-    const instance = new HaproxyInstance({ endpoint: { kind: 'unix', path: haproxy.adminSocket }, logger: silentLogger });
+    const instance = new HaproxyInstance({
+      endpoint: { kind: 'unix', path: haproxy.adminSocket },
+      logger: silentLogger,
+    });
     const result = await measure({ haproxy, instance, loadPath: haproxy.bundlePath(LOAD_NAME) }, bundles, scriptPath);
     const table = formatSwapTable(result);
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(join(RESULTS_DIR, 'swap-bench.json'), `${JSON.stringify(result, null, 2)}\n`);
-    await writeFile(join(RESULTS_DIR, 'swap-bench.md'), `# Swap benchmark\n\n${JSON.stringify(result.environment)}\n\n\`${result.wrkCommandLine}\` (Lua: \`wrk.headers["Connection"] = "close"\`)\n\n${table}\n`);
+    await writeFile(
+      join(RESULTS_DIR, 'swap-bench.md'),
+      `# Swap benchmark\n\n${JSON.stringify(result.environment)}\n\n\`${result.wrkCommandLine}\` (Lua: \`wrk.headers["Connection"] = "close"\`)\n\n${table}\n`,
+    );
     return `${table}\n\nResults written to ${RESULTS_DIR}/swap-bench.{json,md}`;
   } finally {
     await haproxy?.stop();

@@ -33,7 +33,10 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const mib = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
 
 function adoptionTable(results: AdoptionResult[]): string {
-  const lines = ['| certificates | run | wall time | per certificate | peak RSS | warnings logged |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| certificates | run | wall time | per certificate | peak RSS | warnings logged |',
+    '|---|---|---|---|---|---|',
+  ];
   const row = (size: number, label: string, step: StepCost): string =>
     `| ${size} | ${label} | ${seconds(step.wallMs)} | ${(step.wallMs / size).toFixed(1)} ms | ${mib(step.maxRssKb)} | ${step.warnings}${step.firstWarning === undefined ? '' : ` (first: ${step.firstWarning.replace(/\|/g, '\\|')})`} |`;
   for (const r of results) {
@@ -42,16 +45,23 @@ function adoptionTable(results: AdoptionResult[]): string {
     lines.push(row(r.certificates, '`acme import lego --path <copy>` into a fresh home', r.importFresh));
     lines.push(row(r.certificates, '`acme import lego --path <copy>` again (all imported)', r.importAgain));
   }
-  lines.push('', '| certificates | in place / explicit import (first run) | second renew / first renew | orders at pebble | lego home written in |', '|---|---|---|---|---|');
+  lines.push(
+    '',
+    '| certificates | in place / explicit import (first run) | second renew / first renew | orders at pebble | lego home written in |',
+    '|---|---|---|---|---|',
+  );
   for (const r of results) {
-    lines.push(`| ${r.certificates} | ${(r.renewAdopting.wallMs / r.importFresh.wallMs).toFixed(2)} | ${(r.renewAgain.wallMs / r.renewAdopting.wallMs).toFixed(2)} | ${r.orders} | ${seconds(r.generateMs)} |`);
+    lines.push(
+      `| ${r.certificates} | ${(r.renewAdopting.wallMs / r.importFresh.wallMs).toFixed(2)} | ${(r.renewAgain.wallMs / r.renewAdopting.wallMs).toFixed(2)} | ${r.orders} | ${seconds(r.generateMs)} |`,
+    );
   }
   return lines.join('\n');
 }
 
 function challengeTable(r: ChallengeResult): string {
   const lines = [`| challenge | tool | median wall (of ${r.runs}) | range | peak RSS |`, '|---|---|---|---|---|'];
-  const row = (type: ChallengeType, tool: string, s: RunSummary): string => `| ${type} | ${tool} | ${seconds(s.medianMs)} | ${seconds(s.minMs)} – ${seconds(s.maxMs)} | ${mib(s.peakRssKb)} |`;
+  const row = (type: ChallengeType, tool: string, s: RunSummary): string =>
+    `| ${type} | ${tool} | ${seconds(s.medianMs)} | ${seconds(s.minMs)} – ${seconds(s.maxMs)} | ${mib(s.peakRssKb)} |`;
   for (const type of ['tls-alpn-01', 'http-01'] as const) {
     lines.push(row(type, '`acme issue`', r.acme[type]));
     lines.push(row(type, 'lego `run`', r.lego[type]));
@@ -74,14 +84,25 @@ function legoVersion(): string | undefined {
 export async function runUpgradeBench(): Promise<string> {
   const lego = legoVersion();
   const missing = [...findMissingPeerBinaries(), ...(lego === undefined ? ['lego'] : [])];
-  if (missing.length > 0) throw new Error(`Cannot run the upgrade benchmark: missing ${missing.join(', ')}; run "bash scripts/setup.sh" first`);
+  if (missing.length > 0)
+    throw new Error(
+      `Cannot run the upgrade benchmark: missing ${missing.join(', ')}; run "bash scripts/setup.sh" first`,
+    );
   const budget = new Budget('upgrade benchmark', BUDGET_MS);
   const work = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-upgrade-'));
   const logDir = join(work, 'logs');
   const peers = await startPeers({ logDir });
   try {
-    const ordersPlaced = async (): Promise<number> => ((await readFile(join(logDir, 'pebble.log'), 'utf8')).match(/\/order-plz -> calling handler\(\)/g) ?? []).length;
-    const challengeContext = { peers, work, acmeHome: join(work, 'acme-home'), legoPath: join(work, 'lego'), email: EMAIL, budget };
+    const ordersPlaced = async (): Promise<number> =>
+      ((await readFile(join(logDir, 'pebble.log'), 'utf8')).match(/\/order-plz -> calling handler\(\)/g) ?? []).length;
+    const challengeContext = {
+      peers,
+      work,
+      acmeHome: join(work, 'acme-home'),
+      legoPath: join(work, 'lego'),
+      email: EMAIL,
+      budget,
+    };
     process.stderr.write('bench: upgrade: registering both accounts…\n');
     await registerAccounts(challengeContext);
 
@@ -96,10 +117,23 @@ export async function runUpgradeBench(): Promise<string> {
     const challenges = await benchChallenges(challengeContext);
 
     const tables = `### Adopting a lego home\n\n${adoptionTable(adoption)}\n\n### TLS-ALPN-01 vs HTTP-01 through HAProxy\n\n${challengeTable(challenges)}`;
-    const environment = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString(), peers: peers.versions, lego };
+    const environment = {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      date: new Date().toISOString(),
+      peers: peers.versions,
+      lego,
+    };
     await mkdir(RESULTS_DIR, { recursive: true });
-    await writeFile(join(RESULTS_DIR, 'upgrade-bench.json'), `${JSON.stringify({ environment, adoption, challenges }, null, 2)}\n`);
-    await writeFile(join(RESULTS_DIR, 'upgrade-bench.md'), `# Upgrade benchmark\n\n${JSON.stringify(environment)}\n\n${tables}\n`);
+    await writeFile(
+      join(RESULTS_DIR, 'upgrade-bench.json'),
+      `${JSON.stringify({ environment, adoption, challenges }, null, 2)}\n`,
+    );
+    await writeFile(
+      join(RESULTS_DIR, 'upgrade-bench.md'),
+      `# Upgrade benchmark\n\n${JSON.stringify(environment)}\n\n${tables}\n`,
+    );
     return `${tables}\n\nResults written to ${RESULTS_DIR}/upgrade-bench.{json,md}`;
   } finally {
     await peers.stop();

@@ -27,10 +27,19 @@ jest.setTimeout(600_000);
 
 function runLego(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    execFile('lego', args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: LEGO_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      'lego',
+      args,
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+        timeout: LEGO_TIMEOUT_MS,
+        maxBuffer: 4 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -51,7 +60,12 @@ async function legoDigest(home: string): Promise<string[]> {
     const relative = path.slice(home.length + 1);
     if (!isLegoPath(relative, entry.isFile())) continue;
     if (entry.isSymbolicLink()) out.push(`${relative} -> ${(await readlink(path)).replace(home, '<home>')}`);
-    else if (entry.isFile()) out.push(`${relative} ${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+    else if (entry.isFile())
+      out.push(
+        `${relative} ${createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex')}`,
+      );
     else out.push(`${relative}/`);
   }
   return out.sort();
@@ -69,10 +83,30 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
   const server = (): string => new URL(peers.directoryUrl).host.replace(':', '_');
   /** The flags of a state-changing command; `acme list` takes neither --email nor (here) --haproxy-socket. */
   const common = (at: string, crtList: string, withSocket = true): string[] => [
-    '--home', at, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--haproxy-crt-list', crtList,
+    '--home',
+    at,
+    '--directory',
+    peers.directoryUrl,
+    '--ca-bundle',
+    peers.caBundlePath,
+    '--haproxy-crt-list',
+    crtList,
     ...(withSocket ? ['--haproxy-socket', peers.haproxyAdminSocket, '--email', EMAIL] : []),
   ];
-  const legoArgs = (at: string): string[] => ['--server', peers.directoryUrl, '--accept-tos', '--email', EMAIL, '--domains', name, '--http', '--http.port', `127.0.0.1:${peers.responderPort}`, '--path', at];
+  const legoArgs = (at: string): string[] => [
+    '--server',
+    peers.directoryUrl,
+    '--accept-tos',
+    '--email',
+    EMAIL,
+    '--domains',
+    name,
+    '--http',
+    '--http.port',
+    `127.0.0.1:${peers.responderPort}`,
+    '--path',
+    at,
+  ];
 
   /** Orders pebble has been asked for so far, from its log. */
   async function ordersPlaced(): Promise<number> {
@@ -82,7 +116,9 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
 
   async function listed(at: string, crtList: string): Promise<Array<[string, string, string | null]>> {
     const run = await runAcme(['list', '--json', ...common(at, crtList, false)]);
-    return JSON.parse(run.stdout).certificates.map((c: { name: string; serial: string; adoptedFrom: string | null }) => [c.name, c.serial, c.adoptedFrom]);
+    return JSON.parse(run.stdout).certificates.map(
+      (c: { name: string; serial: string; adoptedFrom: string | null }) => [c.name, c.serial, c.adoptedFrom],
+    );
   }
 
   beforeAll(async () => {
@@ -98,7 +134,8 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
     pristine = join(work, 'pristine');
     await cp(home, pristine, { recursive: true, verbatimSymlinks: true });
     legoSerial = serialOf(await readFile(join(home, 'certificates', `${name}.crt`), 'utf8'));
-    legoAccountUrl = JSON.parse(await readFile(join(home, 'accounts', server(), EMAIL, 'account.json'), 'utf8')).registration.uri;
+    legoAccountUrl = JSON.parse(await readFile(join(home, 'accounts', server(), EMAIL, 'account.json'), 'utf8'))
+      .registration.uri;
   }, LEGO_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
@@ -113,7 +150,10 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
     expect({
       code: [list.code, json.code],
       text: list.stdout.split('\n').filter((line) => line.startsWith('lego')),
-      lego: JSON.parse(json.stdout).lego.notAdopted.map((c: { legoName: string; serial: string }) => [c.legoName, c.serial]),
+      lego: JSON.parse(json.stdout).lego.notAdopted.map((c: { legoName: string; serial: string }) => [
+        c.legoName,
+        c.serial,
+      ]),
       files: (await readdir(home)).sort(),
       unchanged: await legoDigest(home),
     }).toEqual({
@@ -135,8 +175,15 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
     const account = JSON.parse(await readFile(join(home, 'accounts', server(), 'dir', 'account.json'), 'utf8'));
     expect({
-      outcomes: JSON.parse(run.stdout).certificates.map((c: { name: string; renewed?: unknown; decision: { due: boolean } }) => [c.name, c.renewed === undefined, c.decision.due]),
-      logged: run.stderr.split('\n').filter((line) => /Imported (the lego account|a lego certificate)/.test(line)).length,
+      outcomes: JSON.parse(run.stdout).certificates.map(
+        (c: { name: string; renewed?: unknown; decision: { due: boolean } }) => [
+          c.name,
+          c.renewed === undefined,
+          c.decision.due,
+        ],
+      ),
+      logged: run.stderr.split('\n').filter((line) => /Imported (the lego account|a lego certificate)/.test(line))
+        .length,
       listed: await listed(home, peers.haproxyCrtList),
       account: account.accountUrl,
       orders: (await ordersPlaced()) - orders,
@@ -155,12 +202,21 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
 
   test('acme renew a second time adopts nothing and changes nothing', async () => {
     const run = await runAcme(['renew', ...common(home, peers.haproxyCrtList)]);
-    expect([run.code, run.stderr.includes('Imported'), await listed(home, peers.haproxyCrtList)]).toEqual([0, false, [[name, legoSerial, 'lego']]]);
+    expect([run.code, run.stderr.includes('Imported'), await listed(home, peers.haproxyCrtList)]).toEqual([
+      0,
+      false,
+      [[name, legoSerial, 'lego']],
+    ]);
   });
 
   test('lego renew in the same home still works, and the next acme renew adopts its newer certificate without an order of its own', async () => {
-    const renewed = await runLego([...legoArgs(home), 'renew', '--days', '100000', '--no-random-sleep'], { LEGO_CA_CERTIFICATES: peers.caBundlePath });
-    expect({ code: renewed.code, output: renewed.code === 0 ? '' : renewed.output.slice(-2000) }).toEqual({ code: 0, output: '' });
+    const renewed = await runLego([...legoArgs(home), 'renew', '--days', '100000', '--no-random-sleep'], {
+      LEGO_CA_CERTIFICATES: peers.caBundlePath,
+    });
+    expect({ code: renewed.code, output: renewed.code === 0 ? '' : renewed.output.slice(-2000) }).toEqual({
+      code: 0,
+      output: '',
+    });
     const newSerial = serialOf(await readFile(join(home, 'certificates', `${name}.crt`), 'utf8'));
     const orders = await ordersPlaced();
     const before = await legoDigest(home);
@@ -172,7 +228,14 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
       orders: (await ordersPlaced()) - orders,
       lego: await legoDigest(home),
       served: await servedSerial(peers.haproxyHttpsPort, name),
-    }).toEqual({ code: 0, newSerial: false, listed: [[name, newSerial, 'lego']], orders: 0, lego: before, served: newSerial });
+    }).toEqual({
+      code: 0,
+      newSerial: false,
+      listed: [[name, newSerial, 'lego']],
+      orders: 0,
+      lego: before,
+      served: newSerial,
+    });
   });
 
   describe('acme renew killed with SIGKILL before each of its file-system steps on a lego-only home', () => {
@@ -216,7 +279,7 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
       const first = await runToCrash(['renew', ...common(traced.at, traced.crtList, false)], cli, { agent });
       expect(first.code).toBe(0);
       const steps = await traceSteps(traceFile);
-      const expected = { ...(await endState(traced.at, traced.crtList) as object) };
+      const expected = { ...((await endState(traced.at, traced.crtList)) as object) };
       // The steps the adoption must survive: the account, the version directory, the link, the crt-list line.
       expect(steps.some((s) => s.includes('account.json'))).toBe(true);
       expect(steps.some((s) => s.includes('.versions'))).toBe(true);
@@ -226,12 +289,18 @@ describe('acme adopts, in place, a home the real lego wrote', () => {
       const trials = steps.slice(0, MAX_KILL_TRIALS);
       for (const [i, step] of trials.entries()) {
         const { at, crtList } = await trialHome(`k${i + 1}`);
-        const killed = await runToCrash(['renew', ...common(at, crtList, false)], cli, { agent: { watch: [at, crtList], killAt: i + 1 } });
-        if (killed.signal !== 'SIGKILL') problems.push(`step ${i + 1} (${step}): the run was not killed (exit ${killed.code})`);
+        const killed = await runToCrash(['renew', ...common(at, crtList, false)], cli, {
+          agent: { watch: [at, crtList], killAt: i + 1 },
+        });
+        if (killed.signal !== 'SIGKILL')
+          problems.push(`step ${i + 1} (${step}): the run was not killed (exit ${killed.code})`);
         const next = await runAcme(['renew', ...common(at, crtList, false)]);
-        if (next.code !== 0) problems.push(`step ${i + 1} (${step}): the next acme renew exited ${next.code}: ${next.stderr.slice(-500)}`);
+        if (next.code !== 0)
+          problems.push(`step ${i + 1} (${step}): the next acme renew exited ${next.code}: ${next.stderr.slice(-500)}`);
         const state = await endState(at, crtList);
-        if (JSON.stringify(state).split(at).join('<home>') !== JSON.stringify(expected).split(traced.at).join('<home>')) {
+        if (
+          JSON.stringify(state).split(at).join('<home>') !== JSON.stringify(expected).split(traced.at).join('<home>')
+        ) {
           problems.push(`step ${i + 1} (${step}): ${JSON.stringify(state)}`);
         }
         await rm(join(work, 'trials', `k${i + 1}`), { recursive: true, force: true });

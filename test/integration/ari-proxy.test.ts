@@ -9,13 +9,27 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { AcmeService, createAccountKey, createCertificateKey, createCsr, type NewOrderOptions, type PlacedOrder } from '../../src/acme';
+import {
+  AcmeService,
+  createAccountKey,
+  createCertificateKey,
+  createCsr,
+  type NewOrderOptions,
+  type PlacedOrder,
+} from '../../src/acme';
 import { ChallengeResponder } from '../../src/challenge';
 import { AcmeError } from '../../src/errors';
 import { ariCertId } from '../../src/pem';
 import { CapturingLogger } from '../../src/log';
-import { LETS_ENCRYPT_PROFILES, bridgeIpv6Loopback, hasIpv6Loopback, startAriProxy, startPeers, type AriProxy, type Peers } from '../peers';
-
+import {
+  LETS_ENCRYPT_PROFILES,
+  bridgeIpv6Loopback,
+  hasIpv6Loopback,
+  startAriProxy,
+  startPeers,
+  type AriProxy,
+  type Peers,
+} from '../peers';
 
 /** RFC 9773 §4.1's example CertID (AKI 69:88:5B:6B:…, serial 0x87654321 with its 00 sign byte). */
 const EXAMPLE_CERT_ID = 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE';
@@ -36,8 +50,8 @@ function uniqueDomain(label: string): string {
   return `${label}-${process.pid}-${counter}.example.test`;
 }
 
-
-if (!hasIpv6Loopback) console.warn('Skipping the ::1 issuance in ari-proxy.test.ts: this machine has no IPv6 loopback address');
+if (!hasIpv6Loopback)
+  console.warn('Skipping the ::1 issuance in ari-proxy.test.ts: this machine has no IPv6 loopback address');
 // STYLE §5: a machine without what the test needs skips it with a message.
 const testIfIpv6 = hasIpv6Loopback ? test : test.skip;
 
@@ -54,7 +68,10 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     proxy = await startAriProxy(peers);
     const caBundlePem = await fs.readFile(peers.caBundlePath, 'utf8');
     acme = new AcmeService(await createAccountKey(), { directoryUrl: proxy.directoryUrl, caBundlePem, logger });
-    responder = new ChallengeResponder({ address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort }, logger });
+    responder = new ChallengeResponder({
+      address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort },
+      logger,
+    });
     await acme.ensureAccount();
     certificateKey = await createCertificateKey('ec256');
   });
@@ -66,7 +83,10 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
   });
 
   /** The issuance steps of src/issuance: order → publish tokens → validate → finalize; returns the order and the leaf. */
-  async function issue(names: string[], options?: NewOrderOptions): Promise<{ order: PlacedOrder; pem: string; leaf: X509Certificate; challenged: string[] }> {
+  async function issue(
+    names: string[],
+    options?: NewOrderOptions,
+  ): Promise<{ order: PlacedOrder; pem: string; leaf: X509Certificate; challenged: string[] }> {
     const release = await responder.acquire();
     try {
       const order = await acme.newOrder(names, options);
@@ -77,13 +97,18 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
         await acme.waitForAuthorization(challenge);
       }
       const pem = await acme.finalize(order, await createCsr(names, certificateKey));
-      return { order, pem, leaf: new X509Certificate(pem), challenged: challenges.map((c) => `${c.identifierType} ${c.domain}`) };
+      return {
+        order,
+        pem,
+        leaf: new X509Certificate(pem),
+        challenged: challenges.map((c) => `${c.identifierType} ${c.domain}`),
+      };
     } finally {
       await release();
     }
   }
 
-  test('directoryMeta() shows the proxied profiles (pebble 2.7: its own) and hasRenewalInfo next to pebble\'s own meta', async () => {
+  test("directoryMeta() shows the proxied profiles (pebble 2.7: its own) and hasRenewalInfo next to pebble's own meta", async () => {
     const pebbleProfiles = { default: PEBBLE_PROFILES.default[0], shortlived: PEBBLE_PROFILES.shortlived[0] };
     expect(await acme.directoryMeta()).toEqual({
       externalAccountRequired: false,
@@ -96,7 +121,11 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
   test('renewalInfo() returns the window the test set, its explanation URL and Retry-After', async () => {
     const start = new Date('2030-01-02T04:00:00Z');
     const end = new Date('2030-01-03T04:00:00Z');
-    proxy.setWindow(EXAMPLE_CERT_ID, { start, end }, { retryAfterSeconds: 3600, explanationUrl: 'https://ca.example.test/why' });
+    proxy.setWindow(
+      EXAMPLE_CERT_ID,
+      { start, end },
+      { retryAfterSeconds: 3600, explanationUrl: 'https://ca.example.test/why' },
+    );
     const asked = proxy.renewalInfoRequests.length;
     expect(await acme.renewalInfo(EXAMPLE_CERT_ID)).toEqual({
       window: { start, end },
@@ -118,15 +147,19 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     );
   });
 
-  test('newOrder() sends replaces and profile to the CA, and the order is issued (pebble 2.7: for the profile\'s lifetime)', async () => {
+  test("newOrder() sends replaces and profile to the CA, and the order is issued (pebble 2.7: for the profile's lifetime)", async () => {
     const name = uniqueDomain('replacing');
     const replaces = ariCertId((await issue([name])).pem);
     const before = proxy.orders.length;
     const { order, leaf, challenged } = await issue([name], { replaces, profile: 'shortlived' });
-    expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'dns', value: name }], replaces, profile: 'shortlived' }]);
+    expect(proxy.orders.slice(before)).toEqual([
+      { identifiers: [{ type: 'dns', value: name }], replaces, profile: 'shortlived' },
+    ]);
     expect([order.replacesAccepted, leaf.subjectAltName, challenged]).toEqual([true, `DNS:${name}`, [`dns ${name}`]]);
     // pebble 2.4 ignores the profile (its certificates last 5 years); pebble 2.7 issues for 6 days.
-    expect(validitySeconds(leaf)).toBe(peers.versions.pebble.profiles ? PEBBLE_PROFILES.shortlived[1] : PEBBLE_2_4_VALIDITY_S);
+    expect(validitySeconds(leaf)).toBe(
+      peers.versions.pebble.profiles ? PEBBLE_PROFILES.shortlived[1] : PEBBLE_2_4_VALIDITY_S,
+    );
   });
 
   test('a second order replacing the same certificate: pebble 2.7 refuses it itself (HTTP 409) and the order is placed again without replaces; pebble 2.4 accepts it', async () => {
@@ -141,7 +174,7 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     expect(again.order.replacesAccepted).toBe(!refused);
   });
 
-  test("renewing a pebble certificate: its CertID fetches the window and reaches the CA as replaces", async () => {
+  test('renewing a pebble certificate: its CertID fetches the window and reaches the CA as replaces', async () => {
     const name = uniqueDomain('renewed');
     const first = await issue([name]);
     const certId = ariCertId(first.pem);
@@ -151,7 +184,11 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
     const before = proxy.orders.length;
     const second = await issue([name], { replaces: certId });
     expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'dns', value: name }], replaces: certId }]);
-    expect([proxy.renewalInfoRequests.at(-1), second.order.replacesAccepted, second.leaf.serialNumber !== first.leaf.serialNumber]).toEqual([certId, true, true]);
+    expect([
+      proxy.renewalInfoRequests.at(-1),
+      second.order.replacesAccepted,
+      second.leaf.serialNumber !== first.leaf.serialNumber,
+    ]).toEqual([certId, true, true]);
   });
 
   test('a CertID whose serial carries a leading zero byte: pebble 2.7 cannot look it up (HTTP 500 serverInternal) and the order is placed again without replaces; pebble 2.4 ignores it', async () => {
@@ -172,14 +209,21 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
   test('newOrder() retries exactly once without replaces when the CA rejects it, and the order is issued', async () => {
     const name = uniqueDomain('rejected');
     const before = proxy.orders.length;
-    proxy.rejectNextOrder({ status: 409, type: `${ERR}conflict`, detail: 'cannot indicate an order replaces certificate with serial "87654321", which already has a replacement order' });
+    proxy.rejectNextOrder({
+      status: 409,
+      type: `${ERR}conflict`,
+      detail:
+        'cannot indicate an order replaces certificate with serial "87654321", which already has a replacement order',
+    });
     const { order, leaf } = await issue([name], { replaces: EXAMPLE_CERT_ID, profile: 'shortlived' });
     expect(proxy.orders.slice(before)).toEqual([
       { identifiers: [{ type: 'dns', value: name }], replaces: EXAMPLE_CERT_ID, profile: 'shortlived' },
       { identifiers: [{ type: 'dns', value: name }], profile: 'shortlived' },
     ]);
     expect([order.replacesAccepted, leaf.subjectAltName]).toEqual([false, `DNS:${name}`]);
-    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message)).toContain('The CA refused "replaces"; creating the order again without it');
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message)).toContain(
+      'The CA refused "replaces"; creating the order again without it',
+    );
   });
 
   test('newOrder() with a profile the CA does not offer fails before any order is created', async () => {
@@ -194,22 +238,27 @@ describe('AcmeService through the ARI proxy in front of pebble', () => {
   test('an IPv4 certificate for 127.0.0.1 issues: identifier type ip, IP SAN, validated through HAProxy', async () => {
     const before = proxy.orders.length;
     const { leaf, challenged } = await issue(['127.0.0.1'], { profile: 'shortlived' });
-    expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'ip', value: '127.0.0.1' }], profile: 'shortlived' }]);
+    expect(proxy.orders.slice(before)).toEqual([
+      { identifiers: [{ type: 'ip', value: '127.0.0.1' }], profile: 'shortlived' },
+    ]);
     expect(challenged).toEqual(['ip 127.0.0.1']);
     expect([leaf.subjectAltName, leaf.checkIP('127.0.0.1')]).toEqual(['IP Address:127.0.0.1', '127.0.0.1']);
   });
 
-  testIfIpv6('an IPv6 certificate for ::1 issues: canonical identifier, IP SAN, validated through HAProxy', async () => {
-    const bridge = await bridgeIpv6Loopback(Number(new URL(peers.haproxyHttpUrl).port));
-    try {
-      const before = proxy.orders.length;
-      const { leaf, challenged } = await issue(['0:0:0:0:0:0:0:1']);
-      expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'ip', value: '::1' }] }]);
-      // pebble's VA dialled [::1]:<HTTP port>: only the bridge listens there.
-      expect([challenged, bridge.connections > 0]).toEqual([['ip ::1'], true]);
-      expect([leaf.subjectAltName, leaf.checkIP('::1')]).toEqual(['IP Address:0:0:0:0:0:0:0:1', '::1']);
-    } finally {
-      await new Promise<void>((resolve) => bridge.server.close(() => resolve()));
-    }
-  });
+  testIfIpv6(
+    'an IPv6 certificate for ::1 issues: canonical identifier, IP SAN, validated through HAProxy',
+    async () => {
+      const bridge = await bridgeIpv6Loopback(Number(new URL(peers.haproxyHttpUrl).port));
+      try {
+        const before = proxy.orders.length;
+        const { leaf, challenged } = await issue(['0:0:0:0:0:0:0:1']);
+        expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'ip', value: '::1' }] }]);
+        // pebble's VA dialled [::1]:<HTTP port>: only the bridge listens there.
+        expect([challenged, bridge.connections > 0]).toEqual([['ip ::1'], true]);
+        expect([leaf.subjectAltName, leaf.checkIP('::1')]).toEqual(['IP Address:0:0:0:0:0:0:0:1', '::1']);
+      } finally {
+        await new Promise<void>((resolve) => bridge.server.close(() => resolve()));
+      }
+    },
+  );
 });

@@ -10,9 +10,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RETRY_DELAYS_MS } from '../../src/renewal';
-import { peerVersions, servedSerial, startFaultProxy, startPeers, type FaultProxy, type FaultRule, type Peers } from '../peers';
+import {
+  peerVersions,
+  servedSerial,
+  startFaultProxy,
+  startPeers,
+  type FaultProxy,
+  type FaultRule,
+  type Peers,
+} from '../peers';
 import { runAcme } from './_support/runAcme';
-
 
 /** --request-timeout of every run: short, yet above what pebble needs on a loaded 2-core machine. */
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -43,19 +50,27 @@ const FAILURES: FailureCase[] = [
     rules: [],
     refuseFromStart: true,
     // renew looks the account up before it orders: the first request that needs the CA fails.
-    expected: (_name, base) => [`Cannot reach "${base}/dir" to look up the ACME account: ECONNREFUSED (connection refused)`],
+    expected: (_name, base) => [
+      `Cannot reach "${base}/dir" to look up the ACME account: ECONNREFUSED (connection refused)`,
+    ],
     capMs: 0,
   },
   {
     title: 'connections refused after the newOrder',
     rules: [{ resource: 'newOrder', nth: 1, fault: { kind: 'refuse' } }],
-    expected: (name, base) => [`Cannot reach "${base}/`, `to fetch the authorizations for "${name}": ECONNREFUSED (connection refused)`],
+    expected: (name, base) => [
+      `Cannot reach "${base}/`,
+      `to fetch the authorizations for "${name}": ECONNREFUSED (connection refused)`,
+    ],
     capMs: 0,
   },
   {
     title: 'the connection reset in the middle of the finalize response',
     rules: [{ resource: 'finalize', fault: { kind: 'reset' } }],
-    expected: (name, base) => [`Cannot reach "${base}/finalize-order/`, `to finalize the order for "${name}": the connection broke in the middle of its HTTP 200 answer`],
+    expected: (name, base) => [
+      `Cannot reach "${base}/finalize-order/`,
+      `to finalize the order for "${name}": the connection broke in the middle of its HTTP 200 answer`,
+    ],
     capMs: 0,
   },
   {
@@ -67,7 +82,9 @@ const FAILURES: FailureCase[] = [
   {
     title: 'HTTP 503 with Retry-After on finalize',
     rules: [{ resource: 'finalize', fault: { kind: 'status', status: 503, retryAfter: '120' } }],
-    expected: (name) => [`Cannot finalize the order for "${name}": Fault proxy answered HTTP 503 (${ERR}serverInternal)`],
+    expected: (name) => [
+      `Cannot finalize the order for "${name}": Fault proxy answered HTTP 503 (${ERR}serverInternal)`,
+    ],
     capMs: 0,
     retryAfterS: 120,
   },
@@ -110,13 +127,18 @@ const FAILURES: FailureCase[] = [
   {
     title: 'newOrder answered slower than the request timeout',
     rules: [{ resource: 'newOrder', fault: { kind: 'slow', delayMs: 20_000 } }],
-    expected: (name, base) => [`Cannot create an order for "${name}": "${base}/order-plz" did not answer within ${REQUEST_TIMEOUT_MS} ms`],
+    expected: (name, base) => [
+      `Cannot create an order for "${name}": "${base}/order-plz" did not answer within ${REQUEST_TIMEOUT_MS} ms`,
+    ],
     capMs: REQUEST_TIMEOUT_MS,
   },
   {
     title: 'finalize answered one byte at a time, slower in total than the request timeout',
     rules: [{ resource: 'finalize', fault: { kind: 'trickle', intervalMs: 400 } }],
-    expected: (name, base) => [`Cannot finalize the order for "${name}": "${base}/finalize-order/`, `did not answer within ${REQUEST_TIMEOUT_MS} ms`],
+    expected: (name, base) => [
+      `Cannot finalize the order for "${name}": "${base}/finalize-order/`,
+      `did not answer within ${REQUEST_TIMEOUT_MS} ms`,
+    ],
     capMs: REQUEST_TIMEOUT_MS,
   },
   {
@@ -125,13 +147,18 @@ const FAILURES: FailureCase[] = [
     // The first newOrder is cut. Pebble 2.4 ignores `replaces` and creates the order (201). Pebble
     // 2.7 checks it: the reset finalize above completed a replacement of the stored certificate,
     // so it refuses this one with 409 (the renewal would place it again without `replaces`).
-    expected: (name, base) => [`Cannot create an order for "${name}": "${base}/order-plz" answered HTTP ${peerVersions().pebble.ari ? 409 : 201} with JSON that does not parse`],
+    expected: (name, base) => [
+      `Cannot create an order for "${name}": "${base}/order-plz" answered HTTP ${peerVersions().pebble.ari ? 409 : 201} with JSON that does not parse`,
+    ],
     capMs: 0,
   },
   {
     title: 'truncated JSON from finalize',
     rules: [{ resource: 'finalize', fault: { kind: 'truncate' } }],
-    expected: (name, base) => [`Cannot finalize the order for "${name}": "${base}/finalize-order/`, 'answered HTTP 200 with JSON that does not parse'],
+    expected: (name, base) => [
+      `Cannot finalize the order for "${name}": "${base}/finalize-order/`,
+      'answered HTTP 200 with JSON that does not parse',
+    ],
     capMs: 0,
   },
 ];
@@ -176,7 +203,11 @@ describe('acme renew through a faulty CA keeps the certificate in service', () =
   /** Serial of the stored certificate after checking that every file parses and agrees. */
   async function intactSerial(): Promise<string> {
     const dir = join(home, 'certificates', name);
-    const [certPem, keyPem, bundle] = await Promise.all(['cert.pem', 'privkey.pem'].map((f) => readFile(join(dir, f), 'utf8')).concat(readFile(join(home, 'haproxy', `${name}.pem`), 'utf8')));
+    const [certPem, keyPem, bundle] = await Promise.all(
+      ['cert.pem', 'privkey.pem']
+        .map((f) => readFile(join(dir, f), 'utf8'))
+        .concat(readFile(join(home, 'haproxy', `${name}.pem`), 'utf8')),
+    );
     const cert = new X509Certificate(certPem!);
     expect(cert.checkPrivateKey(createPrivateKey(keyPem!))).toBe(true);
     expect(new X509Certificate(bundle!).serialNumber).toBe(cert.serialNumber);
@@ -189,8 +220,20 @@ describe('acme renew through a faulty CA keeps the certificate in service', () =
     proxy = await startFaultProxy(peers);
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-ca-faults-'));
     common = [
-      '--home', home, '--directory', proxy.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList, '--request-timeout', String(REQUEST_TIMEOUT_MS),
+      '--home',
+      home,
+      '--directory',
+      proxy.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
+      '--request-timeout',
+      String(REQUEST_TIMEOUT_MS),
     ];
     const run = await runAcme(['issue', '-d', name, ...common]);
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
@@ -229,7 +272,8 @@ describe('acme renew through a faulty CA keeps the certificate in service', () =
     expect(lastError).toMatchObject({ message: error, failures: failuresBefore + 1 });
     // The backoff waits for the CA's Retry-After when it is longer, up to a day.
     const scheduled = RETRY_DELAYS_MS[Math.min(failuresBefore + 1, RETRY_DELAYS_MS.length) - 1]!;
-    const delay = c.retryAfterS === undefined ? scheduled : Math.max(scheduled, Math.min(c.retryAfterS * 1000, 86_400_000));
+    const delay =
+      c.retryAfterS === undefined ? scheduled : Math.max(scheduled, Math.min(c.retryAfterS * 1000, 86_400_000));
     expect(Date.parse(lastError!.nextAttemptAt) - Date.parse(lastError!.at)).toBe(delay);
     expect(elapsedMs).toBeLessThan(c.capMs + SLACK_MS);
   });

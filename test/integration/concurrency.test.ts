@@ -34,8 +34,19 @@ describe('five acme renew runs at once on one home', () => {
     proxy = await startAriProxy(peers);
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-concurrency-'));
     common = [
-      '--home', home, '--directory', proxy.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList, '--json',
+      '--home',
+      home,
+      '--directory',
+      proxy.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
+      '--json',
     ];
     for (const name of [...due, notDue]) {
       const run = await runAcme(['issue', '-d', name, ...common]);
@@ -55,20 +66,31 @@ describe('five acme renew runs at once on one home', () => {
 
   test('exactly one order per due certificate; the other runs wait for the lock, then find nothing due and exit 0', async () => {
     const now = Date.now();
-    for (const name of due) proxy.setWindow(await certIdOf(name), { start: new Date(now - 2 * HOUR_MS), end: new Date(now - HOUR_MS) });
-    proxy.setWindow(await certIdOf(notDue), { start: new Date(now + 30 * 24 * HOUR_MS), end: new Date(now + 31 * 24 * HOUR_MS) });
+    for (const name of due)
+      proxy.setWindow(await certIdOf(name), { start: new Date(now - 2 * HOUR_MS), end: new Date(now - HOUR_MS) });
+    proxy.setWindow(await certIdOf(notDue), {
+      start: new Date(now + 30 * 24 * HOUR_MS),
+      end: new Date(now + 31 * 24 * HOUR_MS),
+    });
     const oldSerials = await Promise.all(due.map((name) => currentSerial(home, name)));
     const ordersBefore = proxy.orders.length;
 
     const runs = await Promise.all(Array.from({ length: RUNS }, () => runAcme(['renew', ...common])));
 
-    expect(runs.map((r) => ({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }))).toEqual(Array.from({ length: RUNS }, () => ({ code: 0, stderr: '' })));
+    expect(runs.map((r) => ({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }))).toEqual(
+      Array.from({ length: RUNS }, () => ({ code: 0, stderr: '' })),
+    );
     const orders = proxy.orders.slice(ordersBefore).map((o) => o.identifiers.map((i) => i.value).join(','));
     expect(orders.sort()).toEqual([...due].sort());
     const passes = runs.map((r) => JSON.parse(r.stdout).certificates as Outcome[]);
     const renewers = passes.filter((outcomes) => outcomes.some((o) => o.renewed !== undefined));
     expect(renewers).toHaveLength(1);
-    expect(renewers[0]!.filter((o) => o.renewed !== undefined).map((o) => o.name).sort()).toEqual([...due].sort());
+    expect(
+      renewers[0]!
+        .filter((o) => o.renewed !== undefined)
+        .map((o) => o.name)
+        .sort(),
+    ).toEqual([...due].sort());
     for (const waiter of passes.filter((outcomes) => !renewers.includes(outcomes))) {
       expect(waiter.map((o) => ({ name: o.name, due: o.decision.due, renewed: o.renewed }))).toEqual(
         [...due, notDue].sort().map((name) => ({ name, due: false, renewed: undefined })),
@@ -79,7 +101,9 @@ describe('five acme renew runs at once on one home', () => {
       expect(stored).not.toBe(oldSerials[i]);
       expect(normaliseSerial(await servedSerial(peers.haproxyHttpsPort, name))).toBe(stored);
     }
-    const settled = new Map(await Promise.all([...due, notDue].map(async (name) => [name, await snapshotCertificate(home, name)] as const)));
+    const settled = new Map(
+      await Promise.all([...due, notDue].map(async (name) => [name, await snapshotCertificate(home, name)] as const)),
+    );
     expect(await checkHome(home, { before: settled, settled: true })).toEqual([]);
   });
 });

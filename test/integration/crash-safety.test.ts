@@ -42,7 +42,9 @@ describe(`acme killed with SIGKILL (seed ${SEED})`, () => {
     await Promise.all(lanes.map((lane) => lane.peers.stop()));
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
     const mean = (ms: number): string => `${Math.round(ms / Math.max(1, totals.trials))} ms`;
-    console.log(`crash-safety: ${totals.trials} trials, ${totals.killed} killed mid-run, seed ${SEED}; mean killed run ${mean(totals.killedMs)}, mean next run ${mean(totals.nextMs)}`);
+    console.log(
+      `crash-safety: ${totals.trials} trials, ${totals.killed} killed mid-run, seed ${SEED}; mean killed run ${mean(totals.killedMs)}, mean next run ${mean(totals.nextMs)}`,
+    );
   });
 
   function expectNoProblems(results: TrialResult[]): void {
@@ -55,7 +57,11 @@ describe(`acme killed with SIGKILL (seed ${SEED})`, () => {
 
   /** One trial per step of a traced run, killed just before that step. */
   function stepTrials(base: Omit<Trial, 'label' | 'plan'>, steps: string[], what: string): Trial[] {
-    return steps.map((step, i) => ({ ...base, label: `${what} killed before step ${i + 1} (${step})`, plan: (agentFor) => ({ agent: agentFor(i + 1) }) }));
+    return steps.map((step, i) => ({
+      ...base,
+      label: `${what} killed before step ${i + 1} (${step})`,
+      plan: (agentFor) => ({ agent: agentFor(i + 1) }),
+    }));
   }
 
   test('acme renew --force killed before each of its steps: certificate set, link, bundle, HAProxy swap, states, lock', async () => {
@@ -83,8 +89,14 @@ describe(`acme killed with SIGKILL (seed ${SEED})`, () => {
     // Up to the link() that creates the new lock file: the takeover claim, the unlink, the temp write.
     // The first `link lock` fails (EEXIST); the last one creates the new lock.
     const lockSteps = steps.slice(0, steps.lastIndexOf('link lock') + 1);
-    expect(lockSteps.filter((s) => s.startsWith('link'))).toEqual(['link lock', expect.stringMatching(/^link \.lock\.takeover-\d+$/), 'link lock']);
-    expectNoProblems(await runTrials(lanes, stepTrials({ command: 'renew', staleLock: true }, lockSteps, 'stale-lock takeover'), 's'));
+    expect(lockSteps.filter((s) => s.startsWith('link'))).toEqual([
+      'link lock',
+      expect.stringMatching(/^link \.lock\.takeover-\d+$/),
+      'link lock',
+    ]);
+    expectNoProblems(
+      await runTrials(lanes, stepTrials({ command: 'renew', staleLock: true }, lockSteps, 'stale-lock takeover'), 's'),
+    );
   });
 
   test('acme issue and acme renew --force killed at random moments over the whole run', async () => {
@@ -102,7 +114,11 @@ describe(`acme killed with SIGKILL (seed ${SEED})`, () => {
         ['first issue', { command: 'issue', freshHome: true }, fresh.ms],
       ] as const) {
         const afterMs = at(ms);
-        trials.push({ ...base, label: `${what} killed after ${afterMs} ms (full run ${ms} ms)`, plan: () => ({ afterMs }) });
+        trials.push({
+          ...base,
+          label: `${what} killed after ${afterMs} ms (full run ${ms} ms)`,
+          plan: () => ({ afterMs }),
+        });
       }
     }
     const results = await runTrials(lanes, trials, 't');

@@ -36,7 +36,14 @@ describe('acme issue refuses a home or crt-list HAProxy cannot read back', () =>
   async function issue(home: string, crtList: string): Promise<{ code: number | null; stderr: string }> {
     counter += 1;
     const args = ['issue', '-d', `crt-list-input-${process.pid}-${counter}.example.test`, '--home', home];
-    args.push('--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort));
+    args.push(
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+    );
     args.push('--haproxy-socket', haproxy.adminSocket, '--haproxy-crt-list', crtList);
     return runAcme(args, { timeoutMs: RUN_TIMEOUT_MS });
   }
@@ -50,7 +57,9 @@ describe('acme issue refuses a home or crt-list HAProxy cannot read back', () =>
     const run = await issue(home, haproxy.crtList);
     const quoted = JSON.stringify(home);
     const bundles = JSON.stringify(join(home, 'haproxy', '<name>.pem'));
-    expect(run.stderr).toContain(`Invalid --home ${quoted}: a bundle path under it (${bundles}) cannot go into HAProxy's crt-list: ${problem}; ${HOME_FIX}`);
+    expect(run.stderr).toContain(
+      `Invalid --home ${quoted}: a bundle path under it (${bundles}) cannot go into HAProxy's crt-list: ${problem}; ${HOME_FIX}`,
+    );
     expect(run.code).toBe(2);
     expect([(await readFile(haproxy.crtList)).equals(crtListBefore), await readdir(home)]).toEqual([true, []]);
   });
@@ -65,6 +74,10 @@ describe('acme issue refuses a home or crt-list HAProxy cannot read back', () =>
       `Invalid --haproxy-crt-list "${link}": it is a symbolic link to "${haproxy.crtList}", which an update would replace with a regular file; point --haproxy-crt-list at the real file "${haproxy.crtList}"`,
     );
     expect(run.code).toBe(2);
-    expect([await readlink(link), (await readFile(haproxy.crtList)).equals(crtListBefore), await readdir(home)]).toEqual([haproxy.crtList, true, []]);
+    expect([
+      await readlink(link),
+      (await readFile(haproxy.crtList)).equals(crtListBefore),
+      await readdir(home),
+    ]).toEqual([haproxy.crtList, true, []]);
   });
 });

@@ -6,7 +6,6 @@ import { startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 import { runDaemonUntilFirstPass } from './_support/runDaemon';
 
-
 describe('acme daemon', () => {
   let peers: Peers;
   let home: string;
@@ -21,7 +20,16 @@ describe('acme daemon', () => {
   });
 
   test('acme daemon runs a pass at start, logs each decision, and exits 0 on SIGTERM', async () => {
-    const ca = ['--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort)];
+    const ca = [
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+    ];
     // pebble 2.7 picks a random profile for an order that names none; its 6-day one would be due
     // before the next (yearly) check, so ask for the 90-day one. Pebble 2.4 has no profiles.
     const profile = peers.versions.pebble.profiles ? ['--profile', 'default'] : [];
@@ -29,12 +37,24 @@ describe('acme daemon', () => {
     expect(issued.code).toBe(0);
 
     // Once a year: only the startup pass runs during the test.
-    const { exitCode, stderr } = await runDaemonUntilFirstPass(['--schedule', '0 0 1 1 *', ...ca], { timeoutMs: 60_000, atFirstPass: () => undefined });
+    const { exitCode, stderr } = await runDaemonUntilFirstPass(['--schedule', '0 0 1 1 *', ...ca], {
+      timeoutMs: 60_000,
+      atFirstPass: () => undefined,
+    });
     expect(exitCode).toBe(0);
 
-    const lines = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { message: string; reason?: string });
+    const lines = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message: string; reason?: string });
     expect(lines.map((l) => l.message)).toEqual(
-      expect.arrayContaining(['Renewal daemon started', 'Not due', 'Renewal pass finished', 'Stopping the renewal daemon', 'Renewal daemon stopped']),
+      expect.arrayContaining([
+        'Renewal daemon started',
+        'Not due',
+        'Renewal pass finished',
+        'Stopping the renewal daemon',
+        'Renewal daemon stopped',
+      ]),
     );
     expect(lines.find((l) => l.message === 'Not due')?.reason).toBe('not-yet');
   });
@@ -45,11 +65,17 @@ describe('acme daemon', () => {
     [
       'a directory URL that is not https',
       ['--directory', 'ftp://ca.example.test/dir'],
-      ['Invalid --directory "ftp://ca.example.test/dir"', 'The start-up renewal pass rejected the command line or configuration'],
+      [
+        'Invalid --directory "ftp://ca.example.test/dir"',
+        'The start-up renewal pass rejected the command line or configuration',
+      ],
     ],
     ['an unknown flag', ['--no-such-flag'], ["error: unknown option '--no-such-flag'"]],
   ])('acme daemon exits 2 at start on %s', async (_label, bad, messages) => {
     const run = await runAcme(['daemon', '--schedule', '0 0 1 1 *', '--home', home, ...bad], { timeoutMs: 30_000 });
-    expect([run.code, ...messages.map((message) => run.stderr.includes(message))]).toEqual([2, ...messages.map(() => true)]);
+    expect([run.code, ...messages.map((message) => run.stderr.includes(message))]).toEqual([
+      2,
+      ...messages.map(() => true),
+    ]);
   });
 });

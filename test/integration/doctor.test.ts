@@ -11,7 +11,6 @@ import { CapturingLogger } from '../../src/log';
 import { freePort, generateCert, servedSerial, startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-
 interface Check {
   id: string;
   title: string;
@@ -38,8 +37,18 @@ describe('acme doctor against real pebble and HAProxy', () => {
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-doctor-'));
     localPort = await freePort();
     common = [
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList,
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
     ];
     // The default list holds this machine's real services (5432, 6379, …): the test checks only a port it owns.
     doctorArgs = [...common, '--preflight', peers.haproxyHttpUrl, '--local-ports', String(localPort)];
@@ -64,7 +73,9 @@ describe('acme doctor against real pebble and HAProxy', () => {
       ['manual-certificates', 'ok'],
       ['local-ports', 'ok'],
     ]);
-    expect(checks[0]!.detail).toBe(`${peers.haproxyHttpUrl}/.well-known/acme-challenge/<probe token> with Host "${name}" answered the probe token`);
+    expect(checks[0]!.detail).toBe(
+      `${peers.haproxyHttpUrl}/.well-known/acme-challenge/<probe token> with Host "${name}" answered the probe token`,
+    );
     expect(checks[1]!.detail).toBe('reachable, level admin, mode 0600');
   });
 
@@ -74,8 +85,14 @@ describe('acme doctor against real pebble and HAProxy', () => {
     expect(code).toBe(1);
     const route = checks.find((c) => c.id === 'challenge-route')!;
     expect(route.status).toBe('fail');
-    expect(route.detail).toMatch(new RegExp(`^Preflight failed for "${name.replace(/\./g, '\\.')}": GET ${peers.haproxyHttpUrl}/\\.well-known/acme-challenge/[A-Za-z0-9_-]{43} with Host "${name.replace(/\./g, '\\.')}" returned HTTP 503`));
-    expect(route.fix).toBe(`Route /.well-known/acme-challenge/ in HAProxy's HTTP frontend to the responder on 127.0.0.1:${wrongPort}, before any redirect to HTTPS (see docs/haproxy.md)`);
+    expect(route.detail).toMatch(
+      new RegExp(
+        `^Preflight failed for "${name.replace(/\./g, '\\.')}": GET ${peers.haproxyHttpUrl}/\\.well-known/acme-challenge/[A-Za-z0-9_-]{43} with Host "${name.replace(/\./g, '\\.')}" returned HTTP 503`,
+      ),
+    );
+    expect(route.fix).toBe(
+      `Route /.well-known/acme-challenge/ in HAProxy's HTTP frontend to the responder on 127.0.0.1:${wrongPort}, before any redirect to HTTPS (see docs/haproxy.md)`,
+    );
   });
 
   test('a private key open to others: exit 1 and the chmod that fixes it', async () => {
@@ -83,7 +100,10 @@ describe('acme doctor against real pebble and HAProxy', () => {
     await chmod(key, 0o644);
     try {
       const run = await runAcme(['doctor', ...doctorArgs]);
-      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: expect.stringMatching(/^FAIL +files under /m) });
+      expect({ code: run.code, stdout: run.stdout }).toEqual({
+        code: 1,
+        stdout: expect.stringMatching(/^FAIL +files under /m),
+      });
       // certificates/<name> links to the current version: the file itself is reported.
       const real = `${home}/certificates/.versions/${name}/[0-9TZ]+-[0-9A-F]+/privkey.pem`.replace(/\./g, '\\.');
       expect(run.stdout).toMatch(new RegExp(`\n {2}FAIL files under ${home}: Run: chmod 600 "${real}"\n`));
@@ -95,7 +115,10 @@ describe('acme doctor against real pebble and HAProxy', () => {
   test('a different certificate swapped in over the runtime API: served-serial fails, and "acme deploy" fixes it', async () => {
     const bundlePath = join(home, 'haproxy', `${name}.pem`);
     const stray = await generateCert(home, 'stray', { dnsNames: [name] });
-    const client = new RuntimeClient({ endpoint: { kind: 'unix', path: peers.haproxyAdminSocket }, logger: new CapturingLogger() });
+    const client = new RuntimeClient({
+      endpoint: { kind: 'unix', path: peers.haproxyAdminSocket },
+      logger: new CapturingLogger(),
+    });
     await client.setSslCert(bundlePath, stray.bundle);
     await client.commitSslCert(bundlePath);
     await rm(stray.keyPath);
@@ -105,10 +128,21 @@ describe('acme doctor against real pebble and HAProxy', () => {
     const { code, checks } = await doctor();
     expect(code).toBe(1);
     const served = checks.find((c) => c.id === 'served-serial')!;
-    expect(served).toMatchObject({ status: 'fail', fix: `Run "acme deploy --name ${name}" with the same --haproxy-socket` });
+    expect(served).toMatchObject({
+      status: 'fail',
+      fix: `Run "acme deploy --name ${name}" with the same --haproxy-socket`,
+    });
     expect(served.detail).toMatch(new RegExp(`^serves serial ${stray.serial}, the stored one is [0-9A-F]+$`));
 
-    const deploy = await runAcme(['deploy', '--name', name, '--home', home, '--haproxy-socket', peers.haproxyAdminSocket]);
+    const deploy = await runAcme([
+      'deploy',
+      '--name',
+      name,
+      '--home',
+      home,
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+    ]);
     expect(deploy.code).toBe(0);
     expect((await doctor()).code).toBe(0);
   });

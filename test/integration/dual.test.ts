@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { startPeers, startStandaloneHaproxy, type Peers, type StandaloneHaproxy } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-
 /** Key kind and serial of what HAProxy serves to a client with these TLS options. */
 function served(port: number, options: ConnectionOptions): Promise<{ kind: 'ec' | 'rsa'; serial: string }> {
   return new Promise((done, fail) => {
@@ -37,19 +36,49 @@ describe('acme issue --dual', () => {
   test('acme issue --dual stores and deploys an ECDSA and an RSA certificate; each client type gets its own', async () => {
     const name = `dual-${process.pid}.example.test`;
     const run = await runAcme([
-      'issue', '-d', name, '--dual', '--json',
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', haproxy.adminSocket, '--haproxy-crt-list', haproxy.crtList,
+      'issue',
+      '-d',
+      name,
+      '--dual',
+      '--json',
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      haproxy.adminSocket,
+      '--haproxy-crt-list',
+      haproxy.crtList,
     ]);
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
     const document = JSON.parse(run.stdout);
     expect(document.certificate).toMatchObject({ name, keyType: 'ec256' });
-    expect(document.alsoIssued.map((i: { certificate: { name: string; keyType: string } }) => [i.certificate.name, i.certificate.keyType])).toEqual([[`${name}.rsa`, 'rsa2048']]);
-    expect(await readFile(haproxy.crtList, 'utf8')).toBe(`${join(home, 'haproxy', `${name}.pem`)}\n${join(home, 'haproxy', `${name}.rsa.pem`)}\n`);
+    expect(
+      document.alsoIssued.map((i: { certificate: { name: string; keyType: string } }) => [
+        i.certificate.name,
+        i.certificate.keyType,
+      ]),
+    ).toEqual([[`${name}.rsa`, 'rsa2048']]);
+    expect(await readFile(haproxy.crtList, 'utf8')).toBe(
+      `${join(home, 'haproxy', `${name}.pem`)}\n${join(home, 'haproxy', `${name}.rsa.pem`)}\n`,
+    );
 
     // A default client offers ECDSA; a TLS 1.2 client with RSA-only ciphers cannot use it.
-    expect(await served(haproxy.httpsPort, { servername: name })).toEqual({ kind: 'ec', serial: document.certificate.serial });
-    expect(await served(haproxy.httpsPort, { servername: name, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).toEqual({
+    expect(await served(haproxy.httpsPort, { servername: name })).toEqual({
+      kind: 'ec',
+      serial: document.certificate.serial,
+    });
+    expect(
+      await served(haproxy.httpsPort, {
+        servername: name,
+        maxVersion: 'TLSv1.2',
+        ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+      }),
+    ).toEqual({
       kind: 'rsa',
       serial: document.alsoIssued[0].certificate.serial,
     });

@@ -16,7 +16,6 @@ import { CapturingLogger } from '../../src/log';
 import { freePort, generateCert, peerVersions } from '../peers';
 import { requireBinary } from '../peers/_binaries';
 
-
 const KID = 'kid-1';
 /** pebble's own sample key (test/config/pebble-config-external-account-bindings.json). */
 const HMAC_KEY = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';
@@ -48,7 +47,12 @@ describe('AcmeService against pebble that requires external account binding', ()
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'haproxy-acme-eab-'));
     const cert = await generateCert(workDir, 'pebble', { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    const [apiPort, managementPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [apiPort, managementPort, httpPort, tlsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const config = {
       pebble: {
         listenAddress: `127.0.0.1:${apiPort}`,
@@ -72,7 +76,8 @@ describe('AcmeService against pebble that requires external account binding', ()
     caBundlePem = await readFile(cert.certPath, 'utf8');
     directoryUrl = `https://127.0.0.1:${apiPort}/dir`;
     for (let attempt = 0; (await statusOf(directoryUrl, caBundlePem)) !== 200; attempt += 1) {
-      if (attempt >= 100 || pebble.exitCode !== null) throw new Error(`Cannot start pebble with EAB at "${directoryUrl}"; output:\n${output}`);
+      if (attempt >= 100 || pebble.exitCode !== null)
+        throw new Error(`Cannot start pebble with EAB at "${directoryUrl}"; output:\n${output}`);
       await sleep(100);
     }
   });
@@ -87,8 +92,16 @@ describe('AcmeService against pebble that requires external account binding', ()
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
   });
 
-  async function service(eab: { kid: string; hmacKey: string } | undefined, logger = new CapturingLogger()): Promise<AcmeService> {
-    const acme = new AcmeService(await createAccountKey(), { directoryUrl, caBundlePem, logger, externalAccountBinding: eab });
+  async function service(
+    eab: { kid: string; hmacKey: string } | undefined,
+    logger = new CapturingLogger(),
+  ): Promise<AcmeService> {
+    const acme = new AcmeService(await createAccountKey(), {
+      directoryUrl,
+      caBundlePem,
+      logger,
+      externalAccountBinding: eab,
+    });
     services.push(acme);
     return acme;
   }
@@ -98,9 +111,16 @@ describe('AcmeService against pebble that requires external account binding', ()
   });
 
   test('ensureAccount() registers an account with the binding from --eab-kid and ACME_EAB_HMAC_KEY', async () => {
-    const config = resolveConfig({ flags: { eabKid: KID }, env: { ACME_EAB_HMAC_KEY: HMAC_KEY }, snap: {}, cwd: workDir });
+    const config = resolveConfig({
+      flags: { eabKid: KID },
+      env: { ACME_EAB_HMAC_KEY: HMAC_KEY },
+      snap: {},
+      cwd: workDir,
+    });
     const acme = await service(config.eab);
-    expect(await acme.ensureAccount({ email: 'ops@example.test' })).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/my-account\/[0-9a-f]+$/);
+    expect(await acme.ensureAccount({ email: 'ops@example.test' })).toMatch(
+      /^https:\/\/127\.0\.0\.1:\d+\/my-account\/[0-9a-f]+$/,
+    );
     expect(await acme.lookupAccount()).toMatch(/\/my-account\//);
   });
 
@@ -117,16 +137,27 @@ describe('AcmeService against pebble that requires external account binding', ()
   });
 
   test.each<[string, { kid: string; hmacKey: string }, string]>([
-    ['a wrong HMAC key', { kid: KID, hmacKey: OTHER_KEY }, `external account binding JWS verification error: ${JOSE_LIBRARY}: error in cryptographic primitive`],
-    ['an unknown key ID', { kid: 'kid-unknown', hmacKey: HMAC_KEY }, "the field 'kid' references a key that is not known to the ACME server"],
-  ])('ensureAccount() with %s is refused by the CA as unauthorized, and the key appears in no message or log line', async (_what, eab, detail) => {
-    const logger = new CapturingLogger();
-    const error = await (await service(eab, logger)).ensureAccount().catch((thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(AcmeError);
-    expect(error).toMatchObject({
-      problemType: `${ERR}unauthorized`,
-      message: `Cannot register the ACME account: ${detail} (${ERR}unauthorized)`,
-    });
-    expect(JSON.stringify([logger.records, (error as Error).message])).not.toContain(eab.hmacKey);
-  });
+    [
+      'a wrong HMAC key',
+      { kid: KID, hmacKey: OTHER_KEY },
+      `external account binding JWS verification error: ${JOSE_LIBRARY}: error in cryptographic primitive`,
+    ],
+    [
+      'an unknown key ID',
+      { kid: 'kid-unknown', hmacKey: HMAC_KEY },
+      "the field 'kid' references a key that is not known to the ACME server",
+    ],
+  ])(
+    'ensureAccount() with %s is refused by the CA as unauthorized, and the key appears in no message or log line',
+    async (_what, eab, detail) => {
+      const logger = new CapturingLogger();
+      const error = await (await service(eab, logger)).ensureAccount().catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(AcmeError);
+      expect(error).toMatchObject({
+        problemType: `${ERR}unauthorized`,
+        message: `Cannot register the ACME account: ${detail} (${ERR}unauthorized)`,
+      });
+      expect(JSON.stringify([logger.records, (error as Error).message])).not.toContain(eab.hmacKey);
+    },
+  );
 });

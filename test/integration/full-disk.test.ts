@@ -56,12 +56,25 @@ describe('a full --home disk', () => {
     try {
       await execFileAsync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_BYTES},mode=0700`, 'tmpfs', home]);
     } catch (error) {
-      throw new Error(`Cannot mount a ${TMPFS_BYTES}-byte tmpfs on "${home}" for the full-disk test: ${(error as Error).message}; it needs root (CAP_SYS_ADMIN)`);
+      throw new Error(
+        `Cannot mount a ${TMPFS_BYTES}-byte tmpfs on "${home}" for the full-disk test: ${(error as Error).message}; it needs root (CAP_SYS_ADMIN)`,
+      );
     }
     mounted = true;
     common = [
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList, '--json',
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
+      '--json',
     ];
     const issued = await runAcme(['issue', '-d', NAME, ...common]);
     expect({ code: issued.code, stderr: issued.code === 0 ? '' : issued.stderr }).toEqual({ code: 0, stderr: '' });
@@ -99,7 +112,10 @@ describe('a full --home disk', () => {
     const freed = await runAcme(['renew', '--force', ...common]);
 
     expect({ code: freed.code, stderr: freed.code === 0 ? '' : freed.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(freed.stdout).certificates[0]).toMatchObject({ decision: { reason: 'kept' }, renewed: { resumed: true } });
+    expect(JSON.parse(freed.stdout).certificates[0]).toMatchObject({
+      decision: { reason: 'kept' },
+      renewed: { resumed: true },
+    });
     const newSerial = await currentSerial(home, NAME);
     expect(newSerial).not.toBe(oldSerial);
     expect(normaliseSerial(await servedSerial(peers.haproxyHttpsPort, NAME))).toBe(newSerial);

@@ -10,27 +10,46 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { CertificateError, HaproxyError } from '../../src/errors';
-import { MasterClient, RuntimeClient, addCertificate, swapCertificate, type SwapCertificateInput } from '../../src/haproxy';
+import {
+  MasterClient,
+  RuntimeClient,
+  addCertificate,
+  swapCertificate,
+  type SwapCertificateInput,
+} from '../../src/haproxy';
 import { CapturingLogger } from '../../src/log';
 import { certs } from '../fixtures/certs';
-import { generateCert, haproxyAtLeast, peerVersions, servedSerial, startStandaloneHaproxy, type StandaloneHaproxy, type TestCert } from '../peers';
+import {
+  generateCert,
+  haproxyAtLeast,
+  peerVersions,
+  servedSerial,
+  startStandaloneHaproxy,
+  type StandaloneHaproxy,
+  type TestCert,
+} from '../peers';
 
 /** HAProxy 2.6 lets `set ssl cert` of another certificate into the open transaction; 2.8 and later refuse it. */
 const hasTransactionBug = (): boolean => !haproxyAtLeast(peerVersions().haproxy, 2, 8);
 /** The master CLI's `reload` answers `Success=1|0` from 2.7 on; 2.6 answers nothing and reloads asynchronously. */
 const reloadsSynchronously = (): boolean => haproxyAtLeast(peerVersions().haproxy, 2, 7);
 
+const swapInput = (p: string, cert: TestCert, bundlePem = cert.bundle): SwapCertificateInput => ({
+  path: p,
+  bundlePem,
+  expectedSha1: cert.sha1,
+  expectedSerial: cert.serial,
+});
 
-const swapInput = (p: string, cert: TestCert, bundlePem = cert.bundle): SwapCertificateInput => ({ path: p, bundlePem, expectedSha1: cert.sha1, expectedSerial: cert.serial });
-
-describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () => {
+describe("RuntimeClient and swapCertificate() against the run's HAProxy", () => {
   let haproxy: StandaloneHaproxy;
   let certDir: string;
   let client: RuntimeClient;
   let A: string;
   let B: string;
   const serve = (name: string) => servedSerial(haproxy.httpsPort, name);
-  const fresh = (name: string, dnsNames: string[]) => generateCert(certDir, `${name}-${Math.random().toString(36).slice(2)}`, { dnsNames });
+  const fresh = (name: string, dnsNames: string[]) =>
+    generateCert(certDir, `${name}-${Math.random().toString(36).slice(2)}`, { dnsNames });
   const freshA = () => fresh('a', ['a.example.test']);
   const freshB = () => fresh('b', ['b.example.test']);
 
@@ -40,7 +59,11 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
     haproxy = await startStandaloneHaproxy({ certificates: { a: a.bundle, b: b.bundle } });
     A = haproxy.bundlePath('a');
     B = haproxy.bundlePath('b');
-    client = new RuntimeClient({ endpoint: { kind: 'unix', path: haproxy.adminSocket }, logger: new CapturingLogger(), timeoutMs: 10_000 });
+    client = new RuntimeClient({
+      endpoint: { kind: 'unix', path: haproxy.adminSocket },
+      logger: new CapturingLogger(),
+      timeoutMs: 10_000,
+    });
   });
 
   afterAll(async () => {
@@ -57,7 +80,11 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
   test('swapCertificate() changes the served serial', async () => {
     const next = await freshA();
     expect(await serve('a.example.test')).not.toBe(next.serial);
-    await expect(swapCertificate(client, swapInput(A, next))).resolves.toMatchObject({ serial: next.serial, sha1Fingerprint: next.sha1, dryRun: false });
+    await expect(swapCertificate(client, swapInput(A, next))).resolves.toMatchObject({
+      serial: next.serial,
+      sha1Fingerprint: next.sha1,
+      dryRun: false,
+    });
     expect(await serve('a.example.test')).toBe(next.serial);
   });
 
@@ -92,7 +119,9 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
 
   test('swapCertificate() with dryRun leaves the served serial and no open transaction', async () => {
     const before = await serve('a.example.test');
-    await expect(swapCertificate(client, swapInput(A, await freshA()), { dryRun: true })).resolves.toMatchObject({ dryRun: true });
+    await expect(swapCertificate(client, swapInput(A, await freshA()), { dryRun: true })).resolves.toMatchObject({
+      dryRun: true,
+    });
     expect(await serve('a.example.test')).toBe(before);
     expect((await client.showSslCert()).transaction).toBeUndefined();
   });
@@ -101,7 +130,11 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
     const other = await freshB();
     await client.setSslCert(B, other.bundle); // "another client", mid-transaction
     await expect(swapCertificate(client, swapInput(A, await freshA()))).rejects.toThrow(
-      expect.objectContaining({ name: HaproxyError.name, retryable: true, message: expect.stringContaining(`another client has a transaction open for "${B}"`) }),
+      expect.objectContaining({
+        name: HaproxyError.name,
+        retryable: true,
+        message: expect.stringContaining(`another client has a transaction open for "${B}"`),
+      }),
     );
     expect((await client.showSslCert()).transaction).toBe(B);
   });
@@ -113,7 +146,10 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
     const reply = await client.execute(`set ssl cert ${B}`, nextB.bundle);
     const [expectedReply, inTransactionA] = hasTransactionBug()
       ? [`\n[5]: Transaction updated for certificate ${A}!\n\n`, nextB.serial]
-      : [`\n[3]: The ongoing transaction is about '${A}' but you are trying to set '${B}'\nCan't update ${B}!\n\n`, nextA.serial];
+      : [
+          `\n[3]: The ongoing transaction is about '${A}' but you are trying to set '${B}'\nCan't update ${B}!\n\n`,
+          nextA.serial,
+        ];
     expect(reply).toBe(expectedReply);
     expect((await client.showSslCert(`*${A}`)).serial).toBe(inTransactionA);
   });
@@ -144,11 +180,19 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
     const server = net.createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
-    const hanging = new RuntimeClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port }, logger: new CapturingLogger(), timeoutMs: 300 });
+    const hanging = new RuntimeClient({
+      endpoint: { kind: 'tcp', host: '127.0.0.1', port },
+      logger: new CapturingLogger(),
+      timeoutMs: 300,
+    });
     try {
-      await expect(hanging.showVersion()).rejects.toThrow(expect.objectContaining({
-        name: HaproxyError.name, retryable: true, message: `Cannot run "show version" on HAProxy socket "ipv4@127.0.0.1:${port}": no complete reply within 300 ms`,
-      }));
+      await expect(hanging.showVersion()).rejects.toThrow(
+        expect.objectContaining({
+          name: HaproxyError.name,
+          retryable: true,
+          message: `Cannot run "show version" on HAProxy socket "ipv4@127.0.0.1:${port}": no complete reply within 300 ms`,
+        }),
+      );
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -156,13 +200,16 @@ describe('RuntimeClient and swapCertificate() against the run\'s HAProxy', () =>
   });
 });
 
-describe('MasterClient against the run\'s HAProxy in master-worker mode', () => {
+describe("MasterClient against the run's HAProxy in master-worker mode", () => {
   let haproxy: StandaloneHaproxy;
   let master: MasterClient;
 
   beforeAll(async () => {
     haproxy = await startStandaloneHaproxy();
-    master = new MasterClient({ endpoint: { kind: 'unix', path: haproxy.masterSocket }, logger: new CapturingLogger() });
+    master = new MasterClient({
+      endpoint: { kind: 'unix', path: haproxy.masterSocket },
+      logger: new CapturingLogger(),
+    });
   });
 
   afterAll(async () => {
@@ -172,7 +219,9 @@ describe('MasterClient against the run\'s HAProxy in master-worker mode', () => 
   test('reload() succeeds, then a broken configuration is detected as a failed reload (2.6: by "show proc", 2.7 and later: by the "Success=" reply)', async () => {
     const before = await master.showProc();
     const sync = reloadsSynchronously();
-    await expect(master.reload()).resolves.toEqual(sync ? { detectedBy: 'sync' } : { detectedBy: 'show proc', reloads: before.master.reloads + 1 });
+    await expect(master.reload()).resolves.toEqual(
+      sync ? { detectedBy: 'sync' } : { detectedBy: 'show proc', reloads: before.master.reloads + 1 },
+    );
     await fs.appendFile(haproxy.configPath, '\nthis-is-not-a-keyword\n');
     await expect(master.reload()).rejects.toThrow(
       sync

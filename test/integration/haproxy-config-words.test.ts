@@ -18,12 +18,15 @@ import { runAcme } from './_support/runAcme';
 
 /** A snap command fails fast on a bad option; this bounds a regression that would start HAProxy instead. */
 const CHILD_TIMEOUT_MS = 20_000;
-const run = (file: string, args: string[], env: Record<string, string>): Promise<Run> => runFile(file, args, env, CHILD_TIMEOUT_MS);
+const run = (file: string, args: string[], env: Record<string, string>): Promise<Run> =>
+  runFile(file, args, env, CHILD_TIMEOUT_MS);
 
-const statsSocketLines = (text: string): string[] => text.split('\n').filter((line) => /^\s*stats\s+socket\b/.test(line));
+const statsSocketLines = (text: string): string[] =>
+  text.split('\n').filter((line) => /^\s*stats\s+socket\b/.test(line));
 
 const RULE = 'use printable ASCII without spaces, "#", quotes, "\\" or "$"';
-const NEWLINE_PROBLEM = "the socket path cannot go into HAProxy's configuration: it contains a newline, which HAProxy would not read as part of one word";
+const NEWLINE_PROBLEM =
+  "the socket path cannot go into HAProxy's configuration: it contains a newline, which HAProxy would not read as part of one word";
 
 describe('a responder socket path that would add a HAProxy directive', () => {
   let fake: FakeSnap;
@@ -67,7 +70,10 @@ describe('a responder socket path that would add a HAProxy directive', () => {
 
   test('the haproxy service refuses it too, writes no haproxy.cfg and opens no admin socket on the port it names', async () => {
     const service = await run(join(fake.snap, 'bin', 'haproxy-wrapper'), [], await fake.appEnv('haproxy'));
-    expect([service.code, service.stderr]).toEqual([2, expect.stringContaining(`Invalid snap option acme-http-address ${JSON.stringify(attack)}: `)]);
+    expect([service.code, service.stderr]).toEqual([
+      2,
+      expect.stringContaining(`Invalid snap option acme-http-address ${JSON.stringify(attack)}: `),
+    ]);
     await expect(stat(layout.haproxyConfig)).rejects.toThrow('ENOENT');
     expect(await canConnect(adminPort)).toBe(false);
   });
@@ -78,12 +84,20 @@ describe('a responder socket path that would add a HAProxy directive', () => {
     const configure = await run(join(fake.snap, 'meta', 'hooks', 'configure'), [], fake.env);
     expect([configure.code, configure.stderr]).toEqual([0, '']);
 
-    haproxy = spawnTracked('snap-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], { env: await fake.appEnv('haproxy') });
+    haproxy = spawnTracked('snap-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], {
+      env: await fake.appEnv('haproxy'),
+    });
     await waitForReady(haproxy, { what: `its HTTP port ${httpPort}`, ready: () => canConnect(httpPort) });
     const text = await readFile(layout.haproxyConfig, 'utf8');
     const checked = await checkHaproxyConfig(layout.haproxyConfig);
-    expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({ code: 0, warnings: [], alerts: [] });
-    expect(statsSocketLines(text)).toEqual([`    stats socket ${layout.adminSocket} mode 600 level admin expose-fd listeners`]);
+    expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({
+      code: 0,
+      warnings: [],
+      alerts: [],
+    });
+    expect(statsSocketLines(text)).toEqual([
+      `    stats socket ${layout.adminSocket} mode 600 level admin expose-fd listeners`,
+    ]);
     expect(text.split('\n').filter((line) => line.includes('server acme'))).toEqual([`    server acme unix@${path}`]);
     expect(await canConnect(adminPort)).toBe(false);
   });
@@ -93,12 +107,28 @@ describe('acme haproxy-config with a responder socket path that would add a HAPr
   const attack = 'unix:/a\nglobal\nstats socket ipv4@127.0.0.1:9 level admin';
 
   test.each<[string, string[], Record<string, string>, string]>([
-    ['--http-address', ['--http-address', attack], {}, `Invalid --http-address ${JSON.stringify(attack)}: ${NEWLINE_PROBLEM}; ${RULE}`],
-    ['ACME_HTTP_ADDRESS', [], { ACME_HTTP_ADDRESS: attack }, `Invalid ACME_HTTP_ADDRESS ${JSON.stringify(attack)}: ${NEWLINE_PROBLEM}; ${RULE}`],
-  ])('acme haproxy-config refuses it from %s with exit 2 and prints no configuration', async (_source, args, env, message) => {
-    const result = await runAcme(['haproxy-config', '--home', '/nonexistent/acme', ...args], { env, timeoutMs: CHILD_TIMEOUT_MS });
-    expect([result.code, result.stdout]).toEqual([2, '']);
-    expect(result.stderr).toContain(message);
-    expect(statsSocketLines(result.stderr)).toEqual([]);
-  });
+    [
+      '--http-address',
+      ['--http-address', attack],
+      {},
+      `Invalid --http-address ${JSON.stringify(attack)}: ${NEWLINE_PROBLEM}; ${RULE}`,
+    ],
+    [
+      'ACME_HTTP_ADDRESS',
+      [],
+      { ACME_HTTP_ADDRESS: attack },
+      `Invalid ACME_HTTP_ADDRESS ${JSON.stringify(attack)}: ${NEWLINE_PROBLEM}; ${RULE}`,
+    ],
+  ])(
+    'acme haproxy-config refuses it from %s with exit 2 and prints no configuration',
+    async (_source, args, env, message) => {
+      const result = await runAcme(['haproxy-config', '--home', '/nonexistent/acme', ...args], {
+        env,
+        timeoutMs: CHILD_TIMEOUT_MS,
+      });
+      expect([result.code, result.stdout]).toEqual([2, '']);
+      expect(result.stderr).toContain(message);
+      expect(statsSocketLines(result.stderr)).toEqual([]);
+    },
+  );
 });

@@ -24,17 +24,35 @@ describe('acme haproxy-config', () => {
   test.each<[string, string[], string]>([
     ['a TCP responder', ['--http-port', '34123'], 'server acme 127.0.0.1:34123'],
     ['an IPv6 responder', ['--http-address', '[::1]:34124'], 'server acme [::1]:34124'],
-    ['a unix-socket responder', ['--http-address', 'unix:/run/haproxy-acme/http.sock'], 'server acme unix@/run/haproxy-acme/http.sock'],
-  ])('acme haproxy-config with %s prints a configuration that "haproxy -c" accepts without any warning, once the placeholder and crt-list exist', async (_what, flags, serverLine) => {
-    const run = await runAcme(['haproxy-config', '--home', home, '--haproxy-socket', join(home, 'admin.sock'), ...flags]);
-    expect([run.code, run.stderr]).toEqual([0, '']);
-    expect(run.stdout.split('\n').filter((line) => /^ {4}(server acme|stats socket)/.test(line))).toEqual([
-      `    stats socket ${join(home, 'admin.sock')} mode 600 level admin`,
-      `    ${serverLine}`,
-    ]);
-    await writeFile(join(home, 'haproxy.cfg'), run.stdout);
+    [
+      'a unix-socket responder',
+      ['--http-address', 'unix:/run/haproxy-acme/http.sock'],
+      'server acme unix@/run/haproxy-acme/http.sock',
+    ],
+  ])(
+    'acme haproxy-config with %s prints a configuration that "haproxy -c" accepts without any warning, once the placeholder and crt-list exist',
+    async (_what, flags, serverLine) => {
+      const run = await runAcme([
+        'haproxy-config',
+        '--home',
+        home,
+        '--haproxy-socket',
+        join(home, 'admin.sock'),
+        ...flags,
+      ]);
+      expect([run.code, run.stderr]).toEqual([0, '']);
+      expect(run.stdout.split('\n').filter((line) => /^ {4}(server acme|stats socket)/.test(line))).toEqual([
+        `    stats socket ${join(home, 'admin.sock')} mode 600 level admin`,
+        `    ${serverLine}`,
+      ]);
+      await writeFile(join(home, 'haproxy.cfg'), run.stdout);
 
-    const checked = await checkHaproxyConfig(join(home, 'haproxy.cfg'));
-    expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({ code: 0, warnings: [], alerts: [] });
-  });
+      const checked = await checkHaproxyConfig(join(home, 'haproxy.cfg'));
+      expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({
+        code: 0,
+        warnings: [],
+        alerts: [],
+      });
+    },
+  );
 });

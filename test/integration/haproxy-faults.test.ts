@@ -13,7 +13,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { servedSerial, startFaultProxy, startPeers, startStandaloneHaproxy, type FaultProxy, type Peers, type StandaloneHaproxy } from '../peers';
+import {
+  servedSerial,
+  startFaultProxy,
+  startPeers,
+  startStandaloneHaproxy,
+  type FaultProxy,
+  type Peers,
+  type StandaloneHaproxy,
+} from '../peers';
 import { runAcme } from './_support/runAcme';
 
 /** One master CLI exchange, bounded. */
@@ -26,7 +34,10 @@ function askSocket(path: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let reply = '';
     const socket = net.connect({ path }, () => socket.end(`${command}\n`));
-    const timer = setTimeout(() => socket.destroy(new Error(`"${command}" on "${path}" got no complete reply within ${MASTER_TIMEOUT_MS} ms`)), MASTER_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`"${command}" on "${path}" got no complete reply within ${MASTER_TIMEOUT_MS} ms`)),
+      MASTER_TIMEOUT_MS,
+    );
     socket.on('data', (chunk: Buffer) => (reply += chunk.toString('utf8')));
     socket.once('close', () => {
       clearTimeout(timer);
@@ -137,13 +148,15 @@ const BROKEN_PEERS: Array<{ title: string; behaviour: PeerBehaviour; expected: E
   {
     title: 'floods without end',
     behaviour: flood,
-    expected: (where, bundle) => `Cannot run "show ssl cert ${bundle}" on HAProxy socket "${where}": the reply exceeded 67108864 bytes`,
+    expected: (where, bundle) =>
+      `Cannot run "show ssl cert ${bundle}" on HAProxy socket "${where}": the reply exceeded 67108864 bytes`,
   },
   {
     // DEFAULT_RUNTIME_TIMEOUT_MS (src/haproxy/RuntimeClient.ts) bounds the wait.
     title: 'accepts and never answers',
     behaviour: () => undefined,
-    expected: (where, bundle) => `Cannot run "show ssl cert ${bundle}" on HAProxy socket "${where}": no complete reply within 30000 ms`,
+    expected: (where, bundle) =>
+      `Cannot run "show ssl cert ${bundle}" on HAProxy socket "${where}": no complete reply within 30000 ms`,
   },
 ];
 
@@ -168,7 +181,11 @@ describe('HAProxy faults around a renewal', () => {
   /** The stored certificate's serial, after checking that every file parses and the keys match. */
   async function storedSerial(): Promise<string> {
     const dir = join(home, 'certificates', name);
-    const [certPem, keyPem, bundle] = await Promise.all([readFile(join(dir, 'cert.pem'), 'utf8'), readFile(join(dir, 'privkey.pem'), 'utf8'), readFile(join(home, 'haproxy', `${name}.pem`), 'utf8')]);
+    const [certPem, keyPem, bundle] = await Promise.all([
+      readFile(join(dir, 'cert.pem'), 'utf8'),
+      readFile(join(dir, 'privkey.pem'), 'utf8'),
+      readFile(join(home, 'haproxy', `${name}.pem`), 'utf8'),
+    ]);
     const cert = new X509Certificate(certPem);
     expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
     expect(new X509Certificate(bundle).serialNumber).toBe(cert.serialNumber);
@@ -178,14 +195,25 @@ describe('HAProxy faults around a renewal', () => {
 
   async function deployState(): Promise<Record<string, { status: string; serial: string; lastError?: string }>> {
     const files = await readFile(join(home, 'deploy', `${name}.json`), 'utf8').catch(() => undefined);
-    return files === undefined ? {} : (JSON.parse(files).endpoints as Record<string, { status: string; serial: string; lastError?: string }>);
+    return files === undefined
+      ? {}
+      : (JSON.parse(files).endpoints as Record<string, { status: string; serial: string; lastError?: string }>);
   }
 
   beforeAll(async () => {
     [peers, haproxy] = await Promise.all([startPeers(), startStandaloneHaproxy()]);
     proxy = await startFaultProxy(peers);
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-haproxy-faults-'));
-    ca = ['--home', home, '--directory', proxy.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort)];
+    ca = [
+      '--home',
+      home,
+      '--directory',
+      proxy.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+    ];
     live = ['--haproxy-socket', haproxy.adminSocket, '--haproxy-crt-list', haproxy.crtList];
     const run = await runAcme(['issue', '-d', name, '--json', ...ca, ...live]);
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
@@ -215,15 +243,21 @@ describe('HAProxy faults around a renewal', () => {
     const renewed = await storedSerial();
     expect(renewed).not.toBe(before);
     expect(outcome.renewed.serial).toBe(renewed);
-    expect(outcome.deploy).toEqual([expect.objectContaining({ endpoint: `unix@${haproxy.adminSocket}`, outcome: 'pending', serial: renewed })]);
+    expect(outcome.deploy).toEqual([
+      expect.objectContaining({ endpoint: `unix@${haproxy.adminSocket}`, outcome: 'pending', serial: renewed }),
+    ]);
     expect(outcome.deploy[0].error).toContain(`on HAProxy socket "unix@${haproxy.adminSocket}"`);
-    expect(await deployState()).toMatchObject({ [`unix@${haproxy.adminSocket}`]: { status: 'pending', serial: renewed } });
+    expect(await deployState()).toMatchObject({
+      [`unix@${haproxy.adminSocket}`]: { status: 'pending', serial: renewed },
+    });
 
     await haproxy.restart();
     const next = await runAcme(['deploy', '--name', name, '--json', '--home', home, ...live]);
     expect({ code: next.code, stderr: next.code === 0 ? '' : next.stderr }).toEqual({ code: 0, stderr: '' });
     expect(await servedSerial(haproxy.httpsPort, name)).toBe(renewed);
-    expect(await deployState()).toMatchObject({ [`unix@${haproxy.adminSocket}`]: { status: 'deployed', serial: renewed } });
+    expect(await deployState()).toMatchObject({
+      [`unix@${haproxy.adminSocket}`]: { status: 'deployed', serial: renewed },
+    });
   });
 
   test('HAProxy restarted from its configuration after a runtime swap serves the new certificate from the file it loads', async () => {
@@ -256,7 +290,9 @@ describe('HAProxy faults around a renewal', () => {
       expect(renewed).not.toBe(before);
       const [outcome] = JSON.parse(run.stdout).certificates[0].deploy;
       expect(outcome).toMatchObject({ endpoint: where, outcome: 'pending', serial: renewed });
-      expect(outcome.error).toBe(`Cannot run "commit ssl cert ${join(home, 'haproxy', `${name}.pem`)}" on HAProxy socket "${where}": no complete reply within 30000 ms`);
+      expect(outcome.error).toBe(
+        `Cannot run "commit ssl cert ${join(home, 'haproxy', `${name}.pem`)}" on HAProxy socket "${where}": no complete reply within 30000 ms`,
+      );
       expect(deliveryWarning(run.stderr)).toMatchObject({ endpoint: where, error: outcome.error });
     } finally {
       await relay.close();
@@ -272,25 +308,28 @@ describe('HAProxy faults around a renewal', () => {
     expect(await servedSerial(haproxy.httpsPort, name)).toBe(renewed);
   });
 
-  test.each(BROKEN_PEERS)('a runtime socket peer that $title: an error naming the socket, exit 1, nothing committed, deploy pending', async (c) => {
-    const serial = await storedSerial();
-    const served = await servedSerial(haproxy.httpsPort, name);
-    const path = join(home, `broken-${BROKEN_PEERS.indexOf(c)}.sock`);
-    const peer = await startFakePeer(path, c.behaviour);
-    const where = `unix@${path}`;
-    try {
-      const run = await runAcme(['deploy', '--name', name, '--json', '--home', home, '--haproxy-socket', path]);
-      expect(run.code).toBe(1);
-      const [outcome] = JSON.parse(run.stdout).certificates[0].outcomes;
-      expect(outcome).toMatchObject({ endpoint: where, outcome: 'pending', serial });
-      expect(outcome.error).toContain(c.expected(where, join(home, 'haproxy', `${name}.pem`)));
-      expect(deliveryWarning(run.stderr)).toMatchObject({ endpoint: where, error: outcome.error });
-      expect(peer.connections).toBeGreaterThan(0);
-    } finally {
-      await peer.close();
-    }
-    expect(await storedSerial()).toBe(serial);
-    expect(await servedSerial(haproxy.httpsPort, name)).toBe(served);
-    expect(await deployState()).toMatchObject({ [where]: { status: 'pending', serial } });
-  });
+  test.each(BROKEN_PEERS)(
+    'a runtime socket peer that $title: an error naming the socket, exit 1, nothing committed, deploy pending',
+    async (c) => {
+      const serial = await storedSerial();
+      const served = await servedSerial(haproxy.httpsPort, name);
+      const path = join(home, `broken-${BROKEN_PEERS.indexOf(c)}.sock`);
+      const peer = await startFakePeer(path, c.behaviour);
+      const where = `unix@${path}`;
+      try {
+        const run = await runAcme(['deploy', '--name', name, '--json', '--home', home, '--haproxy-socket', path]);
+        expect(run.code).toBe(1);
+        const [outcome] = JSON.parse(run.stdout).certificates[0].outcomes;
+        expect(outcome).toMatchObject({ endpoint: where, outcome: 'pending', serial });
+        expect(outcome.error).toContain(c.expected(where, join(home, 'haproxy', `${name}.pem`)));
+        expect(deliveryWarning(run.stderr)).toMatchObject({ endpoint: where, error: outcome.error });
+        expect(peer.connections).toBeGreaterThan(0);
+      } finally {
+        await peer.close();
+      }
+      expect(await storedSerial()).toBe(serial);
+      expect(await servedSerial(haproxy.httpsPort, name)).toBe(served);
+      expect(await deployState()).toMatchObject({ [where]: { status: 'pending', serial } });
+    },
+  );
 });

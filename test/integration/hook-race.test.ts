@@ -32,7 +32,11 @@ function startRacer(link: string, a: string, b: string, limitMs: number): ChildP
       fs.symlinkSync(i % 2 ? a : b, temp);
       fs.renameSync(temp, link);
     }`;
-  return spawn(process.execPath, ['-e', code, link, a, b, String(limitMs)], { uid: NOBODY, gid: NOBODY, stdio: 'ignore' });
+  return spawn(process.execPath, ['-e', code, link, a, b, String(limitMs)], {
+    uid: NOBODY,
+    gid: NOBODY,
+    stdio: 'ignore',
+  });
 }
 
 describe('post-renew hooks in a directory another user owns', () => {
@@ -69,7 +73,7 @@ describe('post-renew hooks in a directory another user owns', () => {
     await fsp.rm(work, { recursive: true, force: true });
   });
 
-  test('runDeployHooks() never runs the racing user\'s script as root, in any of 40 runs under race', async () => {
+  test("runDeployHooks() never runs the racing user's script as root, in any of 40 runs under race", async () => {
     const results = [];
     for (let run = 0; run < RUNS; run += 1) {
       const [result] = await runDeployHooks([{ label: '10-reload', argv: [join(hooksDir, '10-reload')] }], {
@@ -104,9 +108,21 @@ describe('post-renew hooks in a directory another user owns', () => {
     await fsp.chmod(join(theirs, 'reload'), 0o755);
     await fsp.chown(theirs, NOBODY, NOBODY);
     const fresh = join(work, 'fresh-home');
-    const run = await runAcme(['issue', '-d', 'race.example.test', '--home', fresh, '--directory', 'https://127.0.0.1:9/dir', '--deploy-hook', join(theirs, 'reload')]);
+    const run = await runAcme([
+      'issue',
+      '-d',
+      'race.example.test',
+      '--home',
+      fresh,
+      '--directory',
+      'https://127.0.0.1:9/dir',
+      '--deploy-hook',
+      join(theirs, 'reload'),
+    ]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`Refusing to start: Cannot run deploy hook "${theirs}/reload": its directory "${theirs}" is owned by uid ${NOBODY}`);
+    expect(run.stderr).toContain(
+      `Refusing to start: Cannot run deploy hook "${theirs}/reload": its directory "${theirs}" is owned by uid ${NOBODY}`,
+    );
     expect(existsSync(join(fresh, 'accounts'))).toBe(false);
   });
 });

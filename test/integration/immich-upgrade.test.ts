@@ -30,7 +30,13 @@ import { freePorts } from '../peers/_ports';
 import { requireBinary } from '../peers/_binaries';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
-import { createFakeSnap, REPO_ROOT, requireBuiltCli, type FakeSnap, type SnapOverlay } from '../fixtures/snap/primeTree';
+import {
+  createFakeSnap,
+  REPO_ROOT,
+  requireBuiltCli,
+  type FakeSnap,
+  type SnapOverlay,
+} from '../fixtures/snap/primeTree';
 import { runFile as run } from '../fixtures/snap/runFile';
 import { httpsStatus, loadHttps } from './_support/httpsLoad';
 
@@ -54,7 +60,10 @@ async function fingerprint(dir: string): Promise<Record<string, string>> {
     const info = await lstat(path);
     if (info.isSymbolicLink()) result[relative(dir, path)] = `-> ${await readlink(path)}`;
     else if (info.isDirectory()) for (const entry of await readdir(path)) await walk(join(path, entry));
-    else result[relative(dir, path)] = createHash('sha256').update(await readFile(path)).digest('hex');
+    else
+      result[relative(dir, path)] = createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
   }
   await walk(dir);
   return result;
@@ -78,14 +87,29 @@ describe('upgrading Immich Distribution from lego in place', () => {
 
   function legoArgs(...command: string[]): string[] {
     return [
-      '--server', peers.directoryUrl, '--path', home(), '--email', email, '--domains', domain,
-      '--accept-tos', '--http', '--http.port', `127.0.0.1:${acmePort}`, ...command,
+      '--server',
+      peers.directoryUrl,
+      '--path',
+      home(),
+      '--email',
+      email,
+      '--domains',
+      domain,
+      '--accept-tos',
+      '--http',
+      '--http.port',
+      `127.0.0.1:${acmePort}`,
+      ...command,
     ];
   }
 
   async function lego(...command: string[]): Promise<void> {
     const result = await run('lego', legoArgs(...command), legoEnv);
-    expect({ lego: command[0], code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ lego: command[0], code: 0, stderr: '' });
+    expect({ lego: command[0], code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({
+      lego: command[0],
+      code: 0,
+      stderr: '',
+    });
   }
 
   /** The lego-era haproxy service, with the options its load-env would export. */
@@ -108,8 +132,13 @@ describe('upgrading Immich Distribution from lego in place', () => {
   }
 
   async function startOurHaproxy(): Promise<void> {
-    haproxy = spawnTracked('immich-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], { env: await fake.appEnv('haproxy') });
-    await waitForReady(haproxy, { what: `the snap's HAProxy on port ${httpsPort}`, ready: () => canConnect(httpsPort) });
+    haproxy = spawnTracked('immich-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], {
+      env: await fake.appEnv('haproxy'),
+    });
+    await waitForReady(haproxy, {
+      what: `the snap's HAProxy on port ${httpsPort}`,
+      ready: () => canConnect(httpsPort),
+    });
   }
 
   async function stopHaproxy(): Promise<void> {
@@ -158,7 +187,10 @@ describe('upgrading Immich Distribution from lego in place', () => {
     });
     // The refresh runs the new revision's hooks: Immich Distribution's, as the maintainer guide changes them.
     const refreshed = await run(join(fake.snap, 'meta', 'hooks', 'post-refresh'), [], fake.env);
-    expect({ code: refreshed.code, adopted: refreshed.stderr.includes('Imported a lego certificate') }).toEqual({ code: 0, adopted: true });
+    expect({ code: refreshed.code, adopted: refreshed.stderr.includes('Imported a lego certificate') }).toEqual({
+      code: 0,
+      adopted: true,
+    });
     const configured = await run(join(fake.snap, 'meta', 'hooks', 'configure'), [], fake.env);
     expect({ code: configured.code, stderr: configured.stderr }).toEqual({ code: 0, stderr: '' });
     await startOurHaproxy();
@@ -171,7 +203,7 @@ describe('upgrading Immich Distribution from lego in place', () => {
     await fake?.remove();
   });
 
-  test('the lego-era HAProxy served lego\'s last renewal from the directory bind, through the links its wrapper made', async () => {
+  test("the lego-era HAProxy served lego's last renewal from the directory bind, through the links its wrapper made", async () => {
     const legoCert = await readFile(join(home(), 'certificates', `${domain}.crt`), 'utf8');
     const { X509Certificate } = await import('node:crypto');
     expect(new X509Certificate(legoCert).serialNumber.toUpperCase()).toBe(legoServed);
@@ -191,14 +223,27 @@ describe('upgrading Immich Distribution from lego in place', () => {
   });
 
   test('acme list shows the certificate adopted from lego, and configure wrote the defaults back', async () => {
-    const listed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['list', '--json'], await fake.appEnv('haproxy-acme'));
+    const listed = await run(
+      join(fake.snap, 'bin', 'acme-wrapper'),
+      ['list', '--json'],
+      await fake.appEnv('haproxy-acme'),
+    );
     expect(listed.code).toBe(0);
-    const certificates = (JSON.parse(listed.stdout) as { certificates: Array<{ name: string; serial: string; adoptedFrom: string | null }> }).certificates;
-    expect(certificates.map((c) => [c.name, c.serial.replace(/:/g, '').toUpperCase(), c.adoptedFrom])).toEqual([[domain, legoServed, 'lego']]);
-    expect(await fake.options()).toMatchObject({ 'http-enabled': true, 'https-enabled': true, 'acme-challenge-type': 'http', 'database-password': expect.any(String) });
+    const certificates = (
+      JSON.parse(listed.stdout) as { certificates: Array<{ name: string; serial: string; adoptedFrom: string | null }> }
+    ).certificates;
+    expect(certificates.map((c) => [c.name, c.serial.replace(/:/g, '').toUpperCase(), c.adoptedFrom])).toEqual([
+      [domain, legoServed, 'lego'],
+    ]);
+    expect(await fake.options()).toMatchObject({
+      'http-enabled': true,
+      'https-enabled': true,
+      'acme-challenge-type': 'http',
+      'database-password': expect.any(String),
+    });
   });
 
-  test('lego\'s files are byte for byte what lego left', async () => {
+  test("lego's files are byte for byte what lego left", async () => {
     const now = await fingerprint(home());
     const legoOnly = Object.fromEntries(Object.keys(legoFiles).map((path) => [path, now[path]]));
     expect(legoOnly).toEqual(legoFiles);
@@ -206,7 +251,11 @@ describe('upgrading Immich Distribution from lego in place', () => {
 
   test('a forced renewal is hot-swapped while HTTPS clients see no failed request', async () => {
     const load = loadHttps(httpsPort, domain, '/photos');
-    const renewed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['renew', '--force', '--json'], await fake.appEnv('haproxy-acme'));
+    const renewed = await run(
+      join(fake.snap, 'bin', 'acme-wrapper'),
+      ['renew', '--force', '--json'],
+      await fake.appEnv('haproxy-acme'),
+    );
     const seen = await load.stop();
     expect({ code: renewed.code, stderr: renewed.code === 0 ? '' : renewed.stderr }).toEqual({ code: 0, stderr: '' });
     const served = await servedSerial(httpsPort, domain);
@@ -214,11 +263,14 @@ describe('upgrading Immich Distribution from lego in place', () => {
     expect(seen.failed).toEqual([]);
     expect(seen.ok).toBeGreaterThan(0);
     // Hot-swapped: the HAProxy master never reloaded, so the same worker served before and after.
-    const master = new MasterClient({ endpoint: { kind: 'unix', path: join(fake.data, 'haproxy', 'master.sock') }, logger: createLogger({ verbosity: 'quiet' }) });
+    const master = new MasterClient({
+      endpoint: { kind: 'unix', path: join(fake.data, 'haproxy', 'master.sock') },
+      logger: createLogger({ verbosity: 'quiet' }),
+    });
     expect((await master.showProc()).master.reloads).toBe(0);
   });
 
-  test('snap revert: the lego-era HAProxy starts on lego\'s untouched files and serves lego\'s last certificate', async () => {
+  test("snap revert: the lego-era HAProxy starts on lego's untouched files and serves lego's last certificate", async () => {
     await stopHaproxy();
     await startLegoEraHaproxy(true);
     expect(await servedSerial(httpsPort, domain)).toBe(legoServed);

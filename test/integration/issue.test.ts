@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { freePort, startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-
 let uniqueCounter = 0;
 /** A name no other test uses, so pebble's authorizations never carry over. */
 function uniqueDomain(label: string): string {
@@ -19,7 +18,9 @@ function uniqueDomain(label: string): string {
 }
 
 function certificates(pem: string): X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (block) => new X509Certificate(block),
+  );
 }
 
 describe('acme issue against pebble through HAProxy', () => {
@@ -32,7 +33,16 @@ describe('acme issue against pebble through HAProxy', () => {
     logDir = await mkdtemp(join(tmpdir(), 'haproxy-acme-issue-logs-'));
     peers = await startPeers({ logDir });
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-issue-home-'));
-    common = ['--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort)];
+    common = [
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+    ];
   });
 
   afterAll(async () => {
@@ -42,11 +52,25 @@ describe('acme issue against pebble through HAProxy', () => {
 
   test('acme issue stores a bundle that chains to pebble, covers the names and matches its key', async () => {
     const names = [uniqueDomain('site'), uniqueDomain('www')];
-    const run = await runAcme(['issue', '-d', names.join(','), '--email', 'ops@example.test', '--preflight', peers.haproxyHttpUrl, '--json', ...common]);
+    const run = await runAcme([
+      'issue',
+      '-d',
+      names.join(','),
+      '--email',
+      'ops@example.test',
+      '--preflight',
+      peers.haproxyHttpUrl,
+      '--json',
+      ...common,
+    ]);
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
 
     const document = JSON.parse(run.stdout);
-    expect(document).toMatchObject({ schemaVersion: 1, ok: true, certificate: { name: names[0], domains: names, keyType: 'ec256', accountReused: false } });
+    expect(document).toMatchObject({
+      schemaVersion: 1,
+      ok: true,
+      certificate: { name: names[0], domains: names, keyType: 'ec256', accountReused: false },
+    });
 
     const bundlePath = join(home, 'haproxy', `${names[0]}.pem`);
     expect((await stat(bundlePath)).mode & 0o777).toBe(0o600);
@@ -88,7 +112,16 @@ describe('acme issue against pebble through HAProxy', () => {
     // The responder listens on a port HAProxy does not route to: the route is broken. A port the system
     // just handed out, not a neighbour of the peers' ports, which another test file may be using.
     const unrouted = await freePort();
-    const run = await runAcme(['issue', '-d', name, '--preflight', peers.haproxyHttpUrl, ...common, '--http-port', String(unrouted)]);
+    const run = await runAcme([
+      'issue',
+      '-d',
+      name,
+      '--preflight',
+      peers.haproxyHttpUrl,
+      ...common,
+      '--http-port',
+      String(unrouted),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Preflight failed for "${name}"`);
     expect(run.stderr).toContain('returned HTTP 503');

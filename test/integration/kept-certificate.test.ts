@@ -32,7 +32,8 @@ describe('a certificate the CA issued survives any failure after its download', 
 
   /** Orders pebble created so far, from its own log (`Added order "…" to the db`, pebble 2.4 and 2.7). */
   async function ordersSeen(): Promise<number> {
-    return ((await readFile(join(work, 'logs', 'pebble.log'), 'utf8')).match(/Added order "[^"]+" to the db/g) ?? []).length;
+    return ((await readFile(join(work, 'logs', 'pebble.log'), 'utf8')).match(/Added order "[^"]+" to the db/g) ?? [])
+      .length;
   }
 
   /** A fresh home and domain, and the arguments every run of that home passes. */
@@ -41,8 +42,20 @@ describe('a certificate the CA issued survives any failure after its download', 
     const home = await mkdtemp(join(work, 'home-'));
     const domain = `kept-${unique}-${process.pid}.example.test`;
     const args = [
-      '-d', domain, '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList,
+      '-d',
+      domain,
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
     ];
     return { home, domain, args };
   }
@@ -62,7 +75,11 @@ describe('a certificate the CA issued survives any failure after its download', 
     const before = await ordersSeen();
 
     // SIGKILL just before the first write under certificates/: the CA has issued, nothing is stored.
-    const killed = await runToCrash(['issue', ...args], { agentPath, cliPath: CLI_PATH }, { agent: { watch: [join(home, 'certificates')], killAt: 1 } });
+    const killed = await runToCrash(
+      ['issue', ...args],
+      { agentPath, cliPath: CLI_PATH },
+      { agent: { watch: [join(home, 'certificates')], killAt: 1 } },
+    );
     expect(killed.signal).toBe('SIGKILL');
     const keptPath = join(home, 'issued', `${domain}.json`);
     expect((await stat(keptPath)).mode & 0o777).toBe(0o600);
@@ -71,7 +88,9 @@ describe('a certificate the CA issued survives any failure after its download', 
     const next = await runAcme(['issue', ...args]);
 
     expectExit(next, 0);
-    expect(next.stdout).toContain(`Finished "${domain}" for ${domain} from the certificate an earlier run obtained; no new order`);
+    expect(next.stdout).toContain(
+      `Finished "${domain}" for ${domain} from the certificate an earlier run obtained; no new order`,
+    );
     const serial = leafOf(kept.fullchainPem).serialNumber.toUpperCase();
     expect(await servedSerial(peers.haproxyHttpsPort, domain)).toBe(serial);
     expect([(await ordersSeen()) - before, await stat(keptPath).catch(() => 'gone')]).toEqual([1, 'gone']);
@@ -116,7 +135,9 @@ describe('a certificate the CA issued survives any failure after its download', 
     }
 
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`Error: Certificate "${domain}" is stored but not yet served by every HAProxy endpoint`);
+    expect(failed.stderr).toContain(
+      `Error: Certificate "${domain}" is stored but not yet served by every HAProxy endpoint`,
+    );
 
     const next = await runAcme(['issue', ...args]);
 
@@ -133,7 +154,10 @@ describe('a certificate the CA issued survives any failure after its download', 
     const bin = await mkdtemp(join(work, 'bin-'));
     const hook = join(bin, 'copy-serial');
     // Fails while the flag file exists, then records the serial it was given.
-    await writeFile(hook, '#!/bin/sh\nif [ -e "$1" ]; then echo "target unreachable" >&2; exit 3; fi\nprintf %s "$ACME_HOOK_SERIAL" > "$2"\n');
+    await writeFile(
+      hook,
+      '#!/bin/sh\nif [ -e "$1" ]; then echo "target unreachable" >&2; exit 3; fi\nprintf %s "$ACME_HOOK_SERIAL" > "$2"\n',
+    );
     await chmod(hook, 0o755);
     const flag = join(bin, 'fail');
     const probe = join(bin, 'serial');
@@ -144,14 +168,22 @@ describe('a certificate the CA issued survives any failure after its download', 
     const failed = await runAcme(['renew', '--force', '--json', ...renewArgs]);
 
     expect(failed.code).toBe(1);
-    const [outcome] = JSON.parse(failed.stdout).certificates as Array<{ renewed: { serial: string }; hooks: Array<{ ok: boolean; exitCode: number }> }>;
+    const [outcome] = JSON.parse(failed.stdout).certificates as Array<{
+      renewed: { serial: string };
+      hooks: Array<{ ok: boolean; exitCode: number }>;
+    }>;
     expect(outcome!.hooks).toEqual([expect.objectContaining({ ok: false, exitCode: 3 })]);
 
     await rm(flag);
     const next = await runAcme(['renew', '--json', ...renewArgs]);
 
     expectExit(next, 0);
-    expect(JSON.parse(next.stdout).certificates).toEqual([expect.objectContaining({ decision: expect.objectContaining({ due: false }), hooks: [expect.objectContaining({ ok: true })] })]);
+    expect(JSON.parse(next.stdout).certificates).toEqual([
+      expect.objectContaining({
+        decision: expect.objectContaining({ due: false }),
+        hooks: [expect.objectContaining({ ok: true })],
+      }),
+    ]);
     expect(await readFile(probe, 'utf8')).toBe(outcome!.renewed.serial);
     expect(await servedSerial(peers.haproxyHttpsPort, domain)).toBe(outcome!.renewed.serial);
     expect((await ordersSeen()) - before).toBe(1);

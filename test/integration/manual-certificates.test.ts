@@ -69,8 +69,18 @@ describe('manual certificates served by a real HAProxy beside an issued one', ()
     root = await mkdtemp(join(tmpdir(), 'haproxy-acme-manual-it-'));
     home = join(root, 'acme');
     common = [
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList,
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
     ];
     const issued = await runAcme(['issue', '-d', name, ...common]);
     expect({ code: issued.code, stderr: issued.code === 0 ? '' : issued.stderr }).toEqual({ code: 0, stderr: '' });
@@ -84,7 +94,9 @@ describe('manual certificates served by a real HAProxy beside an issued one', ()
     // Left by the lego-based release: a link into certificates/ (lego's copy, gone since), never manual.
     await symlink(join('..', 'certificates', 'legacy.example.test.crt'), join(home, 'haproxy', 'legacy.crt'));
     // A certificate without its key: left out of the list, so HAProxy still starts.
-    await writeFile(join(home, 'haproxy', 'nokey.crt'), (await generateCert(scratch, 'nokey')).certPem, { mode: 0o600 });
+    await writeFile(join(home, 'haproxy', 'nokey.crt'), (await generateCert(scratch, 'nokey')).certPem, {
+      mode: 0o600,
+    });
 
     manualList = join(root, 'manual-crt-list.txt');
     httpsPort = await freePort();
@@ -99,10 +111,15 @@ describe('manual certificates served by a real HAProxy beside an issued one', ()
     if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
-  test('writeManualCrtList() lists cert.crt alone: not our bundle, not lego\'s link, not the one without a key', async () => {
+  test("writeManualCrtList() lists cert.crt alone: not our bundle, not lego's link, not the one without a key", async () => {
     expect(written).toEqual({
       written: 1,
-      skipped: [{ path: join(home, 'haproxy', 'nokey.crt'), problem: `no private key: the file holds none and there is no "${join(home, 'haproxy', 'nokey.crt.key')}"` }],
+      skipped: [
+        {
+          path: join(home, 'haproxy', 'nokey.crt'),
+          problem: `no private key: the file holds none and there is no "${join(home, 'haproxy', 'nokey.crt.key')}"`,
+        },
+      ],
     });
     expect(await readFile(manualList, 'utf8')).toBe(`${join(home, 'haproxy', 'cert.crt')}\n`);
     expect(await readFile(peers.haproxyCrtList, 'utf8')).toContain(join(home, 'haproxy', `${name}.pem`));
@@ -110,7 +127,11 @@ describe('manual certificates served by a real HAProxy beside an issued one', ()
 
   test('HAProxy accepts "ssl strict-sni crt-list <ours> crt-list <manual>" and serves each certificate by SNI', async () => {
     const check = await checkHaproxyConfig(configPath);
-    expect({ code: check.code, alerts: check.alerts, warnings: check.warnings }).toEqual({ code: 0, alerts: [], warnings: [] });
+    expect({ code: check.code, alerts: check.alerts, warnings: check.warnings }).toEqual({
+      code: 0,
+      alerts: [],
+      warnings: [],
+    });
     haproxy = spawnTracked('manual-haproxy', [requireBinary('haproxy'), '-f', configPath, '-db']);
     await waitForReady(haproxy, { what: `its HTTPS port ${httpsPort}`, ready: () => canConnect(httpsPort) });
 
@@ -123,11 +144,39 @@ describe('manual certificates served by a real HAProxy beside an issued one', ()
   test('acme list --json shows the issued certificate as "acme" and the two manual ones as "manual", never due', async () => {
     const run = await runAcme(['list', '--json', '--home', home]);
     expect(run.code).toBe(0);
-    const listed = (JSON.parse(run.stdout).certificates as Listed[]).map((c) => ({ kind: c.kind, name: c.name, serial: c.serial, keyPath: c.keyPath ?? null, problem: c.problem === undefined || c.problem === null ? null : 'problem', due: c.nextRenewal }));
+    const listed = (JSON.parse(run.stdout).certificates as Listed[]).map((c) => ({
+      kind: c.kind,
+      name: c.name,
+      serial: c.serial,
+      keyPath: c.keyPath ?? null,
+      problem: c.problem === undefined || c.problem === null ? null : 'problem',
+      due: c.nextRenewal,
+    }));
     expect(listed).toEqual([
-      { kind: 'acme', name, serial: expect.stringMatching(/^[0-9A-F]+$/), keyPath: null, problem: null, due: expect.objectContaining({ due: false }) },
-      { kind: 'manual', name: 'cert.crt', serial: manual.serial, keyPath: join(home, 'haproxy', 'cert.crt.key'), problem: null, due: null },
-      { kind: 'manual', name: 'nokey.crt', serial: expect.stringMatching(/^[0-9A-F]+$/), keyPath: null, problem: 'problem', due: null },
+      {
+        kind: 'acme',
+        name,
+        serial: expect.stringMatching(/^[0-9A-F]+$/),
+        keyPath: null,
+        problem: null,
+        due: expect.objectContaining({ due: false }),
+      },
+      {
+        kind: 'manual',
+        name: 'cert.crt',
+        serial: manual.serial,
+        keyPath: join(home, 'haproxy', 'cert.crt.key'),
+        problem: null,
+        due: null,
+      },
+      {
+        kind: 'manual',
+        name: 'nokey.crt',
+        serial: expect.stringMatching(/^[0-9A-F]+$/),
+        keyPath: null,
+        problem: 'problem',
+        due: null,
+      },
     ]);
   });
 
@@ -142,7 +191,9 @@ describe('manual certificates served by a real HAProxy beside an issued one', ()
       ],
     });
     expect(checks[0]).toMatchObject({
-      detail: expect.stringMatching(new RegExp(`^expires on \\S+ \\(1 days left\\), for ${manualName.replace(/\./g, '\\.')}$`)),
+      detail: expect.stringMatching(
+        new RegExp(`^expires on \\S+ \\(1 days left\\), for ${manualName.replace(/\./g, '\\.')}$`),
+      ),
       fix: `Replace "${join(home, 'haproxy', 'cert.crt')}" and its key "${join(home, 'haproxy', 'cert.crt.key')}" with a renewed certificate, then restart HAProxy so that it loads them (under snapd: snap restart <snap>.haproxy); haproxy-acme never renews a certificate you put there`,
     });
   });

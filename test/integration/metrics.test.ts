@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { startPeers, type Peers } from '../peers';
 import { runAcme } from './_support/runAcme';
 
-
 /** The value of one sample line, e.g. `metric{name="x"}`; undefined when the file has no such line. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -32,8 +31,18 @@ describe('--metrics-file after acme renew', () => {
     metricsDir = await mkdtemp(join(tmpdir(), 'haproxy-acme-textfile-'));
     metricsFile = join(metricsDir, 'acme.prom');
     common = [
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList,
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
     ];
     const run = await runAcme(['issue', '-d', name, '--json', ...common]);
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
@@ -50,10 +59,17 @@ describe('--metrics-file after acme renew', () => {
     expect(run.code).toBe(0);
     const text = await readFile(metricsFile, 'utf8');
     expect(sample(text, 'haproxy_acme_certificates')).toBe(1);
-    expect(sample(text, `haproxy_acme_certificate_not_after_timestamp_seconds{${label()}}`)).toBe(Date.parse(issued.notAfter) / 1000);
+    expect(sample(text, `haproxy_acme_certificate_not_after_timestamp_seconds{${label()}}`)).toBe(
+      Date.parse(issued.notAfter) / 1000,
+    );
     expect(sample(text, `haproxy_acme_certificate_next_renewal_timestamp_seconds{${label()}}`)).toBeGreaterThan(before);
     expect(sample(text, `haproxy_acme_certificate_failures{${label()}}`)).toBe(0);
-    expect(sample(text, `haproxy_acme_endpoint_served_serial_matches{${label()},endpoint="unix@${peers.haproxyAdminSocket}"}`)).toBe(1);
+    expect(
+      sample(
+        text,
+        `haproxy_acme_endpoint_served_serial_matches{${label()},endpoint="unix@${peers.haproxyAdminSocket}"}`,
+      ),
+    ).toBe(1);
     expect(sample(text, 'haproxy_acme_metrics_written_timestamp_seconds')).toBeGreaterThanOrEqual(Math.floor(before));
     expect((await stat(metricsFile)).mode & 0o777).toBe(0o644);
     expect(await readdir(metricsDir)).toEqual(['acme.prom']);
@@ -67,19 +83,41 @@ describe('--metrics-file after acme renew', () => {
     expect(failed.code).toBe(1);
     const afterFailure = await readFile(metricsFile, 'utf8');
     expect(sample(afterFailure, `haproxy_acme_certificate_failures{${label()}}`)).toBe(1);
-    expect(sample(afterFailure, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBeGreaterThan(0);
+    expect(sample(afterFailure, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBeGreaterThan(
+      0,
+    );
     expect(sample(afterFailure, `haproxy_acme_certificate_last_success_timestamp_seconds{${label()}}`)).toBe(0);
     expect(sample(afterFailure, `haproxy_acme_certificate_renewal_failures_total{${label()}}`)).toBe(1);
 
-    const renewed = await runAcme(['renew', '--name', name, '--force', '--json', '--metrics-file', metricsFile, ...common]);
+    const renewed = await runAcme([
+      'renew',
+      '--name',
+      name,
+      '--force',
+      '--json',
+      '--metrics-file',
+      metricsFile,
+      ...common,
+    ]);
     expect(renewed.code).toBe(0);
     const { renewed: certificate } = JSON.parse(renewed.stdout).certificates[0] as { renewed: { notAfter: string } };
     const afterSuccess = await readFile(metricsFile, 'utf8');
     expect(sample(afterSuccess, `haproxy_acme_certificate_failures{${label()}}`)).toBe(0);
-    expect(sample(afterSuccess, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBe(sample(afterFailure, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`));
+    expect(sample(afterSuccess, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`)).toBe(
+      sample(afterFailure, `haproxy_acme_certificate_last_failure_timestamp_seconds{${label()}}`),
+    );
     expect(sample(afterSuccess, `haproxy_acme_certificate_renewal_failures_total{${label()}}`)).toBe(1);
-    expect(sample(afterSuccess, `haproxy_acme_certificate_last_success_timestamp_seconds{${label()}}`)).toBeGreaterThan(0);
-    expect(sample(afterSuccess, `haproxy_acme_certificate_not_after_timestamp_seconds{${label()}}`)).toBe(Date.parse(certificate.notAfter) / 1000);
-    expect(sample(afterSuccess, `haproxy_acme_endpoint_served_serial_matches{${label()},endpoint="unix@${peers.haproxyAdminSocket}"}`)).toBe(1);
+    expect(sample(afterSuccess, `haproxy_acme_certificate_last_success_timestamp_seconds{${label()}}`)).toBeGreaterThan(
+      0,
+    );
+    expect(sample(afterSuccess, `haproxy_acme_certificate_not_after_timestamp_seconds{${label()}}`)).toBe(
+      Date.parse(certificate.notAfter) / 1000,
+    );
+    expect(
+      sample(
+        afterSuccess,
+        `haproxy_acme_endpoint_served_serial_matches{${label()},endpoint="unix@${peers.haproxyAdminSocket}"}`,
+      ),
+    ).toBe(1);
   });
 });

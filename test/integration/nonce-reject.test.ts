@@ -31,7 +31,16 @@ describe('acme issue with PEBBLE_WFE_NONCEREJECT=50', () => {
 
   // 20 CLI runs: about 45 s on an idle 2-core machine, so the budget is above the 120 s default.
   test(`acme issue succeeds ${ISSUANCES} times in a row while pebble rejects 50% of nonces`, async () => {
-    const common = ['--home', home, '--directory', proxy.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort)];
+    const common = [
+      '--home',
+      home,
+      '--directory',
+      proxy.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+    ];
     const serials: string[] = [];
     const failures: string[] = [];
     for (let i = 1; i <= ISSUANCES; i += 1) {
@@ -49,6 +58,8 @@ describe('acme issue with PEBBLE_WFE_NONCEREJECT=50', () => {
     expect(failures).toEqual([]);
     expect(new Set(serials).size).toBe(ISSUANCES);
     // pebble answers a rejected nonce with HTTP 400 badNonce: without rejections this proves nothing.
-    expect(proxy.requests.filter((r) => r.method === 'POST' && r.status === 400).length).toBeGreaterThanOrEqual(ISSUANCES);
+    expect(proxy.requests.filter((r) => r.method === 'POST' && r.status === 400).length).toBeGreaterThanOrEqual(
+      ISSUANCES,
+    );
   }, 300_000);
 });

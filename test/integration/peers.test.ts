@@ -11,12 +11,14 @@ import { resolveBinary } from '../peers/_binaries';
 /** GET over plain HTTP with an explicit Host header; resolves with status and body. */
 async function httpGet(url: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    http
+      .get(url, { headers: { host } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -24,12 +26,14 @@ async function httpGet(url: string, host: string): Promise<{ status: number; bod
 async function httpsGet(url: string, ca: string | undefined): Promise<{ status: number; body: string }> {
   const tlsOptions = ca === undefined ? { rejectUnauthorized: false } : { ca };
   return new Promise((resolve, reject) => {
-    https.get(url, tlsOptions, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    https
+      .get(url, tlsOptions, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -48,7 +52,13 @@ async function adminCommand(socketPath: string, command: string): Promise<string
 /** `127.0.0.1:443` from /proc/net's little-endian `0100007F:01BB`; IPv6 stays hex (and fails the test). */
 function decodeProcAddress(hex: string): string {
   const [address = '', port = ''] = hex.split(':');
-  const host = address.length === 8 ? (address.match(/../g) ?? []).reverse().map((byte) => parseInt(byte, 16)).join('.') : `[${address}]`;
+  const host =
+    address.length === 8
+      ? (address.match(/../g) ?? [])
+          .reverse()
+          .map((byte) => parseInt(byte, 16))
+          .join('.')
+      : `[${address}]`;
   return `${host}:${parseInt(port, 16)}`;
 }
 
@@ -95,7 +105,9 @@ function expectedListeners(peers: Peers): string[] {
 }
 
 function allListeners(peers: Peers): string[] {
-  return Object.values(peers.pids).flatMap((pid) => listenersOf(pid)).sort();
+  return Object.values(peers.pids)
+    .flatMap((pid) => listenersOf(pid))
+    .sort();
 }
 
 describeWithPeers('shared test peers (global setup)', (getPeers) => {
@@ -112,7 +124,15 @@ describeWithPeers('shared test peers (global setup)', (getPeers) => {
     const directory = JSON.parse(body) as Record<string, unknown> & { meta: Record<string, unknown> };
     const { ari, profiles } = peerVersions().pebble;
     // pebble 2.7 adds ARI's renewalInfo, and lists the profiles of its configuration; 2.4 has neither.
-    const keys = ['keyChange', 'meta', 'newAccount', 'newNonce', 'newOrder', ...(ari ? ['renewalInfo'] : []), 'revokeCert'];
+    const keys = [
+      'keyChange',
+      'meta',
+      'newAccount',
+      'newNonce',
+      'newOrder',
+      ...(ari ? ['renewalInfo'] : []),
+      'revokeCert',
+    ];
     expect(Object.keys(directory).sort()).toEqual(keys);
     expect(directory.meta.profiles).toEqual(profiles ? { default: '90 days', shortlived: '6 days' } : undefined);
     expect(directory.newOrder).toBe(`${new URL(peers.directoryUrl).origin}/order-plz`);
@@ -122,7 +142,11 @@ describeWithPeers('shared test peers (global setup)', (getPeers) => {
     const versions = peerVersions();
     const paths = [versions.pebble.path, versions.challtestsrv.path, versions.haproxy.path];
     expect(paths).toEqual(['pebble', 'pebble-challtestsrv', 'haproxy'].map((name) => resolveBinary(name)));
-    expect(Object.values(PEER_BINARY_ENV).sort()).toEqual(['ACME_TEST_CHALLTESTSRV', 'ACME_TEST_HAPROXY', 'ACME_TEST_PEBBLE']);
+    expect(Object.values(PEER_BINARY_ENV).sort()).toEqual([
+      'ACME_TEST_CHALLTESTSRV',
+      'ACME_TEST_HAPROXY',
+      'ACME_TEST_PEBBLE',
+    ]);
     expect(versions.haproxy.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(versions.haproxy.version.startsWith(versions.haproxy.branch.join('.'))).toBe(true);
     expect(versions.pebble.ari).toBe(versions.pebble.profiles);
@@ -141,7 +165,10 @@ describeWithPeers('shared test peers (global setup)', (getPeers) => {
   });
 
   test('HAProxy serves its default certificate on haproxyHttpsPort and answers "ok"', async () => {
-    await expect(httpsGet(`https://127.0.0.1:${peers.haproxyHttpsPort}/`, undefined)).resolves.toEqual({ status: 200, body: 'ok' });
+    await expect(httpsGet(`https://127.0.0.1:${peers.haproxyHttpsPort}/`, undefined)).resolves.toEqual({
+      status: 200,
+      body: 'ok',
+    });
     expect(fs.readFileSync(peers.haproxyCrtList, 'utf8')).toBe('');
   });
 
@@ -169,7 +196,9 @@ describeWithPeers('shared test peers (global setup)', (getPeers) => {
   });
 
   test('stop() of the shared peers rejects: global teardown owns them', async () => {
-    await expect(peers.stop()).rejects.toThrow('Cannot stop the shared test peers from a test: global teardown stops them');
+    await expect(peers.stop()).rejects.toThrow(
+      'Cannot stop the shared test peers from a test: global teardown stops them',
+    );
   });
 });
 
@@ -195,7 +224,9 @@ describeWithPeers('startPeers() private set next to the shared one', (getShared)
 
   test('startPeers() passes nonceRejectPercent to pebble as PEBBLE_WFE_NONCEREJECT', () => {
     const environ = fs.readFileSync(`/proc/${peers.pids.pebble}/environ`, 'utf8').split('\0');
-    expect(environ).toEqual(expect.arrayContaining(['PEBBLE_WFE_NONCEREJECT=50', 'PEBBLE_VA_NOSLEEP=1', 'PEBBLE_AUTHZREUSE=0']));
+    expect(environ).toEqual(
+      expect.arrayContaining(['PEBBLE_WFE_NONCEREJECT=50', 'PEBBLE_VA_NOSLEEP=1', 'PEBBLE_AUTHZREUSE=0']),
+    );
   });
 
   test('HAProxy answers 503 within 2 s when nothing listens on responderPort', async () => {
@@ -208,7 +239,9 @@ describeWithPeers('startPeers() private set next to the shared one', (getShared)
   test('HAProxy routes /.well-known/acme-challenge/ to responderPort with the Host header', async () => {
     responder = http.createServer((req, res) => res.end(`responder saw ${req.headers.host} ${req.url}`));
     await new Promise<void>((resolve) => responder?.listen(peers.responderPort, '127.0.0.1', resolve));
-    await expect(httpGet(`${peers.haproxyHttpUrl}/.well-known/acme-challenge/tok-1`, 'foo.example.test')).resolves.toEqual({
+    await expect(
+      httpGet(`${peers.haproxyHttpUrl}/.well-known/acme-challenge/tok-1`, 'foo.example.test'),
+    ).resolves.toEqual({
       status: 200,
       body: 'responder saw foo.example.test /.well-known/acme-challenge/tok-1',
     });

@@ -35,7 +35,12 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
 
   async function readProbe(path: string): Promise<Record<string, string>> {
     const text = await readFile(path, 'utf8');
-    return Object.fromEntries(text.split('\0').filter((e) => e !== '').map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      text
+        .split('\0')
+        .filter((e) => e !== '')
+        .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
   }
 
   beforeAll(async () => {
@@ -44,8 +49,18 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-renew-'));
     await chmod(PROBE_HOOK, 0o755);
     common = [
-      '--home', home, '--directory', proxy.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList,
+      '--home',
+      home,
+      '--directory',
+      proxy.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
     ];
     for (const name of [due, notDue]) {
       const run = await runAcme(['issue', '-d', name, ...common]);
@@ -62,7 +77,10 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
     const now = Date.now();
     const dueId = await certIdOf(due);
     proxy.setWindow(dueId, { start: new Date(now - 2 * HOUR_MS), end: new Date(now - HOUR_MS) });
-    proxy.setWindow(await certIdOf(notDue), { start: new Date(now + 30 * 24 * HOUR_MS), end: new Date(now + 31 * 24 * HOUR_MS) });
+    proxy.setWindow(await certIdOf(notDue), {
+      start: new Date(now + 30 * 24 * HOUR_MS),
+      end: new Date(now + 31 * 24 * HOUR_MS),
+    });
     const notDueServed = await servedSerial(peers.haproxyHttpsPort, notDue);
     const ordersBefore = proxy.orders.length;
     const probe = join(home, 'probe.env');
@@ -70,7 +88,11 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
     const run = await runAcme(['renew', '--json', ...common, '--deploy-hook', `${PROBE_HOOK} ${probe}`]);
 
     expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
-    const outcomes = JSON.parse(run.stdout).certificates as Array<{ name: string; decision: { due: boolean; reason: string }; renewed?: { serial: string } }>;
+    const outcomes = JSON.parse(run.stdout).certificates as Array<{
+      name: string;
+      decision: { due: boolean; reason: string };
+      renewed?: { serial: string };
+    }>;
     const byName = new Map(outcomes.map((o) => [o.name, o]));
     expect(byName.get(due)!.decision).toMatchObject({ due: true, reason: 'ari-window' });
     expect(byName.get(notDue)!.decision).toMatchObject({ due: false, reason: 'not-yet' });
@@ -98,7 +120,10 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
   test('acme renew with nothing due makes no order and runs no hook', async () => {
     const now = Date.now();
     for (const name of [due, notDue]) {
-      proxy.setWindow(await certIdOf(name), { start: new Date(now + 30 * 24 * HOUR_MS), end: new Date(now + 31 * 24 * HOUR_MS) });
+      proxy.setWindow(await certIdOf(name), {
+        start: new Date(now + 30 * 24 * HOUR_MS),
+        end: new Date(now + 31 * 24 * HOUR_MS),
+      });
     }
     const ordersBefore = proxy.orders.length;
     const probe = join(home, 'probe-not-due.env');
@@ -110,9 +135,15 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
 
   test('two concurrent acme renew runs place exactly one order for a due certificate', async () => {
     await forgetAriWindow(due);
-    proxy.setWindow(await certIdOf(due), { start: new Date(Date.now() - 2 * HOUR_MS), end: new Date(Date.now() - HOUR_MS) });
+    proxy.setWindow(await certIdOf(due), {
+      start: new Date(Date.now() - 2 * HOUR_MS),
+      end: new Date(Date.now() - HOUR_MS),
+    });
     const ordersBefore = proxy.orders.length;
-    const [a, b] = await Promise.all([runAcme(['renew', '--json', ...common]), runAcme(['renew', '--json', ...common])]);
+    const [a, b] = await Promise.all([
+      runAcme(['renew', '--json', ...common]),
+      runAcme(['renew', '--json', ...common]),
+    ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(proxy.orders.slice(ordersBefore).filter((o) => o.identifiers.some((i) => i.value === due))).toHaveLength(1);
   });
@@ -132,7 +163,10 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
 
     // Due by ARI now, but inside the backoff: no new order.
     await forgetAriWindow(notDue);
-    proxy.setWindow(await certIdOf(notDue), { start: new Date(Date.now() - 2 * HOUR_MS), end: new Date(Date.now() - HOUR_MS) });
+    proxy.setWindow(await certIdOf(notDue), {
+      start: new Date(Date.now() - 2 * HOUR_MS),
+      end: new Date(Date.now() - HOUR_MS),
+    });
     const ordersAfterFailure = proxy.orders.length;
     expect(ordersAfterFailure).toBe(ordersBefore); // the failed attempt never reached the CA
     const waiting = await runAcme(['renew', '--name', notDue, '--json', ...common]);
@@ -145,6 +179,10 @@ describe('acme renew through ARI, into HAProxy, with hooks', () => {
     expect(proxy.orders.length).toBe(ordersAfterFailure + 1);
     const after = JSON.parse(await readFile(join(home, 'renewal', `${notDue}.json`), 'utf8'));
     // The streak is cleared by the success; the counter and the last failure time stay (metrics).
-    expect([after.failure, after.failuresTotal, after.lastFailureAt]).toEqual([undefined, 1, state.failure.lastFailureAt]);
+    expect([after.failure, after.failuresTotal, after.lastFailureAt]).toEqual([
+      undefined,
+      1,
+      state.failure.lastFailureAt,
+    ]);
   });
 });

@@ -48,14 +48,19 @@ afterAll(async () => {
 });
 
 /** Sends raw bytes and checks every response received (see the file comment). */
-async function exchange(payload: string | Buffer, options: { waitMs?: number; head?: boolean } = {}): Promise<RawReply> {
+async function exchange(
+  payload: string | Buffer,
+  options: { waitMs?: number; head?: boolean } = {},
+): Promise<RawReply> {
   const reply = await sendRaw(address, payload, { waitMs: options.waitMs ?? 10_000 });
   expect(violations(reply, CURRENT, options.head)).toEqual([]);
   return reply;
 }
 
-const statusesOf = (reply: RawReply, head = false): number[] => parseResponses(reply.text, head).responses.map((r) => r.status);
-const get = (target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: a.example.test\r\n${extra}Connection: close\r\n\r\n`;
+const statusesOf = (reply: RawReply, head = false): number[] =>
+  parseResponses(reply.text, head).responses.map((r) => r.status);
+const get = (target: string, extra = ''): string =>
+  `GET ${target} HTTP/1.1\r\nHost: a.example.test\r\n${extra}Connection: close\r\n\r\n`;
 
 /** Polls `condition` every 50 ms, at most `polls` times; returns whether it came true. */
 async function eventually(condition: () => boolean, polls = 600): Promise<boolean> {
@@ -70,7 +75,13 @@ describe('tokens', () => {
   test.each([
     ['a current token', get(`${P}${TOKEN_A}`), false, [200], KA(TOKEN_A)],
     ['the other current token', get(`${P}${TOKEN_B}`), false, [200], KA(TOKEN_B)],
-    ['HEAD for a current token', `HEAD ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, true, [200], ''],
+    [
+      'HEAD for a current token',
+      `HEAD ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+      true,
+      [200],
+      '',
+    ],
     ['a token removed by cleanup()', get(`${P}${TOKEN_GONE}`), false, [404], 'not found\n'],
     ['an unknown well-formed token', get(`${P}${'U'.repeat(43)}`), false, [404], 'not found\n'],
     ['a current token in lower case', get(`${P}${TOKEN_A.toLowerCase()}`), false, [404], 'not found\n'],
@@ -111,15 +122,27 @@ describe('path traversal and encoding tricks', () => {
 });
 
 describe('methods other than GET and HEAD', () => {
-  test.each(['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH'])('%s with a body gets 405 and nothing echoed', async (method) => {
-    const body = `${MARKER}=1`;
-    const reply = await exchange(`${method} ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nX-${MARKER}: 1\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-    const [response] = parseResponses(reply.text).responses;
-    expect([response?.status, response?.headers.get('allow'), reply.text.includes(MARKER), reply.closedByServer]).toEqual([405, 'GET, HEAD', false, true]);
-  });
+  test.each(['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH'])(
+    '%s with a body gets 405 and nothing echoed',
+    async (method) => {
+      const body = `${MARKER}=1`;
+      const reply = await exchange(
+        `${method} ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nX-${MARKER}: 1\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      const [response] = parseResponses(reply.text).responses;
+      expect([
+        response?.status,
+        response?.headers.get('allow'),
+        reply.text.includes(MARKER),
+        reply.closedByServer,
+      ]).toEqual([405, 'GET, HEAD', false, true]);
+    },
+  );
 
   test('CONNECT gets 405 and the connection closes', async () => {
-    const reply = await exchange(`CONNECT ${MARKER}.example.test:443 HTTP/1.1\r\nHost: ${MARKER}.example.test:443\r\n\r\n`);
+    const reply = await exchange(
+      `CONNECT ${MARKER}.example.test:443 HTTP/1.1\r\nHost: ${MARKER}.example.test:443\r\n\r\n`,
+    );
     expect([statusesOf(reply), reply.text.includes(MARKER), reply.closedByServer]).toEqual([[405], false, true]);
   });
 });
@@ -127,16 +150,56 @@ describe('methods other than GET and HEAD', () => {
 describe('request smuggling shapes', () => {
   const smuggled = `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\n\r\n`;
   test.each([
-    ['two different Content-Length', `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`, [400]],
-    ['two equal Content-Length', `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n`, [400]],
-    ['Content-Length and Transfer-Encoding', `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, [400]],
-    ['GET with a chunked body hiding a request', `GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`, [404]],
-    ['GET with a Content-Length body hiding a request', `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`, [404]],
-    ['GET of a token with a chunked body', `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, [404]],
-    ['an unknown transfer coding', `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${smuggled}`, [404]],
-    ['"chunked, identity"', `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${smuggled}`, [400]],
-    ['a space before the colon', `GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${smuggled}`, [400]],
-    ['a signed Content-Length', `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +${smuggled.length}\r\n\r\n${smuggled}`, [400]],
+    [
+      'two different Content-Length',
+      `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
+      [400],
+    ],
+    [
+      'two equal Content-Length',
+      `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n`,
+      [400],
+    ],
+    [
+      'Content-Length and Transfer-Encoding',
+      `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+      [400],
+    ],
+    [
+      'GET with a chunked body hiding a request',
+      `GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`,
+      [404],
+    ],
+    [
+      'GET with a Content-Length body hiding a request',
+      `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
+      [404],
+    ],
+    [
+      'GET of a token with a chunked body',
+      `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+      [404],
+    ],
+    [
+      'an unknown transfer coding',
+      `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${smuggled}`,
+      [404],
+    ],
+    [
+      '"chunked, identity"',
+      `GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${smuggled}`,
+      [400],
+    ],
+    [
+      'a space before the colon',
+      `GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n${smuggled}`,
+      [400],
+    ],
+    [
+      'a signed Content-Length',
+      `GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +${smuggled.length}\r\n\r\n${smuggled}`,
+      [400],
+    ],
     ['bare CR line ends', `GET ${P}${TOKEN_A} HTTP/1.1\rHost: a\r\r${smuggled}`, [400]],
   ])('%s: the hidden request is never answered and the connection closes', async (_label, payload, statuses) => {
     const reply = await exchange(payload);
@@ -162,11 +225,25 @@ describe('HTTP/0.9, garbage and pipelining', () => {
 
   test('pipelined requests are answered in order, each with its own answer', async () => {
     const one = (target: string): string => `GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`;
-    const payload = [one(`${P}${TOKEN_A}`), one(`${P}${TOKEN_B}`), one(`${P}${TOKEN_GONE}`), `DELETE ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\n\r\n`, one('/'), get(`${P}${TOKEN_A}`)];
+    const payload = [
+      one(`${P}${TOKEN_A}`),
+      one(`${P}${TOKEN_B}`),
+      one(`${P}${TOKEN_GONE}`),
+      `DELETE ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\n\r\n`,
+      one('/'),
+      get(`${P}${TOKEN_A}`),
+    ];
     const reply = await exchange(payload.join(''));
     const responses = parseResponses(reply.text).responses.map((r) => [r.status, r.body]);
     expect([responses, reply.closedByServer]).toEqual([
-      [[200, KA(TOKEN_A)], [200, KA(TOKEN_B)], [404, 'not found\n'], [405, 'method not allowed\n'], [404, 'not found\n'], [200, KA(TOKEN_A)]],
+      [
+        [200, KA(TOKEN_A)],
+        [200, KA(TOKEN_B)],
+        [404, 'not found\n'],
+        [405, 'method not allowed\n'],
+        [404, 'not found\n'],
+        [200, KA(TOKEN_A)],
+      ],
       true,
     ]);
   });
@@ -174,7 +251,11 @@ describe('HTTP/0.9, garbage and pipelining', () => {
   test('150 pipelined requests: 100 answered, the rest refused, then the connection closes', async () => {
     const reply = await exchange(`GET ${P}${TOKEN_A} HTTP/1.1\r\nHost: a\r\n\r\n`.repeat(150), { waitMs: 10_000 });
     const statuses = statusesOf(reply);
-    expect([statuses.filter((s) => s === 200).length, statuses.filter((s) => s !== 200 && s !== 503), reply.closedByServer]).toEqual([100, [], true]);
+    expect([
+      statuses.filter((s) => s === 200).length,
+      statuses.filter((s) => s !== 200 && s !== 503),
+      reply.closedByServer,
+    ]).toEqual([100, [], true]);
   });
 });
 
@@ -187,7 +268,10 @@ describe('huge headers', () => {
   ])('%s gets 431 or a closed connection', async (_label, payload) => {
     const reply = await exchange(payload);
     const statuses = statusesOf(reply);
-    expect([statuses.length === 0 || (statuses.length === 1 && statuses[0] === 431), reply.closedByServer]).toEqual([true, true]);
+    expect([statuses.length === 0 || (statuses.length === 1 && statuses[0] === 431), reply.closedByServer]).toEqual([
+      true,
+      true,
+    ]);
   });
 });
 
@@ -217,7 +301,11 @@ describe('slowloris', () => {
   });
 
   test('more slowloris connections than maxConnections: the oldest are closed and the valid token is answered', async () => {
-    const capped = new ChallengeResponder({ address: { kind: 'tcp', host: '127.0.0.1', port: await freePort() }, logger: new CapturingLogger(), maxConnections: 50 });
+    const capped = new ChallengeResponder({
+      address: { kind: 'tcp', host: '127.0.0.1', port: await freePort() },
+      logger: new CapturingLogger(),
+      maxConnections: 50,
+    });
     const stop = await capped.acquire();
     await capped.present(TOKEN_A, KA(TOKEN_A));
     const slow = await startSlowloris(capped.address(), { connections: 150 });
@@ -228,7 +316,11 @@ describe('slowloris', () => {
         bodies.push((await httpRequest(capped.address(), `${P}${TOKEN_A}`)).body);
         counts.push(capped.openConnections());
       }
-      expect([bodies, Math.max(...counts) <= 50, slow.closedByServer() >= 100]).toEqual([Array(5).fill(KA(TOKEN_A)), true, true]);
+      expect([bodies, Math.max(...counts) <= 50, slow.closedByServer() >= 100]).toEqual([
+        Array(5).fill(KA(TOKEN_A)),
+        true,
+        true,
+      ]);
     } finally {
       slow.stop();
       await stop();
@@ -249,7 +341,10 @@ describe('memory under a bounded flood', () => {
       get(`${P}${TOKEN_A}`),
     ];
     const abandoned: Socket[] = [];
-    for (let i = 0; i < 500; i += 1) abandoned.push(connect({ host: '127.0.0.1', port: (address as { port: number }).port }).on('error', () => undefined));
+    for (let i = 0; i < 500; i += 1)
+      abandoned.push(
+        connect({ host: '127.0.0.1', port: (address as { port: number }).port }).on('error', () => undefined),
+      );
     const replies = await flood(address, payloads, { total: 10_000, concurrency: 50 });
     const peakConnections = responder.openConnections();
     const answered = replies.length;
@@ -262,7 +357,14 @@ describe('memory under a bounded flood', () => {
     gc();
     const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
     const valid = await httpRequest(address, `${P}${TOKEN_A}`);
-    expect([answered, bad, peakConnections <= 1024, drained, heapGrowthMb < 16, valid.body]).toEqual([10_000, [], true, true, true, KA(TOKEN_A)]);
+    expect([answered, bad, peakConnections <= 1024, drained, heapGrowthMb < 16, valid.body]).toEqual([
+      10_000,
+      [],
+      true,
+      true,
+      true,
+      KA(TOKEN_A),
+    ]);
   });
 });
 

@@ -20,12 +20,16 @@ import { canConnect, waitForReady } from '../peers/_wait';
 import { createFakeSnap, requireBuiltCli, type FakeSnap } from '../fixtures/snap/primeTree';
 import { runFile, type FileRun as Run } from '../fixtures/snap/runFile';
 
-const run = (file: string, args: string[], env: Record<string, string>): Promise<Run> => runFile(file, args, env, 90_000);
+const run = (file: string, args: string[], env: Record<string, string>): Promise<Run> =>
+  runFile(file, args, env, 90_000);
 import { checkHaproxyConfig, EMPTY_CRT_LIST_WARNING } from './_support/haproxyCheck';
 
-
 /** One plain HTTP GET to 127.0.0.1 (no redirect following). */
-function get(port: number, path: string, host: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function get(
+  port: number,
+  path: string,
+  host: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 10_000 }, (res) => {
       let body = '';
@@ -41,7 +45,15 @@ function get(port: number, path: string, host: string): Promise<{ status: number
 /** One HTTPS GET to 127.0.0.1 with SNI `servername`; the issuer is pebble's, so it is not verified here. */
 function httpsGet(port: number, path: string, servername: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, servername, headers: { host: servername }, rejectUnauthorized: false, timeout: 10_000 };
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path,
+      servername,
+      headers: { host: servername },
+      rejectUnauthorized: false,
+      timeout: 10_000,
+    };
     const req = httpsRequest(options, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -66,7 +78,7 @@ async function listen(port: number, reply: (path: string, headers: IncomingHttpH
 const close = (server: Server | undefined): Promise<void> =>
   new Promise((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
 
-describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
+describe("the snap's haproxy service (snap/local/haproxy-wrapper)", () => {
   const name = `snap-${process.pid}.example.test`;
   let peers: Peers;
   let fake: FakeSnap;
@@ -77,7 +89,9 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
   let acmePort: number;
 
   async function startHaproxy(): Promise<void> {
-    haproxy = spawnTracked('snap-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], { env: await fake.appEnv('haproxy') });
+    haproxy = spawnTracked('snap-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], {
+      env: await fake.appEnv('haproxy'),
+    });
     await waitForReady(haproxy, { what: `its HTTPS port ${httpsPort}`, ready: () => canConnect(httpsPort) });
   }
 
@@ -119,13 +133,22 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
 
   test('the rendered configuration passes "haproxy -c" with one warning only: the documented one for the still-empty crt-list behind strict-sni', async () => {
     const checked = await checkHaproxyConfig(layout.haproxyConfig);
-    expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({ code: 0, warnings: [expect.stringMatching(EMPTY_CRT_LIST_WARNING)], alerts: [] });
+    expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({
+      code: 0,
+      warnings: [expect.stringMatching(EMPTY_CRT_LIST_WARNING)],
+      alerts: [],
+    });
     expect((await stat(layout.haproxyConfig)).mode & 0o777).toBe(0o600);
   });
 
   test('the runtime and master sockets are unix sockets with mode 600', async () => {
     const [admin, master] = await Promise.all([stat(layout.adminSocket), stat(layout.masterSocket)]);
-    expect([admin.isSocket(), admin.mode & 0o777, master.isSocket(), master.mode & 0o777]).toEqual([true, 0o600, true, 0o600]);
+    expect([admin.isSocket(), admin.mode & 0o777, master.isSocket(), master.mode & 0o777]).toEqual([
+      true,
+      0o600,
+      true,
+      0o600,
+    ]);
   });
 
   test('with https-redirect, plain HTTP is redirected to HTTPS, except the challenge path, which reaches the responder on acme-port', async () => {
@@ -162,7 +185,11 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
 
     test('once the crt-list names the certificate, "haproxy -c" on the rendered configuration warns of nothing', async () => {
       const checked = await checkHaproxyConfig(layout.haproxyConfig);
-      expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({ code: 0, warnings: [], alerts: [] });
+      expect({ code: checked.code, warnings: checked.warnings, alerts: checked.alerts }).toEqual({
+        code: 0,
+        warnings: [],
+        alerts: [],
+      });
     });
 
     test('after a restart of the haproxy service the certificate is still served from the crt-list', async () => {
@@ -172,7 +199,7 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
     });
   });
 
-  describe('a certificate dropped in by hand, as Immich Distribution\'s docs say', () => {
+  describe("a certificate dropped in by hand, as Immich Distribution's docs say", () => {
     const manualName = `manual-${process.pid}.example.test`;
     let manualSerial: string;
     let reload: Run;
@@ -184,11 +211,18 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
       await copyFile(cert.certPath, join(layout.home, 'haproxy', 'cert.crt'));
       await copyFile(cert.keyPath, join(layout.home, 'haproxy', 'cert.crt.key'));
       // snap restart --reload: the haproxy app's reload-command.
-      reload = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['__snap', 'haproxy-reload'], await fake.appEnv('haproxy'));
+      reload = await run(
+        join(fake.snap, 'bin', 'acme-wrapper'),
+        ['__snap', 'haproxy-reload'],
+        await fake.appEnv('haproxy'),
+      );
     });
 
     test('the reload command writes the manual crt-list and reloads, checked, without a restart', async () => {
-      expect({ code: reload.code, stdout: reload.stdout }).toEqual({ code: 0, stdout: `Wrote "${layout.haproxyConfig}"\nHAProxy reloaded\n` });
+      expect({ code: reload.code, stdout: reload.stdout }).toEqual({
+        code: 0,
+        stdout: `Wrote "${layout.haproxyConfig}"\nHAProxy reloaded\n`,
+      });
       expect(await readFile(layout.manualCrtList, 'utf8')).toBe(`${join(layout.home, 'haproxy', 'cert.crt')}\n`);
     });
 
@@ -199,8 +233,12 @@ describe('the snap\'s haproxy service (snap/local/haproxy-wrapper)', () => {
 
     test('acme list shows it as manual, never due', async () => {
       const listed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['list', '--json'], await fake.appEnv('acme'));
-      const entries = (JSON.parse(listed.stdout) as { certificates: Array<{ kind: string; domains: string[]; nextRenewal: unknown }> }).certificates;
-      expect(entries.filter((entry) => entry.kind === 'manual').map((entry) => [entry.domains, entry.nextRenewal])).toEqual([[[manualName], null]]);
+      const entries = (
+        JSON.parse(listed.stdout) as { certificates: Array<{ kind: string; domains: string[]; nextRenewal: unknown }> }
+      ).certificates;
+      expect(
+        entries.filter((entry) => entry.kind === 'manual').map((entry) => [entry.domains, entry.nextRenewal]),
+      ).toEqual([[[manualName], null]]);
     });
   });
 });

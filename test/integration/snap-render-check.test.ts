@@ -27,40 +27,47 @@ afterAll(async () => {
 
 const shapes = [true, false].flatMap((http) =>
   [true, false].flatMap((https) =>
-    (['http-01', 'tls-alpn-01'] as const).flatMap((challengeType) => [false, true].map((embedded) => ({ http, https, challengeType, embedded }))),
+    (['http-01', 'tls-alpn-01'] as const).flatMap((challengeType) =>
+      [false, true].map((embedded) => ({ http, https, challengeType, embedded })),
+    ),
   ),
 );
 
 describe('the snap\'s rendered haproxy.cfg under "haproxy -c"', () => {
-  test.each(shapes)('http-enabled=$http https-enabled=$https $challengeType, embedding $embedded', async ({ http, https, challengeType, embedded }) => {
-    const wrapper = parseWrapperOptions({
-      'http-enabled': http,
-      'https-enabled': https,
-      'https-redirect': true,
-      'haproxy-http-bind': '127.0.0.1:18080',
-      'haproxy-https-bind': '127.0.0.1:18443',
-      'haproxy-backend': '127.0.0.1:3001',
-    });
-    if (!wrapper.ok) throw new Error(wrapper.problems.join('\n'));
-    const options: RenderSnapHaproxyOptions = {
-      wrapper: wrapper.value,
-      responder: { kind: 'tcp', host: '127.0.0.1', port: 34000 },
-      challengeType,
-      paths: {
-        adminSocket: join(dir, 'admin.sock'),
-        crtList: join(dir, 'crt-list.txt'),
-        manualCrtList: join(dir, 'manual-crt-list.txt'),
-        httpsSocket: join(dir, 'https.sock'),
-      },
-      embedding: embedded
-        ? { appCheckUri: '/server-info/ping', statsUri: '/haproxy', errorfile503: join(dir, '5xx.http') }
-        : { appCheckUri: undefined, statsUri: undefined, errorfile503: undefined },
-    };
-    const path = join(dir, `${http}-${https}-${challengeType}-${embedded}.cfg`);
-    await writeFile(path, renderSnapHaproxyConfig(options));
-    const checked = await checkHaproxyConfig(path);
-    // Even with both frontends off HAProxy starts: its runtime socket listens, so the service stays up.
-    expect({ code: checked.code, alerts: checked.alerts }).toEqual({ code: 0, alerts: [] });
-    expect(checked.warnings.map((warning) => EMPTY_CRT_LIST_WARNING.test(warning) || warning)).toEqual(https ? [true] : []);
-  });
+  test.each(shapes)(
+    'http-enabled=$http https-enabled=$https $challengeType, embedding $embedded',
+    async ({ http, https, challengeType, embedded }) => {
+      const wrapper = parseWrapperOptions({
+        'http-enabled': http,
+        'https-enabled': https,
+        'https-redirect': true,
+        'haproxy-http-bind': '127.0.0.1:18080',
+        'haproxy-https-bind': '127.0.0.1:18443',
+        'haproxy-backend': '127.0.0.1:3001',
+      });
+      if (!wrapper.ok) throw new Error(wrapper.problems.join('\n'));
+      const options: RenderSnapHaproxyOptions = {
+        wrapper: wrapper.value,
+        responder: { kind: 'tcp', host: '127.0.0.1', port: 34000 },
+        challengeType,
+        paths: {
+          adminSocket: join(dir, 'admin.sock'),
+          crtList: join(dir, 'crt-list.txt'),
+          manualCrtList: join(dir, 'manual-crt-list.txt'),
+          httpsSocket: join(dir, 'https.sock'),
+        },
+        embedding: embedded
+          ? { appCheckUri: '/server-info/ping', statsUri: '/haproxy', errorfile503: join(dir, '5xx.http') }
+          : { appCheckUri: undefined, statsUri: undefined, errorfile503: undefined },
+      };
+      const path = join(dir, `${http}-${https}-${challengeType}-${embedded}.cfg`);
+      await writeFile(path, renderSnapHaproxyConfig(options));
+      const checked = await checkHaproxyConfig(path);
+      // Even with both frontends off HAProxy starts: its runtime socket listens, so the service stays up.
+      expect({ code: checked.code, alerts: checked.alerts }).toEqual({ code: 0, alerts: [] });
+      expect(checked.warnings.map((warning) => EMPTY_CRT_LIST_WARNING.test(warning) || warning)).toEqual(
+        https ? [true] : [],
+      );
+    },
+  );
 });

@@ -24,10 +24,13 @@ import { httpsStatus as httpsGet, loadHttps } from './_support/httpsLoad';
 /** Whether a TLS handshake with SNI `servername` (ALPN h2/http1.1) completes on 127.0.0.1:port. */
 function handshakes(port: number, servername: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false }, () => {
-      socket.destroy();
-      resolve(true);
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port, servername, ALPNProtocols: ['h2', 'http/1.1'], rejectUnauthorized: false },
+      () => {
+        socket.destroy();
+        resolve(true);
+      },
+    );
     socket.setTimeout(5_000, () => socket.destroy());
     socket.once('error', () => resolve(false));
     socket.once('close', () => resolve(false));
@@ -49,8 +52,14 @@ describe('the snap with port 80 closed issues and renews over TLS-ALPN-01 throug
     requireBuiltCli();
     peers = await startPeers();
     fake = await createFakeSnap();
-    tlsPort = (JSON.parse(await readFile(join(peers.workDir, 'pebble-config.json'), 'utf8')) as { pebble: { tlsPort: number } }).pebble.tlsPort;
-    const [acmePort, appPort, closedPort] = (await freePorts(3, [tlsPort, peers.responderPort])) as [number, number, number];
+    tlsPort = (
+      JSON.parse(await readFile(join(peers.workDir, 'pebble-config.json'), 'utf8')) as { pebble: { tlsPort: number } }
+    ).pebble.tlsPort;
+    const [acmePort, appPort, closedPort] = (await freePorts(3, [tlsPort, peers.responderPort])) as [
+      number,
+      number,
+      number,
+    ];
     httpPort = closedPort;
     app = createServer((req, res) => res.end(`immich ${req.url ?? ''}`));
     await new Promise<void>((resolve) => app.listen(appPort, '127.0.0.1', resolve));
@@ -70,9 +79,14 @@ describe('the snap with port 80 closed issues and renews over TLS-ALPN-01 throug
       const result = await run(join(fake.snap, 'meta', 'hooks', hook), [], fake.env);
       expect({ hook, code: result.code }).toEqual({ hook, code: 0 });
     }
-    haproxy = spawnTracked('snap-tls-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], { env: await fake.appEnv('haproxy') });
+    haproxy = spawnTracked('snap-tls-haproxy', [join(fake.snap, 'bin', 'haproxy-wrapper')], {
+      env: await fake.appEnv('haproxy'),
+    });
     await waitForReady(haproxy, { what: `its TLS-ALPN-01 front on ${tlsPort}`, ready: () => canConnect(tlsPort) });
-    master = new MasterClient({ endpoint: { kind: 'unix', path: join(fake.data, 'haproxy', 'master.sock') }, logger: createLogger({ verbosity: 'quiet' }) });
+    master = new MasterClient({
+      endpoint: { kind: 'unix', path: join(fake.data, 'haproxy', 'master.sock') },
+      logger: createLogger({ verbosity: 'quiet' }),
+    });
     masterPid = (await master.showProc()).master.pid;
   });
 
@@ -92,7 +106,11 @@ describe('the snap with port 80 closed issues and renews over TLS-ALPN-01 throug
     let issued: Run;
 
     beforeAll(async () => {
-      issued = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['__snap', 'lets-encrypt'], await fake.appEnv('lets-encrypt'));
+      issued = await run(
+        join(fake.snap, 'bin', 'acme-wrapper'),
+        ['__snap', 'lets-encrypt'],
+        await fake.appEnv('lets-encrypt'),
+      );
     });
 
     test('it succeeds, turns https-enabled on, and the certificate is served and reaches the application', async () => {
@@ -114,7 +132,11 @@ describe('the snap with port 80 closed issues and renews over TLS-ALPN-01 throug
     test('a forced renewal over TLS-ALPN-01 is hot-swapped while HTTPS clients see no failed request', async () => {
       const before = await servedSerial(tlsPort, domain);
       const load = loadHttps(tlsPort, domain);
-      const renewed = await run(join(fake.snap, 'bin', 'acme-wrapper'), ['renew', '--force', '--json'], await fake.appEnv('acme'));
+      const renewed = await run(
+        join(fake.snap, 'bin', 'acme-wrapper'),
+        ['renew', '--force', '--json'],
+        await fake.appEnv('acme'),
+      );
       const seen = await load.stop();
       expect({ code: renewed.code, stderr: renewed.code === 0 ? '' : renewed.stderr }).toEqual({ code: 0, stderr: '' });
       expect(await servedSerial(tlsPort, domain)).not.toBe(before);

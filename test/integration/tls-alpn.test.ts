@@ -30,7 +30,13 @@ interface Load {
 /** One HTTPS request with SNI `servername` and ALPN http/1.1, through the TCP frontend; resolves with the failure, or undefined. */
 function httpsOnce(port: number, servername: string, expectedSerial: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ALPNProtocols: ['http/1.1'], rejectUnauthorized: false });
+    const socket = connect({
+      host: '127.0.0.1',
+      port,
+      servername,
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: false,
+    });
     let body = '';
     const timer = setTimeout(() => socket.destroy(new Error('timed out after 5 s')), 5000);
     socket.once('secureConnect', () => {
@@ -45,7 +51,11 @@ function httpsOnce(port: number, servername: string, expectedSerial: string): Pr
     });
     socket.once('close', () => {
       clearTimeout(timer);
-      resolve(/^HTTP\/1\.1 200 /.test(body) && body.endsWith('ok') ? undefined : `answered ${JSON.stringify(body.slice(0, 80))}`);
+      resolve(
+        /^HTTP\/1\.1 200 /.test(body) && body.endsWith('ok')
+          ? undefined
+          : `answered ${JSON.stringify(body.slice(0, 80))}`,
+      );
     });
   });
 }
@@ -65,7 +75,9 @@ async function loadWhile(done: Promise<unknown>, port: number, servername: strin
 }
 
 function certificates(pem: string): X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+    (block) => new X509Certificate(block),
+  );
 }
 
 describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
@@ -85,7 +97,11 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
     dir = await fs.mkdtemp(join(tmpdir(), 'haproxy-acme-tls-alpn-'));
     peers = await startPeers({ logDir: dir });
     // Where pebble's VA dials TLS-ALPN-01 (its config's tlsPort): HAProxy's public "443" here.
-    tlsPort = (JSON.parse(await fs.readFile(join(peers.workDir, 'pebble-config.json'), 'utf8')) as { pebble: { tlsPort: number } }).pebble.tlsPort;
+    tlsPort = (
+      JSON.parse(await fs.readFile(join(peers.workDir, 'pebble-config.json'), 'utf8')) as {
+        pebble: { tlsPort: number };
+      }
+    ).pebble.tlsPort;
     responderPort = await freePort();
     adminSocket = join(dir, 'admin.sock');
     crtList = join(dir, 'crt-list.txt');
@@ -121,9 +137,20 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
     haproxy = spawnTracked('haproxy-tls-alpn', [requireBinary('haproxy'), '-f', join(dir, 'haproxy.cfg'), '-db']);
     await waitForReady(haproxy, { what: `its TCP frontend on ${tlsPort}`, ready: () => canConnect(tlsPort) });
     common = [
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath,
-      '--challenge-type', 'tls-alpn-01', '--http-port', String(responderPort),
-      '--haproxy-socket', adminSocket, '--haproxy-crt-list', crtList,
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--challenge-type',
+      'tls-alpn-01',
+      '--http-port',
+      String(responderPort),
+      '--haproxy-socket',
+      adminSocket,
+      '--haproxy-crt-list',
+      crtList,
     ];
   });
 
@@ -137,7 +164,11 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
     const text = await fs.readFile(join(dir, 'haproxy.cfg'), 'utf8');
     expect(text).not.toMatch(/^frontend http$|bind \S*:80\b/m);
     const check = await checkHaproxyConfig(join(dir, 'haproxy.cfg'));
-    expect({ code: check.code, warnings: check.warnings, alerts: check.alerts }).toEqual({ code: 0, warnings: [], alerts: [] });
+    expect({ code: check.code, warnings: check.warnings, alerts: check.alerts }).toEqual({
+      code: 0,
+      warnings: [],
+      alerts: [],
+    });
   });
 
   test('acme issue --challenge-type tls-alpn-01 validates through port 443 while ordinary HTTPS on it never fails, and HAProxy serves the certificate by SNI', async () => {
@@ -171,8 +202,19 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
   });
 
   test('acme doctor --challenge-type tls-alpn-01 passes the probe through HAProxy port 443, and fails it with the fix when HAProxy routes elsewhere', async () => {
-    const routeOf = (stdout: string): unknown => (JSON.parse(stdout) as { checks: Array<{ id: string }> }).checks.find((c) => c.id === 'challenge-route');
-    const args = ['doctor', '--json', ...common, '-d', name, '--preflight', `https://127.0.0.1:${tlsPort}`, '--local-ports', String(await freePort())];
+    const routeOf = (stdout: string): unknown =>
+      (JSON.parse(stdout) as { checks: Array<{ id: string }> }).checks.find((c) => c.id === 'challenge-route');
+    const args = [
+      'doctor',
+      '--json',
+      ...common,
+      '-d',
+      name,
+      '--preflight',
+      `https://127.0.0.1:${tlsPort}`,
+      '--local-ports',
+      String(await freePort()),
+    ];
     const run = await runAcme(args);
     expect(routeOf(run.stdout)).toEqual({
       id: 'challenge-route',
@@ -187,7 +229,11 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
     expect(wrong.code).toBe(1);
     expect(routeOf(wrong.stdout)).toMatchObject({
       status: 'fail',
-      detail: expect.stringMatching(new RegExp(`^Preflight failed for "${name.replace(/\./g, '\\.')}": a TLS-ALPN-01 handshake with 127\\.0\\.0\\.1:${tlsPort} `)),
+      detail: expect.stringMatching(
+        new RegExp(
+          `^Preflight failed for "${name.replace(/\./g, '\\.')}": a TLS-ALPN-01 handshake with 127\\.0\\.0\\.1:${tlsPort} `,
+        ),
+      ),
       fix: `Send ALPN acme-tls/1 on HAProxy's port 443 to the responder on 127.0.0.1:${wrongPort} in a TCP frontend, ahead of the HTTPS one (see docs/haproxy.md, or "acme haproxy-config --challenge-type tls-alpn-01")`,
     });
   });
@@ -195,9 +241,21 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
   test('acme doctor with http-01 where no HTTP frontend listens fails the probe and names TLS-ALPN-01 in the fix', async () => {
     const closed = await freePort();
     const args = common.filter((arg) => arg !== 'tls-alpn-01' && arg !== '--challenge-type');
-    const run = await runAcme(['doctor', '--json', ...args, '-d', name, '--preflight', `http://127.0.0.1:${closed}`, '--local-ports', String(await freePort())]);
+    const run = await runAcme([
+      'doctor',
+      '--json',
+      ...args,
+      '-d',
+      name,
+      '--preflight',
+      `http://127.0.0.1:${closed}`,
+      '--local-ports',
+      String(await freePort()),
+    ]);
     expect(run.code).toBe(1);
-    expect((JSON.parse(run.stdout) as { checks: Array<{ id: string }> }).checks.find((c) => c.id === 'challenge-route')).toMatchObject({
+    expect(
+      (JSON.parse(run.stdout) as { checks: Array<{ id: string }> }).checks.find((c) => c.id === 'challenge-route'),
+    ).toMatchObject({
       title: 'acme-challenge route through HAProxy',
       status: 'fail',
       detail: expect.stringContaining(`could not connect to 127.0.0.1:${closed} (ECONNREFUSED)`),
@@ -206,7 +264,14 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
   });
 
   test('acme issue with http-01 cannot validate here (nothing on port 80), proving the TLS route was the one used', async () => {
-    const run = await runAcme(['issue', '-d', `http-${process.pid}.example.test`, ...common.filter((arg) => arg !== 'tls-alpn-01' && arg !== '--challenge-type'), '--timeout', '60s']);
+    const run = await runAcme([
+      'issue',
+      '-d',
+      `http-${process.pid}.example.test`,
+      ...common.filter((arg) => arg !== 'tls-alpn-01' && arg !== '--challenge-type'),
+      '--timeout',
+      '60s',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/over HTTP-01/);
   });
@@ -214,7 +279,15 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
   test('acme haproxy-config --challenge-type tls-alpn-01 prints a configuration "haproxy -c" accepts without a warning, with Immich on port 3001', async () => {
     const configHome = join(dir, 'config-home');
     await fs.mkdir(configHome, { mode: 0o700 });
-    const run = await runAcme(['haproxy-config', '--home', configHome, '--haproxy-socket', join(configHome, 'admin.sock'), '--challenge-type', 'tls-alpn-01']);
+    const run = await runAcme([
+      'haproxy-config',
+      '--home',
+      configHome,
+      '--haproxy-socket',
+      join(configHome, 'admin.sock'),
+      '--challenge-type',
+      'tls-alpn-01',
+    ]);
     expect(run.code).toBe(0);
     await fs.writeFile(join(configHome, 'haproxy-default.pem'), existing.bundle, { mode: 0o600 });
     await fs.writeFile(join(configHome, 'crt-list.txt'), '');
@@ -223,6 +296,10 @@ describe('TLS-ALPN-01 through HAProxy port 443 with no HTTP frontend', () => {
     expect(run.stdout).toContain('    server app 127.0.0.1:3001\n');
     expect(run.stdout).not.toContain('bind :80');
     const check = await checkHaproxyConfig(join(configHome, 'haproxy.cfg'));
-    expect({ code: check.code, warnings: check.warnings, alerts: check.alerts }).toEqual({ code: 0, warnings: [], alerts: [] });
+    expect({ code: check.code, warnings: check.warnings, alerts: check.alerts }).toEqual({
+      code: 0,
+      warnings: [],
+      alerts: [],
+    });
   });
 });

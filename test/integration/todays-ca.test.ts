@@ -51,8 +51,18 @@ describe("certificates as today's CAs issue them, from the built CLI, served by 
     peers = await startPeers();
     home = await mkdtemp(join(tmpdir(), 'haproxy-acme-today-'));
     common = [
-      '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-      '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList,
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '--haproxy-socket',
+      peers.haproxyAdminSocket,
+      '--haproxy-crt-list',
+      peers.haproxyCrtList,
     ];
   });
   afterAll(async () => {
@@ -67,7 +77,10 @@ describe("certificates as today's CAs issue them, from the built CLI, served by 
     const { certificate } = JSON.parse(run.stdout) as { certificate: { serial: string; paths: { bundle: string } } };
     const leaf = await leafOf(certificate.paths.bundle);
     // Node 20 gives undefined for an empty subject, Node 24 ''.
-    expect([leaf.subject ?? '', leaf.subjectAltName]).toEqual([OFFERS_PROFILES ? '' : `CN=${base}`, `DNS:${base}, DNS:www.${base}`]);
+    expect([leaf.subject ?? '', leaf.subjectAltName]).toEqual([
+      OFFERS_PROFILES ? '' : `CN=${base}`,
+      `DNS:${base}, DNS:www.${base}`,
+    ]);
     expect(await servedSerial(peers.haproxyHttpsPort, `www.${base}`)).toBe(certificate.serial);
     const list = await runAcme(['list', '--json', '--home', home]);
     expect(JSON.parse(list.stdout)).toMatchObject({ certificates: [{ name: base, serial: certificate.serial }] });
@@ -80,8 +93,12 @@ describe("certificates as today's CAs issue them, from the built CLI, served by 
     /** What the run shows, in the terms of both expectations below. */
     const observed = async (): Promise<Record<string, unknown>> => {
       if (run.code !== 0) return { code: run.code, refusal: /^Error: .*$/m.exec(run.stderr)?.[0] };
-      const { certificate } = JSON.parse(run.stdout) as { certificate: { serial: string; notBefore: string; notAfter: string } };
-      const meta = JSON.parse(await readFile(join(home, 'certificates', name, 'meta.json'), 'utf8')) as { profile?: string };
+      const { certificate } = JSON.parse(run.stdout) as {
+        certificate: { serial: string; notBefore: string; notAfter: string };
+      };
+      const meta = JSON.parse(await readFile(join(home, 'certificates', name, 'meta.json'), 'utf8')) as {
+        profile?: string;
+      };
       return {
         code: run.code,
         shortlived: (Date.parse(certificate.notAfter) - Date.parse(certificate.notBefore)) / 1000 <= SHORTLIVED_SECONDS,
@@ -92,7 +109,11 @@ describe("certificates as today's CAs issue them, from the built CLI, served by 
     expect(await observed()).toEqual(
       OFFERS_PROFILES
         ? { code: 0, shortlived: true, served: true, profile: 'shortlived' }
-        : { code: 1, refusal: 'Error: Cannot create an order with profile "shortlived": the CA offers no profiles; omit the profile' },
+        : {
+            code: 1,
+            refusal:
+              'Error: Cannot create an order with profile "shortlived": the CA offers no profiles; omit the profile',
+          },
     );
   });
 
@@ -111,10 +132,14 @@ describe("certificates as today's CAs issue them, from the built CLI, served by 
     const run = await runAcme(['issue', '-d', '127.0.0.1', '--json', ...common]);
 
     expectExit(run, 0);
-    const { certificate } = JSON.parse(run.stdout) as { certificate: { serial: string; notBefore: string; notAfter: string; paths: { bundle: string } } };
+    const { certificate } = JSON.parse(run.stdout) as {
+      certificate: { serial: string; notBefore: string; notAfter: string; paths: { bundle: string } };
+    };
     const leaf = await leafOf(certificate.paths.bundle);
     expect([leaf.subjectAltName, leaf.checkIP('127.0.0.1')]).toEqual(['IP Address:127.0.0.1', '127.0.0.1']);
-    expect((Date.parse(certificate.notAfter) - Date.parse(certificate.notBefore)) / 1000).toBeLessThanOrEqual(OFFERS_PROFILES ? SHORTLIVED_SECONDS : Infinity);
+    expect((Date.parse(certificate.notAfter) - Date.parse(certificate.notBefore)) / 1000).toBeLessThanOrEqual(
+      OFFERS_PROFILES ? SHORTLIVED_SECONDS : Infinity,
+    );
     // A TLS client connecting to an IP sends no SNI and gets the bind's default certificate; HAProxy holds this one.
     expect(await heldSerial(peers.haproxyAdminSocket, certificate.paths.bundle)).toBe(certificate.serial);
     expect(await readFile(peers.haproxyCrtList, 'utf8')).toContain(`${certificate.paths.bundle}\n`);

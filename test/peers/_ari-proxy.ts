@@ -59,9 +59,16 @@ export interface AriProxy {
   /** Every newOrder payload, oldest first. */
   readonly orders: RecordedOrder[];
   /** Serves `window` for `certId` with `Retry-After: retryAfterSeconds` (default 21600, 6 h). Unknown CertIDs get a 404 problem. */
-  setWindow(certId: string, window: { start: Date; end: Date }, options?: { retryAfterSeconds?: number; explanationUrl?: string }): void;
+  setWindow(
+    certId: string,
+    window: { start: Date; end: Date },
+    options?: { retryAfterSeconds?: number; explanationUrl?: string },
+  ): void;
   /** Serves this exact answer for `certId` (for bad JSON, bad windows, errors). */
-  setRenewalInfoResponse(certId: string, response: { status: number; body: string; headers?: Record<string, string> }): void;
+  setRenewalInfoResponse(
+    certId: string,
+    response: { status: number; body: string; headers?: Record<string, string> },
+  ): void;
   /** Answers the next newOrder POST with `problem` instead of forwarding it (once). */
   rejectNextOrder(problem: ProxyProblem): void;
   /** Closes the listener and every connection; idempotent. */
@@ -73,15 +80,17 @@ type CannedResponse = { status: number; body: string; headers: Record<string, st
 const RENEWAL_INFO_PATH = '/renewal-info';
 const DEFAULT_RETRY_AFTER_SECONDS = 21_600;
 
-
-
 function send(res: ServerResponse, answer: CannedResponse): void {
   res.writeHead(answer.status, { 'Content-Length': Buffer.byteLength(answer.body), ...answer.headers });
   res.end(answer.body);
 }
 
 function problemResponse(problem: ProxyProblem): CannedResponse {
-  return { status: problem.status, body: JSON.stringify(problem), headers: { 'Content-Type': 'application/problem+json' } };
+  return {
+    status: problem.status,
+    body: JSON.stringify(problem),
+    headers: { 'Content-Type': 'application/problem+json' },
+  };
 }
 
 /** Decodes the payload of a flattened JWS (RFC 7515 §7.2.2) into the fields we record. */
@@ -90,7 +99,11 @@ function decodeOrder(body: Buffer): RecordedOrder | undefined {
     const jws = JSON.parse(body.toString('utf8')) as { payload?: string };
     const payload = JSON.parse(Buffer.from(jws.payload ?? '', 'base64url').toString('utf8')) as RecordedOrder;
     const { identifiers, replaces, profile } = payload;
-    return { identifiers, ...(replaces === undefined ? {} : { replaces }), ...(profile === undefined ? {} : { profile }) };
+    return {
+      identifiers,
+      ...(replaces === undefined ? {} : { replaces }),
+      ...(profile === undefined ? {} : { profile }),
+    };
   } catch {
     return undefined;
   }
@@ -99,13 +112,17 @@ function decodeOrder(body: Buffer): RecordedOrder | undefined {
 /**
  * Starts the proxy on 127.0.0.1 (free port) in front of `peers`' pebble. The caller MUST call `stop()`.
  */
-export async function startAriProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundlePath' | 'workDir'>, options: AriProxyOptions = {}): Promise<AriProxy> {
+export async function startAriProxy(
+  peers: Pick<Peers, 'directoryUrl' | 'caBundlePath' | 'workDir'>,
+  options: AriProxyOptions = {},
+): Promise<AriProxy> {
   const ca = await fs.readFile(peers.caBundlePath, 'utf8');
   const key = await fs.readFile(path.join(peers.workDir, 'pebble.key'), 'utf8');
   const upstream = new URL(peers.directoryUrl);
   const pebbleDirectory = await httpsGet(peers.directoryUrl, ca);
   const newOrderPath = new URL((JSON.parse(pebbleDirectory.body) as { newOrder: string }).newOrder).pathname;
-  const pebbleProfiles = (JSON.parse(pebbleDirectory.body) as { meta?: { profiles?: Record<string, string> } }).meta?.profiles;
+  const pebbleProfiles = (JSON.parse(pebbleDirectory.body) as { meta?: { profiles?: Record<string, string> } }).meta
+    ?.profiles;
   const profiles = options.profiles === undefined ? { ...(pebbleProfiles ?? LETS_ENCRYPT_PROFILES) } : options.profiles;
   const agent = new https.Agent({ ca, keepAlive: false });
 
@@ -114,21 +131,33 @@ export async function startAriProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundl
   const orders: RecordedOrder[] = [];
   const pendingRejections: ProxyProblem[] = [];
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> => forwardToPebble(req, body, { url: upstream, agent });
+  const forward = (req: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> =>
+    forwardToPebble(req, body, { url: upstream, agent });
 
   const directory = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const answer = await forward(req, Buffer.alloc(0));
-    const document = JSON.parse(answer.body.toString('utf8')) as { meta?: Record<string, unknown>; renewalInfo?: string };
+    const document = JSON.parse(answer.body.toString('utf8')) as {
+      meta?: Record<string, unknown>;
+      renewalInfo?: string;
+    };
     if (options.renewalInfo !== false) document.renewalInfo = `https://${req.headers.host}${RENEWAL_INFO_PATH}`;
     if (profiles !== null) document.meta = { ...document.meta, profiles };
-    send(res, { status: answer.status, body: JSON.stringify(document, null, 2), headers: { 'Content-Type': 'application/json' } });
+    send(res, {
+      status: answer.status,
+      body: JSON.stringify(document, null, 2),
+      headers: { 'Content-Type': 'application/json' },
+    });
   };
 
   const renewalInfoAnswer = (certId: string): CannedResponse => {
     renewalInfoRequests.push(certId);
     return (
       renewalInfo.get(certId) ??
-      problemResponse({ status: 404, type: 'urn:ietf:params:acme:error:malformed', detail: `No renewal information for CertID "${certId}"` })
+      problemResponse({
+        status: 404,
+        type: 'urn:ietf:params:acme:error:malformed',
+        detail: `No renewal information for CertID "${certId}"`,
+      })
     );
   };
 
@@ -152,7 +181,8 @@ export async function startAriProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundl
 
   const server = https.createServer({ cert: ca, key }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, { status: 502, body: `ARI proxy: ${String(err)}`, headers: { 'Content-Type': 'text/plain' } });
+      if (!res.headersSent)
+        send(res, { status: 502, body: `ARI proxy: ${String(err)}`, headers: { 'Content-Type': 'text/plain' } });
       else res.destroy();
     });
   });
@@ -171,7 +201,11 @@ export async function startAriProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundl
         ...(windowOptions.explanationUrl === undefined ? {} : { explanationURL: windowOptions.explanationUrl }),
       });
       const retryAfter = String(windowOptions.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
-      renewalInfo.set(certId, { status: 200, body, headers: { 'Content-Type': 'application/json', 'Retry-After': retryAfter } });
+      renewalInfo.set(certId, {
+        status: 200,
+        body,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': retryAfter },
+      });
     },
     setRenewalInfoResponse(certId, response) {
       renewalInfo.set(certId, { status: response.status, body: response.body, headers: response.headers ?? {} });

@@ -50,7 +50,8 @@ export function resolveBinary(name: string): string | undefined {
 /** What to tell whoever runs the tests when `name` cannot be resolved: the variable, or how to install it. */
 export function missingBinaryHint(name: string): string {
   const override = overrideOf(name);
-  if (override !== undefined) return `"${override}" named by ${PEER_BINARY_ENV[name as PeerBinary]} is not an executable file`;
+  if (override !== undefined)
+    return `"${override}" named by ${PEER_BINARY_ENV[name as PeerBinary]} is not an executable file`;
   return `"${name}" is on neither PATH nor ${SBIN_DIRS.join(', ')}: run \`bash scripts/setup.sh\` (as root) or \`apt-get install pebble haproxy openssl\``;
 }
 

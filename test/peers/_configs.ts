@@ -51,11 +51,21 @@ export function pebbleConfig(layout: PeerLayout): string {
 export function challtestsrvArgs(layout: PeerLayout, flags: readonly string[]): string[] {
   // Its defaults bind every interface: pass each address, and disable the listeners we don't use.
   return [
-    '-dns01', `127.0.0.1:${layout.dnsPort}`,
-    '-http01', '', '-https01', '', '-tlsalpn01', '',
+    '-dns01',
+    `127.0.0.1:${layout.dnsPort}`,
+    '-http01',
+    '',
+    '-https01',
+    '',
+    '-tlsalpn01',
+    '',
     ...(flags.includes('-doh') ? ['-doh', ''] : []),
-    '-management', `127.0.0.1:${layout.dnsManagementPort}`,
-    '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
+    '-management',
+    `127.0.0.1:${layout.dnsManagementPort}`,
+    '-defaultIPv4',
+    '127.0.0.1',
+    '-defaultIPv6',
+    '',
   ];
 }
 

@@ -20,8 +20,19 @@ import { httpsGet } from './_wait';
 
 /** What a request is, by pebble 2.4's paths and its directory. */
 export type AcmeResource =
-  | 'directory' | 'newNonce' | 'newAccount' | 'account' | 'newOrder' | 'order' | 'finalize'
-  | 'authorization' | 'challenge' | 'certificate' | 'revokeCert' | 'keyChange' | 'other';
+  | 'directory'
+  | 'newNonce'
+  | 'newAccount'
+  | 'account'
+  | 'newOrder'
+  | 'order'
+  | 'finalize'
+  | 'authorization'
+  | 'challenge'
+  | 'certificate'
+  | 'revokeCert'
+  | 'keyChange'
+  | 'other';
 
 /**
  * How a picked request is broken:
@@ -92,8 +103,6 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-
-
 /** Upper bound of every wait the proxy makes (slow, trickle). */
 export const FAULT_MAX_DELAY_MS = 60_000;
 const MAX_REQUESTS_KEPT = 2000;
@@ -102,27 +111,34 @@ const INJECTED_AUTHZ_PREFIX = '/authZ/x-';
 const ERR = 'urn:ietf:params:acme:error:';
 // pebble 2.4's per-object paths (wfe.go); the fixed endpoints come from its directory.
 const PREFIXES: Array<[string, AcmeResource]> = [
-  ['/my-account/', 'account'], ['/my-order/', 'order'], ['/finalize-order/', 'finalize'],
-  ['/authZ/', 'authorization'], ['/chalZ/', 'challenge'], ['/certZ/', 'certificate'],
+  ['/my-account/', 'account'],
+  ['/my-order/', 'order'],
+  ['/finalize-order/', 'finalize'],
+  ['/authZ/', 'authorization'],
+  ['/chalZ/', 'challenge'],
+  ['/certZ/', 'certificate'],
 ];
-
-
 
 function cannedAnswer(res: ServerResponse, fault: Extract<Fault, { kind: 'status' }>): void {
   const type = fault.problemType ?? (fault.status === 429 ? `${ERR}rateLimited` : `${ERR}serverInternal`);
-  const body = fault.html === true
-    ? `<html><body><h1>${fault.status} Service Unavailable</h1></body></html>`
-    : JSON.stringify({ type, detail: `Fault proxy answered HTTP ${fault.status}`, status: fault.status });
+  const body =
+    fault.html === true
+      ? `<html><body><h1>${fault.status} Service Unavailable</h1></body></html>`
+      : JSON.stringify({ type, detail: `Fault proxy answered HTTP ${fault.status}`, status: fault.status });
   const contentType = fault.html === true ? 'text/html' : 'application/problem+json';
   res.writeHead(fault.status, {
-    'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close',
+    'Content-Type': contentType,
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
     ...(fault.retryAfter === undefined ? {} : { 'Retry-After': fault.retryAfter }),
   });
   res.end(body);
 }
 
 /** Starts the proxy on 127.0.0.1 (free port) in front of `peers`' pebble. The caller MUST call `stop()`. */
-export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBundlePath' | 'workDir'>): Promise<FaultProxy> {
+export async function startFaultProxy(
+  peers: Pick<Peers, 'directoryUrl' | 'caBundlePath' | 'workDir'>,
+): Promise<FaultProxy> {
   const ca = await fs.readFile(peers.caBundlePath, 'utf8');
   const key = await fs.readFile(path.join(peers.workDir, 'pebble.key'), 'utf8');
   const upstream = new URL(peers.directoryUrl);
@@ -153,22 +169,34 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
 
   const wait = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, Math.min(Math.max(0, ms), FAULT_MAX_DELAY_MS));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          resolve();
+        },
+        Math.min(Math.max(0, ms), FAULT_MAX_DELAY_MS),
+      );
       timers.set(timer, resolve);
     });
 
-  const forward = (req: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> => forwardToPebble(req, body, { url: upstream, agent });
+  const forward = (req: IncomingMessage, body: Buffer): Promise<UpstreamAnswer> =>
+    forwardToPebble(req, body, { url: upstream, agent });
 
   const relay = (res: ServerResponse, answer: UpstreamAnswer, body: Buffer = answer.body): void => {
-    res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(body.length), Connection: 'close' });
+    res.writeHead(answer.status, {
+      ...endToEnd(answer.headers),
+      'Content-Length': String(body.length),
+      Connection: 'close',
+    });
     res.end(body);
   };
 
   const trickle = async (res: ServerResponse, answer: UpstreamAnswer, intervalMs: number): Promise<void> => {
-    res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(answer.body.length), Connection: 'close' });
+    res.writeHead(answer.status, {
+      ...endToEnd(answer.headers),
+      'Content-Length': String(answer.body.length),
+      Connection: 'close',
+    });
     const steps = Math.min(answer.body.length, Math.floor(FAULT_MAX_DELAY_MS / Math.max(1, intervalMs)));
     for (let i = 0; i < steps && !res.destroyed; i += 1) {
       res.write(answer.body.subarray(i, i + 1));
@@ -189,7 +217,11 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
     if (fault.kind === 'status') return cannedAnswer(res, fault);
     if (fault.kind === 'authorizations') {
       const answer = await forward(req, body);
-      return relay(res, answer, answer.status < 300 ? withInjectedAuthorizations(req, answer, fault.count) : answer.body);
+      return relay(
+        res,
+        answer,
+        answer.status < 300 ? withInjectedAuthorizations(req, answer, fault.count) : answer.body,
+      );
     }
     if (fault.kind === 'noLocation') {
       const answer = await forward(req, body);
@@ -210,7 +242,11 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
     const half = answer.body.subarray(0, Math.floor(answer.body.length / 2));
     if (fault.kind === 'truncate') return relay(res, answer, half);
     // reset: a Content-Length promising the whole body, half of it, then the connection dies.
-    res.writeHead(answer.status, { ...endToEnd(answer.headers), 'Content-Length': String(answer.body.length), Connection: 'close' });
+    res.writeHead(answer.status, {
+      ...endToEnd(answer.headers),
+      'Content-Length': String(answer.body.length),
+      Connection: 'close',
+    });
     res.write(half, () => res.destroy());
   };
 
@@ -224,7 +260,12 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
       return cannedAnswer(res, { kind: 'status', status: 404, problemType: `${ERR}malformed` });
     }
     const fault = pick(resource);
-    const record: FaultProxyRequest = { method: req.method ?? '', path: pathname, resource, ...(fault === undefined ? {} : { fault: fault.kind }) };
+    const record: FaultProxyRequest = {
+      method: req.method ?? '',
+      path: pathname,
+      resource,
+      ...(fault === undefined ? {} : { fault: fault.kind }),
+    };
     if (requests.length < MAX_REQUESTS_KEPT) requests.push(record);
     if (fault !== undefined) return applyFault(fault, req, res, body);
     const answer = await forward(req, body);
@@ -258,12 +299,14 @@ export async function startFaultProxy(peers: Pick<Peers, 'directoryUrl' | 'caBun
       server.close();
       return Promise.resolve();
     },
-    acceptConnections: (): Promise<void> => (server.listening || stopping !== undefined ? Promise.resolve() : listen(port)),
+    acceptConnections: (): Promise<void> =>
+      server.listening || stopping !== undefined ? Promise.resolve() : listen(port),
   };
   return {
     directoryUrl: `https://127.0.0.1:${port}${upstream.pathname}`,
     requests,
-    countOf: (resource, method) => counts.get(method === undefined ? resource : `${method.toUpperCase()} ${resource}`) ?? 0,
+    countOf: (resource, method) =>
+      counts.get(method === undefined ? resource : `${method.toUpperCase()} ${resource}`) ?? 0,
     injectedAuthorizationRequests: () => injectedRequests,
     setFaults(next) {
       rules = next.map((rule) => ({ rule, seen: 0 }));

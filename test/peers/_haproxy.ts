@@ -83,7 +83,8 @@ async function writeFiles(options: StandaloneHaproxyOptions): Promise<Omit<Stand
   const certDir = path.join(workDir, 'certs');
   await fs.mkdir(certDir, { mode: 0o700 });
   const h = {
-    workDir, certDir,
+    workDir,
+    certDir,
     configPath: path.join(workDir, 'haproxy.cfg'),
     adminSocket: path.join(workDir, 'admin.sock'),
     masterSocket: path.join(workDir, 'master.sock'),
@@ -111,7 +112,15 @@ export async function startStandaloneHaproxy(options: StandaloneHaproxyOptions =
   let child: TrackedChild | undefined;
   let stopped = false;
   const start = async (): Promise<void> => {
-    child = spawnTracked('haproxy-standalone', [haproxy, '-W', '-S', `${h.masterSocket},mode,600`, '-f', h.configPath, '-db']);
+    child = spawnTracked('haproxy-standalone', [
+      haproxy,
+      '-W',
+      '-S',
+      `${h.masterSocket},mode,600`,
+      '-f',
+      h.configPath,
+      '-db',
+    ]);
     await waitForReady(child, { what: `its HTTPS port ${h.httpsPort}`, ready: () => canConnect(h.httpsPort) });
   };
   const stop = async (): Promise<void> => {

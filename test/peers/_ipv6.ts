@@ -2,7 +2,9 @@ import * as net from 'node:net';
 import { networkInterfaces } from 'node:os';
 
 /** Whether this machine has the IPv6 loopback address (containers often do not). */
-export const hasIpv6Loopback = Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === '::1'));
+export const hasIpv6Loopback = Object.values(networkInterfaces()).some((addresses) =>
+  addresses?.some((a) => a.address === '::1'),
+);
 
 /** A TCP relay from [::1]:port to 127.0.0.1:port that counts its connections. */
 export interface Ipv6LoopbackBridge {

@@ -57,7 +57,11 @@ function installHandlers(): void {
 }
 
 /** Spawns `argv` (`[command, ...args]`, no shell) and tracks it so that it never outlives this process. */
-export function spawnTracked(name: string, argv: readonly [string, ...string[]], options: SpawnTrackedOptions = {}): TrackedChild {
+export function spawnTracked(
+  name: string,
+  argv: readonly [string, ...string[]],
+  options: SpawnTrackedOptions = {},
+): TrackedChild {
   installHandlers();
   const [command, ...args] = argv;
   const child = spawn(command, args, {

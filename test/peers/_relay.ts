@@ -6,7 +6,16 @@ import * as https from 'node:https';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** RFC 9110 §7.6.1 hop-by-hop fields: never relayed (the body is re-sent with its own length). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'content-length',
+]);
 
 /** The headers without the hop-by-hop ones. */
 export function endToEnd(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
@@ -35,14 +44,28 @@ const UPSTREAM_TIMEOUT_MS = 10_000;
 export type UpstreamAnswer = { status: number; headers: IncomingMessage['headers']; body: Buffer };
 
 /** Sends the client's request (its end-to-end headers, its Host) to pebble; resolves with pebble's answer. */
-export function forwardToPebble(req: IncomingMessage, body: Buffer, upstream: { url: URL; agent: https.Agent }): Promise<UpstreamAnswer> {
+export function forwardToPebble(
+  req: IncomingMessage,
+  body: Buffer,
+  upstream: { url: URL; agent: https.Agent },
+): Promise<UpstreamAnswer> {
   return new Promise((resolve, reject) => {
     const request = https.request(
-      { host: upstream.url.hostname, port: upstream.url.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: upstream.agent, timeout: UPSTREAM_TIMEOUT_MS },
+      {
+        host: upstream.url.hostname,
+        port: upstream.url.port,
+        method: req.method,
+        path: req.url,
+        headers: endToEnd(req.headers),
+        agent: upstream.agent,
+        timeout: UPSTREAM_TIMEOUT_MS,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }),
+        );
         response.on('error', reject);
       },
     );

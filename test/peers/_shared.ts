@@ -32,7 +32,9 @@ export function publishSharedState(state: SharedPeersState): string {
 export function readSharedState(): SharedPeersState {
   const file = process.env[PEERS_FILE_ENV];
   if (file === undefined || file === '') {
-    throw new Error(`Cannot find the shared test peers: "${PEERS_FILE_ENV}" is not set; run the test in the jest "integration" project (npx jest --selectProjects integration)`);
+    throw new Error(
+      `Cannot find the shared test peers: "${PEERS_FILE_ENV}" is not set; run the test in the jest "integration" project (npx jest --selectProjects integration)`,
+    );
   }
   return JSON.parse(fs.readFileSync(file, 'utf8')) as SharedPeersState;
 }

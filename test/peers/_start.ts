@@ -36,8 +36,15 @@ async function allocateLayout(workDir: string): Promise<PeerLayout> {
   const [dnsManagementPort, apiPort, managementPort, tlsAlpnPort, haproxyHttpPort, haproxyHttpsPort, responderPort] =
     (await freePorts(7, [dnsPort])) as [number, number, number, number, number, number, number];
   return {
-    workDir, dnsPort, dnsManagementPort, apiPort, managementPort, tlsAlpnPort,
-    haproxyHttpPort, haproxyHttpsPort, responderPort,
+    workDir,
+    dnsPort,
+    dnsManagementPort,
+    apiPort,
+    managementPort,
+    tlsAlpnPort,
+    haproxyHttpPort,
+    haproxyHttpsPort,
+    responderPort,
     pebbleCertPath: path.join(workDir, 'pebble.crt'),
     pebbleKeyPath: path.join(workDir, 'pebble.key'),
     haproxyDefaultBundle: path.join(workDir, 'haproxy-certs', 'default.pem'),
@@ -52,7 +59,10 @@ async function writeFiles(layout: PeerLayout): Promise<string> {
   await fs.mkdir(path.join(workDir, 'haproxy-certs'), { mode: 0o700 });
   // Both answer on 127.0.0.1 as `localhost`; the pebble certificate is also the CA bundle of its API.
   const loopback = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
-  const [, haproxyCert] = await Promise.all([generateCert(workDir, 'pebble', loopback), generateCert(workDir, 'haproxy-default', loopback)]);
+  const [, haproxyCert] = await Promise.all([
+    generateCert(workDir, 'pebble', loopback),
+    generateCert(workDir, 'haproxy-default', loopback),
+  ]);
   await fs.writeFile(layout.haproxyDefaultBundle, haproxyCert.bundle, { mode: 0o600 });
   const haproxyCfg = path.join(workDir, 'haproxy.cfg');
   await Promise.all([
@@ -64,7 +74,9 @@ async function writeFiles(layout: PeerLayout): Promise<string> {
     await execFileAsync(requireBinary('haproxy'), ['-c', '-f', haproxyCfg], { timeout: 10_000 });
   } catch (err) {
     const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
-    throw new Error(`Cannot use the generated "${haproxyCfg}": haproxy -c rejected it:\n${stdout}${stderr}`, { cause: err });
+    throw new Error(`Cannot use the generated "${haproxyCfg}": haproxy -c rejected it:\n${stdout}${stderr}`, {
+      cause: err,
+    });
   }
   return haproxyCfg;
 }
@@ -72,15 +84,27 @@ async function writeFiles(layout: PeerLayout): Promise<string> {
 function spawnPeers(layout: PeerLayout, haproxyCfg: string, options: StartPeersOptions): TrackedChild[] {
   const logDir = options.logDir;
   // Resolve all three first, so that a missing one cannot leave the others running untracked.
-  const [challtestsrvBin, haproxyBin, pebbleBin] = ['pebble-challtestsrv', 'haproxy', 'pebble'].map(requireBinary) as [string, string, string];
+  const [challtestsrvBin, haproxyBin, pebbleBin] = ['pebble-challtestsrv', 'haproxy', 'pebble'].map(requireBinary) as [
+    string,
+    string,
+    string,
+  ];
   const pebbleEnv = {
     PEBBLE_VA_NOSLEEP: '1',
     PEBBLE_WFE_NONCEREJECT: String(options.nonceRejectPercent ?? 0),
     PEBBLE_AUTHZREUSE: String(options.authzReusePercent ?? 0),
   };
-  const pebbleArgs = ['-strict', '-config', path.join(layout.workDir, 'pebble-config.json'), '-dnsserver', `127.0.0.1:${layout.dnsPort}`];
+  const pebbleArgs = [
+    '-strict',
+    '-config',
+    path.join(layout.workDir, 'pebble-config.json'),
+    '-dnsserver',
+    `127.0.0.1:${layout.dnsPort}`,
+  ];
   return [
-    spawnTracked('pebble-challtestsrv', [challtestsrvBin, ...challtestsrvArgs(layout, goFlagsOf(challtestsrvBin))], { logDir }),
+    spawnTracked('pebble-challtestsrv', [challtestsrvBin, ...challtestsrvArgs(layout, goFlagsOf(challtestsrvBin))], {
+      logDir,
+    }),
     // -db: foreground, no daemon; never through systemd.
     spawnTracked('haproxy', [haproxyBin, '-f', haproxyCfg, '-db'], { logDir }),
     spawnTracked('pebble', [pebbleBin, ...pebbleArgs], { logDir, env: pebbleEnv }),
@@ -93,10 +117,19 @@ async function waitForPeers(layout: PeerLayout, children: TrackedChild[]): Promi
   const answers200 = (url: string) => async () => (await httpsGet(url, ca)).status === 200;
   const dirUrl = `https://127.0.0.1:${layout.apiPort}/dir`;
   await Promise.all([
-    waitForReady(challtestsrv, { what: `its management port ${layout.dnsManagementPort}`, ready: () => canConnect(layout.dnsManagementPort) }),
-    waitForReady(haproxy, { what: `its HTTP port ${layout.haproxyHttpPort}`, ready: () => canConnect(layout.haproxyHttpPort) }),
+    waitForReady(challtestsrv, {
+      what: `its management port ${layout.dnsManagementPort}`,
+      ready: () => canConnect(layout.dnsManagementPort),
+    }),
+    waitForReady(haproxy, {
+      what: `its HTTP port ${layout.haproxyHttpPort}`,
+      ready: () => canConnect(layout.haproxyHttpPort),
+    }),
     waitForReady(pebble, { what: dirUrl, ready: answers200(dirUrl) }),
-    waitForReady(pebble, { what: `its management port ${layout.managementPort}`, ready: answers200(`https://127.0.0.1:${layout.managementPort}/roots/0`) }),
+    waitForReady(pebble, {
+      what: `its management port ${layout.managementPort}`,
+      ready: answers200(`https://127.0.0.1:${layout.managementPort}/roots/0`),
+    }),
   ]);
 }
 
@@ -105,7 +138,10 @@ async function versionsOf(layout: PeerLayout): Promise<PeerVersions> {
   const ca = await fs.readFile(layout.pebbleCertPath, 'utf8');
   const { body } = await httpsGet(`https://127.0.0.1:${layout.apiPort}/dir`, ca);
   const directory = JSON.parse(body) as { renewalInfo?: string; meta?: { profiles?: object } };
-  return detectPeerVersions({ ari: directory.renewalInfo !== undefined, profiles: directory.meta?.profiles !== undefined });
+  return detectPeerVersions({
+    ari: directory.renewalInfo !== undefined,
+    profiles: directory.meta?.profiles !== undefined,
+  });
 }
 
 function toPeers(layout: PeerLayout, children: TrackedChild[], versions: PeerVersions): Peers {

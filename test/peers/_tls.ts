@@ -56,26 +56,52 @@ export async function generateCert(dir: string, name: string, options: GenerateC
   const altNames = [...dnsNames.map((dns) => `DNS:${dns}`), ...(options.ipAddresses ?? []).map((ip) => `IP:${ip}`)];
   const keyPath = path.join(dir, `${name}.key`);
   const certPath = path.join(dir, `${name}.crt`);
-  const keyArgs = options.keyType === 'rsa'
-    ? ['-newkey', `rsa:${options.rsaBits ?? 2048}`]
-    : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  const keyArgs =
+    options.keyType === 'rsa'
+      ? ['-newkey', `rsa:${options.rsaBits ?? 2048}`]
+      : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
   // A serial whose first byte is 0x10-0x7F: positive, no sign byte, no leading zero.
   const serial = (0x10 + (randomBytes(1)[0]! % 0x70)).toString(16) + randomBytes(9).toString('hex');
   const args = [
-    'req', '-x509', ...keyArgs, '-nodes', '-keyout', keyPath, '-out', certPath, '-days', String(CERT_VALIDITY_DAYS),
-    '-set_serial', `0x${serial}`, '-subj', `/CN=${dnsNames[0]}`, '-addext', `subjectAltName=${altNames.join(',')}`,
+    'req',
+    '-x509',
+    ...keyArgs,
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-days',
+    String(CERT_VALIDITY_DAYS),
+    '-set_serial',
+    `0x${serial}`,
+    '-subj',
+    `/CN=${dnsNames[0]}`,
+    '-addext',
+    `subjectAltName=${altNames.join(',')}`,
   ];
   try {
     await execFileAsync(requireBinary('openssl'), args, { timeout: OPENSSL_TIMEOUT_MS });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`Cannot generate a test certificate with "openssl ${args.join(' ')}": ${stderr.trim() || String(err)}`, { cause: err });
+    throw new Error(
+      `Cannot generate a test certificate with "openssl ${args.join(' ')}": ${stderr.trim() || String(err)}`,
+      { cause: err },
+    );
   }
   await fs.chmod(keyPath, 0o600);
   const [certPem, keyPem] = await Promise.all([fs.readFile(certPath, 'utf8'), fs.readFile(keyPath, 'utf8')]);
   const x509 = new X509Certificate(certPem);
   const sha1 = x509.fingerprint.replace(/:/g, '');
-  return { certPath, keyPath, certPem, keyPem, bundle: certPem + keyPem, serial: x509.serialNumber.toUpperCase(), sha1 };
+  return {
+    certPath,
+    keyPath,
+    certPem,
+    keyPem,
+    bundle: certPem + keyPem,
+    serial: x509.serialNumber.toUpperCase(),
+    sha1,
+  };
 }
 
 /** Completes a real TLS handshake with 127.0.0.1:`port` sending `servername`; resolves with the served leaf's serial (upper-case hex). */
@@ -86,7 +112,9 @@ export function servedSerial(port: number, servername: string): Promise<string> 
       socket.destroy();
       resolve(serial);
     });
-    socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => socket.destroy(new Error(`TLS handshake with 127.0.0.1:${port} timed out`)));
+    socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () =>
+      socket.destroy(new Error(`TLS handshake with 127.0.0.1:${port} timed out`)),
+    );
     socket.once('error', reject);
   });
 }

@@ -81,7 +81,11 @@ export function haproxyVersionOf(file: string): HaproxyVersion {
 
 /** Versions of the configured binaries; the pebble features are filled in once its directory answers. */
 export function detectPeerVersions(features: Pick<PebbleVersion, 'ari' | 'profiles'>): PeerVersions {
-  const [pebble, challtestsrv, haproxy] = ['pebble', 'pebble-challtestsrv', 'haproxy'].map(requireBinary) as [string, string, string];
+  const [pebble, challtestsrv, haproxy] = ['pebble', 'pebble-challtestsrv', 'haproxy'].map(requireBinary) as [
+    string,
+    string,
+    string,
+  ];
   return {
     pebble: { path: pebble, version: goPeerVersion(pebble), ...features },
     challtestsrv: { path: challtestsrv, version: goPeerVersion(challtestsrv) },

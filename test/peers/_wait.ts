@@ -56,7 +56,9 @@ export async function waitForReady(child: TrackedChild, probe: ReadinessProbe): 
     if (hasExited(child)) {
       await child.exited(); // a spawn error is reported (and captured) one tick after spawn()
       const code = child.process.exitCode ?? child.process.signalCode ?? 'spawn failure';
-      throw new Error(`Cannot start ${child.name}: it exited ("${code}") before ${what} answered; output:\n${child.output()}`);
+      throw new Error(
+        `Cannot start ${child.name}: it exited ("${code}") before ${what} answered; output:\n${child.output()}`,
+      );
     }
     try {
       if (await probe.ready()) return;
@@ -66,5 +68,7 @@ export async function waitForReady(child: TrackedChild, probe: ReadinessProbe): 
     await sleep(WAIT_INTERVAL_MS);
   }
   const waitedMs = WAIT_ATTEMPTS * WAIT_INTERVAL_MS;
-  throw new Error(`Cannot start ${child.name}: ${what} did not answer within ${waitedMs} ms ("${lastError}"); output:\n${child.output()}`);
+  throw new Error(
+    `Cannot start ${child.name}: ${what} did not answer within ${waitedMs} ms ("${lastError}"); output:\n${child.output()}`,
+  );
 }

@@ -18,7 +18,9 @@ export default async function globalSetup(): Promise<void> {
   const missing = findMissingPeerBinaries();
   if (missing.length > 0) {
     const names = missing.map((name) => `"${name}"`).join(', ');
-    throw new Error(`Cannot start the integration test peers: missing ${names}: ${explainMissingPeerBinaries(missing)}`);
+    throw new Error(
+      `Cannot start the integration test peers: missing ${names}: ${explainMissingPeerBinaries(missing)}`,
+    );
   }
   const startedAt = Date.now();
   const logDir = process.env.HAPROXY_ACME_TEST_PEERS_LOG_DIR;
@@ -28,5 +30,6 @@ export default async function globalSetup(): Promise<void> {
   console.log(`Test peers: ${describePeerVersions(handle.peers.versions)}`);
   // scripts/test-matrix.sh names each run's summary line after the peers it ran against.
   const summaryFile = process.env.ACME_TEST_PEERS_SUMMARY;
-  if (summaryFile !== undefined && summaryFile !== '') await fs.writeFile(summaryFile, describePeerVersions(handle.peers.versions, { paths: false }));
+  if (summaryFile !== undefined && summaryFile !== '')
+    await fs.writeFile(summaryFile, describePeerVersions(handle.peers.versions, { paths: false }));
 }

@@ -9,7 +9,8 @@ import { describePeerVersions } from './_versions';
 export default async function globalTeardown(): Promise<void> {
   const handle = (globalThis as Record<string, unknown>)[SHARED_PEERS_KEY] as SharedPeersHandle | undefined;
   if (handle === undefined) return;
-  if (handle.peers !== undefined) console.log(`\nRan against test peers: ${describePeerVersions(handle.peers.versions)}`);
+  if (handle.peers !== undefined)
+    console.log(`\nRan against test peers: ${describePeerVersions(handle.peers.versions)}`);
   await handle.peers?.stop();
   if (handle.stateFile !== undefined) await fs.rm(path.dirname(handle.stateFile), { recursive: true, force: true });
   delete (globalThis as Record<string, unknown>)[SHARED_PEERS_KEY];

@@ -12,7 +12,14 @@ export { freePort } from './_ports';
 export { fetchIssuanceRoots, startPeers } from './_start';
 export { describeWithPeers, integrationPeers, peerVersions, PEERS_FILE_ENV } from './_shared';
 export { PEER_BINARY_ENV } from './_binaries';
-export { describePeerVersions, haproxyAtLeast, haproxyVersionOf, type HaproxyVersion, type PebbleVersion, type PeerVersions } from './_versions';
+export {
+  describePeerVersions,
+  haproxyAtLeast,
+  haproxyVersionOf,
+  type HaproxyVersion,
+  type PebbleVersion,
+  type PeerVersions,
+} from './_versions';
 export type { Peers, PeersDescription, StartPeersOptions } from './_types';
 
 /** Which of pebble, pebble-challtestsrv, haproxy and openssl cannot be found (on PATH, /usr/sbin, or where their `ACME_TEST_*` variable says). */
@@ -26,6 +33,21 @@ export function explainMissingPeerBinaries(names: readonly string[]): string {
 }
 export { startStandaloneHaproxy, type StandaloneHaproxy, type StandaloneHaproxyOptions } from './_haproxy';
 export { generateCert, servedSerial, type GenerateCertOptions, type TestCert } from './_tls';
-export { LETS_ENCRYPT_PROFILES, startAriProxy, type AriProxy, type AriProxyOptions, type ProxyProblem, type RecordedOrder } from './_ari-proxy';
+export {
+  LETS_ENCRYPT_PROFILES,
+  startAriProxy,
+  type AriProxy,
+  type AriProxyOptions,
+  type ProxyProblem,
+  type RecordedOrder,
+} from './_ari-proxy';
 export { bridgeIpv6Loopback, hasIpv6Loopback, type Ipv6LoopbackBridge } from './_ipv6';
-export { FAULT_MAX_DELAY_MS, startFaultProxy, type AcmeResource, type Fault, type FaultProxy, type FaultProxyRequest, type FaultRule } from './_fault-proxy';
+export {
+  FAULT_MAX_DELAY_MS,
+  startFaultProxy,
+  type AcmeResource,
+  type Fault,
+  type FaultProxy,
+  type FaultProxyRequest,
+  type FaultRule,
+} from './_fault-proxy';

@@ -6,7 +6,12 @@ export const ONE_WORD = 'which HAProxy would not read as part of one word';
  * value, the tail as messages show it (escaped), the problem haproxyWordProblem() names].
  */
 export const HOSTILE_WORD_TAILS: readonly [string, string, string, string][] = [
-  ['a newline and a directive', '\nstats socket ipv4@127.0.0.1:9999 level admin', '\\nstats socket ipv4@127.0.0.1:9999 level admin', `it contains a newline, ${ONE_WORD}`],
+  [
+    'a newline and a directive',
+    '\nstats socket ipv4@127.0.0.1:9999 level admin',
+    '\\nstats socket ipv4@127.0.0.1:9999 level admin',
+    `it contains a newline, ${ONE_WORD}`,
+  ],
   ['a carriage return', '\rglobal', '\\rglobal', `it contains a control character (U+000D), ${ONE_WORD}`],
   ['a tab', '\tssl', '\\tssl', `it contains a tab, ${ONE_WORD}`],
   ['a space and arguments', ' ssl crt /etc/passwd', ' ssl crt /etc/passwd', `it contains a space, ${ONE_WORD}`],

@@ -48,7 +48,19 @@ export function installCrashAgent(config: CrashAgentConfig): void {
     if (count === config.killAt) process.kill(process.pid, 'SIGKILL');
   };
   const promises = fs.promises as unknown as Record<string, AsyncFn>;
-  for (const op of ['rename', 'mkdir', 'chmod', 'symlink', 'unlink', 'rm', 'link', 'writeFile', 'appendFile', 'truncate', 'copyFile']) {
+  for (const op of [
+    'rename',
+    'mkdir',
+    'chmod',
+    'symlink',
+    'unlink',
+    'rm',
+    'link',
+    'writeFile',
+    'appendFile',
+    'truncate',
+    'copyFile',
+  ]) {
     const original = promises[op]!;
     promises[op] = function wrapped(this: unknown, ...args: unknown[]) {
       // rename/link/symlink: the path that changes is the second one.

@@ -72,7 +72,9 @@ function parseProblem(path: string, text: string): string | undefined {
 /** A version directory: all five files, key matching certificate, fullchain = cert + chain. */
 async function versionProblems(dir: string): Promise<string[]> {
   const read = (file: string): Promise<string | undefined> => textOrUndefined(join(dir, file));
-  const [cert, chain, fullchain, key, meta] = await Promise.all(['cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem', 'meta.json'].map(read));
+  const [cert, chain, fullchain, key, meta] = await Promise.all(
+    ['cert.pem', 'chain.pem', 'fullchain.pem', 'privkey.pem', 'meta.json'].map(read),
+  );
   if (cert === undefined || chain === undefined || fullchain === undefined || key === undefined || meta === undefined) {
     return [`version "${dir}" is incomplete`];
   }
@@ -84,13 +86,16 @@ async function versionProblems(dir: string): Promise<string[]> {
     problems.push(`version "${dir}": ${(error as Error).message}`);
   }
   const serial = new X509Certificate(cert).serialNumber.toUpperCase();
-  if ((JSON.parse(meta) as { serial?: string }).serial !== serial) problems.push(`version "${dir}": meta.json does not name serial "${serial}"`);
+  if ((JSON.parse(meta) as { serial?: string }).serial !== serial)
+    problems.push(`version "${dir}": meta.json does not name serial "${serial}"`);
   return problems;
 }
 
 /** The bundle a version directory stands for (leaf, chain, key), as the store writes it. */
 export async function bundleOfVersion(dir: string): Promise<string> {
-  const [cert, chain, key] = await Promise.all(['cert.pem', 'chain.pem', 'privkey.pem'].map((f) => readFile(join(dir, f), 'utf8')));
+  const [cert, chain, key] = await Promise.all(
+    ['cert.pem', 'chain.pem', 'privkey.pem'].map((f) => readFile(join(dir, f), 'utf8')),
+  );
   return cert! + chain! + key!;
 }
 
@@ -103,7 +108,12 @@ export interface CheckHomeOptions {
 }
 
 /** Checks one certificate's link and bundle. */
-async function certificateProblems(home: string, name: string, before: CertificateSnapshot | undefined, settled: boolean): Promise<string[]> {
+async function certificateProblems(
+  home: string,
+  name: string,
+  before: CertificateSnapshot | undefined,
+  settled: boolean,
+): Promise<string[]> {
   const linkPath = join(home, 'certificates', name);
   const link = await readlink(linkPath).catch(() => undefined);
   const bundle = await textOrUndefined(join(home, 'haproxy', `${name}.pem`));
@@ -117,7 +127,9 @@ async function certificateProblems(home: string, name: string, before: Certifica
   const current = await bundleOfVersion(dir);
   if (bundle === current) return [];
   if (!settled && bundle === before?.bundle) return [];
-  return [`bundle of "${name}" is neither the one before the run nor the current version's (${bundle === undefined ? 'missing' : 'different'})`];
+  return [
+    `bundle of "${name}" is neither the one before the run nor the current version's (${bundle === undefined ? 'missing' : 'different'})`,
+  ];
 }
 
 /** Everything that is wrong with `home`; empty when it is consistent. */
@@ -138,9 +150,11 @@ export async function checkHome(home: string, options: CheckHomeOptions): Promis
   }
   for (const link of links) {
     const target = await readlink(link);
-    if ((await lstat(resolve(join(link, '..'), target)).catch(() => undefined)) === undefined) problems.push(`link "${relative(home, link)}" dangles`);
+    if ((await lstat(resolve(join(link, '..'), target)).catch(() => undefined)) === undefined)
+      problems.push(`link "${relative(home, link)}" dangles`);
   }
-  for (const [name, before] of options.before) problems.push(...(await certificateProblems(home, name, before, options.settled)));
+  for (const [name, before] of options.before)
+    problems.push(...(await certificateProblems(home, name, before, options.settled)));
   return problems;
 }
 

@@ -54,8 +54,19 @@ const execFileAsync = promisify(execFile);
 export function laneArgs(lane: Lane, home: string): string[] {
   const { peers } = lane;
   return [
-    '--home', home, '--directory', peers.directoryUrl, '--ca-bundle', peers.caBundlePath, '--http-port', String(peers.responderPort),
-    '--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList, '--json',
+    '--home',
+    home,
+    '--directory',
+    peers.directoryUrl,
+    '--ca-bundle',
+    peers.caBundlePath,
+    '--http-port',
+    String(peers.responderPort),
+    '--haproxy-socket',
+    peers.haproxyAdminSocket,
+    '--haproxy-crt-list',
+    peers.haproxyCrtList,
+    '--json',
   ];
 }
 
@@ -73,14 +84,25 @@ export async function startLane(index: number, cli: CrashCli, tmp: string): Prom
 }
 
 /** Runs `command` once without a kill and returns the steps it took (traced) and how long it ran. */
-export async function traceRun(lane: Lane, trial: Pick<Trial, 'command' | 'freshHome' | 'staleLock'>, tag: string): Promise<{ steps: string[]; ms: number }> {
+export async function traceRun(
+  lane: Lane,
+  trial: Pick<Trial, 'command' | 'freshHome' | 'staleLock'>,
+  tag: string,
+): Promise<{ steps: string[]; ms: number }> {
   const home = trial.freshHome === true ? await mkdtemp(join(lane.tmp, 'trace-')) : lane.home;
   const name = trial.freshHome === true ? `trace-${tag}-${process.pid}.crash.test` : lane.name;
   if (trial.staleLock === true) await plantStaleLock(home);
   const traceFile = join(lane.tmp, `trace-${tag}.txt`);
-  const run = await runToCrash(commandArgs(lane, trial.command, home, name, true), lane.cli, { agent: { ...agentConfig(lane, home), traceFile } });
-  if (run.code !== 0) throw new Error(`Cannot trace ${trial.command} on lane ${lane.index}: exit ${run.code}: ${run.stderr.slice(-2000)}`);
-  const steps = (await traceSteps(traceFile)).map((step) => step.replaceAll(`${home}/`, '').replaceAll(lane.peers.workDir, '<peers>'));
+  const run = await runToCrash(commandArgs(lane, trial.command, home, name, true), lane.cli, {
+    agent: { ...agentConfig(lane, home), traceFile },
+  });
+  if (run.code !== 0)
+    throw new Error(
+      `Cannot trace ${trial.command} on lane ${lane.index}: exit ${run.code}: ${run.stderr.slice(-2000)}`,
+    );
+  const steps = (await traceSteps(traceFile)).map((step) =>
+    step.replaceAll(`${home}/`, '').replaceAll(lane.peers.workDir, '<peers>'),
+  );
   return { steps, ms: run.ms };
 }
 
@@ -93,19 +115,34 @@ function commandArgs(lane: Lane, command: Trial['command'], home: string, name: 
   const common = laneArgs(lane, home);
   if (command === 'issue') return ['issue', '-d', name, ...common];
   // The killed run is forced; the next one is the plain timer run, which must finish what is owed.
-  return killed ? ['renew', '--force', ...common] : ['renew', '--lock-timeout', String(RECOVERY_LOCK_TIMEOUT_MS), ...common];
+  return killed
+    ? ['renew', '--force', ...common]
+    : ['renew', '--lock-timeout', String(RECOVERY_LOCK_TIMEOUT_MS), ...common];
 }
 
 /** A lock file as a process that died holding it leaves it (pid of a process that has exited). */
 async function plantStaleLock(home: string): Promise<void> {
   const { stdout } = await execFileAsync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
   const now = new Date().toISOString();
-  await writeFile(join(home, 'lock'), JSON.stringify({ pid: Number(stdout), hostname: hostname(), acquiredAt: now, refreshedAt: now, command: 'acme renew' }), { mode: 0o600 });
+  await writeFile(
+    join(home, 'lock'),
+    JSON.stringify({
+      pid: Number(stdout),
+      hostname: hostname(),
+      acquiredAt: now,
+      refreshedAt: now,
+      command: 'acme renew',
+    }),
+    { mode: 0o600 },
+  );
 }
 
 /** What HAProxy serves for `name`, or the handshake error. */
 async function served(lane: Lane, name: string): Promise<string> {
-  return servedSerial(lane.peers.haproxyHttpsPort, name).then(normaliseSerial, (error: Error) => `unreachable (${error.message})`);
+  return servedSerial(lane.peers.haproxyHttpsPort, name).then(
+    normaliseSerial,
+    (error: Error) => `unreachable (${error.message})`,
+  );
 }
 
 /** Kill, check, next run, check; the problems found, each prefixed with `where`. */
@@ -116,23 +153,37 @@ export async function runTrial(lane: Lane, trial: Trial, tag: string): Promise<T
   const oldSerial = await currentSerial(home, name);
   if (trial.staleLock === true) await plantStaleLock(home);
   const problems: string[] = [];
-  const killedRun = await runToCrash(commandArgs(lane, trial.command, home, name, true), lane.cli, trial.plan((killAt) => ({ ...agentConfig(lane, home), ...(killAt === undefined ? {} : { killAt }) })));
+  const killedRun = await runToCrash(
+    commandArgs(lane, trial.command, home, name, true),
+    lane.cli,
+    trial.plan((killAt) => ({ ...agentConfig(lane, home), ...(killAt === undefined ? {} : { killAt }) })),
+  );
   const killed = killedRun.signal === 'SIGKILL';
-  if (!killed && killedRun.code !== 0) problems.push(`the run to kill exited ${killedRun.code} by itself: ${killedRun.stderr.slice(-600)}`);
+  if (!killed && killedRun.code !== 0)
+    problems.push(`the run to kill exited ${killedRun.code} by itself: ${killedRun.stderr.slice(-600)}`);
   problems.push(...(await checkHome(home, { before, settled: false })));
   if (oldSerial !== undefined) {
     const now = await served(lane, name);
     const allowed = [oldSerial, await currentSerial(home, name)];
-    if (!allowed.includes(now)) problems.push(`after the kill HAProxy serves "${now}", neither the old "${oldSerial}" nor the stored "${allowed[1]}"`);
+    if (!allowed.includes(now))
+      problems.push(
+        `after the kill HAProxy serves "${now}", neither the old "${oldSerial}" nor the stored "${allowed[1]}"`,
+      );
   }
   const next = await runToCrash(commandArgs(lane, trial.command, home, name, false), lane.cli);
   if (next.code !== 0) problems.push(`the next run exited ${next.code}: ${next.stderr.slice(-1500)}`);
   problems.push(...(await checkHome(home, { before, settled: true })).map((p) => `after the next run: ${p}`));
   const disk = await currentSerial(home, name);
   const nowServed = await served(lane, name);
-  if (nowServed !== disk) problems.push(`after the next run HAProxy serves "${nowServed}" but the stored certificate is "${disk}"`);
+  if (nowServed !== disk)
+    problems.push(`after the next run HAProxy serves "${nowServed}" but the stored certificate is "${disk}"`);
   if (trial.freshHome === true && problems.length === 0) await rm(home, { recursive: true, force: true });
-  return { killed, problems: problems.map((p) => `[${tag}] ${trial.label}: ${p}`), killedMs: killedRun.ms, nextMs: next.ms };
+  return {
+    killed,
+    problems: problems.map((p) => `[${tag}] ${trial.label}: ${p}`),
+    killedMs: killedRun.ms,
+    nextMs: next.ms,
+  };
 }
 
 /** Runs each lane's trials in order, the lanes in parallel; trials go to lanes round-robin. */
@@ -140,7 +191,8 @@ export async function runTrials(lanes: Lane[], trials: Trial[], prefix: string):
   const results: TrialResult[] = new Array(trials.length);
   await Promise.all(
     lanes.map(async (lane) => {
-      for (let i = lane.index; i < trials.length; i += lanes.length) results[i] = await runTrial(lane, trials[i]!, `${prefix}${i}`);
+      for (let i = lane.index; i < trials.length; i += lanes.length)
+        results[i] = await runTrial(lane, trials[i]!, `${prefix}${i}`);
     }),
   );
   return results;

@@ -68,7 +68,11 @@ export function runToCrash(args: string[], cli: CrashCli, plan: KillPlan = {}): 
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (plan.agent !== undefined) env[CRASH_AGENT_ENV] = JSON.stringify(plan.agent);
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['-r', cli.agentPath, cli.cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
+    const child = spawn(process.execPath, ['-r', cli.agentPath, cli.cliPath, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: RUN_TIMEOUT_MS,
+    });
     let stdout = '';
     let stderr = '';
     const timer = plan.afterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), plan.afterMs);
@@ -86,7 +90,10 @@ export function runToCrash(args: string[], cli: CrashCli, plan: KillPlan = {}): 
 /** The numbered steps a run took (`<n> <op> <path>` lines the agent traced), as `<op> <path>`. */
 export async function traceSteps(traceFile: string): Promise<string[]> {
   const text = await readFile(traceFile, 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line !== '').map((line) => line.slice(line.indexOf(' ') + 1));
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.slice(line.indexOf(' ') + 1));
 }
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */

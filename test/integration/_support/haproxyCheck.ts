@@ -28,7 +28,8 @@ export interface HaproxyCheck {
  * (`strict-sni` lets it start; the first `acme issue` adds a certificate at runtime). Sample:
  * `config : Proxy 'https': no SSL certificate specified for bind '127.0.0.1:8443' at [/x/haproxy.cfg:24], ssl connections will fail (use 'crt').`
  */
-export const EMPTY_CRT_LIST_WARNING = /^config : Proxy 'https': no SSL certificate specified for bind '[^']+' at \[[^\]]+\], ssl connections will fail \(use 'crt'\)\.$/;
+export const EMPTY_CRT_LIST_WARNING =
+  /^config : Proxy 'https': no SSL certificate specified for bind '[^']+' at \[[^\]]+\], ssl connections will fail \(use 'crt'\)\.$/;
 
 /** Splits HAProxy's messages of one `level` (`WARNING`, `ALERT`) out of its output. */
 function messagesOf(output: string, level: string): string[] {

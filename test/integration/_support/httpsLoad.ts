@@ -4,7 +4,16 @@ import { request } from 'node:https';
 /** One HTTPS GET of `path` to 127.0.0.1:`port` with SNI `servername`, on a new connection; resolves with the status. */
 export function httpsStatus(port: number, servername: string, path = '/'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const options = { host: '127.0.0.1', port, path, servername, headers: { host: servername }, rejectUnauthorized: false, agent: false, timeout: 5_000 };
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path,
+      servername,
+      headers: { host: servername },
+      rejectUnauthorized: false,
+      agent: false,
+      timeout: 5_000,
+    };
     const req = request(options, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));

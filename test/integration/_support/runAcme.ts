@@ -16,7 +16,11 @@ export interface AcmeRun {
  * Appends one CLI run's output to the current test's transcript (see scripts/scan-secrets.ts). runAcme() calls it;
  * a test that spawns dist/main.js itself calls it with what the run printed.
  */
-export function recordTranscript(args: readonly string[], code: number | null, output: { stdout: string; stderr: string }): void {
+export function recordTranscript(
+  args: readonly string[],
+  code: number | null,
+  output: { stdout: string; stderr: string },
+): void {
   // The arguments stay out of the transcript: a test may pass a secret (--eab-hmac-key) on purpose.
   const { testPath, currentTestName } = expect.getState();
   const testName = `${currentTestName ?? ''} (acme ${args[0] ?? ''}, exit ${code})`;
@@ -28,7 +32,10 @@ export function recordTranscript(args: readonly string[], code: number | null, o
  * Runs `node dist/main.js <args>` with a clean environment plus `env`; killed after `timeoutMs` (default 90 s).
  * Its stdout and stderr also go to the test's transcript, which scripts/scan-secrets.ts scans for leaked secrets.
  */
-export function runAcme(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<AcmeRun> {
+export function runAcme(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<AcmeRun> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },

@@ -14,7 +14,10 @@ export interface DaemonRun<T> {
  * "Renewal pass finished", calls `atFirstPass`, stops it with SIGTERM and waits for it to exit.
  * Killed after `timeoutMs` (the node `timeout` option), so the wait always ends.
  */
-export async function runDaemonUntilFirstPass<T>(args: string[], options: { timeoutMs: number; atFirstPass: () => T }): Promise<DaemonRun<T>> {
+export async function runDaemonUntilFirstPass<T>(
+  args: string[],
+  options: { timeoutMs: number; atFirstPass: () => T },
+): Promise<DaemonRun<T>> {
   const child = spawn(process.execPath, [CLI_PATH, 'daemon', ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,10 +28,20 @@ const { servers, services } = standIns;
 async function accountServer(refusal?: { status: number; problem: object }): Promise<LocalServer> {
   const server = await startHttpServer((req, res, base) => {
     const nonce = { 'Replay-Nonce': `bm9uY2Ut${Date.now()}` };
-    if (req.url === '/dir') return sendJson(res, 200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order` });
+    if (req.url === '/dir')
+      return sendJson(res, 200, {
+        newNonce: `${base}/nonce`,
+        newAccount: `${base}/account`,
+        newOrder: `${base}/order`,
+      });
     if (req.url === '/nonce') return void res.writeHead(200, nonce).end();
     if (refusal !== undefined) return sendJson(res, refusal.status, refusal.problem, nonce);
-    return sendJson(res, 201, { status: 'valid', orders: `${base}/acct/1/orders` }, { ...nonce, Location: `${base}/acct/1` });
+    return sendJson(
+      res,
+      201,
+      { status: 'valid', orders: `${base}/acct/1/orders` },
+      { ...nonce, Location: `${base}/acct/1` },
+    );
   });
   servers.push(server);
   return server;
@@ -61,7 +71,11 @@ describe('AcmeService.ensureAccount() with external account binding', () => {
     const [body] = newAccountBodies(server);
     const outer = JSON.parse(body as string) as FlattenedJws;
     const outerHeader = decode(outer.protected);
-    const payload = jwsPayload(body as string) as { externalAccountBinding: FlattenedJws; termsOfServiceAgreed: boolean; contact: string[] };
+    const payload = jwsPayload(body as string) as {
+      externalAccountBinding: FlattenedJws;
+      termsOfServiceAgreed: boolean;
+      contact: string[];
+    };
     const binding = payload.externalAccountBinding;
     expect({ termsOfServiceAgreed: payload.termsOfServiceAgreed, contact: payload.contact }).toEqual({
       termsOfServiceAgreed: true,
@@ -71,7 +85,9 @@ describe('AcmeService.ensureAccount() with external account binding', () => {
     expect(decode(binding.protected)).toEqual({ alg: 'HS256', kid: KID, url: `${server.base}/account` });
     expect(decode(binding.payload)).toEqual(outerHeader.jwk);
     expect(outerHeader.url).toBe(`${server.base}/account`);
-    const mac = createHmac('sha256', Buffer.from(HMAC_KEY, 'base64url')).update(`${binding.protected}.${binding.payload}`).digest('base64url');
+    const mac = createHmac('sha256', Buffer.from(HMAC_KEY, 'base64url'))
+      .update(`${binding.protected}.${binding.payload}`)
+      .digest('base64url');
     expect(binding.signature).toBe(mac);
   });
 
@@ -90,7 +106,9 @@ describe('AcmeService.ensureAccount() with external account binding', () => {
   test('ensureAccount() names --eab-kid and --eab-hmac-key when the CA requires EAB and none is configured', async () => {
     const problem = { type: `${ERR}externalAccountRequired`, detail: 'Account creation requires EAB', status: 400 };
     const server = await accountServer({ status: 400, problem });
-    const error = await service(`${server.base}/dir`, false).ensureAccount().catch((thrown: unknown) => thrown);
+    const error = await service(`${server.base}/dir`, false)
+      .ensureAccount()
+      .catch((thrown: unknown) => thrown);
 
     expect(error).toBeInstanceOf(AcmeError);
     expect(error).toMatchObject({
@@ -105,10 +123,16 @@ describe('AcmeService.ensureAccount() with external account binding', () => {
   });
 
   test('ensureAccount() passes a CA refusal of the binding through without the key in any message or log line', async () => {
-    const problem = { type: `${ERR}unauthorized`, detail: 'external account binding JWS verification error', status: 403 };
+    const problem = {
+      type: `${ERR}unauthorized`,
+      detail: 'external account binding JWS verification error',
+      status: 403,
+    };
     const server = await accountServer({ status: 403, problem });
     const logger = new CapturingLogger();
-    const error = await service(`${server.base}/dir`, true, logger).ensureAccount().catch((thrown: unknown) => thrown);
+    const error = await service(`${server.base}/dir`, true, logger)
+      .ensureAccount()
+      .catch((thrown: unknown) => thrown);
 
     expect(error).toMatchObject({
       problemType: `${ERR}unauthorized`,

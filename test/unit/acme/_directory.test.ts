@@ -2,14 +2,30 @@ import type { DirectoryMeta } from '../../../src/acme';
 import { checkProfile, renewalInfoBase, toDirectoryMeta, type AcmeDirectory } from '../../../src/acme/_directory';
 import { AcmeError } from '../../../src/errors';
 
-const LE_PROFILES = { classic: 'https://le.test/classic', tlsserver: 'https://le.test/tlsserver', shortlived: 'https://le.test/shortlived' };
+const LE_PROFILES = {
+  classic: 'https://le.test/classic',
+  tlsserver: 'https://le.test/tlsserver',
+  shortlived: 'https://le.test/shortlived',
+};
 
 describe('toDirectoryMeta()', () => {
   test.each<[string, AcmeDirectory, DirectoryMeta]>([
     ['an empty directory', {}, { hasRenewalInfo: false }],
-    ["pebble 2.4's directory", { meta: { externalAccountRequired: false, termsOfService: 'data:x' }, newOrder: 'https://p/order-plz' }, { externalAccountRequired: false, termsOfService: 'data:x', hasRenewalInfo: false }],
-    ["Let's Encrypt's directory", { meta: { website: 'https://le.test', profiles: LE_PROFILES }, renewalInfo: 'https://le.test/acme/renewal-info' }, { website: 'https://le.test', profiles: LE_PROFILES, hasRenewalInfo: true }],
-    ['profiles with non-string descriptions (dropped)', { meta: { profiles: { a: 'A', b: 7, c: null } } }, { profiles: { a: 'A' }, hasRenewalInfo: false }],
+    [
+      "pebble 2.4's directory",
+      { meta: { externalAccountRequired: false, termsOfService: 'data:x' }, newOrder: 'https://p/order-plz' },
+      { externalAccountRequired: false, termsOfService: 'data:x', hasRenewalInfo: false },
+    ],
+    [
+      "Let's Encrypt's directory",
+      { meta: { website: 'https://le.test', profiles: LE_PROFILES }, renewalInfo: 'https://le.test/acme/renewal-info' },
+      { website: 'https://le.test', profiles: LE_PROFILES, hasRenewalInfo: true },
+    ],
+    [
+      'profiles with non-string descriptions (dropped)',
+      { meta: { profiles: { a: 'A', b: 7, c: null } } },
+      { profiles: { a: 'A' }, hasRenewalInfo: false },
+    ],
     ['profiles that are all invalid', { meta: { profiles: { b: 7 } } }, { hasRenewalInfo: false }],
     ['profiles as an array', { meta: { profiles: ['classic'] } }, { hasRenewalInfo: false }],
     ['meta as a string', { meta: 'nope' }, { hasRenewalInfo: false }],
@@ -45,12 +61,36 @@ describe('checkProfile()', () => {
   });
 
   test.each<[string, DirectoryMeta, string]>([
-    ['x', { profiles: LE_PROFILES, hasRenewalInfo: true }, 'Cannot create an order with profile "x": the CA offers "classic", "tlsserver", "shortlived"'],
-    ['Classic', { profiles: LE_PROFILES, hasRenewalInfo: true }, 'Cannot create an order with profile "Classic": the CA offers "classic", "tlsserver", "shortlived"'],
-    ['', { profiles: { classic: 'c' }, hasRenewalInfo: false }, 'Cannot create an order with profile "": the CA offers "classic"'],
-    ['a\nb', { profiles: { 'c\u0000d': 'c' }, hasRenewalInfo: false }, 'Cannot create an order with profile "a b": the CA offers "c d"'],
-    ['toString', { hasRenewalInfo: false }, 'Cannot create an order with profile "toString": the CA offers no profiles; omit the profile'],
-    ['shortlived', { hasRenewalInfo: true }, 'Cannot create an order with profile "shortlived": the CA offers no profiles; omit the profile'],
+    [
+      'x',
+      { profiles: LE_PROFILES, hasRenewalInfo: true },
+      'Cannot create an order with profile "x": the CA offers "classic", "tlsserver", "shortlived"',
+    ],
+    [
+      'Classic',
+      { profiles: LE_PROFILES, hasRenewalInfo: true },
+      'Cannot create an order with profile "Classic": the CA offers "classic", "tlsserver", "shortlived"',
+    ],
+    [
+      '',
+      { profiles: { classic: 'c' }, hasRenewalInfo: false },
+      'Cannot create an order with profile "": the CA offers "classic"',
+    ],
+    [
+      'a\nb',
+      { profiles: { 'c\u0000d': 'c' }, hasRenewalInfo: false },
+      'Cannot create an order with profile "a b": the CA offers "c d"',
+    ],
+    [
+      'toString',
+      { hasRenewalInfo: false },
+      'Cannot create an order with profile "toString": the CA offers no profiles; omit the profile',
+    ],
+    [
+      'shortlived',
+      { hasRenewalInfo: true },
+      'Cannot create an order with profile "shortlived": the CA offers no profiles; omit the profile',
+    ],
   ])('checkProfile() rejects %p', (profile, meta, message) => {
     expect(() => checkProfile(meta, profile)).toThrow(AcmeError);
     expect(() => checkProfile(meta, profile)).toThrow(message);

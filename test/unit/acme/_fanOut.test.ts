@@ -33,7 +33,11 @@ describe('mapBounded()', () => {
     ['10 items with a negative limit (taken as 1)', 10, -5, 1],
   ])('mapBounded() over %s keeps the order and never exceeds the limit', async (_name, count, limit, peak) => {
     const result = await trial(count, limit);
-    expect(result).toEqual({ outcome: { results: Array.from({ length: count }, (_, i) => i * 10) }, peak, started: count });
+    expect(result).toEqual({
+      outcome: { results: Array.from({ length: count }, (_, i) => i * 10) },
+      peak,
+      started: count,
+    });
   });
 
   test('mapBounded() over no items resolves to an empty list without calling the task', async () => {

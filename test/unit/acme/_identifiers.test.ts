@@ -27,7 +27,10 @@ describe('toIdentifier()', () => {
   });
 
   test.each([
-    ['fe80::1%eth0', 'Cannot order a certificate for "fe80::1%eth0": an IPv6 zone ID cannot be certified; remove "%eth0"'],
+    [
+      'fe80::1%eth0',
+      'Cannot order a certificate for "fe80::1%eth0": an IPv6 zone ID cannot be certified; remove "%eth0"',
+    ],
     ['::1%1', 'Cannot order a certificate for "::1%1": an IPv6 zone ID cannot be certified; remove "%1"'],
   ])('toIdentifier(%p) rejects an IPv6 zone ID', (name, message) => {
     expect(() => toIdentifier(name)).toThrow(AcmeError);

@@ -1,5 +1,10 @@
 import type { Identifier } from '../../../src/acme';
-import { authorizationMismatch, orderMismatch, type AuthorizationShape, type OrderShape } from '../../../src/acme/_orderMatch';
+import {
+  authorizationMismatch,
+  orderMismatch,
+  type AuthorizationShape,
+  type OrderShape,
+} from '../../../src/acme/_orderMatch';
 
 const dns = (value: string): Identifier => ({ type: 'dns', value });
 const ip = (value: string): Identifier => ({ type: 'ip', value });
@@ -14,10 +19,26 @@ describe('orderMismatch()', () => {
     ['the same identifiers and one authorization each', AB, { identifiers: AB, authorizations: urls(2) }],
     ['the identifiers in another order', AB, { identifiers: [dns('b.test'), dns('a.test')], authorizations: urls(2) }],
     ['a DNS name in another case (RFC 4343)', A, { identifiers: [dns('A.Test')], authorizations: urls(1) }],
-    ['an identifier type in another case', A, { identifiers: [{ type: 'DNS', value: 'a.test' }], authorizations: urls(1) }],
-    ['an IPv6 address in another textual form (RFC 5952)', [ip('2001:db8::1')], { identifiers: [ip('2001:DB8:0:0:0:0:0:1')], authorizations: urls(1) }],
-    ['a wildcard and its base name', [dns('*.a.test'), dns('a.test')], { identifiers: [dns('a.test'), dns('*.a.test')], authorizations: urls(2) }],
-    ['fewer authorizations than identifiers (some already valid elsewhere)', AB, { identifiers: AB, authorizations: urls(1) }],
+    [
+      'an identifier type in another case',
+      A,
+      { identifiers: [{ type: 'DNS', value: 'a.test' }], authorizations: urls(1) },
+    ],
+    [
+      'an IPv6 address in another textual form (RFC 5952)',
+      [ip('2001:db8::1')],
+      { identifiers: [ip('2001:DB8:0:0:0:0:0:1')], authorizations: urls(1) },
+    ],
+    [
+      'a wildcard and its base name',
+      [dns('*.a.test'), dns('a.test')],
+      { identifiers: [dns('a.test'), dns('*.a.test')], authorizations: urls(2) },
+    ],
+    [
+      'fewer authorizations than identifiers (some already valid elsewhere)',
+      AB,
+      { identifiers: AB, authorizations: urls(1) },
+    ],
     ['no authorizations', A, { identifiers: A, authorizations: [] }],
     ['plain http authorization URLs', A, { identifiers: A, authorizations: ['http://127.0.0.1:14000/authz/1'] }],
   ])('orderMismatch() accepts %s', (_name, requested, order) => {
@@ -85,8 +106,18 @@ describe('orderMismatch()', () => {
       { identifiers: [dns(`evil\u001b[2J${'x'.repeat(400)}`)], authorizations: urls(1) },
       `the CA's order is for "evil [2j${'x'.repeat(291)}…" instead of "a.test"; RFC 8555 §7.4 requires the requested identifiers`,
     ],
-    ['no identifiers list', A, { authorizations: urls(1) }, 'the CA\'s order has no "identifiers" list (RFC 8555 §7.1.3)'],
-    ['identifiers that are an object', A, { identifiers: { 0: dns('a.test') }, authorizations: urls(1) }, 'the CA\'s order has no "identifiers" list (RFC 8555 §7.1.3)'],
+    [
+      'no identifiers list',
+      A,
+      { authorizations: urls(1) },
+      'the CA\'s order has no "identifiers" list (RFC 8555 §7.1.3)',
+    ],
+    [
+      'identifiers that are an object',
+      A,
+      { identifiers: { 0: dns('a.test') }, authorizations: urls(1) },
+      'the CA\'s order has no "identifiers" list (RFC 8555 §7.1.3)',
+    ],
     [
       'an identifier without a value',
       A,
@@ -100,7 +131,12 @@ describe('orderMismatch()', () => {
       'the CA\'s order has a malformed identifier at position 2 (RFC 8555 §7.1.3: an object with a "type" and a "value")',
     ],
     ['no authorizations list', A, { identifiers: A }, 'the CA\'s order has no "authorizations" list (RFC 8555 §7.1.3)'],
-    ['authorizations that are a string', A, { identifiers: A, authorizations: authz(1) }, 'the CA\'s order has no "authorizations" list (RFC 8555 §7.1.3)'],
+    [
+      'authorizations that are a string',
+      A,
+      { identifiers: A, authorizations: authz(1) },
+      'the CA\'s order has no "authorizations" list (RFC 8555 §7.1.3)',
+    ],
     [
       'an authorization that is not a URL',
       AB,
@@ -131,7 +167,11 @@ describe('orderMismatch()', () => {
 });
 
 describe('authorizationMismatch()', () => {
-  const of = (value: string, url = 'https://ca.test/authz/1', extra: Partial<AuthorizationShape> = {}): AuthorizationShape => ({
+  const of = (
+    value: string,
+    url = 'https://ca.test/authz/1',
+    extra: Partial<AuthorizationShape> = {},
+  ): AuthorizationShape => ({
     url,
     identifier: { type: 'dns', value },
     ...extra,
@@ -141,8 +181,16 @@ describe('authorizationMismatch()', () => {
     ['one authorization per identifier', AB, [of('b.test'), of('a.test')]],
     ['fewer authorizations than identifiers', AB, [of('a.test')]],
     ['a name in another case', A, [of('A.TEST')]],
-    ['a wildcard authorization for the base name with wildcard: true', [dns('*.a.test'), dns('a.test')], [of('a.test', 'u1', { wildcard: true }), of('a.test', 'u2')]],
-    ['an IP in another textual form', [ip('2001:db8::1')], [{ url: 'u', identifier: { type: 'ip', value: '2001:DB8::0:1' } }]],
+    [
+      'a wildcard authorization for the base name with wildcard: true',
+      [dns('*.a.test'), dns('a.test')],
+      [of('a.test', 'u1', { wildcard: true }), of('a.test', 'u2')],
+    ],
+    [
+      'an IP in another textual form',
+      [ip('2001:db8::1')],
+      [{ url: 'u', identifier: { type: 'ip', value: '2001:DB8::0:1' } }],
+    ],
     ['none', A, []],
   ])('authorizationMismatch() accepts %s', (_name, identifiers, authorizations) => {
     expect(authorizationMismatch(identifiers, authorizations)).toBeUndefined();
@@ -167,8 +215,18 @@ describe('authorizationMismatch()', () => {
       [of('a.test', 'u1', { wildcard: true })],
       'the CA\'s authorization "u1" is for "*.a.test", which the order does not list or another authorization already covers (RFC 8555 §7.1.4)',
     ],
-    ['an authorization without an identifier', A, [{ url: 'u1' }], 'the CA\'s authorization "u1" has no valid "identifier" (RFC 8555 §7.1.4)'],
-    ['an authorization without a URL or identifier', A, [{ identifier: 'a.test' }], 'one of the CA\'s authorizations has no valid "identifier" (RFC 8555 §7.1.4)'],
+    [
+      'an authorization without an identifier',
+      A,
+      [{ url: 'u1' }],
+      'the CA\'s authorization "u1" has no valid "identifier" (RFC 8555 §7.1.4)',
+    ],
+    [
+      'an authorization without a URL or identifier',
+      A,
+      [{ identifier: 'a.test' }],
+      'one of the CA\'s authorizations has no valid "identifier" (RFC 8555 §7.1.4)',
+    ],
   ])('authorizationMismatch() refuses %s', (_name, identifiers, authorizations, expected) => {
     expect(authorizationMismatch(identifiers, authorizations)).toBe(expected);
   });

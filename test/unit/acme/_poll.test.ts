@@ -35,7 +35,12 @@ describe('nextPollDelay()', () => {
   });
 
   test('DEFAULT_POLL_POLICY re-polls first after at most 250 ms', () => {
-    expect(DEFAULT_POLL_POLICY).toEqual({ initialDelayMs: 250, maxDelayMs: 5_000, timeoutMs: 120_000, retryAfterCapMs: 30_000 });
+    expect(DEFAULT_POLL_POLICY).toEqual({
+      initialDelayMs: 250,
+      maxDelayMs: 5_000,
+      timeoutMs: 120_000,
+      retryAfterCapMs: 30_000,
+    });
   });
 });
 

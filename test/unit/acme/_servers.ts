@@ -70,7 +70,12 @@ export async function closedPort(): Promise<number> {
 }
 
 /** Writes a JSON body (problem documents get `application/problem+json`). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const isProblem = typeof body === 'object' && body !== null && 'type' in body && status >= 400;
   res.writeHead(status, { 'Content-Type': isProblem ? 'application/problem+json' : 'application/json', ...headers });
   res.end(JSON.stringify(body));

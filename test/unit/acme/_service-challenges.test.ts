@@ -13,29 +13,49 @@ const { servers, services } = standIns;
 type Offer = Array<Record<string, unknown>>;
 
 /** A CA whose authorizations offer `offer(base)`; its challenges answer `valid`, or `invalid` with a problem. */
-async function standIn(offer: (base: string) => Offer, options: { authzStatus?: string; validation?: 'valid' | 'invalid' } = {}): Promise<LocalServer> {
+async function standIn(
+  offer: (base: string) => Offer,
+  options: { authzStatus?: string; validation?: 'valid' | 'invalid' } = {},
+): Promise<LocalServer> {
   const server: LocalServer = await startHttpServer((req, res, base) => {
     const nonce = { 'Replay-Nonce': `bm9uY2Ut${Date.now()}` };
     const url = req.url ?? '';
-    if (url === '/dir') return sendJson(res, 200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order` });
+    if (url === '/dir')
+      return sendJson(res, 200, {
+        newNonce: `${base}/nonce`,
+        newAccount: `${base}/account`,
+        newOrder: `${base}/order`,
+      });
     if (url === '/nonce') return void res.writeHead(200, nonce).end();
     if (url === '/acct/1') return sendJson(res, 200, { status: 'valid' }, nonce);
     if (url === '/order') {
-      const { identifiers } = jwsPayload(server.requests[server.requests.length - 1]!.body) as { identifiers: Array<{ type: string; value: string }> };
+      const { identifiers } = jwsPayload(server.requests[server.requests.length - 1]!.body) as {
+        identifiers: Array<{ type: string; value: string }>;
+      };
       const authorizations = identifiers.map((_, i) => `${base}/authz/${i}`);
-      return sendJson(res, 201, { status: 'pending', finalize: `${base}/order/1/finalize`, identifiers, authorizations }, { ...nonce, Location: `${base}/order/1` });
+      return sendJson(
+        res,
+        201,
+        { status: 'pending', finalize: `${base}/order/1/finalize`, identifiers, authorizations },
+        { ...nonce, Location: `${base}/order/1` },
+      );
     }
     if (url.startsWith('/authz/')) {
       const index = Number(url.slice('/authz/'.length));
-      const { identifiers } = jwsPayload(server.requests.find((r) => r.path === '/order')!.body) as { identifiers: Array<{ type: string; value: string }> };
+      const { identifiers } = jwsPayload(server.requests.find((r) => r.path === '/order')!.body) as {
+        identifiers: Array<{ type: string; value: string }>;
+      };
       const answered = server.requests.some((r) => r.path.startsWith('/chall/'));
       const status = !answered ? (options.authzStatus ?? 'pending') : (options.validation ?? 'valid');
       const challenges = offer(base).map((c) =>
-        status === 'invalid' && c.type === 'tls-alpn-01' ? { ...c, status, error: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'no acme-tls/1 answer' } } : c,
+        status === 'invalid' && c.type === 'tls-alpn-01'
+          ? { ...c, status, error: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'no acme-tls/1 answer' } }
+          : c,
       );
       return sendJson(res, 200, { status, identifier: identifiers[index], challenges }, nonce);
     }
-    if (url.startsWith('/chall/')) return sendJson(res, 200, { type: 'tls-alpn-01', status: 'processing', url: `${base}${url}` }, nonce);
+    if (url.startsWith('/chall/'))
+      return sendJson(res, 200, { type: 'tls-alpn-01', status: 'processing', url: `${base}${url}` }, nonce);
     return void res.writeHead(404, nonce).end();
   });
   servers.push(server);
@@ -43,14 +63,34 @@ async function standIn(offer: (base: string) => Offer, options: { authzStatus?: 
 }
 
 function service(directoryUrl: string): AcmeService {
-  const acme = new AcmeService(standIns.accountKey, { directoryUrl, logger: new CapturingLogger(), sleep: async () => undefined, poll: { initialDelayMs: 1, maxDelayMs: 1 } });
+  const acme = new AcmeService(standIns.accountKey, {
+    directoryUrl,
+    logger: new CapturingLogger(),
+    sleep: async () => undefined,
+    poll: { initialDelayMs: 1, maxDelayMs: 1 },
+  });
   services.push(acme);
   return acme;
 }
 
-const HTTP = (base: string) => ({ type: 'http-01', url: `${base}/chall/http`, status: 'pending', token: 'aHR0cC10b2tlbi0wMDAwMDAwMDAwMDA' });
-const TLS = (base: string) => ({ type: 'tls-alpn-01', url: `${base}/chall/tls`, status: 'pending', token: 'dGxzLXRva2VuLTAwMDAwMDAwMDAwMDA' });
-const DNS = (base: string) => ({ type: 'dns-01', url: `${base}/chall/dns`, status: 'pending', token: 'ZG5zLXRva2VuLTAwMDAwMDAwMDAwMDA' });
+const HTTP = (base: string) => ({
+  type: 'http-01',
+  url: `${base}/chall/http`,
+  status: 'pending',
+  token: 'aHR0cC10b2tlbi0wMDAwMDAwMDAwMDA',
+});
+const TLS = (base: string) => ({
+  type: 'tls-alpn-01',
+  url: `${base}/chall/tls`,
+  status: 'pending',
+  token: 'dGxzLXRva2VuLTAwMDAwMDAwMDAwMDA',
+});
+const DNS = (base: string) => ({
+  type: 'dns-01',
+  url: `${base}/chall/dns`,
+  status: 'pending',
+  token: 'ZG5zLXRva2VuLTAwMDAwMDAwMDAwMDA',
+});
 
 async function ordered(server: LocalServer, names: string[] = ['a.test']) {
   const acme = service(`${server.base}/dir`);
@@ -81,14 +121,44 @@ describe('AcmeService.pendingChallenges()', () => {
   });
 
   test.each<[string, (base: string) => Offer, ChallengeType, string]>([
-    ['only http-01 and dns-01', (b) => [HTTP(b), DNS(b)], 'tls-alpn-01', 'the CA offered no tls-alpn-01 challenge (offered: "http-01", "dns-01")'],
+    [
+      'only http-01 and dns-01',
+      (b) => [HTTP(b), DNS(b)],
+      'tls-alpn-01',
+      'the CA offered no tls-alpn-01 challenge (offered: "http-01", "dns-01")',
+    ],
     ['only tls-alpn-01', (b) => [TLS(b)], 'http-01', 'the CA offered no http-01 challenge (offered: "tls-alpn-01")'],
     ['no challenge at all', () => [], 'tls-alpn-01', 'the CA offered no tls-alpn-01 challenge (offered: none)'],
-    ['a type in other case', (b) => [{ ...TLS(b), type: 'TLS-ALPN-01' }], 'tls-alpn-01', 'the CA offered no tls-alpn-01 challenge (offered: "TLS-ALPN-01")'],
-    ['the retired tls-sni-01', (b) => [{ ...TLS(b), type: 'tls-sni-01' }], 'tls-alpn-01', 'the CA offered no tls-alpn-01 challenge (offered: "tls-sni-01")'],
-    ['a type with a newline and quotes', (b) => [{ ...TLS(b), type: 'x\n"y' }], 'tls-alpn-01', 'the CA offered no tls-alpn-01 challenge (offered: "x\\n\\"y")'],
-    ['a type of 10,000 characters', (b) => [{ ...TLS(b), type: 'z'.repeat(10_000) }], 'tls-alpn-01', `the CA offered no tls-alpn-01 challenge (offered: "${'z'.repeat(40)}")`],
-    ['a type that is a number', (b) => [{ ...TLS(b), type: 7 }], 'tls-alpn-01', 'the CA offered no tls-alpn-01 challenge (offered: "7")'],
+    [
+      'a type in other case',
+      (b) => [{ ...TLS(b), type: 'TLS-ALPN-01' }],
+      'tls-alpn-01',
+      'the CA offered no tls-alpn-01 challenge (offered: "TLS-ALPN-01")',
+    ],
+    [
+      'the retired tls-sni-01',
+      (b) => [{ ...TLS(b), type: 'tls-sni-01' }],
+      'tls-alpn-01',
+      'the CA offered no tls-alpn-01 challenge (offered: "tls-sni-01")',
+    ],
+    [
+      'a type with a newline and quotes',
+      (b) => [{ ...TLS(b), type: 'x\n"y' }],
+      'tls-alpn-01',
+      'the CA offered no tls-alpn-01 challenge (offered: "x\\n\\"y")',
+    ],
+    [
+      'a type of 10,000 characters',
+      (b) => [{ ...TLS(b), type: 'z'.repeat(10_000) }],
+      'tls-alpn-01',
+      `the CA offered no tls-alpn-01 challenge (offered: "${'z'.repeat(40)}")`,
+    ],
+    [
+      'a type that is a number',
+      (b) => [{ ...TLS(b), type: 7 }],
+      'tls-alpn-01',
+      'the CA offered no tls-alpn-01 challenge (offered: "7")',
+    ],
   ])('refuses an authorization that offers %s, naming what was offered', async (_what, offer, type, detail) => {
     const server = await standIn(offer);
     const { acme, order } = await ordered(server);

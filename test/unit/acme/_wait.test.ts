@@ -55,13 +55,39 @@ const refused = (): AxiosError =>
 describe('pollWhile()', () => {
   test.each<[string, Step[], string, number[]]>([
     ['returns at once when the first poll is done', [{ status: 'valid' }], 'valid', []],
-    ['backs off 250, 500, 1000 ms', [{ status: 'pending' }, { status: 'pending' }, { status: 'pending' }, { status: 'valid' }], 'valid', [250, 500, 1_000]],
-    ['returns a failed status for the caller to judge', [{ status: 'pending' }, { status: 'invalid' }], 'invalid', [250]],
-    ['honours Retry-After, capped at 30 s', [{ status: 'pending', retryAfterMs: 3_000 }, { status: 'pending', retryAfterMs: 3_600_000 }, { status: 'valid' }], 'valid', [3_000, 30_000]],
-    ['keeps polling through a transient network failure', [{ status: 'pending' }, refused(), { status: 'valid' }], 'valid', [250, 500]],
+    [
+      'backs off 250, 500, 1000 ms',
+      [{ status: 'pending' }, { status: 'pending' }, { status: 'pending' }, { status: 'valid' }],
+      'valid',
+      [250, 500, 1_000],
+    ],
+    [
+      'returns a failed status for the caller to judge',
+      [{ status: 'pending' }, { status: 'invalid' }],
+      'invalid',
+      [250],
+    ],
+    [
+      'honours Retry-After, capped at 30 s',
+      [{ status: 'pending', retryAfterMs: 3_000 }, { status: 'pending', retryAfterMs: 3_600_000 }, { status: 'valid' }],
+      'valid',
+      [3_000, 30_000],
+    ],
+    [
+      'keeps polling through a transient network failure',
+      [{ status: 'pending' }, refused(), { status: 'valid' }],
+      'valid',
+      [250, 500],
+    ],
   ])('pollWhile() %s', async (_name, steps, status, delays) => {
     const { context, slept } = fakeContext();
-    const item = await pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, steps), onWait: undefined });
+    const item = await pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending'],
+      fetch: script(context, steps),
+      onWait: undefined,
+    });
     expect([item.status, slept]).toEqual([status, delays]);
   });
 
@@ -83,7 +109,13 @@ describe('pollWhile()', () => {
 
   test('pollWhile() gives up with ACME_TIMEOUT after timeoutMs in total', async () => {
     const { context, slept } = fakeContext(2_000);
-    const failure = pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, [{ status: 'pending' }]), onWait: undefined });
+    const failure = pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending'],
+      fetch: script(context, [{ status: 'pending' }]),
+      onWait: undefined,
+    });
     await expect(failure).rejects.toMatchObject({
       code: 'ACME_TIMEOUT',
       retryable: true,
@@ -95,7 +127,13 @@ describe('pollWhile()', () => {
 
   test('pollWhile() reports the real cause when the CA stays unreachable until the deadline', async () => {
     const { context } = fakeContext(1_000);
-    const failure = pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, [refused()]), onWait: undefined });
+    const failure = pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending'],
+      fetch: script(context, [refused()]),
+      onWait: undefined,
+    });
     await expect(failure).rejects.toMatchObject({
       code: 'ACME_NETWORK',
       message:
@@ -104,12 +142,21 @@ describe('pollWhile()', () => {
   });
 
   const rateLimited = (retryAfterMs: number): AcmeError =>
-    new AcmeError('ACME_RATE_LIMITED', 'Cannot validate "a.test" over HTTP-01: slow down', { retryable: true, retryAfterMs });
+    new AcmeError('ACME_RATE_LIMITED', 'Cannot validate "a.test" over HTTP-01: slow down', {
+      retryable: true,
+      retryAfterMs,
+    });
 
   test('pollWhile() waits out a rate limit whose Retry-After is within the cap, then polls again', async () => {
     const { context, slept } = fakeContext();
     const steps: Step[] = [{ status: 'pending' }, rateLimited(3_000), { status: 'valid' }];
-    const item = await pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, steps), onWait: undefined });
+    const item = await pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending'],
+      fetch: script(context, steps),
+      onWait: undefined,
+    });
     expect([item.status, slept]).toEqual(['valid', [250, 3_000]]);
   });
 
@@ -117,14 +164,28 @@ describe('pollWhile()', () => {
     const { context, slept } = fakeContext();
     const limited = rateLimited(86_400_000);
     const steps: Step[] = [{ status: 'pending' }, limited, { status: 'valid' }];
-    await expect(pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, steps), onWait: undefined })).rejects.toBe(limited);
+    await expect(
+      pollWhile(context, {
+        resource: 'authorization',
+        domain: 'a.test',
+        waiting: ['pending'],
+        fetch: script(context, steps),
+        onWait: undefined,
+      }),
+    ).rejects.toBe(limited);
     expect(slept).toEqual([250]);
   });
 
   test('pollWhile() stops at the first non-retryable failure', async () => {
     const { context, slept } = fakeContext();
     const fatal = new AcmeError('ACME_PROBLEM', 'Cannot validate "a.test" over HTTP-01: Account not found');
-    const failure = pollWhile(context, { resource: 'authorization', domain: 'a.test', waiting: ['pending'], fetch: script(context, [{ status: 'pending' }, fatal]), onWait: undefined });
+    const failure = pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending'],
+      fetch: script(context, [{ status: 'pending' }, fatal]),
+      onWait: undefined,
+    });
     await expect(failure).rejects.toBe(fatal);
     expect(slept).toEqual([250]);
   });

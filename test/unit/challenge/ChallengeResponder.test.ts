@@ -18,7 +18,11 @@ describe('ChallengeResponder', () => {
     await releaseA();
     const afterOne = await httpRequest(address, PATH);
     await releaseB();
-    expect([afterOne.status, afterOne.body, await requestErrorCode(address, PATH)]).toEqual([200, KEY_AUTHORIZATION, 'ECONNREFUSED']);
+    expect([afterOne.status, afterOne.body, await requestErrorCode(address, PATH)]).toEqual([
+      200,
+      KEY_AUTHORIZATION,
+      'ECONNREFUSED',
+    ]);
   });
 
   test('release() twice counts once', async () => {
@@ -35,7 +39,9 @@ describe('ChallengeResponder', () => {
   test('the server is not bound before the first acquire() and binds again after a full release', async () => {
     const { responder, address } = await responderOnFreePort();
     const before = await requestErrorCode(address, PATH);
-    await (await responder.acquire())();
+    await (
+      await responder.acquire()
+    )();
     const release = await responder.acquire();
     await responder.present(TOKEN, KEY_AUTHORIZATION);
     const reply = await httpRequest(address, PATH);
@@ -83,10 +89,16 @@ describe('ChallengeResponder', () => {
     const release = await responder.acquire();
     const serving = await requestErrorCode(address, PATH);
     await release();
-    const reasons = results.map((r) => (r.status === 'rejected' && r.reason instanceof ChallengeError ? r.reason.message : r.status));
+    const reasons = results.map((r) =>
+      r.status === 'rejected' && r.reason instanceof ChallengeError ? r.reason.message : r.status,
+    );
     const expected = `Cannot listen on "127.0.0.1:${port}" for HTTP-01: the address is in use by another process; stop that process or pick another port with --http-port`;
     // After the only successful acquire() is released, nothing may hold the server up.
-    expect([reasons, serving, await requestErrorCode(address, PATH)]).toEqual([[expected, expected], 'connected', 'ECONNREFUSED']);
+    expect([reasons, serving, await requestErrorCode(address, PATH)]).toEqual([
+      [expected, expected],
+      'connected',
+      'ECONNREFUSED',
+    ]);
   });
 
   test('address() reports the configured address', async () => {

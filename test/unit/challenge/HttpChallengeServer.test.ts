@@ -14,7 +14,12 @@ async function startServer(options: { address?: ListenAddress; requestTimeoutMs?
   const registry = new MemoryChallengeTokenRegistry();
   await registry.add(TOKEN, KEY_AUTHORIZATION);
   const logger = new CapturingLogger();
-  const server = new HttpChallengeServer({ address: options.address ?? LOOPBACK, registry, logger, requestTimeoutMs: options.requestTimeoutMs });
+  const server = new HttpChallengeServer({
+    address: options.address ?? LOOPBACK,
+    registry,
+    logger,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
   await server.start();
   return { server, logger, registry };
 }
@@ -23,7 +28,9 @@ async function startServer(options: { address?: ListenAddress; requestTimeoutMs?
 function parseRaw(text: string): { status: number; headers: Map<string, string>; body: string } {
   const [head = '', body = ''] = text.split('\r\n\r\n', 2);
   const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  const headers = new Map(
+    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
   return { status: Number(statusLine.split(' ')[1]), headers, body };
 }
 
@@ -51,13 +58,23 @@ describe('HttpChallengeServer on TCP', () => {
     ['a dot-dot before the token', `GET ${P}../acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['a percent-encoded dot-dot', `GET ${P}%2e%2e/${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['a percent-encoded token', `GET ${P}%65${TOKEN.slice(1)} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
-    ['a percent-encoded slash', `GET /.well-known%2facme-challenge%2f${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
+    [
+      'a percent-encoded slash',
+      `GET /.well-known%2facme-challenge%2f${TOKEN} HTTP/1.1\r\nHost: a\r\n`,
+      404,
+      'not found\n',
+    ],
     ['a double leading slash', `GET /${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['an upper-case prefix', `GET /.WELL-KNOWN/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['an absolute-form target', `GET http://a${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['the bare prefix', `GET ${P} HTTP/1.1\r\nHost: a\r\n`, 404, 'not found\n'],
     ['the root', 'GET / HTTP/1.1\r\nHost: a\r\n', 404, 'not found\n'],
-    ['a POST for a known token', `POST ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n`, 405, 'method not allowed\n'],
+    [
+      'a POST for a known token',
+      `POST ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n`,
+      405,
+      'method not allowed\n',
+    ],
     ['a PUT for a known token', `PUT ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 405, 'method not allowed\n'],
     ['an OPTIONS for a known token', `OPTIONS ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n`, 405, 'method not allowed\n'],
     ['a GET with HTTP/1.0', `GET ${P}${TOKEN} HTTP/1.0\r\n`, 200, KEY_AUTHORIZATION],
@@ -73,26 +90,55 @@ describe('HttpChallengeServer on TCP', () => {
   });
 
   test.each([
-    ['a POST with a content-length body', `POST /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`, 405, 'method not allowed\n'],
-    ['a GET with a body', `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`, 404, 'not found\n'],
-    ['a chunked body', `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`, 404, 'not found\n'],
+    [
+      'a POST with a content-length body',
+      `POST /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`,
+      405,
+      'method not allowed\n',
+    ],
+    [
+      'a GET with a body',
+      `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`,
+      404,
+      'not found\n',
+    ],
+    [
+      'a chunked body',
+      `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+      404,
+      'not found\n',
+    ],
   ])('answers %s without reading it and closes the connection', async (_label, payload, status, body) => {
     const exchange = await rawExchange(server.address(), payload);
     const reply = parseRaw(exchange.text);
-    expect([reply.status, reply.headers.get('connection'), reply.body, exchange.closedByServer]).toEqual([status, 'close', body, true]);
+    expect([reply.status, reply.headers.get('connection'), reply.body, exchange.closedByServer]).toEqual([
+      status,
+      'close',
+      body,
+      true,
+    ]);
   });
 
   test('answers a request whose headers exceed maxHeaderBytes with 431', async () => {
     const payload = `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(3000)}\r\n\r\n`;
     const exchange = await rawExchange(server.address(), payload);
-    expect([exchange.text.split('\r\n')[0], exchange.closedByServer]).toEqual(['HTTP/1.1 431 Request Header Fields Too Large', true]);
+    expect([exchange.text.split('\r\n')[0], exchange.closedByServer]).toEqual([
+      'HTTP/1.1 431 Request Header Fields Too Large',
+      true,
+    ]);
   });
 
   test.each([
     ['the path', (m: string) => `GET /.well-known/acme-challenge/${m}/x HTTP/1.1\r\nHost: a\r\n\r\n`],
     ['the token position', (m: string) => `GET /.well-known/acme-challenge/${m} HTTP/1.1\r\nHost: a\r\n\r\n`],
-    ['the query of a served token', (m: string) => `GET /.well-known/acme-challenge/${TOKEN}?${m} HTTP/1.1\r\nHost: a\r\n\r\n`],
-    ['a header', (m: string) => `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nX-Marker: ${m}\r\n\r\n`],
+    [
+      'the query of a served token',
+      (m: string) => `GET /.well-known/acme-challenge/${TOKEN}?${m} HTTP/1.1\r\nHost: a\r\n\r\n`,
+    ],
+    [
+      'a header',
+      (m: string) => `GET /.well-known/acme-challenge/${TOKEN} HTTP/1.1\r\nHost: a\r\nX-Marker: ${m}\r\n\r\n`,
+    ],
     ['the Host header', (m: string) => `GET /x HTTP/1.1\r\nHost: ${m}\r\n\r\n`],
     ['the method', (m: string) => `${m} / HTTP/1.1\r\nHost: a\r\n\r\n`],
     ['a body', (m: string) => `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${m.length}\r\n\r\n${m}`],
@@ -101,7 +147,10 @@ describe('HttpChallengeServer on TCP', () => {
   ])('never echoes a marker sent in %s', async (_label, build) => {
     const marker = `MarkerQ7xZ${Date.now()}`;
     const exchange = await rawExchange(server.address(), build(marker), 500);
-    expect([exchange.text.length > 0, exchange.text.toLowerCase().includes(marker.toLowerCase())]).toEqual([true, false]);
+    expect([exchange.text.length > 0, exchange.text.toLowerCase().includes(marker.toLowerCase())]).toEqual([
+      true,
+      false,
+    ]);
   });
 
   test('logs the served token and remote address at debug, never the key authorization', async () => {
@@ -109,7 +158,11 @@ describe('HttpChallengeServer on TCP', () => {
     await httpRequest(server.address(), `/.well-known/acme-challenge/${TOKEN}`);
     await httpRequest(server.address(), `/.well-known/acme-challenge/${UNKNOWN}`);
     expect(logger.records).toEqual([
-      { level: 'debug', message: 'Served HTTP-01 token', fields: { token: TOKEN, remoteAddress: '127.0.0.1', method: 'GET' } },
+      {
+        level: 'debug',
+        message: 'Served HTTP-01 token',
+        fields: { token: TOKEN, remoteAddress: '127.0.0.1', method: 'GET' },
+      },
       { level: 'debug', message: 'HTTP-01 token not found', fields: { token: UNKNOWN, remoteAddress: '127.0.0.1' } },
     ]);
   });
@@ -124,7 +177,11 @@ describe('HttpChallengeServer lifecycle', () => {
   test('start() on a port in use fails with CHALLENGE_BIND naming the port and the fix', async () => {
     const { server: occupier, port } = await occupyPort();
     try {
-      const server = new HttpChallengeServer({ address: { kind: 'tcp', host: '127.0.0.1', port }, registry: new MemoryChallengeTokenRegistry(), logger: new CapturingLogger() });
+      const server = new HttpChallengeServer({
+        address: { kind: 'tcp', host: '127.0.0.1', port },
+        registry: new MemoryChallengeTokenRegistry(),
+        logger: new CapturingLogger(),
+      });
       const started = server.start();
       await expect(started).rejects.toThrow(ChallengeError);
       await expect(started).rejects.toMatchObject({
@@ -140,10 +197,15 @@ describe('HttpChallengeServer lifecycle', () => {
   });
 
   test('start() on an address not on this host fails with CHALLENGE_BIND', async () => {
-    const server = new HttpChallengeServer({ address: { kind: 'tcp', host: '192.0.2.1', port: 0 }, registry: new MemoryChallengeTokenRegistry(), logger: new CapturingLogger() });
+    const server = new HttpChallengeServer({
+      address: { kind: 'tcp', host: '192.0.2.1', port: 0 },
+      registry: new MemoryChallengeTokenRegistry(),
+      logger: new CapturingLogger(),
+    });
     await expect(server.start()).rejects.toMatchObject({
       code: 'CHALLENGE_BIND',
-      message: 'Cannot listen on "192.0.2.1:0" for HTTP-01: the address is not on this host; pick a local address such as 127.0.0.1 with --http-address',
+      message:
+        'Cannot listen on "192.0.2.1:0" for HTTP-01: the address is not on this host; pick a local address such as 127.0.0.1 with --http-address',
     });
   });
 
@@ -159,7 +221,11 @@ describe('HttpChallengeServer lifecycle', () => {
 
   test('stop() is idempotent, works before start(), and the server can start again', async () => {
     const { server } = await startServer();
-    await new HttpChallengeServer({ address: LOOPBACK, registry: new MemoryChallengeTokenRegistry(), logger: new CapturingLogger() }).stop();
+    await new HttpChallengeServer({
+      address: LOOPBACK,
+      registry: new MemoryChallengeTokenRegistry(),
+      logger: new CapturingLogger(),
+    }).stop();
     const first = server.address();
     await Promise.all([server.stop(), server.stop()]);
     expect(await requestErrorCode(first, '/')).toBe('ECONNREFUSED');
@@ -198,13 +264,13 @@ describe('HttpChallengeServer on a unix socket', () => {
     const info = await stat(path);
     const reply = await httpRequest(server.address(), `/.well-known/acme-challenge/${TOKEN}`);
     await server.stop();
-    expect([info.isSocket(), info.mode & 0o777, reply.status, reply.body, await stat(path).catch(() => 'gone')]).toEqual([
-      true,
-      0o660,
-      200,
-      KEY_AUTHORIZATION,
-      'gone',
-    ]);
+    expect([
+      info.isSocket(),
+      info.mode & 0o777,
+      reply.status,
+      reply.body,
+      await stat(path).catch(() => 'gone'),
+    ]).toEqual([true, 0o660, 200, KEY_AUTHORIZATION, 'gone']);
   });
 
   test('start() replaces a stale socket file left by a crashed run', async () => {
@@ -223,7 +289,11 @@ describe('HttpChallengeServer on a unix socket', () => {
   test('start() refuses a path that is a regular file and leaves it alone', async () => {
     const path = join(dir, 'responder.sock');
     await writeFile(path, 'keep me');
-    const server = new HttpChallengeServer({ address: { kind: 'unix', path }, registry: new MemoryChallengeTokenRegistry(), logger: new CapturingLogger() });
+    const server = new HttpChallengeServer({
+      address: { kind: 'unix', path },
+      registry: new MemoryChallengeTokenRegistry(),
+      logger: new CapturingLogger(),
+    });
     await expect(server.start()).rejects.toMatchObject({
       code: 'CHALLENGE_BIND',
       port: path,
@@ -237,7 +307,11 @@ describe('HttpChallengeServer on a unix socket', () => {
     const live = createNetServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => live.listen(path, resolve));
     try {
-      const server = new HttpChallengeServer({ address: { kind: 'unix', path }, registry: new MemoryChallengeTokenRegistry(), logger: new CapturingLogger() });
+      const server = new HttpChallengeServer({
+        address: { kind: 'unix', path },
+        registry: new MemoryChallengeTokenRegistry(),
+        logger: new CapturingLogger(),
+      });
       await expect(server.start()).rejects.toMatchObject({
         code: 'CHALLENGE_BIND',
         message: `Cannot listen on "unix:${path}" for HTTP-01: the socket is in use by another process; stop that process or pick another path with --http-address`,

@@ -4,7 +4,12 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
-import { ACME_TLS_ALPN_PROTOCOL, TlsAlpnChallengeServer, UNIX_SOCKET_MODE, type ListenAddress } from '../../../src/challenge';
+import {
+  ACME_TLS_ALPN_PROTOCOL,
+  TlsAlpnChallengeServer,
+  UNIX_SOCKET_MODE,
+  type ListenAddress,
+} from '../../../src/challenge';
 import { ChallengeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
 import { closeServer, KEY_AUTHORIZATION, occupyPort, TOKEN } from './_http';
@@ -12,13 +17,24 @@ import { closeServer, KEY_AUTHORIZATION, occupyPort, TOKEN } from './_http';
 const LOOPBACK: ListenAddress = { kind: 'tcp', host: '127.0.0.1', port: 0 };
 const NAME = 'a.example.test';
 
-type Handshake = { kind: 'ok'; alpn: string | false | null; der: Buffer; closedByServer: Promise<boolean> } | { kind: 'refused'; error: string };
+type Handshake =
+  | { kind: 'ok'; alpn: string | false | null; der: Buffer; closedByServer: Promise<boolean> }
+  | { kind: 'refused'; error: string };
 
 /** One TLS handshake against `address`; `servername` undefined sends no SNI, `alpn` undefined no ALPN. */
-function handshake(address: ListenAddress, servername: string | undefined, alpn: string[] | undefined): Promise<Handshake> {
+function handshake(
+  address: ListenAddress,
+  servername: string | undefined,
+  alpn: string[] | undefined,
+): Promise<Handshake> {
   return new Promise((resolve) => {
     const target = address.kind === 'unix' ? { path: address.path } : { host: address.host, port: address.port };
-    const socket: TLSSocket = connect({ ...target, ...(servername === undefined ? {} : { servername }), ...(alpn === undefined ? {} : { ALPNProtocols: alpn }), rejectUnauthorized: false });
+    const socket: TLSSocket = connect({
+      ...target,
+      ...(servername === undefined ? {} : { servername }),
+      ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
+      rejectUnauthorized: false,
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ kind: 'refused', error: 'timeout' });
@@ -91,13 +107,17 @@ describe('TlsAlpnChallengeServer on TCP', () => {
     ['upper case', 'A.EXAMPLE.TEST'],
     ['a trailing dot', 'a.example.test.'],
   ])('the SNI name matches with %s', async (_what, servername) => {
-    expect(await handshake(server.address(), servername, [ACME_TLS_ALPN_PROTOCOL])).toEqual(expect.objectContaining({ kind: 'ok', alpn: ACME_TLS_ALPN_PROTOCOL }));
+    expect(await handshake(server.address(), servername, [ACME_TLS_ALPN_PROTOCOL])).toEqual(
+      expect.objectContaining({ kind: 'ok', alpn: ACME_TLS_ALPN_PROTOCOL }),
+    );
   });
 
   test('an IP identifier answers to its reverse-mapping SNI name with an iPAddress SAN (RFC 8738 §6)', async () => {
     const result = await handshake(server.address(), '7.2.0.192.in-addr.arpa', [ACME_TLS_ALPN_PROTOCOL]);
     expect(result.kind).toBe('ok');
-    expect(new X509Certificate((result as Extract<Handshake, { kind: 'ok' }>).der).subjectAltName).toBe('IP Address:192.0.2.7');
+    expect(new X509Certificate((result as Extract<Handshake, { kind: 'ok' }>).der).subjectAltName).toBe(
+      'IP Address:192.0.2.7',
+    );
   });
 
   test.each<[string, string | undefined, string[] | undefined]>([
@@ -122,12 +142,17 @@ describe('TlsAlpnChallengeServer on TCP', () => {
   ])('refuses %s', async (_what, servername, alpn) => {
     const result = await handshake(server.address(), servername, alpn);
     // A client without ALPN may see its handshake finish; the server then closes at once and sends nothing.
-    const outcome = result.kind === 'ok' ? { alpn: result.alpn, closed: await result.closedByServer } : { refused: result.error !== 'timeout' };
+    const outcome =
+      result.kind === 'ok'
+        ? { alpn: result.alpn, closed: await result.closedByServer }
+        : { refused: result.error !== 'timeout' };
     expect([{ alpn: false, closed: true }, { refused: true }]).toContainEqual(outcome);
   });
 
   test('a client that offers several protocols including acme-tls/1 is answered with acme-tls/1', async () => {
-    expect(await handshake(server.address(), NAME, ['h2', ACME_TLS_ALPN_PROTOCOL, 'http/1.1'])).toEqual(expect.objectContaining({ kind: 'ok', alpn: ACME_TLS_ALPN_PROTOCOL }));
+    expect(await handshake(server.address(), NAME, ['h2', ACME_TLS_ALPN_PROTOCOL, 'http/1.1'])).toEqual(
+      expect.objectContaining({ kind: 'ok', alpn: ACME_TLS_ALPN_PROTOCOL }),
+    );
   });
 
   test('a connection that never sends a ClientHello is closed after the handshake timeout', async () => {
@@ -170,7 +195,9 @@ describe('TlsAlpnChallengeServer presenting and removing', () => {
       server.remove('neverPresented00000');
       expect((await handshake(server.address(), 'one.example.test', [ACME_TLS_ALPN_PROTOCOL])).kind).toBe('refused');
       const two = await handshake(server.address(), 'two.example.test', [ACME_TLS_ALPN_PROTOCOL]);
-      expect(acmeDigestOf((two as Extract<Handshake, { kind: 'ok' }>).der)).toEqual(createHash('sha256').update('tokenTwoAgain000000.x').digest());
+      expect(acmeDigestOf((two as Extract<Handshake, { kind: 'ok' }>).der)).toEqual(
+        createHash('sha256').update('tokenTwoAgain000000.x').digest(),
+      );
     } finally {
       await server.stop();
     }
@@ -189,17 +216,28 @@ describe('TlsAlpnChallengeServer presenting and removing', () => {
   ])('present() refuses %s with ChallengeError CHALLENGE_INVALID', (_what, type, value) => {
     const server = new TlsAlpnChallengeServer({ address: LOOPBACK, logger: new CapturingLogger() });
     expect(() => server.present(TOKEN, KEY_AUTHORIZATION, { type, value })).toThrow(
-      expect.objectContaining({ name: 'ChallengeError', code: 'CHALLENGE_INVALID', message: expect.stringMatching(/^Cannot present TLS-ALPN-01 for ".*": it is not a DNS name or IP address a certificate can name$/s) }),
+      expect.objectContaining({
+        name: 'ChallengeError',
+        code: 'CHALLENGE_INVALID',
+        message: expect.stringMatching(
+          /^Cannot present TLS-ALPN-01 for ".*": it is not a DNS name or IP address a certificate can name$/s,
+        ),
+      }),
     );
   });
 
   test('start() on a taken port fails with ChallengeError CHALLENGE_BIND naming TLS-ALPN-01', async () => {
     const { server: occupier, port } = await occupyPort();
     try {
-      const server = new TlsAlpnChallengeServer({ address: { kind: 'tcp', host: '127.0.0.1', port }, logger: new CapturingLogger() });
+      const server = new TlsAlpnChallengeServer({
+        address: { kind: 'tcp', host: '127.0.0.1', port },
+        logger: new CapturingLogger(),
+      });
       const failure = server.start();
       await expect(failure).rejects.toThrow(ChallengeError);
-      await expect(failure).rejects.toThrow(`Cannot listen on "127.0.0.1:${port}" for TLS-ALPN-01: the address is in use by another process`);
+      await expect(failure).rejects.toThrow(
+        `Cannot listen on "127.0.0.1:${port}" for TLS-ALPN-01: the address is in use by another process`,
+      );
     } finally {
       await closeServer(occupier);
     }
@@ -207,7 +245,12 @@ describe('TlsAlpnChallengeServer presenting and removing', () => {
 
   test('beyond maxConnections the oldest connection is closed, and the server still answers', async () => {
     const logger = new CapturingLogger();
-    const server = new TlsAlpnChallengeServer({ address: LOOPBACK, logger, maxConnections: 3, handshakeTimeoutMs: 5000 });
+    const server = new TlsAlpnChallengeServer({
+      address: LOOPBACK,
+      logger,
+      maxConnections: 3,
+      handshakeTimeoutMs: 5000,
+    });
     server.present(TOKEN, KEY_AUTHORIZATION, { type: 'dns', value: NAME });
     await server.start();
     const address = server.address() as Extract<ListenAddress, { kind: 'tcp' }>;
@@ -247,7 +290,9 @@ describe('TlsAlpnChallengeServer on a unix socket', () => {
     await server.start();
     try {
       expect((await stat(path)).mode & 0o777).toBe(UNIX_SOCKET_MODE);
-      expect(await handshake({ kind: 'unix', path }, NAME, [ACME_TLS_ALPN_PROTOCOL])).toEqual(expect.objectContaining({ kind: 'ok', alpn: ACME_TLS_ALPN_PROTOCOL }));
+      expect(await handshake({ kind: 'unix', path }, NAME, [ACME_TLS_ALPN_PROTOCOL])).toEqual(
+        expect.objectContaining({ kind: 'ok', alpn: ACME_TLS_ALPN_PROTOCOL }),
+      );
     } finally {
       await server.stop();
     }

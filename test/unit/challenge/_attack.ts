@@ -38,7 +38,8 @@ interface Drip {
 
 function openDrip(address: ListenAddress): Promise<Drip> {
   return new Promise((resolve) => {
-    const socket = address.kind === 'unix' ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
+    const socket =
+      address.kind === 'unix' ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
     const drip: Drip = { socket, chunks: [], closedByServer: false };
     socket.on('data', (chunk: Buffer) => drip.chunks.push(chunk));
     socket.on('error', () => undefined);
@@ -68,7 +69,8 @@ export async function startSlowloris(address: ListenAddress, options: SlowlorisO
   return {
     closedByServer: () => drips.filter((d) => d.closedByServer).length,
     open: () => drips.filter((d) => !d.socket.destroyed).length,
-    replies: () => drips.map((d) => ({ text: Buffer.concat(d.chunks).toString('latin1'), closedByServer: d.closedByServer })),
+    replies: () =>
+      drips.map((d) => ({ text: Buffer.concat(d.chunks).toString('latin1'), closedByServer: d.closedByServer })),
     stop: () => {
       clearInterval(timer);
       for (const drip of drips) {
@@ -91,7 +93,11 @@ export interface FloodOptions {
 }
 
 /** Sends `total` raw requests, each on its own connection, `concurrency` at a time. */
-export async function flood(address: ListenAddress, payloads: Array<string | Buffer>, options: FloodOptions): Promise<RawReply[]> {
+export async function flood(
+  address: ListenAddress,
+  payloads: Array<string | Buffer>,
+  options: FloodOptions,
+): Promise<RawReply[]> {
   const replies: RawReply[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {

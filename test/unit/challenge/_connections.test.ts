@@ -1,6 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ChallengeTokenRegistry, HttpChallengeServer, MemoryChallengeTokenRegistry, type ListenAddress } from '../../../src/challenge';
+import {
+  type ChallengeTokenRegistry,
+  HttpChallengeServer,
+  MemoryChallengeTokenRegistry,
+  type ListenAddress,
+} from '../../../src/challenge';
 import { CapturingLogger } from '../../../src/log';
 import { httpRequest, KEY_AUTHORIZATION, rawExchange, TOKEN } from './_http';
 
@@ -36,7 +41,12 @@ async function eventually(condition: () => boolean): Promise<boolean> {
 
 async function serverWith(registry: ChallengeTokenRegistry, maxConnections: number) {
   const logger = new CapturingLogger();
-  const server = new HttpChallengeServer({ address: { kind: 'tcp', host: '127.0.0.1', port: 0 }, registry, logger, maxConnections });
+  const server = new HttpChallengeServer({
+    address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+    registry,
+    logger,
+    maxConnections,
+  });
   await server.start();
   return { server, logger };
 }
@@ -61,7 +71,13 @@ describe('HttpChallengeServer maxConnections', () => {
         true,
         [false, false],
         true,
-        [{ level: 'warn', message: 'HTTP-01 responder reached its connection limit; closing the oldest idle connections', fields: { maxConnections: 3 } }],
+        [
+          {
+            level: 'warn',
+            message: 'HTTP-01 responder reached its connection limit; closing the oldest idle connections',
+            fields: { maxConnections: 3 },
+          },
+        ],
       ]);
     } finally {
       for (const h of held) h.socket.destroy();

@@ -28,7 +28,11 @@ describe('handleChallengeRequest() behind HttpChallengeServer', () => {
   beforeAll(async () => {
     const registry = new MemoryChallengeTokenRegistry();
     await registry.add(TOKEN, KEY_AUTHORIZATION);
-    server = new HttpChallengeServer({ address: { kind: 'tcp', host: '127.0.0.1', port: 0 }, registry, logger: new CapturingLogger() });
+    server = new HttpChallengeServer({
+      address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      registry,
+      logger: new CapturingLogger(),
+    });
     await server.start();
   });
   afterAll(async () => {
@@ -38,44 +42,65 @@ describe('handleChallengeRequest() behind HttpChallengeServer', () => {
   test.each(['POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'PROPFIND'])(
     'answers %s for a served token with 405, Allow: GET, HEAD and a fixed body',
     async (method) => {
-      const exchange = await rawExchange(server.address(), `${method} ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nX-Echo: MarkerZ1\r\nConnection: close\r\n\r\n`);
+      const exchange = await rawExchange(
+        server.address(),
+        `${method} ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nX-Echo: MarkerZ1\r\nConnection: close\r\n\r\n`,
+      );
       expect([shapeOf(exchange.text), exchange.text.includes('MarkerZ1')]).toEqual([METHOD_NOT_ALLOWED, false]);
     },
   );
 
   test('answers CONNECT with the same 405 and closes the connection (node:http alone closes it silently)', async () => {
-    const exchange = await rawExchange(server.address(), 'CONNECT a.example.test:443 HTTP/1.1\r\nHost: a.example.test:443\r\n\r\n');
-    expect([shapeOf(exchange.text), exchange.text.includes('connection: close'), exchange.closedByServer]).toEqual([METHOD_NOT_ALLOWED, true, true]);
+    const exchange = await rawExchange(
+      server.address(),
+      'CONNECT a.example.test:443 HTTP/1.1\r\nHost: a.example.test:443\r\n\r\n',
+    );
+    expect([shapeOf(exchange.text), exchange.text.includes('connection: close'), exchange.closedByServer]).toEqual([
+      METHOD_NOT_ALLOWED,
+      true,
+      true,
+    ]);
   });
 
   test('a POST with a body gets the 405 and the connection closes, so the body is never parsed as a request', async () => {
     const smuggled = `GET ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n\r\n`;
     const payload = `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`;
     const exchange = await rawExchange(server.address(), payload);
-    expect([shapeOf(exchange.text), exchange.text.match(/HTTP\/1\.1 /g)?.length, exchange.closedByServer]).toEqual([METHOD_NOT_ALLOWED, 1, true]);
+    expect([shapeOf(exchange.text), exchange.text.match(/HTTP\/1\.1 /g)?.length, exchange.closedByServer]).toEqual([
+      METHOD_NOT_ALLOWED,
+      1,
+      true,
+    ]);
   });
 
   test('Expect: 100-continue gets no interim "100 Continue" that would invite the body', async () => {
     const payload = `POST ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`;
     const exchange = await rawExchange(server.address(), payload);
-    expect([exchange.text.startsWith('HTTP/1.1 405 '), exchange.text.includes('100 Continue'), exchange.closedByServer]).toEqual([true, false, true]);
+    expect([
+      exchange.text.startsWith('HTTP/1.1 405 '),
+      exchange.text.includes('100 Continue'),
+      exchange.closedByServer,
+    ]).toEqual([true, false, true]);
   });
 
   test('an Upgrade request is answered with connection: close and bytes after it are never answered', async () => {
     const payload = `GET ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nGET ${P}${TOKEN} HTTP/1.1\r\nHost: a\r\n\r\n`;
     const exchange = await rawExchange(server.address(), payload);
     const [head = '', body] = exchange.text.split('\r\n\r\n', 2);
-    expect([head.split('\r\n')[0], head.toLowerCase().includes('connection: close'), body, exchange.closedByServer]).toEqual([
-      'HTTP/1.1 200 OK',
-      true,
-      KEY_AUTHORIZATION,
-      true,
-    ]);
+    expect([
+      head.split('\r\n')[0],
+      head.toLowerCase().includes('connection: close'),
+      body,
+      exchange.closedByServer,
+    ]).toEqual(['HTTP/1.1 200 OK', true, KEY_AUTHORIZATION, true]);
   });
 
   test('answers HEAD for an unknown token with 404 and no body', async () => {
     const exchange = await rawExchange(server.address(), `HEAD ${P}x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
-    expect([exchange.text.split('\r\n')[0], exchange.text.split('\r\n\r\n')[1]]).toEqual(['HTTP/1.1 404 Not Found', '']);
+    expect([exchange.text.split('\r\n')[0], exchange.text.split('\r\n\r\n')[1]]).toEqual([
+      'HTTP/1.1 404 Not Found',
+      '',
+    ]);
   });
 });
 

@@ -15,7 +15,9 @@ export interface RawExchange {
 }
 
 function connectTo(address: ListenAddress) {
-  return address.kind === 'unix' ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
+  return address.kind === 'unix'
+    ? connect({ path: address.path })
+    : connect({ host: address.host, port: address.port });
 }
 
 /** Sends `payload` on a fresh connection and collects the reply until close or `waitMs`. */
@@ -55,11 +57,16 @@ export function httpRequest(
 ): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
     const where = address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port };
-    const req = request({ ...where, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      { ...where, path, method: options.method ?? 'GET', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -7,7 +7,12 @@ import { connect } from 'node:net';
 import type { ListenAddress } from '../../../src/challenge';
 
 /** Bodies the responder and node:http send on their own; anything else must be a key authorization. */
-export const FIXED_BODIES: ReadonlySet<string> = new Set(['', 'not found\n', 'method not allowed\n', 'internal error\n']);
+export const FIXED_BODIES: ReadonlySet<string> = new Set([
+  '',
+  'not found\n',
+  'method not allowed\n',
+  'internal error\n',
+]);
 
 /** One HTTP response as received. */
 export interface ParsedResponse {
@@ -34,9 +39,14 @@ export interface SendRawOptions {
 }
 
 /** Sends `payload` on a fresh connection and reads until the server closes, `until` holds, or `waitMs`. */
-export function sendRaw(address: ListenAddress, payload: string | Buffer, options: SendRawOptions = {}): Promise<RawReply> {
+export function sendRaw(
+  address: ListenAddress,
+  payload: string | Buffer,
+  options: SendRawOptions = {},
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const socket = address.kind === 'unix' ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
+    const socket =
+      address.kind === 'unix' ? connect({ path: address.path }) : connect({ host: address.host, port: address.port });
     const chunks: Buffer[] = [];
     let done = false;
     const finish = (closedByServer: boolean): void => {
@@ -68,7 +78,8 @@ function parseHead(head: string): { status: number; headers: Map<string, string>
   const match = /^HTTP\/1\.[01] (\d{3}) /.exec(statusLine);
   if (match === null) return undefined;
   const headers = new Map<string, string>();
-  for (const line of lines) headers.set(line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim());
+  for (const line of lines)
+    headers.set(line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim());
   return { status: Number(match[1]), headers };
 }
 
@@ -135,7 +146,9 @@ export function violations(reply: RawReply, current: ReadonlySet<string>, head =
   const found: string[] = [];
   for (const response of responses) {
     if (response.status === 200 && !current.has(response.body) && !(head && response.body === '')) {
-      found.push(`200 with a body that is not a current key authorization: ${JSON.stringify(response.body.slice(0, 200))}`);
+      found.push(
+        `200 with a body that is not a current key authorization: ${JSON.stringify(response.body.slice(0, 200))}`,
+      );
     } else if (response.status !== 200 && !FIXED_BODIES.has(response.body)) {
       found.push(`${response.status} with an unexpected body: ${JSON.stringify(response.body.slice(0, 200))}`);
     } else if (response.status !== 200 && response.status < 400) {

@@ -12,7 +12,9 @@ const LABEL = '127.0.0.1:34000';
 type Reply = { status: number; body?: string | Buffer; headers?: Record<string, string> } | 'hang';
 
 /** A stand-in for HAProxy's HTTP frontend that records what it was asked. */
-async function frontend(reply: Reply): Promise<{ baseUrl: string; seen: { url?: string; headers?: IncomingHttpHeaders }; server: Server }> {
+async function frontend(
+  reply: Reply,
+): Promise<{ baseUrl: string; seen: { url?: string; headers?: IncomingHttpHeaders }; server: Server }> {
   const seen: { url?: string; headers?: IncomingHttpHeaders } = {};
   const server = createServer((req, res) => {
     seen.url = req.url;
@@ -45,7 +47,8 @@ async function preflightAgainst(reply: Reply, options: { timeoutMs?: number; res
   }
 }
 
-const route = (baseUrl: string) => `Preflight failed for "${DOMAIN}": GET ${baseUrl}/.well-known/acme-challenge/${TOKEN} with Host "${DOMAIN}"`;
+const route = (baseUrl: string) =>
+  `Preflight failed for "${DOMAIN}": GET ${baseUrl}/.well-known/acme-challenge/${TOKEN} with Host "${DOMAIN}"`;
 const HINT = `check that HAProxy routes /.well-known/acme-challenge/ to the responder on ${LABEL}`;
 
 describe('preflightChallenge()', () => {
@@ -53,12 +56,18 @@ describe('preflightChallenge()', () => {
     const registry = new MemoryChallengeTokenRegistry();
     await registry.add(TOKEN, KEY_AUTHORIZATION);
     const logger = new CapturingLogger();
-    const responder = new HttpChallengeServer({ address: { kind: 'tcp', host: '127.0.0.1', port: 0 }, registry, logger });
+    const responder = new HttpChallengeServer({
+      address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      registry,
+      logger,
+    });
     await responder.start();
     const address = responder.address();
     try {
       const port = address.kind === 'tcp' ? address.port : 0;
-      await expect(preflightChallenge(TARGET, { baseUrl: `http://127.0.0.1:${port}/`, logger })).resolves.toBeUndefined();
+      await expect(
+        preflightChallenge(TARGET, { baseUrl: `http://127.0.0.1:${port}/`, logger }),
+      ).resolves.toBeUndefined();
     } finally {
       await responder.stop();
     }
@@ -67,7 +76,11 @@ describe('preflightChallenge()', () => {
 
   test('sends GET with Host set to the domain and the challenge path', async () => {
     const result = await preflightAgainst({ status: 200, body: KEY_AUTHORIZATION });
-    expect([result.message, result.seen.url, result.seen.headers?.host]).toEqual(['passed', `/.well-known/acme-challenge/${TOKEN}`, DOMAIN]);
+    expect([result.message, result.seen.url, result.seen.headers?.host]).toEqual([
+      'passed',
+      `/.well-known/acme-challenge/${TOKEN}`,
+      DOMAIN,
+    ]);
   });
 
   test.each([
@@ -78,22 +91,46 @@ describe('preflightChallenge()', () => {
   });
 
   test.each([
-    ['HTTP 404', { status: 404, body: 'no route' }, (b: string) => `${route(b)} returned HTTP 404, expected the key authorization; ${HINT}`],
-    ['HTTP 503', { status: 503, body: '<h1>503</h1>' }, (b: string) => `${route(b)} returned HTTP 503, expected the key authorization; ${HINT}`],
+    [
+      'HTTP 404',
+      { status: 404, body: 'no route' },
+      (b: string) => `${route(b)} returned HTTP 404, expected the key authorization; ${HINT}`,
+    ],
+    [
+      'HTTP 503',
+      { status: 503, body: '<h1>503</h1>' },
+      (b: string) => `${route(b)} returned HTTP 503, expected the key authorization; ${HINT}`,
+    ],
     [
       'a redirect',
       { status: 301, headers: { location: 'https://a.example.test/.well-known/acme-challenge/x' } },
       (b: string) =>
         `${route(b)} returned a redirect (HTTP 301 to "https://a.example.test/.well-known/acme-challenge/x"), expected the key authorization; ${HINT} before any redirect`,
     ],
-    ['a wrong body', { status: 200, body: 'SECRET-LOOKING-BODY' }, (b: string) => `${route(b)} returned a body that is not the key authorization (19 bytes); another server may be answering this route`],
-    ['an empty body', { status: 200, body: '' }, (b: string) => `${route(b)} returned a body that is not the key authorization (0 bytes); another server may be answering this route`],
+    [
+      'a wrong body',
+      { status: 200, body: 'SECRET-LOOKING-BODY' },
+      (b: string) =>
+        `${route(b)} returned a body that is not the key authorization (19 bytes); another server may be answering this route`,
+    ],
+    [
+      'an empty body',
+      { status: 200, body: '' },
+      (b: string) =>
+        `${route(b)} returned a body that is not the key authorization (0 bytes); another server may be answering this route`,
+    ],
     [
       'a body over 4 KiB that starts with the key authorization',
       { status: 200, body: KEY_AUTHORIZATION + 'x'.repeat(5000) },
-      (b: string) => `${route(b)} returned a body that is not the key authorization (more than 4096 bytes); another server may be answering this route`,
+      (b: string) =>
+        `${route(b)} returned a body that is not the key authorization (more than 4096 bytes); another server may be answering this route`,
     ],
-    ['a body with leading whitespace', { status: 200, body: ` ${KEY_AUTHORIZATION}` }, (b: string) => `${route(b)} returned a body that is not the key authorization (88 bytes); another server may be answering this route`],
+    [
+      'a body with leading whitespace',
+      { status: 200, body: ` ${KEY_AUTHORIZATION}` },
+      (b: string) =>
+        `${route(b)} returned a body that is not the key authorization (88 bytes); another server may be answering this route`,
+    ],
   ])('fails on %s with a message naming the route', async (_label, reply, expected) => {
     const result = await preflightAgainst(reply);
     expect([result.message, result.error?.code]).toEqual([expected(result.baseUrl), 'CHALLENGE_PREFLIGHT']);
@@ -118,7 +155,11 @@ describe('preflightChallenge()', () => {
   test('fails on a frontend that never answers, naming the timeout', async () => {
     const before = Date.now();
     const result = await preflightAgainst('hang', { timeoutMs: 150 });
-    expect([result.message, result.error?.retryable, Date.now() - before < 2000]).toEqual([`${route(result.baseUrl)} timed out after 150 ms; ${HINT}`, true, true]);
+    expect([result.message, result.error?.retryable, Date.now() - before < 2000]).toEqual([
+      `${route(result.baseUrl)} timed out after 150 ms; ${HINT}`,
+      true,
+      true,
+    ]);
   });
 
   test('omits the responder address from the hint when no label is given', async () => {
@@ -131,14 +172,23 @@ describe('preflightChallenge()', () => {
   });
 
   test.each([
-    ['ftp://127.0.0.1/', 'Preflight failed for "a.example.test": the preflight URL "ftp://127.0.0.1/" is not an http or https URL'],
+    [
+      'ftp://127.0.0.1/',
+      'Preflight failed for "a.example.test": the preflight URL "ftp://127.0.0.1/" is not an http or https URL',
+    ],
     ['not a url', 'Preflight failed for "a.example.test": the preflight URL "not a url" is not an http or https URL'],
   ])('rejects the base URL %j', async (baseUrl, message) => {
-    await expect(preflightChallenge(TARGET, { baseUrl, logger: new CapturingLogger() })).rejects.toMatchObject({ code: 'CHALLENGE_PREFLIGHT', message });
+    await expect(preflightChallenge(TARGET, { baseUrl, logger: new CapturingLogger() })).rejects.toMatchObject({
+      code: 'CHALLENGE_PREFLIGHT',
+      message,
+    });
   });
 
   test('rejects a malformed token before any request', async () => {
-    const preflight = preflightChallenge({ ...TARGET, token: '../admin' }, { baseUrl: 'http://127.0.0.1:1', logger: new CapturingLogger() });
+    const preflight = preflightChallenge(
+      { ...TARGET, token: '../admin' },
+      { baseUrl: 'http://127.0.0.1:1', logger: new CapturingLogger() },
+    );
     await expect(preflight).rejects.toMatchObject({
       code: 'CHALLENGE_INVALID',
       message: 'Cannot preflight HTTP-01 token "../admin": it is not base64url of 16 to 128 characters',

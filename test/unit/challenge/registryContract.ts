@@ -40,21 +40,51 @@ export function describeRegistryContract(name: string, factory: () => Promise<Ch
       await registry.add(TOKEN, KEY_AUTHORIZATION);
       await registry.add(other, 'other');
       await registry.remove(other);
-      await expect(Promise.all([registry.get(TOKEN), registry.get(other)])).resolves.toEqual([KEY_AUTHORIZATION, undefined]);
+      await expect(Promise.all([registry.get(TOKEN), registry.get(other)])).resolves.toEqual([
+        KEY_AUTHORIZATION,
+        undefined,
+      ]);
     });
 
     test('remove() succeeds for an unknown or malformed token', async () => {
-      await expect(Promise.all([registry.remove(TOKEN), registry.remove('../x')])).resolves.toEqual([undefined, undefined]);
+      await expect(Promise.all([registry.remove(TOKEN), registry.remove('../x')])).resolves.toEqual([
+        undefined,
+        undefined,
+      ]);
     });
 
     test.each([
-      ['too short (15)', 'A'.repeat(15), 'Cannot present HTTP-01 token "AAAAAAAAAAAAAAA": it is not base64url of 16 to 128 characters'],
-      ['dot-dot', '../../etc/passwd', 'Cannot present HTTP-01 token "../../etc/passwd": it is not base64url of 16 to 128 characters'],
-      ['percent-encoded', '%2e%2e%2fAAAAAAAAAAAAAAA', 'Cannot present HTTP-01 token "%2e%2e%2fAAAAAAAAAAAAAAA": it is not base64url of 16 to 128 characters'],
-      ['base64 padding', `${'A'.repeat(20)}==`, `Cannot present HTTP-01 token "${'A'.repeat(20)}==": it is not base64url of 16 to 128 characters`],
-      ['newline', `${'A'.repeat(16)}\n`, `Cannot present HTTP-01 token "${'A'.repeat(16)}\\n": it is not base64url of 16 to 128 characters`],
+      [
+        'too short (15)',
+        'A'.repeat(15),
+        'Cannot present HTTP-01 token "AAAAAAAAAAAAAAA": it is not base64url of 16 to 128 characters',
+      ],
+      [
+        'dot-dot',
+        '../../etc/passwd',
+        'Cannot present HTTP-01 token "../../etc/passwd": it is not base64url of 16 to 128 characters',
+      ],
+      [
+        'percent-encoded',
+        '%2e%2e%2fAAAAAAAAAAAAAAA',
+        'Cannot present HTTP-01 token "%2e%2e%2fAAAAAAAAAAAAAAA": it is not base64url of 16 to 128 characters',
+      ],
+      [
+        'base64 padding',
+        `${'A'.repeat(20)}==`,
+        `Cannot present HTTP-01 token "${'A'.repeat(20)}==": it is not base64url of 16 to 128 characters`,
+      ],
+      [
+        'newline',
+        `${'A'.repeat(16)}\n`,
+        `Cannot present HTTP-01 token "${'A'.repeat(16)}\\n": it is not base64url of 16 to 128 characters`,
+      ],
       ['empty', '', 'Cannot present HTTP-01 token "": it is not base64url of 16 to 128 characters'],
-      ['too long (129)', 'A'.repeat(129), `Cannot present HTTP-01 token "${'A'.repeat(64)}…": it is not base64url of 16 to 128 characters`],
+      [
+        'too long (129)',
+        'A'.repeat(129),
+        `Cannot present HTTP-01 token "${'A'.repeat(64)}…": it is not base64url of 16 to 128 characters`,
+      ],
     ])('add() rejects a token that is %s', async (_label, token, message) => {
       const added = registry.add(token, KEY_AUTHORIZATION);
       await expect(added).rejects.toThrow(ChallengeError);

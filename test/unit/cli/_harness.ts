@@ -81,11 +81,15 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
       haproxyEndpoints: [],
       renewalState,
       archive: memoryOnly('archive', () =>
-        store instanceof MemoryCertificateStore && deployState instanceof MemoryDeployStateStore && renewalState instanceof MemoryRenewalStateStore
+        store instanceof MemoryCertificateStore &&
+        deployState instanceof MemoryDeployStateStore &&
+        renewalState instanceof MemoryRenewalStateStore
           ? new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' })
           : undefined,
       ),
-      accountKeyStage: memoryOnly('accountKeyStage', () => (store instanceof MemoryCertificateStore ? new MemoryAccountKeyStage(store) : undefined)),
+      accountKeyStage: memoryOnly('accountKeyStage', () =>
+        store instanceof MemoryCertificateStore ? new MemoryAccountKeyStage(store) : undefined,
+      ),
       legoReader: new LegoDirectoryReader(),
       runHooks: async () => [],
       checkPrograms: async () => undefined,

@@ -1,6 +1,18 @@
 import { commandsFor } from '../../../src/cli/_commands';
 
-const ALL = ['issue', 'list', 'renew', 'daemon', 'deploy', 'haproxy-config', 'revoke', 'remove', 'account', 'import', 'doctor'];
+const ALL = [
+  'issue',
+  'list',
+  'renew',
+  'daemon',
+  'deploy',
+  'haproxy-config',
+  'revoke',
+  'remove',
+  'account',
+  'import',
+  'doctor',
+];
 
 describe('commandsFor()', () => {
   test.each<[string, string[], string[]]>([

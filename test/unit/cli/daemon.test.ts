@@ -7,9 +7,18 @@ const NEXT = new Date('2026-11-27T01:17:00Z');
 describe('renewArguments()', () => {
   test.each([
     [['daemon'], ['renew', '--until', '2026-11-27T01:17:00.000Z']],
-    [['daemon', '--schedule', '0 * * * *', '--home', '/h'], ['renew', '--home', '/h', '--until', '2026-11-27T01:17:00.000Z']],
-    [['daemon', '--schedule=0 * * * *', '-d', 'a.example'], ['renew', '-d', 'a.example', '--until', '2026-11-27T01:17:00.000Z']],
-    [['--json', 'daemon', '--name-of', 'daemon'], ['--json', 'renew', '--name-of', 'daemon', '--until', '2026-11-27T01:17:00.000Z']],
+    [
+      ['daemon', '--schedule', '0 * * * *', '--home', '/h'],
+      ['renew', '--home', '/h', '--until', '2026-11-27T01:17:00.000Z'],
+    ],
+    [
+      ['daemon', '--schedule=0 * * * *', '-d', 'a.example'],
+      ['renew', '-d', 'a.example', '--until', '2026-11-27T01:17:00.000Z'],
+    ],
+    [
+      ['--json', 'daemon', '--name-of', 'daemon'],
+      ['--json', 'renew', '--name-of', 'daemon', '--until', '2026-11-27T01:17:00.000Z'],
+    ],
   ])('renewArguments(%j) is %j', (argv, expected) => {
     expect(renewArguments(argv, NEXT)).toEqual(expected);
   });
@@ -18,13 +27,16 @@ describe('renewArguments()', () => {
 describe('acme daemon', () => {
   test('acme daemon runs each pass as a child "acme renew --until <next check>" and exits 0 on shutdown', async () => {
     const passes: string[][] = [];
-    const { deps, stdout } = cliHarness({}, {
-      runSelf: async (args) => {
-        passes.push(args);
-        return EXIT_OK;
+    const { deps, stdout } = cliHarness(
+      {},
+      {
+        runSelf: async (args) => {
+          passes.push(args);
+          return EXIT_OK;
+        },
+        waitForShutdown: () => new Promise((resolve) => setTimeout(() => resolve('SIGTERM'), 50)),
       },
-      waitForShutdown: () => new Promise((resolve) => setTimeout(() => resolve('SIGTERM'), 50)),
-    });
+    );
     const argv = ['daemon', '--schedule', '0 0 1 1 *', '--home', '/srv/acme'];
     expect(await runCli(argv, deps)).toBe(EXIT_OK);
     expect(passes).toHaveLength(1);

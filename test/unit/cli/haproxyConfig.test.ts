@@ -10,7 +10,12 @@ import { HOSTILE_WORD_TAILS } from '../_haproxyWords';
 const BASE: Config = resolveConfig({ flags: { home: '/h' }, env: {}, snap: {}, cwd: '/' });
 
 /** `BASE` with some fields replaced, bypassing the schema: the renderer is the last line of defence. */
-function configWith(change: { home?: string; httpAddress?: Config['httpAddress']; socket?: string; crtList?: string }): Config {
+function configWith(change: {
+  home?: string;
+  httpAddress?: Config['httpAddress'];
+  socket?: string;
+  crtList?: string;
+}): Config {
   return {
     ...BASE,
     home: change.home ?? BASE.home,
@@ -31,10 +36,26 @@ interface Slot {
 }
 
 const SLOTS: readonly Slot[] = [
-  { flag: '--http-address', shown: (t) => `unix:/run/acme.sock${t}`, config: (t) => configWith({ httpAddress: { kind: 'unix', path: `/run/acme.sock${t}` } }) },
-  { flag: '--http-address', shown: (t) => (t.includes(':') ? `[localhost${t}]:80` : `localhost${t}:80`), config: (t) => configWith({ httpAddress: { kind: 'tcp', host: `localhost${t}`, port: 80 } }) },
-  { flag: '--haproxy-socket', shown: (t) => `/run/admin.sock${t}`, config: (t) => configWith({ socket: `/run/admin.sock${t}` }) },
-  { flag: '--haproxy-crt-list', shown: (t) => `/etc/crt-list.txt${t}`, config: (t) => configWith({ crtList: `/etc/crt-list.txt${t}` }) },
+  {
+    flag: '--http-address',
+    shown: (t) => `unix:/run/acme.sock${t}`,
+    config: (t) => configWith({ httpAddress: { kind: 'unix', path: `/run/acme.sock${t}` } }),
+  },
+  {
+    flag: '--http-address',
+    shown: (t) => (t.includes(':') ? `[localhost${t}]:80` : `localhost${t}:80`),
+    config: (t) => configWith({ httpAddress: { kind: 'tcp', host: `localhost${t}`, port: 80 } }),
+  },
+  {
+    flag: '--haproxy-socket',
+    shown: (t) => `/run/admin.sock${t}`,
+    config: (t) => configWith({ socket: `/run/admin.sock${t}` }),
+  },
+  {
+    flag: '--haproxy-crt-list',
+    shown: (t) => `/etc/crt-list.txt${t}`,
+    config: (t) => configWith({ crtList: `/etc/crt-list.txt${t}` }),
+  },
   { flag: '--home', shown: (t) => `/srv/acme${t}`, config: (t) => configWith({ home: `/srv/acme${t}` }) },
 ];
 
@@ -43,7 +64,12 @@ const HOSTILE = HOSTILE_WORD_TAILS;
 describe('renderHaproxyConfig()', () => {
   test('renderHaproxyConfig() writes each configured value as one word where HAProxy reads it', () => {
     const lines = renderHaproxyConfig(
-      configWith({ home: '/srv/a-b_c', httpAddress: { kind: 'unix', path: '/run/a@b,c.sock' }, socket: '/run/x/admin.sock', crtList: '/etc/l.txt' }),
+      configWith({
+        home: '/srv/a-b_c',
+        httpAddress: { kind: 'unix', path: '/run/a@b,c.sock' },
+        socket: '/run/x/admin.sock',
+        crtList: '/etc/l.txt',
+      }),
     ).split('\n');
     expect(lines.filter((line) => /^ {4}(stats socket|server acme|bind :443)/.test(line))).toEqual([
       '    stats socket /run/x/admin.sock mode 600 level admin',
@@ -67,10 +93,15 @@ describe('renderHaproxyConfig()', () => {
     expect(() => renderHaproxyConfig(config)).toThrow(new ConfigError(message));
   });
 
-  test.each(SLOTS.map((slot) => [`${slot.flag} ${slot.shown('')}`, slot] as const))('renderHaproxyConfig() refuses a very long %s', (_name, slot) => {
-    const tail = `/${'a'.repeat(1100)}`;
-    expect(() => renderHaproxyConfig(slot.config(tail))).toThrow(
-      new ConfigError(`Cannot render the HAProxy configuration with ${slot.flag} "${slot.shown(tail).slice(0, 300)}…": it is longer than 1024 characters`),
-    );
-  });
+  test.each(SLOTS.map((slot) => [`${slot.flag} ${slot.shown('')}`, slot] as const))(
+    'renderHaproxyConfig() refuses a very long %s',
+    (_name, slot) => {
+      const tail = `/${'a'.repeat(1100)}`;
+      expect(() => renderHaproxyConfig(slot.config(tail))).toThrow(
+        new ConfigError(
+          `Cannot render the HAProxy configuration with ${slot.flag} "${slot.shown(tail).slice(0, 300)}…": it is longer than 1024 characters`,
+        ),
+      );
+    },
+  );
 });

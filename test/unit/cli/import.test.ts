@@ -11,7 +11,10 @@ const COMMON = ['--home', '/srv/acme', '--directory', LEGO_DIRECTORY];
 
 function harness(store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(LEGO_NOW) })) {
   const renewalState = new MemoryRenewalStateStore();
-  const cli = cliHarness({ store, renewalState, legoReader: new LegoDirectoryReader() }, { clock: fixedClock(LEGO_NOW) });
+  const cli = cliHarness(
+    { store, renewalState, legoReader: new LegoDirectoryReader() },
+    { clock: fixedClock(LEGO_NOW) },
+  );
   return { ...cli, store, renewalState };
 }
 
@@ -35,7 +38,11 @@ describe('runCli() import lego', () => {
       schemaVersion: document.schemaVersion,
       ok: document.ok,
       account: [document.import.account.outcome, document.import.account.accountUrl, document.import.account.chosenBy],
-      certificates: document.import.certificates.map((c: { legoName: string; outcome: string; serial?: string }) => [c.legoName, c.outcome, c.serial]),
+      certificates: document.import.certificates.map((c: { legoName: string; outcome: string; serial?: string }) => [
+        c.legoName,
+        c.outcome,
+        c.serial,
+      ]),
       stored: [(await store.loadAccount(LEGO_DIRECTORY))?.accountUrl, store.certificates.size],
       keyInOutput: stdout().includes('PRIVATE KEY'),
     }).toEqual({
@@ -65,7 +72,9 @@ describe('runCli() import lego', () => {
       [
         `Account: "${ADMIN_ACCOUNT_URL}" (admin@example.test, ec256, from accounts/127.0.0.1_33595/admin@example.test): already imported: --home uses this account; chosen as the first of several (others: other@example.test; pick one with --email)`,
         expect.stringMatching(/^NAME +LEGO NAME +RESULT +SERIAL +NOT AFTER +RENEWAL DUE +DETAIL$/),
-        expect.stringMatching(/^one\.example\.test +one\.example\.test +already imported +11A7BCC9AF5E90C8 +2031-11-27T02:58:28\.000Z +- +already imported: --home holds this certificate$/),
+        expect.stringMatching(
+          /^one\.example\.test +one\.example\.test +already imported +11A7BCC9AF5E90C8 +2031-11-27T02:58:28\.000Z +- +already imported: --home holds this certificate$/,
+        ),
         expect.stringMatching(/^two\.example\.test +two\.example\.test +already imported +055AFBACC785DA4F /),
       ],
     ]);
@@ -73,7 +82,12 @@ describe('runCli() import lego', () => {
 
   test('runCli() import lego --dry-run writes nothing and says so', async () => {
     const { deps, stdout, store } = harness();
-    expect([await runCli(['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON, '--dry-run'], deps), store.saves, store.accounts.size, stdout().split('\n')[0]]).toEqual([
+    expect([
+      await runCli(['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON, '--dry-run'], deps),
+      store.saves,
+      store.accounts.size,
+      stdout().split('\n')[0],
+    ]).toEqual([
       EXIT_OK,
       0,
       0,
@@ -83,25 +97,49 @@ describe('runCli() import lego', () => {
 
   test.each([
     [['import', 'lego', ...COMMON], 'Error: Missing --path: --home "/srv/acme" holds no lego files to adopt in place'],
-    [['import', 'lego', '--path', '/nonexistent/lego', ...COMMON], 'Error: Cannot import lego directory "/nonexistent/lego": it does not exist'],
-    [['import', 'lego', '--path', '/srv/acme/lego', ...COMMON], 'Error: Cannot import lego directory "/srv/acme/lego": it overlaps --home "/srv/acme", and their files would mix; move the lego directory aside first'],
-    [['import', 'lego', '--path', '/srv', ...COMMON], 'Error: Cannot import lego directory "/srv": it overlaps --home "/srv/acme"'],
-    [['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON, '--email', 'nobody@example.test'], 'there is no lego account "nobody@example.test" for "127.0.0.1:33595"'],
+    [
+      ['import', 'lego', '--path', '/nonexistent/lego', ...COMMON],
+      'Error: Cannot import lego directory "/nonexistent/lego": it does not exist',
+    ],
+    [
+      ['import', 'lego', '--path', '/srv/acme/lego', ...COMMON],
+      'Error: Cannot import lego directory "/srv/acme/lego": it overlaps --home "/srv/acme", and their files would mix; move the lego directory aside first',
+    ],
+    [
+      ['import', 'lego', '--path', '/srv', ...COMMON],
+      'Error: Cannot import lego directory "/srv": it overlaps --home "/srv/acme"',
+    ],
+    [
+      ['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON, '--email', 'nobody@example.test'],
+      'there is no lego account "nobody@example.test" for "127.0.0.1:33595"',
+    ],
     [['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON, '--email', 'not an email'], 'Error: '],
   ])('runCli(%j) is bad input: exit 2, nothing written', async (argv, message) => {
     const { deps, stderr, store } = harness();
-    expect([await runCli(argv, deps), stderr(), store.saves, store.accounts.size]).toEqual([EXIT_BAD_INPUT, expect.stringContaining(message), 0, 0]);
+    expect([await runCli(argv, deps), stderr(), store.saves, store.accounts.size]).toEqual([
+      EXIT_BAD_INPUT,
+      expect.stringContaining(message),
+      0,
+      0,
+    ]);
   });
 
   test('runCli() import lego exits 1 when a certificate cannot be saved, after importing the rest', async () => {
     class FailingStore extends MemoryCertificateStore {
       override async saveCertificate(input: SaveCertificateInput) {
-        if (input.name === 'two.example.test') throw new StorageError('STORAGE_IO', 'Cannot write "/srv/acme/x": ENOSPC: no space left on device', { path: '/srv/acme/x' });
+        if (input.name === 'two.example.test')
+          throw new StorageError('STORAGE_IO', 'Cannot write "/srv/acme/x": ENOSPC: no space left on device', {
+            path: '/srv/acme/x',
+          });
         return super.saveCertificate(input);
       }
     }
     const { deps, stderr, store } = harness(new FailingStore({ home: '/srv/acme', clock: fixedClock(LEGO_NOW) }));
-    expect([await runCli(['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON], deps), store.certificates.size, stderr()]).toEqual([
+    expect([
+      await runCli(['import', 'lego', '--path', LEGO_FIXTURE, ...COMMON], deps),
+      store.certificates.size,
+      stderr(),
+    ]).toEqual([
       EXIT_FAILED,
       1,
       expect.stringContaining('Error: Some lego certificates were not imported or not deployed'),

@@ -6,7 +6,12 @@
 import { EXIT_FAILED, EXIT_OK, runCli, type Services } from '../../../src/cli';
 import { HaproxyError, StorageError } from '../../../src/errors';
 import type { CertificateDelivery, HaproxyEndpoint, ServedCertificate } from '../../../src/issuance';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, type CrtList } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryIssuedCertificateStore,
+  type CrtList,
+} from '../../../src/storage';
 import { IssuingCa } from '../issuance/_issuingCa';
 import { cliHarness } from './_harness';
 
@@ -19,7 +24,12 @@ class FakeHaproxy implements HaproxyEndpoint {
   readonly served = new Map<string, ServedCertificate>();
   down = false;
   async servedCertificate(path: string): Promise<ServedCertificate | undefined> {
-    if (this.down) throw new HaproxyError(`Cannot run "show ssl cert" on HAProxy socket "${SOCKET}": connect ECONNREFUSED`, { command: 'show ssl cert', endpoint: SOCKET, retryable: true });
+    if (this.down)
+      throw new HaproxyError(`Cannot run "show ssl cert" on HAProxy socket "${SOCKET}": connect ECONNREFUSED`, {
+        command: 'show ssl cert',
+        endpoint: SOCKET,
+        retryable: true,
+      });
     return this.served.get(path);
   }
   async swapCertificate(delivery: CertificateDelivery): Promise<void> {
@@ -39,13 +49,22 @@ function setup() {
   const ca = new IssuingCa();
   const store = new MemoryCertificateStore({ home: '/srv/acme' });
   const haproxy = new FakeHaproxy();
-  const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => false, hasEntry: async () => true, removeEntry: async () => false };
+  const crtList: CrtList = {
+    path: '/etc/haproxy/crt-list.txt',
+    ensureEntry: async () => false,
+    hasEntry: async () => true,
+    removeEntry: async () => false,
+  };
   const services: Partial<Services> = {
     store,
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     deployState: new MemoryDeployStateStore(),
     acmeFor: () => ca.client() as ReturnType<Services['acmeFor']>,
-    responder: { acquire: async () => async () => undefined, present: async () => undefined, cleanup: async () => undefined },
+    responder: {
+      acquire: async () => async () => undefined,
+      present: async () => undefined,
+      cleanup: async () => undefined,
+    },
     haproxyEndpoints: [haproxy as unknown as Services['haproxyEndpoints'][number]],
     crtList,
   };
@@ -58,14 +77,20 @@ describe('acme issue after a failure past the download', () => {
     haproxy.down = true;
     const first = cliHarness(services);
     expect(await runCli(ARGS, first.deps)).toBe(EXIT_FAILED);
-    expect(first.stderr()).toContain('Error: Certificate "example.net" is stored but not yet served by every HAProxy endpoint');
+    expect(first.stderr()).toContain(
+      'Error: Certificate "example.net" is stored but not yet served by every HAProxy endpoint',
+    );
 
     haproxy.down = false;
     const second = cliHarness(services);
     expect(await runCli(ARGS, second.deps)).toBe(EXIT_OK);
 
     const document = JSON.parse(second.stdout());
-    expect(document).toMatchObject({ ok: true, certificate: { resumed: true, serial: JSON.parse(first.stdout()).certificate.serial }, deploy: [{ outcome: 'added' }] });
+    expect(document).toMatchObject({
+      ok: true,
+      certificate: { resumed: true, serial: JSON.parse(first.stdout()).certificate.serial },
+      deploy: [{ outcome: 'added' }],
+    });
     expect(ca.orders).toHaveLength(1);
   });
 
@@ -74,7 +99,9 @@ describe('acme issue after a failure past the download', () => {
     const save = store.saveCertificate.bind(store);
     store.saveCertificate = async () => {
       store.saveCertificate = save;
-      throw new StorageError('STORAGE_IO', 'Cannot write certificate "example.net": ENOSPC: no space left on device', { path: '/srv/acme/certificates' });
+      throw new StorageError('STORAGE_IO', 'Cannot write certificate "example.net": ENOSPC: no space left on device', {
+        path: '/srv/acme/certificates',
+      });
     };
     const first = cliHarness(services);
     expect(await runCli(ARGS, first.deps)).toBe(EXIT_FAILED);
@@ -83,9 +110,16 @@ describe('acme issue after a failure past the download', () => {
     );
 
     const second = cliHarness(services);
-    expect(await runCli(ARGS.filter((a) => a !== '--json'), second.deps)).toBe(EXIT_OK);
+    expect(
+      await runCli(
+        ARGS.filter((a) => a !== '--json'),
+        second.deps,
+      ),
+    ).toBe(EXIT_OK);
 
-    expect(second.stdout()).toMatch(/^Finished "example\.net" for example\.net, 192\.0\.2\.10 from the certificate an earlier run obtained; no new order\n/);
+    expect(second.stdout()).toMatch(
+      /^Finished "example\.net" for example\.net, 192\.0\.2\.10 from the certificate an earlier run obtained; no new order\n/,
+    );
     expect(ca.orders).toHaveLength(1);
   });
 

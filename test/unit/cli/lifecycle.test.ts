@@ -18,8 +18,20 @@ const SERIAL = new X509Certificate(certs.ecLeaf).serialNumber.toUpperCase();
 
 async function harness() {
   const store = new MemoryCertificateStore({ home: '/srv/acme' });
-  await store.saveCertificate({ name: 'site.example.com', certPem: certs.ecLeaf, chainPem: certs.ecIntermediate, keyPem: certs.ecLeafKey, meta: { domains: ['example.com'], directoryUrl: DIRECTORY } });
-  await store.saveAccount({ directoryUrl: DIRECTORY, accountUrl: URL_1, keyPem: certs.ecLeaf2Key, createdAt: '2026-11-01T00:00:00.000Z', email: 'admin@example.com' });
+  await store.saveCertificate({
+    name: 'site.example.com',
+    certPem: certs.ecLeaf,
+    chainPem: certs.ecIntermediate,
+    keyPem: certs.ecLeafKey,
+    meta: { domains: ['example.com'], directoryUrl: DIRECTORY },
+  });
+  await store.saveAccount({
+    directoryUrl: DIRECTORY,
+    accountUrl: URL_1,
+    keyPem: certs.ecLeaf2Key,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    email: 'admin@example.com',
+  });
   const ca = new FakeCa();
   ca.accounts.set(certs.ecLeaf2Key, URL_1);
   const renewalState = new MemoryRenewalStateStore();
@@ -50,7 +62,10 @@ describe('runCli() lifecycle commands', () => {
   test.each([
     [['revoke'], 'Error: Missing --name: acme revoke needs the certificate name, as "acme list" shows it'],
     [['remove'], 'Error: Missing --name: acme remove needs the certificate name, as "acme list" shows it'],
-    [['revoke', '--name', 'site.example.com', '--reason', 'bored'], "argument 'bored' is invalid. Allowed choices are unspecified, keyCompromise, superseded, cessationOfOperation."],
+    [
+      ['revoke', '--name', 'site.example.com', '--reason', 'bored'],
+      "argument 'bored' is invalid. Allowed choices are unspecified, keyCompromise, superseded, cessationOfOperation.",
+    ],
     [['revoke', '--name', '../etc'], 'Invalid --name "../etc"'],
   ])('runCli(%j) is bad input: exit 2', async (argv, message) => {
     const { deps, stderr, ca } = await harness();
@@ -60,11 +75,21 @@ describe('runCli() lifecycle commands', () => {
 
   test('acme revoke --json revokes with the reason code and prints the record', async () => {
     const { deps, stdout, ca } = await harness();
-    expect(await runCli(['revoke', '--name', 'site.example.com', '--reason', 'keyCompromise', '--json'], deps)).toBe(EXIT_OK);
+    expect(await runCli(['revoke', '--name', 'site.example.com', '--reason', 'keyCompromise', '--json'], deps)).toBe(
+      EXIT_OK,
+    );
     expect(JSON.parse(stdout())).toEqual({
       schemaVersion: 1,
       ok: true,
-      revoked: { name: 'site.example.com', serial: SERIAL, directoryUrl: DIRECTORY, accountUrl: URL_1, reason: 'keyCompromise', reasonCode: 1, revokedAt: '2026-11-27T00:00:00.000Z' },
+      revoked: {
+        name: 'site.example.com',
+        serial: SERIAL,
+        directoryUrl: DIRECTORY,
+        accountUrl: URL_1,
+        reason: 'keyCompromise',
+        reasonCode: 1,
+        revokedAt: '2026-11-27T00:00:00.000Z',
+      },
     });
     expect([...ca.revoked]).toEqual([[SERIAL, 1]]);
   });
@@ -72,7 +97,9 @@ describe('runCli() lifecycle commands', () => {
   test('acme remove archives the certificate and says where', async () => {
     const { deps, stdout, store } = await harness();
     expect(await runCli(['remove', '--name', 'site.example.com'], deps)).toBe(EXIT_OK);
-    expect(stdout()).toBe('Removed "site.example.com"\n  files: archived in "/srv/acme/archive/site.example.com-19700101T000000Z"\n');
+    expect(stdout()).toBe(
+      'Removed "site.example.com"\n  files: archived in "/srv/acme/archive/site.example.com-19700101T000000Z"\n',
+    );
     expect(await store.listCertificateNames()).toEqual([]);
   });
 
@@ -87,7 +114,9 @@ describe('runCli() lifecycle commands', () => {
 
   test('acme account show --json for a directory without an account prints account null', async () => {
     const { deps, stdout } = await harness();
-    expect(await runCli(['account', 'show', '--json', '--offline', '--directory', 'letsencrypt-staging'], deps)).toBe(EXIT_OK);
+    expect(await runCli(['account', 'show', '--json', '--offline', '--directory', 'letsencrypt-staging'], deps)).toBe(
+      EXIT_OK,
+    );
     expect(JSON.parse(stdout())).toEqual({ schemaVersion: 1, ok: true, account: null });
   });
 

@@ -11,7 +11,8 @@ const WILDCARD = 'HTTP-01 cannot validate wildcard names; list each host name in
 const IPV4 = 'expected an IPv4 address: four numbers from 0 to 255 separated by dots, e.g. "192.0.2.1"';
 const IPV6 = 'expected an IPv6 address such as "2001:db8::1"';
 const BRACKETS = 'expected an IPv6 address in brackets and nothing else, e.g. "[2001:db8::1]"';
-const OCTAL = (written: string) => `a number with a leading zero is ambiguous (some software reads it as octal); write "${written}"`;
+const OCTAL = (written: string) =>
+  `a number with a leading zero is ambiguous (some software reads it as octal); write "${written}"`;
 const CONTROL = 'the name contains a control character';
 const notAllowed = (c: string) => `character "${c}" is not allowed; use letters, digits, hyphens and dots`;
 

@@ -83,8 +83,16 @@ describe('resolveConfig() timeoutMs: flag > env > snap > default', () => {
     [{ flags: { timeout: '0' } }, `Invalid --timeout "0": ${TIMEOUT}`, '--timeout'],
     [{ flags: { timeout: 'forever' } }, `Invalid --timeout "forever": ${TIMEOUT}`, '--timeout'],
     [{ env: { ACME_TIMEOUT: '2d' } }, `Invalid ACME_TIMEOUT "2d": ${TIMEOUT}`, 'ACME_TIMEOUT'],
-    [{ snap: { 'acme-timeout': 1.5 } }, `Invalid snap option acme-timeout "1.5": ${TIMEOUT}`, 'snap option acme-timeout'],
-    [{ snap: { 'acme-timeout': ['30m'] } }, 'Invalid snap option acme-timeout: expected text, a number or true/false', 'snap option acme-timeout'],
+    [
+      { snap: { 'acme-timeout': 1.5 } },
+      `Invalid snap option acme-timeout "1.5": ${TIMEOUT}`,
+      'snap option acme-timeout',
+    ],
+    [
+      { snap: { 'acme-timeout': ['30m'] } },
+      'Invalid snap option acme-timeout: expected text, a number or true/false',
+      'snap option acme-timeout',
+    ],
   ])('resolveConfig() refuses %j', (sources, message, source) => {
     const error = errorOf(sources);
     expect([error.message, error.source]).toEqual([message, source]);

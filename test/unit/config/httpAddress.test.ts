@@ -6,7 +6,8 @@ import { CWD, errorOf, resolve } from './_resolve';
 
 const RULE = 'use printable ASCII without spaces, "#", quotes, "\\" or "$"';
 const ONE_WORD = 'which HAProxy would not read as part of one word';
-const detail = (problem: string): string => `the socket path cannot go into HAProxy's configuration: it contains ${problem}, ${ONE_WORD}; ${RULE}`;
+const detail = (problem: string): string =>
+  `the socket path cannot go into HAProxy's configuration: it contains ${problem}, ${ONE_WORD}; ${RULE}`;
 
 describe('resolveConfig() httpAddress', () => {
   test.each<[string, string]>([
@@ -25,7 +26,10 @@ describe('resolveConfig() httpAddress', () => {
     ['unix:/a\0b', 'the socket path contains a NUL character'],
     [`unix:/${'s'.repeat(107)}`, 'the socket path is longer than 107 bytes, the limit for unix sockets'],
   ])('resolveConfig() refuses the responder address %j from every source', (value, problem) => {
-    const quoted = JSON.stringify(value).replace(/[\u007f\u2028]/g, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`);
+    const quoted = JSON.stringify(value).replace(
+      /[\u007f\u2028]/g,
+      (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+    );
     const messages = [
       errorOf({ flags: { httpAddress: value } }).message,
       errorOf({ env: { ACME_HTTP_ADDRESS: value } }).message,

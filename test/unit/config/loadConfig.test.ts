@@ -28,7 +28,10 @@ async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
 }
 
 /** A snapOptions fake that records the keys it was asked for. */
-function fakeSnap(values: Record<string, unknown>): { calls: string[][]; read: NonNullable<LoadConfigOptions['snapOptions']> } {
+function fakeSnap(values: Record<string, unknown>): {
+  calls: string[][];
+  read: NonNullable<LoadConfigOptions['snapOptions']>;
+} {
   const calls: string[][] = [];
   return {
     calls,
@@ -42,7 +45,12 @@ function fakeSnap(values: Record<string, unknown>): { calls: string[][]; read: N
 describe('loadConfig()', () => {
   test('loadConfig() does not ask for snap options outside a snap', async () => {
     const snap = fakeSnap({ 'acme-email': 'snap@example.com' });
-    const config = await loadConfig({ flags: {}, env: { ACME_EMAIL: 'env@example.com' }, snapOptions: snap.read, cwd: dir });
+    const config = await loadConfig({
+      flags: {},
+      env: { ACME_EMAIL: 'env@example.com' },
+      snapOptions: snap.read,
+      cwd: dir,
+    });
     expect(config.email).toBe('env@example.com');
     expect(snap.calls).toEqual([]);
   });
@@ -86,7 +94,12 @@ describe('loadConfig()', () => {
   test('loadConfig() rejects a CA bundle without a CERTIFICATE block', async () => {
     await writeFile(join(dir, 'key.pem'), '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n');
     const error = await rejectionOf(
-      loadConfig({ flags: {}, env: { SNAP: '/snap/x/1' }, snapOptions: fakeSnap({ 'acme-ca-bundle': 'key.pem' }).read, cwd: dir }),
+      loadConfig({
+        flags: {},
+        env: { SNAP: '/snap/x/1' },
+        snapOptions: fakeSnap({ 'acme-ca-bundle': 'key.pem' }).read,
+        cwd: dir,
+      }),
     );
     expect(error.message).toBe(
       `Invalid snap option acme-ca-bundle "${join(dir, 'key.pem')}": the file contains no PEM CERTIFICATE block`,
@@ -113,8 +126,12 @@ describe('loadConfig()', () => {
 
   test('loadConfig() rejects a crt-list that is neither a file nor a directory', async () => {
     const snap = fakeSnap({ 'haproxy-crt-list': '/dev/null' });
-    const error = await rejectionOf(loadConfig({ flags: {}, env: { SNAP: '/snap/x/1' }, snapOptions: snap.read, cwd: dir }));
-    expect(error.message).toBe('Invalid snap option haproxy-crt-list "/dev/null": expected a crt-list file or a crt directory');
+    const error = await rejectionOf(
+      loadConfig({ flags: {}, env: { SNAP: '/snap/x/1' }, snapOptions: snap.read, cwd: dir }),
+    );
+    expect(error.message).toBe(
+      'Invalid snap option haproxy-crt-list "/dev/null": expected a crt-list file or a crt directory',
+    );
     expect(error.source).toBe('snap option haproxy-crt-list');
   });
 
@@ -140,9 +157,7 @@ describe('loadConfig()', () => {
     ['a directory', async (d) => d, 'the program is not a file'],
   ])('loadConfig() rejects a reload program that is %s', async (_case, make, detail) => {
     const program = await make(dir);
-    const error = await rejectionOf(
-      loadConfig({ flags: { haproxyReloadCmd: `'${program}' now` }, env: {}, cwd: dir }),
-    );
+    const error = await rejectionOf(loadConfig({ flags: { haproxyReloadCmd: `'${program}' now` }, env: {}, cwd: dir }));
     expect(error.message).toBe(`Invalid --haproxy-reload-cmd program "${program}": ${detail}`);
     expect(error.source).toBe('--haproxy-reload-cmd');
   });
@@ -171,14 +186,17 @@ describe('loadConfig()', () => {
       'hook.sh',
       'snap option acme-deploy-hook',
     ],
-  ])('loadConfig() rejects a deploy hook from %s whose program is unusable, naming the source', async (_case, make, file, source) => {
-    await writeFile(join(dir, 'hook.sh'), '#!/bin/sh\n');
-    await chmod(join(dir, 'hook.sh'), 0o644);
-    const error = await rejectionOf(loadConfig({ flags: {}, env: {}, cwd: dir, ...make(dir) }));
-    const detail = file === 'missing' ? 'the program does not exist' : 'the program is not executable';
-    expect(error.message).toBe(`Invalid ${source} program "${join(dir, file)}": ${detail}`);
-    expect(error.source).toBe(source);
-  });
+  ])(
+    'loadConfig() rejects a deploy hook from %s whose program is unusable, naming the source',
+    async (_case, make, file, source) => {
+      await writeFile(join(dir, 'hook.sh'), '#!/bin/sh\n');
+      await chmod(join(dir, 'hook.sh'), 0o644);
+      const error = await rejectionOf(loadConfig({ flags: {}, env: {}, cwd: dir, ...make(dir) }));
+      const detail = file === 'missing' ? 'the program does not exist' : 'the program is not executable';
+      expect(error.message).toBe(`Invalid ${source} program "${join(dir, file)}": ${detail}`);
+      expect(error.source).toBe(source);
+    },
+  );
 
   test('loadConfig() rejects a deploy hook whose program is a directory', async () => {
     const error = await rejectionOf(loadConfig({ flags: { deployHook: [dir] }, env: {}, cwd: dir }));
@@ -193,6 +211,8 @@ describe('loadConfig()', () => {
   test('loadConfig() passes on a failing snapctl', async () => {
     const env = { SNAP: '/snap/haproxy/1', PATH: '/nonexistent' };
     const error = await rejectionOf(loadConfig({ flags: {}, env, cwd: dir }));
-    expect(error.message).toBe(`Cannot read snap options with "snapctl get -d ${SNAP_KEYS.join(' ')}": snapctl was not found on PATH`);
+    expect(error.message).toBe(
+      `Cannot read snap options with "snapctl get -d ${SNAP_KEYS.join(' ')}": snapctl was not found on PATH`,
+    );
   });
 });

@@ -10,7 +10,10 @@ const RUNS = 5_000;
 
 /** RFC 3492 §7.1 sample strings (the ones without case annotations), plus names the domain checks use. */
 const SAMPLES: Array<[string, string]> = [
-  ['\u0644\u064a\u0647\u0645\u0627\u0628\u062a\u0643\u0644\u0645\u0648\u0634\u0639\u0631\u0628\u064a\u061f', 'egbpdaj6bu4bxfgehfvwxn'],
+  [
+    '\u0644\u064a\u0647\u0645\u0627\u0628\u062a\u0643\u0644\u0645\u0648\u0634\u0639\u0631\u0628\u064a\u061f',
+    'egbpdaj6bu4bxfgehfvwxn',
+  ],
   ['他们为什么不说中文', 'ihqwcrb4cv8a8dqg056pqjye'],
   ['他們爲什麽不說中文', 'ihqwctvzc91f659drss3x8bo0yb'],
   ['Pročprostěnemluvíčesky', 'Proprostnemluvesky-uyb24dma41a'],
@@ -40,7 +43,7 @@ describe('decodePunycode() and encodePunycode()', () => {
     expect(encodePunycode(unicode)).toBe(punycode);
   });
 
-  test.each(SAMPLES)('decodePunycode() of %j\'s encoding %j gives it back', (unicode, punycode) => {
+  test.each(SAMPLES)("decodePunycode() of %j's encoding %j gives it back", (unicode, punycode) => {
     expect(decodePunycode(punycode)).toBe(unicode);
   });
 
@@ -63,7 +66,11 @@ describe('decodePunycode() and encodePunycode()', () => {
   });
 
   test(`encodePunycode() then decodePunycode() gives back any Unicode label (${RUNS} cases)`, () => {
-    const codePoint = fc.oneof(fc.integer({ min: 0x61, max: 0x7a }), fc.integer({ min: 0x80, max: 0xd7ff }), fc.integer({ min: 0xe000, max: 0x10ffff }));
+    const codePoint = fc.oneof(
+      fc.integer({ min: 0x61, max: 0x7a }),
+      fc.integer({ min: 0x80, max: 0xd7ff }),
+      fc.integer({ min: 0xe000, max: 0x10ffff }),
+    );
     fc.assert(
       fc.property(fc.array(codePoint, { maxLength: 20 }), (codePoints) => {
         const text = String.fromCodePoint(...codePoints);
@@ -78,11 +85,14 @@ describe('decodePunycode() and encodePunycode()', () => {
   test(`every lower-case string that decodes re-encodes to itself: decoding is one-to-one (${RUNS} cases)`, () => {
     let decoded = 0;
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-'), maxLength: 12 }), (input) => {
-        const text = decodePunycode(input);
-        if (text !== undefined) decoded += 1;
-        expect(text === undefined ? input : encodePunycode(text)).toBe(input);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-'), maxLength: 12 }),
+        (input) => {
+          const text = decodePunycode(input);
+          if (text !== undefined) decoded += 1;
+          expect(text === undefined ? input : encodePunycode(text)).toBe(input);
+        },
+      ),
       { numRuns: RUNS, seed: SEED },
     );
     // Half of the random strings decode; the property must not pass on rejections alone.

@@ -25,14 +25,22 @@ describe('resolveConfig() error messages name the source', () => {
       `Invalid snap option acme-domain "*.example.com": ${WILDCARD}`,
       'snap option acme-domain',
     ],
-    [{ flags: { domain: ['ok.example.com,*.example.com'] } }, `Invalid --domain "*.example.com": ${WILDCARD}`, '--domain'],
+    [
+      { flags: { domain: ['ok.example.com,*.example.com'] } },
+      `Invalid --domain "*.example.com": ${WILDCARD}`,
+      '--domain',
+    ],
     [
       { env: { ACME_DOMAIN: 'ok.example.com 1.2.3' } },
       'Invalid ACME_DOMAIN "1.2.3": expected an IPv4 address: four numbers from 0 to 255 separated by dots, e.g. "192.0.2.1"',
       'ACME_DOMAIN',
     ],
     [{ flags: { domain: [''] } }, 'Invalid --domain "": expected a domain name', '--domain'],
-    [{ flags: { domain: ['exa mple.com'] } }, 'Invalid --domain "exa mple.com": the name contains whitespace', '--domain'],
+    [
+      { flags: { domain: ['exa mple.com'] } },
+      'Invalid --domain "exa mple.com": the name contains whitespace',
+      '--domain',
+    ],
     [
       { flags: { domain: [`${'a'.repeat(63)}.${'b'.repeat(10)}.com`] } },
       `Invalid --domain "${'a'.repeat(63)}.${'b'.repeat(10)}.com": the name is too long to be the certificate name (at most 64 characters); set --name`,
@@ -43,9 +51,17 @@ describe('resolveConfig() error messages name the source', () => {
       "Invalid --domain: expected at most 100 distinct names (Let's Encrypt's limit), got 101",
       '--domain',
     ],
-    [{ snap: { 'acme-domain': { a: 1 } } }, 'Invalid snap option acme-domain {"a":1}: expected text, a number or true/false', 'snap option acme-domain'],
+    [
+      { snap: { 'acme-domain': { a: 1 } } },
+      'Invalid snap option acme-domain {"a":1}: expected text, a number or true/false',
+      'snap option acme-domain',
+    ],
     [{ flags: { email: 'x' } }, `Invalid --email "x": ${EMAIL}`, '--email'],
-    [{ env: { ACME_EMAIL: 'a@b.com\u0000' } }, 'Invalid ACME_EMAIL "a@b.com\\u0000": the address contains a control character', 'ACME_EMAIL'],
+    [
+      { env: { ACME_EMAIL: 'a@b.com\u0000' } },
+      'Invalid ACME_EMAIL "a@b.com\\u0000": the address contains a control character',
+      'ACME_EMAIL',
+    ],
     [
       { snap: { 'acme-email': `${'a'.repeat(250)}@example.com` } },
       `Invalid snap option acme-email "${'a'.repeat(250)}@example.com": the address is longer than 254 characters`,
@@ -53,7 +69,11 @@ describe('resolveConfig() error messages name the source', () => {
     ],
     [{ flags: { keyType: 'rsa1024' } }, `Invalid --key-type "rsa1024": ${KEY_TYPE}`, '--key-type'],
     [{ env: { ACME_KEY_TYPE: 'ed25519' } }, `Invalid ACME_KEY_TYPE "ed25519": ${KEY_TYPE}`, 'ACME_KEY_TYPE'],
-    [{ flags: { directory: 'ftp://example.com/dir' } }, `Invalid --directory "ftp://example.com/dir": ${DIRECTORY}`, '--directory'],
+    [
+      { flags: { directory: 'ftp://example.com/dir' } },
+      `Invalid --directory "ftp://example.com/dir": ${DIRECTORY}`,
+      '--directory',
+    ],
     [
       { env: { ACME_DIRECTORY: 'http://example.com/dir' } },
       'Invalid ACME_DIRECTORY "http://example.com/dir": plain http is only allowed to 127.0.0.1, localhost or [::1]; use https',
@@ -67,7 +87,11 @@ describe('resolveConfig() error messages name the source', () => {
     [{ env: { ACME_STAGING: 'maybe' } }, `Invalid ACME_STAGING "maybe": ${BOOLEAN}`, 'ACME_STAGING'],
     [{ snap: { 'acme-staging': 2 } }, `Invalid snap option acme-staging "2": ${BOOLEAN}`, 'snap option acme-staging'],
     [{ flags: { home: '' } }, 'Invalid --home "": expected a directory path', '--home'],
-    [{ env: { ACME_CA_BUNDLE: 'a\u0000b' } }, 'Invalid ACME_CA_BUNDLE "a\\u0000b": the CA bundle path contains a NUL character', 'ACME_CA_BUNDLE'],
+    [
+      { env: { ACME_CA_BUNDLE: 'a\u0000b' } },
+      'Invalid ACME_CA_BUNDLE "a\\u0000b": the CA bundle path contains a NUL character',
+      'ACME_CA_BUNDLE',
+    ],
     [{ flags: { name: '../etc' } }, 'Invalid --name "../etc": the name must not contain ".."', '--name'],
     [
       { snap: { 'acme-name': 'a/b' } },
@@ -100,16 +124,32 @@ describe('resolveConfig() error messages name the source', () => {
       'Invalid --http-address ":80": expected a host before the port, e.g. "127.0.0.1:34000"',
       '--http-address',
     ],
-    [{ flags: { preflight: 'http://127.0.0.1/x?y' } }, `Invalid --preflight "http://127.0.0.1/x?y": ${PREFLIGHT_PATH}`, '--preflight'],
+    [
+      { flags: { preflight: 'http://127.0.0.1/x?y' } },
+      `Invalid --preflight "http://127.0.0.1/x?y": ${PREFLIGHT_PATH}`,
+      '--preflight',
+    ],
     [
       { env: { ACME_PREFLIGHT: 'ftp://127.0.0.1' } },
       'Invalid ACME_PREFLIGHT "ftp://127.0.0.1": expected an http(s) URL such as "http://127.0.0.1:80", or off',
       'ACME_PREFLIGHT',
     ],
-    [{ snap: { 'acme-preflight': 'http://127.0.0.1/?' } }, `Invalid snap option acme-preflight "http://127.0.0.1/?": ${PREFLIGHT_PATH}`, 'snap option acme-preflight'],
+    [
+      { snap: { 'acme-preflight': 'http://127.0.0.1/?' } },
+      `Invalid snap option acme-preflight "http://127.0.0.1/?": ${PREFLIGHT_PATH}`,
+      'snap option acme-preflight',
+    ],
     [{ flags: { requestTimeout: '999' } }, `Invalid --request-timeout "999": ${TIMEOUT}`, '--request-timeout'],
-    [{ env: { ACME_REQUEST_TIMEOUT_MS: '1e4' } }, `Invalid ACME_REQUEST_TIMEOUT_MS "1e4": ${TIMEOUT}`, 'ACME_REQUEST_TIMEOUT_MS'],
-    [{ env: { ACME_REQUEST_TIMEOUT_MS: '600001' } }, `Invalid ACME_REQUEST_TIMEOUT_MS "600001": ${TIMEOUT}`, 'ACME_REQUEST_TIMEOUT_MS'],
+    [
+      { env: { ACME_REQUEST_TIMEOUT_MS: '1e4' } },
+      `Invalid ACME_REQUEST_TIMEOUT_MS "1e4": ${TIMEOUT}`,
+      'ACME_REQUEST_TIMEOUT_MS',
+    ],
+    [
+      { env: { ACME_REQUEST_TIMEOUT_MS: '600001' } },
+      `Invalid ACME_REQUEST_TIMEOUT_MS "600001": ${TIMEOUT}`,
+      'ACME_REQUEST_TIMEOUT_MS',
+    ],
     [{ flags: { verbose: true, quiet: true } }, 'Cannot combine --verbose and --quiet: choose one', '--quiet'],
   ])('resolveConfig() rejects %j', (sources, message, source) => {
     const error = errorOf(sources);

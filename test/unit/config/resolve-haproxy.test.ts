@@ -1,7 +1,6 @@
 import { errorOf, resolve } from './_resolve';
 import { type Config, type ConfigSources, type RawFlags } from '../../../src/config';
 
-
 const UNIX_A = { kind: 'unix', path: '/run/a.sock' } as const;
 const UNIX_B = { kind: 'unix', path: '/run/b.sock' } as const;
 const TCP_LOCAL = { kind: 'tcp', host: '127.0.0.1', port: 9999 } as const;
@@ -15,21 +14,57 @@ const BOOLEAN = 'expected true, false, 1, 0, yes or no';
 describe('resolveConfig() HAProxy settings: flag > env > snap > default', () => {
   type Row = [keyof Config['haproxy'], RawFlags, Record<string, string>, Record<string, unknown>, unknown];
   test.each<Row>([
-    ['sockets', { haproxySocket: ['/run/a.sock'] }, { ACME_HAPROXY_SOCKET: '/run/b.sock' }, { 'haproxy-socket': '/run/c.sock' }, [UNIX_A]],
+    [
+      'sockets',
+      { haproxySocket: ['/run/a.sock'] },
+      { ACME_HAPROXY_SOCKET: '/run/b.sock' },
+      { 'haproxy-socket': '/run/c.sock' },
+      [UNIX_A],
+    ],
     ['sockets', {}, { ACME_HAPROXY_SOCKET: '/run/b.sock' }, { 'haproxy-socket': '/run/c.sock' }, [UNIX_B]],
     ['sockets', {}, { ACME_HAPROXY_SOCKET: ' ' }, { 'haproxy-socket': '/run/a.sock' }, [UNIX_A]],
     ['sockets', {}, {}, {}, []],
-    ['crtList', { haproxyCrtList: 'crt-list.txt' }, { ACME_HAPROXY_CRT_LIST: '/e/list' }, { 'haproxy-crt-list': '/s/list' }, '/srv/work/crt-list.txt'],
+    [
+      'crtList',
+      { haproxyCrtList: 'crt-list.txt' },
+      { ACME_HAPROXY_CRT_LIST: '/e/list' },
+      { 'haproxy-crt-list': '/s/list' },
+      '/srv/work/crt-list.txt',
+    ],
     ['crtList', {}, { ACME_HAPROXY_CRT_LIST: '/e/list' }, { 'haproxy-crt-list': '/s/list' }, '/e/list'],
     ['crtList', {}, {}, { 'haproxy-crt-list': 'certs/' }, '/srv/work/certs'],
     ['crtList', {}, {}, {}, undefined],
     ['masterSocket', { haproxyMasterSocket: '/run/a.sock' }, { ACME_HAPROXY_MASTER_SOCKET: '/run/b.sock' }, {}, UNIX_A],
-    ['masterSocket', {}, { ACME_HAPROXY_MASTER_SOCKET: 'unix@/run/b.sock' }, { 'haproxy-master-socket': '/run/c.sock' }, UNIX_B],
+    [
+      'masterSocket',
+      {},
+      { ACME_HAPROXY_MASTER_SOCKET: 'unix@/run/b.sock' },
+      { 'haproxy-master-socket': '/run/c.sock' },
+      UNIX_B,
+    ],
     ['masterSocket', {}, {}, { 'haproxy-master-socket': 'ipv4@127.0.0.1:9999' }, TCP_LOCAL],
     ['masterSocket', {}, {}, {}, undefined],
-    ['reloadCommand', { haproxyReloadCmd: 'snapctl restart f.haproxy' }, { ACME_HAPROXY_RELOAD_CMD: '/bin/e' }, {}, ['snapctl', 'restart', 'f.haproxy']],
-    ['reloadCommand', {}, { ACME_HAPROXY_RELOAD_CMD: '/bin/e "a b"' }, { 'haproxy-reload-cmd': 's' }, ['/bin/e', 'a b']],
-    ['reloadCommand', {}, {}, { 'haproxy-reload-cmd': 'snapctl restart s.haproxy' }, ['snapctl', 'restart', 's.haproxy']],
+    [
+      'reloadCommand',
+      { haproxyReloadCmd: 'snapctl restart f.haproxy' },
+      { ACME_HAPROXY_RELOAD_CMD: '/bin/e' },
+      {},
+      ['snapctl', 'restart', 'f.haproxy'],
+    ],
+    [
+      'reloadCommand',
+      {},
+      { ACME_HAPROXY_RELOAD_CMD: '/bin/e "a b"' },
+      { 'haproxy-reload-cmd': 's' },
+      ['/bin/e', 'a b'],
+    ],
+    [
+      'reloadCommand',
+      {},
+      {},
+      { 'haproxy-reload-cmd': 'snapctl restart s.haproxy' },
+      ['snapctl', 'restart', 's.haproxy'],
+    ],
     ['reloadCommand', {}, {}, {}, undefined],
     ['allowRemote', { haproxyAllowRemote: true }, { ACME_HAPROXY_ALLOW_REMOTE: 'no' }, {}, true],
     ['allowRemote', {}, { ACME_HAPROXY_ALLOW_REMOTE: 'YES' }, { 'haproxy-allow-remote': false }, true],
@@ -57,18 +92,28 @@ describe('resolveConfig() HAProxy settings: flag > env > snap > default', () => 
     [{ flags: { haproxySocket: ['/run/a.sock,/run/b.sock', '/run/a.sock', 'unix@/run/b.sock'] } }, [UNIX_A, UNIX_B]],
     [{ flags: { haproxySocket: ['/run/a.sock,,', 'ipv4@127.0.0.1:9999'] } }, [UNIX_A, TCP_LOCAL]],
     [{ env: { ACME_HAPROXY_SOCKET: '/run/a.sock ipv4@127.0.0.1:9999,\t/run/b.sock' } }, [UNIX_A, TCP_LOCAL, UNIX_B]],
-    [{ snap: { 'haproxy-socket': ['ipv6@[::1]:1', 'ipv6@[0:0:0:0:0:0:0:1]:1'] } }, [{ kind: 'tcp', host: '::1', port: 1 }]],
-    [{ flags: { haproxySocket: ['ipv4@10.0.0.5:1', 'ipv4@10.0.0.5:2'], haproxyAllowRemote: true } }, [
-      { kind: 'tcp', host: '10.0.0.5', port: 1 },
-      { kind: 'tcp', host: '10.0.0.5', port: 2 },
-    ]],
+    [
+      { snap: { 'haproxy-socket': ['ipv6@[::1]:1', 'ipv6@[0:0:0:0:0:0:0:1]:1'] } },
+      [{ kind: 'tcp', host: '::1', port: 1 }],
+    ],
+    [
+      { flags: { haproxySocket: ['ipv4@10.0.0.5:1', 'ipv4@10.0.0.5:2'], haproxyAllowRemote: true } },
+      [
+        { kind: 'tcp', host: '10.0.0.5', port: 1 },
+        { kind: 'tcp', host: '10.0.0.5', port: 2 },
+      ],
+    ],
   ])('resolveConfig() splits and de-duplicates sockets from %j', (sources, expected) => {
     expect(resolve(sources).haproxy.sockets).toEqual(expected);
   });
 
   test('resolveConfig() deeply freezes the HAProxy settings', () => {
     const { haproxy } = resolve({
-      flags: { haproxySocket: ['/run/a.sock'], haproxyMasterSocket: '/run/m.sock', haproxyReloadCmd: 'snapctl restart x' },
+      flags: {
+        haproxySocket: ['/run/a.sock'],
+        haproxyMasterSocket: '/run/m.sock',
+        haproxyReloadCmd: 'snapctl restart x',
+      },
     });
     expect(Object.isFrozen(haproxy)).toBe(true);
     expect(Object.isFrozen(haproxy.sockets)).toBe(true);
@@ -80,7 +125,11 @@ describe('resolveConfig() HAProxy settings: flag > env > snap > default', () => 
 
 describe('resolveConfig() HAProxy error messages name the source', () => {
   test.each<[Partial<ConfigSources>, string, string]>([
-    [{ flags: { haproxySocket: ['tcp@127.0.0.1:1'] } }, `Invalid --haproxy-socket "tcp@127.0.0.1:1": unknown address prefix "tcp@"; ${FORMS}`, '--haproxy-socket'],
+    [
+      { flags: { haproxySocket: ['tcp@127.0.0.1:1'] } },
+      `Invalid --haproxy-socket "tcp@127.0.0.1:1": unknown address prefix "tcp@"; ${FORMS}`,
+      '--haproxy-socket',
+    ],
     [{ flags: { haproxySocket: [''] } }, `Invalid --haproxy-socket "": ${FORMS}`, '--haproxy-socket'],
     [
       { flags: { haproxySocket: ['/run/ok.sock,run/rel.sock'] } },
@@ -117,7 +166,11 @@ describe('resolveConfig() HAProxy error messages name the source', () => {
       'Invalid snap option haproxy-master-socket "/run/m\\u0000.sock": the address contains a control character',
       'snap option haproxy-master-socket',
     ],
-    [{ flags: { haproxyCrtList: '' } }, 'Invalid --haproxy-crt-list "": expected a crt-list path', '--haproxy-crt-list'],
+    [
+      { flags: { haproxyCrtList: '' } },
+      'Invalid --haproxy-crt-list "": expected a crt-list path',
+      '--haproxy-crt-list',
+    ],
     [
       { env: { ACME_HAPROXY_CRT_LIST: 'a\u0000b' } },
       'Invalid ACME_HAPROXY_CRT_LIST "a\\u0000b": the crt-list path contains a NUL character',
@@ -138,14 +191,38 @@ describe('resolveConfig() HAProxy error messages name the source', () => {
       'Invalid snap option haproxy-reload-cmd "systemctl reload haproxy || true": "|" is shell syntax, but no shell is run; put it in single quotes, or put the commands in a script and give its path',
       'snap option haproxy-reload-cmd',
     ],
-    [{ env: { ACME_HAPROXY_ALLOW_REMOTE: 'maybe' } }, `Invalid ACME_HAPROXY_ALLOW_REMOTE "maybe": ${BOOLEAN}`, 'ACME_HAPROXY_ALLOW_REMOTE'],
-    [{ snap: { 'haproxy-allow-remote': 2 } }, `Invalid snap option haproxy-allow-remote "2": ${BOOLEAN}`, 'snap option haproxy-allow-remote'],
+    [
+      { env: { ACME_HAPROXY_ALLOW_REMOTE: 'maybe' } },
+      `Invalid ACME_HAPROXY_ALLOW_REMOTE "maybe": ${BOOLEAN}`,
+      'ACME_HAPROXY_ALLOW_REMOTE',
+    ],
+    [
+      { snap: { 'haproxy-allow-remote': 2 } },
+      `Invalid snap option haproxy-allow-remote "2": ${BOOLEAN}`,
+      'snap option haproxy-allow-remote',
+    ],
     [{ flags: { haproxyBufsize: '1023' } }, `Invalid --haproxy-bufsize "1023": ${BUFSIZE}`, '--haproxy-bufsize'],
-    [{ env: { ACME_HAPROXY_BUFSIZE: '1048577' } }, `Invalid ACME_HAPROXY_BUFSIZE "1048577": ${BUFSIZE}`, 'ACME_HAPROXY_BUFSIZE'],
-    [{ snap: { 'haproxy-bufsize': '16k' } }, `Invalid snap option haproxy-bufsize "16k": ${BUFSIZE}`, 'snap option haproxy-bufsize'],
+    [
+      { env: { ACME_HAPROXY_BUFSIZE: '1048577' } },
+      `Invalid ACME_HAPROXY_BUFSIZE "1048577": ${BUFSIZE}`,
+      'ACME_HAPROXY_BUFSIZE',
+    ],
+    [
+      { snap: { 'haproxy-bufsize': '16k' } },
+      `Invalid snap option haproxy-bufsize "16k": ${BUFSIZE}`,
+      'snap option haproxy-bufsize',
+    ],
     [{ flags: { lockTimeout: '-1' } }, `Invalid --lock-timeout "-1": ${LOCK}`, '--lock-timeout'],
-    [{ env: { ACME_LOCK_TIMEOUT_MS: '3600001' } }, `Invalid ACME_LOCK_TIMEOUT_MS "3600001": ${LOCK}`, 'ACME_LOCK_TIMEOUT_MS'],
-    [{ snap: { 'acme-lock-timeout': 1.5 } }, `Invalid snap option acme-lock-timeout "1.5": ${LOCK}`, 'snap option acme-lock-timeout'],
+    [
+      { env: { ACME_LOCK_TIMEOUT_MS: '3600001' } },
+      `Invalid ACME_LOCK_TIMEOUT_MS "3600001": ${LOCK}`,
+      'ACME_LOCK_TIMEOUT_MS',
+    ],
+    [
+      { snap: { 'acme-lock-timeout': 1.5 } },
+      `Invalid snap option acme-lock-timeout "1.5": ${LOCK}`,
+      'snap option acme-lock-timeout',
+    ],
   ])('resolveConfig() rejects %j', (sources, message, source) => {
     const error = errorOf(sources);
     expect(error.message).toBe(message);
@@ -195,13 +272,23 @@ describe('resolveConfig() refuses a remote TCP socket unless haproxy-allow-remot
     [{ flags: { haproxySocket: ['ipv4@10.0.0.5:9999'], haproxyAllowRemote: true } }],
     [{ flags: { haproxySocket: ['ipv4@10.0.0.5:9999'] }, env: { ACME_HAPROXY_ALLOW_REMOTE: 'true' } }],
     [{ env: { ACME_HAPROXY_MASTER_SOCKET: 'ipv6@[2001:db8::1]:9999' }, snap: { 'haproxy-allow-remote': true } }],
-    [{ flags: { haproxySocket: ['ipv4@127.1.2.3:9999', 'ipv6@[::1]:9999'], haproxyMasterSocket: 'ipv4@127.0.0.1:9998' } }],
+    [
+      {
+        flags: {
+          haproxySocket: ['ipv4@127.1.2.3:9999', 'ipv6@[::1]:9999'],
+          haproxyMasterSocket: 'ipv4@127.0.0.1:9998',
+        },
+      },
+    ],
   ])('resolveConfig() accepts %j', (sources) => {
     expect(() => resolve(sources)).not.toThrow();
   });
 
   test('resolveConfig() reports only the invalid haproxy-allow-remote, not the remote socket it would have allowed', () => {
-    const error = errorOf({ flags: { haproxySocket: ['ipv4@10.0.0.5:9999'] }, env: { ACME_HAPROXY_ALLOW_REMOTE: 'maybe' } });
+    const error = errorOf({
+      flags: { haproxySocket: ['ipv4@10.0.0.5:9999'] },
+      env: { ACME_HAPROXY_ALLOW_REMOTE: 'maybe' },
+    });
     expect(error.message).toBe(`Invalid ACME_HAPROXY_ALLOW_REMOTE "maybe": ${BOOLEAN}`);
   });
 

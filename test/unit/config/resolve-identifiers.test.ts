@@ -79,13 +79,22 @@ describe('resolveConfig() with IP identifiers', () => {
   });
 
   test.each<[Partial<ConfigSources>, string]>([
-    [{ flags: { domain: ['01.2.3.4'] } }, 'Invalid --domain "01.2.3.4": a number with a leading zero is ambiguous (some software reads it as octal); write "1.2.3.4"'],
-    [{ env: { ACME_DOMAIN: 'fe80::1%eth0' } }, 'Invalid ACME_DOMAIN "fe80::1%eth0": an IPv6 zone ID cannot be certified; remove "%eth0"'],
+    [
+      { flags: { domain: ['01.2.3.4'] } },
+      'Invalid --domain "01.2.3.4": a number with a leading zero is ambiguous (some software reads it as octal); write "1.2.3.4"',
+    ],
+    [
+      { env: { ACME_DOMAIN: 'fe80::1%eth0' } },
+      'Invalid ACME_DOMAIN "fe80::1%eth0": an IPv6 zone ID cannot be certified; remove "%eth0"',
+    ],
     [
       { snap: { 'acme-domain': '::ffff:10.0.0.1' } },
       'Invalid snap option acme-domain "::ffff:10.0.0.1": an IPv4-mapped IPv6 address cannot be certified; use the IPv4 address "10.0.0.1"',
     ],
-    [{ flags: { domain: ['::1', 'a.example.com'], name: '::1' } }, 'Invalid --name "::1": expected 1 to 64 characters from a-z, 0-9, ".", "_" and "-", starting with a letter or digit'],
+    [
+      { flags: { domain: ['::1', 'a.example.com'], name: '::1' } },
+      'Invalid --name "::1": expected 1 to 64 characters from a-z, 0-9, ".", "_" and "-", starting with a letter or digit',
+    ],
   ])('resolveConfig() rejects %j', (partial, message) => {
     expect(errorOf(partial).message).toBe(message);
   });
@@ -127,7 +136,10 @@ describe('checkEabHmacKey()', () => {
   test.each<[string, string]>([
     ['', 'expected the HMAC key your CA gave you'],
     ['==', 'expected the HMAC key your CA gave you'],
-    ['zWNDZM6eQGHWpSRT+al5eIUYFTu7/ajV', 'the value is standard base64; write it as base64url, with "-" for "+" and "_" for "/"'],
+    [
+      'zWNDZM6eQGHWpSRT+al5eIUYFTu7/ajV',
+      'the value is standard base64; write it as base64url, with "-" for "+" and "_" for "/"',
+    ],
     ['zWNDZM6eQGHWpSRT al5eIUYFTu7EajV', BASE64URL],
     ['zWNDZM6eQGHWpSRT\u0000al5eIUYFTu7EajV', BASE64URL],
     ['zWNDZM6eQGHWpSRTPal5eIUYFTu7Eaj\u00e9', BASE64URL],
@@ -156,7 +168,11 @@ describe('resolveConfig() with external account binding', () => {
 
   test.each<[Partial<ConfigSources>, string, string]>([
     [{ flags: { eabKid: 'kid-1' } }, `${PAIR} the key ID is set (by --eab-kid)`, '--eab-kid'],
-    [{ env: { ACME_EAB_HMAC_KEY: HMAC_KEY } }, `${PAIR} the HMAC key is set (by ACME_EAB_HMAC_KEY)`, 'ACME_EAB_HMAC_KEY'],
+    [
+      { env: { ACME_EAB_HMAC_KEY: HMAC_KEY } },
+      `${PAIR} the HMAC key is set (by ACME_EAB_HMAC_KEY)`,
+      'ACME_EAB_HMAC_KEY',
+    ],
     [
       { snap: { 'acme-eab-hmac-key': HMAC_KEY } },
       `${PAIR} the HMAC key is set (by snap option acme-eab-hmac-key)`,
@@ -168,10 +184,22 @@ describe('resolveConfig() with external account binding', () => {
   });
 
   test.each<[Partial<ConfigSources>, string]>([
-    [{ flags: { eabKid: 'k', eabHmacKey: `${HMAC_KEY.slice(0, 20)}+/` } }, `Invalid --eab-hmac-key: the value is standard base64; write it as base64url, with "-" for "+" and "_" for "/"`],
-    [{ env: { ACME_EAB_KID: 'k', ACME_EAB_HMAC_KEY: `${HMAC_KEY.slice(0, 40)}!` } }, `Invalid ACME_EAB_HMAC_KEY: ${BASE64URL}`],
-    [{ snap: { 'acme-eab-kid': 'k', 'acme-eab-hmac-key': HMAC_KEY.slice(0, 21) } }, `Invalid snap option acme-eab-hmac-key: ${TOO_SHORT}`],
-    [{ snap: { 'acme-eab-kid': 'k', 'acme-eab-hmac-key': { key: HMAC_KEY } } }, 'Invalid snap option acme-eab-hmac-key: expected text, a number or true/false'],
+    [
+      { flags: { eabKid: 'k', eabHmacKey: `${HMAC_KEY.slice(0, 20)}+/` } },
+      `Invalid --eab-hmac-key: the value is standard base64; write it as base64url, with "-" for "+" and "_" for "/"`,
+    ],
+    [
+      { env: { ACME_EAB_KID: 'k', ACME_EAB_HMAC_KEY: `${HMAC_KEY.slice(0, 40)}!` } },
+      `Invalid ACME_EAB_HMAC_KEY: ${BASE64URL}`,
+    ],
+    [
+      { snap: { 'acme-eab-kid': 'k', 'acme-eab-hmac-key': HMAC_KEY.slice(0, 21) } },
+      `Invalid snap option acme-eab-hmac-key: ${TOO_SHORT}`,
+    ],
+    [
+      { snap: { 'acme-eab-kid': 'k', 'acme-eab-hmac-key': { key: HMAC_KEY } } },
+      'Invalid snap option acme-eab-hmac-key: expected text, a number or true/false',
+    ],
   ])('resolveConfig() refuses a bad HMAC key without showing it: %#', (partial, message) => {
     const error = errorOf(partial);
     expect(error.message).toBe(message);

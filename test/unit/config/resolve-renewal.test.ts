@@ -49,7 +49,13 @@ describe('resolveConfig() renewal settings: flag > env > snap > default', () => 
     ['hookTimeoutMs', {}, { ACME_HOOK_TIMEOUT_MS: '3600000' }, { 'acme-hook-timeout': 7000 }, 3600000],
     ['hookTimeoutMs', {}, {}, { 'acme-hook-timeout': 7000 }, 7000],
     ['hookTimeoutMs', {}, {}, {}, 120000],
-    ['deployHooks', { deployHook: ['/bin/f'] }, { ACME_DEPLOY_HOOK: '/bin/e' }, { 'acme-deploy-hook': '/bin/s' }, [['/bin/f']]],
+    [
+      'deployHooks',
+      { deployHook: ['/bin/f'] },
+      { ACME_DEPLOY_HOOK: '/bin/e' },
+      { 'acme-deploy-hook': '/bin/s' },
+      [['/bin/f']],
+    ],
     ['deployHooks', {}, { ACME_DEPLOY_HOOK: '/bin/e x' }, { 'acme-deploy-hook': ['/bin/s'] }, [['/bin/e', 'x']]],
     ['deployHooks', { deployHook: [] }, { ACME_DEPLOY_HOOK: '/bin/e' }, {}, [['/bin/e']]],
     ['deployHooks', {}, { ACME_DEPLOY_HOOK: '  ' }, { 'acme-deploy-hook': '/bin/s' }, [['/bin/s']]],
@@ -60,7 +66,10 @@ describe('resolveConfig() renewal settings: flag > env > snap > default', () => 
 
   test.each<[Partial<ConfigSources>, string[][]]>([
     // A flag is one command: its comma is part of an argument, not a separator.
-    [{ flags: { deployHook: ['/usr/local/bin/notify a,b', '/bin/x'] } }, [['/usr/local/bin/notify', 'a,b'], ['/bin/x']]],
+    [
+      { flags: { deployHook: ['/usr/local/bin/notify a,b', '/bin/x'] } },
+      [['/usr/local/bin/notify', 'a,b'], ['/bin/x']],
+    ],
     [{ flags: { deployHook: ['/usr/local/bin/notify "a, b"'] } }, [['/usr/local/bin/notify', 'a, b']]],
     [{ flags: { deployHook: ['/bin/x', '/bin/x'] } }, [['/bin/x'], ['/bin/x']]],
     [{ env: { ACME_DEPLOY_HOOK: '/usr/bin/snapctl restart a.b,c.d' } }, [['/usr/bin/snapctl', 'restart', 'a.b,c.d']]],
@@ -68,7 +77,11 @@ describe('resolveConfig() renewal settings: flag > env > snap > default', () => 
     [{ snap: { 'acme-deploy-hook': '/bin/x a,b c' } }, [['/bin/x', 'a,b', 'c']]],
     [
       { snap: { 'acme-deploy-hook': ['/opt/copy "my cert.pem"', '/usr/bin/snapctl restart x.y', "/bin/echo 'a;b'"] } },
-      [['/opt/copy', 'my cert.pem'], ['/usr/bin/snapctl', 'restart', 'x.y'], ['/bin/echo', 'a;b']],
+      [
+        ['/opt/copy', 'my cert.pem'],
+        ['/usr/bin/snapctl', 'restart', 'x.y'],
+        ['/bin/echo', 'a;b'],
+      ],
     ],
   ])('resolveConfig() splits deploy hooks from %j', (sources, expected) => {
     expect(resolve(sources).deployHooks).toEqual(expected);
@@ -83,8 +96,16 @@ describe('resolveConfig() renewal settings: flag > env > snap > default', () => 
 
 describe('resolveConfig() renewal error messages name the source', () => {
   test.each<[Partial<ConfigSources>, string, string]>([
-    [{ flags: { profile: '' } }, 'Invalid --profile "": expected a profile name such as "tlsserver" or "shortlived"', '--profile'],
-    [{ env: { ACME_PROFILE: 'tls server' } }, `Invalid ACME_PROFILE "tls server": character " " ${PROFILE_CHARS}`, 'ACME_PROFILE'],
+    [
+      { flags: { profile: '' } },
+      'Invalid --profile "": expected a profile name such as "tlsserver" or "shortlived"',
+      '--profile',
+    ],
+    [
+      { env: { ACME_PROFILE: 'tls server' } },
+      `Invalid ACME_PROFILE "tls server": character " " ${PROFILE_CHARS}`,
+      'ACME_PROFILE',
+    ],
     [
       { snap: { 'acme-profile': 'p'.repeat(65) } },
       `Invalid snap option acme-profile "${'p'.repeat(65)}": the profile name is 65 characters long; the limit is 64`,
@@ -96,12 +117,32 @@ describe('resolveConfig() renewal error messages name the source', () => {
       'snap option acme-profile',
     ],
     [{ flags: { hookTimeout: '999' } }, `Invalid --hook-timeout "999": ${HOOK_TIMEOUT}`, '--hook-timeout'],
-    [{ env: { ACME_HOOK_TIMEOUT_MS: '3600001' } }, `Invalid ACME_HOOK_TIMEOUT_MS "3600001": ${HOOK_TIMEOUT}`, 'ACME_HOOK_TIMEOUT_MS'],
-    [{ env: { ACME_HOOK_TIMEOUT_MS: '1e4' } }, `Invalid ACME_HOOK_TIMEOUT_MS "1e4": ${HOOK_TIMEOUT}`, 'ACME_HOOK_TIMEOUT_MS'],
-    [{ snap: { 'acme-hook-timeout': 1500.5 } }, `Invalid snap option acme-hook-timeout "1500.5": ${HOOK_TIMEOUT}`, 'snap option acme-hook-timeout'],
+    [
+      { env: { ACME_HOOK_TIMEOUT_MS: '3600001' } },
+      `Invalid ACME_HOOK_TIMEOUT_MS "3600001": ${HOOK_TIMEOUT}`,
+      'ACME_HOOK_TIMEOUT_MS',
+    ],
+    [
+      { env: { ACME_HOOK_TIMEOUT_MS: '1e4' } },
+      `Invalid ACME_HOOK_TIMEOUT_MS "1e4": ${HOOK_TIMEOUT}`,
+      'ACME_HOOK_TIMEOUT_MS',
+    ],
+    [
+      { snap: { 'acme-hook-timeout': 1500.5 } },
+      `Invalid snap option acme-hook-timeout "1500.5": ${HOOK_TIMEOUT}`,
+      'snap option acme-hook-timeout',
+    ],
     [{ flags: { deployHook: [''] } }, `Invalid --deploy-hook "": ${NO_COMMAND}`, '--deploy-hook'],
-    [{ flags: { deployHook: ['/bin/ok', './rel.sh'] } }, `Invalid --deploy-hook "./rel.sh": ${PROGRAM('./rel.sh')}`, '--deploy-hook'],
-    [{ flags: { deployHook: ['/bin/x\ty'] } }, 'Invalid --deploy-hook "/bin/x\\ty": the command contains a control character or an invisible character', '--deploy-hook'],
+    [
+      { flags: { deployHook: ['/bin/ok', './rel.sh'] } },
+      `Invalid --deploy-hook "./rel.sh": ${PROGRAM('./rel.sh')}`,
+      '--deploy-hook',
+    ],
+    [
+      { flags: { deployHook: ['/bin/x\ty'] } },
+      'Invalid --deploy-hook "/bin/x\\ty": the command contains a control character or an invisible character',
+      '--deploy-hook',
+    ],
     [
       { env: { ACME_DEPLOY_HOOK: 'systemctl reload postfix; echo done' } },
       `Invalid ACME_DEPLOY_HOOK "systemctl reload postfix; echo done": ${SHELL(';')}`,
@@ -112,7 +153,11 @@ describe('resolveConfig() renewal error messages name the source', () => {
       'Invalid snap option acme-deploy-hook "/bin/x \'y": the command has an unbalanced single quote',
       'snap option acme-deploy-hook',
     ],
-    [{ snap: { 'acme-deploy-hook': [] } }, `Invalid snap option acme-deploy-hook "": ${NO_COMMAND}`, 'snap option acme-deploy-hook'],
+    [
+      { snap: { 'acme-deploy-hook': [] } },
+      `Invalid snap option acme-deploy-hook "": ${NO_COMMAND}`,
+      'snap option acme-deploy-hook',
+    ],
     [
       { snap: { 'acme-deploy-hook': { command: '/bin/x' } } },
       'Invalid snap option acme-deploy-hook {"command":"/bin/x"}: expected text, a number or true/false',
@@ -126,7 +171,11 @@ describe('resolveConfig() renewal error messages name the source', () => {
   });
 
   test('resolveConfig() names the winning deploy hook source, not a lower one that is also invalid', () => {
-    const error = errorOf({ flags: { deployHook: ['bin/x'] }, env: { ACME_DEPLOY_HOOK: 'a|b' }, snap: { 'acme-deploy-hook': '' } });
+    const error = errorOf({
+      flags: { deployHook: ['bin/x'] },
+      env: { ACME_DEPLOY_HOOK: 'a|b' },
+      snap: { 'acme-deploy-hook': '' },
+    });
     expect(error.message).toBe(`Invalid --deploy-hook "bin/x": ${PROGRAM('bin/x')}`);
   });
 });

@@ -7,7 +7,6 @@ import {
   type RawFlags,
 } from '../../../src/config';
 
-
 describe('resolveConfig() defaults', () => {
   test('resolveConfig() returns the documented defaults when nothing is set', () => {
     expect(resolve()).toEqual({
@@ -58,7 +57,13 @@ describe('resolveConfig() defaults', () => {
 describe('resolveConfig() priority: flag > env > snap > default', () => {
   type Row = [keyof Config, RawFlags, Record<string, string>, Record<string, unknown>, unknown];
   test.each<Row>([
-    ['email', { email: 'f@example.com' }, { ACME_EMAIL: 'e@example.com' }, { 'acme-email': 's@example.com' }, 'f@example.com'],
+    [
+      'email',
+      { email: 'f@example.com' },
+      { ACME_EMAIL: 'e@example.com' },
+      { 'acme-email': 's@example.com' },
+      'f@example.com',
+    ],
     ['email', {}, { ACME_EMAIL: 'e@example.com' }, { 'acme-email': 's@example.com' }, 'e@example.com'],
     ['email', {}, {}, { 'acme-email': 's@example.com' }, 's@example.com'],
     ['email', {}, { ACME_EMAIL: '' }, { 'acme-email': 's@example.com' }, 's@example.com'],
@@ -66,7 +71,13 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
     ['keyType', {}, { ACME_KEY_TYPE: 'EC384' }, { 'acme-key-type': 'rsa2048' }, 'ec384'],
     ['keyType', {}, {}, { 'acme-key-type': 'rsa2048' }, 'rsa2048'],
     ['keyType', {}, {}, {}, 'ec256'],
-    ['domains', { domain: ['f.example.com'] }, { ACME_DOMAIN: 'e.example.com' }, { 'acme-domain': 's.example.com' }, ['f.example.com']],
+    [
+      'domains',
+      { domain: ['f.example.com'] },
+      { ACME_DOMAIN: 'e.example.com' },
+      { 'acme-domain': 's.example.com' },
+      ['f.example.com'],
+    ],
     ['domains', {}, { ACME_DOMAIN: 'e.example.com' }, { 'acme-domain': 's.example.com' }, ['e.example.com']],
     ['domains', {}, { ACME_DOMAIN: '  ' }, { 'acme-domain': 's.example.com' }, ['s.example.com']],
     ['home', { home: '/f' }, { ACME_HOME: '/e' }, { 'acme-home': '/s' }, '/f'],
@@ -78,7 +89,13 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
     ['requestTimeoutMs', { requestTimeout: '5000' }, { ACME_REQUEST_TIMEOUT_MS: '6000' }, {}, 5000],
     ['requestTimeoutMs', {}, { ACME_REQUEST_TIMEOUT_MS: '6000' }, {}, 6000],
     ['preflightUrl', { preflight: 'off' }, { ACME_PREFLIGHT: 'http://127.0.0.1:8080' }, {}, undefined],
-    ['preflightUrl', {}, { ACME_PREFLIGHT: 'http://127.0.0.1:8080' }, { 'acme-preflight': 'off' }, 'http://127.0.0.1:8080/'],
+    [
+      'preflightUrl',
+      {},
+      { ACME_PREFLIGHT: 'http://127.0.0.1:8080' },
+      { 'acme-preflight': 'off' },
+      'http://127.0.0.1:8080/',
+    ],
     ['preflightUrl', {}, {}, { 'acme-preflight': 'https://[::1]:8443/' }, 'https://[::1]:8443/'],
     ['name', { name: 'Flag-Name' }, {}, { 'acme-name': 'snap-name' }, 'flag-name'],
     ['name', {}, {}, { 'acme-name': 'snap-name' }, 'snap-name'],
@@ -89,7 +106,12 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
   });
 
   test.each<[RawFlags, Record<string, string>, Record<string, unknown>, string]>([
-    [{ directory: 'letsencrypt-staging' }, { ACME_DIRECTORY: 'https://e.test/dir' }, {}, LETSENCRYPT_STAGING_DIRECTORY_URL],
+    [
+      { directory: 'letsencrypt-staging' },
+      { ACME_DIRECTORY: 'https://e.test/dir' },
+      {},
+      LETSENCRYPT_STAGING_DIRECTORY_URL,
+    ],
     [{}, { ACME_DIRECTORY: 'https://e.test/dir' }, { 'acme-directory': 'https://s.test/dir' }, 'https://e.test/dir'],
     [{}, {}, { 'acme-directory': 'LetsEncrypt' }, LETSENCRYPT_DIRECTORY_URL],
     [{}, {}, { 'acme-staging': true }, LETSENCRYPT_STAGING_DIRECTORY_URL],
@@ -105,7 +127,12 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
   });
 
   test.each<[RawFlags, Record<string, string>, Record<string, unknown>, Config['httpAddress']]>([
-    [{ httpPort: '8080' }, { ACME_PORT: '9090' }, { 'acme-port': 7070 }, { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
+    [
+      { httpPort: '8080' },
+      { ACME_PORT: '9090' },
+      { 'acme-port': 7070 },
+      { kind: 'tcp', host: '127.0.0.1', port: 8080 },
+    ],
     [{}, { ACME_PORT: '9090' }, { 'acme-port': 7070 }, { kind: 'tcp', host: '127.0.0.1', port: 9090 }],
     [{}, {}, { 'acme-port': 7070 }, { kind: 'tcp', host: '127.0.0.1', port: 7070 }],
     [{ httpAddress: '0.0.0.0:80' }, { ACME_PORT: '9090' }, {}, { kind: 'tcp', host: '0.0.0.0', port: 80 }],
@@ -114,7 +141,12 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
     [{}, { ACME_HTTP_ADDRESS: 'LocalHost' }, { 'acme-port': '7070' }, { kind: 'tcp', host: 'localhost', port: 7070 }],
     [{}, { ACME_HTTP_ADDRESS: '[::1]:9000' }, { 'acme-port': 7070 }, { kind: 'tcp', host: '::1', port: 9000 }],
     [{}, {}, { 'acme-http-address': '[::]' }, { kind: 'tcp', host: '::', port: 34000 }],
-    [{ httpAddress: 'unix:/run/acme/http.sock', httpPort: '8080' }, {}, {}, { kind: 'unix', path: '/run/acme/http.sock' }],
+    [
+      { httpAddress: 'unix:/run/acme/http.sock', httpPort: '8080' },
+      {},
+      {},
+      { kind: 'unix', path: '/run/acme/http.sock' },
+    ],
   ])('resolveConfig() resolves the HTTP address from flags %j, env %j, snap %j', (flags, env, snap, expected) => {
     expect(resolve({ flags, env, snap }).httpAddress).toEqual(expected);
   });
@@ -123,7 +155,10 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
     [{}, { json: false, verbosity: 'normal' }],
     [{ json: true }, { json: true, verbosity: 'normal' }],
     [{ verbose: true }, { json: false, verbosity: 'verbose' }],
-    [{ quiet: true, json: true }, { json: true, verbosity: 'quiet' }],
+    [
+      { quiet: true, json: true },
+      { json: true, verbosity: 'quiet' },
+    ],
   ])('resolveConfig() maps output flags %j', (flags, expected) => {
     expect(resolve({ flags }).output).toEqual(expected);
   });
@@ -131,9 +166,15 @@ describe('resolveConfig() priority: flag > env > snap > default', () => {
   test.each<[Partial<ConfigSources>, string[]]>([
     [{ flags: { domain: ['a.example.com,B.example.com', 'a.example.com'] } }, ['a.example.com', 'b.example.com']],
     [{ flags: { domain: ['a.example.com,,b.example.com,'] } }, ['a.example.com', 'b.example.com']],
-    [{ env: { ACME_DOMAIN: 'a.example.com b.example.com,\tc.example.com' } }, ['a.example.com', 'b.example.com', 'c.example.com']],
+    [
+      { env: { ACME_DOMAIN: 'a.example.com b.example.com,\tc.example.com' } },
+      ['a.example.com', 'b.example.com', 'c.example.com'],
+    ],
     [{ snap: { 'acme-domain': ['ä.example', 'xn--4ca.example'] } }, ['xn--4ca.example']],
-    [{ flags: { domain: Array.from({ length: 150 }, (_, i) => `h${i % 100}.example.com`) } }, Array.from({ length: 100 }, (_, i) => `h${i}.example.com`)],
+    [
+      { flags: { domain: Array.from({ length: 150 }, (_, i) => `h${i % 100}.example.com`) } },
+      Array.from({ length: 100 }, (_, i) => `h${i}.example.com`),
+    ],
   ])('resolveConfig() splits, normalises and de-duplicates domains from %j', (sources, expected) => {
     expect(resolve(sources).domains).toEqual(expected);
   });

@@ -43,8 +43,14 @@ async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
 
 describe('readSnapOptions()', () => {
   test('readSnapOptions() runs "snapctl get -d <keys>" and keeps only the options that are set', async () => {
-    await writeFile(outputFile, JSON.stringify({ 'acme-port': 8080, 'acme-staging': true, 'acme-home': null, other: 'x' }));
-    await expect(readSnapOptions(KEYS, { env: fixtureEnv() })).resolves.toEqual({ 'acme-port': 8080, 'acme-staging': true });
+    await writeFile(
+      outputFile,
+      JSON.stringify({ 'acme-port': 8080, 'acme-staging': true, 'acme-home': null, other: 'x' }),
+    );
+    await expect(readSnapOptions(KEYS, { env: fixtureEnv() })).resolves.toEqual({
+      'acme-port': 8080,
+      'acme-staging': true,
+    });
     expect((await readFile(argsFile, 'utf8')).split('\n')).toEqual(['get', '-d', ...KEYS, '']);
   });
 
@@ -66,7 +72,11 @@ describe('readSnapOptions()', () => {
   });
 
   test.each<[string, Record<string, string>, string]>([
-    ['a failing snapctl', { SNAPCTL_FIXTURE_EXIT: '1' }, 'error: snap "haproxy" has no "acme-home" configuration option'],
+    [
+      'a failing snapctl',
+      { SNAPCTL_FIXTURE_EXIT: '1' },
+      'error: snap "haproxy" has no "acme-home" configuration option',
+    ],
     ['a snapctl that hangs', { SNAPCTL_FIXTURE_SLEEP: '5' }, 'no answer within 200 ms'],
     ['a missing snapctl', { PATH: '/nonexistent' }, 'snapctl was not found on PATH'],
   ])('readSnapOptions() turns %s into a ConfigError naming the command', async (_case, extra, detail) => {

@@ -25,7 +25,8 @@ afterEach(async () => {
 
 // Another, non-root owner: as root we can chown a file to nobody; as a user we pretend to be someone else.
 const ME = process.getuid!();
-const OTHER = ME === 0 ? { fileUid: 65534, runAs: 0, fix: 'root' } : { fileUid: ME, runAs: ME + 1, fix: String(ME + 1) };
+const OTHER =
+  ME === 0 ? { fileUid: 65534, runAs: 0, fix: 'root' } : { fileUid: ME, runAs: ME + 1, fix: String(ME + 1) };
 
 test('checkHook() accepts a 0755 script in a 0700 directory', async () => {
   const path = await script('reload');
@@ -72,17 +73,34 @@ test.each<[string, (dir: string) => Promise<string>, (path: string, dir: string)
     },
     (p) => `Cannot run deploy hook "${p}": it is not a regular file`,
   ],
-  ['a file that is not executable', () => script('reload', 0o644), (p) => `Cannot run deploy hook "${p}": it is not executable (mode 0644); fix with "chmod +x ${p}"`],
-  ['a group-writable file', () => script('reload', 0o775), (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 0775); fix with "chmod go-w ${p}"`],
-  ['a world-writable file', () => script('reload', 0o757), (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 0757); fix with "chmod go-w ${p}"`],
-  ['a setuid group-writable file', () => script('reload', 0o4775), (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 4775); fix with "chmod go-w ${p}"`],
+  [
+    'a file that is not executable',
+    () => script('reload', 0o644),
+    (p) => `Cannot run deploy hook "${p}": it is not executable (mode 0644); fix with "chmod +x ${p}"`,
+  ],
+  [
+    'a group-writable file',
+    () => script('reload', 0o775),
+    (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 0775); fix with "chmod go-w ${p}"`,
+  ],
+  [
+    'a world-writable file',
+    () => script('reload', 0o757),
+    (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 0757); fix with "chmod go-w ${p}"`,
+  ],
+  [
+    'a setuid group-writable file',
+    () => script('reload', 0o4775),
+    (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 4775); fix with "chmod go-w ${p}"`,
+  ],
   [
     'a file in a group/world-writable directory',
     async (dir) => {
       await fsp.chmod(dir, 0o777);
       return script('reload');
     },
-    (_p, dir) => `Cannot run deploy hook "${join(dir, 'reload')}": its directory "${dir}" is group/world-writable (mode 0777); fix with "chmod go-w ${dir}"`,
+    (_p, dir) =>
+      `Cannot run deploy hook "${join(dir, 'reload')}": its directory "${dir}" is group/world-writable (mode 0777); fix with "chmod go-w ${dir}"`,
   ],
   [
     'a file in a sticky world-writable directory like /tmp',
@@ -91,7 +109,8 @@ test.each<[string, (dir: string) => Promise<string>, (path: string, dir: string)
       await fsp.chmod(join(dir, 'tmp'), 0o1777);
       return script('tmp/reload');
     },
-    (p, dir) => `Cannot run deploy hook "${p}": its directory "${dir}/tmp" is group/world-writable (mode 1777); fix with "chmod go-w ${dir}/tmp"`,
+    (p, dir) =>
+      `Cannot run deploy hook "${p}": its directory "${dir}/tmp" is group/world-writable (mode 1777); fix with "chmod go-w ${dir}/tmp"`,
   ],
   [
     'a link whose target sits in a world-writable directory',
@@ -102,18 +121,22 @@ test.each<[string, (dir: string) => Promise<string>, (path: string, dir: string)
       await fsp.symlink(target, join(dir, 'link'));
       return join(dir, 'link');
     },
-    (p, dir) => `Cannot run deploy hook "${p}": its directory "${dir}/open" is group/world-writable (mode 0777); fix with "chmod go-w ${dir}/open"`,
+    (p, dir) =>
+      `Cannot run deploy hook "${p}": its directory "${dir}/open" is group/world-writable (mode 0777); fix with "chmod go-w ${dir}/open"`,
   ],
   [
     'a path with a space and a quote, quoted for the shell in the fix',
     () => script("it's here", 0o775),
-    (p) => `Cannot run deploy hook "${p}": it is group/world-writable (mode 0775); fix with "chmod go-w '${p.replace("'", `'\\''`)}'"`,
+    (p) =>
+      `Cannot run deploy hook "${p}": it is group/world-writable (mode 0775); fix with "chmod go-w '${p.replace("'", `'\\''`)}'"`,
   ],
 ])('checkHook() refuses %s', async (_name, setup, message) => {
   const path = await setup(root);
   const check = checkHook(path);
   await expect(check).rejects.toThrow(HookError);
-  await expect(check).rejects.toThrow(expect.objectContaining({ code: 'HOOK_FAILED', message: message(path, root), exitCode: null }));
+  await expect(check).rejects.toThrow(
+    expect.objectContaining({ code: 'HOOK_FAILED', message: message(path, root), exitCode: null }),
+  );
 });
 
 test('checkHook() refuses a hook owned by another non-root user', async () => {
@@ -136,7 +159,8 @@ describe('checkHook() walks every step of the path from /', () => {
         await fsp.chown(join(dir, 'theirs'), 65534, 65534);
         return path;
       },
-      (p, dir) => `Cannot run deploy hook "${p}": its directory "${dir}/theirs" is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${dir}/theirs"`,
+      (p, dir) =>
+        `Cannot run deploy hook "${p}": its directory "${dir}/theirs" is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${dir}/theirs"`,
     ],
     [
       'a link that sits in a world-writable directory, though its target is safe',
@@ -149,7 +173,8 @@ describe('checkHook() walks every step of the path from /', () => {
         await fsp.chmod(join(dir, 'open'), 0o777);
         return join(dir, 'open/link/reload');
       },
-      (p, dir) => `Cannot run deploy hook "${p}": its directory "${dir}/open" is group/world-writable (mode 0777); fix with "chmod go-w ${dir}/open"`,
+      (p, dir) =>
+        `Cannot run deploy hook "${p}": its directory "${dir}/open" is group/world-writable (mode 0777); fix with "chmod go-w ${dir}/open"`,
     ],
     [
       'a link owned by another user',
@@ -159,7 +184,8 @@ describe('checkHook() walks every step of the path from /', () => {
         await fsp.lchown(join(dir, 'link'), 65534, 65534);
         return join(dir, 'link');
       },
-      (p, dir) => `Cannot run deploy hook "${p}": "${dir}/link" on its path is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${dir}/link"`,
+      (p, dir) =>
+        `Cannot run deploy hook "${p}": "${dir}/link" on its path is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${dir}/link"`,
     ],
     [
       'a loop of links',

@@ -33,7 +33,12 @@ test('checkPrograms() accepts safe hooks, a deploy hook and a reload command fou
   const hook = await program('bin/notify');
   await program('sbin/reload-haproxy');
   await expect(
-    checkPrograms({ hooksDir, deployHooks: [[hook, '--quiet']], reloadCommand: ['reload-haproxy', 'now'], searchPath: join(root, 'sbin') }),
+    checkPrograms({
+      hooksDir,
+      deployHooks: [[hook, '--quiet']],
+      reloadCommand: ['reload-haproxy', 'now'],
+      searchPath: join(root, 'sbin'),
+    }),
   ).resolves.toBeUndefined();
 });
 
@@ -45,7 +50,8 @@ test.each<[string, () => Promise<Parameters<typeof checkPrograms>[0]>, () => str
       await fsp.chown(hooksDir, 65534, 65534);
       return { hooksDir, deployHooks: [] };
     },
-    () => `Refusing to start: Cannot run post-renew hooks from "${hooksDir}": "${hooksDir}" is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${hooksDir}"`,
+    () =>
+      `Refusing to start: Cannot run post-renew hooks from "${hooksDir}": "${hooksDir}" is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${hooksDir}"`,
   ],
   [
     'a sticky world-writable hook directory',
@@ -54,7 +60,8 @@ test.each<[string, () => Promise<Parameters<typeof checkPrograms>[0]>, () => str
       await fsp.chmod(hooksDir, 0o1777);
       return { hooksDir, deployHooks: [] };
     },
-    () => `Refusing to start: Cannot run post-renew hooks from "${hooksDir}": "${hooksDir}" is group/world-writable (mode 1777); fix with "chmod go-w ${hooksDir}"`,
+    () =>
+      `Refusing to start: Cannot run post-renew hooks from "${hooksDir}": "${hooksDir}" is group/world-writable (mode 1777); fix with "chmod go-w ${hooksDir}"`,
   ],
   [
     'a group-writable hook in a safe directory',
@@ -62,7 +69,8 @@ test.each<[string, () => Promise<Parameters<typeof checkPrograms>[0]>, () => str
       await program('hooks/post-renew.d/10-copy', 0o775);
       return { hooksDir, deployHooks: [] };
     },
-    () => `Refusing to start: Cannot run post-renew hook "${hooksDir}/10-copy": it is group/world-writable (mode 0775); fix with "chmod go-w ${hooksDir}/10-copy"`,
+    () =>
+      `Refusing to start: Cannot run post-renew hook "${hooksDir}/10-copy": it is group/world-writable (mode 0775); fix with "chmod go-w ${hooksDir}/10-copy"`,
   ],
   [
     'a deploy hook in a directory another user owns',
@@ -71,12 +79,14 @@ test.each<[string, () => Promise<Parameters<typeof checkPrograms>[0]>, () => str
       await fsp.chown(join(root, 'theirs'), 65534, 65534);
       return { hooksDir, deployHooks: [[hook]] };
     },
-    () => `Refusing to start: Cannot run deploy hook "${root}/theirs/notify": its directory "${root}/theirs" is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${root}/theirs"`,
+    () =>
+      `Refusing to start: Cannot run deploy hook "${root}/theirs/notify": its directory "${root}/theirs" is owned by uid 65534, which is neither root nor the current user (uid 0); fix with "chown root ${root}/theirs"`,
   ],
   [
     'a reload command not on the search path',
     async () => ({ hooksDir, deployHooks: [], reloadCommand: ['no-such-reload'], searchPath: '/nonexistent' }),
-    () => 'Refusing to start: Cannot run reload command "no-such-reload": it is not an absolute path, and no executable of that name is on PATH',
+    () =>
+      'Refusing to start: Cannot run reload command "no-such-reload": it is not an absolute path, and no executable of that name is on PATH',
   ],
 ])('checkPrograms() refuses %s with a ConfigError that says what to fix', async (_name, setup, message) => {
   const check = checkPrograms(await setup());

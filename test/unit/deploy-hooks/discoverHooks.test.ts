@@ -63,7 +63,14 @@ test('discoverHooks() returns no hooks for a missing directory', async () => {
 
 test('discoverHooks() resolves a relative directory to an absolute argv[0]', async () => {
   await file('10-a', 0o755);
-  const relative = join('..', ...root.split('/').filter(Boolean).map(() => '..'), root);
+  const relative = join(
+    '..',
+    ...root
+      .split('/')
+      .filter(Boolean)
+      .map(() => '..'),
+    root,
+  );
   expect(await discoverHooks(relative)).toEqual([{ label: '10-a', argv: [join(root, '10-a')] }]);
 });
 
@@ -72,5 +79,7 @@ test('discoverHooks() refuses a path that is a file', async () => {
   const path = join(root, 'not-a-dir');
   const listing = discoverHooks(path);
   await expect(listing).rejects.toThrow(HookError);
-  await expect(listing).rejects.toThrow(`Cannot list deploy hooks in "${path}": ENOTDIR: not a directory, scandir '${path}'`);
+  await expect(listing).rejects.toThrow(
+    `Cannot list deploy hooks in "${path}": ENOTDIR: not a directory, scandir '${path}'`,
+  );
 });

@@ -1,4 +1,9 @@
-import { MAX_HOOK_LINE_CHARS, MAX_HOOK_OUTPUT_BYTES, OutputLines, outputBudget } from '../../../src/deploy-hooks/_output';
+import {
+  MAX_HOOK_LINE_CHARS,
+  MAX_HOOK_OUTPUT_BYTES,
+  OutputLines,
+  outputBudget,
+} from '../../../src/deploy-hooks/_output';
 import { certs } from '../../fixtures/certs';
 
 /** Feeds `chunks` to one OutputLines and returns what it emitted. */
@@ -23,11 +28,27 @@ test.each<[string, (string | Buffer)[], string[]]>([
   ['decodes a UTF-8 character split across chunks', [euro.subarray(0, 1), euro.subarray(1), Buffer.from('\n')], ['€']],
   ['caps a long line', [`${'y'.repeat(1500)}\nshort\n`], [`${'y'.repeat(1000)} [line truncated]`, 'short']],
   ['keeps a line of exactly 1000 characters', [`${'z'.repeat(1000)}\n`], ['z'.repeat(1000)]],
-  ['replaces a PEM private key with one line', [`before\n${certs.ecLeafKey}after\n`], ['before', '[redacted PRIVATE KEY]', 'after']],
-  ['replaces a key split across chunks', ['x\n-----BEGIN RSA PRIV', 'ATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\ny\n'], ['x', '[redacted PRIVATE KEY]', 'y']],
+  [
+    'replaces a PEM private key with one line',
+    [`before\n${certs.ecLeafKey}after\n`],
+    ['before', '[redacted PRIVATE KEY]', 'after'],
+  ],
+  [
+    'replaces a key split across chunks',
+    ['x\n-----BEGIN RSA PRIV', 'ATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----\ny\n'],
+    ['x', '[redacted PRIVATE KEY]', 'y'],
+  ],
   ['replaces an encrypted key', [certs.encryptedKey], ['[redacted PRIVATE KEY]']],
-  ['drops everything after a key that never ends', ['-----BEGIN PRIVATE KEY-----\nMIGH\nmore\n'], ['[redacted PRIVATE KEY]']],
-  ['keeps certificates (they are public)', ['-----BEGIN CERTIFICATE-----\nMIIB\n'], ['-----BEGIN CERTIFICATE-----', 'MIIB']],
+  [
+    'drops everything after a key that never ends',
+    ['-----BEGIN PRIVATE KEY-----\nMIGH\nmore\n'],
+    ['[redacted PRIVATE KEY]'],
+  ],
+  [
+    'keeps certificates (they are public)',
+    ['-----BEGIN CERTIFICATE-----\nMIIB\n'],
+    ['-----BEGIN CERTIFICATE-----', 'MIIB'],
+  ],
 ])('OutputLines %s', (_name, chunks, expected) => {
   expect(linesOf(chunks)).toEqual(expected);
 });

@@ -54,7 +54,8 @@ async function eventuallyDead(pids: number[]): Promise<boolean[]> {
   return pids.map(isDead);
 }
 
-const readPids = async (file: string): Promise<number[]> => (await fsp.readFile(file, 'utf8')).trim().split(' ').map(Number);
+const readPids = async (file: string): Promise<number[]> =>
+  (await fsp.readFile(file, 'utf8')).trim().split(' ').map(Number);
 
 test('runDeployHooks() gives a hook exactly the environment it was passed', async () => {
   const parent: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: '/root', SECRET: 's3cret', LANG: 'C.UTF-8' };
@@ -84,8 +85,21 @@ test('runDeployHooks() gives a hook exactly the environment it was passed', asyn
     'RENEWED_DOMAINS',
     'RENEWED_LINEAGE',
   ]);
-  expect(seen).toEqual(expect.objectContaining({ ACME_HOOK_NOT_AFTER: '2026-03-01T12:00:00.000Z', PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }));
-  expect(result).toEqual<HookResult>({ label: 'probe-env.sh', exitCode: 0, signal: null, timedOut: false, ok: true, durationMs: expect.any(Number) });
+  expect(seen).toEqual(
+    expect.objectContaining({
+      ACME_HOOK_NOT_AFTER: '2026-03-01T12:00:00.000Z',
+      PATH: '/usr/bin:/bin',
+      LANG: 'C.UTF-8',
+    }),
+  );
+  expect(result).toEqual<HookResult>({
+    label: 'probe-env.sh',
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    ok: true,
+    durationMs: expect.any(Number),
+  });
   expect(logger.records.map((r) => [r.level, r.message, r.fields])).toEqual([
     ['info', 'Running deploy hook', { hook: 'probe-env.sh', command: join(bin, 'probe-env.sh') }],
     ['info', 'Deploy hook finished', { hook: 'probe-env.sh', exitCode: 0, durationMs: result!.durationMs }],
@@ -98,10 +112,20 @@ test('runDeployHooks() records a non-zero exit, logs the output and still runs t
   const probe = join(work, 'env');
   const results = await runDeployHooks([hook('exit-3.sh'), hook('probe-env.sh', probe)], { env: ENV, logger });
   expect(results.map(({ durationMs: _d, ...rest }) => rest)).toEqual([
-    { label: 'exit-3.sh', exitCode: 3, signal: null, timedOut: false, ok: false, error: 'Deploy hook "exit-3.sh" failed: it exited with status 3' },
+    {
+      label: 'exit-3.sh',
+      exitCode: 3,
+      signal: null,
+      timedOut: false,
+      ok: false,
+      error: 'Deploy hook "exit-3.sh" failed: it exited with status 3',
+    },
     { label: 'probe-env.sh', exitCode: 0, signal: null, timedOut: false, ok: true },
   ]);
-  expect(outputOf(logger.records, 'exit-3.sh')).toEqual(['info reloading the service', 'warn service.conf: line 12: unknown directive']);
+  expect(outputOf(logger.records, 'exit-3.sh')).toEqual([
+    'info reloading the service',
+    'warn service.conf: line 12: unknown directive',
+  ]);
   expect(logger.records.filter((r) => r.level === 'error')).toEqual([
     {
       level: 'error',
@@ -148,7 +172,11 @@ test('runDeployHooks() never logs a private key a hook prints', async () => {
   const logger = new CapturingLogger();
   const keyPath = join(__dirname, '..', '..', 'fixtures', 'certs', 'rsa-leaf.key.pem');
   await runDeployHooks([hook('print-key.sh', keyPath)], { env: ENV, logger });
-  expect(outputOf(logger.records, 'print-key.sh')).toEqual(['info before the key', 'info [redacted PRIVATE KEY]', 'info after the key']);
+  expect(outputOf(logger.records, 'print-key.sh')).toEqual([
+    'info before the key',
+    'info [redacted PRIVATE KEY]',
+    'info after the key',
+  ]);
   const keyBody = fixture('rsa-leaf.key.pem').split('\n')[1]!;
   expect(JSON.stringify(logger.records)).not.toContain(keyBody);
 });
@@ -161,19 +189,40 @@ test('runDeployHooks() refuses a group-writable hook without running it', async 
   const logger = new CapturingLogger();
   const [result] = await runDeployHooks([{ label: 'writable.sh', argv: [path, probe] }], { env: ENV, logger });
   const message = `Cannot run deploy hook "${path}": it is group/world-writable (mode 0775); fix with "chmod go-w ${path}"`;
-  expect(result).toEqual({ label: 'writable.sh', exitCode: null, signal: null, timedOut: false, ok: false, durationMs: expect.any(Number), error: message });
+  expect(result).toEqual({
+    label: 'writable.sh',
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    ok: false,
+    durationMs: expect.any(Number),
+    error: message,
+  });
   expect(logger.records.map((r) => [r.level, r.message])).toEqual([['error', message]]);
   await expect(fsp.stat(probe)).rejects.toThrow('ENOENT');
 });
 
 test.each<[string, () => DeployHook, (dir: string) => string]>([
-  ['a missing hook', () => ({ label: 'gone', argv: ['/nonexistent/hooks/gone'] }), () => 'Cannot run deploy hook "/nonexistent/hooks/gone": it does not exist'],
-  ['an empty command', () => ({ label: 'empty', argv: [] }), () => 'Cannot run deploy hook "empty": the command is empty'],
-  ['a relative command', () => ({ label: 'rel', argv: ['reload.sh'] }), () => 'Cannot run deploy hook "reload.sh": it is not an absolute path, and no executable of that name is on PATH'],
+  [
+    'a missing hook',
+    () => ({ label: 'gone', argv: ['/nonexistent/hooks/gone'] }),
+    () => 'Cannot run deploy hook "/nonexistent/hooks/gone": it does not exist',
+  ],
+  [
+    'an empty command',
+    () => ({ label: 'empty', argv: [] }),
+    () => 'Cannot run deploy hook "empty": the command is empty',
+  ],
+  [
+    'a relative command',
+    () => ({ label: 'rel', argv: ['reload.sh'] }),
+    () => 'Cannot run deploy hook "reload.sh": it is not an absolute path, and no executable of that name is on PATH',
+  ],
   [
     'a script whose interpreter is missing',
     () => ({ label: 'bad-shebang', argv: [join(work, 'bad-shebang')] }),
-    () => 'Cannot run deploy hook "bad-shebang": the system cannot execute it (ENOENT); check that it is a program for this machine and that its "#!" interpreter exists',
+    () =>
+      'Cannot run deploy hook "bad-shebang": the system cannot execute it (ENOENT); check that it is a program for this machine and that its "#!" interpreter exists',
   ],
 ])('runDeployHooks() records %s as a failure without throwing', async (_name, make, message) => {
   await fsp.writeFile(join(work, 'bad-shebang'), '#!/nonexistent/interpreter\n', { mode: 0o755 });
@@ -187,7 +236,9 @@ test('runDeployHooks() does not echo an environment value Node refuses', async (
   const logger = new CapturingLogger();
   const env = { ...ENV, ACME_HOOK_NAME: 'secret\0value' };
   const [result] = await runDeployHooks([hook('probe-env.sh', join(work, 'env'))], { env, logger });
-  expect(result!.error).toBe('Cannot run deploy hook "probe-env.sh": Node refused its arguments or environment (ERR_INVALID_ARG_VALUE)');
+  expect(result!.error).toBe(
+    'Cannot run deploy hook "probe-env.sh": Node refused its arguments or environment (ERR_INVALID_ARG_VALUE)',
+  );
   expect(JSON.stringify(logger.records)).not.toContain('secret');
 });
 

@@ -33,7 +33,9 @@ function run(file: string, args: string[], env: Record<string, string>): Promise
 
 function openssl(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('openssl', args, (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }));
+    execFile('openssl', args, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
+    );
   });
 }
 
@@ -50,7 +52,8 @@ function envFor(kind: 'ec' | 'rsa', extra: Record<string, string> = {}): Record<
 }
 
 const modeOf = async (path: string): Promise<number> => (await fsp.stat(path)).mode & 0o7777;
-const pemBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+const pemBlocks = (text: string): string[] =>
+  text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 
 beforeAll(async () => {
   for (const name of ['pkcs12', 'install-copy', 'snap-restart']) await fsp.chmod(join(HOOKS, name), 0o755);
@@ -60,7 +63,10 @@ beforeAll(async () => {
 beforeEach(async () => {
   work = await tempDir('shipped-hooks');
   for (const kind of ['ec', 'rsa']) {
-    await fsp.writeFile(join(work, `${kind}-fullchain.pem`), certs[kind === 'ec' ? 'ecLeaf' : 'rsaLeaf'] + certs.ecIntermediate);
+    await fsp.writeFile(
+      join(work, `${kind}-fullchain.pem`),
+      certs[kind === 'ec' ? 'ecLeaf' : 'rsaLeaf'] + certs.ecIntermediate,
+    );
   }
   await fsp.writeFile(join(work, 'password'), 'pässwörd 1\n', { mode: 0o600 });
 });
@@ -77,7 +83,11 @@ describe('hooks/pkcs12', () => {
     const out = join(work, 'bundle.p12');
     const password = join(work, 'password');
     const result = await run('pkcs12', ['--out', out, '--password-file', password], envFor(kind));
-    expect(result).toEqual({ code: 0, stdout: `pkcs12: wrote "${out}" (${type} key, 2 certificates, mode 0600)\n`, stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: `pkcs12: wrote "${out}" (${type} key, 2 certificates, mode 0600)\n`,
+      stderr: '',
+    });
     expect(await modeOf(out)).toBe(0o600);
     expect(await fsp.readdir(work)).toEqual(expect.arrayContaining(['bundle.p12']));
     expect((await fsp.readdir(work)).filter((name) => name.startsWith('.'))).toEqual([]);
@@ -98,7 +108,9 @@ describe('hooks/pkcs12', () => {
     expect(listed.stdout).toContain('friendlyName: example.com');
     const key = await openssl(['pkcs12', '-in', out, '-nocerts', '-nodes', '-passin', `file:${password}`]);
     const expectedKey = createPrivateKey(certs[kind === 'ec' ? 'ecLeafKey' : 'rsaLeafKey']);
-    expect(createPrivateKey(key.stdout).export({ type: 'pkcs8', format: 'der' })).toEqual(expectedKey.export({ type: 'pkcs8', format: 'der' }));
+    expect(createPrivateKey(key.stdout).export({ type: 'pkcs8', format: 'der' })).toEqual(
+      expectedKey.export({ type: 'pkcs8', format: 'der' }),
+    );
   });
 
   test.each<['ec' | 'rsa']>([['ec'], ['rsa']])('pkcs12 output for %s refuses a wrong password', async (kind) => {
@@ -113,7 +125,16 @@ describe('hooks/pkcs12', () => {
     const out = join(work, 'bundle.p12');
     await fsp.writeFile(out, 'old', { mode: 0o644 });
     const before = (await fsp.stat(out)).ino;
-    const args = ['--out', out, '--password-file', join(work, 'password'), '--mode', '0640', '--friendly-name', 'tomcat'];
+    const args = [
+      '--out',
+      out,
+      '--password-file',
+      join(work, 'password'),
+      '--mode',
+      '0640',
+      '--friendly-name',
+      'tomcat',
+    ];
     expect((await run('pkcs12', args, envFor('rsa'))).code).toBe(0);
     expect(await modeOf(out)).toBe(0o640);
     expect((await fsp.stat(out)).ino).not.toBe(before);
@@ -121,13 +142,16 @@ describe('hooks/pkcs12', () => {
     expect(listed.stdout).toContain('friendlyName: tomcat');
   });
 
-  test.each<[string, (dir: string) => string[], (dir: string) => Record<string, string>, number, (dir: string) => string]>([
+  test.each<
+    [string, (dir: string) => string[], (dir: string) => Record<string, string>, number, (dir: string) => string]
+  >([
     [
       'refuses to run outside a deploy hook',
       (dir) => ['--out', join(dir, 'x.p12'), '--password-file', join(dir, 'password')],
       () => ({ PATH }),
       2,
-      () => 'pkcs12: Cannot find the certificate: ACME_HOOK_CERT_PATH is not set; run this as a haproxy-acme deploy hook\n',
+      () =>
+        'pkcs12: Cannot find the certificate: ACME_HOOK_CERT_PATH is not set; run this as a haproxy-acme deploy hook\n',
     ],
     [
       'needs --password-file (there is no way to pass the password itself)',
@@ -155,7 +179,8 @@ describe('hooks/pkcs12', () => {
       (dir) => ['--out', join(dir, 'x.p12'), '--password-file', join(dir, 'password')],
       () => ({ ...envFor('ec'), ACME_HOOK_KEY_PATH: join(CERTS, 'mismatch.key.pem') }),
       1,
-      () => `pkcs12: Cannot bundle "${join(CERTS, 'ec-leaf.pem')}": the key "${join(CERTS, 'mismatch.key.pem')}" does not match it\n`,
+      () =>
+        `pkcs12: Cannot bundle "${join(CERTS, 'ec-leaf.pem')}": the key "${join(CERTS, 'mismatch.key.pem')}" does not match it\n`,
     ],
   ])('pkcs12 %s', async (_name, args, env, code, stderr) => {
     await fsp.writeFile(join(work, 'empty'), '\nsecond line\n', { mode: 0o600 });
@@ -174,9 +199,15 @@ describe('hooks/pkcs12', () => {
 
   test('pkcs12 warns when the password file is readable by others', async () => {
     await fsp.chmod(join(work, 'password'), 0o644);
-    const result = await run('pkcs12', ['--out', join(work, 'x.p12'), '--password-file', join(work, 'password')], envFor('rsa'));
+    const result = await run(
+      'pkcs12',
+      ['--out', join(work, 'x.p12'), '--password-file', join(work, 'password')],
+      envFor('rsa'),
+    );
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe(`pkcs12: warning: password file "${join(work, 'password')}" is readable by other users (mode 0644); run "chmod 600" on it\n`);
+    expect(result.stderr).toBe(
+      `pkcs12: warning: password file "${join(work, 'password')}" is readable by other users (mode 0644); run "chmod 600" on it\n`,
+    );
   });
 });
 
@@ -184,13 +215,30 @@ describe('hooks/install-copy', () => {
   test('install-copy installs cert, key and fullchain with the owner and mode', async () => {
     const dest = await tempDir('install-copy-dest');
     try {
-      const [cert, key, fullchain] = ['cert.pem', 'key.pem', 'fullchain.pem'].map((name) => join(dest, name)) as [string, string, string];
+      const [cert, key, fullchain] = ['cert.pem', 'key.pem', 'fullchain.pem'].map((name) => join(dest, name)) as [
+        string,
+        string,
+        string,
+      ];
       await fsp.writeFile(key, 'old key', { mode: 0o644 });
-      const args = ['--cert', cert, '--key', key, '--fullchain', fullchain, '--owner', `${OWNER.uid}:${OWNER.gid}`, '--mode', '0640'];
+      const args = [
+        '--cert',
+        cert,
+        '--key',
+        key,
+        '--fullchain',
+        fullchain,
+        '--owner',
+        `${OWNER.uid}:${OWNER.gid}`,
+        '--mode',
+        '0640',
+      ];
       const result = await run('install-copy', args, envFor('ec'));
       expect(result).toEqual({
         code: 0,
-        stdout: [cert, key, fullchain].map((path) => `install-copy: installed "${path}" (mode 0640, owner ${OWNER.uid}:${OWNER.gid})\n`).join(''),
+        stdout: [cert, key, fullchain]
+          .map((path) => `install-copy: installed "${path}" (mode 0640, owner ${OWNER.uid}:${OWNER.gid})\n`)
+          .join(''),
         stderr: '',
       });
       expect(await fsp.readFile(cert, 'utf8')).toBe(certs.ecLeaf);
@@ -220,18 +268,42 @@ describe('hooks/install-copy', () => {
     const [cert, key] = [join(work, 'c.pem'), join(work, 'missing', 'k.pem')];
     await fsp.writeFile(cert, 'old cert');
     const result = await run('install-copy', ['--cert', cert, '--key', key], envFor('ec'));
-    expect(result).toEqual({ code: 1, stdout: '', stderr: `install-copy: Cannot install "${key}": directory "${dirname(key)}" does not exist\n` });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `install-copy: Cannot install "${key}": directory "${dirname(key)}" does not exist\n`,
+    });
     expect(await fsp.readFile(cert, 'utf8')).toBe('old cert');
     expect((await fsp.readdir(work)).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
   const USAGE = 'usage: install-copy --cert DEST --key DEST [--fullchain DEST] [--owner USER[:GROUP]] [--mode MODE]\n';
   test.each<[string, string[], Record<string, string> | 'hook', string]>([
-    ['refuses to run without ACME_HOOK_CERT_PATH', ['--cert', 'C', '--key', 'K'], { PATH }, 'install-copy: Cannot find the certificate: ACME_HOOK_CERT_PATH is not set; run this as a haproxy-acme deploy hook\n'],
+    [
+      'refuses to run without ACME_HOOK_CERT_PATH',
+      ['--cert', 'C', '--key', 'K'],
+      { PATH },
+      'install-copy: Cannot find the certificate: ACME_HOOK_CERT_PATH is not set; run this as a haproxy-acme deploy hook\n',
+    ],
     ['needs --key', ['--cert', 'C'], 'hook', `install-copy: Cannot install: --key is required\n${USAGE}`],
-    ['needs a value after --owner', ['--cert', 'C', '--key', 'K', '--owner'], 'hook', `install-copy: Cannot parse --owner: it needs a value\n${USAGE}`],
-    ['refuses an unknown argument', ['--cert', 'C', '--key', 'K', '--force'], 'hook', `install-copy: Cannot parse "--force": unknown argument\n${USAGE}`],
-    ['refuses a symbolic mode', ['--cert', 'C', '--key', 'K', '--mode', 'a+r'], 'hook', `install-copy: Cannot use --mode "a+r": expected octal like 0640\n${USAGE}`],
+    [
+      'needs a value after --owner',
+      ['--cert', 'C', '--key', 'K', '--owner'],
+      'hook',
+      `install-copy: Cannot parse --owner: it needs a value\n${USAGE}`,
+    ],
+    [
+      'refuses an unknown argument',
+      ['--cert', 'C', '--key', 'K', '--force'],
+      'hook',
+      `install-copy: Cannot parse "--force": unknown argument\n${USAGE}`,
+    ],
+    [
+      'refuses a symbolic mode',
+      ['--cert', 'C', '--key', 'K', '--mode', 'a+r'],
+      'hook',
+      `install-copy: Cannot use --mode "a+r": expected octal like 0640\n${USAGE}`,
+    ],
   ])('install-copy %s', async (_name, args, env, stderr) => {
     const paths = args.map((arg) => (arg === 'C' || arg === 'K' ? join(work, arg) : arg));
     const result = await run('install-copy', paths, env === 'hook' ? envFor('ec') : env);
@@ -251,21 +323,31 @@ describe('hooks/snap-restart', () => {
     const result = await run('snap-restart', ['haproxy-acme.haproxy', 'haproxy-acme.daemon'], snapctlEnv({}));
     expect(result).toEqual({
       code: 0,
-      stdout: 'Restarted.\nsnap-restart: restarted "haproxy-acme.haproxy"\nRestarted.\nsnap-restart: restarted "haproxy-acme.daemon"\n',
+      stdout:
+        'Restarted.\nsnap-restart: restarted "haproxy-acme.haproxy"\nRestarted.\nsnap-restart: restarted "haproxy-acme.daemon"\n',
       stderr: '',
     });
-    expect(await fsp.readFile(join(work, 'calls'), 'utf8')).toBe('restart haproxy-acme.haproxy\nrestart haproxy-acme.daemon\n');
+    expect(await fsp.readFile(join(work, 'calls'), 'utf8')).toBe(
+      'restart haproxy-acme.haproxy\nrestart haproxy-acme.daemon\n',
+    );
   });
 
   test('snap-restart goes on after a failure and exits 1', async () => {
     const result = await run('snap-restart', ['x.a', 'x.bad', 'x.c'], snapctlEnv({ SNAPCTL_FAIL: 'x.bad' }));
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('error: error running snapctl: unknown service: "x.bad"\nsnap-restart: Cannot restart "x.bad": snapctl restart exited with status 1\n');
+    expect(result.stderr).toBe(
+      'error: error running snapctl: unknown service: "x.bad"\nsnap-restart: Cannot restart "x.bad": snapctl restart exited with status 1\n',
+    );
     expect(await fsp.readFile(join(work, 'calls'), 'utf8')).toBe('restart x.a\nrestart x.bad\nrestart x.c\n');
   });
 
   test.each<[string, string[], () => Record<string, string>, string]>([
-    ['needs a service', [], () => snapctlEnv({}), 'snap-restart: Cannot restart: no service named\nusage: snap-restart SERVICE...\n'],
+    [
+      'needs a service',
+      [],
+      () => snapctlEnv({}),
+      'snap-restart: Cannot restart: no service named\nusage: snap-restart SERVICE...\n',
+    ],
     [
       'says so when snapctl is missing (not inside a snap)',
       ['x.a'],

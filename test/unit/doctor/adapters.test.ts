@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChallengeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { inspectRuntimeSocket, probeChallengeRoute, readListeners, scanHome, type ProbeResponder } from '../../../src/doctor';
+import {
+  inspectRuntimeSocket,
+  probeChallengeRoute,
+  readListeners,
+  scanHome,
+  type ProbeResponder,
+} from '../../../src/doctor';
 
 describe('scanHome()', () => {
   let home: string;
@@ -55,7 +61,8 @@ describe('scanHome()', () => {
 describe('readListeners()', () => {
   test('readListeners() parses each readable file and names the unreadable ones', async () => {
     const files: Record<string, string> = {
-      '/a/tcp': '  sl  local_address ...\n   0: 00000000:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   105        0 1 1 0 100 0 0 10 0\n',
+      '/a/tcp':
+        '  sl  local_address ...\n   0: 00000000:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   105        0 1 1 0 100 0 0 10 0\n',
     };
     const scan = await readListeners({
       files: ['/a/tcp', '/a/tcp6'],
@@ -66,7 +73,11 @@ describe('readListeners()', () => {
         return text;
       },
     });
-    expect(scan).toEqual({ listeners: [{ family: 'ipv4', address: '0.0.0.0', port: 5432, uid: 105 }], read: ['/a/tcp'], unreadable: ['/a/tcp6'] });
+    expect(scan).toEqual({
+      listeners: [{ family: 'ipv4', address: '0.0.0.0', port: 5432, uid: 105 }],
+      read: ['/a/tcp'],
+      unreadable: ['/a/tcp6'],
+    });
   });
 });
 
@@ -74,8 +85,15 @@ describe('inspectRuntimeSocket()', () => {
   test('inspectRuntimeSocket() reports a socket that does not exist as an error, without throwing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'haproxy-acme-doctor-sock-'));
     try {
-      const facts = await inspectRuntimeSocket({ kind: 'unix', path: join(dir, 'admin.sock') }, { logger: new CapturingLogger(), timeoutMs: 2000 });
-      expect(facts).toEqual({ label: `unix@${join(dir, 'admin.sock')}`, endpoint: { kind: 'unix', path: join(dir, 'admin.sock') }, error: expect.stringContaining('ENOENT') });
+      const facts = await inspectRuntimeSocket(
+        { kind: 'unix', path: join(dir, 'admin.sock') },
+        { logger: new CapturingLogger(), timeoutMs: 2000 },
+      );
+      expect(facts).toEqual({
+        label: `unix@${join(dir, 'admin.sock')}`,
+        endpoint: { kind: 'unix', path: join(dir, 'admin.sock') },
+        error: expect.stringContaining('ENOENT'),
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -103,15 +121,40 @@ describe('probeChallengeRoute()', () => {
   beforeEach(() => {
     counter = 0;
   });
-  const base = { preflightUrl: 'http://127.0.0.1:8080/', host: 'site.example.com', responderLabel: '127.0.0.1:34000', randomToken };
+  const base = {
+    preflightUrl: 'http://127.0.0.1:8080/',
+    host: 'site.example.com',
+    responderLabel: '127.0.0.1:34000',
+    randomToken,
+  };
 
   test('probeChallengeRoute() presents a random token, fetches it through the preflight, then cleans up and releases', async () => {
     const responder = recordingResponder();
     const targets: unknown[] = [];
-    const probe = await probeChallengeRoute({ ...base, responder, preflight: async (target) => void targets.push(target) });
-    expect(probe).toEqual({ kind: 'answered', challengeType: 'http-01', url: 'http://127.0.0.1:8080/.well-known/acme-challenge/<probe token>', host: 'site.example.com' });
-    expect(targets).toEqual([{ domain: 'site.example.com', token: 'probe-token-00000001', keyAuthorization: 'probe-token-00000001.probe-token-00000002' }]);
-    expect(responder.log).toEqual(['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002', 'cleanup probe-token-00000001', 'release']);
+    const probe = await probeChallengeRoute({
+      ...base,
+      responder,
+      preflight: async (target) => void targets.push(target),
+    });
+    expect(probe).toEqual({
+      kind: 'answered',
+      challengeType: 'http-01',
+      url: 'http://127.0.0.1:8080/.well-known/acme-challenge/<probe token>',
+      host: 'site.example.com',
+    });
+    expect(targets).toEqual([
+      {
+        domain: 'site.example.com',
+        token: 'probe-token-00000001',
+        keyAuthorization: 'probe-token-00000001.probe-token-00000002',
+      },
+    ]);
+    expect(responder.log).toEqual([
+      'acquire',
+      'present probe-token-00000001 probe-token-00000001.probe-token-00000002',
+      'cleanup probe-token-00000001',
+      'release',
+    ]);
   });
 
   test('probeChallengeRoute() reports a failed preflight with its message and still cleans up', async () => {
@@ -120,17 +163,36 @@ describe('probeChallengeRoute()', () => {
       ...base,
       responder,
       preflight: async () => {
-        throw new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "site.example.com": GET … returned HTTP 404');
+        throw new ChallengeError(
+          'CHALLENGE_PREFLIGHT',
+          'Preflight failed for "site.example.com": GET … returned HTTP 404',
+        );
       },
     });
-    expect(probe).toEqual({ kind: 'failed', challengeType: 'http-01', cause: 'route', error: 'Preflight failed for "site.example.com": GET … returned HTTP 404', responder: '127.0.0.1:34000' });
+    expect(probe).toEqual({
+      kind: 'failed',
+      challengeType: 'http-01',
+      cause: 'route',
+      error: 'Preflight failed for "site.example.com": GET … returned HTTP 404',
+      responder: '127.0.0.1:34000',
+    });
     expect(responder.log.slice(-2)).toEqual(['cleanup probe-token-00000001', 'release']);
   });
 
   test('probeChallengeRoute() reports a responder that cannot start', async () => {
-    const responder = recordingResponder({ acquireError: new ChallengeError('CHALLENGE_BIND', 'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use') });
+    const responder = recordingResponder({
+      acquireError: new ChallengeError(
+        'CHALLENGE_BIND',
+        'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use',
+      ),
+    });
     const probe = await probeChallengeRoute({ ...base, responder, preflight: async () => undefined });
-    expect(probe).toEqual({ kind: 'responder-unavailable', challengeType: 'http-01', error: 'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use', responder: '127.0.0.1:34000' });
+    expect(probe).toEqual({
+      kind: 'responder-unavailable',
+      challengeType: 'http-01',
+      error: 'Cannot listen on "127.0.0.1:34000" for HTTP-01: the port is in use',
+      responder: '127.0.0.1:34000',
+    });
   });
 
   test('probeChallengeRoute() is skipped without a preflight URL and never starts the responder', async () => {

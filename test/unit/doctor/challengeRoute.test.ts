@@ -1,7 +1,20 @@
 /** probeChallengeRoute() and checkChallengeRoute() for both challenge types the responder answers. */
 import { createServer, type Server } from 'node:net';
-import { ChallengeResponder, preflightChallenge, preflightTlsAlpn, type ChallengeIdentifier, type ListenAddress, type ResponderChallengeType } from '../../../src/challenge';
-import { checkChallengeRoute, probeChallengeRoute, type ChallengeProbe, type DoctorCheck, type ProbeResponder } from '../../../src/doctor';
+import {
+  ChallengeResponder,
+  preflightChallenge,
+  preflightTlsAlpn,
+  type ChallengeIdentifier,
+  type ListenAddress,
+  type ResponderChallengeType,
+} from '../../../src/challenge';
+import {
+  checkChallengeRoute,
+  probeChallengeRoute,
+  type ChallengeProbe,
+  type DoctorCheck,
+  type ProbeResponder,
+} from '../../../src/doctor';
 import { ChallengeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
 
@@ -17,7 +30,9 @@ function recordingResponder(): ProbeResponder & { log: string[] } {
       return async () => void log.push('release');
     },
     present: async (token: string, keyAuthorization: string, identifier?: ChallengeIdentifier) =>
-      void log.push(`present ${token} ${keyAuthorization} ${identifier === undefined ? '-' : `${identifier.type}:${identifier.value}`}`),
+      void log.push(
+        `present ${token} ${keyAuthorization} ${identifier === undefined ? '-' : `${identifier.type}:${identifier.value}`}`,
+      ),
     cleanup: async (token) => void log.push(`cleanup ${token}`),
   };
 }
@@ -29,40 +44,82 @@ function tokens(): () => string {
 
 const refused = (): ChallengeError => {
   const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:80'), { code: 'ECONNREFUSED' });
-  return new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "site.example.com": GET http://127.0.0.1:80/… could not connect to 127.0.0.1:80 (ECONNREFUSED)', { cause });
+  return new ChallengeError(
+    'CHALLENGE_PREFLIGHT',
+    'Preflight failed for "site.example.com": GET http://127.0.0.1:80/… could not connect to 127.0.0.1:80 (ECONNREFUSED)',
+    { cause },
+  );
 };
-const notFound = (): ChallengeError => new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "site.example.com": GET … returned HTTP 404');
+const notFound = (): ChallengeError =>
+  new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "site.example.com": GET … returned HTTP 404');
 
 describe('probeChallengeRoute() by challenge type', () => {
-  test.each<[string, { challengeType?: ResponderChallengeType; preflightUrl?: string; host?: string; preflightError?: Error }, ChallengeProbe, string[]]>([
+  test.each<
+    [
+      string,
+      { challengeType?: ResponderChallengeType; preflightUrl?: string; host?: string; preflightError?: Error },
+      ChallengeProbe,
+      string[],
+    ]
+  >([
     [
       'http-01 (the default): GET through the HTTP frontend, the identifier given too',
       { preflightUrl: 'http://127.0.0.1:80/' },
-      { kind: 'answered', challengeType: 'http-01', url: 'http://127.0.0.1:80/.well-known/acme-challenge/<probe token>', host: 'site.example.com' },
-      ['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com', 'cleanup probe-token-00000001', 'release'],
+      {
+        kind: 'answered',
+        challengeType: 'http-01',
+        url: 'http://127.0.0.1:80/.well-known/acme-challenge/<probe token>',
+        host: 'site.example.com',
+      },
+      [
+        'acquire',
+        'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com',
+        'cleanup probe-token-00000001',
+        'release',
+      ],
     ],
     [
       'tls-alpn-01: presented with the identifier it is for, handshake through the HTTPS frontend',
       { challengeType: 'tls-alpn-01', preflightUrl: 'https://127.0.0.1:443' },
       { kind: 'answered', challengeType: 'tls-alpn-01', url: 'https://127.0.0.1:443', host: 'site.example.com' },
-      ['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com', 'cleanup probe-token-00000001', 'release'],
+      [
+        'acquire',
+        'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com',
+        'cleanup probe-token-00000001',
+        'release',
+      ],
     ],
     [
       'tls-alpn-01 for an IP address: an ip identifier (RFC 8738)',
       { challengeType: 'tls-alpn-01', preflightUrl: 'https://127.0.0.1:443', host: '192.0.2.7' },
       { kind: 'answered', challengeType: 'tls-alpn-01', url: 'https://127.0.0.1:443', host: '192.0.2.7' },
-      ['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002 ip:192.0.2.7', 'cleanup probe-token-00000001', 'release'],
+      [
+        'acquire',
+        'present probe-token-00000001 probe-token-00000001.probe-token-00000002 ip:192.0.2.7',
+        'cleanup probe-token-00000001',
+        'release',
+      ],
     ],
     [
       'http-01 without a preflight URL: skipped, responder never started',
       {},
-      { kind: 'skipped', challengeType: 'http-01', reason: "no --preflight URL (HAProxy's HTTP frontend) is configured; pass e.g. --preflight http://127.0.0.1:80 to check the route" },
+      {
+        kind: 'skipped',
+        challengeType: 'http-01',
+        reason:
+          "no --preflight URL (HAProxy's HTTP frontend) is configured; pass e.g. --preflight http://127.0.0.1:80 to check the route",
+      },
       [],
     ],
     [
       'tls-alpn-01 without a preflight URL: skipped, naming the HTTPS frontend',
       { challengeType: 'tls-alpn-01' },
-      { kind: 'skipped', challengeType: 'tls-alpn-01', reason: "no --preflight URL (HAProxy's HTTPS frontend) is configured; pass e.g. --preflight https://127.0.0.1:443 to check the route" },
+      {
+        kind: 'skipped',
+        challengeType: 'tls-alpn-01',
+        reason:
+          "no --preflight URL (HAProxy's HTTPS frontend) is configured; pass e.g. --preflight https://127.0.0.1:443 to check the route",
+      },
       [],
     ],
     [
@@ -80,20 +137,47 @@ describe('probeChallengeRoute() by challenge type', () => {
     [
       'http-01 where nothing listens: failed, unreachable',
       { preflightUrl: 'http://127.0.0.1:80', preflightError: refused() },
-      { kind: 'failed', challengeType: 'http-01', cause: 'unreachable', responder: RESPONDER, error: refused().message },
-      ['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com', 'cleanup probe-token-00000001', 'release'],
+      {
+        kind: 'failed',
+        challengeType: 'http-01',
+        cause: 'unreachable',
+        responder: RESPONDER,
+        error: refused().message,
+      },
+      [
+        'acquire',
+        'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com',
+        'cleanup probe-token-00000001',
+        'release',
+      ],
     ],
     [
       'http-01 where HAProxy answers 404: failed, the route',
       { preflightUrl: 'http://127.0.0.1:80', preflightError: notFound() },
       { kind: 'failed', challengeType: 'http-01', cause: 'route', responder: RESPONDER, error: notFound().message },
-      ['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com', 'cleanup probe-token-00000001', 'release'],
+      [
+        'acquire',
+        'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com',
+        'cleanup probe-token-00000001',
+        'release',
+      ],
     ],
     [
       'a preflight that throws something else: failed, the route, with its message',
       { preflightUrl: 'http://127.0.0.1:80', preflightError: new Error('socket hang up') },
-      { kind: 'failed', challengeType: 'http-01', cause: 'route', responder: RESPONDER, error: 'Preflight failed: socket hang up' },
-      ['acquire', 'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com', 'cleanup probe-token-00000001', 'release'],
+      {
+        kind: 'failed',
+        challengeType: 'http-01',
+        cause: 'route',
+        responder: RESPONDER,
+        error: 'Preflight failed: socket hang up',
+      },
+      [
+        'acquire',
+        'present probe-token-00000001 probe-token-00000001.probe-token-00000002 dns:site.example.com',
+        'cleanup probe-token-00000001',
+        'release',
+      ],
     ],
   ])('probeChallengeRoute() with %s', async (_what, given, expected, log) => {
     const responder = recordingResponder();
@@ -113,7 +197,17 @@ describe('probeChallengeRoute() by challenge type', () => {
     });
     expect(probe).toEqual(expected);
     expect(responder.log).toEqual(log);
-    expect(targets).toEqual(log.length === 0 ? [] : [{ domain: given.host ?? 'site.example.com', token: 'probe-token-00000001', keyAuthorization: 'probe-token-00000001.probe-token-00000002' }]);
+    expect(targets).toEqual(
+      log.length === 0
+        ? []
+        : [
+            {
+              domain: given.host ?? 'site.example.com',
+              token: 'probe-token-00000001',
+              keyAuthorization: 'probe-token-00000001.probe-token-00000002',
+            },
+          ],
+    );
   });
 });
 
@@ -123,7 +217,11 @@ describe('probeChallengeRoute() with a real responder and preflight on loopback'
     ['http-01', 'http'],
   ])('probeChallengeRoute() answers through a real %s responder and preflight', async (challengeType, scheme) => {
     const logger = new CapturingLogger();
-    const responder = new ChallengeResponder({ address: { kind: 'tcp', host: '127.0.0.1', port: 0 }, challengeType, logger });
+    const responder = new ChallengeResponder({
+      address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      challengeType,
+      logger,
+    });
     // Held for the test, so that the port stays the same when the probe acquires it too.
     const release = await responder.acquire();
     try {
@@ -171,7 +269,12 @@ describe('checkChallengeRoute() by challenge type', () => {
     [
       'a tls-alpn-01 handshake that got the certificate',
       { kind: 'answered', challengeType: 'tls-alpn-01', url: 'https://127.0.0.1:443', host: 'site.example.com' },
-      { title: ALPN_TITLE, status: 'ok', detail: `a TLS-ALPN-01 handshake with https://127.0.0.1:443 for "site.example.com" got the probe's certificate`, fix: null },
+      {
+        title: ALPN_TITLE,
+        status: 'ok',
+        detail: `a TLS-ALPN-01 handshake with https://127.0.0.1:443 for "site.example.com" got the probe's certificate`,
+        fix: null,
+      },
     ],
     [
       'a tls-alpn-01 probe skipped',
@@ -180,27 +283,62 @@ describe('checkChallengeRoute() by challenge type', () => {
     ],
     [
       'a tls-alpn-01 route that fails',
-      { kind: 'failed', challengeType: 'tls-alpn-01', cause: 'route', error: 'Preflight failed for "a": …', responder: RESPONDER },
+      {
+        kind: 'failed',
+        challengeType: 'tls-alpn-01',
+        cause: 'route',
+        error: 'Preflight failed for "a": …',
+        responder: RESPONDER,
+      },
       { title: ALPN_TITLE, status: 'fail', detail: 'Preflight failed for "a": …', fix: ALPN_FIX },
     ],
     [
       'a tls-alpn-01 frontend that cannot be reached',
-      { kind: 'failed', challengeType: 'tls-alpn-01', cause: 'unreachable', error: 'Preflight failed for "a": … (ECONNREFUSED)', responder: RESPONDER },
+      {
+        kind: 'failed',
+        challengeType: 'tls-alpn-01',
+        cause: 'unreachable',
+        error: 'Preflight failed for "a": … (ECONNREFUSED)',
+        responder: RESPONDER,
+      },
       { title: ALPN_TITLE, status: 'fail', detail: 'Preflight failed for "a": … (ECONNREFUSED)', fix: ALPN_FIX },
     ],
     [
       'a tls-alpn-01 probe with an http preflight URL',
-      { kind: 'failed', challengeType: 'tls-alpn-01', cause: 'preflight-url', error: 'the --preflight URL "http://x" is not an https URL', responder: RESPONDER },
-      { title: ALPN_TITLE, status: 'fail', detail: 'the --preflight URL "http://x" is not an https URL', fix: "Pass HAProxy's HTTPS frontend as --preflight, e.g. --preflight https://127.0.0.1:443" },
+      {
+        kind: 'failed',
+        challengeType: 'tls-alpn-01',
+        cause: 'preflight-url',
+        error: 'the --preflight URL "http://x" is not an https URL',
+        responder: RESPONDER,
+      },
+      {
+        title: ALPN_TITLE,
+        status: 'fail',
+        detail: 'the --preflight URL "http://x" is not an https URL',
+        fix: "Pass HAProxy's HTTPS frontend as --preflight, e.g. --preflight https://127.0.0.1:443",
+      },
     ],
     [
       'an http-01 route that HAProxy answers wrongly: the route fix only',
-      { kind: 'failed', challengeType: 'http-01', cause: 'route', error: 'GET … returned HTTP 503', responder: RESPONDER },
+      {
+        kind: 'failed',
+        challengeType: 'http-01',
+        cause: 'route',
+        error: 'GET … returned HTTP 503',
+        responder: RESPONDER,
+      },
       { title: HTTP_TITLE, status: 'fail', detail: 'GET … returned HTTP 503', fix: ROUTE_FIX },
     ],
     [
       'an http-01 frontend that nothing answers: the fix names TLS-ALPN-01 too',
-      { kind: 'failed', challengeType: 'http-01', cause: 'unreachable', error: 'GET … (ECONNREFUSED)', responder: RESPONDER },
+      {
+        kind: 'failed',
+        challengeType: 'http-01',
+        cause: 'unreachable',
+        error: 'GET … (ECONNREFUSED)',
+        responder: RESPONDER,
+      },
       {
         title: HTTP_TITLE,
         status: 'fail',

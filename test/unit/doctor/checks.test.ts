@@ -15,21 +15,39 @@ import {
 } from '../../../src/doctor';
 
 const PORTS = [3001, 5432, 34000];
-const listener = (address: string, port: number, family: 'ipv4' | 'ipv6' = 'ipv4'): TcpListener => ({ family, address, port, uid: 0 });
+const listener = (address: string, port: number, family: 'ipv4' | 'ipv6' = 'ipv4'): TcpListener => ({
+  family,
+  address,
+  port,
+  uid: 0,
+});
 
 describe('checkListeners()', () => {
   test.each<[string, TcpListener[], Partial<DoctorCheck>]>([
     ['nothing listening', [], { status: 'ok', detail: 'nothing listens beyond loopback on 3001, 5432, 34000' }],
-    ['loopback only, both families', [listener('127.0.0.1', 5432), listener('::1', 5432, 'ipv6'), listener('::ffff:7f00:1', 3001, 'ipv6')], { status: 'ok' }],
+    [
+      'loopback only, both families',
+      [listener('127.0.0.1', 5432), listener('::1', 5432, 'ipv6'), listener('::ffff:7f00:1', 3001, 'ipv6')],
+      { status: 'ok' },
+    ],
     ['another port on 0.0.0.0', [listener('0.0.0.0', 80), listener('::', 443, 'ipv6')], { status: 'ok' }],
     [
       'PostgreSQL on every IPv4 address',
       [listener('0.0.0.0', 5432)],
-      { status: 'fail', detail: 'listening beyond loopback: 0.0.0.0:5432', fix: 'Bind the service on port 5432 to 127.0.0.1 (or ::1), or firewall it from other hosts' },
+      {
+        status: 'fail',
+        detail: 'listening beyond loopback: 0.0.0.0:5432',
+        fix: 'Bind the service on port 5432 to 127.0.0.1 (or ::1), or firewall it from other hosts',
+      },
     ],
     [
       'two ports, both families, sorted and once each',
-      [listener('::', 3001, 'ipv6'), listener('192.0.2.7', 34000), listener('0.0.0.0', 3001), listener('0.0.0.0', 3001)],
+      [
+        listener('::', 3001, 'ipv6'),
+        listener('192.0.2.7', 34000),
+        listener('0.0.0.0', 3001),
+        listener('0.0.0.0', 3001),
+      ],
       {
         status: 'fail',
         detail: 'listening beyond loopback: 0.0.0.0:3001, 192.0.2.7:34000, [::]:3001',
@@ -37,16 +55,33 @@ describe('checkListeners()', () => {
       },
     ],
   ])('checkListeners() with %s', (_what, listeners, expected) => {
-    expect(checkListeners(listeners, { localPorts: PORTS, read: ['/proc/net/tcp'] })).toMatchObject({ id: 'local-ports', ...expected });
+    expect(checkListeners(listeners, { localPorts: PORTS, read: ['/proc/net/tcp'] })).toMatchObject({
+      id: 'local-ports',
+      ...expected,
+    });
   });
 
   test.each<[string, TcpListener[], string]>([
-    ['nothing on 8108', [listener('127.0.0.1', 5432)], 'nothing listens beyond loopback on 3001, 3002, 3003, 5432, 6379'],
-    ['Typesense still on loopback', [listener('127.0.0.1', 8108)], 'nothing listens beyond loopback on 3001, 3002, 3003, 5432, 6379, 8108'],
-  ])('checkListeners() with the default ports names the retired Typesense port 8108 only when present: %s', (_what, listeners, detail) => {
-    const check = checkListeners(listeners, { localPorts: [3001, 3002, 3003, 5432, 6379, 8108], read: ['/proc/net/tcp'] });
-    expect([check.status, check.detail]).toEqual(['ok', detail]);
-  });
+    [
+      'nothing on 8108',
+      [listener('127.0.0.1', 5432)],
+      'nothing listens beyond loopback on 3001, 3002, 3003, 5432, 6379',
+    ],
+    [
+      'Typesense still on loopback',
+      [listener('127.0.0.1', 8108)],
+      'nothing listens beyond loopback on 3001, 3002, 3003, 5432, 6379, 8108',
+    ],
+  ])(
+    'checkListeners() with the default ports names the retired Typesense port 8108 only when present: %s',
+    (_what, listeners, detail) => {
+      const check = checkListeners(listeners, {
+        localPorts: [3001, 3002, 3003, 5432, 6379, 8108],
+        read: ['/proc/net/tcp'],
+      });
+      expect([check.status, check.detail]).toEqual(['ok', detail]);
+    },
+  );
 
   test('checkListeners() fails a retired port that listens beyond loopback', () => {
     const check = checkListeners([listener('0.0.0.0', 8108)], { localPorts: [3001, 8108], read: ['/proc/net/tcp'] });
@@ -54,7 +89,9 @@ describe('checkListeners()', () => {
   });
 
   test('checkListeners() is skipped when no /proc file could be read', () => {
-    expect(checkListeners([], { localPorts: PORTS, read: [], unreadable: ['/proc/net/tcp', '/proc/net/tcp6'] })).toEqual({
+    expect(
+      checkListeners([], { localPorts: PORTS, read: [], unreadable: ['/proc/net/tcp', '/proc/net/tcp6'] }),
+    ).toEqual({
       id: 'local-ports',
       title: 'ports that should be local',
       status: 'skip',
@@ -151,7 +188,11 @@ describe('checkRuntimeSocket()', () => {
     ['a healthy unix socket', unixSocket(), { status: 'ok', detail: 'reachable, level admin, mode 0600', fix: null }],
     [
       'a TCP socket on loopback',
-      unixSocket({ label: 'ipv4@127.0.0.1:9999', endpoint: { kind: 'tcp', host: '127.0.0.1', port: 9999 }, file: undefined }),
+      unixSocket({
+        label: 'ipv4@127.0.0.1:9999',
+        endpoint: { kind: 'tcp', host: '127.0.0.1', port: 9999 },
+        file: undefined,
+      }),
       { status: 'ok', detail: 'reachable, level admin, TCP on loopback', fix: null },
     ],
     [
@@ -175,11 +216,19 @@ describe('checkRuntimeSocket()', () => {
     [
       'level operator',
       unixSocket({ level: 'operator' }),
-      { status: 'fail', detail: 'level "operator": certificate updates need level admin', fix: 'Add "level admin" to the "stats socket" line of haproxy.cfg' },
+      {
+        status: 'fail',
+        detail: 'level "operator": certificate updates need level admin',
+        fix: 'Add "level admin" to the "stats socket" line of haproxy.cfg',
+      },
     ],
     [
       'an unreachable socket',
-      unixSocket({ file: undefined, level: undefined, error: 'Cannot connect to HAProxy at "unix@/run/haproxy/admin.sock": ENOENT' }),
+      unixSocket({
+        file: undefined,
+        level: undefined,
+        error: 'Cannot connect to HAProxy at "unix@/run/haproxy/admin.sock": ENOENT',
+      }),
       {
         status: 'fail',
         detail: 'cannot ask it: Cannot connect to HAProxy at "unix@/run/haproxy/admin.sock": ENOENT',
@@ -197,15 +246,25 @@ describe('checkRuntimeSocket()', () => {
     ],
     [
       'a TCP socket on every address, level operator',
-      unixSocket({ label: 'ipv4@0.0.0.0:9999', endpoint: { kind: 'tcp', host: '0.0.0.0', port: 9999 }, file: undefined, level: 'operator' }),
+      unixSocket({
+        label: 'ipv4@0.0.0.0:9999',
+        endpoint: { kind: 'tcp', host: '0.0.0.0', port: 9999 },
+        file: undefined,
+        level: 'operator',
+      }),
       {
         status: 'fail',
-        detail: 'level "operator": certificate updates need level admin; TCP on "0.0.0.0", which is not loopback: the runtime API has no authentication',
+        detail:
+          'level "operator": certificate updates need level admin; TCP on "0.0.0.0", which is not loopback: the runtime API has no authentication',
         fix: 'Add "level admin" to the "stats socket" line of haproxy.cfg; Bind the "stats socket" to 127.0.0.1 or use a unix socket with "mode 600"',
       },
     ],
   ])('checkRuntimeSocket() with %s', (_what, facts, expected) => {
-    expect(checkRuntimeSocket(facts)).toEqual({ id: 'runtime-socket', title: `runtime socket ${facts.label}`, ...expected });
+    expect(checkRuntimeSocket(facts)).toEqual({
+      id: 'runtime-socket',
+      title: `runtime socket ${facts.label}`,
+      ...expected,
+    });
   });
 });
 
@@ -213,7 +272,7 @@ describe('parseCliLevel()', () => {
   test.each([
     ['\n[6]: admin\n\n', 'admin'],
     ['operator\n\n', 'operator'],
-    ['\n[3]: Unknown command: \'show cli level\'\n', "Unknown command: 'show cli level'"],
+    ["\n[3]: Unknown command: 'show cli level'\n", "Unknown command: 'show cli level'"],
     ['', ''],
     [`${'x'.repeat(100)}\n`, `${'x'.repeat(59)}…`],
   ])('parseCliLevel(%j) is %j', (reply, level) => {
@@ -238,8 +297,15 @@ function cert(overrides: Partial<CertificateFacts> = {}): CertificateFacts {
   };
 }
 const SOCKET = 'unix@/run/haproxy/admin.sock';
-const endpoint = (overrides: Partial<CertificateFacts['endpoints'][number]>): CertificateFacts['endpoints'][number] => ({
-  endpoint: SOCKET, servedSerial: 'AA01', current: true, pendingDeploy: false, error: null, ...overrides,
+const endpoint = (
+  overrides: Partial<CertificateFacts['endpoints'][number]>,
+): CertificateFacts['endpoints'][number] => ({
+  endpoint: SOCKET,
+  servedSerial: 'AA01',
+  current: true,
+  pendingDeploy: false,
+  error: null,
+  ...overrides,
 });
 
 describe('checkServedSerials()', () => {
@@ -248,12 +314,20 @@ describe('checkServedSerials()', () => {
     [
       'another serial',
       endpoint({ servedSerial: 'BB02', current: false }),
-      { status: 'fail', detail: 'serves serial BB02, the stored one is AA01', fix: 'Run "acme deploy --name site" with the same --haproxy-socket' },
+      {
+        status: 'fail',
+        detail: 'serves serial BB02, the stored one is AA01',
+        fix: 'Run "acme deploy --name site" with the same --haproxy-socket',
+      },
     ],
     [
       'another serial while a deploy is pending',
       endpoint({ servedSerial: 'BB02', current: false, pendingDeploy: true, error: 'timeout' }),
-      { status: 'fail', detail: 'serves serial BB02, the stored one is AA01 (the last deploy is pending)', fix: 'Run "acme deploy --name site" with the same --haproxy-socket' },
+      {
+        status: 'fail',
+        detail: 'serves serial BB02, the stored one is AA01 (the last deploy is pending)',
+        fix: 'Run "acme deploy --name site" with the same --haproxy-socket',
+      },
     ],
     [
       'an unknown bundle',
@@ -270,33 +344,65 @@ describe('checkServedSerials()', () => {
       { status: 'fail', detail: 'cannot ask HAProxy: Cannot connect', fix: 'See the runtime socket check above' },
     ],
   ])('checkServedSerials() reports %s', (_what, status, expected) => {
-    expect(checkServedSerials([cert({ endpoints: [status] })])).toEqual([{ id: 'served-serial', title: `site on ${SOCKET}`, ...expected }]);
+    expect(checkServedSerials([cert({ endpoints: [status] })])).toEqual([
+      { id: 'served-serial', title: `site on ${SOCKET}`, ...expected },
+    ]);
   });
 
   test('checkServedSerials() has one check per certificate and endpoint, none without endpoints', () => {
     const two = cert({ endpoints: [endpoint({}), endpoint({ endpoint: 'ipv4@127.0.0.1:9999' })] });
-    expect(checkServedSerials([two, cert({ name: 'other' })]).map((c) => c.title)).toEqual([`site on ${SOCKET}`, 'site on ipv4@127.0.0.1:9999']);
+    expect(checkServedSerials([two, cert({ name: 'other' })]).map((c) => c.title)).toEqual([
+      `site on ${SOCKET}`,
+      'site on ipv4@127.0.0.1:9999',
+    ]);
   });
 });
 
 describe('checkExpiry()', () => {
   test.each<[string, Partial<CertificateFacts>, Pick<DoctorCheck, 'status' | 'detail'>]>([
-    ['a fresh certificate', {}, { status: 'ok', detail: 'expires 2027-01-30 (60 days), next renewal 2026-12-31 (lifetime)' }],
-    ['a certificate due now', { nextRenewal: { at: NOW.toISOString(), due: true, reason: 'ari-window' } }, { status: 'ok', detail: 'expires 2027-01-30 (60 days), next renewal due now (ari-window)' }],
+    [
+      'a fresh certificate',
+      {},
+      { status: 'ok', detail: 'expires 2027-01-30 (60 days), next renewal 2026-12-31 (lifetime)' },
+    ],
+    [
+      'a certificate due now',
+      { nextRenewal: { at: NOW.toISOString(), due: true, reason: 'ari-window' } },
+      { status: 'ok', detail: 'expires 2027-01-30 (60 days), next renewal due now (ari-window)' },
+    ],
     [
       'failed renewals',
-      { lastError: { message: 'Cannot validate\n  "site"', failures: 2 }, nextRenewal: { at: '2026-12-01T01:00:00.000Z', due: false, reason: 'backoff' } },
+      {
+        lastError: { message: 'Cannot validate\n  "site"', failures: 2 },
+        nextRenewal: { at: '2026-12-01T01:00:00.000Z', due: false, reason: 'backoff' },
+      },
       { status: 'warn', detail: '2 failed renewal(s), next attempt 2026-12-01T01:00:00.000Z: Cannot validate "site"' },
     ],
-    ['an overdue renewal (under a sixth of the lifetime left)', { notAfter: '2026-12-05T00:00:00.000Z', daysLeft: 4 }, { status: 'fail', detail: 'renewal overdue: 4 days left of 34' }],
-    ['an expired certificate', { notAfter: '2026-11-30T00:00:00.000Z', daysLeft: -1 }, { status: 'fail', detail: 'expired on 2026-11-30T00:00:00.000Z' }],
+    [
+      'an overdue renewal (under a sixth of the lifetime left)',
+      { notAfter: '2026-12-05T00:00:00.000Z', daysLeft: 4 },
+      { status: 'fail', detail: 'renewal overdue: 4 days left of 34' },
+    ],
+    [
+      'an expired certificate',
+      { notAfter: '2026-11-30T00:00:00.000Z', daysLeft: -1 },
+      { status: 'fail', detail: 'expired on 2026-11-30T00:00:00.000Z' },
+    ],
   ])('checkExpiry() reports %s', (_what, overrides, expected) => {
-    expect(checkExpiry([cert(overrides)], NOW)).toEqual([expect.objectContaining({ id: 'expiry', title: 'site expiry', ...expected })]);
+    expect(checkExpiry([cert(overrides)], NOW)).toEqual([
+      expect.objectContaining({ id: 'expiry', title: 'site expiry', ...expected }),
+    ]);
   });
 
   test('checkExpiry() is skipped without certificates', () => {
     expect(checkExpiry([], NOW)).toEqual([
-      { id: 'expiry', title: 'certificates', status: 'skip', detail: 'no certificates stored yet; obtain one with "acme issue -d <name>"', fix: null },
+      {
+        id: 'expiry',
+        title: 'certificates',
+        status: 'skip',
+        detail: 'no certificates stored yet; obtain one with "acme issue -d <name>"',
+        fix: null,
+      },
     ]);
   });
 
@@ -309,10 +415,22 @@ describe('checkExpiry()', () => {
 
 describe('checkChallengeRoute()', () => {
   test.each<[Parameters<typeof checkChallengeRoute>[0], Pick<DoctorCheck, 'status' | 'detail' | 'fix'>]>([
-    [{ kind: 'skipped', reason: 'no --preflight URL' }, { status: 'skip', detail: 'no --preflight URL', fix: null }],
     [
-      { kind: 'answered', url: 'http://127.0.0.1:80/.well-known/acme-challenge/<probe token>', host: 'site.example.com' },
-      { status: 'ok', detail: 'http://127.0.0.1:80/.well-known/acme-challenge/<probe token> with Host "site.example.com" answered the probe token', fix: null },
+      { kind: 'skipped', reason: 'no --preflight URL' },
+      { status: 'skip', detail: 'no --preflight URL', fix: null },
+    ],
+    [
+      {
+        kind: 'answered',
+        url: 'http://127.0.0.1:80/.well-known/acme-challenge/<probe token>',
+        host: 'site.example.com',
+      },
+      {
+        status: 'ok',
+        detail:
+          'http://127.0.0.1:80/.well-known/acme-challenge/<probe token> with Host "site.example.com" answered the probe token',
+        fix: null,
+      },
     ],
     [
       { kind: 'failed', error: 'Preflight failed for "a": GET … returned HTTP 503', responder: '127.0.0.1:34000' },
@@ -331,7 +449,11 @@ describe('checkChallengeRoute()', () => {
       },
     ],
   ])('checkChallengeRoute(%j)', (probe, expected) => {
-    expect(checkChallengeRoute(probe)).toEqual({ id: 'challenge-route', title: 'acme-challenge route through HAProxy', ...expected });
+    expect(checkChallengeRoute(probe)).toEqual({
+      id: 'challenge-route',
+      title: 'acme-challenge route through HAProxy',
+      ...expected,
+    });
   });
 });
 
@@ -342,6 +464,15 @@ describe('summariseChecks()', () => {
     [['ok', 'fail'], false],
   ])('summariseChecks() of %j is ok: %s', (statuses, ok) => {
     const checks = statuses.map((status) => ({ id: 'x', title: 'x', status, detail: '', fix: null }));
-    expect(summariseChecks(checks)).toEqual({ ok, counts: { ok: 0, warn: 0, fail: 0, skip: 0, ...Object.fromEntries(statuses.map((s) => [s, statuses.filter((t) => t === s).length])) } });
+    expect(summariseChecks(checks)).toEqual({
+      ok,
+      counts: {
+        ok: 0,
+        warn: 0,
+        fail: 0,
+        skip: 0,
+        ...Object.fromEntries(statuses.map((s) => [s, statuses.filter((t) => t === s).length])),
+      },
+    });
   });
 });

@@ -77,11 +77,15 @@ describe('acme doctor', () => {
     });
     const { deps, stdout } = cliHarness({ store: noSubject });
     expect(await runCli(['doctor', '--json', '--home', home, '--local-ports', String(port)], deps)).toBe(EXIT_OK);
-    expect(JSON.parse(stdout()).checks.find((c: { id: string }) => c.id === 'expiry')).toMatchObject({ title: 'example.net expiry', status: 'ok' });
+    expect(JSON.parse(stdout()).checks.find((c: { id: string }) => c.id === 'expiry')).toMatchObject({
+      title: 'example.net expiry',
+      status: 'ok',
+    });
   });
 
   test('acme doctor fails the programs check with the fix when acme renew would refuse a hook directory', async () => {
-    const refusal = 'Refusing to start: Cannot run post-renew hooks from "/srv/acme/hooks/post-renew.d": "/srv/acme/hooks/post-renew.d" is owned by uid 1001, which is neither root nor the current user (uid 0); fix with "chown root /srv/acme/hooks/post-renew.d"';
+    const refusal =
+      'Refusing to start: Cannot run post-renew hooks from "/srv/acme/hooks/post-renew.d": "/srv/acme/hooks/post-renew.d" is owned by uid 1001, which is neither root nor the current user (uid 0); fix with "chown root /srv/acme/hooks/post-renew.d"';
     const { deps, stdout } = cliHarness({
       store,
       checkPrograms: async () => {
@@ -105,7 +109,9 @@ describe('acme doctor', () => {
     const { deps, stdout } = cliHarness({ store });
     expect(await runCli(['doctor', '--home', home, '--local-ports', String(port)], deps)).toBe(EXIT_FAILED);
     const text = stdout();
-    expect(text).toMatch(new RegExp(`^FAIL +files under ${home} +open to group or others: "${home}/privkey.pem"$`, 'm'));
+    expect(text).toMatch(
+      new RegExp(`^FAIL +files under ${home} +open to group or others: "${home}/privkey.pem"$`, 'm'),
+    );
     expect(text).toContain(`\nTo fix:\n  FAIL files under ${home}: Run: chmod 600 "${home}/privkey.pem"\n`);
     expect(text).toMatch(/\n1 failed, 0 warning\(s\), 4 ok, 2 skipped\n$/);
   });
@@ -113,13 +119,18 @@ describe('acme doctor', () => {
   test('acme doctor --json in a home lego shares: a lego-adoption row after the file modes, from the dry-run adoption', async () => {
     await cp(LEGO_FIXTURE, home, { recursive: true });
     const { deps, stdout } = cliHarness({ store });
-    await runCli(['doctor', '--json', '--home', home, '--directory', LEGO_DIRECTORY, '--local-ports', String(port)], deps);
+    await runCli(
+      ['doctor', '--json', '--home', home, '--directory', LEGO_DIRECTORY, '--local-ports', String(port)],
+      deps,
+    );
     const { checks } = JSON.parse(stdout()) as { checks: Array<{ id: string; status: string; detail: string }> };
     expect(checks.map((c) => c.id).slice(2, 4)).toEqual(['home-permissions', 'lego-adoption']);
     expect(checks[3]).toMatchObject({
       title: `lego certificates in ${home}`,
       status: 'warn',
-      detail: expect.stringMatching(/^not adopted yet: "one\.example\.test" \(serial 11A7BCC9AF5E90C8, valid to 2031-11-27\), "two\.example\.test" .*; ignored, never adopted: "\*\.wild\.example\.test" \(it has the wildcard name/),
+      detail: expect.stringMatching(
+        /^not adopted yet: "one\.example\.test" \(serial 11A7BCC9AF5E90C8, valid to 2031-11-27\), "two\.example\.test" .*; ignored, never adopted: "\*\.wild\.example\.test" \(it has the wildcard name/,
+      ),
     });
   });
 
@@ -132,6 +143,8 @@ describe('acme doctor', () => {
   test('acme doctor --help shows an example', async () => {
     const { deps, stdout } = cliHarness({ store });
     expect(await runCli(['doctor', '--help'], deps)).toBe(EXIT_OK);
-    expect(stdout()).toContain('$ acme doctor --haproxy-socket /run/haproxy/admin.sock --preflight http://127.0.0.1:80\n');
+    expect(stdout()).toContain(
+      '$ acme doctor --haproxy-socket /run/haproxy/admin.sock --preflight http://127.0.0.1:80\n',
+    );
   });
 });

@@ -26,7 +26,10 @@ const LEGO: HomeEntry[] = [
   entry('haproxy/cert.crt', 'symlink', 0o777, 1000),
   entry('haproxy/cert.crt.key', 'symlink', 0o777, 1000),
 ];
-const ADOPTED: HomeEntry[] = [entry('certificates/photos.example.com', 'symlink', 0o777), entry('haproxy/photos.example.com.pem', 'file', 0o600)];
+const ADOPTED: HomeEntry[] = [
+  entry('certificates/photos.example.com', 'symlink', 0o777),
+  entry('haproxy/photos.example.com.pem', 'file', 0o600),
+];
 describe('checkHomeModes() with lego files in the home', () => {
   test.each<[string, HomeEntry[], { status: string; detail: string; fix: string | null }]>([
     [
@@ -34,16 +37,28 @@ describe('checkHomeModes() with lego files in the home', () => {
       [...OURS, ...LEGO],
       { status: 'ok', detail: '15 entries: directories 0700, files 0600, one owner (uid 0)', fix: null },
     ],
-    ['lego certificates adopted: passes', [...OURS, ...LEGO, ...ADOPTED], { status: 'ok', detail: '17 entries: directories 0700, files 0600, one owner (uid 0)', fix: null }],
+    [
+      'lego certificates adopted: passes',
+      [...OURS, ...LEGO, ...ADOPTED],
+      { status: 'ok', detail: '17 entries: directories 0700, files 0600, one owner (uid 0)', fix: null },
+    ],
     [
       'a lego wildcard certificate: passes',
-      [...OURS, entry('certificates/_.example.com.crt', 'file', 0o600), entry('certificates/_.example.com.key', 'file', 0o600)],
+      [
+        ...OURS,
+        entry('certificates/_.example.com.crt', 'file', 0o600),
+        entry('certificates/_.example.com.key', 'file', 0o600),
+      ],
       { status: 'ok', detail: '7 entries: directories 0700, files 0600, one owner (uid 0)', fix: null },
     ],
     [
       'one of our bundles open next to lego certificates: fails with the chmod only',
       [...OURS, ...LEGO, entry('haproxy/other.pem', 'file', 0o644)],
-      { status: 'fail', detail: `open to group or others: "${HOME}/haproxy/other.pem"`, fix: `Run: chmod 600 "${HOME}/haproxy/other.pem"` },
+      {
+        status: 'fail',
+        detail: `open to group or others: "${HOME}/haproxy/other.pem"`,
+        fix: `Run: chmod 600 "${HOME}/haproxy/other.pem"`,
+      },
     ],
   ])('checkHomeModes() with %s', (_what, entries, expected) => {
     expect(checkHomeModes({ home: HOME, entries, truncated: false })).toMatchObject(expected);
@@ -68,7 +83,9 @@ describe('scanHome() with lego files in the home', () => {
         'haproxy/cert.crt symlink',
         'haproxy/cert.crt.key symlink',
       ]);
-      expect(checkHomeModes({ ...scan, entries: scan.entries.map((e) => ({ ...e, uid: 0 })) }).detail).toBe('6 entries: directories 0700, files 0600, one owner (uid 0)');
+      expect(checkHomeModes({ ...scan, entries: scan.entries.map((e) => ({ ...e, uid: 0 })) }).detail).toBe(
+        '6 entries: directories 0700, files 0600, one owner (uid 0)',
+      );
     } finally {
       await fsp.rm(home, { recursive: true, force: true });
     }

@@ -42,7 +42,10 @@ describe('HaproxyInstance', () => {
     server = await replayingSocket(path, 'show-ssl-cert.severity.txt');
     const instance = new HaproxyInstance({ endpoint: { kind: 'unix', path }, logger: new CapturingLogger() });
     const served = await instance.servedCertificate('/srv/hap/certs/a.example.test.pem');
-    expect(served).toEqual({ serial: expect.stringMatching(/^[0-9A-F]+$/), sha1Fingerprint: expect.stringMatching(/^[0-9A-F]{40}$/) });
+    expect(served).toEqual({
+      serial: expect.stringMatching(/^[0-9A-F]+$/),
+      sha1Fingerprint: expect.stringMatching(/^[0-9A-F]{40}$/),
+    });
   });
 
   test.each([

@@ -18,31 +18,46 @@ async function masterWith(procs: string[], reloadReply = '') {
     if (request === 'show proc\n') return procs[Math.min(next++, procs.length - 1)];
     return 'Unknown command\n';
   });
-  return new MasterClient({ endpoint: { kind: 'unix', path: fake.socketPath }, logger: new CapturingLogger(), pollIntervalMs: 5, pollAttempts: 10 });
+  return new MasterClient({
+    endpoint: { kind: 'unix', path: fake.socketPath },
+    logger: new CapturingLogger(),
+    pollIntervalMs: 5,
+    pollAttempts: 10,
+  });
 }
 
 describe('MasterClient', () => {
   test('reload() on 2.6 waits for the reload counter and sees no failure', async () => {
-    const master = await masterWith([transcript('show-proc'), transcript('show-proc'), transcript('show-proc-after-reload')], transcript('master-reload'));
+    const master = await masterWith(
+      [transcript('show-proc'), transcript('show-proc'), transcript('show-proc-after-reload')],
+      transcript('master-reload'),
+    );
     await expect(master.reload()).resolves.toEqual({ detectedBy: 'show proc', reloads: 1 });
     expect(fake?.requests).toEqual(['show proc\n', 'reload\n', 'show proc\n', 'show proc\n']);
   });
 
   test('reload() on 2.6 reports a failed reload from [failed: N]', async () => {
-    const master = await masterWith([transcript('show-proc-after-reload'), transcript('show-proc-after-failed-reload')]);
-    await expect(master.reload()).rejects.toThrow(expect.objectContaining({
-      name: HaproxyError.name,
-      retryable: false,
-      message: `Cannot reload HAProxy through "${master.where}": the new configuration was rejected (show proc: [failed: 1]); the old workers keep serving; check it with "haproxy -c -f <config>"`,
-    }));
+    const master = await masterWith([
+      transcript('show-proc-after-reload'),
+      transcript('show-proc-after-failed-reload'),
+    ]);
+    await expect(master.reload()).rejects.toThrow(
+      expect.objectContaining({
+        name: HaproxyError.name,
+        retryable: false,
+        message: `Cannot reload HAProxy through "${master.where}": the new configuration was rejected (show proc: [failed: 1]); the old workers keep serving; check it with "haproxy -c -f <config>"`,
+      }),
+    );
   });
 
   test('reload() gives up when no reload shows up (retryable)', async () => {
     const master = await masterWith([transcript('show-proc')]);
-    await expect(master.reload()).rejects.toThrow(expect.objectContaining({
-      retryable: true,
-      message: `Cannot confirm the HAProxy reload through "${master.where}": show proc did not count a new reload within 50 ms (reloads still 0)`,
-    }));
+    await expect(master.reload()).rejects.toThrow(
+      expect.objectContaining({
+        retryable: true,
+        message: `Cannot confirm the HAProxy reload through "${master.where}": show proc did not count a new reload within 50 ms (reloads still 0)`,
+      }),
+    );
   });
 
   test('reload() on 2.7+ trusts the synchronous "Success=1" reply', async () => {
@@ -53,10 +68,12 @@ describe('MasterClient', () => {
 
   test('reload() on 2.7+ reports a "Success=0" reply with its log, naming the master socket as 2.6\'s "show proc" detection does', async () => {
     const master = await masterWith([transcript('show-proc')], 'Success=0\n--\n[ALERT] bad keyword\n');
-    await expect(master.reload()).rejects.toThrow(expect.objectContaining({
-      retryable: false,
-      message: `Cannot reload HAProxy through "${master.where}": the new configuration was rejected (HAProxy replied "Success=0": [ALERT] bad keyword); the old workers keep serving; check it with "haproxy -c -f <config>"`,
-    }));
+    await expect(master.reload()).rejects.toThrow(
+      expect.objectContaining({
+        retryable: false,
+        message: `Cannot reload HAProxy through "${master.where}": the new configuration was rejected (HAProxy replied "Success=0": [ALERT] bad keyword); the old workers keep serving; check it with "haproxy -c -f <config>"`,
+      }),
+    );
   });
 
   test('showProc() says when the socket is not a master socket', async () => {

@@ -18,10 +18,17 @@ afterEach(async () => {
   fake = undefined;
 });
 
-async function clientFor(respond: (request: string) => string | undefined, options: { timeoutMs?: number; bufferSize?: number } = {}) {
+async function clientFor(
+  respond: (request: string) => string | undefined,
+  options: { timeoutMs?: number; bufferSize?: number } = {},
+) {
   fake = await startFakeSocket(respond);
   const logger = new CapturingLogger();
-  return { client: new RuntimeClient({ endpoint: { kind: 'unix', path: fake.socketPath }, logger, ...options }), logger, fake };
+  return {
+    client: new RuntimeClient({ endpoint: { kind: 'unix', path: fake.socketPath }, logger, ...options }),
+    logger,
+    fake,
+  };
 }
 
 describe('RuntimeClient', () => {
@@ -39,16 +46,20 @@ describe('RuntimeClient', () => {
 
   test('setSslCert() refuses a reply that names another certificate (HAProxy 2.6 bug)', async () => {
     const { client } = await clientFor(() => transcript('set-ssl-cert-other-path.severity'));
-    await expect(client.setSslCert(b, bundle)).rejects.toThrow(expect.objectContaining({
-      name: HaproxyError.name,
-      command: `set ssl cert ${b}`,
-      message: `Cannot set SSL cert "${b}": HAProxy put the payload into the open transaction of "${a}" (HAProxy 2.6 does not check the name); abort it before retrying`,
-    }));
+    await expect(client.setSslCert(b, bundle)).rejects.toThrow(
+      expect.objectContaining({
+        name: HaproxyError.name,
+        command: `set ssl cert ${b}`,
+        message: `Cannot set SSL cert "${b}": HAProxy put the payload into the open transaction of "${a}" (HAProxy 2.6 does not check the name); abort it before retrying`,
+      }),
+    );
   });
 
   test('setSslCert() checks the size before connecting', async () => {
     const { client, fake } = await clientFor(() => 'unexpected', { bufferSize: 1024 });
-    await expect(client.setSslCert(a, bundle)).rejects.toThrow(/^Cannot send "set ssl cert \/tmp\/haproxy-acme-capture\/certs\/a.pem": the payload is \d+ bytes but HAProxy's buffer \(tune.bufsize\) is 1024; /);
+    await expect(client.setSslCert(a, bundle)).rejects.toThrow(
+      /^Cannot send "set ssl cert \/tmp\/haproxy-acme-capture\/certs\/a.pem": the payload is \d+ bytes but HAProxy's buffer \(tune.bufsize\) is 1024; /,
+    );
     expect(fake.requests).toEqual([]);
   });
 
@@ -69,15 +80,32 @@ describe('RuntimeClient', () => {
     ['abortSslCert with a commit reply', (c) => c.abortSslCert(a), 'commit-ssl-cert.severity'],
   ])('%s() throws a HaproxyError on a failure reply', async (_label, call, name) => {
     const { client } = await clientFor(() => transcript(name));
-    await expect(call(client)).rejects.toThrow(expect.objectContaining({ name: HaproxyError.name, reply: transcript(name), endpoint: client.where }));
+    await expect(call(client)).rejects.toThrow(
+      expect.objectContaining({ name: HaproxyError.name, reply: transcript(name), endpoint: client.where }),
+    );
   });
 
   test.each<[string, (c: RuntimeClient) => Promise<unknown>, string, unknown]>([
-    ['showSslCert()', (c) => c.showSslCert(), 'show-ssl-cert-list-transaction.severity', { transaction: a, certificates: [a, b, '/tmp/haproxy-acme-capture/default.pem'] }],
-    ['showSslCert(path)', (c) => c.showSslCert(a).then((i) => i.serial), 'show-ssl-cert.severity', '7FB69016A6965EB00430'],
+    [
+      'showSslCert()',
+      (c) => c.showSslCert(),
+      'show-ssl-cert-list-transaction.severity',
+      { transaction: a, certificates: [a, b, '/tmp/haproxy-acme-capture/default.pem'] },
+    ],
+    [
+      'showSslCert(path)',
+      (c) => c.showSslCert(a).then((i) => i.serial),
+      'show-ssl-cert.severity',
+      '7FB69016A6965EB00430',
+    ],
     ['showVersion()', (c) => c.showVersion(), 'show-version.severity', '2.6.12-1+deb12u4'],
     ['showInfo()', (c) => c.showInfo().then((i) => i.version), 'show-info.severity', '2.6.12-1+deb12u4'],
-    ['showSslCrtList()', (c) => c.showSslCrtList(), 'show-ssl-crt-list.severity', ['/tmp/haproxy-acme-capture/crt-list.txt']],
+    [
+      'showSslCrtList()',
+      (c) => c.showSslCrtList(),
+      'show-ssl-crt-list.severity',
+      ['/tmp/haproxy-acme-capture/crt-list.txt'],
+    ],
     ['commitSslCert()', (c) => c.commitSslCert(a), 'commit-ssl-cert.severity', undefined],
   ])('%s resolves with the parsed reply', async (_label, call, name, expected) => {
     const { client } = await clientFor(() => transcript(name));
@@ -86,7 +114,11 @@ describe('RuntimeClient', () => {
 
   test.each<[string, Parameters<RuntimeClient['addSslCrtList']>[1], string]>([
     ['the plain form', { path: a }, `set severity-output number; add ssl crt-list /l ${a}\n`],
-    ['the payload form', { path: a, sni: ['a.example.test'], options: 'alpn h2' }, `set severity-output number; add ssl crt-list /l <<\n${a} [alpn h2] a.example.test\n\n`],
+    [
+      'the payload form',
+      { path: a, sni: ['a.example.test'], options: 'alpn h2' },
+      `set severity-output number; add ssl crt-list /l <<\n${a} [alpn h2] a.example.test\n\n`,
+    ],
   ])('addSslCrtList() uses %s', async (_label, line, request) => {
     const { client, fake } = await clientFor(() => transcript('add-ssl-crt-list.severity'));
     await client.addSslCrtList('/l', line);
@@ -94,7 +126,11 @@ describe('RuntimeClient', () => {
   });
 
   test('commitSslCert() sends the command again while the certificate lock is busy', async () => {
-    const replies = [transcript('set-ssl-cert-locked.severity'), transcript('set-ssl-cert-locked.severity'), transcript('commit-ssl-cert.severity')];
+    const replies = [
+      transcript('set-ssl-cert-locked.severity'),
+      transcript('set-ssl-cert-locked.severity'),
+      transcript('commit-ssl-cert.severity'),
+    ];
     const { client, fake } = await clientFor(() => replies.shift());
     await client.commitSslCert(a);
     expect(fake.commands()).toEqual([`commit ssl cert ${a}`, `commit ssl cert ${a}`, `commit ssl cert ${a}`]);
@@ -108,26 +144,40 @@ describe('RuntimeClient', () => {
 
   test('execute() times out on a peer that never answers (retryable)', async () => {
     const { client } = await clientFor(() => undefined, { timeoutMs: 200 });
-    await expect(client.execute('show version')).rejects.toThrow(expect.objectContaining({
-      name: HaproxyError.name, retryable: true, command: 'show version',
-      message: `Cannot run "show version" on HAProxy socket "${client.where}": no complete reply within 200 ms`,
-    }));
+    await expect(client.execute('show version')).rejects.toThrow(
+      expect.objectContaining({
+        name: HaproxyError.name,
+        retryable: true,
+        command: 'show version',
+        message: `Cannot run "show version" on HAProxy socket "${client.where}": no complete reply within 200 ms`,
+      }),
+    );
   });
 
   test('execute() stops reading a reply above MAX_REPLY_BYTES (a flooding peer) long before its timeout, not retryable', async () => {
     const { client } = await clientFor(() => 'A'.repeat(MAX_REPLY_BYTES + 1), { timeoutMs: 60_000 });
-    await expect(client.execute('show ssl cert')).rejects.toThrow(expect.objectContaining({
-      name: HaproxyError.name, retryable: false, command: 'show ssl cert',
-      message: `Cannot run "show ssl cert" on HAProxy socket "${client.where}": the reply exceeded ${MAX_REPLY_BYTES} bytes; is this HAProxy's runtime socket?`,
-    }));
+    await expect(client.execute('show ssl cert')).rejects.toThrow(
+      expect.objectContaining({
+        name: HaproxyError.name,
+        retryable: false,
+        command: 'show ssl cert',
+        message: `Cannot run "show ssl cert" on HAProxy socket "${client.where}": the reply exceeded ${MAX_REPLY_BYTES} bytes; is this HAProxy's runtime socket?`,
+      }),
+    );
   });
 
   test('execute() reports a missing socket as retryable', async () => {
-    const client = new RuntimeClient({ endpoint: { kind: 'unix', path: '/nonexistent/admin.sock' }, logger: new CapturingLogger() });
-    await expect(client.execute('show version')).rejects.toThrow(expect.objectContaining({
-      retryable: true,
-      message: 'Cannot run "show version" on HAProxy socket "unix@/nonexistent/admin.sock": connect ENOENT /nonexistent/admin.sock; is HAProxy running with this "stats socket"?',
-    }));
+    const client = new RuntimeClient({
+      endpoint: { kind: 'unix', path: '/nonexistent/admin.sock' },
+      logger: new CapturingLogger(),
+    });
+    await expect(client.execute('show version')).rejects.toThrow(
+      expect.objectContaining({
+        retryable: true,
+        message:
+          'Cannot run "show version" on HAProxy socket "unix@/nonexistent/admin.sock": connect ENOENT /nonexistent/admin.sock; is HAProxy running with this "stats socket"?',
+      }),
+    );
   });
 
   test('a TCP peer that speaks something else gives a HaproxyError, not a hang', async () => {
@@ -135,8 +185,14 @@ describe('RuntimeClient', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
     try {
-      const client = new RuntimeClient({ endpoint: { kind: 'tcp', host: '127.0.0.1', port }, logger: new CapturingLogger(), timeoutMs: 2000 });
-      await expect(client.commitSslCert(a)).rejects.toThrow(`Cannot commit SSL cert "${a}": HAProxy replied "HTTP/1.1 400 Bad Request"`);
+      const client = new RuntimeClient({
+        endpoint: { kind: 'tcp', host: '127.0.0.1', port },
+        logger: new CapturingLogger(),
+        timeoutMs: 2000,
+      });
+      await expect(client.commitSslCert(a)).rejects.toThrow(
+        `Cannot commit SSL cert "${a}": HAProxy replied "HTTP/1.1 400 Bad Request"`,
+      );
     } finally {
       server.close();
     }

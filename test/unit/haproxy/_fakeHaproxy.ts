@@ -37,8 +37,10 @@ export class FakeHaproxy {
     if (key === 'commit cert') return this.commit(arg);
     if (key === 'abort cert') return this.abort(arg);
     if (key === 'new cert') return this.create(arg);
-    if (key === 'add crt-list') return this.add(arg, line.endsWith('<<') ? payload.split(' ')[0] ?? '' : line.split(' ')[4] ?? '');
-    if (key === 'show crt-list') return `\n# ${line.split(' ')[4]}\n${(this.crtLists.get(line.split(' ')[4] ?? '') ?? []).map((p, i) => `${p}:${i + 1}\n`).join('')}\n`;
+    if (key === 'add crt-list')
+      return this.add(arg, line.endsWith('<<') ? (payload.split(' ')[0] ?? '') : (line.split(' ')[4] ?? ''));
+    if (key === 'show crt-list')
+      return `\n# ${line.split(' ')[4]}\n${(this.crtLists.get(line.split(' ')[4] ?? '') ?? []).map((p, i) => `${p}:${i + 1}\n`).join('')}\n`;
     return '\n[6]: Unknown command, but maybe one of the following ones is a better match:\n\n';
   }
 
@@ -49,12 +51,14 @@ export class FakeHaproxy {
 
   private show(path: string): string {
     const cert = this.certs.get(path);
-    if (cert === undefined) return "\n[3]: Can't display the certificate: Not found or the certificate is a bundle!\n\n";
+    if (cert === undefined)
+      return "\n[3]: Can't display the certificate: Not found or the certificate is a bundle!\n\n";
     return `\nFilename: ${path}\nStatus: Used\nSerial: ${cert.serial}\nSHA1 FingerPrint: ${cert.sha1}\n\n`;
   }
 
   private set(path: string, payload: string): string {
-    if (!this.certs.has(path)) return `\n[3]: Can't replace a certificate which is not referenced by the configuration!\nCan't update ${path}!\n\n`;
+    if (!this.certs.has(path))
+      return `\n[3]: Can't replace a certificate which is not referenced by the configuration!\nCan't update ${path}!\n\n`;
     if (this.transaction) {
       // HAProxy 2.6.12: the name is not checked (ssl_ckch.c), the open transaction is updated.
       this.transaction = { path: this.transaction.path, pem: payload };

@@ -19,7 +19,9 @@ export interface FakeSocket {
 }
 
 /** Starts a fake runtime socket that answers each request with `respond(request)`. */
-export async function startFakeSocket(respond: (request: string) => string | undefined | Promise<string | undefined>): Promise<FakeSocket> {
+export async function startFakeSocket(
+  respond: (request: string) => string | undefined | Promise<string | undefined>,
+): Promise<FakeSocket> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'haproxy-acme-fake-sock-'));
   const socketPath = path.join(dir, 'admin.sock');
   const requests: string[] = [];
@@ -42,7 +44,10 @@ export async function startFakeSocket(respond: (request: string) => string | und
   return {
     socketPath,
     requests,
-    commands: () => requests.map((request) => (request.split('\n')[0] ?? '').replace(/^set severity-output number; /, '').replace(/ <<$/, '')),
+    commands: () =>
+      requests.map((request) =>
+        (request.split('\n')[0] ?? '').replace(/^set severity-output number; /, '').replace(/ <<$/, ''),
+      ),
     close: async () => {
       for (const socket of open) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -10,14 +10,23 @@ import { CapturingLogger } from '../../../src/log';
 const PARENT_ENV = { PATH: '/usr/bin:/bin', ACME_EAB_HMAC_KEY: 'c2VjcmV0LWhtYWMta2V5', HOME: '/root', LANG: 'C.UTF-8' };
 
 /** The fallback as main.ts wires it: deploy-hooks' runProgram() with the minimal program environment. */
-function fallbackFor(argv: string[], options: { timeoutMs?: number; logger?: CapturingLogger } = {}): CommandReloadFallback {
+function fallbackFor(
+  argv: string[],
+  options: { timeoutMs?: number; logger?: CapturingLogger } = {},
+): CommandReloadFallback {
   const logger = options.logger ?? new CapturingLogger();
   return new CommandReloadFallback({
     argv,
     run: (command) =>
       runProgram(
         { label: command.join(' '), argv: [...command] },
-        { env: programEnvironment(PARENT_ENV), logger, role: 'reload command', timeoutMs: options.timeoutMs ?? 10_000, killGraceMs: 200 },
+        {
+          env: programEnvironment(PARENT_ENV),
+          logger,
+          role: 'reload command',
+          timeoutMs: options.timeoutMs ?? 10_000,
+          killGraceMs: 200,
+        },
       ),
   });
 }
@@ -65,7 +74,10 @@ describe('CommandReloadFallback', () => {
   test('reload() gives the command only the minimal environment: no ACME_EAB_HMAC_KEY, HOME or other parent variable', async () => {
     const out = join(work, 'env.txt');
     await expect(fallbackFor(['/bin/sh', '-c', `env > ${out}`]).reload()).resolves.toBeUndefined();
-    const names = (await fsp.readFile(out, 'utf8')).split('\n').filter((line) => line !== '').map((line) => line.split('=')[0]);
+    const names = (await fsp.readFile(out, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split('=')[0]);
     expect(names.filter((name) => !['PWD', 'SHLVL', '_'].includes(name!)).sort()).toEqual(['LANG', 'PATH']);
   });
 

@@ -2,7 +2,13 @@ import { HaproxyError } from '../../../src/errors';
 import { reloadUntilRuntimeReady, type MasterClient, type RuntimeClient } from '../../../src/haproxy';
 
 /** Stand-ins for the two clients: the master reloads to worker 42; the runtime socket answers as `answers` says, in turn. */
-function clients(answers: Array<string | Error>, workers = [{ pid: 42, reloads: 0 }, { pid: 41, reloads: 1 }]) {
+function clients(
+  answers: Array<string | Error>,
+  workers = [
+    { pid: 42, reloads: 0 },
+    { pid: 41, reloads: 1 },
+  ],
+) {
   const calls: string[] = [];
   const master = {
     reload: async () => void calls.push('reload'),
@@ -25,8 +31,16 @@ function clients(answers: Array<string | Error>, workers = [{ pid: 42, reloads: 
 describe('reloadUntilRuntimeReady()', () => {
   test.each<[string, Array<string | Error>, string[]]>([
     ['the new worker answers at once', ['42'], ['reload', 'show info -> 42']],
-    ['the stopping worker answers first', ['41', '41', '42'], ['reload', 'show info -> 41', 'show info -> 41', 'show info -> 42']],
-    ['the socket closes first', [new HaproxyError('closed', { command: 'show info', endpoint: 'unix@/run/admin.sock' }), '42'], ['reload', 'show info -> error', 'show info -> 42']],
+    [
+      'the stopping worker answers first',
+      ['41', '41', '42'],
+      ['reload', 'show info -> 41', 'show info -> 41', 'show info -> 42'],
+    ],
+    [
+      'the socket closes first',
+      [new HaproxyError('closed', { command: 'show info', endpoint: 'unix@/run/admin.sock' }), '42'],
+      ['reload', 'show info -> error', 'show info -> 42'],
+    ],
   ])('reloadUntilRuntimeReady() returns once %s', async (_what, answers, calls) => {
     const c = clients(answers);
     await reloadUntilRuntimeReady(c.master, c.runtime, { intervalMs: 1 });
@@ -38,7 +52,8 @@ describe('reloadUntilRuntimeReady()', () => {
     await expect(reloadUntilRuntimeReady(c.master, c.runtime, { attempts: 3, intervalMs: 1 })).rejects.toThrow(
       expect.objectContaining({
         retryable: true,
-        message: 'HAProxy reloaded, but its runtime socket "unix@/run/admin.sock" was not answered by the new worker within 3 ms (answered by pid 41, not the new worker 42)',
+        message:
+          'HAProxy reloaded, but its runtime socket "unix@/run/admin.sock" was not answered by the new worker within 3 ms (answered by pid 41, not the new worker 42)',
       }),
     );
     expect(c.calls.length).toBe(4);

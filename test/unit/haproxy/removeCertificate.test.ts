@@ -19,13 +19,23 @@ const D = '/tmp/hapcap/d.pem'; // two crt-list lines
 class DelHaproxy {
   readonly certs = new Set([A, B, D]);
   readonly direct = new Set([A]);
-  readonly lists = new Map<string, Map<number, string>>([[LIST, new Map([[1, B], [2, D], [3, D]])]]);
+  readonly lists = new Map<string, Map<number, string>>([
+    [
+      LIST,
+      new Map([
+        [1, B],
+        [2, D],
+        [3, D],
+      ]),
+    ],
+  ]);
   transaction: string | undefined;
 
   respond(request: string): string {
     const line = (request.split('\n')[0] ?? '').replace(/^set severity-output number; /, '');
     const words = line.split(' ');
-    if (line === 'show ssl cert') return `\n${this.transaction ? `# transaction\n*${this.transaction}\n` : ''}# filename\n${[...this.certs].map((p) => `${p}\n`).join('')}\n`;
+    if (line === 'show ssl cert')
+      return `\n${this.transaction ? `# transaction\n*${this.transaction}\n` : ''}# filename\n${[...this.certs].map((p) => `${p}\n`).join('')}\n`;
     if (line === 'show ssl crt-list') return `\n${[...this.lists.keys()].map((l) => `${l}\n`).join('')}\n`;
     if (line.startsWith('show ssl crt-list -n ')) {
       const entries = [...(this.lists.get(words[4] ?? '') ?? new Map<number, string>())];
@@ -43,16 +53,21 @@ class DelHaproxy {
   private delEntry(list: string, entry: string): string {
     const [path, lineNumber] = entry.split(':');
     const lines = this.lists.get(list)!;
-    const matching = [...lines].filter(([n, p]) => p === path && (lineNumber === undefined || n === Number(lineNumber)));
+    const matching = [...lines].filter(
+      ([n, p]) => p === path && (lineNumber === undefined || n === Number(lineNumber)),
+    );
     if (lineNumber === undefined && matching.length > 1) return transcript('del-ssl-crt-list-several.severity');
     if (matching.length === 0) return transcript('del-ssl-crt-list-unknown-cert.severity');
     lines.delete(matching[0]![0]);
-    return path === B ? transcript('del-ssl-crt-list.severity') : `\n[5]: Entry '${path}' deleted in crtlist '${list}'!\n\n`;
+    return path === B
+      ? transcript('del-ssl-crt-list.severity')
+      : `\n[5]: Entry '${path}' deleted in crtlist '${list}'!\n\n`;
   }
 
   private delCert(path: string): string {
     if (!this.certs.has(path)) return transcript('del-ssl-cert-unknown.severity');
-    if (this.transaction === path) return `\n[3]: Can't remove the certificate: ongoing transaction for the certificate '${path}'\n\n`;
+    if (this.transaction === path)
+      return `\n[3]: Can't remove the certificate: ongoing transaction for the certificate '${path}'\n\n`;
     if (this.direct.has(path) || [...this.lists.values()].some((l) => [...l.values()].includes(path))) {
       return `\n[3]: Can't remove the certificate: certificate '${path}' in use, can't be deleted!\n\n\n`;
     }
@@ -70,7 +85,10 @@ afterEach(async () => {
 async function setup() {
   const haproxy = new DelHaproxy();
   fake = await startFakeSocket((request) => haproxy.respond(request));
-  const client = new RuntimeClient({ endpoint: { kind: 'unix', path: fake.socketPath }, logger: new CapturingLogger() });
+  const client = new RuntimeClient({
+    endpoint: { kind: 'unix', path: fake.socketPath },
+    logger: new CapturingLogger(),
+  });
   return { haproxy, client, socket: fake };
 }
 
@@ -78,15 +96,31 @@ describe('removeCertificate()', () => {
   test('removeCertificate() deletes the crt-list entry, then the certificate', async () => {
     const { haproxy, client, socket } = await setup();
     const result = await removeCertificate(client, { path: B });
-    expect(result).toEqual({ path: B, endpoint: `unix@${socket.socketPath}`, removedFrom: [LIST], deleted: true, abortedStaleTransaction: false });
-    expect(socket.commands()).toEqual(['show ssl cert', 'show ssl crt-list', `show ssl crt-list -n ${LIST}`, `del ssl crt-list ${LIST} ${B}`, `del ssl cert ${B}`]);
+    expect(result).toEqual({
+      path: B,
+      endpoint: `unix@${socket.socketPath}`,
+      removedFrom: [LIST],
+      deleted: true,
+      abortedStaleTransaction: false,
+    });
+    expect(socket.commands()).toEqual([
+      'show ssl cert',
+      'show ssl crt-list',
+      `show ssl crt-list -n ${LIST}`,
+      `del ssl crt-list ${LIST} ${B}`,
+      `del ssl cert ${B}`,
+    ]);
     expect([haproxy.certs.has(B), [...haproxy.lists.get(LIST)!.values()]]).toEqual([false, [D, D]]);
   });
 
   test('removeCertificate() deletes duplicate lines by line number, the highest first', async () => {
     const { haproxy, client, socket } = await setup();
     await removeCertificate(client, { path: D });
-    expect(socket.commands().slice(3)).toEqual([`del ssl crt-list ${LIST} ${D}:3`, `del ssl crt-list ${LIST} ${D}:2`, `del ssl cert ${D}`]);
+    expect(socket.commands().slice(3)).toEqual([
+      `del ssl crt-list ${LIST} ${D}:3`,
+      `del ssl crt-list ${LIST} ${D}:2`,
+      `del ssl cert ${D}`,
+    ]);
     expect([...haproxy.lists.get(LIST)!.values()]).toEqual([B]);
   });
 
@@ -100,7 +134,11 @@ describe('removeCertificate()', () => {
     const { haproxy, client, socket } = await setup();
     haproxy.transaction = B;
     const result = await removeCertificate(client, { path: B });
-    expect([result.abortedStaleTransaction, result.deleted, socket.commands()[1]]).toEqual([true, true, `abort ssl cert ${B}`]);
+    expect([result.abortedStaleTransaction, result.deleted, socket.commands()[1]]).toEqual([
+      true,
+      true,
+      `abort ssl cert ${B}`,
+    ]);
   });
 
   test('removeCertificate() explains that a certificate named by "crt" on a bind line cannot be removed at runtime', async () => {
@@ -115,13 +153,24 @@ describe('removeCertificate()', () => {
   });
 
   test.each<[string, string, string]>([
-    ['an unknown entry', 'del-ssl-crt-list-unknown-cert.severity', `Cannot run "del ssl crt-list ${LIST} ${B}": HAProxy replied "Can't delete the entry: certificate '/tmp/hapcap/zzz.pem' does not exist!"`],
-    ['an unknown list', 'del-ssl-crt-list-unknown-list.severity', `Cannot run "del ssl crt-list ${LIST} ${B}": HAProxy replied "Can't delete the entry: crt-list '/tmp/hapcap/nolist.txt' does not exist!"`],
-  ])('removeCertificate() fails on the captured reply for %s, before deleting the certificate', async (_label, name, message) => {
-    const { haproxy, client, socket } = await setup();
-    const respond = haproxy.respond.bind(haproxy);
-    haproxy.respond = (request) => (request.includes('del ssl crt-list') ? transcript(name) : respond(request));
-    await expect(removeCertificate(client, { path: B })).rejects.toThrow(message);
-    expect(socket.commands().some((c) => c.startsWith('del ssl cert'))).toBe(false);
-  });
+    [
+      'an unknown entry',
+      'del-ssl-crt-list-unknown-cert.severity',
+      `Cannot run "del ssl crt-list ${LIST} ${B}": HAProxy replied "Can't delete the entry: certificate '/tmp/hapcap/zzz.pem' does not exist!"`,
+    ],
+    [
+      'an unknown list',
+      'del-ssl-crt-list-unknown-list.severity',
+      `Cannot run "del ssl crt-list ${LIST} ${B}": HAProxy replied "Can't delete the entry: crt-list '/tmp/hapcap/nolist.txt' does not exist!"`,
+    ],
+  ])(
+    'removeCertificate() fails on the captured reply for %s, before deleting the certificate',
+    async (_label, name, message) => {
+      const { haproxy, client, socket } = await setup();
+      const respond = haproxy.respond.bind(haproxy);
+      haproxy.respond = (request) => (request.includes('del ssl crt-list') ? transcript(name) : respond(request));
+      await expect(removeCertificate(client, { path: B })).rejects.toThrow(message);
+      expect(socket.commands().some((c) => c.startsWith('del ssl cert'))).toBe(false);
+    },
+  );
 });

@@ -23,9 +23,13 @@ export class FakeCa {
         const serial = new X509Certificate(certPem).serialNumber.toUpperCase();
         this.calls.push(`revokeCertificate ${serial} ${String(options.reason)}`);
         if (this.revoked.has(serial)) {
-          throw new AcmeError('ACME_PROBLEM', `Cannot revoke the certificate with serial "${serial}": Certificate already revoked`, {
-            problemType: 'urn:ietf:params:acme:error:alreadyRevoked',
-          });
+          throw new AcmeError(
+            'ACME_PROBLEM',
+            `Cannot revoke the certificate with serial "${serial}": Certificate already revoked`,
+            {
+              problemType: 'urn:ietf:params:acme:error:alreadyRevoked',
+            },
+          );
         }
         this.revoked.set(serial, options.reason ?? null);
       },
@@ -35,7 +39,8 @@ export class FakeCa {
         const failure = this.rolloverFailure;
         this.rolloverFailure = undefined;
         if (failure !== undefined && !failure.applyFirst) throw failure.error;
-        if (url === undefined) throw new AcmeError('ACME_PROBLEM', 'Cannot roll over the ACME account key: unknown account');
+        if (url === undefined)
+          throw new AcmeError('ACME_PROBLEM', 'Cannot roll over the ACME account key: unknown account');
         this.accounts.delete(keyPem);
         this.accounts.set(newKeyPem, url);
         if (failure !== undefined) throw failure.error;

@@ -69,7 +69,9 @@ export class IssuingCa {
   private async sign(csrPem: string): Promise<string> {
     const { intermediate, key } = await this.ensureIntermediate();
     const csr = new x509.Pkcs10CertificateRequest(csrPem);
-    const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+    const san = csr.extensions.find(
+      (e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension,
+    );
     const names = san?.names.toJSON() ?? [];
     const now = (this.options.now ?? (() => new Date()))();
     const leaf = await x509.X509CertificateGenerator.create({
@@ -85,7 +87,10 @@ export class IssuingCa {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(names.map((name) => ({ type: isIP(name.value) === 0 ? 'dns' : 'ip', value: name.value })), true),
+        new x509.SubjectAlternativeNameExtension(
+          names.map((name) => ({ type: isIP(name.value) === 0 ? 'dns' : 'ip', value: name.value })),
+          true,
+        ),
         await x509.AuthorityKeyIdentifierExtension.create(intermediate.publicKey),
       ],
     });
@@ -94,8 +99,14 @@ export class IssuingCa {
 
   private async ensureIntermediate(): Promise<{ intermediate: x509.X509Certificate; key: webcrypto.CryptoKey }> {
     if (this.intermediate === undefined || this.intermediateKey === undefined) {
-      const [rootKeys, keys] = (await Promise.all([generate(), generate()])) as [webcrypto.CryptoKeyPair, webcrypto.CryptoKeyPair];
-      const validity = { notBefore: new Date(Date.now() - 365 * DAY_MS), notAfter: new Date(Date.now() + 3650 * DAY_MS) };
+      const [rootKeys, keys] = (await Promise.all([generate(), generate()])) as [
+        webcrypto.CryptoKeyPair,
+        webcrypto.CryptoKeyPair,
+      ];
+      const validity = {
+        notBefore: new Date(Date.now() - 365 * DAY_MS),
+        notAfter: new Date(Date.now() + 3650 * DAY_MS),
+      };
       this.intermediate = await x509.X509CertificateGenerator.create({
         serialNumber: serial(),
         subject: 'O=haproxy-acme test, CN=Issuing CA E9',

@@ -18,7 +18,8 @@ import { IssuingCa } from './_issuingCa';
 const DIRECTORY = 'https://ca.example.test/dir';
 const KEPT = '/srv/acme/issued/example.net.json';
 const REQUEST: IssueRequest = { name: 'example.net', domains: ['example.net', '192.0.2.10'], keyType: 'ec256' };
-const ENOSPC = 'Cannot write certificate "example.net" to "/srv/acme/certificates/.versions/example.net": ENOSPC: no space left on device';
+const ENOSPC =
+  'Cannot write certificate "example.net" to "/srv/acme/certificates/.versions/example.net": ENOSPC: no space left on device';
 
 function setup() {
   let now = new Date('2026-12-01T00:00:00Z');
@@ -32,7 +33,11 @@ function setup() {
     store,
     issued,
     acmeFor: () => ca.client(),
-    responder: { acquire: async () => async () => undefined, present: async () => undefined, cleanup: async () => undefined },
+    responder: {
+      acquire: async () => async () => undefined,
+      present: async () => undefined,
+      cleanup: async () => undefined,
+    },
     clock,
     logger,
   };
@@ -93,7 +98,11 @@ describe('issueCertificate() and the certificate the CA issued', () => {
 
     const result = await issueCertificate(REQUEST, deps);
 
-    expect([result.resumed, result.serial, ca.orders.length]).toEqual([true, parseCertificate(ca.issued[0]!).serial, 1]);
+    expect([result.resumed, result.serial, ca.orders.length]).toEqual([
+      true,
+      parseCertificate(ca.issued[0]!).serial,
+      1,
+    ]);
     expect((await store.loadCertificateMeta('example.net'))?.serial).toBe(result.serial);
     expect(await issued.listNames()).toEqual([]);
   });
@@ -112,14 +121,35 @@ describe('issueCertificate() and the certificate the CA issued', () => {
     const result = await issueCertificate(REQUEST, deps);
 
     expect([result.resumed, ca.orders.length]).toEqual([false, 2]);
-    expect(warnings(logger)).toEqual([['Discarding the certificate kept from an earlier run', expect.stringMatching(/^it cannot be read: Cannot parse certificate 1 of 1 in the chain: /)]]);
+    expect(warnings(logger)).toEqual([
+      [
+        'Discarding the certificate kept from an earlier run',
+        expect.stringMatching(/^it cannot be read: Cannot parse certificate 1 of 1 in the chain: /),
+      ],
+    ]);
   });
 
   test.each<[string, (context: ReturnType<typeof setup>) => Promise<Partial<IssueRequest>>, string]>([
-    ['it came from another CA', async ({ deps }) => ((deps.directoryUrl = 'https://other.example.test/dir'), {}), `it was issued by "${DIRECTORY}", not by "https://other.example.test/dir"`],
-    ['other names are asked for', async () => ({ domains: ['example.net'] }), 'it was ordered as example.net, 192.0.2.10 (ec256, profile default), but example.net (ec256, profile default) is asked for now'],
-    ['another key type is asked for', async () => ({ keyType: 'ec384' }), 'it was ordered as example.net, 192.0.2.10 (ec256, profile default), but example.net, 192.0.2.10 (ec384, profile default) is asked for now'],
-    ['another profile is asked for', async () => ({ profile: 'shortlived' }), 'it was ordered as example.net, 192.0.2.10 (ec256, profile default), but example.net, 192.0.2.10 (ec256, profile shortlived) is asked for now'],
+    [
+      'it came from another CA',
+      async ({ deps }) => ((deps.directoryUrl = 'https://other.example.test/dir'), {}),
+      `it was issued by "${DIRECTORY}", not by "https://other.example.test/dir"`,
+    ],
+    [
+      'other names are asked for',
+      async () => ({ domains: ['example.net'] }),
+      'it was ordered as example.net, 192.0.2.10 (ec256, profile default), but example.net (ec256, profile default) is asked for now',
+    ],
+    [
+      'another key type is asked for',
+      async () => ({ keyType: 'ec384' }),
+      'it was ordered as example.net, 192.0.2.10 (ec256, profile default), but example.net, 192.0.2.10 (ec384, profile default) is asked for now',
+    ],
+    [
+      'another profile is asked for',
+      async () => ({ profile: 'shortlived' }),
+      'it was ordered as example.net, 192.0.2.10 (ec256, profile default), but example.net, 192.0.2.10 (ec256, profile shortlived) is asked for now',
+    ],
     ['it expired', async ({ advance }) => (advance(91 * 86_400_000), {}), 'it expired on 2027-03-01T00:00:00.000Z'],
     [
       'its key does not match',
@@ -129,27 +159,41 @@ describe('issueCertificate() and the certificate the CA issued', () => {
       },
       expect.stringMatching(/^it cannot be read: Certificate and private key do not match: /) as unknown as string,
     ],
-  ])('issueCertificate() discards what an earlier run kept when %s, with that reason, and orders again', async (_label, change, reason) => {
-    const context = setup();
-    await keptByAFailedRun(context);
-    const changed = await change(context);
+  ])(
+    'issueCertificate() discards what an earlier run kept when %s, with that reason, and orders again',
+    async (_label, change, reason) => {
+      const context = setup();
+      await keptByAFailedRun(context);
+      const changed = await change(context);
 
-    const result = await issueCertificate({ ...REQUEST, ...changed }, context.deps);
+      const result = await issueCertificate({ ...REQUEST, ...changed }, context.deps);
 
-    expect([result.resumed, context.ca.orders.length]).toEqual([false, 2]);
-    expect(warnings(context.logger)).toEqual([['Discarding the certificate kept from an earlier run', reason]]);
-  });
+      expect([result.resumed, context.ca.orders.length]).toEqual([false, 2]);
+      expect(warnings(context.logger)).toEqual([['Discarding the certificate kept from an earlier run', reason]]);
+    },
+  );
 
   test('issueCertificate() discards a kept certificate that is already stored (a run killed after storing it), without storing it twice', async () => {
     const context = setup();
     const { ca, store, issued, deps, logger } = context;
     await keptByAFailedRun(context);
     const kept = (await issued.load('example.net'))!;
-    await store.saveCertificate({ name: 'example.net', certPem: kept.fullchainPem, chainPem: '', keyPem: kept.keyPem, meta: { domains: REQUEST.domains, directoryUrl: DIRECTORY } });
+    await store.saveCertificate({
+      name: 'example.net',
+      certPem: kept.fullchainPem,
+      chainPem: '',
+      keyPem: kept.keyPem,
+      meta: { domains: REQUEST.domains, directoryUrl: DIRECTORY },
+    });
 
     await issueCertificate(REQUEST, deps);
 
-    expect(warnings(logger)).toEqual([['Discarding the certificate kept from an earlier run', `it is already stored (serial ${parseCertificate(kept.fullchainPem).serial})`]]);
+    expect(warnings(logger)).toEqual([
+      [
+        'Discarding the certificate kept from an earlier run',
+        `it is already stored (serial ${parseCertificate(kept.fullchainPem).serial})`,
+      ],
+    ]);
     expect(ca.orders).toHaveLength(2);
   });
 
@@ -162,7 +206,12 @@ describe('issueCertificate() and the certificate the CA issued', () => {
       },
     };
     await expect(issueCertificate(REQUEST, deps)).rejects.toThrow(
-      expect.objectContaining({ name: 'KeptCertificateError', message: expect.stringMatching(/^Cannot finish "example\.net" after the CA issued it: Cannot close the HTTP-01 responder/) }),
+      expect.objectContaining({
+        name: 'KeptCertificateError',
+        message: expect.stringMatching(
+          /^Cannot finish "example\.net" after the CA issued it: Cannot close the HTTP-01 responder/,
+        ),
+      }),
     );
     const result = await issueCertificate(REQUEST, deps);
     expect([result.resumed, ca.orders.length]).toEqual([true, 1]);
@@ -170,21 +219,34 @@ describe('issueCertificate() and the certificate the CA issued', () => {
 
   test('issueCertificate() stores what it could not keep, and logs that it could not', async () => {
     const { issued, logger, deps, store } = setup();
-    issued.failKeep = new StorageError('STORAGE_IO', 'Cannot write "/srv/acme/issued/example.net.json": EACCES: permission denied', { path: KEPT });
+    issued.failKeep = new StorageError(
+      'STORAGE_IO',
+      'Cannot write "/srv/acme/issued/example.net.json": EACCES: permission denied',
+      { path: KEPT },
+    );
 
     const result = await issueCertificate(REQUEST, deps);
 
     expect((await store.loadCertificateMeta('example.net'))?.serial).toBe(result.serial);
     expect(logger.records.filter((r) => r.level === 'error').map((r) => [r.message, r.fields.error])).toEqual([
-      ['Cannot keep the certificate the CA issued; storing it anyway', 'Cannot write "/srv/acme/issued/example.net.json": EACCES: permission denied'],
+      [
+        'Cannot keep the certificate the CA issued; storing it anyway',
+        'Cannot write "/srv/acme/issued/example.net.json": EACCES: permission denied',
+      ],
     ]);
   });
 
   test('issueCertificate() fails with the storage error itself when the certificate could be neither kept nor stored', async () => {
     const context = setup();
-    context.issued.failKeep = new StorageError('STORAGE_IO', 'Cannot write "/srv/acme/issued/example.net.json": ENOSPC', { path: KEPT });
+    context.issued.failKeep = new StorageError(
+      'STORAGE_IO',
+      'Cannot write "/srv/acme/issued/example.net.json": ENOSPC',
+      { path: KEPT },
+    );
     context.failSaves(1);
-    await expect(issueCertificate(REQUEST, context.deps)).rejects.toThrow(expect.objectContaining({ name: 'StorageError', message: ENOSPC }));
+    await expect(issueCertificate(REQUEST, context.deps)).rejects.toThrow(
+      expect.objectContaining({ name: 'StorageError', message: ENOSPC }),
+    );
   });
 
   test('issueCertificate() with dryRun neither keeps nor uses a kept certificate', async () => {
@@ -210,7 +272,10 @@ describe('issueCertificate() and the certificate the CA issued', () => {
 
       expect(ca.orders).toHaveLength(1);
       expect(warnings(logger)).toEqual([
-        ['Discarding the certificate kept from an earlier run', `Cannot read the kept certificate "${join(home, 'issued', 'example.net.json')}": it is not JSON; move it aside to order a new certificate`],
+        [
+          'Discarding the certificate kept from an earlier run',
+          `Cannot read the kept certificate "${join(home, 'issued', 'example.net.json')}": it is not JSON; move it aside to order a new certificate`,
+        ],
       ]);
       expect(await deps.issued.listNames()).toEqual([]);
     } finally {

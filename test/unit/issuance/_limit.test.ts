@@ -5,7 +5,9 @@ function gate(log: string[], label: string): { task: () => Promise<string>; rele
   let settle: { resolve: (v: string) => void; reject: (e: Error) => void } | undefined;
   const task = (): Promise<string> => {
     log.push(`start ${label}`);
-    return new Promise<string>((resolve, reject) => (settle = { resolve, reject })).finally(() => log.push(`end ${label}`));
+    return new Promise<string>((resolve, reject) => (settle = { resolve, reject })).finally(() =>
+      log.push(`end ${label}`),
+    );
   };
   return { task, release: () => settle?.resolve(label), fail: () => settle?.reject(new Error(`task ${label} failed`)) };
 }

@@ -1,7 +1,14 @@
 import { fixedClock } from '../../../src/clock';
 import { HaproxyError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, MemoryRenewalStateStore, type CrtList, type EndpointDeployState } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryIssuedCertificateStore,
+  MemoryRenewalStateStore,
+  type CrtList,
+  type EndpointDeployState,
+} from '../../../src/storage';
 import {
   deployCertificate,
   renewCertificates,
@@ -41,19 +48,30 @@ class FakeHaproxy implements HaproxyEndpoint {
   }
 }
 
-const crtList: CrtList = { path: '/etc/haproxy/crt-list.txt', ensureEntry: async () => false, hasEntry: async () => false, removeEntry: async () => false };
+const crtList: CrtList = {
+  path: '/etc/haproxy/crt-list.txt',
+  ensureEntry: async () => false,
+  hasEntry: async () => false,
+  removeEntry: async () => false,
+};
 const NOW = new Date('2026-12-01T00:00:00Z');
 const SERIAL = parseCertificate(certs.ecLeaf).serial;
-const EMPTY_STORE = new HaproxyError('Cannot show SSL cert "/srv/acme/haproxy/site.pem": HAProxy replied "Filename: /srv/acme/haproxy/site.pem Status: Empty"', {
-  command: 'show ssl cert /srv/acme/haproxy/site.pem',
-  endpoint: 'unix@/run/a.sock',
-  retryable: false,
-});
-const UNREACHABLE = new HaproxyError('Cannot run "show ssl cert" on HAProxy socket "unix@/run/a.sock": connect ECONNREFUSED', {
-  command: 'show ssl cert',
-  endpoint: 'unix@/run/a.sock',
-  retryable: true,
-});
+const EMPTY_STORE = new HaproxyError(
+  'Cannot show SSL cert "/srv/acme/haproxy/site.pem": HAProxy replied "Filename: /srv/acme/haproxy/site.pem Status: Empty"',
+  {
+    command: 'show ssl cert /srv/acme/haproxy/site.pem',
+    endpoint: 'unix@/run/a.sock',
+    retryable: false,
+  },
+);
+const UNREACHABLE = new HaproxyError(
+  'Cannot run "show ssl cert" on HAProxy socket "unix@/run/a.sock": connect ECONNREFUSED',
+  {
+    command: 'show ssl cert',
+    endpoint: 'unix@/run/a.sock',
+    retryable: true,
+  },
+);
 
 async function setup(recorded?: EndpointDeployState) {
   const store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(NOW) });
@@ -67,7 +85,14 @@ async function setup(recorded?: EndpointDeployState) {
   const deployState = new MemoryDeployStateStore();
   const haproxy = new FakeHaproxy('unix@/run/a.sock');
   if (recorded !== undefined) await deployState.save('site', { endpoints: { [haproxy.label]: recorded } });
-  const deps: DeployDeps = { store, deployState, endpoints: [haproxy], crtList, clock: fixedClock(NOW), logger: new CapturingLogger() };
+  const deps: DeployDeps = {
+    store,
+    deployState,
+    endpoints: [haproxy],
+    crtList,
+    clock: fixedClock(NOW),
+    logger: new CapturingLogger(),
+  };
   return { deps, haproxy, store, deployState };
 }
 
@@ -75,14 +100,24 @@ describe('deployIfOwed()', () => {
   test.each<[string, EndpointDeployState | undefined, string[]]>([
     ['no record for the endpoint', undefined, []],
     ['deployed with the stored serial', { status: 'deployed', serial: SERIAL, at: NOW.toISOString() }, []],
-    ['deployed with an older serial (a run killed before it deployed)', { status: 'deployed', serial: '01', at: NOW.toISOString() }, [`add ${SERIAL}`]],
-    ['pending with the stored serial (HAProxy was down)', { status: 'pending', serial: SERIAL, at: NOW.toISOString(), lastError: 'down' }, [`add ${SERIAL}`]],
+    [
+      'deployed with an older serial (a run killed before it deployed)',
+      { status: 'deployed', serial: '01', at: NOW.toISOString() },
+      [`add ${SERIAL}`],
+    ],
+    [
+      'pending with the stored serial (HAProxy was down)',
+      { status: 'pending', serial: SERIAL, at: NOW.toISOString(), lastError: 'down' },
+      [`add ${SERIAL}`],
+    ],
   ])('deployIfOwed() with %s', async (_label, recorded, commands) => {
     const { deps, haproxy, deployState } = await setup(recorded);
     const outcomes = await deployIfOwed('site', SERIAL, deps);
     expect(haproxy.commands).toEqual(commands);
     expect(outcomes === undefined).toBe(commands.length === 0);
-    expect((await deployState.load('site')).endpoints[haproxy.label]?.status).toBe(recorded === undefined ? undefined : commands.length > 0 ? 'deployed' : recorded.status);
+    expect((await deployState.load('site')).endpoints[haproxy.label]?.status).toBe(
+      recorded === undefined ? undefined : commands.length > 0 ? 'deployed' : recorded.status,
+    );
   });
 
   test('deployIfOwed() does nothing without endpoints', async () => {
@@ -98,12 +133,24 @@ describe('storedButUndelivered()', () => {
   test('storedButUndelivered() returns the stored certificate, as resumed, when the request matches and a deploy is owed', async () => {
     const { deps } = await setup(pending);
     const result = await storedButUndelivered(request, { ...deps, directoryUrl: 'https://ca.example.test/dir' });
-    expect(result).toMatchObject({ name: 'site', serial: SERIAL, stored: true, resumed: true, delivery: { expectedSerial: SERIAL, path: '/srv/acme/haproxy/site.pem' } });
+    expect(result).toMatchObject({
+      name: 'site',
+      serial: SERIAL,
+      stored: true,
+      resumed: true,
+      delivery: { expectedSerial: SERIAL, path: '/srv/acme/haproxy/site.pem' },
+    });
   });
 
   test.each<[string, Partial<typeof request> & { profile?: string }, EndpointDeployState | undefined, string, Date]>([
     ['no deploy is owed (no record)', {}, undefined, 'https://ca.example.test/dir', NOW],
-    ['no deploy is owed (deployed)', {}, { status: 'deployed', serial: SERIAL, at: NOW.toISOString() }, 'https://ca.example.test/dir', NOW],
+    [
+      'no deploy is owed (deployed)',
+      {},
+      { status: 'deployed', serial: SERIAL, at: NOW.toISOString() },
+      'https://ca.example.test/dir',
+      NOW,
+    ],
     ['other names are asked for', { domains: ['example.com'] }, pending, 'https://ca.example.test/dir', NOW],
     ['another key type is asked for', { keyType: 'rsa2048' as 'ec256' }, pending, 'https://ca.example.test/dir', NOW],
     ['a profile is asked for', { profile: 'shortlived' }, pending, 'https://ca.example.test/dir', NOW],
@@ -111,7 +158,9 @@ describe('storedButUndelivered()', () => {
     ['the stored certificate expired', {}, pending, 'https://ca.example.test/dir', new Date('2127-01-01T00:00:00Z')],
   ])('storedButUndelivered() returns undefined when %s', async (_label, change, recorded, directoryUrl, now) => {
     const { deps } = await setup(recorded);
-    expect(await storedButUndelivered({ ...request, ...change }, { ...deps, directoryUrl, clock: fixedClock(now) })).toBeUndefined();
+    expect(
+      await storedButUndelivered({ ...request, ...change }, { ...deps, directoryUrl, clock: fixedClock(now) }),
+    ).toBeUndefined();
   });
 });
 
@@ -119,7 +168,9 @@ describe('deployCertificate() after a run killed while adding', () => {
   test('deployCertificate() adds again when HAProxy answers but its store cannot be read (empty store, open transaction)', async () => {
     const { deps, haproxy } = await setup();
     haproxy.readError = EMPTY_STORE;
-    expect(await deployCertificate('site', deps)).toEqual([{ endpoint: haproxy.label, outcome: 'added', serial: SERIAL }]);
+    expect(await deployCertificate('site', deps)).toEqual([
+      { endpoint: haproxy.label, outcome: 'added', serial: SERIAL },
+    ]);
     expect(haproxy.commands).toEqual([`add ${SERIAL}`]);
   });
 
@@ -129,7 +180,9 @@ describe('deployCertificate() after a run killed while adding', () => {
   ])('deployCertificate() leaves it pending when %s', async (_label, error, extra) => {
     const { deps, haproxy } = await setup();
     haproxy.readError = error;
-    expect(await deployCertificate('site', { ...deps, ...extra })).toEqual([{ endpoint: haproxy.label, outcome: 'pending', serial: SERIAL, error: error.message }]);
+    expect(await deployCertificate('site', { ...deps, ...extra })).toEqual([
+      { endpoint: haproxy.label, outcome: 'pending', serial: SERIAL, error: error.message },
+    ]);
     expect(haproxy.commands).toEqual([]);
   });
 });
@@ -143,7 +196,11 @@ describe('renewCertificates() and what a killed run left', () => {
       acmeFor: () => {
         throw new Error('no ACME call expected: nothing is due');
       },
-      responder: { acquire: async () => async () => undefined, present: async () => undefined, cleanup: async () => undefined },
+      responder: {
+        acquire: async () => async () => undefined,
+        present: async () => undefined,
+        cleanup: async () => undefined,
+      },
       clock: fixedClock(NOW),
       logger: new CapturingLogger(),
       renewalState: new MemoryRenewalStateStore(),
@@ -157,7 +214,11 @@ describe('renewCertificates() and what a killed run left', () => {
     const outcomes = await renewCertificates(renewalDeps(base), { nextCheckAt: NOW });
     expect(base.store.recoveries).toBe(1);
     expect(outcomes).toEqual([
-      expect.objectContaining({ name: 'site', decision: expect.objectContaining({ due: false }), deploy: [{ endpoint: base.haproxy.label, outcome: 'added', serial: SERIAL }] }),
+      expect.objectContaining({
+        name: 'site',
+        decision: expect.objectContaining({ due: false }),
+        deploy: [{ endpoint: base.haproxy.label, outcome: 'added', serial: SERIAL }],
+      }),
     ]);
   });
 

@@ -15,12 +15,25 @@ const NEW_KEY = certs.ecLeaf2Key;
 async function setup(options: { account?: boolean; email?: string } = {}) {
   const store = new MemoryCertificateStore();
   if (options.account !== false) {
-    await store.saveAccount({ directoryUrl: DIRECTORY, accountUrl: URL_1, keyPem: OLD_KEY, createdAt: '2026-11-27T10:00:00.000Z', ...(options.email ? { email: options.email } : {}) });
+    await store.saveAccount({
+      directoryUrl: DIRECTORY,
+      accountUrl: URL_1,
+      keyPem: OLD_KEY,
+      createdAt: '2026-11-27T10:00:00.000Z',
+      ...(options.email ? { email: options.email } : {}),
+    });
   }
   const ca = new FakeCa();
   ca.accounts.set(OLD_KEY, URL_1);
   const keyStage = new MemoryAccountKeyStage(store);
-  const deps: AccountDeps = { directoryUrl: DIRECTORY, store, keyStage, acmeFor: (key) => ca.client(key), clock: fixedClock(new Date()), logger: new CapturingLogger() };
+  const deps: AccountDeps = {
+    directoryUrl: DIRECTORY,
+    store,
+    keyStage,
+    acmeFor: (key) => ca.client(key),
+    clock: fixedClock(new Date()),
+    logger: new CapturingLogger(),
+  };
   return { deps, ca, store, keyStage };
 }
 
@@ -41,11 +54,25 @@ describe('accountShow()', () => {
     expect(JSON.stringify(summary)).not.toContain('PRIVATE KEY');
   });
 
-  test.each<[string, (s: Awaited<ReturnType<typeof setup>>) => Promise<void>, { offline?: boolean }, object, string[]]>([
-    ['offline: no request', async () => undefined, { offline: true }, { registeredAtCa: null }, []],
-    ['a key the CA forgot', async ({ ca }) => void ca.accounts.clear(), {}, { registeredAtCa: false }, ['lookupAccount unknown']],
-    ['an interrupted rollover', async ({ keyStage }) => keyStage.stage(DIRECTORY, NEW_KEY), {}, { pendingRollover: true }, [`lookupAccount ${URL_1}`]],
-  ])('accountShow() with %s', async (_label, arrange, options, expected, calls) => {
+  test.each<[string, (s: Awaited<ReturnType<typeof setup>>) => Promise<void>, { offline?: boolean }, object, string[]]>(
+    [
+      ['offline: no request', async () => undefined, { offline: true }, { registeredAtCa: null }, []],
+      [
+        'a key the CA forgot',
+        async ({ ca }) => void ca.accounts.clear(),
+        {},
+        { registeredAtCa: false },
+        ['lookupAccount unknown'],
+      ],
+      [
+        'an interrupted rollover',
+        async ({ keyStage }) => keyStage.stage(DIRECTORY, NEW_KEY),
+        {},
+        { pendingRollover: true },
+        [`lookupAccount ${URL_1}`],
+      ],
+    ],
+  )('accountShow() with %s', async (_label, arrange, options, expected, calls) => {
     const state = await setup();
     await arrange(state);
     expect(await accountShow(state.deps, options)).toMatchObject(expected);
@@ -70,7 +97,11 @@ describe('rolloverAccount()', () => {
       keyType: 'ec256',
       recovered: false,
     });
-    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY), [...ca.accounts]]).toEqual([NEW_KEY, undefined, [[NEW_KEY, URL_1]]]);
+    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY), [...ca.accounts]]).toEqual([
+      NEW_KEY,
+      undefined,
+      [[NEW_KEY, URL_1]],
+    ]);
     expect(ca.calls).toEqual([`lookupAccount ${URL_1}`, 'rolloverAccountKey', `lookupAccount ${URL_1}`]);
   });
 
@@ -81,17 +112,23 @@ describe('rolloverAccount()', () => {
 
   test('rolloverAccount() saved the new key before the CA switched: a lost response leaves it staged, and the next run finishes', async () => {
     const { deps, ca, store, keyStage } = await setup();
-    ca.rolloverFailure = { error: new AcmeError('ACME_TIMEOUT', 'Cannot roll over the ACME account key: timed out', { retryable: true }), applyFirst: true };
+    ca.rolloverFailure = {
+      error: new AcmeError('ACME_TIMEOUT', 'Cannot roll over the ACME account key: timed out', { retryable: true }),
+      applyFirst: true,
+    };
     await expect(rolloverAccount(deps, { createKey: async () => NEW_KEY })).rejects.toThrow('timed out');
-    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY)]).toEqual([OLD_KEY, NEW_KEY]);
+    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY)]).toEqual([
+      OLD_KEY,
+      NEW_KEY,
+    ]);
 
     const result = await rolloverAccount(deps, { createKey: async () => certs.ec384Key });
-    expect([result.recovered, result.keyThumbprint, (await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY)]).toEqual([
-      true,
-      accountKeyThumbprint(NEW_KEY),
-      NEW_KEY,
-      undefined,
-    ]);
+    expect([
+      result.recovered,
+      result.keyThumbprint,
+      (await store.loadAccount(DIRECTORY))?.keyPem,
+      await keyStage.staged(DIRECTORY),
+    ]).toEqual([true, accountKeyThumbprint(NEW_KEY), NEW_KEY, undefined]);
   });
 
   test('rolloverAccount() recovers the original account when "acme issue" re-registered the old key after an interrupted rollover', async () => {
@@ -104,7 +141,11 @@ describe('rolloverAccount()', () => {
 
     const result = await rolloverAccount(deps);
 
-    expect([result.recovered, result.accountUrl, await store.loadAccount(DIRECTORY)]).toEqual([true, URL_1, expect.objectContaining({ keyPem: NEW_KEY, accountUrl: URL_1 })]);
+    expect([result.recovered, result.accountUrl, await store.loadAccount(DIRECTORY)]).toEqual([
+      true,
+      URL_1,
+      expect.objectContaining({ keyPem: NEW_KEY, accountUrl: URL_1 }),
+    ]);
   });
 
   test('rolloverAccount() discards a staged key the CA never accepted and rolls over again', async () => {
@@ -116,16 +157,24 @@ describe('rolloverAccount()', () => {
 
   test('rolloverAccount() discards the staged key when the CA refuses with a problem, and keeps the old key', async () => {
     const { deps, ca, store, keyStage } = await setup();
-    ca.rolloverFailure = { error: new AcmeError('ACME_PROBLEM', 'Cannot roll over the ACME account key: key in use'), applyFirst: false };
+    ca.rolloverFailure = {
+      error: new AcmeError('ACME_PROBLEM', 'Cannot roll over the ACME account key: key in use'),
+      applyFirst: false,
+    };
     await expect(rolloverAccount(deps, { createKey: async () => NEW_KEY })).rejects.toThrow('key in use');
-    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY)]).toEqual([OLD_KEY, undefined]);
+    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await keyStage.staged(DIRECTORY)]).toEqual([
+      OLD_KEY,
+      undefined,
+    ]);
   });
 
   test('rolloverAccount() refuses when the CA does not know the stored key, before making a key', async () => {
     const { deps, ca } = await setup();
     ca.accounts.clear();
     let created = false;
-    const error = await rolloverAccount(deps, { createKey: async () => ((created = true), NEW_KEY) }).catch((e: unknown) => e);
+    const error = await rolloverAccount(deps, { createKey: async () => ((created = true), NEW_KEY) }).catch(
+      (e: unknown) => e,
+    );
     expect([(error as Error).message, created]).toEqual([
       `Cannot roll over the ACME account key: the CA at "${DIRECTORY}" does not know the stored key as "${URL_1}"; the account may have been deactivated or rolled over elsewhere`,
       false,
@@ -135,7 +184,9 @@ describe('rolloverAccount()', () => {
   test('rolloverAccount() without a stored account is a configuration error naming --directory', async () => {
     const { deps } = await setup({ account: false });
     await expect(rolloverAccount(deps)).rejects.toThrow(
-      new ConfigError(`Cannot roll over the ACME account key: no ACME account for "${DIRECTORY}" is stored in --home; "acme issue" registers one, or pass the --directory it was registered with`),
+      new ConfigError(
+        `Cannot roll over the ACME account key: no ACME account for "${DIRECTORY}" is stored in --home; "acme issue" registers one, or pass the --directory it was registered with`,
+      ),
     );
   });
 });

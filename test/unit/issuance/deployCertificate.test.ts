@@ -1,7 +1,13 @@
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
 import { MemoryCertificateStore, MemoryDeployStateStore, type CrtList } from '../../../src/storage';
-import { deployCertificate, type CertificateDelivery, type DeployDeps, type HaproxyEndpoint, type ServedCertificate } from '../../../src/issuance';
+import {
+  deployCertificate,
+  type CertificateDelivery,
+  type DeployDeps,
+  type HaproxyEndpoint,
+  type ServedCertificate,
+} from '../../../src/issuance';
 import { parseCertificate } from '../../../src/pem';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 
@@ -19,7 +25,8 @@ class FakeHaproxy implements HaproxyEndpoint {
   }
   async swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean }): Promise<void> {
     this.commands.push(`${options.dryRun ? 'set+abort' : 'set+commit'} ${delivery.path}`);
-    if (!options.dryRun) this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
+    if (!options.dryRun)
+      this.served.set(delivery.path, { serial: delivery.expectedSerial, sha1Fingerprint: delivery.expectedSha1 });
   }
   async addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void> {
     this.commands.push(`new+set+commit+add ${delivery.path} ${crtListPath}`);
@@ -67,7 +74,14 @@ async function setup(extra: Partial<DeployDeps> = {}) {
   const deployState = new MemoryDeployStateStore();
   const a = new FakeHaproxy('unix@/run/a.sock');
   const b = new FakeHaproxy('unix@/run/b.sock');
-  const deps: DeployDeps = { store, deployState, endpoints: [a, b], clock: fixedClock(NOW), logger: new CapturingLogger(), ...extra };
+  const deps: DeployDeps = {
+    store,
+    deployState,
+    endpoints: [a, b],
+    clock: fixedClock(NOW),
+    logger: new CapturingLogger(),
+    ...extra,
+  };
   return { deps, a, b, deployState, bundlePath: store.paths('site').bundle };
 }
 
@@ -83,12 +97,18 @@ describe('deployCertificate()', () => {
       { endpoint: 'unix@/run/b.sock', outcome: 'swapped', serial: LEAF.serial },
     ]);
     expect(a.served.get(bundlePath)).toEqual({ serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
-    expect((await deployState.load('site')).endpoints['unix@/run/b.sock']).toEqual({ status: 'deployed', serial: LEAF.serial, method: 'swap', at: NOW.toISOString() });
+    expect((await deployState.load('site')).endpoints['unix@/run/b.sock']).toEqual({
+      status: 'deployed',
+      serial: LEAF.serial,
+      method: 'swap',
+      at: NOW.toISOString(),
+    });
   });
 
   test('deployCertificate() leaves an endpoint alone when it already serves the certificate', async () => {
     const { deps, a, b, bundlePath } = await setup();
-    for (const endpoint of [a, b]) endpoint.served.set(bundlePath, { serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
+    for (const endpoint of [a, b])
+      endpoint.served.set(bundlePath, { serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
 
     const outcomes = await deployCertificate('site', deps);
 
@@ -98,8 +118,13 @@ describe('deployCertificate()', () => {
 
   // A run killed after `commit ssl cert` but before `add ssl crt-list` (test/integration/crash-safety.test.ts).
   test.each<[string, boolean, boolean, string[]]>([
-    ['lists again a served certificate our crt-list names but HAProxy\'s runtime list lacks', true, false, ['add ssl crt-list /etc/haproxy/crt-list.txt BUNDLE']],
-    ['sends nothing when HAProxy\'s runtime list already names it', true, true, []],
+    [
+      "lists again a served certificate our crt-list names but HAProxy's runtime list lacks",
+      true,
+      false,
+      ['add ssl crt-list /etc/haproxy/crt-list.txt BUNDLE'],
+    ],
+    ["sends nothing when HAProxy's runtime list already names it", true, true, []],
     ['never lists a certificate our crt-list does not name (HAProxy loads it from elsewhere)', false, false, []],
   ])('deployCertificate() %s', async (_label, inOurList, inRuntimeList, expected) => {
     const crtList = new RecordingCrtList();
@@ -111,7 +136,10 @@ describe('deployCertificate()', () => {
 
     const outcomes = await deployCertificate('site', deps);
 
-    expect([outcomes.map((o) => o.outcome), a.commands]).toEqual([['unchanged'], expected.map((c) => c.replace('BUNDLE', bundlePath))]);
+    expect([outcomes.map((o) => o.outcome), a.commands]).toEqual([
+      ['unchanged'],
+      expected.map((c) => c.replace('BUNDLE', bundlePath)),
+    ]);
   });
 
   test('deployCertificate() writes the crt-list entry before adding a certificate HAProxy has never seen', async () => {
@@ -170,7 +198,11 @@ describe('deployCertificate()', () => {
       (a, path) => a.served.set(path, { serial: 'OLD', sha1Fingerprint: 'OLDSHA' }),
       `; reload fallback "command "/usr/bin/true"" ran, but HAProxy still serves serial OLD, not ${LEAF.serial} (checked 3 times over 0 s)`,
     ],
-    ['does not know the path', () => undefined, '; reload fallback "command "/usr/bin/true"" ran, but HAProxy does not know "/srv/acme/haproxy/site.pem" (checked 3 times over 0 s)'],
+    [
+      'does not know the path',
+      () => undefined,
+      '; reload fallback "command "/usr/bin/true"" ran, but HAProxy does not know "/srv/acme/haproxy/site.pem" (checked 3 times over 0 s)',
+    ],
     [
       'cannot be asked',
       (a) => {
@@ -178,24 +210,32 @@ describe('deployCertificate()', () => {
       },
       '; reload fallback "command "/usr/bin/true"" ran, but what HAProxy serves cannot be read: ECONNREFUSED (checked 3 times over 0 s)',
     ],
-  ])('deployCertificate() keeps an endpoint pending, exit 1, when a reload command ran but HAProxy %s', async (_name, afterReload, error) => {
-    const { deps, a, b, bundlePath, deployState } = await setup({ reloadCheck: { attempts: 3, intervalMs: 1 } });
-    deps.endpoints = [a];
-    a.failWith = new Error('ECONNREFUSED');
-    deps.fallback = {
-      label: 'command "/usr/bin/true"',
-      reload: async () => {
-        a.failWith = undefined;
-        afterReload(a, bundlePath);
-      },
-    };
-    expect(b.commands).toEqual([]);
+  ])(
+    'deployCertificate() keeps an endpoint pending, exit 1, when a reload command ran but HAProxy %s',
+    async (_name, afterReload, error) => {
+      const { deps, a, b, bundlePath, deployState } = await setup({ reloadCheck: { attempts: 3, intervalMs: 1 } });
+      deps.endpoints = [a];
+      a.failWith = new Error('ECONNREFUSED');
+      deps.fallback = {
+        label: 'command "/usr/bin/true"',
+        reload: async () => {
+          a.failWith = undefined;
+          afterReload(a, bundlePath);
+        },
+      };
+      expect(b.commands).toEqual([]);
 
-    const outcomes = await deployCertificate('site', deps);
+      const outcomes = await deployCertificate('site', deps);
 
-    expect(outcomes).toEqual([{ endpoint: 'unix@/run/a.sock', outcome: 'pending', serial: LEAF.serial, error: `ECONNREFUSED${error}` }]);
-    expect((await deployState.load('site')).endpoints['unix@/run/a.sock']).toMatchObject({ status: 'pending', lastError: `ECONNREFUSED${error}` });
-  });
+      expect(outcomes).toEqual([
+        { endpoint: 'unix@/run/a.sock', outcome: 'pending', serial: LEAF.serial, error: `ECONNREFUSED${error}` },
+      ]);
+      expect((await deployState.load('site')).endpoints['unix@/run/a.sock']).toMatchObject({
+        status: 'pending',
+        lastError: `ECONNREFUSED${error}`,
+      });
+    },
+  );
 
   test('deployCertificate() records pending with both causes when the fallback fails too', async () => {
     const fallback = {
@@ -241,6 +281,8 @@ describe('deployCertificate()', () => {
 
   test('deployCertificate() of an unknown name throws a CertificateError naming it', async () => {
     const { deps } = await setup();
-    await expect(deployCertificate('nope', deps)).rejects.toThrow('Cannot deploy "nope": no such certificate in the store; run "acme list" to see the names');
+    await expect(deployCertificate('nope', deps)).rejects.toThrow(
+      'Cannot deploy "nope": no such certificate in the store; run "acme list" to see the names',
+    );
   });
 });

@@ -36,12 +36,27 @@ class RecordingAcme implements AcmeOrderClient {
   }
   async newOrder(domains: readonly string[]): Promise<Order> {
     this.calls.push(`newOrder ${domains.join(',')}`);
-    return { url: 'https://ca.example.test/order/1', identifiers: domains.map((value) => ({ type: 'dns', value })) } as unknown as Order;
+    return {
+      url: 'https://ca.example.test/order/1',
+      identifiers: domains.map((value) => ({ type: 'dns', value })),
+    } as unknown as Order;
   }
   async pendingChallenges(): Promise<PendingChallenge[]> {
     return [
-      { domain: 'a.example.test', authorizationUrl: 'https://ca/authz/a', challengeUrl: 'https://ca/chall/a', token: TOKEN_A, keyAuthorization: `${TOKEN_A}.thumb` },
-      { domain: 'b.example.test', authorizationUrl: 'https://ca/authz/b', challengeUrl: 'https://ca/chall/b', token: TOKEN_B, keyAuthorization: `${TOKEN_B}.thumb` },
+      {
+        domain: 'a.example.test',
+        authorizationUrl: 'https://ca/authz/a',
+        challengeUrl: 'https://ca/chall/a',
+        token: TOKEN_A,
+        keyAuthorization: `${TOKEN_A}.thumb`,
+      },
+      {
+        domain: 'b.example.test',
+        authorizationUrl: 'https://ca/authz/b',
+        challengeUrl: 'https://ca/chall/b',
+        token: TOKEN_B,
+        keyAuthorization: `${TOKEN_B}.thumb`,
+      },
     ];
   }
   async answerChallenge(challenge: PendingChallenge): Promise<void> {
@@ -57,7 +72,10 @@ class RecordingAcme implements AcmeOrderClient {
   async finalize(_order: Order, csrPem: string): Promise<string> {
     this.calls.push('finalize');
     this.csrPem = csrPem;
-    throw new AcmeError('ACME_PROBLEM', 'Cannot finalize: stop here, the certificate path is covered by integration tests');
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      'Cannot finalize: stop here, the certificate path is covered by integration tests',
+    );
   }
 }
 
@@ -100,12 +118,18 @@ function setup(options: { failValidationOf?: string; preflight?: IssuanceDeps['p
   return { store, responder, clients, deps };
 }
 
-const REQUEST = { name: 'a.example.test', domains: ['a.example.test', 'b.example.test'], keyType: 'ec256' as const, email: 'ops@example.test' };
+const REQUEST = {
+  name: 'a.example.test',
+  domains: ['a.example.test', 'b.example.test'],
+  keyType: 'ec256' as const,
+  email: 'ops@example.test',
+};
 
 describe('issueCertificate()', () => {
   test('issueCertificate() stops before any CA validation when preflight fails, and cleans up', async () => {
     const preflight = async (target: { domain: string }): Promise<void> => {
-      if (target.domain === 'b.example.test') throw new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "b.example.test": HTTP 503');
+      if (target.domain === 'b.example.test')
+        throw new ChallengeError('CHALLENGE_PREFLIGHT', 'Preflight failed for "b.example.test": HTTP 503');
     };
     const { store, responder, clients, deps } = setup({ preflight });
 
@@ -123,15 +147,26 @@ describe('issueCertificate()', () => {
     await expect(issueCertificate(REQUEST, deps)).rejects.toThrow(AcmeError);
 
     const account = await store.loadAccount(DIRECTORY);
-    expect(account).toMatchObject({ accountUrl: 'https://ca.example.test/acct/1', email: 'ops@example.test', directoryUrl: DIRECTORY });
+    expect(account).toMatchObject({
+      accountUrl: 'https://ca.example.test/acct/1',
+      email: 'ops@example.test',
+      directoryUrl: DIRECTORY,
+    });
     expect(account!.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
   });
 
   test('issueCertificate() reuses the stored account key and refreshes its URL from the CA', async () => {
     const { store, clients, deps } = setup({ failValidationOf: 'b.example.test' });
-    await store.saveAccount({ directoryUrl: DIRECTORY, accountUrl: 'https://ca.example.test/acct/7', keyPem: 'stored-key', createdAt: '2026-01-01T00:00:00Z' });
+    await store.saveAccount({
+      directoryUrl: DIRECTORY,
+      accountUrl: 'https://ca.example.test/acct/7',
+      keyPem: 'stored-key',
+      createdAt: '2026-01-01T00:00:00Z',
+    });
 
-    await expect(issueCertificate(REQUEST, deps)).rejects.toThrow('Cannot validate "b.example.test" over HTTP-01: connection refused');
+    await expect(issueCertificate(REQUEST, deps)).rejects.toThrow(
+      'Cannot validate "b.example.test" over HTTP-01: connection refused',
+    );
 
     expect(clients.map((c) => c.keyPem)).toEqual(['stored-key']);
     expect(clients[0]!.calls[0]).toBe('lookupAccount');
@@ -145,7 +180,14 @@ describe('issueCertificate()', () => {
     await expect(issueCertificate(REQUEST, deps)).rejects.toThrow(AcmeError);
 
     const calls = clients[0]!.calls;
-    expect(calls).toEqual(expect.arrayContaining(['answer a.example.test', 'answer b.example.test', 'wait a.example.test', 'wait b.example.test']));
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'answer a.example.test',
+        'answer b.example.test',
+        'wait a.example.test',
+        'wait b.example.test',
+      ]),
+    );
     expect(calls).not.toContain('finalize');
     expect([...responder.published]).toEqual([]);
     expect(responder.held).toBe(0);
@@ -163,7 +205,13 @@ describe('issueCertificate()', () => {
     deps.acmeFor = (keyPem) => {
       const client = new RecordingAcme(keyPem, failing);
       client.pendingChallenges = async () =>
-        domains.map((domain, i) => ({ domain, authorizationUrl: `https://ca/authz/${i}`, challengeUrl: `https://ca/chall/${i}`, token: `${TOKEN_A}${i}`, keyAuthorization: `${TOKEN_A}${i}.thumb` }));
+        domains.map((domain, i) => ({
+          domain,
+          authorizationUrl: `https://ca/authz/${i}`,
+          challengeUrl: `https://ca/chall/${i}`,
+          token: `${TOKEN_A}${i}`,
+          keyAuthorization: `${TOKEN_A}${i}.thumb`,
+        }));
       client.answerChallenge = async (challenge) => {
         answers.push(challenge.domain);
         inFlight += 1;
@@ -182,17 +230,28 @@ describe('issueCertificate()', () => {
   });
 
   test.each([
-    ['reuses the stored key when --reuse-key is set and the type matches', { reuseKey: true, keyType: 'ec256' as const }, true],
+    [
+      'reuses the stored key when --reuse-key is set and the type matches',
+      { reuseKey: true, keyType: 'ec256' as const },
+      true,
+    ],
     ['makes a new key without --reuse-key', { reuseKey: false, keyType: 'ec256' as const }, false],
     ['makes a new key when the type changed', { reuseKey: true, keyType: 'ec384' as const }, false],
   ])('issueCertificate() %s', async (_label, options, reused) => {
     const { store, clients, deps } = setup();
-    await store.saveCertificate({ name: 'site', certPem: certs.ecLeaf, chainPem: certs.ecIntermediate, keyPem: certs.ecLeafKey, meta: { domains: ['example.com'], directoryUrl: DIRECTORY } });
+    await store.saveCertificate({
+      name: 'site',
+      certPem: certs.ecLeaf,
+      chainPem: certs.ecIntermediate,
+      keyPem: certs.ecLeafKey,
+      meta: { domains: ['example.com'], directoryUrl: DIRECTORY },
+    });
     // The fake CA never answers the challenges: let validation pass, then stop at finalize.
-    await expect(issueCertificate({ name: 'site', domains: ['example.com'], ...options }, deps)).rejects.toThrow('Cannot finalize');
+    await expect(issueCertificate({ name: 'site', domains: ['example.com'], ...options }, deps)).rejects.toThrow(
+      'Cannot finalize',
+    );
     const csrKey = Buffer.from(new Pkcs10CertificateRequest(clients[0]!.csrPem!).publicKey.rawData);
     const storedKey = createPublicKey(certs.ecLeafKey).export({ type: 'spki', format: 'der' });
     expect(csrKey.equals(storedKey)).toBe(reused);
   });
 });
-

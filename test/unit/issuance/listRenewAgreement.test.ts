@@ -6,7 +6,13 @@
  */
 import { issueCertificate, listCertificates, renewCertificates, type RenewalDeps } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, MemoryRenewalStateStore, type RenewalState } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryIssuedCertificateStore,
+  MemoryRenewalStateStore,
+  type RenewalState,
+} from '../../../src/storage';
 import { IssuingCa } from './_issuingCa';
 
 const ISSUED_AT = new Date('2026-12-01T00:00:00Z');
@@ -26,12 +32,29 @@ const FAILED_AT = (day: number): string => new Date(ISSUED_AT.getTime() + day * 
 
 const CASES: Record<string, Case> = {
   'fresh: nothing known': { day: 1, state: () => ({}), due: false, reason: 'not-yet' },
-  'revoked this certificate': { day: 1, state: (serial) => ({ revocation: { serial, revokedAt: ISSUED_AT.toISOString(), reason: 'keyCompromise' } }), due: true, reason: 'emergency' },
-  'revoked an earlier certificate': { day: 1, state: () => ({ revocation: { serial: '01', revokedAt: ISSUED_AT.toISOString() } }), due: false, reason: 'not-yet' },
+  'revoked this certificate': {
+    day: 1,
+    state: (serial) => ({ revocation: { serial, revokedAt: ISSUED_AT.toISOString(), reason: 'keyCompromise' } }),
+    due: true,
+    reason: 'emergency',
+  },
+  'revoked an earlier certificate': {
+    day: 1,
+    state: () => ({ revocation: { serial: '01', revokedAt: ISSUED_AT.toISOString() } }),
+    due: false,
+    reason: 'not-yet',
+  },
   'past two thirds of its lifetime': { day: 61, state: () => ({}), due: true, reason: 'lifetime' },
   'due, but a failure a minute ago backs off': {
     day: 61,
-    state: () => ({ failure: { failures: 3, lastFailureAt: FAILED_AT(61), lastError: 'Cannot reach the CA', nextAttemptAt: new Date(ISSUED_AT.getTime() + 62 * DAY_MS).toISOString() } }),
+    state: () => ({
+      failure: {
+        failures: 3,
+        lastFailureAt: FAILED_AT(61),
+        lastError: 'Cannot reach the CA',
+        nextAttemptAt: new Date(ISSUED_AT.getTime() + 62 * DAY_MS).toISOString(),
+      },
+    }),
     due: false,
     reason: 'backoff',
   },
@@ -39,14 +62,21 @@ const CASES: Record<string, Case> = {
     day: 1,
     state: (serial) => ({
       revocation: { serial, revokedAt: ISSUED_AT.toISOString() },
-      failure: { failures: 1, lastFailureAt: FAILED_AT(1), lastError: 'Cannot reach the CA', nextAttemptAt: new Date(ISSUED_AT.getTime() + 2 * DAY_MS).toISOString() },
+      failure: {
+        failures: 1,
+        lastFailureAt: FAILED_AT(1),
+        lastError: 'Cannot reach the CA',
+        nextAttemptAt: new Date(ISSUED_AT.getTime() + 2 * DAY_MS).toISOString(),
+      },
     }),
     due: true,
     reason: 'emergency',
   },
 };
 
-async function decisions(testCase: Case): Promise<{ list: { due: boolean; reason: string }; renew: { due: boolean; reason: string } }> {
+async function decisions(
+  testCase: Case,
+): Promise<{ list: { due: boolean; reason: string }; renew: { due: boolean; reason: string } }> {
   let now = ISSUED_AT;
   const clock = { now: () => new Date(now.getTime()) };
   const ca = new IssuingCa({ now: clock.now });
@@ -57,7 +87,11 @@ async function decisions(testCase: Case): Promise<{ list: { due: boolean; reason
     store,
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     acmeFor: () => ca.client(),
-    responder: { acquire: async () => async () => undefined, present: async () => undefined, cleanup: async () => undefined },
+    responder: {
+      acquire: async () => async () => undefined,
+      present: async () => undefined,
+      cleanup: async () => undefined,
+    },
     clock,
     logger: new CapturingLogger(),
     renewalState,
@@ -72,8 +106,15 @@ async function decisions(testCase: Case): Promise<{ list: { due: boolean; reason
   const [listed] = await listCertificates({ store, clock, renewalState });
   const [renewed] = await renewCertificates(deps, { nextCheckAt: now });
   // list names a not-due schedule by what sets its date; renew's not-due reason is the policy's own.
-  const listReason = listed!.nextRenewal.due ? listed!.nextRenewal.reason : listed!.nextRenewal.reason === 'backoff' ? 'backoff' : 'not-yet';
-  return { list: { due: listed!.nextRenewal.due, reason: listReason }, renew: { due: renewed!.decision.due, reason: renewed!.decision.reason } };
+  const listReason = listed!.nextRenewal.due
+    ? listed!.nextRenewal.reason
+    : listed!.nextRenewal.reason === 'backoff'
+      ? 'backoff'
+      : 'not-yet';
+  return {
+    list: { due: listed!.nextRenewal.due, reason: listReason },
+    renew: { due: renewed!.decision.due, reason: renewed!.decision.reason },
+  };
 }
 
 describe('acme list and acme renew agree', () => {

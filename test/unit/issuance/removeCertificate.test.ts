@@ -1,7 +1,13 @@
 import { CertificateError, ConfigError, HaproxyError } from '../../../src/errors';
 import { removeCertificate, type RemovalEndpoint, type RemoveDeps } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateArchive, MemoryCertificateStore, MemoryDeployStateStore, MemoryRenewalStateStore, type CrtList } from '../../../src/storage';
+import {
+  MemoryCertificateArchive,
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryRenewalStateStore,
+  type CrtList,
+} from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 
 const BUNDLE = '/srv/acme/haproxy/site.pem';
@@ -10,7 +16,10 @@ const BUNDLE = '/srv/acme/haproxy/site.pem';
 class FakeEndpoint implements RemovalEndpoint {
   readonly loaded = new Set([BUNDLE]);
   failWith: Error | undefined;
-  constructor(readonly label: string, private readonly log: string[]) {}
+  constructor(
+    readonly label: string,
+    private readonly log: string[],
+  ) {}
   async removeCertificate(path: string): Promise<{ deleted: boolean; removedFrom: string[] }> {
     this.log.push(`haproxy ${this.label} ${path}`);
     if (this.failWith) throw this.failWith;
@@ -40,10 +49,21 @@ class FakeCrtList implements CrtList {
 async function setup() {
   const log: string[] = [];
   const store = new MemoryCertificateStore({ home: '/srv/acme' });
-  await store.saveCertificate({ name: 'site', certPem: certs.ecLeaf, chainPem: certs.ecIntermediate, keyPem: certs.ecLeafKey, meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir' } });
+  await store.saveCertificate({
+    name: 'site',
+    certPem: certs.ecLeaf,
+    chainPem: certs.ecIntermediate,
+    keyPem: certs.ecLeafKey,
+    meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir' },
+  });
   const deployState = new MemoryDeployStateStore();
   await deployState.save('site', { endpoints: {} });
-  const memoryArchive = new MemoryCertificateArchive({ store, deployState, renewalState: new MemoryRenewalStateStore(), home: '/srv/acme' });
+  const memoryArchive = new MemoryCertificateArchive({
+    store,
+    deployState,
+    renewalState: new MemoryRenewalStateStore(),
+    home: '/srv/acme',
+  });
   const archive = {
     archive: async (name: string) => {
       log.push(`archive ${name}`);
@@ -63,7 +83,12 @@ describe('removeCertificate()', () => {
 
     const result = await removeCertificate('site', deps);
 
-    expect(log).toEqual([`haproxy unix@/run/a.sock ${BUNDLE}`, `haproxy unix@/run/b.sock ${BUNDLE}`, `crt-list ${BUNDLE}`, 'archive site']);
+    expect(log).toEqual([
+      `haproxy unix@/run/a.sock ${BUNDLE}`,
+      `haproxy unix@/run/b.sock ${BUNDLE}`,
+      `crt-list ${BUNDLE}`,
+      'archive site',
+    ]);
     expect(result).toEqual({
       name: 'site',
       path: BUNDLE,
@@ -83,21 +108,33 @@ describe('removeCertificate()', () => {
 
   test('removeCertificate() touches nothing on disk when one HAProxy fails, so that a second run can retry', async () => {
     const { deps, log, store, a, b, crtList } = await setup();
-    b.failWith = new HaproxyError('Cannot delete SSL cert "x": in use', { command: 'del ssl cert x', endpoint: b.label });
+    b.failWith = new HaproxyError('Cannot delete SSL cert "x": in use', {
+      command: 'del ssl cert x',
+      endpoint: b.label,
+    });
 
     const result = await removeCertificate('site', deps);
 
-    expect([result.removed, result.endpoints.map((e) => e.outcome), result.endpoints[1]!.error, result.archive]).toEqual([
-      false,
-      ['removed', 'failed'],
-      'Cannot delete SSL cert "x": in use',
-      undefined,
-    ]);
-    expect([log.some((l) => l.startsWith('crt-list') || l.startsWith('archive')), await store.listCertificateNames(), crtList.entries]).toEqual([false, ['site'], [BUNDLE]]);
+    expect([
+      result.removed,
+      result.endpoints.map((e) => e.outcome),
+      result.endpoints[1]!.error,
+      result.archive,
+    ]).toEqual([false, ['removed', 'failed'], 'Cannot delete SSL cert "x": in use', undefined]);
+    expect([
+      log.some((l) => l.startsWith('crt-list') || l.startsWith('archive')),
+      await store.listCertificateNames(),
+      crtList.entries,
+    ]).toEqual([false, ['site'], [BUNDLE]]);
 
     b.failWith = undefined;
     const retried = await removeCertificate('site', deps);
-    expect([retried.removed, retried.endpoints.map((e) => e.outcome), a.loaded.size, await store.listCertificateNames()]).toEqual([true, ['not-loaded', 'removed'], 0, []]);
+    expect([
+      retried.removed,
+      retried.endpoints.map((e) => e.outcome),
+      a.loaded.size,
+      await store.listCertificateNames(),
+    ]).toEqual([true, ['not-loaded', 'removed'], 0, []]);
   });
 
   test('removeCertificate() without HAProxy or crt-list only archives', async () => {
@@ -108,7 +145,9 @@ describe('removeCertificate()', () => {
 
   test('removeCertificate() of a name nothing knows fails after checking everywhere', async () => {
     const { deps } = await setup();
-    await expect(removeCertificate('nope', deps)).rejects.toThrow(new CertificateError('Cannot remove "nope": no such certificate in the store; run "acme list" to see the names'));
+    await expect(removeCertificate('nope', deps)).rejects.toThrow(
+      new CertificateError('Cannot remove "nope": no such certificate in the store; run "acme list" to see the names'),
+    );
   });
 
   test('removeCertificate() normalises the name and refuses an unsafe one before any step', async () => {

@@ -6,7 +6,13 @@
 import { KeptCertificateError, StorageError } from '../../../src/errors';
 import { issueCertificate, renewCertificates, type HookOutcome, type RenewalDeps } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryIssuedCertificateStore, MemoryRenewalStateStore, type StoredCertificate } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryIssuedCertificateStore,
+  MemoryRenewalStateStore,
+  type StoredCertificate,
+} from '../../../src/storage';
 import { IssuingCa } from './_issuingCa';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
@@ -23,7 +29,11 @@ function setup() {
     store,
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     acmeFor: () => ca.client(),
-    responder: { acquire: async () => async () => undefined, present: async () => undefined, cleanup: async () => undefined },
+    responder: {
+      acquire: async () => async () => undefined,
+      present: async () => undefined,
+      cleanup: async () => undefined,
+    },
     clock,
     logger: new CapturingLogger(),
     renewalState: new MemoryRenewalStateStore(),
@@ -39,7 +49,9 @@ function setup() {
     const save = store.saveCertificate.bind(store);
     store.saveCertificate = async () => {
       store.saveCertificate = save;
-      throw new StorageError('STORAGE_IO', 'Cannot write certificate "example.net": ENOSPC: no space left on device', { path: '/srv/acme/certificates' });
+      throw new StorageError('STORAGE_IO', 'Cannot write certificate "example.net": ENOSPC: no space left on device', {
+        path: '/srv/acme/certificates',
+      });
     };
   };
   const setHooks = (result: () => HookOutcome[]): void => {
@@ -57,8 +69,17 @@ describe('renewCertificates() finishes what an earlier run left', () => {
     const [outcome, ...others] = await renewCertificates(deps, { nextCheckAt: NOW });
 
     expect(others).toEqual([]);
-    expect(outcome).toMatchObject({ name: 'example.net', decision: { due: true, reason: 'kept' }, renewed: { resumed: true }, hooks: [{ ok: true }] });
-    expect([ca.orders.length, (await store.loadCertificateMeta('example.net'))?.serial, hookRuns]).toEqual([1, outcome!.renewed!.serial, [outcome!.renewed!.serial]]);
+    expect(outcome).toMatchObject({
+      name: 'example.net',
+      decision: { due: true, reason: 'kept' },
+      renewed: { resumed: true },
+      hooks: [{ ok: true }],
+    });
+    expect([ca.orders.length, (await store.loadCertificateMeta('example.net'))?.serial, hookRuns]).toEqual([
+      1,
+      outcome!.renewed!.serial,
+      [outcome!.renewed!.serial],
+    ]);
     expect(await deps.issued.listNames()).toEqual([]);
   });
 
@@ -67,30 +88,51 @@ describe('renewCertificates() finishes what an earlier run left', () => {
     await issueCertificate(REQUEST, deps);
     failNextSave();
     const [failed] = await renewCertificates(deps, { nextCheckAt: NOW, force: true });
-    expect(failed?.error).toMatch(/^Cannot finish "example\.net" after the CA issued it: Cannot write certificate "example\.net": ENOSPC: no space left on device; the certificate and its key are kept in "\/srv\/acme\/issued\/example\.net\.json": /);
+    expect(failed?.error).toMatch(
+      /^Cannot finish "example\.net" after the CA issued it: Cannot write certificate "example\.net": ENOSPC: no space left on device; the certificate and its key are kept in "\/srv\/acme\/issued\/example\.net\.json": /,
+    );
     expect((await deps.renewalState.load('example.net')).failure?.failures).toBe(1);
 
     const [finished] = await renewCertificates(deps, { nextCheckAt: NOW });
 
     expect(finished).toMatchObject({ decision: { reason: 'kept' }, renewed: { resumed: true } });
-    expect([ca.orders.length, (await store.loadCertificateMeta('example.net'))?.serial]).toEqual([2, finished!.renewed!.serial]);
+    expect([ca.orders.length, (await store.loadCertificateMeta('example.net'))?.serial]).toEqual([
+      2,
+      finished!.renewed!.serial,
+    ]);
     expect((await deps.renewalState.load('example.net')).failure).toBeUndefined();
   });
 
   test('renewCertificates() runs failed post-renew hooks again on the next pass until they succeed, without an order', async () => {
     const { ca, deps, hookRuns, setHooks } = setup();
     await issueCertificate(REQUEST, deps);
-    setHooks(() => [{ label: '10-reload', ok: false, exitCode: 3, timedOut: false, error: 'Deploy hook "10-reload" failed: it exited with status 3' }]);
+    setHooks(() => [
+      {
+        label: '10-reload',
+        ok: false,
+        exitCode: 3,
+        timedOut: false,
+        error: 'Deploy hook "10-reload" failed: it exited with status 3',
+      },
+    ]);
     const [renewed] = await renewCertificates(deps, { nextCheckAt: NOW, force: true });
     const serial = renewed!.renewed!.serial;
-    expect([renewed!.hooks?.[0]?.ok, (await deps.renewalState.load('example.net')).hooksPending]).toEqual([false, serial]);
+    expect([renewed!.hooks?.[0]?.ok, (await deps.renewalState.load('example.net')).hooksPending]).toEqual([
+      false,
+      serial,
+    ]);
 
     const [again] = await renewCertificates(deps, { nextCheckAt: NOW });
     setHooks(() => [{ label: '10-reload', ok: true, exitCode: 0, timedOut: false }]);
     const [fixed] = await renewCertificates(deps, { nextCheckAt: NOW });
     const [quiet] = await renewCertificates(deps, { nextCheckAt: NOW });
 
-    expect([again!.decision.due, again!.hooks?.[0]?.ok, fixed!.hooks?.[0]?.ok, quiet!.hooks]).toEqual([false, false, true, undefined]);
+    expect([again!.decision.due, again!.hooks?.[0]?.ok, fixed!.hooks?.[0]?.ok, quiet!.hooks]).toEqual([
+      false,
+      false,
+      true,
+      undefined,
+    ]);
     expect(hookRuns).toEqual([serial, serial, serial]);
     expect([ca.orders.length, (await deps.renewalState.load('example.net')).hooksPending]).toEqual([2, undefined]);
   });

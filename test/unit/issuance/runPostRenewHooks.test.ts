@@ -21,7 +21,11 @@ describe('runPostRenewHooks()', () => {
     const bin = join(work, 'bin');
     await fsp.mkdir(bin, { mode: 0o700 });
     await installFixtureHooks(bin);
-    const store = new FileCertificateStore({ home, clock: fixedClock(new Date('2026-12-01T00:00:00Z')), logger: new CapturingLogger() });
+    const store = new FileCertificateStore({
+      home,
+      clock: fixedClock(new Date('2026-12-01T00:00:00Z')),
+      logger: new CapturingLogger(),
+    });
     await store.saveCertificate({
       name: 'example.net',
       certPem: certs.noSubjectLeaf,
@@ -40,7 +44,12 @@ describe('runPostRenewHooks()', () => {
     });
 
     expect(results).toEqual([expect.objectContaining({ ok: true, exitCode: 0 })]);
-    const seen = Object.fromEntries((await fsp.readFile(probe, 'utf8')).split('\0').filter(Boolean).map((entry) => entry.split(/=(.*)/s).slice(0, 2)));
+    const seen = Object.fromEntries(
+      (await fsp.readFile(probe, 'utf8'))
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => entry.split(/=(.*)/s).slice(0, 2)),
+    );
     expect(seen).toMatchObject({
       ACME_HOOK_NAME: 'example.net',
       ACME_HOOK_DOMAINS: NO_SUBJECT_NAMES.join(' '),

@@ -5,7 +5,14 @@ function capture(): { stream: PassThrough; lines: () => string[] } {
   const stream = new PassThrough();
   const chunks: string[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  return { stream, lines: () => chunks.join('').split('\n').filter((line) => line !== '') };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line !== ''),
+  };
 }
 
 describe('createPlainLogger()', () => {
@@ -31,12 +38,18 @@ describe('createPlainLogger()', () => {
     createLogger({ stream: winston.stream }).child({ component: 'daemon' }).info('Renewal pass finished', fields);
     await new Promise((resolve) => setImmediate(resolve));
     expect(plain.lines()).toEqual(winston.lines());
-    expect(plain.lines()).toEqual(['{"certificate":"a.example","component":"daemon","exitCode":0,"level":"info","message":"Renewal pass finished","nested":{"a":[1,2],"z":1}}']);
+    expect(plain.lines()).toEqual([
+      '{"certificate":"a.example","component":"daemon","exitCode":0,"level":"info","message":"Renewal pass finished","nested":{"a":[1,2],"z":1}}',
+    ]);
   });
 
   test.each<[string, string, Record<string, unknown>]>([
     ['a PEM private key in the message', 'key -----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----', {}],
-    ['a PEM private key in a nested field', 'x', { deep: { pem: '-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----' } }],
+    [
+      'a PEM private key in a nested field',
+      'x',
+      { deep: { pem: '-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----' } },
+    ],
   ])('createPlainLogger() redacts %s', (_label, message, fields) => {
     const out = capture();
     createPlainLogger({ stream: out.stream, format: 'text' }).error(message, fields);
@@ -45,7 +58,10 @@ describe('createPlainLogger()', () => {
 
   test('createPlainLogger() text lines read "level message  key=value"', () => {
     const out = capture();
-    createPlainLogger({ stream: out.stream, format: 'text' }).warn('Renewal pass finished', { exitCode: 1, nextCheckAt: '2027-01-01T00:00:00.000Z' });
+    createPlainLogger({ stream: out.stream, format: 'text' }).warn('Renewal pass finished', {
+      exitCode: 1,
+      nextCheckAt: '2027-01-01T00:00:00.000Z',
+    });
     expect(out.lines()).toEqual(['warn Renewal pass finished  exitCode=1 nextCheckAt=2027-01-01T00:00:00.000Z']);
   });
 });

@@ -5,7 +5,14 @@ function capture(): { stream: PassThrough; lines: () => string[] } {
   const stream = new PassThrough();
   const chunks: string[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
-  return { stream, lines: () => chunks.join('').split('\n').filter((line) => line !== '') };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line !== ''),
+  };
 }
 
 describe('createLogger()', () => {
@@ -55,10 +62,26 @@ describe('createLogger()', () => {
   const D = 'Aq7sWkSo7K5dVsQPV4YJfUqLKxFSu8w_mJ1uvkdfUhE';
   test.each<[string, Record<string, unknown>, Record<string, unknown>]>([
     ['a PEM key in a string field', { detail: `reply ${KEY_PEM}` }, { detail: 'reply [redacted EC PRIVATE KEY]' }],
-    ['a key authorization in a list of causes', { cause: [`Error: served ${KEY_AUTHORIZATION}`] }, { cause: ['Error: served evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.[redacted]'] }],
-    ['a JWK private member in a JSON string field', { body: `{"kty":"EC","d":"${D}"}` }, { body: '{"kty":"EC","d":"[redacted]"}' }],
-    ['a JWK object field', { jwk: { kty: 'EC', crv: 'P-256', d: D, x: 'x1' } }, { jwk: { kty: 'EC', crv: 'P-256', d: '[redacted]', x: 'x1' } }],
-    ['an Error nested in an object', { outcome: { error: new Error(`boom ${KEY_PEM}`) } }, { outcome: { error: { name: 'Error', message: 'boom [redacted EC PRIVATE KEY]' } } }],
+    [
+      'a key authorization in a list of causes',
+      { cause: [`Error: served ${KEY_AUTHORIZATION}`] },
+      { cause: ['Error: served evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA.[redacted]'] },
+    ],
+    [
+      'a JWK private member in a JSON string field',
+      { body: `{"kty":"EC","d":"${D}"}` },
+      { body: '{"kty":"EC","d":"[redacted]"}' },
+    ],
+    [
+      'a JWK object field',
+      { jwk: { kty: 'EC', crv: 'P-256', d: D, x: 'x1' } },
+      { jwk: { kty: 'EC', crv: 'P-256', d: '[redacted]', x: 'x1' } },
+    ],
+    [
+      'an Error nested in an object',
+      { outcome: { error: new Error(`boom ${KEY_PEM}`) } },
+      { outcome: { error: { name: 'Error', message: 'boom [redacted EC PRIVATE KEY]' } } },
+    ],
     ['numbers, booleans and null as they are', { port: 80, ok: true, none: null }, { port: 80, ok: true, none: null }],
   ])('createLogger() redacts %s in a JSON line', (_label, fields, expected) => {
     const { stream, lines } = capture();

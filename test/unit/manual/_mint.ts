@@ -48,7 +48,10 @@ function serial(): string {
 
 async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const body = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -61,7 +64,12 @@ export async function mintCertificate(options: MintOptions = {}): Promise<Minted
   const notAfter = options.notAfter ?? new Date(now.getTime() + 90 * DAY_MS);
   const extensions: x509.Extension[] = [new x509.BasicConstraintsExtension(false, undefined, true)];
   if (names.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: isIP(value) === 0 ? 'dns' : 'ip', value })), false));
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        names.map((value) => ({ type: isIP(value) === 0 ? 'dns' : 'ip', value })),
+        false,
+      ),
+    );
   }
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),

@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../../../src/errors';
-import { MAX_MANUAL_CERTIFICATES, MAX_MANUAL_FILE_BYTES, readManualCertificates, writeManualCrtList } from '../../../src/manual';
+import {
+  MAX_MANUAL_CERTIFICATES,
+  MAX_MANUAL_FILE_BYTES,
+  readManualCertificates,
+  writeManualCrtList,
+} from '../../../src/manual';
 import { mintCertificate, type MintedCertificate } from './_mint';
 
 describe('manual certificates in a real home', () => {
@@ -53,7 +58,7 @@ describe('manual certificates in a real home', () => {
     await symlink(join(root, 'gone.pem'), join(dir, 'gone.crt'));
   }
 
-  test('readManualCertificates() lists the files users dropped in, sorted, and leaves out our bundles, lego\'s links, companions, dot files and directories', async () => {
+  test("readManualCertificates() lists the files users dropped in, sorted, and leaves out our bundles, lego's links, companions, dot files and directories", async () => {
     await layOut();
     const scan = await readManualCertificates(home, { names: ['site'] });
     expect(scan).toEqual({
@@ -61,7 +66,15 @@ describe('manual certificates in a real home', () => {
       notInspected: [],
       truncated: false,
       certificates: [
-        { path: join(dir, 'big.crt'), names: [], serial: null, notBefore: null, notAfter: null, keyPath: null, problem: `cannot read it: it is ${MAX_MANUAL_FILE_BYTES + 1} bytes, more than the ${MAX_MANUAL_FILE_BYTES} a certificate file may hold` },
+        {
+          path: join(dir, 'big.crt'),
+          names: [],
+          serial: null,
+          notBefore: null,
+          notAfter: null,
+          keyPath: null,
+          problem: `cannot read it: it is ${MAX_MANUAL_FILE_BYTES + 1} bytes, more than the ${MAX_MANUAL_FILE_BYTES} a certificate file may hold`,
+        },
         {
           path: join(dir, 'broken.crt'),
           names: ['inline.example.com'],
@@ -71,10 +84,42 @@ describe('manual certificates in a real home', () => {
           keyPath: null,
           problem: `no private key: the file holds none and there is no "${join(dir, 'broken.crt.key')}"`,
         },
-        { path: join(dir, 'gone.crt'), names: [], serial: null, notBefore: null, notAfter: null, keyPath: null, problem: 'cannot read it: it does not exist (a dangling link?)' },
-        { path: join(dir, 'inline.pem'), names: ['inline.example.com'], serial: inline.serial, notBefore: inline.notBefore.toISOString(), notAfter: inline.notAfter.toISOString(), keyPath: join(dir, 'inline.pem'), problem: null },
-        { path: join(dir, 'mine.crt'), names: ['photos.example.com'], serial: mine.serial, notBefore: mine.notBefore.toISOString(), notAfter: mine.notAfter.toISOString(), keyPath: join(dir, 'mine.crt.key'), problem: null },
-        { path: join(dir, 'outside.crt'), names: ['outside.example.com'], serial: outside.serial, notBefore: outside.notBefore.toISOString(), notAfter: outside.notAfter.toISOString(), keyPath: join(dir, 'outside.crt'), problem: null },
+        {
+          path: join(dir, 'gone.crt'),
+          names: [],
+          serial: null,
+          notBefore: null,
+          notAfter: null,
+          keyPath: null,
+          problem: 'cannot read it: it does not exist (a dangling link?)',
+        },
+        {
+          path: join(dir, 'inline.pem'),
+          names: ['inline.example.com'],
+          serial: inline.serial,
+          notBefore: inline.notBefore.toISOString(),
+          notAfter: inline.notAfter.toISOString(),
+          keyPath: join(dir, 'inline.pem'),
+          problem: null,
+        },
+        {
+          path: join(dir, 'mine.crt'),
+          names: ['photos.example.com'],
+          serial: mine.serial,
+          notBefore: mine.notBefore.toISOString(),
+          notAfter: mine.notAfter.toISOString(),
+          keyPath: join(dir, 'mine.crt.key'),
+          problem: null,
+        },
+        {
+          path: join(dir, 'outside.crt'),
+          names: ['outside.example.com'],
+          serial: outside.serial,
+          notBefore: outside.notBefore.toISOString(),
+          notAfter: outside.notAfter.toISOString(),
+          keyPath: join(dir, 'outside.crt'),
+          problem: null,
+        },
       ],
     });
   });
@@ -87,7 +132,12 @@ describe('manual certificates in a real home', () => {
 
   test('readManualCertificates() finds none in a home without a haproxy directory', async () => {
     await rm(dir, { recursive: true });
-    expect(await readManualCertificates(home, { names: [] })).toEqual({ directory: dir, certificates: [], notInspected: [], truncated: false });
+    expect(await readManualCertificates(home, { names: [] })).toEqual({
+      directory: dir,
+      certificates: [],
+      notInspected: [],
+      truncated: false,
+    });
   });
 
   test('readManualCertificates() fails with a StorageError when haproxy/ is not a directory', async () => {
@@ -95,14 +145,22 @@ describe('manual certificates in a real home', () => {
     await writeFile(dir, '');
     const failure = readManualCertificates(home, { names: [] });
     await expect(failure).rejects.toBeInstanceOf(StorageError);
-    await expect(failure).rejects.toMatchObject({ code: 'STORAGE_IO', path: dir, message: `Cannot list the manual certificates in "${dir}": not a directory` });
+    await expect(failure).rejects.toMatchObject({
+      code: 'STORAGE_IO',
+      path: dir,
+      message: `Cannot list the manual certificates in "${dir}": not a directory`,
+    });
   });
 
   test(`readManualCertificates() reads at most ${MAX_MANUAL_CERTIFICATES} and names the others`, async () => {
     const names = Array.from({ length: MAX_MANUAL_CERTIFICATES + 2 }, (_, i) => `m${String(i).padStart(3, '0')}.crt`);
     await Promise.all(names.map((name) => writeFile(join(dir, name), 'not a certificate')));
     const scan = await readManualCertificates(home, { names: [] });
-    expect({ read: scan.certificates.length, last: scan.certificates.at(-1)?.path, notInspected: scan.notInspected }).toEqual({
+    expect({
+      read: scan.certificates.length,
+      last: scan.certificates.at(-1)?.path,
+      notInspected: scan.notInspected,
+    }).toEqual({
       read: MAX_MANUAL_CERTIFICATES,
       last: join(dir, names[MAX_MANUAL_CERTIFICATES - 1]!),
       notInspected: names.slice(MAX_MANUAL_CERTIFICATES).map((name) => join(dir, name)),
@@ -121,7 +179,9 @@ describe('manual certificates in a real home', () => {
         { path: join(dir, 'gone.crt'), problem: 'cannot read it: it does not exist (a dangling link?)' },
       ],
     });
-    expect(await readFile(target, 'utf8')).toBe(`${join(dir, 'inline.pem')}\n${join(dir, 'mine.crt')}\n${join(dir, 'outside.crt')}\n`);
+    expect(await readFile(target, 'utf8')).toBe(
+      `${join(dir, 'inline.pem')}\n${join(dir, 'mine.crt')}\n${join(dir, 'outside.crt')}\n`,
+    );
     expect((await stat(target)).mode & 0o777).toBe(0o600);
     expect((await readdir(root)).filter((name) => name.startsWith('.'))).toEqual([]);
   });
@@ -130,14 +190,22 @@ describe('manual certificates in a real home', () => {
     const target = join(root, 'manual-crt-list.txt');
     await writeFile(target, '/old/line.crt\n', { mode: 0o644 });
     expect(await writeManualCrtList(home, target)).toEqual({ written: 0, skipped: [] });
-    expect({ text: await readFile(target, 'utf8'), mode: (await stat(target)).mode & 0o777 }).toEqual({ text: '', mode: 0o600 });
+    expect({ text: await readFile(target, 'utf8'), mode: (await stat(target)).mode & 0o777 }).toEqual({
+      text: '',
+      mode: 0o600,
+    });
   });
 
   test('writeManualCrtList() writes an empty list and says why when haproxy/ cannot be listed', async () => {
     await rm(dir, { recursive: true });
     await writeFile(dir, '');
     const target = join(root, 'manual-crt-list.txt');
-    expect(await writeManualCrtList(home, target)).toEqual({ written: 0, skipped: [{ path: dir, problem: `none is served: Cannot list the manual certificates in "${dir}": not a directory` }] });
+    expect(await writeManualCrtList(home, target)).toEqual({
+      written: 0,
+      skipped: [
+        { path: dir, problem: `none is served: Cannot list the manual certificates in "${dir}": not a directory` },
+      ],
+    });
     expect(await readFile(target, 'utf8')).toBe('');
   });
 

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
 import { collectMetrics, recordMetrics, renderMetrics, writeMetricsFile } from '../../../src/metrics';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryRenewalStateStore, type DeployState } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryRenewalStateStore,
+  type DeployState,
+} from '../../../src/storage';
 import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 // The fixture leaf: serial 87654321FEDCBA9876543210, notAfter 2126-11-03T00:35:54Z, lifetime rule on 2093-07-11T08:35:54Z.
@@ -26,7 +31,12 @@ async function stores(deploy?: DeployState) {
   const renewalState = new MemoryRenewalStateStore();
   await renewalState.save('site', {
     lastSuccessAt: '2026-11-01T00:00:00.000Z',
-    failure: { failures: 2, lastFailureAt: '2026-11-30T00:00:00.000Z', lastError: 'boom', nextAttemptAt: '2026-11-30T00:10:00.000Z' },
+    failure: {
+      failures: 2,
+      lastFailureAt: '2026-11-30T00:00:00.000Z',
+      lastError: 'boom',
+      nextAttemptAt: '2026-11-30T00:10:00.000Z',
+    },
   });
   return { store, deployState, renewalState, clock: fixedClock(NOW) };
 }
@@ -60,22 +70,56 @@ describe('collectMetrics()', () => {
       keyPem: certs.noSubjectLeafKey,
       meta: { domains: NO_SUBJECT_NAMES, directoryUrl: 'https://ca.example.test/dir' },
     });
-    const snapshot = await collectMetrics({ store, deployState: new MemoryDeployStateStore(), renewalState: new MemoryRenewalStateStore(), clock: fixedClock(NOW) });
+    const snapshot = await collectMetrics({
+      store,
+      deployState: new MemoryDeployStateStore(),
+      renewalState: new MemoryRenewalStateStore(),
+      clock: fixedClock(NOW),
+    });
     const { notAfter } = (await store.loadCertificateMeta('example.net'))!;
-    expect(snapshot.certificates).toEqual([expect.objectContaining({ name: 'example.net', notAfter: new Date(notAfter) })]);
-    expect(renderMetrics(snapshot)).toMatch(/^haproxy_acme_certificate_not_after_timestamp_seconds\{name="example\.net"\} \d+$/m);
+    expect(snapshot.certificates).toEqual([
+      expect.objectContaining({ name: 'example.net', notAfter: new Date(notAfter) }),
+    ]);
+    expect(renderMetrics(snapshot)).toMatch(
+      /^haproxy_acme_certificate_not_after_timestamp_seconds\{name="example\.net"\} \d+$/m,
+    );
   });
 
   test.each<[string, DeployState | undefined, string[], Array<{ endpoint: string; servedSerialMatches: boolean }>]>([
-    ['deployed with the stored serial', { endpoints: { [SOCKET]: { status: 'deployed', serial: SERIAL, at: '2026-11-01T00:00:00.000Z' } } }, [], [{ endpoint: SOCKET, servedSerialMatches: true }]],
-    ['deployed with an older serial', { endpoints: { [SOCKET]: { status: 'deployed', serial: '01', at: '2026-11-01T00:00:00.000Z' } } }, [], [{ endpoint: SOCKET, servedSerialMatches: false }]],
-    ['pending with the stored serial', { endpoints: { [SOCKET]: { status: 'pending', serial: SERIAL, at: '2026-11-01T00:00:00.000Z', lastError: 'x' } } }, [], [{ endpoint: SOCKET, servedSerialMatches: false }]],
+    [
+      'deployed with the stored serial',
+      { endpoints: { [SOCKET]: { status: 'deployed', serial: SERIAL, at: '2026-11-01T00:00:00.000Z' } } },
+      [],
+      [{ endpoint: SOCKET, servedSerialMatches: true }],
+    ],
+    [
+      'deployed with an older serial',
+      { endpoints: { [SOCKET]: { status: 'deployed', serial: '01', at: '2026-11-01T00:00:00.000Z' } } },
+      [],
+      [{ endpoint: SOCKET, servedSerialMatches: false }],
+    ],
+    [
+      'pending with the stored serial',
+      {
+        endpoints: { [SOCKET]: { status: 'pending', serial: SERIAL, at: '2026-11-01T00:00:00.000Z', lastError: 'x' } },
+      },
+      [],
+      [{ endpoint: SOCKET, servedSerialMatches: false }],
+    ],
     ['configured but never deployed to', undefined, [SOCKET], [{ endpoint: SOCKET, servedSerialMatches: false }]],
     [
       'configured and recorded once each',
-      { endpoints: { [SOCKET]: { status: 'deployed', serial: SERIAL, at: '2026-11-01T00:00:00.000Z' }, 'ipv4@127.0.0.1:9999': { status: 'deployed', serial: SERIAL, at: '2026-11-01T00:00:00.000Z' } } },
+      {
+        endpoints: {
+          [SOCKET]: { status: 'deployed', serial: SERIAL, at: '2026-11-01T00:00:00.000Z' },
+          'ipv4@127.0.0.1:9999': { status: 'deployed', serial: SERIAL, at: '2026-11-01T00:00:00.000Z' },
+        },
+      },
       [SOCKET],
-      [{ endpoint: SOCKET, servedSerialMatches: true }, { endpoint: 'ipv4@127.0.0.1:9999', servedSerialMatches: true }],
+      [
+        { endpoint: SOCKET, servedSerialMatches: true },
+        { endpoint: 'ipv4@127.0.0.1:9999', servedSerialMatches: true },
+      ],
     ],
   ])('collectMetrics() reports an endpoint %s', async (_what, deploy, endpointLabels, expected) => {
     const snapshot = await collectMetrics({ ...(await stores(deploy)), endpointLabels });
@@ -116,6 +160,8 @@ describe('writeMetricsFile() and recordMetrics()', () => {
     await expect(recordMetrics(path, { ...(await stores()), logger })).resolves.toBe(false);
     const warnings = logger.records.filter((r) => r.level === 'warn').map((r) => r.message);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^Cannot write metrics file "[^"]+\/missing\/acme\.prom": ENOENT: no such file or directory, open '[^']+\/missing\/\.acme\.prom\.tmp-[0-9a-f]{12}'$/);
+    expect(warnings[0]).toMatch(
+      /^Cannot write metrics file "[^"]+\/missing\/acme\.prom": ENOENT: no such file or directory, open '[^']+\/missing\/\.acme\.prom\.tmp-[0-9a-f]{12}'$/,
+    );
   });
 });

@@ -96,11 +96,11 @@ describe('renderMetrics()', () => {
   });
 
   test('renderMetrics() with no certificates still writes every family header, the count 0 and the write time', () => {
-    expect(renderMetrics({ generatedAt: AT, certificates: [] }).split('\n').filter((line) => !line.startsWith('#'))).toEqual([
-      'haproxy_acme_certificates 0',
-      'haproxy_acme_metrics_written_timestamp_seconds 1796083200',
-      '',
-    ]);
+    expect(
+      renderMetrics({ generatedAt: AT, certificates: [] })
+        .split('\n')
+        .filter((line) => !line.startsWith('#')),
+    ).toEqual(['haproxy_acme_certificates 0', 'haproxy_acme_metrics_written_timestamp_seconds 1796083200', '']);
   });
 
   test('renderMetrics() keeps a hostile certificate name on one sample line', () => {

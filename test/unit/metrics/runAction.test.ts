@@ -46,18 +46,25 @@ describe('runAction() --metrics-file', () => {
 
   test('acme renew --metrics-file writes the file after a failed pass, with the failure, and keeps exit code 1', async () => {
     const path = join(dir, 'acme.prom');
-    const { deps } = cliHarness({ store: await storeWithSite(), renewalState: new MemoryRenewalStateStore() }, { createLogger: () => logger });
+    const { deps } = cliHarness(
+      { store: await storeWithSite(), renewalState: new MemoryRenewalStateStore() },
+      { createLogger: () => logger },
+    );
     expect(await runCli(['renew', '--name', 'site', '--force', '--metrics-file', path], deps)).toBe(EXIT_FAILED);
     const text = await readFile(path, 'utf8');
     expect(text).toContain('haproxy_acme_certificate_failures{name="site"} 1\n');
-    expect(text).toContain(`haproxy_acme_certificate_last_failure_timestamp_seconds{name="site"} ${NOW.getTime() / 1000}\n`);
+    expect(text).toContain(
+      `haproxy_acme_certificate_last_failure_timestamp_seconds{name="site"} ${NOW.getTime() / 1000}\n`,
+    );
   });
 
   test('a metrics file that cannot be written is a warning: exit code 0, nothing on stderr', async () => {
     const path = join(dir, 'missing', 'acme.prom');
     const { deps, stderr } = cliHarness({ store: await storeWithSite() }, { createLogger: () => logger });
     expect(await runCli(['list', '--metrics-file', path], deps)).toBe(EXIT_OK);
-    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message.slice(0, 28 + path.length))).toEqual([`Cannot write metrics file "${path}"`]);
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message.slice(0, 28 + path.length))).toEqual([
+      `Cannot write metrics file "${path}"`,
+    ]);
     expect(stderr()).toBe('');
   });
 
@@ -72,7 +79,9 @@ describe('runAction() --metrics-file', () => {
       return createServices(config, log);
     };
     expect(await runCli(['list', '--metrics-file', path], harness.deps)).toBe(EXIT_OK);
-    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message)).toEqual([`Cannot write metrics file "${path}": cannot read the CA bundle`]);
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.message)).toEqual([
+      `Cannot write metrics file "${path}": cannot read the CA bundle`,
+    ]);
   });
 
   test('bad input exits 2 and writes no metrics file (the configuration is unknown)', async () => {
@@ -86,14 +95,17 @@ describe('runAction() --metrics-file', () => {
   test('acme daemon hands --metrics-file to each child pass and writes no file itself', async () => {
     const path = join(dir, 'acme.prom');
     const passes: string[][] = [];
-    const { deps } = cliHarness({ store: await storeWithSite() }, {
-      createLogger: () => logger,
-      runSelf: async (args) => {
-        passes.push(args);
-        return EXIT_OK;
+    const { deps } = cliHarness(
+      { store: await storeWithSite() },
+      {
+        createLogger: () => logger,
+        runSelf: async (args) => {
+          passes.push(args);
+          return EXIT_OK;
+        },
+        waitForShutdown: () => new Promise((resolve) => setTimeout(() => resolve('SIGTERM'), 50)),
       },
-      waitForShutdown: () => new Promise((resolve) => setTimeout(() => resolve('SIGTERM'), 50)),
-    });
+    );
     expect(await runCli(['daemon', '--schedule', '0 0 1 1 *', '--metrics-file', path], deps)).toBe(EXIT_OK);
     expect(passes.map((args) => args.slice(0, 3))).toEqual([['renew', '--metrics-file', path]]);
     await expect(readFile(path, 'utf8')).rejects.toThrow(expect.objectContaining({ code: 'ENOENT' }));

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
-import { LegoDirectoryReader, MAX_LEGO_DIR_ENTRIES, MAX_LEGO_FILE_BYTES, type LegoReaderFileSystem } from '../../../src/migration';
+import {
+  LegoDirectoryReader,
+  MAX_LEGO_DIR_ENTRIES,
+  MAX_LEGO_FILE_BYTES,
+  type LegoReaderFileSystem,
+} from '../../../src/migration';
 import { copyFixture, fixtureSnapshot, LEGO_FIXTURE } from './_lego';
 
 const reader = new LegoDirectoryReader();
@@ -54,7 +59,12 @@ describe('LegoDirectoryReader', () => {
         await unlink(join(l, ACCOUNT_DIR, 'keys', 'admin@example.test.key'));
         await symlink(join(o, 'secret.key'), join(l, ACCOUNT_DIR, 'keys', 'admin@example.test.key'));
       },
-      [{ file: `${ACCOUNT_DIR}/keys/admin@example.test.key`, message: 'it leads through a symbolic link to "OUTSIDE/secret.key", outside the lego directory' }],
+      [
+        {
+          file: `${ACCOUNT_DIR}/keys/admin@example.test.key`,
+          message: 'it leads through a symbolic link to "OUTSIDE/secret.key", outside the lego directory',
+        },
+      ],
     ],
     [
       'a keys directory that is a symbolic link out of the directory',
@@ -63,7 +73,12 @@ describe('LegoDirectoryReader', () => {
         await writeFile(join(o, 'admin@example.test.key'), 'outside');
         await symlink(o, join(l, ACCOUNT_DIR, 'keys'));
       },
-      [{ file: `${ACCOUNT_DIR}/keys/admin@example.test.key`, message: 'it leads through a symbolic link to "OUTSIDE/admin@example.test.key", outside the lego directory' }],
+      [
+        {
+          file: `${ACCOUNT_DIR}/keys/admin@example.test.key`,
+          message: 'it leads through a symbolic link to "OUTSIDE/admin@example.test.key", outside the lego directory',
+        },
+      ],
     ],
     [
       'a certificates directory that is a symbolic link out of the directory',
@@ -84,7 +99,12 @@ describe('LegoDirectoryReader', () => {
     [
       'a file larger than the cap',
       async (l) => writeFile(join(l, 'certificates', 'one.example.test.crt'), 'A'.repeat(MAX_LEGO_FILE_BYTES + 1)),
-      [{ file: 'certificates/one.example.test.crt', message: `it is larger than ${MAX_LEGO_FILE_BYTES} bytes, more than any lego file` }],
+      [
+        {
+          file: 'certificates/one.example.test.crt',
+          message: `it is larger than ${MAX_LEGO_FILE_BYTES} bytes, more than any lego file`,
+        },
+      ],
     ],
     [
       'a directory where a file belongs',
@@ -123,7 +143,12 @@ describe('LegoDirectoryReader', () => {
   test(`read() refuses more than ${MAX_LEGO_DIR_ENTRIES} entries in a directory and names it`, async () => {
     const extra = Array.from({ length: MAX_LEGO_DIR_ENTRIES }, (_, i) => `x${i}.txt`);
     const snapshot = await new LegoDirectoryReader({ fs: withExtraCertificateNames(extra) }).read(lego);
-    expect(snapshot.problems).toEqual([{ file: 'certificates', message: `it holds ${MAX_LEGO_DIR_ENTRIES + 13} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}` }]);
+    expect(snapshot.problems).toEqual([
+      {
+        file: 'certificates',
+        message: `it holds ${MAX_LEGO_DIR_ENTRIES + 13} entries; the limit is ${MAX_LEGO_DIR_ENTRIES}`,
+      },
+    ]);
   });
 
   test.each(hostile)('read() refuses %s and names it', async (_name, prepare, expected) => {
@@ -150,8 +175,16 @@ describe('LegoDirectoryReader', () => {
   });
 
   test.each([
-    ['a path that does not exist', (l: string) => join(l, 'missing'), 'Cannot import lego directory "LEGO/missing": it does not exist'],
-    ['a file', (l: string) => join(l, 'certificates', 'one.example.test.crt'), 'Cannot import lego directory "LEGO/certificates/one.example.test.crt": it is not a directory'],
+    [
+      'a path that does not exist',
+      (l: string) => join(l, 'missing'),
+      'Cannot import lego directory "LEGO/missing": it does not exist',
+    ],
+    [
+      'a file',
+      (l: string) => join(l, 'certificates', 'one.example.test.crt'),
+      'Cannot import lego directory "LEGO/certificates/one.example.test.crt": it is not a directory',
+    ],
     [
       'a directory without accounts/ or certificates/',
       (l: string) => join(l, 'accounts'),
@@ -159,6 +192,10 @@ describe('LegoDirectoryReader', () => {
     ],
   ])('read() of %s throws ConfigError', async (_name, pathOf, message) => {
     const error = await reader.read(pathOf(lego)).catch((e: unknown) => e);
-    expect([error instanceof ConfigError, (error as ConfigError).source, (error as Error).message.replace(lego, 'LEGO')]).toEqual([true, '--path', message]);
+    expect([
+      error instanceof ConfigError,
+      (error as ConfigError).source,
+      (error as Error).message.replace(lego, 'LEGO'),
+    ]).toEqual([true, '--path', message]);
   });
 });

@@ -31,11 +31,18 @@ export function extraFile(name: string, path: string): LegoFile {
 /** The files of one fixture account folder. */
 export function accountFiles(folder: 'admin@example.test' | 'other@example.test'): LegoAccountFiles {
   const dir = `accounts/${LEGO_SERVER}/${folder}`;
-  return { server: LEGO_SERVER, folder, accountJson: legoFile(`${dir}/account.json`), key: legoFile(`${dir}/keys/${folder}.key`) };
+  return {
+    server: LEGO_SERVER,
+    folder,
+    accountJson: legoFile(`${dir}/account.json`),
+    key: legoFile(`${dir}/keys/${folder}.key`),
+  };
 }
 
 /** The files of one fixture certificate, by lego file base. */
-export function certificateFiles(base: 'one.example.test' | 'two.example.test' | '_.wild.example.test'): LegoCertificateFiles {
+export function certificateFiles(
+  base: 'one.example.test' | 'two.example.test' | '_.wild.example.test',
+): LegoCertificateFiles {
   const file = (suffix: string): LegoFile => legoFile(`certificates/${base}${suffix}`);
   return { base, crt: file('.crt'), key: file('.key'), issuer: file('.issuer.crt'), json: file('.json') };
 }
@@ -45,7 +52,11 @@ export function fixtureSnapshot(): LegoSnapshot {
   return {
     root: '/srv/lego',
     accounts: [accountFiles('admin@example.test'), accountFiles('other@example.test')],
-    certificates: [certificateFiles('_.wild.example.test'), certificateFiles('one.example.test'), certificateFiles('two.example.test')],
+    certificates: [
+      certificateFiles('_.wild.example.test'),
+      certificateFiles('one.example.test'),
+      certificateFiles('two.example.test'),
+    ],
     problems: [],
     ignored: ['certificates/two.example.test.pem'],
   };

@@ -154,16 +154,64 @@ const NO_SUBJECT_AKI = '4A:AC:D5:30:DC:BA:C2:F7:EA:51:BD:85:FD:4E:89:6A:E5:AC:28
 describe('ariCertId()', () => {
   // [label, PEM, openssl -ext authorityKeyIdentifier, openssl -serial, expected CertID]
   test.each<[string, string, string, string, string]>([
-    ['the RFC 9773 §4.1 example (serial 0x87654321 keeps its 00 byte)', pem.rfc, RFC_AKI, '87654321', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE'],
+    [
+      'the RFC 9773 §4.1 example (serial 0x87654321 keeps its 00 byte)',
+      pem.rfc,
+      RFC_AKI,
+      '87654321',
+      'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+    ],
     ['a one-byte serial with the high bit set (0x80)', pem.s80, RFC_AKI, '80', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIA'],
-    ['the largest one-byte serial without a sign byte (0x7F)', pem.s7f, RFC_AKI, '7F', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.fw'],
+    [
+      'the largest one-byte serial without a sign byte (0x7F)',
+      pem.s7f,
+      RFC_AKI,
+      '7F',
+      'aYhba4dGQEHhs3uEe6CuLN4ByNQ.fw',
+    ],
     ['serial zero', pem.s0, RFC_AKI, '00', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AA'],
-    ['a 20-byte serial starting 0xFF (21 DER bytes)', pem.s20, RFC_AKI, 'FFEEDDCCBBAA99887766554433221100FFEEDDCC', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AP_u3cy7qpmId2ZVRDMiEQD_7t3M'],
-    ['the EC leaf fixture (serial 0x8765…3210)', certs.ecLeaf, FIXTURE_INTERMEDIATE_AKI, '87654321FEDCBA9876543210', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA'],
-    ['the renewed EC leaf fixture (serial 0x0123…0011)', certs.ecLeaf2, FIXTURE_INTERMEDIATE_AKI, '0123456789ABCDEF0011', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.ASNFZ4mrze8AEQ'],
-    ['the RSA leaf fixture (serial 0x7F00AA)', certs.rsaLeaf, FIXTURE_INTERMEDIATE_AKI, '7F00AA', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.fwCq'],
-    ['the root fixture (serial 0x01, AKI = its own SKI)', certs.ecRoot, FIXTURE_ROOT_AKI, '01', 'jZ02AnsBon9E0YUyHt__m0d4H-M.AQ'],
-    ['a leaf without a subject, with a critical SAN (serial 0x9ABC…9ABC)', certs.noSubjectLeaf, NO_SUBJECT_AKI, '9ABCDEF0123456789ABC', 'SqzVMNy6wvfqUb2F_U6JauWsKHs.AJq83vASNFZ4mrw'],
+    [
+      'a 20-byte serial starting 0xFF (21 DER bytes)',
+      pem.s20,
+      RFC_AKI,
+      'FFEEDDCCBBAA99887766554433221100FFEEDDCC',
+      'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AP_u3cy7qpmId2ZVRDMiEQD_7t3M',
+    ],
+    [
+      'the EC leaf fixture (serial 0x8765…3210)',
+      certs.ecLeaf,
+      FIXTURE_INTERMEDIATE_AKI,
+      '87654321FEDCBA9876543210',
+      'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA',
+    ],
+    [
+      'the renewed EC leaf fixture (serial 0x0123…0011)',
+      certs.ecLeaf2,
+      FIXTURE_INTERMEDIATE_AKI,
+      '0123456789ABCDEF0011',
+      'NY9YrD3LL3iRc_QtTkz19zvZd5s.ASNFZ4mrze8AEQ',
+    ],
+    [
+      'the RSA leaf fixture (serial 0x7F00AA)',
+      certs.rsaLeaf,
+      FIXTURE_INTERMEDIATE_AKI,
+      '7F00AA',
+      'NY9YrD3LL3iRc_QtTkz19zvZd5s.fwCq',
+    ],
+    [
+      'the root fixture (serial 0x01, AKI = its own SKI)',
+      certs.ecRoot,
+      FIXTURE_ROOT_AKI,
+      '01',
+      'jZ02AnsBon9E0YUyHt__m0d4H-M.AQ',
+    ],
+    [
+      'a leaf without a subject, with a critical SAN (serial 0x9ABC…9ABC)',
+      certs.noSubjectLeaf,
+      NO_SUBJECT_AKI,
+      '9ABCDEF0123456789ABC',
+      'SqzVMNy6wvfqUb2F_U6JauWsKHs.AJq83vASNFZ4mrw',
+    ],
   ])('ariCertId() computes %s', (_label, leafPem, opensslAki, opensslSerial, expected) => {
     expect(certIdFromOpensslOutput(opensslAki, opensslSerial)).toBe(expected);
     expect(ariCertId(leafPem)).toBe(expected);
@@ -175,8 +223,16 @@ describe('ariCertId()', () => {
   });
 
   test.each<[string, string, string]>([
-    ['a leaf before its chain and key', certs.ecLeaf + certs.ecIntermediate + certs.ecLeafKey, 'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA'],
-    ['CRLF text with Bag Attributes', `Bag Attributes\r\n${pem.rfc.replace(/\n/g, '\r\n')}`, 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE'],
+    [
+      'a leaf before its chain and key',
+      certs.ecLeaf + certs.ecIntermediate + certs.ecLeafKey,
+      'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA',
+    ],
+    [
+      'CRLF text with Bag Attributes',
+      `Bag Attributes\r\n${pem.rfc.replace(/\n/g, '\r\n')}`,
+      'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+    ],
     ['a negative serial (hostile; DER byte FF)', pem.neg, 'aYhba4dGQEHhs3uEe6CuLN4ByNQ._w'],
   ])('ariCertId() reads %s', (_label, leafPem, expected) => {
     expect(ariCertId(leafPem)).toBe(expected);
@@ -185,7 +241,11 @@ describe('ariCertId()', () => {
   test.each<[string, string, string]>([
     ['the empty string', '', 'Cannot compute the ARI CertID: the text holds no "CERTIFICATE" block'],
     ['only a key', certs.ecLeafKey, 'Cannot compute the ARI CertID: the text holds no "CERTIFICATE" block'],
-    ['a truncated certificate', certs.ecLeaf.replace(/\n[^\n]*\n-----END/, '\n-----END'), 'Cannot parse certificate: error:0680009B:asn1 encoding routines::too long'],
+    [
+      'a truncated certificate',
+      certs.ecLeaf.replace(/\n[^\n]*\n-----END/, '\n-----END'),
+      'Cannot parse certificate: error:0680009B:asn1 encoding routines::too long',
+    ],
     [
       'a certificate without an AKI extension',
       pem.noaki,
@@ -207,7 +267,9 @@ describe('ariCertId()', () => {
       'Cannot compute the ARI CertID of the certificate with serial "1237": expected AuthorityKeyIdentifier SEQUENCE at byte 214, found tag 0x04',
     ],
   ])('ariCertId() rejects %s', (_label, leafPem, message) => {
-    expect(() => ariCertId(leafPem)).toThrow(expect.objectContaining({ name: CertificateError.name, code: 'CERTIFICATE_INVALID', message }));
+    expect(() => ariCertId(leafPem)).toThrow(
+      expect.objectContaining({ name: CertificateError.name, code: 'CERTIFICATE_INVALID', message }),
+    );
   });
 });
 
@@ -225,7 +287,7 @@ describe('ariCertIdHasSerial()', () => {
   });
 
   test.each<[string, string, string]>([
-    ['another certificate\'s serial', 'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA', '0123456789ABCDEF0011'],
+    ["another certificate's serial", 'NY9YrD3LL3iRc_QtTkz19zvZd5s.AIdlQyH-3LqYdlQyEA', '0123456789ABCDEF0011'],
     ['a serial one digit longer', 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE', '876543210'],
     ['no dot', 'aYhba4dGQEHhs3uEe6CuLN4ByNQAIdlQyE', '87654321'],
     ['two dots', 'a.AIdlQyE.x', '87654321'],

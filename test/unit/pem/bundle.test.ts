@@ -25,11 +25,28 @@ describe('assertKeyMatchesCertificate()', () => {
       certs.rsaLeafKey,
       'Certificate and private key do not match: certificate "87654321FEDCBA9876543210" has a ec256 public key that does not belong to the given rsa2048 private key',
     ],
-    ['a full chain as the leaf', certs.ecLeaf + certs.ecIntermediate, certs.ecLeafKey, 'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found "CERTIFICATE", "CERTIFICATE"'],
-    ['a key as the leaf', certs.ecLeafKey, certs.ecLeafKey, 'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found "PRIVATE KEY"'],
-    ['an empty leaf', '', certs.ecLeafKey, 'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found nothing'],
+    [
+      'a full chain as the leaf',
+      certs.ecLeaf + certs.ecIntermediate,
+      certs.ecLeafKey,
+      'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found "CERTIFICATE", "CERTIFICATE"',
+    ],
+    [
+      'a key as the leaf',
+      certs.ecLeafKey,
+      certs.ecLeafKey,
+      'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found "PRIVATE KEY"',
+    ],
+    [
+      'an empty leaf',
+      '',
+      certs.ecLeafKey,
+      'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found nothing',
+    ],
   ])('assertKeyMatchesCertificate() rejects %s', (_label, leaf, key, message) => {
-    expect(() => assertKeyMatchesCertificate(leaf, key)).toThrow(expect.objectContaining({ name: CertificateError.name, message }));
+    expect(() => assertKeyMatchesCertificate(leaf, key)).toThrow(
+      expect.objectContaining({ name: CertificateError.name, message }),
+    );
   });
 
   test('assertKeyMatchesCertificate() puts no key material in its message', () => {
@@ -66,7 +83,9 @@ describe('missingNames()', () => {
   });
 
   test('missingNames() finds every DNS and IP name of a leaf without a subject covered, and nothing more', () => {
-    expect(missingNames(certs.noSubjectLeaf, [...NO_SUBJECT_NAMES, '2001:DB8:0:0:0:0:0:10', 'example.com'])).toEqual(['example.com']);
+    expect(missingNames(certs.noSubjectLeaf, [...NO_SUBJECT_NAMES, '2001:DB8:0:0:0:0:0:10', 'example.com'])).toEqual([
+      'example.com',
+    ]);
   });
 
   test('missingNames() reports every name for a leaf without SANs', () => {
@@ -92,13 +111,21 @@ describe('buildHaproxyBundle()', () => {
       },
       certs.ecLeaf + certs.ecIntermediate + certs.ecLeafSec1Key,
     ],
-    ['an empty chain', { leaf: certs.rsaLeaf, chain: [], key: certs.rsaLeafPkcs1Key }, certs.rsaLeaf + certs.rsaLeafPkcs1Key],
+    [
+      'an empty chain',
+      { leaf: certs.rsaLeaf, chain: [], key: certs.rsaLeafPkcs1Key },
+      certs.rsaLeaf + certs.rsaLeafPkcs1Key,
+    ],
     [
       'a leaf without a subject',
       { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate], key: certs.noSubjectLeafKey },
       certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
     ],
-    ['a chain string with an empty element', { leaf: certs.rsaLeaf, chain: ['', certs.ecIntermediate], key: certs.rsaLeafKey }, certs.rsaLeaf + certs.ecIntermediate + certs.rsaLeafKey],
+    [
+      'a chain string with an empty element',
+      { leaf: certs.rsaLeaf, chain: ['', certs.ecIntermediate], key: certs.rsaLeafKey },
+      certs.rsaLeaf + certs.ecIntermediate + certs.rsaLeafKey,
+    ],
   ])('buildHaproxyBundle() normalises %s', (_label, parts, expected) => {
     expect(buildHaproxyBundle(parts)).toBe(expected);
   });
@@ -111,7 +138,11 @@ describe('buildHaproxyBundle()', () => {
     ],
     [
       'a root after the intermediate of a leaf without a subject',
-      { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate, certs.noSubjectRoot], key: certs.noSubjectLeafKey },
+      {
+        leaf: certs.noSubjectLeaf,
+        chain: [certs.noSubjectIntermediate, certs.noSubjectRoot],
+        key: certs.noSubjectLeafKey,
+      },
       'Cannot build HAProxy bundle: chain certificate 2 ("O=haproxy-acme test, CN=Test Root EC 2") is a self-signed root; remove it from the chain',
     ],
     [
@@ -139,9 +170,21 @@ describe('buildHaproxyBundle()', () => {
       { leaf: certs.ecLeaf, chain: [certs.ecIntermediate], key: certs.mismatchKey },
       'Certificate and private key do not match: certificate "87654321FEDCBA9876543210" has a ec256 public key that does not belong to the given ec256 private key',
     ],
-    ['no key', { leaf: certs.ecLeaf, chain: [], key: '' }, 'Cannot read private key: the text holds 0 PEM blocks, expected exactly one'],
-    ['a full chain as leaf', { leaf: certs.ecLeaf + certs.ecIntermediate, chain: [], key: certs.ecLeafKey }, 'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found "CERTIFICATE", "CERTIFICATE"'],
-    ['a mismatched END in the leaf', { leaf: certs.ecLeaf.replace('END CERTIFICATE', 'END X509 CRL'), chain: [], key: certs.ecLeafKey }, 'Cannot read PEM block "CERTIFICATE" that begins on line 1: line 14 ends it with "-----END X509 CRL-----"'],
+    [
+      'no key',
+      { leaf: certs.ecLeaf, chain: [], key: '' },
+      'Cannot read private key: the text holds 0 PEM blocks, expected exactly one',
+    ],
+    [
+      'a full chain as leaf',
+      { leaf: certs.ecLeaf + certs.ecIntermediate, chain: [], key: certs.ecLeafKey },
+      'Cannot read leaf certificate: expected exactly one "CERTIFICATE" block, found "CERTIFICATE", "CERTIFICATE"',
+    ],
+    [
+      'a mismatched END in the leaf',
+      { leaf: certs.ecLeaf.replace('END CERTIFICATE', 'END X509 CRL'), chain: [], key: certs.ecLeafKey },
+      'Cannot read PEM block "CERTIFICATE" that begins on line 1: line 14 ends it with "-----END X509 CRL-----"',
+    ],
   ])('buildHaproxyBundle() refuses %s', (_label, parts, message) => {
     expect(() => buildHaproxyBundle(parts)).toThrow(expect.objectContaining({ name: CertificateError.name, message }));
   });

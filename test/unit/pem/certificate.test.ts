@@ -23,7 +23,7 @@ describe('parseCertificate()', () => {
     });
   });
 
-  test('parseCertificate() reads a leaf with an empty subject (no CN, SANs only, no AIA) as Let\'s Encrypt issues today', () => {
+  test("parseCertificate() reads a leaf with an empty subject (no CN, SANs only, no AIA) as Let's Encrypt issues today", () => {
     expect(parseCertificate(certs.noSubjectLeaf)).toEqual({
       serial: '9ABCDEF0123456789ABC',
       sha1Fingerprint: expect.stringMatching(/^[0-9A-F]{40}$/),
@@ -39,13 +39,29 @@ describe('parseCertificate()', () => {
   });
 
   test.each<[string, string, Partial<ReturnType<typeof parseCertificate>>]>([
-    ['the RSA leaf', certs.rsaLeaf, { serial: '7F00AA', keyType: 'rsa2048', dnsNames: ['rsa.example.org'], ipAddresses: [] }],
+    [
+      'the RSA leaf',
+      certs.rsaLeaf,
+      { serial: '7F00AA', keyType: 'rsa2048', dnsNames: ['rsa.example.org'], ipAddresses: [] },
+    ],
     ['a serial with a leading zero nibble', certs.ecLeaf2, { serial: '0123456789ABCDEF0011' }],
-    ['the intermediate', certs.ecIntermediate, { serial: '0A1B2C', dnsNames: [], isSelfSigned: false, issuer: '/O=haproxy-acme test/CN=Test Root EC' }],
+    [
+      'the intermediate',
+      certs.ecIntermediate,
+      { serial: '0A1B2C', dnsNames: [], isSelfSigned: false, issuer: '/O=haproxy-acme test/CN=Test Root EC' },
+    ],
     ['the root', certs.ecRoot, { serial: '01', keyType: 'ec384', isSelfSigned: true }],
-    ['a self-signed leaf', certs.selfSigned, { serial: '42', isSelfSigned: true, sha1Fingerprint: '8B769607FB98FB602F76487B9AC6D2099DF05C59' }],
+    [
+      'a self-signed leaf',
+      certs.selfSigned,
+      { serial: '42', isSelfSigned: true, sha1Fingerprint: '8B769607FB98FB602F76487B9AC6D2099DF05C59' },
+    ],
     ['the first of several blocks', certs.ecLeafKey + certs.rsaLeaf + certs.ecLeaf, { serial: '7F00AA' }],
-    ['CRLF text with Bag Attributes', `Bag Attributes\r\n${certs.ecLeaf.replace(/\n/g, '\r\n')}`, { serial: '87654321FEDCBA9876543210' }],
+    [
+      'CRLF text with Bag Attributes',
+      `Bag Attributes\r\n${certs.ecLeaf.replace(/\n/g, '\r\n')}`,
+      { serial: '87654321FEDCBA9876543210' },
+    ],
   ])('parseCertificate() reads %s', (_label, pem, expected) => {
     expect(parseCertificate(pem)).toMatchObject(expected);
   });
@@ -53,8 +69,16 @@ describe('parseCertificate()', () => {
   test.each<[string, string, string]>([
     ['the empty string', '', 'Cannot parse certificate: the text holds no "CERTIFICATE" block'],
     ['only a key', certs.ecLeafKey, 'Cannot parse certificate: the text holds no "CERTIFICATE" block'],
-    ['a key labelled as a certificate', certs.ecLeafKey.replace(/PRIVATE KEY/g, 'CERTIFICATE'), 'Cannot parse certificate: error:068000A8:asn1 encoding routines::wrong tag'],
-    ['a truncated certificate', certs.ecLeaf.replace(/\n[^\n]*\n-----END/, '\n-----END'), 'Cannot parse certificate: error:0680009B:asn1 encoding routines::too long'],
+    [
+      'a key labelled as a certificate',
+      certs.ecLeafKey.replace(/PRIVATE KEY/g, 'CERTIFICATE'),
+      'Cannot parse certificate: error:068000A8:asn1 encoding routines::wrong tag',
+    ],
+    [
+      'a truncated certificate',
+      certs.ecLeaf.replace(/\n[^\n]*\n-----END/, '\n-----END'),
+      'Cannot parse certificate: error:0680009B:asn1 encoding routines::too long',
+    ],
   ])('parseCertificate() rejects %s', (_label, pem, message) => {
     expect(() => parseCertificate(pem)).toThrow(expect.objectContaining({ name: CertificateError.name, message }));
   });
@@ -63,11 +87,23 @@ describe('parseCertificate()', () => {
 describe('parseChain()', () => {
   test.each<[string, string, { leaf: string; chain: string[] }]>([
     ['leaf + intermediate', certs.ecLeaf + certs.ecIntermediate, { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] }],
-    ['leaf + intermediate + root (root dropped)', certs.ecLeaf + certs.ecIntermediate + certs.ecRoot, { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] }],
+    [
+      'leaf + intermediate + root (root dropped)',
+      certs.ecLeaf + certs.ecIntermediate + certs.ecRoot,
+      { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] },
+    ],
     ['a lone leaf', certs.rsaLeaf, { leaf: certs.rsaLeaf, chain: [] }],
     ['a self-signed leaf (kept as leaf)', certs.selfSigned, { leaf: certs.selfSigned, chain: [] }],
-    ['a leaf without a subject + intermediate + root', certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectRoot, { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate] }],
-    ['CRLF and blank lines', `${certs.ecLeaf}\n\n${certs.ecIntermediate}`.replace(/\n/g, '\r\n'), { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] }],
+    [
+      'a leaf without a subject + intermediate + root',
+      certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectRoot,
+      { leaf: certs.noSubjectLeaf, chain: [certs.noSubjectIntermediate] },
+    ],
+    [
+      'CRLF and blank lines',
+      `${certs.ecLeaf}\n\n${certs.ecIntermediate}`.replace(/\n/g, '\r\n'),
+      { leaf: certs.ecLeaf, chain: [certs.ecIntermediate] },
+    ],
   ])('parseChain() splits %s', (_label, pem, expected) => {
     expect(parseChain(pem)).toEqual(expected);
   });
@@ -75,7 +111,11 @@ describe('parseChain()', () => {
   test.each<[string, string, string]>([
     ['the empty string', '', 'Cannot read certificate chain: the text holds no "CERTIFICATE" block'],
     ['garbage', 'not a chain', 'Cannot read certificate chain: the text holds no "CERTIFICATE" block'],
-    ['a chain with a key in it', certs.ecLeaf + certs.ecLeafKey, 'Cannot read certificate chain: block 2 is "PRIVATE KEY"; a chain holds only "CERTIFICATE" blocks'],
+    [
+      'a chain with a key in it',
+      certs.ecLeaf + certs.ecLeafKey,
+      'Cannot read certificate chain: block 2 is "PRIVATE KEY"; a chain holds only "CERTIFICATE" blocks',
+    ],
     [
       'a chain with a broken certificate',
       certs.ecLeaf + certs.ecLeafKey.replace(/PRIVATE KEY/g, 'CERTIFICATE'),
@@ -98,7 +138,12 @@ describe('certificateLabel()', () => {
 // Node 20 gives `undefined` as the subject of a certificate without one, Node 24 gives ''.
 describe('slashName() and oneLineName()', () => {
   test.each<[string, string | undefined, string, string]>([
-    ['a subject', 'O=haproxy-acme test\nCN=Test Intermediate E1', '/O=haproxy-acme test/CN=Test Intermediate E1', 'O=haproxy-acme test, CN=Test Intermediate E1'],
+    [
+      'a subject',
+      'O=haproxy-acme test\nCN=Test Intermediate E1',
+      '/O=haproxy-acme test/CN=Test Intermediate E1',
+      'O=haproxy-acme test, CN=Test Intermediate E1',
+    ],
     ['an empty subject as Node 24 gives it', '', '', ''],
     ['an empty subject as Node 20 gives it (undefined)', undefined, '', ''],
   ])('slashName() and oneLineName() write %s', (_label, name, slash, oneLine) => {
@@ -120,14 +165,26 @@ describe('keyTypeOf()', () => {
 
   test.each<[string, string, string]>([
     ['the empty string', '', 'Cannot read private key: the text holds 0 PEM blocks, expected exactly one'],
-    ['a certificate', certs.ecLeaf, 'Cannot read private key: the block is "CERTIFICATE", expected "PRIVATE KEY", "EC PRIVATE KEY" or "RSA PRIVATE KEY" (decrypt an encrypted key first)'],
-    ['two keys', certs.ecLeafKey + certs.mismatchKey, 'Cannot read private key: the text holds 2 PEM blocks, expected exactly one'],
+    [
+      'a certificate',
+      certs.ecLeaf,
+      'Cannot read private key: the block is "CERTIFICATE", expected "PRIVATE KEY", "EC PRIVATE KEY" or "RSA PRIVATE KEY" (decrypt an encrypted key first)',
+    ],
+    [
+      'two keys',
+      certs.ecLeafKey + certs.mismatchKey,
+      'Cannot read private key: the text holds 2 PEM blocks, expected exactly one',
+    ],
     [
       'an encrypted PKCS#8 key',
       certs.encryptedKey,
       'Cannot read private key: the block is "ENCRYPTED PRIVATE KEY", expected "PRIVATE KEY", "EC PRIVATE KEY" or "RSA PRIVATE KEY" (decrypt an encrypted key first)',
     ],
-    ['a key with a corrupt body', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', 'Cannot read private key: error:1E08010C:DECODER routines::unsupported'],
+    [
+      'a key with a corrupt body',
+      '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+      'Cannot read private key: error:1E08010C:DECODER routines::unsupported',
+    ],
   ])('keyTypeOf() rejects %s', (_label, pem, message) => {
     expect(() => keyTypeOf(pem)).toThrow(expect.objectContaining({ name: CertificateError.name, message }));
   });

@@ -14,10 +14,22 @@ describe('splitPemBlocks()', () => {
     ['old Mac CR line endings', leaf.replace(/\n/g, '\r'), [leaf]],
     ['blank lines between and around blocks', `\n\n${leaf}\n\n\n${key}\n\n`, [leaf, key]],
     ['blank lines and spaces inside a block', leaf.replace(leafBody[2] ?? '', `\n  ${leafBody[2]}  \n\n`), [leaf]],
-    ['OpenSSL Bag Attributes and comments', `Bag Attributes\n    localKeyID: 01 00 00 00\nsubject=/CN=example.com\n${leaf}# trailing comment\n`, [leaf]],
+    [
+      'OpenSSL Bag Attributes and comments',
+      `Bag Attributes\n    localKeyID: 01 00 00 00\nsubject=/CN=example.com\n${leaf}# trailing comment\n`,
+      [leaf],
+    ],
     ['no final newline', leaf.trimEnd(), [leaf]],
-    ['trailing spaces on BEGIN and END lines', leaf.replace('-----\n', '-----   \n').replace(/-----\n$/, '-----\t\n'), [leaf]],
-    ['a body joined on one line', `-----BEGIN CERTIFICATE-----\n${leafBody.join('')}\n-----END CERTIFICATE-----`, [leaf]],
+    [
+      'trailing spaces on BEGIN and END lines',
+      leaf.replace('-----\n', '-----   \n').replace(/-----\n$/, '-----\t\n'),
+      [leaf],
+    ],
+    [
+      'a body joined on one line',
+      `-----BEGIN CERTIFICATE-----\n${leafBody.join('')}\n-----END CERTIFICATE-----`,
+      [leaf],
+    ],
     ['garbage only', 'hello world\nnot a pem\n', []],
     ['the empty string', '', []],
   ])('splitPemBlocks() reads %s', (_label, input, expected) => {
@@ -49,7 +61,11 @@ describe('splitPemBlocks()', () => {
       leaf.replace('-----END CERTIFICATE-----\n', '') + key,
       'Cannot read PEM block "CERTIFICATE" that begins on line 1: no "-----END CERTIFICATE-----" line before line 14',
     ],
-    ['an END without BEGIN', `hello\n-----END CERTIFICATE-----\n`, 'Cannot read PEM: "-----END CERTIFICATE-----" on line 2 has no BEGIN line'],
+    [
+      'an END without BEGIN',
+      `hello\n-----END CERTIFICATE-----\n`,
+      'Cannot read PEM: "-----END CERTIFICATE-----" on line 2 has no BEGIN line',
+    ],
     [
       'a body line that is not base64',
       leaf.replace(leafBody[3] ?? '', 'this is not base64!'),

@@ -41,42 +41,135 @@ interface Case {
   host: boolean;
 }
 
-const base64url = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 140 });
-const nasty = fc.constantFrom('.', '..', '/', '//', '%2e', '%2E%2E%2F', '%00', '\0', '\\', 'é', '\u202e', '\uff0e', ' ', '\t', '?x=1', '#f', ';p', '%', '\r', '\n');
+const base64url = fc.string({
+  unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'),
+  maxLength: 140,
+});
+const nasty = fc.constantFrom(
+  '.',
+  '..',
+  '/',
+  '//',
+  '%2e',
+  '%2E%2E%2F',
+  '%00',
+  '\0',
+  '\\',
+  'é',
+  '\u202e',
+  '\uff0e',
+  ' ',
+  '\t',
+  '?x=1',
+  '#f',
+  ';p',
+  '%',
+  '\r',
+  '\n',
+);
 
 const targetArb: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...TOKENS).map((token) => `${P}${token}`),
-  fc.tuple(fc.constantFrom(...TOKENS), fc.constantFrom('', '?a=b', '?../x')).map(([token, query]) => `${P}${token}${query}`),
+  fc
+    .tuple(fc.constantFrom(...TOKENS), fc.constantFrom('', '?a=b', '?../x'))
+    .map(([token, query]) => `${P}${token}${query}`),
   base64url.map((token) => `${P}${token}`),
-  fc.tuple(fc.constantFrom(...TOKENS), fc.nat(50), nasty).map(([token, at, insert]) => `${P}${token.slice(0, at)}${insert}${token.slice(at)}`),
-  fc.tuple(fc.constantFrom('', '/', '//', '/.well-known/', 'http://a', '../'), fc.string({ unit: 'binary', maxLength: 40 })).map(([a, b]) => `${a}${b}`),
+  fc
+    .tuple(fc.constantFrom(...TOKENS), fc.nat(50), nasty)
+    .map(([token, at, insert]) => `${P}${token.slice(0, at)}${insert}${token.slice(at)}`),
+  fc
+    .tuple(
+      fc.constantFrom('', '/', '//', '/.well-known/', 'http://a', '../'),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+    )
+    .map(([a, b]) => `${a}${b}`),
   fc.webPath(),
 );
 
 const methodArb = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('GET', 'HEAD') },
-  { weight: 2, arbitrary: fc.constantFrom('POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'CONNECT', 'PROPFIND', 'get', 'G\0T') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'POST',
+      'PUT',
+      'DELETE',
+      'OPTIONS',
+      'TRACE',
+      'PATCH',
+      'CONNECT',
+      'PROPFIND',
+      'get',
+      'G\0T',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 10 }) },
 );
 
 const headerArb: fc.Arbitrary<[string, string]> = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.constantFrom('Accept', 'User-Agent', 'X-Forwarded-For'), fc.string({ maxLength: 30 })) },
+  {
+    weight: 8,
+    arbitrary: fc.tuple(fc.constantFrom('Accept', 'User-Agent', 'X-Forwarded-For'), fc.string({ maxLength: 30 })),
+  },
   fc.tuple(
-    fc.constantFrom('Host', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Expect', 'Upgrade', 'Range', 'Accept-Encoding', 'X-Forwarded-For'),
-    fc.oneof(fc.constantFrom('0', '5', '-1', '+3', 'chunked', 'identity', 'chunked, identity', '100-continue', 'h2c', 'keep-alive', 'a'), fc.string({ maxLength: 20 })),
+    fc.constantFrom(
+      'Host',
+      'Content-Length',
+      'Transfer-Encoding',
+      'Connection',
+      'Expect',
+      'Upgrade',
+      'Range',
+      'Accept-Encoding',
+      'X-Forwarded-For',
+    ),
+    fc.oneof(
+      fc.constantFrom(
+        '0',
+        '5',
+        '-1',
+        '+3',
+        'chunked',
+        'identity',
+        'chunked, identity',
+        '100-continue',
+        'h2c',
+        'keep-alive',
+        'a',
+      ),
+      fc.string({ maxLength: 20 }),
+    ),
   ),
-  fc.tuple(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 12 }), fc.string({ unit: 'binary-ascii', maxLength: 40 })),
-  fc.tuple(fc.constant('X-Big'), fc.nat(4000).map((n) => 'b'.repeat(n))),
+  fc.tuple(
+    fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 12 }),
+    fc.string({ unit: 'binary-ascii', maxLength: 40 }),
+  ),
+  fc.tuple(
+    fc.constant('X-Big'),
+    fc.nat(4000).map((n) => 'b'.repeat(n)),
+  ),
 );
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
   method: methodArb,
   target: targetArb,
-  version: fc.oneof({ weight: 6, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/0.9', 'HTTP/2.0', '', 'HTTP/1.1 x', 'http/1.1') }),
+  version: fc.oneof(
+    { weight: 6, arbitrary: fc.constant('HTTP/1.1') },
+    { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/0.9', 'HTTP/2.0', '', 'HTTP/1.1 x', 'http/1.1') },
+  ),
   headers: fc.array(headerArb, { maxLength: 6 }),
-  body: fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }) }),
-  eol: fc.oneof({ weight: 8, arbitrary: fc.constant('\r\n') }, { weight: 1, arbitrary: fc.constantFrom('\n', '\r', '\r\r\n') }),
-  junk: fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 64 }) }),
+  body: fc.oneof(
+    { weight: 3, arbitrary: fc.constant('') },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }) },
+  ),
+  eol: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('\r\n') },
+    { weight: 1, arbitrary: fc.constantFrom('\n', '\r', '\r\r\n') },
+  ),
+  junk: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('') },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 64 }) },
+  ),
   marker: fc.stringMatching(/^[A-Za-z]{16}$/).map((s) => `Mk${s}`),
   host: fc.oneof({ weight: 15, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
 });
@@ -84,7 +177,9 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 /** The bytes of a case: a marker header every time, and `Connection: close` so answers end the exchange. */
 function render(c: Case): Buffer {
   const host: Array<[string, string]> = c.host ? [['Host', 'a.example.test']] : [];
-  const headers = [...host, ...c.headers, ['X-Marker', c.marker], ['Connection', 'close']].map(([name, value]) => `${name}: ${value}${c.eol}`);
+  const headers = [...host, ...c.headers, ['X-Marker', c.marker], ['Connection', 'close']].map(
+    ([name, value]) => `${name}: ${value}${c.eol}`,
+  );
   const line = `${c.method} ${c.target}${c.version === '' ? '' : ` ${c.version}`}${c.eol}`;
   return Buffer.from(`${c.junk}${line}${headers.join('')}${c.eol}${c.body}`, 'utf8');
 }
@@ -124,7 +219,12 @@ describe('HttpChallengeServer with generated raw requests', () => {
     const registry = new MemoryChallengeTokenRegistry();
     for (const token of TOKENS) await registry.add(token, KA(token));
     logger = new CapturingLogger();
-    server = new HttpChallengeServer({ address: { kind: 'tcp', host: '127.0.0.1', port: 0 }, registry, logger, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    server = new HttpChallengeServer({
+      address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      registry,
+      logger,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
     await server.start();
   });
   afterAll(async () => {
@@ -145,7 +245,8 @@ describe('HttpChallengeServer with generated raw requests', () => {
         const status = String(parseResponses(reply.text, c.method === 'HEAD').responses[0]?.status ?? 'closed');
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         const found = failuresOf(c, reply);
-        if (found.length > 0 && failures.length < 10) failures.push({ request: JSON.stringify(render(c).toString('latin1').slice(0, 300)), failures: found });
+        if (found.length > 0 && failures.length < 10)
+          failures.push({ request: JSON.stringify(render(c).toString('latin1').slice(0, 300)), failures: found });
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -154,7 +255,17 @@ describe('HttpChallengeServer with generated raw requests', () => {
     // The mix must exercise both sides of the property, or the generator is broken.
     const served = statuses.get('200') ?? 0;
     expect({ failures, seed: SEED }).toEqual({ failures: [], seed: SEED });
-    expect([total, served > 100, (statuses.get('404') ?? 0) > 1000, (statuses.get('400') ?? 0) > 100, (statuses.get('405') ?? 0) > 100]).toEqual([CASES, true, true, true, true]);
-    expect([unhandled, logger.records.filter((r) => r.level !== 'debug'), stillServes.body]).toEqual([[], [], KA(TOKENS[0]!)]);
+    expect([
+      total,
+      served > 100,
+      (statuses.get('404') ?? 0) > 1000,
+      (statuses.get('400') ?? 0) > 100,
+      (statuses.get('405') ?? 0) > 100,
+    ]).toEqual([CASES, true, true, true, true]);
+    expect([unhandled, logger.records.filter((r) => r.level !== 'debug'), stillServes.body]).toEqual([
+      [],
+      [],
+      KA(TOKENS[0]!),
+    ]);
   });
 });

@@ -51,7 +51,10 @@ const PLAUSIBLE: Record<string, readonly string[]> = {
 const LIST_FLAGS = new Set(['domain', 'haproxySocket', 'deployHook', 'localPorts']);
 
 const textValue = (field: string): fc.Arbitrary<string> =>
-  fc.oneof({ arbitrary: hostileString, weight: 1 }, { arbitrary: fc.constantFrom(...(PLAUSIBLE[field] ?? ['x'])), weight: 2 });
+  fc.oneof(
+    { arbitrary: hostileString, weight: 1 },
+    { arbitrary: fc.constantFrom(...(PLAUSIBLE[field] ?? ['x'])), weight: 2 },
+  );
 
 /** What `snapctl get -d` may hand over: text, numbers, booleans, null, lists, objects. */
 const snapValue = (field: string): fc.Arbitrary<unknown> =>
@@ -80,7 +83,11 @@ const sources: fc.Arbitrary<Sources> = fc
   .tuple(
     ...CONFIG_KEYS.map((key) => {
       const flag = flagValue(key);
-      return fc.tuple(flag, key.env === undefined ? fc.constant(undefined) : maybe(textValue(key.field)), key.snap === undefined ? fc.constant(undefined) : maybe(snapValue(key.field)));
+      return fc.tuple(
+        flag,
+        key.env === undefined ? fc.constant(undefined) : maybe(textValue(key.field)),
+        key.snap === undefined ? fc.constant(undefined) : maybe(snapValue(key.field)),
+      );
     }),
     maybe(hostileString),
   )
@@ -98,7 +105,8 @@ const sources: fc.Arbitrary<Sources> = fc
 
 /** Why a resolved Config breaks its contract, or undefined. */
 function configProblem(config: Config): string | undefined {
-  if (!Object.isFrozen(config) || !Object.isFrozen(config.domains) || !Object.isFrozen(config.haproxy)) return 'not deeply frozen';
+  if (!Object.isFrozen(config) || !Object.isFrozen(config.domains) || !Object.isFrozen(config.haproxy))
+    return 'not deeply frozen';
   if (!isAbsolute(config.home)) return 'home is not absolute';
   if (config.domains.some((domain) => !/^[a-z0-9.:-]{1,253}$/.test(domain))) return 'a domain is not canonical';
   if (new Set(config.domains).size !== config.domains.length) return 'domains are not de-duplicated';
@@ -106,18 +114,26 @@ function configProblem(config: Config): string | undefined {
 }
 
 describe('loadConfig() on generated flags, environment and snap options', () => {
-  test(`loadConfig() resolves a frozen Config or rejects with a house-style ConfigError (${RUNS} cases)`, async () => {
-    const outcomes = { resolved: 0, rejected: 0 };
-    await fc.assert(
-      fc.asyncProperty(sources, async ({ flags, env, snap }) => {
-        const outcome = await settleAsync(() => loadConfig({ flags, env: { ...env, SNAP: '/snap/x/1' }, snapOptions: async () => snap, cwd: '/srv/work' }));
-        outcomes[outcome.ok ? 'resolved' : 'rejected'] += 1;
-        expect(outcome.ok ? configProblem(outcome.value) : typedRejectionProblem(outcome.error, ConfigError)).toBeUndefined();
-        expect(outcome.ok || !(outcome.error as Error).message.includes(HMAC_KEY)).toBe(true);
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    // Both outcomes must be common, or the generators only test the first check.
-    expect([outcomes.resolved > RUNS / 50, outcomes.rejected > RUNS / 50]).toEqual([true, true]);
-  }, TIMEOUT_MS);
+  test(
+    `loadConfig() resolves a frozen Config or rejects with a house-style ConfigError (${RUNS} cases)`,
+    async () => {
+      const outcomes = { resolved: 0, rejected: 0 };
+      await fc.assert(
+        fc.asyncProperty(sources, async ({ flags, env, snap }) => {
+          const outcome = await settleAsync(() =>
+            loadConfig({ flags, env: { ...env, SNAP: '/snap/x/1' }, snapOptions: async () => snap, cwd: '/srv/work' }),
+          );
+          outcomes[outcome.ok ? 'resolved' : 'rejected'] += 1;
+          expect(
+            outcome.ok ? configProblem(outcome.value) : typedRejectionProblem(outcome.error, ConfigError),
+          ).toBeUndefined();
+          expect(outcome.ok || !(outcome.error as Error).message.includes(HMAC_KEY)).toBe(true);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      // Both outcomes must be common, or the generators only test the first check.
+      expect([outcomes.resolved > RUNS / 50, outcomes.rejected > RUNS / 50]).toEqual([true, true]);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -28,20 +28,48 @@ function haproxyReads(text: string): string[][] | 'refused' {
   return text
     .split('\n')
     .filter((line) => !/^[#\r]/.test(line))
-    .map((line) => line.replace(/[[\]]/g, ' $& ').split(/[ \t\n\v\f\r]+/).filter((token) => token !== ''))
+    .map((line) =>
+      line
+        .replace(/[[\]]/g, ' $& ')
+        .split(/[ \t\n\v\f\r]+/)
+        .filter((token) => token !== ''),
+    )
     .filter((tokens) => tokens.length > 0);
 }
 
-const VALID = ['/srv/acme/haproxy/a.example.pem', '/var/snap/haproxy/common/acme/haproxy/_wildcard.b.example.pem', '/x'];
+const VALID = [
+  '/srv/acme/haproxy/a.example.pem',
+  '/var/snap/haproxy/common/acme/haproxy/_wildcard.b.example.pem',
+  '/x',
+];
 const SAFE_CHARACTER = fc.constantFrom(...'abz019._-/~!%&()*+,:;<=>?@^`{|}'.split(''));
-const BAD_CHARACTER = fc.constantFrom(' ', '\n', '\t', '\r', '\0', '#', '"', "'", '\\', '$', '[', ']', '\u00e9', '\u2028', '\u0085', '\u202e');
+const BAD_CHARACTER = fc.constantFrom(
+  ' ',
+  '\n',
+  '\t',
+  '\r',
+  '\0',
+  '#',
+  '"',
+  "'",
+  '\\',
+  '$',
+  '[',
+  ']',
+  '\u00e9',
+  '\u2028',
+  '\u0085',
+  '\u202e',
+);
 
 /** Plausible paths (to be accepted, and repeated), and paths with one character HAProxy would misread. */
 const entry: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom(...VALID), weight: 3 },
   { arbitrary: fc.string({ unit: SAFE_CHARACTER, minLength: 1, maxLength: 30 }).map((path) => `/${path}`), weight: 3 },
   {
-    arbitrary: fc.tuple(fc.constantFrom(...VALID), fc.nat(), BAD_CHARACTER).map(([path, at, bad]) => path.slice(0, at % path.length) + bad + path.slice(at % path.length)),
+    arbitrary: fc
+      .tuple(fc.constantFrom(...VALID), fc.nat(), BAD_CHARACTER)
+      .map(([path, at, bad]) => path.slice(0, at % path.length) + bad + path.slice(at % path.length)),
     weight: 3,
   },
   { arbitrary: hostileString, weight: 2 },
@@ -59,31 +87,44 @@ describe('FileCrtList.ensureEntry() on generated certificate paths', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test(`ensureEntry() refuses and leaves the file byte-identical, or adds exactly one line whose only token is the path (${RUNS} cases)`, async () => {
-    const outcomes = { accepted: 0, refused: 0 };
-    const file = join(dir, 'crt-list.txt');
-    const list = new FileCrtList(file);
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...INITIAL), fc.array(entry, { minLength: 1, maxLength: 6 }), async (initial, entries) => {
-        await writeFile(file, initial);
-        const listed: string[] = [];
-        for (const path of entries) {
-          const before = await readFile(file);
-          const known = listed.includes(path);
-          const outcome = await settleAsync(() => list.ensureEntry(path));
-          outcomes[outcome.ok ? 'accepted' : 'refused'] += 1;
-          if (outcome.ok && outcome.value) listed.push(path);
-          // Accepted: added the first time only. Refused: a typed, house-style error and not one byte changed.
-          const seen = outcome.ok ? { added: outcome.value } : { problem: typedRejectionProblem(outcome.error, StorageError), unchanged: (await readFile(file)).equals(before) };
-          expect(seen).toEqual(outcome.ok ? { added: !known } : { problem: undefined, unchanged: true });
-        }
-        const text = await readFile(file, 'utf8');
-        const kept = haproxyReads(initial);
-        expect(text.startsWith(initial)).toBe(true);
-        expect(haproxyReads(text)).toEqual(kept === 'refused' ? kept : [...kept, ...listed.map((path) => [path])]);
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    expect([outcomes.accepted > RUNS / 5, outcomes.refused > RUNS / 5]).toEqual([true, true]);
-  }, TIMEOUT_MS);
+  test(
+    `ensureEntry() refuses and leaves the file byte-identical, or adds exactly one line whose only token is the path (${RUNS} cases)`,
+    async () => {
+      const outcomes = { accepted: 0, refused: 0 };
+      const file = join(dir, 'crt-list.txt');
+      const list = new FileCrtList(file);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...INITIAL),
+          fc.array(entry, { minLength: 1, maxLength: 6 }),
+          async (initial, entries) => {
+            await writeFile(file, initial);
+            const listed: string[] = [];
+            for (const path of entries) {
+              const before = await readFile(file);
+              const known = listed.includes(path);
+              const outcome = await settleAsync(() => list.ensureEntry(path));
+              outcomes[outcome.ok ? 'accepted' : 'refused'] += 1;
+              if (outcome.ok && outcome.value) listed.push(path);
+              // Accepted: added the first time only. Refused: a typed, house-style error and not one byte changed.
+              const seen = outcome.ok
+                ? { added: outcome.value }
+                : {
+                    problem: typedRejectionProblem(outcome.error, StorageError),
+                    unchanged: (await readFile(file)).equals(before),
+                  };
+              expect(seen).toEqual(outcome.ok ? { added: !known } : { problem: undefined, unchanged: true });
+            }
+            const text = await readFile(file, 'utf8');
+            const kept = haproxyReads(initial);
+            expect(text.startsWith(initial)).toBe(true);
+            expect(haproxyReads(text)).toEqual(kept === 'refused' ? kept : [...kept, ...listed.map((path) => [path])]);
+          },
+        ),
+        { numRuns: RUNS, seed: SEED },
+      );
+      expect([outcomes.accepted > RUNS / 5, outcomes.refused > RUNS / 5]).toEqual([true, true]);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -40,7 +40,8 @@ function tokensOf(line: string): string[] {
       current += char + (line[i + 1] ?? '');
       i += 1;
     } else {
-      if ((char === '"' || char === "'") && (quote === undefined || quote === char)) quote = quote === undefined ? char : undefined;
+      if ((char === '"' || char === "'") && (quote === undefined || quote === char))
+        quote = quote === undefined ? char : undefined;
       current += char;
     }
   }
@@ -57,7 +58,9 @@ function structureProblem(rendered: string, baseline: string, swaps: ReadonlyMap
   const expected = baseline.split('\n').map((line) => tokensOf(line).map((token) => swaps.get(token) ?? token));
   if (lines.length !== expected.length) return `the output has ${lines.length} lines, not ${expected.length}`;
   const bad = lines.findIndex((line, i) => JSON.stringify(tokensOf(line)) !== JSON.stringify(expected[i]));
-  return bad === -1 ? undefined : `line ${bad + 1} reads ${JSON.stringify(tokensOf(lines[bad] as string))}, not ${JSON.stringify(expected[bad])}`;
+  return bad === -1
+    ? undefined
+    : `line ${bad + 1} reads ${JSON.stringify(tokensOf(lines[bad] as string))}, not ${JSON.stringify(expected[bad])}`;
 }
 
 /** One word HAProxy reads as such (src/haproxyWord.ts's character set). */
@@ -73,7 +76,11 @@ const slotValue = (benign: string): fc.Arbitrary<string> =>
 
 /** HAProxy `server` address of a responder, as the renderers write it. */
 const serverAddress = (address: HttpAddress): string =>
-  address.kind === 'unix' ? `unix@${address.path}` : address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  address.kind === 'unix'
+    ? `unix@${address.path}`
+    : address.host.includes(':')
+      ? `[${address.host}]:${address.port}`
+      : `${address.host}:${address.port}`;
 
 const responder = (path: string, host: string): fc.Arbitrary<HttpAddress> =>
   fc.oneof(
@@ -82,100 +89,153 @@ const responder = (path: string, host: string): fc.Arbitrary<HttpAddress> =>
   );
 
 /** The property itself, for either renderer: `words` pairs each benign word with the word it became. */
-function checkRendering(outcome: ReturnType<typeof settle<string>>, baseline: string, words: readonly (readonly [string, string])[]): string | undefined {
+function checkRendering(
+  outcome: ReturnType<typeof settle<string>>,
+  baseline: string,
+  words: readonly (readonly [string, string])[],
+): string | undefined {
   const refusable = words.some(([, written]) => !isHaproxyWord(written));
-  if (!outcome.ok) return refusable ? typedRejectionProblem(outcome.error, ConfigError) : `refused one-word values: ${String(outcome.error)}`;
+  if (!outcome.ok)
+    return refusable
+      ? typedRejectionProblem(outcome.error, ConfigError)
+      : `refused one-word values: ${String(outcome.error)}`;
   if (refusable) return 'rendered a value that is not one word';
   return structureProblem(outcome.value, baseline, new Map(words));
 }
 
 describe('HAProxy configuration renderers on arbitrary values', () => {
-  test(`renderSnapHaproxyConfig() refuses a value that is not one word, and no value adds a line or a token (${RUNS} cases)`, () => {
-    const BENIGN = { admin: '/m1/admin.sock', crtList: '/m2/crt-list.txt', path: '/m3/http.sock', host: 'm4.example', http: '*:11111', https: '*:22222', backend: '127.0.0.1:33333' };
-    const counts = { rendered: 0, refused: 0 };
-    const input = fc.record({
-      httpEnabled: fc.boolean(),
-      httpsEnabled: fc.boolean(),
-      httpsRedirect: fc.boolean(),
-      tlsAlpn: fc.boolean(),
-      hasBackend: fc.boolean(),
-      admin: slotValue(BENIGN.admin),
-      crtList: slotValue(BENIGN.crtList),
-      responder: responder(BENIGN.path, BENIGN.host),
-      http: slotValue(BENIGN.http),
-      https: slotValue(BENIGN.https),
-      backend: slotValue(BENIGN.backend),
-    });
-    fc.assert(
-      fc.property(input, (v) => {
-        const build = (admin: string, crtList: string, address: HttpAddress, http: string, https: string, backend: string): RenderSnapHaproxyOptions => ({
-          wrapper: {
-            httpEnabled: v.httpEnabled,
-            httpsEnabled: v.httpsEnabled,
-            httpsRedirect: v.httpsRedirect,
-            httpBind: { text: http, ports: [{ first: 11111, last: 11111 }] },
-            httpsBind: { text: https, ports: [{ first: 22222, last: 22222 }] },
-            backend: v.hasBackend ? { text: backend, port: 33333 } : undefined,
-          },
-          responder: address,
-          challengeType: v.tlsAlpn ? 'tls-alpn-01' : 'http-01',
-          paths: { adminSocket: admin, crtList, manualCrtList: '/m5/manual-crt-list.txt', httpsSocket: '/m6/https.sock' },
-          embedding: { appCheckUri: '/m7/ping', statsUri: '/m8', errorfile503: '/m9/503.http' },
-        });
-        const benignAddress: HttpAddress = v.responder.kind === 'unix' ? { kind: 'unix', path: BENIGN.path } : { kind: 'tcp', host: BENIGN.host, port: 34000 };
-        const baseline = renderSnapHaproxyConfig(build(BENIGN.admin, BENIGN.crtList, benignAddress, BENIGN.http, BENIGN.https, BENIGN.backend));
-        const outcome = settle(() => renderSnapHaproxyConfig(build(v.admin, v.crtList, v.responder, v.http, v.https, v.backend)));
-        counts[outcome.ok ? 'rendered' : 'refused'] += 1;
-        const words: [string, string][] = [
-          [BENIGN.admin, v.admin],
-          [BENIGN.crtList, v.crtList],
-          [serverAddress(benignAddress), serverAddress(v.responder)],
-          [BENIGN.http, v.http],
-          // Both checked whether or not they are written: see renderSnapHaproxyConfig().
-          [BENIGN.https, v.https],
-          ...(v.hasBackend ? [[BENIGN.backend, v.backend] as [string, string]] : []),
-        ];
-        expect(checkRendering(outcome, baseline, words)).toBeUndefined();
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    expect([counts.rendered > RUNS / 20, counts.refused > RUNS / 20]).toEqual([true, true]);
-  }, TIMEOUT_MS);
+  test(
+    `renderSnapHaproxyConfig() refuses a value that is not one word, and no value adds a line or a token (${RUNS} cases)`,
+    () => {
+      const BENIGN = {
+        admin: '/m1/admin.sock',
+        crtList: '/m2/crt-list.txt',
+        path: '/m3/http.sock',
+        host: 'm4.example',
+        http: '*:11111',
+        https: '*:22222',
+        backend: '127.0.0.1:33333',
+      };
+      const counts = { rendered: 0, refused: 0 };
+      const input = fc.record({
+        httpEnabled: fc.boolean(),
+        httpsEnabled: fc.boolean(),
+        httpsRedirect: fc.boolean(),
+        tlsAlpn: fc.boolean(),
+        hasBackend: fc.boolean(),
+        admin: slotValue(BENIGN.admin),
+        crtList: slotValue(BENIGN.crtList),
+        responder: responder(BENIGN.path, BENIGN.host),
+        http: slotValue(BENIGN.http),
+        https: slotValue(BENIGN.https),
+        backend: slotValue(BENIGN.backend),
+      });
+      fc.assert(
+        fc.property(input, (v) => {
+          const build = (
+            admin: string,
+            crtList: string,
+            address: HttpAddress,
+            http: string,
+            https: string,
+            backend: string,
+          ): RenderSnapHaproxyOptions => ({
+            wrapper: {
+              httpEnabled: v.httpEnabled,
+              httpsEnabled: v.httpsEnabled,
+              httpsRedirect: v.httpsRedirect,
+              httpBind: { text: http, ports: [{ first: 11111, last: 11111 }] },
+              httpsBind: { text: https, ports: [{ first: 22222, last: 22222 }] },
+              backend: v.hasBackend ? { text: backend, port: 33333 } : undefined,
+            },
+            responder: address,
+            challengeType: v.tlsAlpn ? 'tls-alpn-01' : 'http-01',
+            paths: {
+              adminSocket: admin,
+              crtList,
+              manualCrtList: '/m5/manual-crt-list.txt',
+              httpsSocket: '/m6/https.sock',
+            },
+            embedding: { appCheckUri: '/m7/ping', statsUri: '/m8', errorfile503: '/m9/503.http' },
+          });
+          const benignAddress: HttpAddress =
+            v.responder.kind === 'unix'
+              ? { kind: 'unix', path: BENIGN.path }
+              : { kind: 'tcp', host: BENIGN.host, port: 34000 };
+          const baseline = renderSnapHaproxyConfig(
+            build(BENIGN.admin, BENIGN.crtList, benignAddress, BENIGN.http, BENIGN.https, BENIGN.backend),
+          );
+          const outcome = settle(() =>
+            renderSnapHaproxyConfig(build(v.admin, v.crtList, v.responder, v.http, v.https, v.backend)),
+          );
+          counts[outcome.ok ? 'rendered' : 'refused'] += 1;
+          const words: [string, string][] = [
+            [BENIGN.admin, v.admin],
+            [BENIGN.crtList, v.crtList],
+            [serverAddress(benignAddress), serverAddress(v.responder)],
+            [BENIGN.http, v.http],
+            // Both checked whether or not they are written: see renderSnapHaproxyConfig().
+            [BENIGN.https, v.https],
+            ...(v.hasBackend ? [[BENIGN.backend, v.backend] as [string, string]] : []),
+          ];
+          expect(checkRendering(outcome, baseline, words)).toBeUndefined();
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      expect([counts.rendered > RUNS / 20, counts.refused > RUNS / 20]).toEqual([true, true]);
+    },
+    TIMEOUT_MS,
+  );
 
-  test(`renderHaproxyConfig() refuses a value that is not one word, and no value adds a line or a token (${RUNS} cases)`, () => {
-    const BENIGN = { home: '/m5', socket: '/m6/admin.sock', crtList: '/m7/crt-list.txt', path: '/m8/http.sock', host: 'm9.example' };
-    const base = resolveConfig({ flags: {}, env: {}, snap: {}, cwd: '/' });
-    const counts = { rendered: 0, refused: 0 };
-    const input = fc.record({
-      home: slotValue(BENIGN.home),
-      socket: slotValue(BENIGN.socket),
-      crtList: fc.option(slotValue(BENIGN.crtList), { nil: undefined }),
-      responder: responder(BENIGN.path, BENIGN.host),
-    });
-    fc.assert(
-      fc.property(input, (v) => {
-        const build = (home: string, socket: string, crtList: string | undefined, address: HttpAddress): Config => ({
-          ...base,
-          home,
-          httpAddress: address,
-          haproxy: { ...base.haproxy, sockets: [{ kind: 'unix', path: socket }], crtList },
-        });
-        const benignAddress: HttpAddress = v.responder.kind === 'unix' ? { kind: 'unix', path: BENIGN.path } : { kind: 'tcp', host: BENIGN.host, port: 34000 };
-        const benignCrtList = v.crtList === undefined ? undefined : BENIGN.crtList;
-        const baseline = renderHaproxyConfig(build(BENIGN.home, BENIGN.socket, benignCrtList, benignAddress));
-        const outcome = settle(() => renderHaproxyConfig(build(v.home, v.socket, v.crtList, v.responder)));
-        counts[outcome.ok ? 'rendered' : 'refused'] += 1;
-        const words: [string, string][] = [
-          [BENIGN.socket, v.socket],
-          [serverAddress(benignAddress), serverAddress(v.responder)],
-          [join(BENIGN.home, 'haproxy-default.pem'), join(v.home, 'haproxy-default.pem')],
-          [join(BENIGN.home, 'haproxy'), join(v.home, 'haproxy')],
-          v.crtList === undefined ? [join(BENIGN.home, 'crt-list.txt'), join(v.home, 'crt-list.txt')] : [BENIGN.crtList, v.crtList],
-        ];
-        expect(checkRendering(outcome, baseline, words)).toBeUndefined();
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-    expect([counts.rendered > RUNS / 20, counts.refused > RUNS / 20]).toEqual([true, true]);
-  }, TIMEOUT_MS);
+  test(
+    `renderHaproxyConfig() refuses a value that is not one word, and no value adds a line or a token (${RUNS} cases)`,
+    () => {
+      const BENIGN = {
+        home: '/m5',
+        socket: '/m6/admin.sock',
+        crtList: '/m7/crt-list.txt',
+        path: '/m8/http.sock',
+        host: 'm9.example',
+      };
+      const base = resolveConfig({ flags: {}, env: {}, snap: {}, cwd: '/' });
+      const counts = { rendered: 0, refused: 0 };
+      const input = fc.record({
+        home: slotValue(BENIGN.home),
+        socket: slotValue(BENIGN.socket),
+        crtList: fc.option(slotValue(BENIGN.crtList), { nil: undefined }),
+        responder: responder(BENIGN.path, BENIGN.host),
+      });
+      fc.assert(
+        fc.property(input, (v) => {
+          const build = (home: string, socket: string, crtList: string | undefined, address: HttpAddress): Config => ({
+            ...base,
+            home,
+            httpAddress: address,
+            haproxy: { ...base.haproxy, sockets: [{ kind: 'unix', path: socket }], crtList },
+          });
+          const benignAddress: HttpAddress =
+            v.responder.kind === 'unix'
+              ? { kind: 'unix', path: BENIGN.path }
+              : { kind: 'tcp', host: BENIGN.host, port: 34000 };
+          const benignCrtList = v.crtList === undefined ? undefined : BENIGN.crtList;
+          const baseline = renderHaproxyConfig(build(BENIGN.home, BENIGN.socket, benignCrtList, benignAddress));
+          const outcome = settle(() => renderHaproxyConfig(build(v.home, v.socket, v.crtList, v.responder)));
+          counts[outcome.ok ? 'rendered' : 'refused'] += 1;
+          const words: [string, string][] = [
+            [BENIGN.socket, v.socket],
+            [serverAddress(benignAddress), serverAddress(v.responder)],
+            [join(BENIGN.home, 'haproxy-default.pem'), join(v.home, 'haproxy-default.pem')],
+            [join(BENIGN.home, 'haproxy'), join(v.home, 'haproxy')],
+            v.crtList === undefined
+              ? [join(BENIGN.home, 'crt-list.txt'), join(v.home, 'crt-list.txt')]
+              : [BENIGN.crtList, v.crtList],
+          ];
+          expect(checkRendering(outcome, baseline, words)).toBeUndefined();
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+      expect([counts.rendered > RUNS / 20, counts.refused > RUNS / 20]).toEqual([true, true]);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -2,7 +2,12 @@ import { ConfigError } from '../../../src/errors';
 import { tlsAlpnFront, type TlsAlpnFrontOptions } from '../../../src/haproxyTlsAlpn';
 import { HOSTILE_WORD_TAILS } from '../_haproxyWords';
 
-const GOOD: TlsAlpnFrontOptions = { bind: '*:443', internalSocket: '/run/haproxy/https.sock', responder: '127.0.0.1:34000', httpsEnabled: true };
+const GOOD: TlsAlpnFrontOptions = {
+  bind: '*:443',
+  internalSocket: '/run/haproxy/https.sock',
+  responder: '127.0.0.1:34000',
+  httpsEnabled: true,
+};
 
 /** The directive lines of `front`, without comments and indentation, for exact comparison. */
 function directives(front: string[]): string[] {
@@ -54,7 +59,9 @@ describe('tlsAlpnFront()', () => {
     const { front } = tlsAlpnFront(GOOD);
     const headers = front.filter((line) => /^(frontend|backend) /.test(line));
     expect(headers).toEqual(['frontend tls_alpn_in', 'backend acme_tls_alpn', 'backend https_internal']);
-    expect(front.filter((line) => line !== '' && !headers.includes(line)).every((line) => /^ {4}\S/.test(line))).toBe(true);
+    expect(front.filter((line) => line !== '' && !headers.includes(line)).every((line) => /^ {4}\S/.test(line))).toBe(
+      true,
+    );
     expect(front.at(-1)).toBe('');
     expect(front.filter((line) => line === '')).toHaveLength(3);
   });
@@ -67,7 +74,10 @@ describe('tlsAlpnFront()', () => {
   });
 
   it.each([
-    ['ssl crt /a.pem crt-list /l.txt alpn h2,http/1.1', 'bind unix@/run/haproxy/https.sock mode 600 accept-proxy ssl crt /a.pem crt-list /l.txt alpn h2,http/1.1'],
+    [
+      'ssl crt /a.pem crt-list /l.txt alpn h2,http/1.1',
+      'bind unix@/run/haproxy/https.sock mode 600 accept-proxy ssl crt /a.pem crt-list /l.txt alpn h2,http/1.1',
+    ],
     ['  ssl crt /a.pem  ', 'bind unix@/run/haproxy/https.sock mode 600 accept-proxy ssl crt /a.pem'],
     ['', 'bind unix@/run/haproxy/https.sock mode 600 accept-proxy'],
   ])('httpsBind(%j) is the internal socket bind with those settings', (settings, line) => {
@@ -81,7 +91,11 @@ describe('tlsAlpnFront()', () => {
   )('refuses a %s with %s', (name, _what, value, problem) => {
     const render = (): unknown => tlsAlpnFront({ ...GOOD, [name]: value });
     expect(render).toThrow(ConfigError);
-    expect(render).toThrow(new RegExp(`^Cannot render the TLS-ALPN-01 frontend with ${name} ".*": ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(render).toThrow(
+      new RegExp(
+        `^Cannot render the TLS-ALPN-01 frontend with ${name} ".*": ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      ),
+    );
   });
 
   it.each([
@@ -90,10 +104,14 @@ describe('tlsAlpnFront()', () => {
     ['internalSocket', 'run/haproxy/https.sock', 'it is not an absolute path'],
     ['internalSocket', '', 'it is empty'],
   ] as const)('refuses %s %j: %s', (name, value, problem) => {
-    expect(() => tlsAlpnFront({ ...GOOD, [name]: value })).toThrow(`Cannot render the TLS-ALPN-01 frontend with ${name} "${value}": ${problem}`);
+    expect(() => tlsAlpnFront({ ...GOOD, [name]: value })).toThrow(
+      `Cannot render the TLS-ALPN-01 frontend with ${name} "${value}": ${problem}`,
+    );
   });
 
   it('escapes control and non-ASCII characters in the message', () => {
-    expect(() => tlsAlpnFront({ ...GOOD, bind: '*:443\u202e\nx' })).toThrow('Cannot render the TLS-ALPN-01 frontend with bind "*:443\\u202e\\nx": it contains a non-ASCII character (U+202E)');
+    expect(() => tlsAlpnFront({ ...GOOD, bind: '*:443\u202e\nx' })).toThrow(
+      'Cannot render the TLS-ALPN-01 frontend with bind "*:443\\u202e\\nx": it contains a non-ASCII character (U+202E)',
+    );
   });
 });

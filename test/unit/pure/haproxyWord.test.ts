@@ -1,4 +1,9 @@
-import { crtListWordProblem, haproxyWordProblem, isHaproxyWord, MAX_HAPROXY_WORD_CHARS } from '../../../src/haproxyWord';
+import {
+  crtListWordProblem,
+  haproxyWordProblem,
+  isHaproxyWord,
+  MAX_HAPROXY_WORD_CHARS,
+} from '../../../src/haproxyWord';
 
 describe('haproxyWordProblem()', () => {
   it.each([
@@ -35,16 +40,22 @@ describe('haproxyWordProblem()', () => {
 });
 
 describe('crtListWordProblem()', () => {
-  it.each([['/var/snap/haproxy/common/acme/haproxy/photos.example.com.pem'], ['/a/b_c-d.e~f+g=h,i;j:k@l!m%n&o(p)q*r{u}v|w`x^y<z>?']])(
-    'accepts the crt-list path %s',
-    (value) => {
-      expect(crtListWordProblem(value)).toBeUndefined();
-    },
-  );
+  it.each([
+    ['/var/snap/haproxy/common/acme/haproxy/photos.example.com.pem'],
+    ['/a/b_c-d.e~f+g=h,i;j:k@l!m%n&o(p)q*r{u}v|w`x^y<z>?'],
+  ])('accepts the crt-list path %s', (value) => {
+    expect(crtListWordProblem(value)).toBeUndefined();
+  });
 
   it.each([
-    ['/srv/a[1]/site.pem', 'it contains "[", which HAProxy would read as a bracket around SSL options in a crt-list line'],
-    ['/srv/a]/site.pem', 'it contains "]", which HAProxy would read as a bracket around SSL options in a crt-list line'],
+    [
+      '/srv/a[1]/site.pem',
+      'it contains "[", which HAProxy would read as a bracket around SSL options in a crt-list line',
+    ],
+    [
+      '/srv/a]/site.pem',
+      'it contains "]", which HAProxy would read as a bracket around SSL options in a crt-list line',
+    ],
     ['/srv/a b[1]/site.pem', 'it contains a space, which HAProxy would not read as part of one word'],
     ['/srv/x\n[verify none] x.pem', 'it contains a newline, which HAProxy would not read as part of one word'],
     ['', 'it is empty'],

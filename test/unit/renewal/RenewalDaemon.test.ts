@@ -19,7 +19,13 @@ function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
 describe('RenewalDaemon', () => {
   test('start() runs a pass at once with the next check time, then on schedule', async () => {
     const seen: Date[] = [];
-    const daemon = new RenewalDaemon({ schedule: EVERY_SECOND, maxRandomDelayMs: 0, logger: new CapturingLogger(), clock: systemClock, tick: async (next) => void seen.push(next) });
+    const daemon = new RenewalDaemon({
+      schedule: EVERY_SECOND,
+      maxRandomDelayMs: 0,
+      logger: new CapturingLogger(),
+      clock: systemClock,
+      tick: async (next) => void seen.push(next),
+    });
     await daemon.start();
     expect(seen).toHaveLength(1);
     expect(seen[0]!.getTime()).toBeGreaterThan(Date.now() - 1000);
@@ -46,7 +52,9 @@ describe('RenewalDaemon', () => {
     await daemon.start();
     await waitFor(() => calls >= 2, 3000);
     await daemon.stop();
-    expect(logger.records.filter((r) => r.message === 'Renewal pass failed; the daemon carries on').length).toBeGreaterThanOrEqual(2);
+    expect(
+      logger.records.filter((r) => r.message === 'Renewal pass failed; the daemon carries on').length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   test('stop() waits for a pass in flight to finish', async () => {

@@ -30,11 +30,36 @@ describe('chooseInWindow()', () => {
 
   test.each<[string, { start: Date; end: Date }, number, string]>([
     ['random01 = 1', WINDOW, 1, 'Cannot choose a time in the ARI window: "random01" must be in [0, 1), got "1"'],
-    ['a negative random01', WINDOW, -0.1, 'Cannot choose a time in the ARI window: "random01" must be in [0, 1), got "-0.1"'],
-    ['a NaN random01', WINDOW, Number.NaN, 'Cannot choose a time in the ARI window: "random01" must be in [0, 1), got "NaN"'],
-    ['an end before the start', { start: WINDOW.end, end: WINDOW.start }, 0.5, 'Cannot choose a time in the ARI window: its end 2026-12-01T00:00Z is not after its start 2026-12-03T00:00Z'],
-    ['an empty window', { start: WINDOW.start, end: WINDOW.start }, 0.5, 'Cannot choose a time in the ARI window: its end 2026-12-01T00:00Z is not after its start 2026-12-01T00:00Z'],
-    ['an unparsable end', { start: WINDOW.start, end: BAD }, 0.5, 'Cannot choose a time in the ARI window: its end is not a valid date'],
+    [
+      'a negative random01',
+      WINDOW,
+      -0.1,
+      'Cannot choose a time in the ARI window: "random01" must be in [0, 1), got "-0.1"',
+    ],
+    [
+      'a NaN random01',
+      WINDOW,
+      Number.NaN,
+      'Cannot choose a time in the ARI window: "random01" must be in [0, 1), got "NaN"',
+    ],
+    [
+      'an end before the start',
+      { start: WINDOW.end, end: WINDOW.start },
+      0.5,
+      'Cannot choose a time in the ARI window: its end 2026-12-01T00:00Z is not after its start 2026-12-03T00:00Z',
+    ],
+    [
+      'an empty window',
+      { start: WINDOW.start, end: WINDOW.start },
+      0.5,
+      'Cannot choose a time in the ARI window: its end 2026-12-01T00:00Z is not after its start 2026-12-01T00:00Z',
+    ],
+    [
+      'an unparsable end',
+      { start: WINDOW.start, end: BAD },
+      0.5,
+      'Cannot choose a time in the ARI window: its end is not a valid date',
+    ],
   ])('chooseInWindow() rejects %s', (_label, window, random01, message) => {
     expect(() => chooseInWindow(window, random01)).toThrow(new RangeError(message));
   });
@@ -44,11 +69,28 @@ describe('ariWindowProblem() and isAriWindowUsable()', () => {
   test.each<[string, AriWindow, string | undefined]>([
     ['a good window', STORED, undefined],
     ['a chosen time at the end', { ...STORED, chosenAt: WINDOW.end }, undefined],
-    ['a window far in the past', { start: at('2020-01-01T00:00:00Z'), end: at('2020-01-02T00:00:00Z'), chosenAt: at('2020-01-01T00:00:00Z'), retryAfter: BAD }, undefined],
+    [
+      'a window far in the past',
+      {
+        start: at('2020-01-01T00:00:00Z'),
+        end: at('2020-01-02T00:00:00Z'),
+        chosenAt: at('2020-01-01T00:00:00Z'),
+        retryAfter: BAD,
+      },
+      undefined,
+    ],
     ['an unparsable start', { ...STORED, start: BAD }, 'its start is not a valid date'],
-    ['an end equal to the start', { ...STORED, end: WINDOW.start }, 'its end 2026-12-01T00:00Z is not after its start 2026-12-01T00:00Z'],
+    [
+      'an end equal to the start',
+      { ...STORED, end: WINDOW.start },
+      'its end 2026-12-01T00:00Z is not after its start 2026-12-01T00:00Z',
+    ],
     ['an unparsable chosen time', { ...STORED, chosenAt: BAD }, 'its chosen time is not a valid date'],
-    ['a chosen time after the window', { ...STORED, chosenAt: at('2026-12-03T00:00:00.001Z') }, 'its chosen time 2026-12-03T00:00Z is outside it'],
+    [
+      'a chosen time after the window',
+      { ...STORED, chosenAt: at('2026-12-03T00:00:00.001Z') },
+      'its chosen time 2026-12-03T00:00Z is outside it',
+    ],
   ])('ariWindowProblem() for %s', (_label, ari, expected) => {
     expect(ariWindowProblem(ari)).toBe(expected);
     expect(isAriWindowUsable(ari)).toBe(expected === undefined);
@@ -85,7 +127,12 @@ describe('ariRetryAfterMs()', () => {
 
 describe('planAriWindow()', () => {
   test('planAriWindow() chooses a time and stores the clamped Retry-After', () => {
-    expect(planAriWindow({ ...RESPONSE, explanationURL: 'https://acme.example/docs/ari' }, { now: NOW, random01: 0.5, retryAfterMs: 30_000 })).toEqual({
+    expect(
+      planAriWindow(
+        { ...RESPONSE, explanationURL: 'https://acme.example/docs/ari' },
+        { now: NOW, random01: 0.5, retryAfterMs: 30_000 },
+      ),
+    ).toEqual({
       ...WINDOW,
       chosenAt: at('2026-12-02T00:00:00Z'),
       retryAfter: at('2026-11-20T00:01:00Z'),
@@ -94,12 +141,18 @@ describe('planAriWindow()', () => {
   });
 
   test('planAriWindow() keeps the chosen time when the CA suggests the same window', () => {
-    expect(planAriWindow(RESPONSE, { now: NOW, random01: 0, previous: STORED })).toEqual({ ...WINDOW, chosenAt: STORED.chosenAt, retryAfter: at('2026-11-20T06:00:00Z') });
+    expect(planAriWindow(RESPONSE, { now: NOW, random01: 0, previous: STORED })).toEqual({
+      ...WINDOW,
+      chosenAt: STORED.chosenAt,
+      retryAfter: at('2026-11-20T06:00:00Z'),
+    });
   });
 
   test('planAriWindow() chooses again when the window moved', () => {
     const moved = { suggestedWindow: { start: '2026-11-21T00:00:00Z', end: '2026-11-22T00:00:00Z' } };
-    expect(planAriWindow(moved, { now: NOW, random01: 0, previous: STORED })?.chosenAt).toEqual(at('2026-11-21T00:00:00Z'));
+    expect(planAriWindow(moved, { now: NOW, random01: 0, previous: STORED })?.chosenAt).toEqual(
+      at('2026-11-21T00:00:00Z'),
+    );
   });
 
   test.each<[string, { start: string; end: string }]>([

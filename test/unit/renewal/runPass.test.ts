@@ -58,21 +58,42 @@ describe('runPass()', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const killed = (logger: CapturingLogger): string[] => logger.records.filter((r) => r.level === 'error').map((r) => r.message);
+  const killed = (logger: CapturingLogger): string[] =>
+    logger.records.filter((r) => r.level === 'error').map((r) => r.message);
 
   test.each<[string, string[], string[]]>([
-    ['a pass that reports a 300 ms deadline, then blocks its event loop, after deadline + grace', ['hang', '300'], ['Killed the renewal pass: it ran 200 ms past its own deadline of 300 ms (--timeout)']],
-    ['a pass that never reports its deadline, after the limit', ['silent'], ['Killed the renewal pass: it did not report its deadline (--timeout) in time']],
-    ['a pass that reports something else, after the limit', ['bogus'], ['Killed the renewal pass: it did not report its deadline (--timeout) in time']],
+    [
+      'a pass that reports a 300 ms deadline, then blocks its event loop, after deadline + grace',
+      ['hang', '300'],
+      ['Killed the renewal pass: it ran 200 ms past its own deadline of 300 ms (--timeout)'],
+    ],
+    [
+      'a pass that never reports its deadline, after the limit',
+      ['silent'],
+      ['Killed the renewal pass: it did not report its deadline (--timeout) in time'],
+    ],
+    [
+      'a pass that reports something else, after the limit',
+      ['bogus'],
+      ['Killed the renewal pass: it did not report its deadline (--timeout) in time'],
+    ],
   ])('runPass() kills %s, and resolves 1', async (_name, args, errors) => {
     const logger = new CapturingLogger();
-    const exitCode = await runPass(process.execPath, [PASS, ...args], { logger, graceMs: 200, unreportedLimitMs: 1000 });
+    const exitCode = await runPass(process.execPath, [PASS, ...args], {
+      logger,
+      graceMs: 200,
+      unreportedLimitMs: 1000,
+    });
     expect([exitCode, killed(logger)]).toEqual([1, errors]);
   });
 
   test('runPass() resolves the exit code of a pass that ends in time, and kills nothing', async () => {
     const logger = new CapturingLogger();
-    const exitCode = await runPass(process.execPath, [PASS, 'exit', '3', '60000'], { logger, graceMs: 200, unreportedLimitMs: 1000 });
+    const exitCode = await runPass(process.execPath, [PASS, 'exit', '3', '60000'], {
+      logger,
+      graceMs: 200,
+      unreportedLimitMs: 1000,
+    });
     expect([exitCode, killed(logger)]).toEqual([3, []]);
   });
 
@@ -92,13 +113,23 @@ describe('runPass()', () => {
       logger,
       clock: systemClock,
       tick: async () => {
-        exitCodes.push(await runPass(process.execPath, [PASS, 'first-hangs', '300', countFile], { logger, graceMs: 200, unreportedLimitMs: 5000 }));
+        exitCodes.push(
+          await runPass(process.execPath, [PASS, 'first-hangs', '300', countFile], {
+            logger,
+            graceMs: 200,
+            unreportedLimitMs: 5000,
+          }),
+        );
       },
     });
     await daemon.start();
     await waitFor(async () => exitCodes.length >= 2, 10_000);
     await daemon.stop();
     const runs = (await readFile(countFile, 'utf8')).split('\n').filter(Boolean).length;
-    expect([exitCodes.slice(0, 2), runs >= 2, killed(logger)]).toEqual([[1, 0], true, ['Killed the renewal pass: it ran 200 ms past its own deadline of 300 ms (--timeout)']]);
+    expect([exitCodes.slice(0, 2), runs >= 2, killed(logger)]).toEqual([
+      [1, 0],
+      true,
+      ['Killed the renewal pass: it ran 200 ms past its own deadline of 300 ms (--timeout)'],
+    ]);
   });
 });

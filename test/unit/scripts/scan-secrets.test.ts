@@ -24,7 +24,8 @@ const KEY_AUTHORIZATION = `${TOKEN}.${THUMBPRINT}`;
 const EAB_KEY = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';
 
 /** The kinds scanText() reports for `text`. */
-const kindsIn = (text: string): SecretKind[] => scanText(text, 'f.log', { eabKeys: [EAB_KEY] }).map((finding) => finding.kind);
+const kindsIn = (text: string): SecretKind[] =>
+  scanText(text, 'f.log', { eabKeys: [EAB_KEY] }).map((finding) => finding.kind);
 
 describe('scanText()', () => {
   test.each<[string, string, SecretKind[]]>([
@@ -36,7 +37,11 @@ describe('scanText()', () => {
       rsa.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' }) as string,
       ['pem-private-key'],
     ],
-    ['a key inside a JSON log line', JSON.stringify({ message: 'x', detail: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }) }), ['pem-private-key']],
+    [
+      'a key inside a JSON log line',
+      JSON.stringify({ message: 'x', detail: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }) }),
+      ['pem-private-key'],
+    ],
     ['an EC JWK', JSON.stringify(ecJwk), ['jwk-private-member']],
     ['an RSA JWK (d, p, q, dp, dq, qi)', JSON.stringify(rsaJwk), Array<SecretKind>(6).fill('jwk-private-member')],
     ['a JWK written as a JSON string', JSON.stringify({ key: JSON.stringify(ecJwk) }), ['jwk-private-member']],
@@ -58,7 +63,10 @@ describe('scanText()', () => {
     ['a challenge token alone', `/.well-known/acme-challenge/${TOKEN}`],
     ['a long dotted host name', `${'a'.repeat(30)}.${'b'.repeat(43)}.example.test`],
     ['a JWS compact serialisation', `${'h'.repeat(30)}.${'p'.repeat(43)}.${'s'.repeat(86)}`],
-    ['a SHA-1 fingerprint and a serial', 'SHA1 FingerPrint: 9996E402451126E574AB34FBC89EADA0698AF3C2 Serial: 7FB69016A6965EB00430'],
+    [
+      'a SHA-1 fingerprint and a serial',
+      'SHA1 FingerPrint: 9996E402451126E574AB34FBC89EADA0698AF3C2 Serial: 7FB69016A6965EB00430',
+    ],
   ])('scanText() passes %s', (_label, text) => {
     expect(kindsIn(text)).toEqual([]);
   });
@@ -121,7 +129,12 @@ describe('appendTranscript() and scanTranscripts()', () => {
     const result = scanTranscripts(dir, { eabKeys: [EAB_KEY] });
     expect({ files: result.files, kinds: result.findings.map((f) => `${f.file}:${f.line} ${f.kind}`) }).toEqual({
       files: 2,
-      kinds: ['sub/leak.log:1 pem-private-key', 'sub/leak.log:7 jwk-private-member', 'sub/leak.log:8 eab-hmac-key', 'sub/leak.log:9 key-authorization'],
+      kinds: [
+        'sub/leak.log:1 pem-private-key',
+        'sub/leak.log:7 jwk-private-member',
+        'sub/leak.log:8 eab-hmac-key',
+        'sub/leak.log:9 key-authorization',
+      ],
     });
     expect(result.lines).toBe(2 + planted.split('\n').length);
     expect(formatReport(dir, result, 1)).not.toContain(EAB_KEY);

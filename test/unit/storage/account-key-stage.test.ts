@@ -4,13 +4,25 @@ import { join } from 'node:path';
 import { fixedClock } from '../../../src/clock';
 import { StorageError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { FileAccountKeyStage, FileCertificateStore, MemoryAccountKeyStage, MemoryCertificateStore, accountDir, type FileSystem } from '../../../src/storage';
+import {
+  FileAccountKeyStage,
+  FileCertificateStore,
+  MemoryAccountKeyStage,
+  MemoryCertificateStore,
+  accountDir,
+  type FileSystem,
+} from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 
 const DIRECTORY = 'https://127.0.0.1:14000/dir';
 const OLD_KEY = certs.ecLeafKey;
 const NEW_KEY = certs.ecLeaf2Key;
-const account = { directoryUrl: DIRECTORY, accountUrl: 'https://127.0.0.1:14000/acct/1', keyPem: OLD_KEY, createdAt: '2026-11-27T10:00:00.000Z' };
+const account = {
+  directoryUrl: DIRECTORY,
+  accountUrl: 'https://127.0.0.1:14000/acct/1',
+  keyPem: OLD_KEY,
+  createdAt: '2026-11-27T10:00:00.000Z',
+};
 
 describe('FileAccountKeyStage', () => {
   let root: string;
@@ -32,38 +44,41 @@ describe('FileAccountKeyStage', () => {
   test('stage() writes .account.key.pem.next 0600 and leaves the account key alone', async () => {
     const { store, stage, dir } = await setup();
     await stage.stage(DIRECTORY, NEW_KEY);
-    expect([await stage.staged(DIRECTORY), (await fsp.stat(join(dir, '.account.key.pem.next'))).mode & 0o777, (await store.loadAccount(DIRECTORY))?.keyPem]).toEqual([
-      NEW_KEY,
-      0o600,
-      OLD_KEY,
-    ]);
+    expect([
+      await stage.staged(DIRECTORY),
+      (await fsp.stat(join(dir, '.account.key.pem.next'))).mode & 0o777,
+      (await store.loadAccount(DIRECTORY))?.keyPem,
+    ]).toEqual([NEW_KEY, 0o600, OLD_KEY]);
   });
 
   test('promote() makes the staged key the account key and leaves neither the staged key nor a backup', async () => {
     const { store, stage, dir } = await setup();
     await stage.stage(DIRECTORY, NEW_KEY);
     await stage.promote(DIRECTORY);
-    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await stage.staged(DIRECTORY), (await fsp.readdir(dir)).sort()]).toEqual([
-      NEW_KEY,
-      undefined,
-      ['account.json', 'account.key.pem'],
-    ]);
+    expect([
+      (await store.loadAccount(DIRECTORY))?.keyPem,
+      await stage.staged(DIRECTORY),
+      (await fsp.readdir(dir)).sort(),
+    ]).toEqual([NEW_KEY, undefined, ['account.json', 'account.key.pem']]);
     expect((await fsp.stat(join(dir, 'account.key.pem'))).mode & 0o777).toBe(0o600);
   });
 
   test('promote() keeps the old key, and a backup of it, when the rename of the staged key fails', async () => {
     const failingRename: FileSystem = {
       ...fsp,
-      rename: async (from, to) => (String(from).endsWith('.account.key.pem.next') ? Promise.reject(new Error('EIO: i/o error')) : fsp.rename(from, to)),
+      rename: async (from, to) =>
+        String(from).endsWith('.account.key.pem.next')
+          ? Promise.reject(new Error('EIO: i/o error'))
+          : fsp.rename(from, to),
     };
     const { store, stage, dir } = await setup();
     await stage.stage(DIRECTORY, NEW_KEY);
     await expect(new FileAccountKeyStage({ home, fs: failingRename }).promote(DIRECTORY)).rejects.toThrow(StorageError);
-    expect([(await store.loadAccount(DIRECTORY))?.keyPem, await stage.staged(DIRECTORY), await fsp.readFile(join(dir, '.account.key.pem.old'), 'utf8')]).toEqual([
-      OLD_KEY,
-      NEW_KEY,
-      OLD_KEY,
-    ]);
+    expect([
+      (await store.loadAccount(DIRECTORY))?.keyPem,
+      await stage.staged(DIRECTORY),
+      await fsp.readFile(join(dir, '.account.key.pem.old'), 'utf8'),
+    ]).toEqual([OLD_KEY, NEW_KEY, OLD_KEY]);
   });
 
   test('promote() without a staged key fails and changes nothing', async () => {

@@ -72,13 +72,29 @@ describe('FileCertificateArchive', () => {
     const dir = join(home, 'archive', 'example.com-20261127T100000Z');
     expect(result).toEqual({
       dir,
-      moved: ['certificates/example.com', 'certificates/.versions/example.com', 'haproxy/example.com.pem', 'deploy/example.com.json', 'renewal/example.com.json'],
+      moved: [
+        'certificates/example.com',
+        'certificates/.versions/example.com',
+        'haproxy/example.com.pem',
+        'deploy/example.com.json',
+        'renewal/example.com.json',
+      ],
     });
-    expect([await store.loadCertificate('example.com'), await store.listCertificateNames()]).toEqual([undefined, ['other.example.com']]);
+    expect([await store.loadCertificate('example.com'), await store.listCertificateNames()]).toEqual([
+      undefined,
+      ['other.example.com'],
+    ]);
     // The relative link still resolves inside the archive: restoring is moving the folders back.
     const archivedKey = await fsp.readFile(join(dir, 'certificates', 'example.com', 'privkey.pem'), 'utf8');
-    expect([archivedKey, await fsp.readFile(join(dir, 'haproxy', 'example.com.pem'), 'utf8')]).toEqual([before!.keyPem, expect.stringContaining(before!.certPem.trim())]);
-    const modes = await Promise.all([join(home, 'archive'), dir, join(dir, 'certificates'), join(dir, 'renewal')].map(async (p) => (await fsp.stat(p)).mode & 0o777));
+    expect([archivedKey, await fsp.readFile(join(dir, 'haproxy', 'example.com.pem'), 'utf8')]).toEqual([
+      before!.keyPem,
+      expect.stringContaining(before!.certPem.trim()),
+    ]);
+    const modes = await Promise.all(
+      [join(home, 'archive'), dir, join(dir, 'certificates'), join(dir, 'renewal')].map(
+        async (p) => (await fsp.stat(p)).mode & 0o777,
+      ),
+    );
     expect(modes).toEqual([0o700, 0o700, 0o700, 0o700]);
     expect((await fsp.stat(join(dir, 'haproxy', 'example.com.pem'))).mode & 0o777).toBe(0o600);
   });
@@ -100,7 +116,10 @@ describe('FileCertificateArchive', () => {
 
     const result = await archive.archive('example.net');
 
-    expect(result).toEqual({ dir: join(home, 'archive', 'example.net-20261127T100000Z'), moved: ['issued/example.net.json'] });
+    expect(result).toEqual({
+      dir: join(home, 'archive', 'example.net-20261127T100000Z'),
+      moved: ['issued/example.net.json'],
+    });
     expect(await issued.listNames()).toEqual([]);
     expect((await fsp.stat(join(result.dir!, 'issued', 'example.net.json'))).mode & 0o777).toBe(0o600);
   });
@@ -121,11 +140,19 @@ describe('FileCertificateArchive', () => {
   test('archive() finishes a crashed run: only what is left moves, into a suffixed folder in the same second', async () => {
     const { archive } = await populated();
     await fsp.mkdir(join(home, 'archive', 'example.com-20261127T100000Z'), { recursive: true });
-    await fsp.rename(join(home, 'certificates', 'example.com'), join(home, 'archive', 'example.com-20261127T100000Z', 'link'));
+    await fsp.rename(
+      join(home, 'certificates', 'example.com'),
+      join(home, 'archive', 'example.com-20261127T100000Z', 'link'),
+    );
     const result = await archive.archive('example.com');
     expect(result).toEqual({
       dir: join(home, 'archive', 'example.com-20261127T100000Z-r1'),
-      moved: ['certificates/.versions/example.com', 'haproxy/example.com.pem', 'deploy/example.com.json', 'renewal/example.com.json'],
+      moved: [
+        'certificates/.versions/example.com',
+        'haproxy/example.com.pem',
+        'deploy/example.com.json',
+        'renewal/example.com.json',
+      ],
     });
   });
 
@@ -149,9 +176,18 @@ describe('MemoryCertificateArchive', () => {
 
     expect(result).toEqual({
       dir: '/memory/archive/example.com-20261127T100000Z',
-      moved: ['certificates/example.com', 'certificates/.versions/example.com', 'haproxy/example.com.pem', 'deploy/example.com.json'],
+      moved: [
+        'certificates/example.com',
+        'certificates/.versions/example.com',
+        'haproxy/example.com.pem',
+        'deploy/example.com.json',
+      ],
     });
-    expect([await store.listCertificateNames(), deployState.states.size, archive.archived]).toEqual([[], 0, [{ name: 'example.com', dir: result.dir }]]);
+    expect([await store.listCertificateNames(), deployState.states.size, archive.archived]).toEqual([
+      [],
+      0,
+      [{ name: 'example.com', dir: result.dir }],
+    ]);
     expect(await archive.archive('example.com')).toEqual({ dir: undefined, moved: [] });
   });
 });

@@ -24,12 +24,15 @@ function failing(method: 'rename' | 'open', message: string): FileSystem {
 }
 
 describe('writeFileAtomic()', () => {
-  test.each<[number]>([[0o600], [0o644], [0o400]])('writeFileAtomic() creates the file with mode %o whatever the umask', async (mode) => {
-    const path = join(root, 'a.pem');
-    await writeFileAtomic(path, 'data\n', { mode });
-    expect(await fsp.readFile(path, 'utf8')).toBe('data\n');
-    expect(modeOf(await fsp.stat(path))).toBe(mode);
-  });
+  test.each<[number]>([[0o600], [0o644], [0o400]])(
+    'writeFileAtomic() creates the file with mode %o whatever the umask',
+    async (mode) => {
+      const path = join(root, 'a.pem');
+      await writeFileAtomic(path, 'data\n', { mode });
+      expect(await fsp.readFile(path, 'utf8')).toBe('data\n');
+      expect(modeOf(await fsp.stat(path))).toBe(mode);
+    },
+  );
 
   test('writeFileAtomic() replaces an existing file and leaves no temp file', async () => {
     const path = join(root, 'a.pem');
@@ -47,7 +50,12 @@ describe('writeFileAtomic()', () => {
       await fsp.writeFile(path, 'old');
       const attempt = writeFileAtomic(path, 'new', { fs: failing(method, 'EIO: injected'), random: () => 'r1' });
       await expect(attempt).rejects.toThrow(
-        expect.objectContaining({ name: StorageError.name, code: 'STORAGE_IO', path, message: `Cannot write "${path}": EIO: injected` }),
+        expect.objectContaining({
+          name: StorageError.name,
+          code: 'STORAGE_IO',
+          path,
+          message: `Cannot write "${path}": EIO: injected`,
+        }),
       );
       expect(await fsp.readFile(path, 'utf8')).toBe('old');
       expect(await fsp.readdir(root)).toEqual(['a.pem']);
@@ -59,7 +67,13 @@ describe('writeFileAtomic()', () => {
     await fsp.writeFile(path, 'old');
     await writeFileAtomic(path, 'new', { mode: 0o640, owner: { uid: 65534, gid: 65533 }, random: () => 'r1' });
     const stat = await fsp.stat(path);
-    expect([stat.uid, stat.gid, modeOf(stat), await fsp.readFile(path, 'utf8'), await fsp.readdir(root)]).toEqual([65534, 65533, 0o640, 'new', ['list.txt']]);
+    expect([stat.uid, stat.gid, modeOf(stat), await fsp.readFile(path, 'utf8'), await fsp.readdir(root)]).toEqual([
+      65534,
+      65533,
+      0o640,
+      'new',
+      ['list.txt'],
+    ]);
   });
 
   test('writeFileAtomic() names the path when the directory is missing', async () => {
@@ -74,7 +88,9 @@ describe('ensureDir()', () => {
   test('ensureDir() creates every missing level with mode 0700', async () => {
     const deep = join(root, 'a', 'b', 'c');
     await ensureDir(deep);
-    const modes = await Promise.all([join(root, 'a'), join(root, 'a', 'b'), deep].map(async (p) => modeOf(await fsp.stat(p))));
+    const modes = await Promise.all(
+      [join(root, 'a'), join(root, 'a', 'b'), deep].map(async (p) => modeOf(await fsp.stat(p))),
+    );
     expect(modes).toEqual([0o700, 0o700, 0o700]);
   });
 
@@ -89,7 +105,10 @@ describe('ensureDir()', () => {
     await fsp.writeFile(join(root, 'file'), '');
     const path = join(root, 'file', 'sub');
     await expect(ensureDir(path)).rejects.toThrow(
-      expect.objectContaining({ code: 'STORAGE_IO', message: `Cannot create directory "${path}": ENOTDIR: not a directory, mkdir '${path}'` }),
+      expect.objectContaining({
+        code: 'STORAGE_IO',
+        message: `Cannot create directory "${path}": ENOTDIR: not a directory, mkdir '${path}'`,
+      }),
     );
   });
 });

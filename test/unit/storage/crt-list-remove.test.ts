@@ -17,7 +17,12 @@ describe('FileCrtList.removeEntry()', () => {
 
   test.each<[string, string, boolean, string]>([
     ['the only line', `${SITE}\n`, true, ''],
-    ['a line among others, with options and SNI', `/srv/default.pem [alpn h2]\n${SITE} [alpn h2] site.example\n/srv/b.pem\n`, true, '/srv/default.pem [alpn h2]\n/srv/b.pem\n'],
+    [
+      'a line among others, with options and SNI',
+      `/srv/default.pem [alpn h2]\n${SITE} [alpn h2] site.example\n/srv/b.pem\n`,
+      true,
+      '/srv/default.pem [alpn h2]\n/srv/b.pem\n',
+    ],
     ['every duplicate, indented or CRLF', `  ${SITE}\r\n# keep me\n${SITE}\n`, true, '# keep me\n'],
     ['the last line without a newline', `/srv/a.pem\n${SITE}`, true, '/srv/a.pem'],
     ['nothing when absent', '/srv/a.pem\n', false, '/srv/a.pem\n'],

@@ -48,6 +48,9 @@ describe('FileCrtList', () => {
   });
 
   test('ensureEntry() on a missing list throws STORAGE_IO naming it', async () => {
-    await expect(new FileCrtList(join(dir, 'nope.txt')).ensureEntry('/a.pem')).rejects.toMatchObject({ code: 'STORAGE_IO', path: join(dir, 'nope.txt') });
+    await expect(new FileCrtList(join(dir, 'nope.txt')).ensureEntry('/a.pem')).rejects.toMatchObject({
+      code: 'STORAGE_IO',
+      path: join(dir, 'nope.txt'),
+    });
   });
 });

@@ -18,7 +18,16 @@ describe('FileDeployStateStore', () => {
 
   test('save() then load() round-trips, in a 0600 file under deploy/', async () => {
     const store = new FileDeployStateStore({ home });
-    const state = { endpoints: { 'unix@/run/a.sock': { status: 'pending' as const, serial: 'AB', at: '2026-11-27T00:00:00.000Z', lastError: 'ECONNREFUSED' } } };
+    const state = {
+      endpoints: {
+        'unix@/run/a.sock': {
+          status: 'pending' as const,
+          serial: 'AB',
+          at: '2026-11-27T00:00:00.000Z',
+          lastError: 'ECONNREFUSED',
+        },
+      },
+    };
     await store.save('Site.Example', state);
     expect(await store.load('site.example')).toEqual(state);
     expect((await stat(join(home, 'deploy', 'site.example.json'))).mode & 0o777).toBe(0o600);

@@ -105,13 +105,24 @@ describe('FileCertificateStore.saveCertificate()', () => {
     });
     const paths = await store().saveCertificate(noSubject);
     const loaded = await store().loadCertificate('example.net');
-    expect(loaded).toMatchObject({ certPem: certs.noSubjectLeaf, chainPem: certs.noSubjectIntermediate, meta: { serial: '9ABCDEF0123456789ABC', domains: NO_SUBJECT_NAMES } });
-    expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey);
+    expect(loaded).toMatchObject({
+      certPem: certs.noSubjectLeaf,
+      chainPem: certs.noSubjectIntermediate,
+      meta: { serial: '9ABCDEF0123456789ABC', domains: NO_SUBJECT_NAMES },
+    });
+    expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(
+      certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
+    );
   });
 
   test('saveCertificate() makes every directory 0700 and every file 0600', async () => {
     await store().saveCertificate(first());
-    await store().saveAccount({ directoryUrl: DIRECTORY, accountUrl: 'https://127.0.0.1:14000/my-account/1', keyPem: certs.ec384Key, createdAt: T0.toISOString() });
+    await store().saveAccount({
+      directoryUrl: DIRECTORY,
+      accountUrl: 'https://127.0.0.1:14000/my-account/1',
+      keyPem: certs.ec384Key,
+      createdAt: T0.toISOString(),
+    });
     const modes: Record<string, string> = {};
     const walk = async (dir: string): Promise<void> => {
       modes[dir] = ((await fsp.stat(dir)).mode & 0o777).toString(8);
@@ -123,7 +134,9 @@ describe('FileCertificateStore.saveCertificate()', () => {
     };
     await walk(home);
     const version = 'certificates/.versions/example.com/20261127T100000Z-87654321FEDCBA98';
-    const relative = Object.fromEntries(Object.entries(modes).map(([path, mode]) => [path.slice(home.length + 1), mode]));
+    const relative = Object.fromEntries(
+      Object.entries(modes).map(([path, mode]) => [path.slice(home.length + 1), mode]),
+    );
     expect(relative).toEqual({
       '': '700',
       accounts: '700',
@@ -185,7 +198,12 @@ describe('FileCertificateStore.saveCertificate()', () => {
   });
 
   test('saveCertificate() stores a wildcard under its sanitised name', async () => {
-    const paths = await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey, { name: '*.apps.example.com', meta: { domains: ['*.apps.example.com'], directoryUrl: DIRECTORY } }));
+    const paths = await store().saveCertificate(
+      input(certs.ecLeaf, certs.ecLeafKey, {
+        name: '*.apps.example.com',
+        meta: { domains: ['*.apps.example.com'], directoryUrl: DIRECTORY },
+      }),
+    );
     expect(paths.bundle).toBe(join(home, 'haproxy', '_wildcard.apps.example.com.pem'));
     expect((await store().loadCertificate('*.apps.example.com'))?.meta.name).toBe('_wildcard.apps.example.com');
   });
@@ -199,11 +217,19 @@ describe('FileCertificateStore.saveCertificate()', () => {
     ],
     [
       'a name the leaf does not cover',
-      () => input(certs.ecLeaf, certs.ecLeafKey, { meta: { domains: ['example.com', 'mail.example.com', 'apps.example.com'], directoryUrl: DIRECTORY } }),
+      () =>
+        input(certs.ecLeaf, certs.ecLeafKey, {
+          meta: { domains: ['example.com', 'mail.example.com', 'apps.example.com'], directoryUrl: DIRECTORY },
+        }),
       CertificateError.name,
       'Cannot store certificate "example.com": certificate "87654321FEDCBA9876543210" does not cover "mail.example.com", "apps.example.com"',
     ],
-    ['an empty certificate', () => input('', certs.ecLeafKey, { certPem: '' }), CertificateError.name, 'Cannot read certificate chain: the text holds no "CERTIFICATE" block'],
+    [
+      'an empty certificate',
+      () => input('', certs.ecLeafKey, { certPem: '' }),
+      CertificateError.name,
+      'Cannot read certificate chain: the text holds no "CERTIFICATE" block',
+    ],
     [
       'an encrypted key',
       () => input(certs.ecLeaf, certs.encryptedKey),
@@ -216,7 +242,12 @@ describe('FileCertificateStore.saveCertificate()', () => {
       ConfigError.name,
       'Cannot use certificate name "../../etc/passwd": use only letters a-z, digits, ".", "_", "-" and "*" (write internationalised names in punycode, "xn--…")',
     ],
-    ['a hidden name', () => input(certs.ecLeaf, certs.ecLeafKey, { name: '.versions' }), ConfigError.name, 'Cannot use certificate name ".versions": it must not start with "."'],
+    [
+      'a hidden name',
+      () => input(certs.ecLeaf, certs.ecLeafKey, { name: '.versions' }),
+      ConfigError.name,
+      'Cannot use certificate name ".versions": it must not start with "."',
+    ],
   ])('saveCertificate() refuses %s before writing anything', async (_label, make, name, message) => {
     await expect(store().saveCertificate(make())).rejects.toThrow(expect.objectContaining({ name, message }));
     await expect(fsp.readdir(home)).rejects.toThrow('ENOENT');
@@ -228,14 +259,19 @@ describe('FileCertificateStore.saveCertificate() failures leave the previous set
     ['writing privkey.pem of the new version fails', failing('open', (p) => p.endsWith('privkey.pem'))],
     ['renaming the version directory fails', failing('rename', (p) => p.includes('/.versions/example.com/2026'))],
     ['swapping the symlink fails', failing('rename', (p) => p === join(home, 'certificates', 'example.com'))],
-    ['replacing the bundle fails after the swap', failing('rename', (p) => p.endsWith('.pem') && p.includes('/haproxy/'))],
+    [
+      'replacing the bundle fails after the swap',
+      failing('rename', (p) => p.endsWith('.pem') && p.includes('/haproxy/')),
+    ],
   ];
 
   test.each(cases)('when %s', async (_label, fs) => {
     await store().saveCertificate(first());
     const before = await snapshot();
     now = new Date(T0.getTime() + DAY_MS);
-    await expect(store(fs).saveCertificate(second())).rejects.toThrow(expect.objectContaining({ name: StorageError.name, code: 'STORAGE_IO' }));
+    await expect(store(fs).saveCertificate(second())).rejects.toThrow(
+      expect.objectContaining({ name: StorageError.name, code: 'STORAGE_IO' }),
+    );
     expect(await snapshot()).toEqual(before);
     expect((await store().loadCertificate('example.com'))?.certPem).toBe(certs.ecLeaf);
   });
@@ -261,14 +297,27 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
 
   test.each<[string, string, (meta: string) => string]>([
     ['invalid JSON', 'it is not JSON; delete the certificate and issue it again', () => '{"name":'],
-    ['a missing field', 'field "serial" is invalid (Invalid input: expected string, received undefined); delete the certificate and issue it again', (m) => JSON.stringify({ ...JSON.parse(m), serial: undefined })],
-    ['a bad date', 'field "notAfter" is invalid (Invalid ISO datetime); delete the certificate and issue it again', (m) => JSON.stringify({ ...JSON.parse(m), notAfter: 'tomorrow' })],
+    [
+      'a missing field',
+      'field "serial" is invalid (Invalid input: expected string, received undefined); delete the certificate and issue it again',
+      (m) => JSON.stringify({ ...JSON.parse(m), serial: undefined }),
+    ],
+    [
+      'a bad date',
+      'field "notAfter" is invalid (Invalid ISO datetime); delete the certificate and issue it again',
+      (m) => JSON.stringify({ ...JSON.parse(m), notAfter: 'tomorrow' }),
+    ],
   ])('loadCertificate() throws STORAGE_CORRUPT naming meta.json for %s', async (_label, detail, corrupt) => {
     const paths = await store().saveCertificate(first());
     const real = join(home, 'certificates', await fsp.readlink(paths.dir), 'meta.json');
     await fsp.writeFile(real, corrupt(await fsp.readFile(real, 'utf8')));
     await expect(store().loadCertificate('example.com')).rejects.toThrow(
-      expect.objectContaining({ name: StorageError.name, code: 'STORAGE_CORRUPT', path: real, message: `Cannot read certificate metadata "${real}": ${detail}` }),
+      expect.objectContaining({
+        name: StorageError.name,
+        code: 'STORAGE_CORRUPT',
+        path: real,
+        message: `Cannot read certificate metadata "${real}": ${detail}`,
+      }),
     );
   });
 
@@ -277,7 +326,10 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
     const real = join(home, 'certificates', await fsp.readlink(paths.dir), 'privkey.pem');
     await fsp.unlink(real);
     await expect(store().loadCertificate('example.com')).rejects.toThrow(
-      expect.objectContaining({ code: 'STORAGE_CORRUPT', message: `Cannot read certificate "example.com": "${real}" is missing; issue the certificate again` }),
+      expect.objectContaining({
+        code: 'STORAGE_CORRUPT',
+        message: `Cannot read certificate "example.com": "${real}" is missing; issue the certificate again`,
+      }),
     );
   });
 
@@ -285,17 +337,29 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
     const dir = join(home, 'certificates', 'example.com');
     await fsp.mkdir(dir, { recursive: true });
     await expect(store().loadCertificate('example.com')).rejects.toThrow(
-      expect.objectContaining({ code: 'STORAGE_CORRUPT', message: `Cannot read certificate "${dir}": it is not a symlink to a version directory; move it away and issue again` }),
+      expect.objectContaining({
+        code: 'STORAGE_CORRUPT',
+        message: `Cannot read certificate "${dir}": it is not a symlink to a version directory; move it away and issue again`,
+      }),
     );
-    await expect(store().saveCertificate(first())).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT' }));
+    await expect(store().saveCertificate(first())).rejects.toThrow(
+      expect.objectContaining({ code: 'STORAGE_CORRUPT' }),
+    );
   });
 
   test('listCertificates() returns every certificate sorted by name; listCertificateNames() skips temp entries', async () => {
-    await store().saveCertificate(input(certs.rsaLeaf, certs.rsaLeafKey, { name: 'rsa.example.org', meta: { domains: ['rsa.example.org'], directoryUrl: DIRECTORY } }));
+    await store().saveCertificate(
+      input(certs.rsaLeaf, certs.rsaLeafKey, {
+        name: 'rsa.example.org',
+        meta: { domains: ['rsa.example.org'], directoryUrl: DIRECTORY },
+      }),
+    );
     await store().saveCertificate(first());
     await fsp.writeFile(join(home, 'certificates', '.example.com.tmp-zz'), '');
     expect(await store().listCertificateNames()).toEqual(['example.com', 'rsa.example.org']);
-    expect((await store().listCertificates()).map((c) => [c.meta.name, c.meta.keyType, c.chainPem === certs.ecIntermediate])).toEqual([
+    expect(
+      (await store().listCertificates()).map((c) => [c.meta.name, c.meta.keyType, c.chainPem === certs.ecIntermediate]),
+    ).toEqual([
       ['example.com', 'ec256', true],
       ['rsa.example.org', 'rsa2048', true],
     ]);
@@ -305,7 +369,9 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
     await store().saveCertificate(first());
     await fsp.mkdir(join(home, 'certificates', 'broken'));
     expect(await store().listCertificateNames()).toEqual(['broken', 'example.com']);
-    await expect(store().listCertificates()).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT', path: join(home, 'certificates', 'broken') }));
+    await expect(store().listCertificates()).rejects.toThrow(
+      expect.objectContaining({ code: 'STORAGE_CORRUPT', path: join(home, 'certificates', 'broken') }),
+    );
   });
 
   test('listCertificates() returns [] before anything was saved', async () => {
@@ -314,7 +380,13 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
 });
 
 describe('FileCertificateStore accounts', () => {
-  const account = { directoryUrl: DIRECTORY, accountUrl: 'https://127.0.0.1:14000/my-account/1', email: 'ops@example.com', keyPem: certs.ec384Key, createdAt: T0.toISOString() };
+  const account = {
+    directoryUrl: DIRECTORY,
+    accountUrl: 'https://127.0.0.1:14000/my-account/1',
+    email: 'ops@example.com',
+    keyPem: certs.ec384Key,
+    createdAt: T0.toISOString(),
+  };
   const dir = (): string => join(home, 'accounts', '127.0.0.1_14000', 'dir');
 
   test('saveAccount() and loadAccount() round-trip; the key file is 0600 and the JSON holds no key', async () => {
@@ -335,19 +407,34 @@ describe('FileCertificateStore accounts', () => {
   });
 
   test.each<[string, string, string]>([
-    ['account.key.pem', '', 'Cannot read ACME account "<dir>/account.key.pem": Cannot read private key: the text holds 0 PEM blocks, expected exactly one; delete "<dir>/account.key.pem" to register a new account'],
-    ['account.json', '{}', 'Cannot read ACME account "<dir>/account.json": it is not valid account JSON; delete "<dir>/account.json" to register a new account'],
+    [
+      'account.key.pem',
+      '',
+      'Cannot read ACME account "<dir>/account.key.pem": Cannot read private key: the text holds 0 PEM blocks, expected exactly one; delete "<dir>/account.key.pem" to register a new account',
+    ],
+    [
+      'account.json',
+      '{}',
+      'Cannot read ACME account "<dir>/account.json": it is not valid account JSON; delete "<dir>/account.json" to register a new account',
+    ],
   ])('loadAccount() throws STORAGE_CORRUPT when %s is damaged', async (file, content, message) => {
     await store().saveAccount(account);
     await fsp.writeFile(join(dir(), file), content);
-    await expect(store().loadAccount(DIRECTORY)).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT', message: message.replace(/<dir>/g, dir()) }));
+    await expect(store().loadAccount(DIRECTORY)).rejects.toThrow(
+      expect.objectContaining({ code: 'STORAGE_CORRUPT', message: message.replace(/<dir>/g, dir()) }),
+    );
   });
 });
 
 test('FileCertificateStore never logs key material', async () => {
   await store().saveCertificate(first());
   await store().saveCertificate(second());
-  await store().saveAccount({ directoryUrl: DIRECTORY, accountUrl: 'https://x/acct/1', keyPem: certs.ec384Key, createdAt: T0.toISOString() });
+  await store().saveAccount({
+    directoryUrl: DIRECTORY,
+    accountUrl: 'https://x/acct/1',
+    keyPem: certs.ec384Key,
+    createdAt: T0.toISOString(),
+  });
   const logged = JSON.stringify(logger.records);
   expect(logger.records.map((r) => r.message)).toContain('Stored certificate');
   expect(logged).not.toMatch(/PRIVATE KEY|BEGIN/);
@@ -360,7 +447,10 @@ test('FileCertificateStore.loadCertificate() refuses a symlink that points outsi
   await fsp.rm(link);
   await fsp.symlink('../haproxy', link);
   await expect(store().loadCertificate('example.com')).rejects.toThrow(
-    expect.objectContaining({ code: 'STORAGE_CORRUPT', message: `Cannot read certificate "${link}": it points at "../haproxy", outside its versions directory; move it away and issue again` }),
+    expect.objectContaining({
+      code: 'STORAGE_CORRUPT',
+      message: `Cannot read certificate "${link}": it points at "../haproxy", outside its versions directory; move it away and issue again`,
+    }),
   );
 });
 
@@ -381,7 +471,10 @@ describe('FileCertificateStore.loadCertificateMeta()', () => {
       }) as FileSystem['readFile'],
     };
     const meta = await store(recording).loadCertificateMeta('example.com');
-    expect([meta, opened.map((path) => path.split('/').pop())]).toEqual([(await store().loadCertificate('example.com'))?.meta, ['meta.json']]);
+    expect([meta, opened.map((path) => path.split('/').pop())]).toEqual([
+      (await store().loadCertificate('example.com'))?.meta,
+      ['meta.json'],
+    ]);
   });
 
   test('loadCertificateMeta() is undefined for a name never stored', async () => {
@@ -393,6 +486,8 @@ describe('FileCertificateStore.loadCertificateMeta()', () => {
     const link = join(home, 'certificates', 'example.com');
     await fsp.rm(link);
     await fsp.symlink('../haproxy', link);
-    await expect(store().loadCertificateMeta('example.com')).rejects.toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT' }));
+    await expect(store().loadCertificateMeta('example.com')).rejects.toThrow(
+      expect.objectContaining({ code: 'STORAGE_CORRUPT' }),
+    );
   });
 });

@@ -30,7 +30,13 @@ afterEach(async () => {
 const store = (): FileCertificateStore => new FileCertificateStore({ home, clock: fixedClock(T0), logger });
 
 async function save(name = 'example.com', meta: { adoptedFrom?: 'lego' } = {}): Promise<void> {
-  await store().saveCertificate({ name, certPem: certs.ecLeaf, chainPem: certs.ecIntermediate, keyPem: certs.ecLeafKey, meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir', ...meta } });
+  await store().saveCertificate({
+    name,
+    certPem: certs.ecLeaf,
+    chainPem: certs.ecIntermediate,
+    keyPem: certs.ecLeafKey,
+    meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir', ...meta },
+  });
 }
 
 /** Every file under home that is not ours, with its SHA-256. */
@@ -38,7 +44,12 @@ async function legoDigest(): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await fsp.readdir(home, { recursive: true, withFileTypes: true })) {
     const path = join(entry.parentPath, entry.name);
-    if (entry.isFile() && (path.includes('@') || entry.parentPath === join(home, 'certificates'))) out.push(`${path} ${createHash('sha256').update(await fsp.readFile(path)).digest('hex')}`);
+    if (entry.isFile() && (path.includes('@') || entry.parentPath === join(home, 'certificates')))
+      out.push(
+        `${path} ${createHash('sha256')
+          .update(await fsp.readFile(path))
+          .digest('hex')}`,
+      );
   }
   return out.sort();
 }
@@ -60,7 +71,10 @@ describe('FileCertificateStore next to lego files', () => {
   test("listCertificateNames() and listCertificates() skip lego's regular files in certificates/ and list ours", async () => {
     await save();
     const listed = await store().listCertificates();
-    expect([await store().listCertificateNames(), listed.map((c) => c.meta.name)]).toEqual([['example.com'], ['example.com']]);
+    expect([await store().listCertificateNames(), listed.map((c) => c.meta.name)]).toEqual([
+      ['example.com'],
+      ['example.com'],
+    ]);
   });
 
   test('listCertificateNames() of a home holding only lego files is empty', async () => {
@@ -76,7 +90,10 @@ describe('FileCertificateStore next to lego files', () => {
   test('saveCertificate() keeps adoptedFrom in meta.json; loadCertificateMeta() reads it back', async () => {
     await save('example.com', { adoptedFrom: 'lego' });
     await save('other.example.com');
-    expect([(await store().loadCertificateMeta('example.com'))?.adoptedFrom, (await store().loadCertificateMeta('other.example.com'))?.adoptedFrom]).toEqual(['lego', undefined]);
+    expect([
+      (await store().loadCertificateMeta('example.com'))?.adoptedFrom,
+      (await store().loadCertificateMeta('other.example.com'))?.adoptedFrom,
+    ]).toEqual(['lego', undefined]);
   });
 });
 

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { FileCertificateStore, FileIssuedCertificateStore, MemoryIssuedCertificateStore, type IssuedCertificate } from '../../../src/storage';
+import {
+  FileCertificateStore,
+  FileIssuedCertificateStore,
+  MemoryIssuedCertificateStore,
+  type IssuedCertificate,
+} from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 
 const ISSUED: IssuedCertificate = {
@@ -31,7 +36,9 @@ describe('FileIssuedCertificateStore', () => {
     const store = new FileIssuedCertificateStore({ home });
     const path = await store.keep(ISSUED);
     expect(path).toBe(join(home, 'issued', 'example.net.json'));
-    expect([(await fsp.stat(path)).mode & 0o777, (await fsp.stat(join(home, 'issued'))).mode & 0o777]).toEqual([0o600, 0o700]);
+    expect([(await fsp.stat(path)).mode & 0o777, (await fsp.stat(join(home, 'issued'))).mode & 0o777]).toEqual([
+      0o600, 0o700,
+    ]);
     expect(await store.load('example.net')).toEqual(ISSUED);
     expect(await fsp.readdir(join(home, 'issued'))).toEqual(['example.net.json']);
   });
@@ -57,14 +64,23 @@ describe('FileIssuedCertificateStore', () => {
 
   test.each<[string, string, string]>([
     ['not JSON', '{"name"', 'it is not JSON'],
-    ['a document without its key', JSON.stringify({ ...ISSUED, keyPem: undefined }), 'field "keyPem" is invalid (Invalid input: expected string, received undefined)'],
+    [
+      'a document without its key',
+      JSON.stringify({ ...ISSUED, keyPem: undefined }),
+      'field "keyPem" is invalid (Invalid input: expected string, received undefined)',
+    ],
   ])('load() refuses a kept file that is %s with STORAGE_CORRUPT naming it', async (_label, text, detail) => {
     const store = new FileIssuedCertificateStore({ home });
     await fsp.mkdir(join(home, 'issued'), { recursive: true });
     const path = join(home, 'issued', 'example.net.json');
     await fsp.writeFile(path, text);
     await expect(store.load('example.net')).rejects.toThrow(
-      expect.objectContaining({ name: StorageError.name, code: 'STORAGE_CORRUPT', path, message: `Cannot read the kept certificate "${path}": ${detail}; move it aside to order a new certificate` }),
+      expect.objectContaining({
+        name: StorageError.name,
+        code: 'STORAGE_CORRUPT',
+        path,
+        message: `Cannot read the kept certificate "${path}": ${detail}; move it aside to order a new certificate`,
+      }),
     );
   });
 
@@ -74,11 +90,15 @@ describe('FileIssuedCertificateStore', () => {
     await expect(store.keep({ ...ISSUED, name: '../x' })).rejects.toThrow('Cannot use certificate name "../x"');
   });
 
-  test('a temp file left in issued/ by a killed keep() is removed by the certificate store\'s recover()', async () => {
+  test("a temp file left in issued/ by a killed keep() is removed by the certificate store's recover()", async () => {
     await fsp.mkdir(join(home, 'issued'), { recursive: true });
     const temp = join(home, 'issued', '.example.net.json.tmp-0a1b2c');
     await fsp.writeFile(temp, '{"name": "exa');
-    const recovery = await new FileCertificateStore({ home, clock: { now: () => new Date() }, logger: new CapturingLogger() }).recover();
+    const recovery = await new FileCertificateStore({
+      home,
+      clock: { now: () => new Date() },
+      logger: new CapturingLogger(),
+    }).recover();
     expect(recovery.removed).toEqual([temp]);
   });
 });

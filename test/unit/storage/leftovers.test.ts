@@ -24,11 +24,23 @@ afterEach(async () => {
 
 function store(options: { fs?: FileSystem; at?: Date } = {}): FileCertificateStore {
   let n = 0;
-  return new FileCertificateStore({ home, clock: fixedClock(options.at ?? T0), logger, fs: options.fs, random: () => `${(n += 1)}`.padStart(12, 'a') });
+  return new FileCertificateStore({
+    home,
+    clock: fixedClock(options.at ?? T0),
+    logger,
+    fs: options.fs,
+    random: () => `${(n += 1)}`.padStart(12, 'a'),
+  });
 }
 
 function input(leaf: string, key: string): SaveCertificateInput {
-  return { name: NAME, certPem: leaf, chainPem: certs.ecIntermediate, keyPem: key, meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir' } };
+  return {
+    name: NAME,
+    certPem: leaf,
+    chainPem: certs.ecIntermediate,
+    keyPem: key,
+    meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir' },
+  };
 }
 
 /** Every path under home, relative, sorted (symlinks not followed). */
@@ -76,29 +88,41 @@ describe('recoverHome()', () => {
       [...temps.map((t) => t.replace(/\/cert\.pem$/, ''))].sort(),
     );
     expect(await tree()).toEqual(
-      [...kept, 'accounts', 'accounts/ca.test_443', 'accounts/ca.test_443/dir', 'accounts/ca.test_443/dir/.account.key.pem.next', 'deploy', 'renewal', 'renewal/.notes'].sort(),
+      [
+        ...kept,
+        'accounts',
+        'accounts/ca.test_443',
+        'accounts/ca.test_443/dir',
+        'accounts/ca.test_443/dir/.account.key.pem.next',
+        'deploy',
+        'renewal',
+        'renewal/.notes',
+      ].sort(),
     );
   });
 
   test.each([
     ['the live bundle is the old one', true, 'completes it'],
     ['there is no live bundle yet (first issue)', false, 'completes it'],
-  ])('recoverHome() renames a complete bundle temp of the current version into place when %s', async (_label, keepOld) => {
-    await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
-    const old = await fsp.readFile(bundlePath(), 'utf8');
-    await store({ at: new Date(T0.getTime() + 1000) }).saveCertificate(input(certs.ecLeaf2, certs.ecLeaf2Key));
-    const current = await currentBundle();
-    // As a run killed after the link swap leaves it: the new bundle complete under its temp name.
-    await fsp.writeFile(join(home, 'haproxy', `.${NAME}.pem.tmp-0123456789ab`), current);
-    if (keepOld) await fsp.writeFile(bundlePath(), old);
-    else await fsp.unlink(bundlePath());
+  ])(
+    'recoverHome() renames a complete bundle temp of the current version into place when %s',
+    async (_label, keepOld) => {
+      await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
+      const old = await fsp.readFile(bundlePath(), 'utf8');
+      await store({ at: new Date(T0.getTime() + 1000) }).saveCertificate(input(certs.ecLeaf2, certs.ecLeaf2Key));
+      const current = await currentBundle();
+      // As a run killed after the link swap leaves it: the new bundle complete under its temp name.
+      await fsp.writeFile(join(home, 'haproxy', `.${NAME}.pem.tmp-0123456789ab`), current);
+      if (keepOld) await fsp.writeFile(bundlePath(), old);
+      else await fsp.unlink(bundlePath());
 
-    const recovery = await recoverHome(home, { fs: fsp, logger });
+      const recovery = await recoverHome(home, { fs: fsp, logger });
 
-    expect(recovery).toEqual({ removed: [], completedBundles: [NAME] });
-    expect(await fsp.readFile(bundlePath(), 'utf8')).toBe(current);
-    expect((await tree()).filter((p) => p.includes('.tmp-'))).toEqual([]);
-  });
+      expect(recovery).toEqual({ removed: [], completedBundles: [NAME] });
+      expect(await fsp.readFile(bundlePath(), 'utf8')).toBe(current);
+      expect((await tree()).filter((p) => p.includes('.tmp-'))).toEqual([]);
+    },
+  );
 
   test.each([
     ['a partial bundle', (current: string) => current.slice(0, 100)],
@@ -116,7 +140,10 @@ describe('recoverHome()', () => {
   });
 
   test('recoverHome() of a home that does not exist does nothing and does not throw', async () => {
-    await expect(recoverHome(join(home, 'missing'), { fs: fsp, logger })).resolves.toEqual({ removed: [], completedBundles: [] });
+    await expect(recoverHome(join(home, 'missing'), { fs: fsp, logger })).resolves.toEqual({
+      removed: [],
+      completedBundles: [],
+    });
   });
 });
 
@@ -124,9 +151,16 @@ describe('FileCertificateStore and a save killed part-way', () => {
   test('saveCertificate() killed between the link swap and the bundle rename: the next run’s recover() completes the bundle', async () => {
     await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
     // A rename of the bundle that never returns is the process frozen (then killed) at that step.
-    const frozen: FileSystem = { ...fsp, rename: async (from, to) => (String(to) === bundlePath() ? new Promise<void>(() => undefined) : fsp.rename(from, to)) };
-    void store({ fs: frozen, at: new Date(T0.getTime() + 1000) }).saveCertificate(input(certs.ecLeaf2, certs.ecLeaf2Key));
-    for (let i = 0; i < 200 && (await fsp.readlink(join(home, 'certificates', NAME))).includes('T100000Z'); i += 1) await new Promise((r) => setTimeout(r, 5));
+    const frozen: FileSystem = {
+      ...fsp,
+      rename: async (from, to) =>
+        String(to) === bundlePath() ? new Promise<void>(() => undefined) : fsp.rename(from, to),
+    };
+    void store({ fs: frozen, at: new Date(T0.getTime() + 1000) }).saveCertificate(
+      input(certs.ecLeaf2, certs.ecLeaf2Key),
+    );
+    for (let i = 0; i < 200 && (await fsp.readlink(join(home, 'certificates', NAME))).includes('T100000Z'); i += 1)
+      await new Promise((r) => setTimeout(r, 5));
 
     const next = store();
     const recovery = await next.recover();
@@ -149,11 +183,22 @@ describe('FileCertificateStore and a save killed part-way', () => {
 describe('pruneVersions()', () => {
   test('pruneVersions() keeps the newest versions and the current one, and skips temp entries', async () => {
     const parent = join(home, 'v');
-    for (const v of ['20260101T000000Z-01', '20260201T000000Z-02', '20260301T000000Z-03', '20260401T000000Z-04', '.20260501T000000Z-05.tmp-0123456789ab']) {
+    for (const v of [
+      '20260101T000000Z-01',
+      '20260201T000000Z-02',
+      '20260301T000000Z-03',
+      '20260401T000000Z-04',
+      '.20260501T000000Z-05.tmp-0123456789ab',
+    ]) {
       await fsp.mkdir(join(parent, v), { recursive: true });
     }
     await pruneVersions(parent, { current: '20260101T000000Z-01', keep: 2, fs: fsp, logger });
-    expect((await fsp.readdir(parent)).sort()).toEqual(['.20260501T000000Z-05.tmp-0123456789ab', '20260101T000000Z-01', '20260301T000000Z-03', '20260401T000000Z-04']);
+    expect((await fsp.readdir(parent)).sort()).toEqual([
+      '.20260501T000000Z-05.tmp-0123456789ab',
+      '20260101T000000Z-01',
+      '20260301T000000Z-03',
+      '20260401T000000Z-04',
+    ]);
   });
 });
 
@@ -165,10 +210,18 @@ describe('FileLock and a killed holder', () => {
     await fsp.writeFile(join(home, '.lock.tmp-4343-ba9876543210'), '');
     await fsp.writeFile(join(home, '..lock.takeover-77.tmp-4242-0123456789ab'), '');
     const alive = (pid: number): boolean => pid === process.pid || pid === 4343;
-    const lease = await new FileLock({ path: join(home, 'lock'), clock: fixedClock(T0), logger, isProcessAlive: alive }).acquire({ timeoutMs: 1000 });
+    const lease = await new FileLock({
+      path: join(home, 'lock'),
+      clock: fixedClock(T0),
+      logger,
+      isProcessAlive: alive,
+    }).acquire({ timeoutMs: 1000 });
     try {
       expect((await fsp.readdir(home)).sort()).toEqual(['.lock.tmp-4343-ba9876543210', 'lock']);
-      expect(JSON.parse(await fsp.readFile(join(home, 'lock'), 'utf8'))).toMatchObject({ pid: process.pid, acquiredAt: T0.toISOString() });
+      expect(JSON.parse(await fsp.readFile(join(home, 'lock'), 'utf8'))).toMatchObject({
+        pid: process.pid,
+        acquiredAt: T0.toISOString(),
+      });
     } finally {
       await lease.release();
     }
@@ -178,12 +231,19 @@ describe('FileLock and a killed holder', () => {
   async function claimedStaleLock(claimer: number): Promise<FileLock> {
     await fsp.mkdir(home, { recursive: true });
     const at = new Date().toISOString();
-    const holder = (pid: number): string => JSON.stringify({ pid, hostname: hostname(), acquiredAt: at, refreshedAt: at });
+    const holder = (pid: number): string =>
+      JSON.stringify({ pid, hostname: hostname(), acquiredAt: at, refreshedAt: at });
     await fsp.writeFile(join(home, 'lock'), holder(4242));
     const { ino } = await fsp.stat(join(home, 'lock'));
     await fsp.writeFile(join(home, `.lock.takeover-${ino}`), holder(claimer));
     const alive = (pid: number): boolean => pid === process.pid || pid === 4444;
-    return new FileLock({ path: join(home, 'lock'), clock: { now: () => new Date() }, logger, isProcessAlive: alive, pollMs: 20 });
+    return new FileLock({
+      path: join(home, 'lock'),
+      clock: { now: () => new Date() },
+      logger,
+      isProcessAlive: alive,
+      pollMs: 20,
+    });
   }
 
   test('acquire() removes at once a takeover claim whose claimer is dead and takes over the stale lock', async () => {
@@ -194,6 +254,8 @@ describe('FileLock and a killed holder', () => {
   });
 
   test('acquire() respects a takeover claim whose claimer is alive, and times out', async () => {
-    await expect((await claimedStaleLock(4444)).acquire({ timeoutMs: 300 })).rejects.toThrow(`Cannot take the lock "${join(home, 'lock')}": held by pid 4242`);
+    await expect((await claimedStaleLock(4444)).acquire({ timeoutMs: 300 })).rejects.toThrow(
+      `Cannot take the lock "${join(home, 'lock')}": held by pid 4242`,
+    );
   });
 });

@@ -30,7 +30,14 @@ afterEach(async () => {
 });
 
 function fileLock(options: Partial<FileLockOptions> = {}): FileLock {
-  return new FileLock({ path: lockPath, clock: { now: () => now }, logger, staleMs: STALE_MS, pollMs: POLL_MS, ...options });
+  return new FileLock({
+    path: lockPath,
+    clock: { now: () => now },
+    logger,
+    staleMs: STALE_MS,
+    pollMs: POLL_MS,
+    ...options,
+  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
@@ -41,7 +48,10 @@ async function readHolder(): Promise<LockHolderInfo> {
 
 async function writeHolder(info: Partial<LockHolderInfo>): Promise<void> {
   const iso = now.toISOString();
-  await fsp.writeFile(lockPath, JSON.stringify({ pid: 1234, hostname: 'x', acquiredAt: iso, refreshedAt: iso, ...info }));
+  await fsp.writeFile(
+    lockPath,
+    JSON.stringify({ pid: 1234, hostname: 'x', acquiredAt: iso, refreshedAt: iso, ...info }),
+  );
 }
 
 /** Starts a child that waits for "ready" on stdout; it is killed after the test. */
@@ -64,7 +74,13 @@ describe('FileLock', () => {
     now = new Date('2026-11-27T10:00:00.000Z');
     const lease = await fileLock({ command: 'acme renew' }).acquire();
     const at = '2026-11-27T10:00:00.000Z';
-    expect(await readHolder()).toEqual({ pid: process.pid, hostname: hostname(), acquiredAt: at, refreshedAt: at, command: 'acme renew' });
+    expect(await readHolder()).toEqual({
+      pid: process.pid,
+      hostname: hostname(),
+      acquiredAt: at,
+      refreshedAt: at,
+      command: 'acme renew',
+    });
     expect((await fsp.stat(lockPath)).mode & 0o777).toBe(0o600);
     expect(lease.lockPath).toBe(lockPath);
     await lease.release();
@@ -115,7 +131,11 @@ describe('FileLock', () => {
   test.each<[string, Partial<LockHolderInfo>, string]>([
     ['with a command', { command: 'acme renew' }, `held by pid 1234 on host x since ${iso} (running "acme renew")`],
     ['without a command', {}, `held by pid 1234 on host x since ${iso}`],
-    ['with a hostile command', { command: 'x"; rm -rf /' }, `held by pid 1234 on host x since ${iso} (running "x"; rm -rf /")`],
+    [
+      'with a hostile command',
+      { command: 'x"; rm -rf /' },
+      `held by pid 1234 on host x since ${iso} (running "x"; rm -rf /")`,
+    ],
   ])('acquire() times out with the exact LockError message for a holder %s', async (_name, info, who) => {
     now = new Date(iso);
     await writeHolder(info);
@@ -128,7 +148,9 @@ describe('FileLock', () => {
   test('acquire() with timeoutMs 0 tries once and fails at once, whatever pollMs is', async () => {
     await writeHolder({});
     const started = Date.now();
-    await expect(fileLock({ pollMs: 60_000 }).acquire({ timeoutMs: 0 })).rejects.toThrow(/; waited 0 s; retry later or raise --lock-timeout$/);
+    await expect(fileLock({ pollMs: 60_000 }).acquire({ timeoutMs: 0 })).rejects.toThrow(
+      /; waited 0 s; retry later or raise --lock-timeout$/,
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
@@ -142,7 +164,11 @@ describe('FileLock', () => {
     expect(waits).toBe(0);
     expect(await readHolder()).toMatchObject({ pid: process.pid });
     expect(logger.records).toContainEqual(
-      expect.objectContaining({ level: 'warn', message: 'Took over a stale lock', fields: expect.objectContaining({ reason: 'holder process is gone' }) }),
+      expect.objectContaining({
+        level: 'warn',
+        message: 'Took over a stale lock',
+        fields: expect.objectContaining({ reason: 'holder process is gone' }),
+      }),
     );
     await lease.release();
     expect(await fsp.readdir(dir)).toEqual([]);
@@ -153,7 +179,9 @@ describe('FileLock', () => {
     const lease = await fileLock().acquire({ timeoutMs: 0 });
     expect(await readHolder()).toMatchObject({ pid: process.pid });
     expect(child.exitCode).toBeNull();
-    expect(logger.records).toContainEqual(expect.objectContaining({ fields: expect.objectContaining({ reason: 'not refreshed' }) }));
+    expect(logger.records).toContainEqual(
+      expect.objectContaining({ fields: expect.objectContaining({ reason: 'not refreshed' }) }),
+    );
     await lease.release();
   });
 
@@ -169,18 +197,21 @@ describe('FileLock', () => {
     ['JSON null', 'null'],
     ['a negative pid', '{"pid":-1,"hostname":"x","acquiredAt":"a","refreshedAt":"2026-01-01T00:00:00Z"}'],
     ['a bad refreshedAt', '{"pid":1,"hostname":"x","acquiredAt":"a","refreshedAt":"soon"}'],
-  ])('acquire() takes over a lock file holding %s only once its mtime is older than staleMs', async (_name, content) => {
-    await fsp.writeFile(lockPath, content);
-    const mtime = new Date(Math.floor(now.getTime() / 1000) * 1000);
-    await fsp.utimes(lockPath, mtime, mtime);
-    now = new Date(mtime.getTime() + STALE_MS - 50);
-    const message = `Cannot take the lock "${lockPath}": the lock file is empty or unreadable (modified ${mtime.toISOString()}); waited 0.1 s; retry later or raise --lock-timeout`;
-    await expect(fileLock().acquire({ timeoutMs: 100 })).rejects.toThrow(message);
-    now = new Date(mtime.getTime() + STALE_MS + 1);
-    const lease = await fileLock().acquire({ timeoutMs: 0 });
-    expect(await readHolder()).toMatchObject({ pid: process.pid });
-    await lease.release();
-  });
+  ])(
+    'acquire() takes over a lock file holding %s only once its mtime is older than staleMs',
+    async (_name, content) => {
+      await fsp.writeFile(lockPath, content);
+      const mtime = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      await fsp.utimes(lockPath, mtime, mtime);
+      now = new Date(mtime.getTime() + STALE_MS - 50);
+      const message = `Cannot take the lock "${lockPath}": the lock file is empty or unreadable (modified ${mtime.toISOString()}); waited 0.1 s; retry later or raise --lock-timeout`;
+      await expect(fileLock().acquire({ timeoutMs: 100 })).rejects.toThrow(message);
+      now = new Date(mtime.getTime() + STALE_MS + 1);
+      const lease = await fileLock().acquire({ timeoutMs: 0 });
+      expect(await readHolder()).toMatchObject({ pid: process.pid });
+      await lease.release();
+    },
+  );
 
   test('acquire() clears a takeover claim left by a crashed contender only once its ctime is older than staleMs', async () => {
     await writeHolder({ refreshedAt: new Date(now.getTime() - STALE_MS - 1).toISOString() });
@@ -203,7 +234,10 @@ describe('FileLock', () => {
     await lease.release();
     expect(await readHolder()).toMatchObject({ pid: 999_999, hostname: 'other-host' });
     expect(logger.records.map((record) => record.message)).toEqual(
-      expect.arrayContaining(['Lost the lock: another process took it over', 'Left the lock file alone: another process took it over']),
+      expect.arrayContaining([
+        'Lost the lock: another process took it over',
+        'Left the lock file alone: another process took it over',
+      ]),
     );
   });
 
@@ -237,7 +271,7 @@ describe('FileLock', () => {
     expect(await fsp.readdir(dir)).toEqual([]);
   });
 
-  test('acquire() by 5 processes racing to take over a dead holder\'s lock never overlaps', async () => {
+  test("acquire() by 5 processes racing to take over a dead holder's lock never overlaps", async () => {
     const dead = await holdLock();
     const exited = new Promise((done) => dead.on('exit', done));
     dead.kill('SIGKILL');
@@ -245,7 +279,9 @@ describe('FileLock', () => {
     const log = join(dir, 'log');
     const go = join(dir, 'go');
     const contenders = await Promise.all(
-      Array.from({ length: 5 }, () => startChild(['--import', 'tsx', join(FIXTURES, 'contend.ts'), lockPath, log, go, '4'])),
+      Array.from({ length: 5 }, () =>
+        startChild(['--import', 'tsx', join(FIXTURES, 'contend.ts'), lockPath, log, go, '4']),
+      ),
     );
     const codes = contenders.map((child) => new Promise((done) => child.on('exit', done)));
     await fsp.writeFile(go, '');
@@ -253,7 +289,9 @@ describe('FileLock', () => {
     const lines = (await fsp.readFile(log, 'utf8')).trim().split('\n');
     const pairs = Array.from({ length: lines.length / 2 }, (_, i) => [lines[2 * i], lines[2 * i + 1]]);
     expect(lines).toHaveLength(40);
-    expect(pairs.filter(([start, end]) => !(start!.endsWith(' start') && end === start!.replace(' start', ' end')))).toEqual([]);
+    expect(
+      pairs.filter(([start, end]) => !(start!.endsWith(' start') && end === start!.replace(' start', ' end'))),
+    ).toEqual([]);
     expect(await fsp.readdir(dir)).toEqual(expect.not.arrayContaining(['lock']));
   }, 30_000);
 });
@@ -297,7 +335,11 @@ describe('FileLock on a new home', () => {
     const base = await mkdtemp(join(tmpdir(), 'haproxy-acme-newhome-'));
     try {
       const home = join(base, 'not', 'yet');
-      const lease = await new FileLock({ path: join(home, 'lock'), clock: systemClock, logger: new CapturingLogger() }).acquire({ timeoutMs: 1000 });
+      const lease = await new FileLock({
+        path: join(home, 'lock'),
+        clock: systemClock,
+        logger: new CapturingLogger(),
+      }).acquire({ timeoutMs: 1000 });
       expect((await stat(home)).mode & 0o777).toBe(0o700);
       await lease.release();
     } finally {

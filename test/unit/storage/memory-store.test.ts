@@ -5,7 +5,13 @@ import { certs } from '../../fixtures/certs';
 
 const DIRECTORY = 'https://127.0.0.1:14000/dir';
 const clock = fixedClock(new Date('2026-11-27T10:00:00.000Z'));
-const save = { name: 'Example.com', certPem: certs.ecLeaf + certs.ecIntermediate, chainPem: '', keyPem: certs.ecLeafKey, meta: { domains: ['example.com'], directoryUrl: DIRECTORY } };
+const save = {
+  name: 'Example.com',
+  certPem: certs.ecLeaf + certs.ecIntermediate,
+  chainPem: '',
+  keyPem: certs.ecLeafKey,
+  meta: { domains: ['example.com'], directoryUrl: DIRECTORY },
+};
 
 describe('MemoryCertificateStore', () => {
   test('saveCertificate() then loadCertificate() returns what the file store would', async () => {
@@ -41,7 +47,12 @@ describe('MemoryCertificateStore', () => {
 
   test('saveAccount() and loadAccount() round-trip; listCertificates() is sorted', async () => {
     const store = new MemoryCertificateStore({ clock });
-    const account = { directoryUrl: DIRECTORY, accountUrl: 'https://x/acct/1', keyPem: certs.ec384Key, createdAt: '2026-11-27T10:00:00.000Z' };
+    const account = {
+      directoryUrl: DIRECTORY,
+      accountUrl: 'https://x/acct/1',
+      keyPem: certs.ec384Key,
+      createdAt: '2026-11-27T10:00:00.000Z',
+    };
     await store.saveAccount(account);
     await store.saveCertificate({ ...save, name: 'z.example.com' });
     await store.saveCertificate(save);

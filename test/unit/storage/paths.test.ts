@@ -11,7 +11,8 @@ import {
 } from '../../../src/storage/paths';
 
 const HOME = '/var/lib/haproxy-acme';
-const CHARSET = 'use only letters a-z, digits, ".", "_", "-" and "*" (write internationalised names in punycode, "xn--…")';
+const CHARSET =
+  'use only letters a-z, digits, ".", "_", "-" and "*" (write internationalised names in punycode, "xn--…")';
 
 describe('sanitiseName()', () => {
   test.each<[string, string]>([
@@ -38,11 +39,22 @@ describe('sanitiseName()', () => {
     ['a b', `Cannot use certificate name "a b": ${CHARSET}`],
     ['line\nbreak', `Cannot use certificate name "line\\nbreak": ${CHARSET}`],
     ['nul\u0000byte', `Cannot use certificate name "nul\\u0000byte": ${CHARSET}`],
-    ['a'.repeat(65), `Cannot use certificate name "${'a'.repeat(65)}": it is 65 characters long once sanitised, the limit is 64`],
-    [`${'*.'.repeat(8)}x`, `Cannot use certificate name "${'*.'.repeat(8)}x": it is 81 characters long once sanitised, the limit is 64`],
-    ['b'.repeat(200), `Cannot use certificate name "${'b'.repeat(80)}…": it is 200 characters long once sanitised, the limit is 64`],
+    [
+      'a'.repeat(65),
+      `Cannot use certificate name "${'a'.repeat(65)}": it is 65 characters long once sanitised, the limit is 64`,
+    ],
+    [
+      `${'*.'.repeat(8)}x`,
+      `Cannot use certificate name "${'*.'.repeat(8)}x": it is 81 characters long once sanitised, the limit is 64`,
+    ],
+    [
+      'b'.repeat(200),
+      `Cannot use certificate name "${'b'.repeat(80)}…": it is 200 characters long once sanitised, the limit is 64`,
+    ],
   ])('sanitiseName(%j) throws', (input, message) => {
-    expect(() => sanitiseName(input)).toThrow(expect.objectContaining({ name: ConfigError.name, message, source: 'certificate name' }));
+    expect(() => sanitiseName(input)).toThrow(
+      expect.objectContaining({ name: ConfigError.name, message, source: 'certificate name' }),
+    );
   });
 });
 
@@ -62,7 +74,11 @@ describe('certificate paths', () => {
   test.each<[string, () => string, string]>([
     ['certificateDir()', () => certificateDir(HOME, 'example.com'), `${HOME}/certificates/example.com`],
     ['haproxyBundlePath()', () => haproxyBundlePath(HOME, 'Example.com'), `${HOME}/haproxy/example.com.pem`],
-    ['versionLinkTarget()', () => versionLinkTarget('example.com', '20261127T003554Z-87654321FEDCBA98'), '.versions/example.com/20261127T003554Z-87654321FEDCBA98'],
+    [
+      'versionLinkTarget()',
+      () => versionLinkTarget('example.com', '20261127T003554Z-87654321FEDCBA98'),
+      '.versions/example.com/20261127T003554Z-87654321FEDCBA98',
+    ],
     ['tempName()', () => tempName('example.com.pem', 'abc123'), '.example.com.pem.tmp-abc123'],
   ])('%s returns the documented path', (_label, compute, expected) => {
     expect(compute()).toBe(expected);
@@ -86,7 +102,10 @@ describe('versionName()', () => {
 describe('accountDir()', () => {
   test.each<[string, string]>([
     ['https://acme-v02.api.letsencrypt.org/directory', `${HOME}/accounts/acme-v02.api.letsencrypt.org_443/directory`],
-    ['https://acme-staging-v02.api.letsencrypt.org/directory', `${HOME}/accounts/acme-staging-v02.api.letsencrypt.org_443/directory`],
+    [
+      'https://acme-staging-v02.api.letsencrypt.org/directory',
+      `${HOME}/accounts/acme-staging-v02.api.letsencrypt.org_443/directory`,
+    ],
     ['https://127.0.0.1:14000/dir', `${HOME}/accounts/127.0.0.1_14000/dir`],
     ['https://LOCALHOST:14000/a/b/', `${HOME}/accounts/localhost_14000/a_b`],
     ['http://ca.internal/', `${HOME}/accounts/ca.internal_80/_root`],
@@ -101,8 +120,13 @@ describe('accountDir()', () => {
   test.each<[string, string]>([
     ['not a url', 'Cannot use ACME directory URL "not a url": it is not a URL'],
     ['', 'Cannot use ACME directory URL "": it is not a URL'],
-    ['file:///etc/passwd', 'Cannot use ACME directory URL "file:///etc/passwd": use https:// (or http:// for a local test CA)'],
+    [
+      'file:///etc/passwd',
+      'Cannot use ACME directory URL "file:///etc/passwd": use https:// (or http:// for a local test CA)',
+    ],
   ])('accountDir(%j) throws', (url, message) => {
-    expect(() => accountDir(HOME, url)).toThrow(expect.objectContaining({ name: ConfigError.name, message, source: 'directory URL' }));
+    expect(() => accountDir(HOME, url)).toThrow(
+      expect.objectContaining({ name: ConfigError.name, message, source: 'directory URL' }),
+    );
   });
 });
