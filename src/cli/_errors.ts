@@ -30,6 +30,10 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
   CHALLENGE_INVALID: { exitCode: EXIT_FAILED },
   STORAGE_IO: { exitCode: EXIT_FAILED, hint: 'Check that --home is writable by this user and the disk is not full' },
   STORAGE_CORRUPT: { exitCode: EXIT_FAILED, hint: 'Move the damaged file aside and run the command again' },
+  STORAGE_CONFLICT: {
+    exitCode: EXIT_FAILED,
+    hint: 'Another run changed the certificate meanwhile; run "acme list" to see the current one, then run the command again if still needed',
+  },
   CERTIFICATE_INVALID: { exitCode: EXIT_FAILED },
   CERTIFICATE_KEPT: { exitCode: EXIT_FAILED },
   LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },
