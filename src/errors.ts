@@ -19,9 +19,11 @@ export type ErrorCode =
   | 'CERTIFICATE_INVALID'
   | 'CERTIFICATE_KEPT'
   | 'LOCK_BUSY'
+  | 'LOCK_LOST'
   | 'HAPROXY'
   | 'HOOK_FAILED'
   | 'DEADLINE_EXCEEDED'
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 /** Options shared by every AppError constructor. */
@@ -128,12 +130,19 @@ export class KeptCertificateError extends AppError {
   }
 }
 
-/** Another process holds the lock in `--home`. */
+/**
+ * A lock could not be taken (`LOCK_BUSY`: another holder kept it past the wait), or a held one can
+ * no longer be proven (`LOCK_LOST`: taken over, or not refreshed in time). Retryable either way.
+ */
 export class LockError extends AppError {
+  /** Where the lock lives, e.g. `<home>/lock` (a path for the file backend). */
   readonly lockPath: string;
 
-  constructor(message: string, options: AppErrorOptions & { lockPath: string }) {
-    super('LOCK_BUSY', message, { retryable: true, ...options });
+  constructor(
+    message: string,
+    options: AppErrorOptions & { lockPath: string; code?: Extract<ErrorCode, `LOCK_${string}`> },
+  ) {
+    super(options.code ?? 'LOCK_BUSY', message, { retryable: true, ...options });
     this.lockPath = options.lockPath;
   }
 }
@@ -195,6 +204,20 @@ export class DeadlineError extends AppError {
     super('DEADLINE_EXCEEDED', message, { retryable: true, ...options });
     this.timeoutMs = options.timeoutMs;
     this.step = options.step;
+  }
+}
+
+/**
+ * The command was stopped by SIGINT or SIGTERM before it finished. Retryable: what it did is either
+ * complete or left for the next run to finish (every write is atomic, every lock released).
+ */
+export class InterruptedError extends AppError {
+  /** The signal that stopped the command, e.g. `SIGTERM`. */
+  readonly signal: string;
+
+  constructor(message: string, options: AppErrorOptions & { signal: string }) {
+    super('INTERRUPTED', message, { retryable: true, ...options });
+    this.signal = options.signal;
   }
 }
 

@@ -37,12 +37,18 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
   CERTIFICATE_INVALID: { exitCode: EXIT_FAILED },
   CERTIFICATE_KEPT: { exitCode: EXIT_FAILED },
   LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },
+  LOCK_LOST: {
+    exitCode: EXIT_FAILED,
+    hint: 'Another acme command took the lock over; check that the disk under --home is healthy, then run the command again',
+  },
   HAPROXY: { exitCode: EXIT_FAILED },
   HOOK_FAILED: { exitCode: EXIT_FAILED },
   DEADLINE_EXCEEDED: {
     exitCode: EXIT_FAILED,
     hint: 'Check that the CA and the network answer; raise --timeout only if the CA is just slow',
   },
+  // Exits 130 (SIGINT) or 143 (SIGTERM) instead: see _cancel.ts.
+  INTERRUPTED: { exitCode: EXIT_FAILED },
   INTERNAL: { exitCode: EXIT_FAILED, hint: 'This is a bug; please report it with the log above' },
 };
 
