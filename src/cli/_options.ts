@@ -16,6 +16,10 @@ export function addLockTimeoutOption(command: Command): Command {
 export function addCommonOptions(command: Command): Command {
   return command
     .option('--home <dir>', 'state directory (env ACME_HOME; default $SNAP_COMMON/acme, else /var/lib/haproxy-acme)')
+    .option(
+      '--node <id>',
+      "this node's name when several HAProxy nodes share one certificate store; deploy state is kept per node (env ACME_NODE; default the host name)",
+    )
     .option('--directory <url>', 'ACME directory URL, or letsencrypt | letsencrypt-staging (env ACME_DIRECTORY)')
     .option(
       '--ca-bundle <file>',
@@ -126,6 +130,7 @@ export function toRawFlags(options: Record<string, unknown>): RawFlags {
   const flag = (key: string): boolean | undefined => (options[key] === true ? true : undefined);
   return {
     home: text('home'),
+    node: text('node'),
     directory: text('directory'),
     caBundle: text('caBundle'),
     requestTimeout: text('requestTimeout'),

@@ -77,6 +77,15 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     help: 'Directory for accounts, certificates and HAProxy bundles',
   }),
   row({
+    field: 'node',
+    flag: '--node',
+    valueName: 'ID',
+    env: 'ACME_NODE',
+    snap: 'acme-node',
+    defaultText: 'the host name',
+    help: "this node's name when several HAProxy nodes share one certificate store; deploy state is kept per node",
+  }),
+  row({
     field: 'directory',
     flag: '--directory',
     valueName: 'URL',

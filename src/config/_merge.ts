@@ -87,16 +87,21 @@ function fromText(field: ConfigField, value: unknown, source: Source): Candidate
   return { value: splitList(Array.isArray(value) ? value : [value], /[\s,]+/), source };
 }
 
-function defaultFor(field: ConfigField, env: ConfigSources['env']): Candidate | undefined {
+function defaultFor(field: ConfigField, sources: ConfigSources): Candidate | undefined {
   const source: Source = { kind: 'default', label: 'default' };
   if (field === 'home') {
-    const snapCommon = env.SNAP_COMMON;
+    const snapCommon = sources.env.SNAP_COMMON;
     return isBlank(snapCommon)
       ? { value: DEFAULT_HOME, source }
       : {
           value: join(snapCommon as string, 'acme'),
           source: { kind: 'default', label: 'default ($SNAP_COMMON/acme)' },
         };
+  }
+  if (field === 'node') {
+    return sources.hostname === undefined
+      ? undefined
+      : { value: sources.hostname, source: { kind: 'default', label: 'default of --node (the host name)' } };
   }
   if (field === 'json' || field === 'verbose' || field === 'quiet') return { value: false, source };
   const value = DEFAULTS[field];
@@ -119,7 +124,7 @@ export function mergeSources(sources: ConfigSources): Merged {
       (key.snap === undefined
         ? undefined
         : fromText(key.field, sources.snap[key.snap], { kind: 'snap', label: `snap option ${key.snap}` })) ??
-      defaultFor(key.field, sources.env);
+      defaultFor(key.field, sources);
     if (winner === undefined) continue;
     input[key.field] = winner.value;
     picked[key.field] = winner.source;

@@ -9,6 +9,7 @@ import {
   checkBoolean,
   checkDirectoryUrl,
   checkHttpAddress,
+  checkNodeId,
   checkPort,
   checkPreflightUrl,
   checkProfile,
@@ -163,6 +164,7 @@ const fields = z.object({
   /** Label of the source that set each EAB half, for the both-or-neither message (see resolveConfig). */
   eabSources: z.object({ kid: z.string().optional(), hmacKey: z.string().optional() }),
   home: path('directory'),
+  node: checked(checkNodeId),
   directory: checked(checkDirectoryUrl).optional(),
   staging: checked(checkBoolean),
   caBundle: path('CA bundle').optional(),
@@ -303,6 +305,7 @@ export const configSchema = fields
     const httpAddress = httpAddressOf(v.httpAddress, v.httpPort, v.httpPortWins);
     return {
       home: resolve(v.cwd, v.home),
+      nodeId: v.node,
       directoryUrl: v.directory ?? (v.staging ? LETSENCRYPT_STAGING_DIRECTORY_URL : LETSENCRYPT_DIRECTORY_URL),
       caBundlePath: v.caBundle === undefined ? undefined : resolve(v.cwd, v.caBundle),
       email: v.email,

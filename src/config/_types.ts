@@ -45,6 +45,12 @@ export interface ExternalAccountBinding {
 export interface Config {
   /** Absolute path of the state directory (accounts, certificates, bundles). */
   readonly home: string;
+  /**
+   * This node's name, lower-case, 1 to 64 characters from `a-z 0-9 . _ -` starting and ending with a letter
+   * or digit: the key of its deploy state when several HAProxy nodes share one certificate store.
+   * Default: the host name.
+   */
+  readonly nodeId: string;
   /** ACME directory URL: https, or http only for 127.0.0.1, localhost and [::1]. */
   readonly directoryUrl: string;
   /** Absolute path of a PEM file with extra roots to trust for the ACME server's TLS. */
@@ -95,6 +101,8 @@ export interface Config {
 /** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
 export interface RawFlags {
   home?: string;
+  /** This node's name (`--node`). */
+  node?: string;
   directory?: string;
   caBundle?: string;
   email?: string;
@@ -145,4 +153,6 @@ export interface ConfigSources {
   snap: Record<string, unknown>;
   /** Absolute directory that relative paths (`--home`, `--ca-bundle`, `--haproxy-crt-list`) are resolved against. */
   cwd: string;
+  /** This machine's host name, the default node name (`--node`). Default (in resolveConfig()): `os.hostname()`. */
+  hostname?: string;
 }

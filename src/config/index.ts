@@ -5,6 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, messageOf } from '../errors';
 import { quote } from './_domain';
@@ -53,14 +54,17 @@ export interface LoadConfigOptions {
   snapOptions?: (keys: string[]) => Promise<Record<string, unknown>>;
   /** Directory that relative paths are resolved against. Default: process.cwd(). */
   cwd?: string;
+  /** This machine's host name, the default of `--node`. Default: os.hostname(). */
+  hostname?: string;
 }
 
 /**
- * Merges flags, environment, snap options and defaults, validates them and returns a deeply frozen Config (pure).
+ * Merges flags, environment, snap options and defaults, validates them and returns a deeply frozen Config
+ * (pure, except that it reads os.hostname() when `sources.hostname` is not given).
  * @throws ConfigError listing every invalid setting, one per line, each naming its source.
  */
 export function resolveConfig(sources: ConfigSources): Config {
-  return resolveWithSources(sources).config;
+  return resolveWithSources({ ...sources, hostname: sources.hostname ?? hostname() }).config;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
@@ -161,6 +165,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
     env,
     snap,
     cwd: options.cwd ?? process.cwd(),
+    hostname: options.hostname ?? hostname(),
   });
   if (config.caBundlePath !== undefined) {
     await checkCaBundle(config.caBundlePath, labelOf(sources.caBundle, '--ca-bundle'));

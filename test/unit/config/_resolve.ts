@@ -4,9 +4,12 @@ import { resolveConfig, type Config, type ConfigSources } from '../../../src/con
 /** The working directory every config test resolves relative paths against. */
 export const CWD = '/srv/work';
 
+/** The host name every config test passes, so that the default node name does not depend on the machine. */
+export const HOSTNAME = 'test-host';
+
 /** resolveConfig() with empty sources plus `partial`. */
 export function resolve(partial: Partial<ConfigSources> = {}): Config {
-  return resolveConfig({ flags: {}, env: {}, snap: {}, cwd: CWD, ...partial });
+  return resolveConfig({ flags: {}, env: {}, snap: {}, cwd: CWD, hostname: HOSTNAME, ...partial });
 }
 
 /** The ConfigError resolveConfig() throws for `partial`; fails the test when it does not throw one. */

@@ -1,4 +1,4 @@
-import { resolve } from './_resolve';
+import { HOSTNAME, resolve } from './_resolve';
 import {
   LETSENCRYPT_DIRECTORY_URL,
   LETSENCRYPT_STAGING_DIRECTORY_URL,
@@ -11,6 +11,7 @@ describe('resolveConfig() defaults', () => {
   test('resolveConfig() returns the documented defaults when nothing is set', () => {
     expect(resolve()).toEqual({
       home: '/var/lib/haproxy-acme',
+      nodeId: HOSTNAME,
       directoryUrl: LETSENCRYPT_DIRECTORY_URL,
       caBundlePath: undefined,
       email: undefined,
