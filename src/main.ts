@@ -102,7 +102,7 @@ function createServices(config: Config, logger: Logger): Services {
     FileCrtList,
     FileDeployStateStore,
     FileIssuedCertificateStore,
-    FileLock,
+    FileLocks,
     FileRenewalStateStore,
   } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
@@ -123,8 +123,8 @@ function createServices(config: Config, logger: Logger): Services {
     store: new FileCertificateStore({ home: config.home, clock: systemClock, logger }),
     issued: new FileIssuedCertificateStore({ home: config.home }),
     deployState: new FileDeployStateStore({ home: config.home }),
-    lock: new FileLock({
-      path: join(config.home, 'lock'),
+    locks: new FileLocks({
+      home: config.home,
       clock: systemClock,
       logger,
       command: ['acme', ...process.argv.slice(2, 3)].join(' '),
@@ -259,6 +259,14 @@ async function main(): Promise<void> {
     currentStep: () => operations.at(-1),
     announceDeadline,
     exitNow,
+    onInterrupt: (listener) => {
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
     waitForShutdown: () =>
       new Promise((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {

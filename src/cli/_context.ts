@@ -9,7 +9,7 @@ import type {
   CrtList,
   DeployStateStore,
   IssuedCertificateStore,
-  Lock,
+  Locks,
   RenewalStateStore,
   StoredCertificate,
 } from '../storage';
@@ -23,6 +23,7 @@ import type {
 } from '../issuance';
 import type { ChallengeResponder } from '../challenge';
 import type { LegoDirectoryReader } from '../migration';
+import type { OnInterrupt } from './_cancel';
 
 /** Adapters a command needs once the configuration is known; built by main.ts. */
 export interface Services {
@@ -30,8 +31,8 @@ export interface Services {
   /** Certificates the CA issued that are not stored yet (`<home>/issued/`). */
   issued: IssuedCertificateStore;
   deployState: DeployStateStore;
-  /** The lock in --home that every state-changing command holds. */
-  lock: Lock;
+  /** The named locks: every state-changing command holds `home` (withHomeLock()). */
+  locks: Locks;
   acmeFor: (accountKeyPem: string) => AcmeOrderClient & AcmeAccountClient;
   responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
   /** Undefined when preflight is off. */
@@ -81,6 +82,11 @@ export interface CliDeps {
   runSelf: (args: string[], logger: Logger) => Promise<number>;
   /** The step the command is in (the ACME operation in flight), for the deadline message. Default: always unknown. */
   currentStep?: () => string | undefined;
+  /**
+   * Subscribes to SIGINT and SIGTERM for a one-shot command: the first aborts the command's signal,
+   * which then exits 130 or 143 (see _cancel.ts). Default: none (never interrupted).
+   */
+  onInterrupt?: OnInterrupt;
   /** Tells a parent `acme daemon`, if there is one, how long this pass may run. Default: nothing. */
   announceDeadline?: (timeoutMs: number) => void;
   /**

@@ -4,6 +4,8 @@ import { DeadlineError } from '../errors';
 export interface Deadline {
   /** Rejects with a DeadlineError when the deadline passes; never resolves. */
   readonly expired: Promise<never>;
+  /** Aborted, with that DeadlineError as reason, when the deadline passes. */
+  readonly signal: AbortSignal;
   /** Whether the deadline has passed. */
   hasExpired(): boolean;
   /** Stops the timer; idempotent. */
@@ -33,25 +35,30 @@ export function deadlineMessage(timeoutMs: number, step: string | undefined): st
 }
 
 /**
- * Starts the deadline: after `timeoutMs`, `expired` rejects with a DeadlineError naming the step
- * `currentStep()` reports then (the ACME operation in flight), if any.
+ * Starts the deadline: after `timeoutMs`, `expired` rejects and `signal` aborts with a DeadlineError
+ * naming the step `currentStep()` reports then (the ACME operation in flight), if any.
  */
 export function startDeadline(timeoutMs: number, currentStep: () => string | undefined = () => undefined): Deadline {
   let expired = false;
   let timer: NodeJS.Timeout | undefined;
+  const controller = new AbortController();
   const promise = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       expired = true;
       const step = currentStep();
-      reject(
-        new DeadlineError(deadlineMessage(timeoutMs, step), { timeoutMs, ...(step === undefined ? {} : { step }) }),
-      );
+      const error = new DeadlineError(deadlineMessage(timeoutMs, step), {
+        timeoutMs,
+        ...(step === undefined ? {} : { step }),
+      });
+      reject(error);
+      controller.abort(error);
     }, timeoutMs);
   });
   // Raced against the command; if the command wins, nobody awaits this promise any more.
   promise.catch(() => undefined);
   return {
     expired: promise,
+    signal: controller.signal,
     hasExpired: () => expired,
     cancel: () => clearTimeout(timer),
   };

@@ -1,51 +1,79 @@
 import type { Logger } from '../log';
-import type { Lock, LockLease } from '../storage';
+import type { HeldLock, Locks } from '../storage';
 
-/** Leases withHomeLock() holds right now: what releaseHeldLocks() gives up when the deadline passes. */
-const held = new Set<LockLease>();
+/** Locks withHomeLock() holds right now: what releaseHeldLocks() gives up when the command must stop. */
+const held = new Set<HeldLock>();
+/** What withHomeLock() is waiting for right now, as a step ("wait for …"), for the interruption message. */
+let waiting: string | undefined;
 
-/** Runs `body` while holding the home lock, logging while it waits for another acme command. */
+/** The lock wait in progress, e.g. `wait for another acme command (pid 42, "acme renew") to finish`; undefined when none. */
+export function lockWaitStep(): string | undefined {
+  return waiting;
+}
+
+/** Options of withHomeLock(). */
+export interface WithHomeLockOptions {
+  /** How long to wait for another acme command (`--lock-timeout`). */
+  timeoutMs: number;
+  logger: Logger;
+  /** The command's signal: stops the wait (and the body, which SHOULD pass it on). Default: none. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `body` while holding the `home` lock, logging while it waits for another acme command. The
+ * body gets the HeldLock: its `signal` aborts (LOCK_LOST) when the lease is lost.
+ * @throws LockError LOCK_BUSY when the wait times out; the signal's reason when it is aborted while waiting
+ */
 export async function withHomeLock<T>(
-  lock: Lock,
-  options: { timeoutMs: number; logger: Logger },
-  body: () => Promise<T>,
+  locks: Locks,
+  options: WithHomeLockOptions,
+  body: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
   let announced = false;
-  const lease = await lock.acquire({
-    timeoutMs: options.timeoutMs,
-    onWait: ({ holder }) => {
-      if (announced) return;
-      announced = true;
-      options.logger.info('Waiting for another acme command to finish', {
-        holderPid: holder?.pid,
-        holderCommand: holder?.command,
-      });
-    },
-  });
-  held.add(lease);
+  const lock = await locks
+    .acquire('home', {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onWait: ({ holder }) => {
+        const who = [
+          ...(holder?.pid === undefined ? [] : [`pid ${holder.pid}`]),
+          ...(holder?.command === undefined ? [] : [JSON.stringify(holder.command)]),
+        ];
+        waiting = `wait for another acme command${who.length === 0 ? '' : ` (${who.join(', ')})`} to finish`;
+        if (announced) return;
+        announced = true;
+        options.logger.info('Waiting for another acme command to finish', {
+          holderPid: holder?.pid,
+          holderCommand: holder?.command,
+        });
+      },
+    })
+    .finally(() => (waiting = undefined));
+  held.add(lock);
   try {
-    return await body();
+    return await body(lock);
   } finally {
-    held.delete(lease);
-    await lease.release();
+    held.delete(lock);
+    await lock.release();
   }
 }
 
 /**
- * Releases every lease withHomeLock() holds, while the body that took it may still be running:
- * the command is past its deadline and about to stop, and the next command must not wait for a
- * lock whose holder is gone. A failure is logged, never thrown (the process stops anyway, and a
- * lock left by a dead process is taken over at once on this host).
+ * Releases every lock withHomeLock() holds, while the body that took it may still be running:
+ * the command is past its deadline or interrupted and about to stop, and the next command must
+ * not wait for a lock whose holder is gone. A failure is logged, never thrown (the process stops
+ * anyway, and a lock left by a dead process is taken over at once on this host).
  */
 export async function releaseHeldLocks(logger: Logger | undefined): Promise<void> {
-  const leases = [...held];
+  const locks = [...held];
   held.clear();
   await Promise.all(
-    leases.map((lease) =>
-      lease
+    locks.map((lock) =>
+      lock
         .release()
         .catch((error: unknown) =>
-          logger?.warn('Cannot release the lock', { lockPath: lease.lockPath, error: (error as Error).message }),
+          logger?.warn('Cannot release the lock', { lockPath: lock.where, error: (error as Error).message }),
         ),
     ),
   );

@@ -26,7 +26,7 @@ switches the account to it (RFC 8555 key change), then it replaces account.key.p
 interrupted, the next "acme account rollover" asks the CA which key it knows and finishes.
 `;
 
-function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps & { lock: Services['lock'] } {
+function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps & { locks: Services['locks'] } {
   const services = deps.createServices(config, logger);
   return {
     directoryUrl: config.directoryUrl,
@@ -35,7 +35,7 @@ function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps
     acmeFor: services.acmeFor,
     clock: deps.clock,
     logger,
-    lock: services.lock,
+    locks: services.locks,
   };
 }
 
@@ -93,8 +93,8 @@ function registerRollover(account: Command, deps: CliDeps, setExitCode: (code: n
   addCommonOptions(rollover);
   rollover.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
-      const { lock, ...lifecycle } = accountDeps(deps, config, logger);
-      const result = await withHomeLock(lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+      const { locks, ...lifecycle } = accountDeps(deps, config, logger);
+      const result = await withHomeLock(locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
         rolloverAccount(lifecycle),
       );
       if (config.output.json) printJson(deps.stdout, { ok: true, rollover: result });

@@ -43,7 +43,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
       await services.checkPrograms();
       const dryRun = options.dryRun === true;
       const requested = Array.isArray(options.name) ? (options.name as string[]) : undefined;
-      return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+      return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const names = requested ?? (await services.store.listCertificateNames());
         const results: Array<{ name: string; outcomes: EndpointOutcome[] }> = [];

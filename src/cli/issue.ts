@@ -57,12 +57,12 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
     .addHelpText('after', EXAMPLES);
   addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+    runAction(deps, options, setExitCode, async ({ config, logger, signal }) => {
       const { name, domains } = requireCertificateTarget(config);
       const dryRun = options.dryRun === true;
       const services = deps.createServices(config, logger);
       await services.checkPrograms();
-      return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+      return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {

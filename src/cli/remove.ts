@@ -56,7 +56,7 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const name = requiredName(options, config.name, 'remove');
       const services = deps.createServices(config, logger);
-      const result = await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+      const result = await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
         removeCertificate(name, {
           store: services.store,
           archive: services.archive,

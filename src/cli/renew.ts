@@ -29,7 +29,7 @@ export async function renewalPass(
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
   await services.checkPrograms();
-  return withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+  return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
     await adoptLego({ ...context, clock: deps.clock });
     return renewCertificates(
       {

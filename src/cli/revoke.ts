@@ -80,7 +80,7 @@ export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCo
       const name = requiredName(options, config.name, 'revoke');
       const reason = reasonOf(options.reason);
       const services = deps.createServices(config, logger);
-      const result = await withHomeLock(services.lock, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+      const result = await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
         revokeCertificate(
           name,
           { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock';
 import type { HaproxyEndpoint } from '../issuance';
 import type { Logger } from '../log';
@@ -7,7 +6,7 @@ import {
   FileCertificateStore,
   FileCrtList,
   FileDeployStateStore,
-  FileLock,
+  FileLocks,
   FileRenewalStateStore,
 } from '../storage';
 import { adoptLegoHome, hasLegoLayout, type LegoAdoptionReport } from './adoptLegoHome';
@@ -58,9 +57,9 @@ export async function adoptLegoHomeLocked(
   const adopt = (): Promise<LegoAdoptionReport> =>
     adoptLegoHome(home, deps, options.email === undefined ? {} : { email: options.email });
   if (!(await hasLegoLayout(home))) return adopt();
-  const lock = new FileLock({ path: join(home, 'lock'), clock, logger, command: options.command ?? 'acme adopt lego' });
+  const locks = new FileLocks({ home, clock, logger, command: options.command ?? 'acme adopt lego' });
   let announced = false;
-  const lease = await lock.acquire({
+  const lock = await locks.acquire('home', {
     timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     onWait: ({ holder }) => {
       if (announced) return;
@@ -74,6 +73,6 @@ export async function adoptLegoHomeLocked(
   try {
     return await adopt();
   } finally {
-    await lease.release();
+    await lock.release();
   }
 }

@@ -1,4 +1,4 @@
-/** FileLock: the lock file in `--home`, written complete and then link()ed into place (which fails when one exists), refreshed while held, taken over when stale. */
+/** FileLock: one lock file, written complete and then link()ed into place (which fails when one exists), refreshed while held, taken over when stale. FileLocks (_file-locks.ts) names them. */
 import * as fsp from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -13,11 +13,13 @@ import {
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
   errnoOf,
+  LeaseState,
   readSnapshot,
+  throwIfAborted,
   type AcquireOptions,
-  type Lock,
+  type HeldLock,
   type LockHolderInfo,
-  type LockLease,
+  type LockName,
   type Snapshot,
 } from './_lock';
 import { LocalQueue, pause, type Ticket } from './_memory-lock';
@@ -25,6 +27,8 @@ import { LocalQueue, pause, type Ticket } from './_memory-lock';
 /** Options of FileLock. */
 export interface FileLockOptions {
   path: string;
+  /** The name leases carry. Default: `home`. */
+  name?: LockName;
   /** Stamps acquiredAt/refreshedAt and judges staleness; waiting is timed with a monotonic timer. */
   clock: Clock;
   logger: Logger;
@@ -49,6 +53,7 @@ interface Waiting {
   started: number;
   timeoutMs: number;
   onWait: AcquireOptions['onWait'];
+  signal: AbortSignal | undefined;
   announced: boolean;
 }
 
@@ -64,8 +69,8 @@ function defaultIsProcessAlive(pid: number): boolean {
   }
 }
 
-/** The lock file in `--home`: created by link() of a complete temp file, refreshed while held, taken over when stale. */
-export class FileLock implements Lock {
+/** One lock file: created by link() of a complete temp file, refreshed while held, taken over when stale. */
+export class FileLock {
   private readonly path: string;
   private readonly staleMs: number;
   private readonly pollMs: number;
@@ -84,20 +89,25 @@ export class FileLock implements Lock {
 
   /**
    * Waits for this process's earlier callers, then for the lock file, polling every pollMs.
-   * @throws LockError after `timeoutMs`; StorageError STORAGE_IO when the file cannot be created or read.
+   * @throws LockError after `timeoutMs`; `signal.reason` when aborted; StorageError STORAGE_IO when the file cannot be created or read.
    */
-  async acquire(options: AcquireOptions = {}): Promise<LockLease> {
+  async acquire(options: AcquireOptions = {}): Promise<HeldLock> {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     const ticket = fileQueue.enter(this.path);
     try {
-      const wait: Waiting = { started, timeoutMs, onWait: options.onWait, announced: false };
+      const wait: Waiting = { started, timeoutMs, onWait: options.onWait, signal: options.signal, announced: false };
       const inLine = async (): Promise<true | undefined> => {
         await pause(0, ticket.granted); // a free turn is granted in a microtask: let it arrive
         return ticket.isGranted() ? true : undefined;
       };
       await this.poll(inLine, wait, ticket.granted);
       const info = await this.poll(() => this.tryTake(), wait);
+      if (options.signal?.aborted === true) {
+        // Taken just as the wait was stopped: give it back at once rather than hand it to nobody.
+        await new FileLease(this.path, info, this.options, ticket).release();
+        throw options.signal.reason;
+      }
       await removeLockLeftovers(this.path, this.isProcessAlive);
       this.options.logger.debug('Took the lock', {
         lockPath: this.path,
@@ -113,6 +123,7 @@ export class FileLock implements Lock {
   /** Calls `attempt` until it returns a value, every pollMs (sooner if `wake` settles), until timeoutMs. */
   private async poll<T>(attempt: () => Promise<T | undefined>, wait: Waiting, wake?: Promise<void>): Promise<T> {
     for (;;) {
+      throwIfAborted(wait.signal);
       const result = await attempt();
       if (result !== undefined) return result;
       const snapshot = await readSnapshot(this.path);
@@ -122,7 +133,7 @@ export class FileLock implements Lock {
         this.options.logger.info('Waiting for the lock', { lockPath: this.path, holder: snapshot?.info });
       wait.announced = true;
       wait.onWait?.({ holder: snapshot?.info, waitedMs });
-      await pause(Math.min(this.pollMs, wait.timeoutMs - waitedMs), wake);
+      await pause(Math.min(this.pollMs, wait.timeoutMs - waitedMs), wake, wait.signal);
     }
   }
 
@@ -228,22 +239,43 @@ export class FileLock implements Lock {
   }
 }
 
-/** A held FileLock: rewrites refreshedAt every refreshMs (unref'd timer) until released. */
-class FileLease implements LockLease {
+/**
+ * A held FileLock: rewrites refreshedAt every refreshMs (unref'd timer) until released. Its signal
+ * aborts with LOCK_LOST when a refresh finds another holder's content, or when refreshes fail so
+ * long that the lease would be stale (and may be taken over) before the next one could prove it.
+ */
+class FileLease implements HeldLock {
+  readonly name: LockName;
   private readonly timer: NodeJS.Timeout;
+  private readonly state: LeaseState;
+  private readonly staleMs: number;
+  private readonly refreshMs: number;
+  /** performance.now() of the last write that proved the lease. */
+  private provenAt = performance.now();
   private refreshing: Promise<void> = Promise.resolve();
   private releasing: Promise<void> | undefined;
 
   constructor(
-    readonly lockPath: string,
+    readonly where: string,
     private info: LockHolderInfo,
     private readonly options: FileLockOptions,
     private readonly ticket: Ticket,
   ) {
-    const refreshMs = options.refreshMs ?? (options.staleMs ?? DEFAULT_LOCK_STALE_MS) / 3;
+    this.name = options.name ?? 'home';
+    this.state = new LeaseState(where);
+    this.staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
+    this.refreshMs = options.refreshMs ?? this.staleMs / 3;
     this.timer = setInterval(() => {
       this.refreshing = this.refreshing.then(() => this.refresh());
-    }, refreshMs).unref();
+    }, this.refreshMs).unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.state.signal;
+  }
+
+  assertHeld(): void {
+    this.state.assertHeld();
   }
 
   release(): Promise<void> {
@@ -255,22 +287,32 @@ class FileLease implements LockLease {
     return snapshot?.info?.pid === this.info.pid && snapshot.info.acquiredAt === this.info.acquiredAt;
   }
 
+  private lose(message: string, detail: string): void {
+    clearInterval(this.timer);
+    this.options.logger.error(message, { lockPath: this.where });
+    this.state.lose(detail);
+  }
+
   private async refresh(): Promise<void> {
-    if (this.releasing !== undefined) return;
+    if (this.releasing !== undefined || this.signal.aborted) return;
     try {
-      if (!this.isOurs(await readSnapshot(this.lockPath))) {
-        clearInterval(this.timer);
-        this.options.logger.error('Lost the lock: another process took it over', { lockPath: this.lockPath });
-        return;
-      }
+      if (!this.isOurs(await readSnapshot(this.where)))
+        return this.lose('Lost the lock: another process took it over', 'another process took it over');
       const next = { ...this.info, refreshedAt: this.options.clock.now().toISOString() };
-      await writeFileAtomic(this.lockPath, JSON.stringify(next), {
+      await writeFileAtomic(this.where, JSON.stringify(next), {
         mode: 0o600,
         random: () => lockTempSuffix(this.info.pid),
       });
       this.info = next;
+      this.provenAt = performance.now();
     } catch (error) {
-      this.options.logger.warn('Cannot refresh the lock', { lockPath: this.lockPath, error: (error as Error).message });
+      const failingMs = Math.round(performance.now() - this.provenAt);
+      this.options.logger.warn('Cannot refresh the lock', { lockPath: this.where, error: (error as Error).message });
+      if (failingMs + this.refreshMs >= this.staleMs)
+        this.lose(
+          'Lost the lock: cannot refresh it',
+          `cannot refresh it for ${failingMs} ms (${(error as Error).message}), so another process may take it over`,
+        );
     }
   }
 
@@ -278,12 +320,19 @@ class FileLease implements LockLease {
     clearInterval(this.timer);
     await this.refreshing;
     try {
-      const current = await readSnapshot(this.lockPath);
-      if (this.isOurs(current)) await fsp.unlink(this.lockPath);
+      const current = await readSnapshot(this.where);
+      if (this.isOurs(current)) await fsp.unlink(this.where);
       else if (current !== undefined)
-        this.options.logger.warn('Left the lock file alone: another process took it over', { lockPath: this.lockPath });
+        this.options.logger.warn('Left the lock file alone: another process took it over', { lockPath: this.where });
     } catch (error) {
-      if (errnoOf(error) !== 'ENOENT') throw ioError('release the lock', this.lockPath, error);
+      if (errnoOf(error) === 'ENOENT') return;
+      // A lost lease has nothing left to give up; its work has already been told to stop.
+      if (this.signal.aborted)
+        return this.options.logger.warn('Cannot release a lost lock', {
+          lockPath: this.where,
+          error: (error as Error).message,
+        });
+      throw ioError('release the lock', this.where, error);
     } finally {
       this.ticket.leave();
     }

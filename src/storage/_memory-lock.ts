@@ -1,5 +1,18 @@
-/** MemoryLock, and the in-process FIFO and wake-able pause that FileLock also waits with. */
-import { DEFAULT_LOCK_TIMEOUT_MS, busyError, type AcquireOptions, type Lock, type LockLease } from './_lock';
+/** MemoryLocks, and the in-process FIFO and wake-able pause that FileLock also waits with. */
+import { performance } from 'node:perf_hooks';
+import {
+  busyError,
+  checkLockName,
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  LeaseState,
+  throwIfAborted,
+  type AcquireOptions,
+  type HeldLock,
+  type LockHolderInfo,
+  type LockName,
+  type Locks,
+} from './_lock';
 
 /** A place in a per-key FIFO; `granted` resolves when every earlier ticket has left. */
 export interface Ticket {
@@ -27,46 +40,165 @@ export class LocalQueue {
   }
 }
 
-/** Resolves after `ms`, or as soon as `wake` resolves. */
-export function pause(ms: number, wake?: Promise<void>): Promise<void> {
+/** Resolves after `ms`, or as soon as `wake` resolves or `signal` aborts. */
+export function pause(ms: number, wake?: Promise<void>, signal?: AbortSignal): Promise<void> {
   return new Promise((done) => {
-    const timer = setTimeout(done, Math.max(0, ms));
-    void wake?.then(() => (clearTimeout(timer), done()));
+    const finish = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      done();
+    };
+    const timer = setTimeout(finish, Math.max(0, ms));
+    void wake?.then(finish);
+    if (signal?.aborted === true) finish();
+    else signal?.addEventListener('abort', finish, { once: true });
   });
 }
 
-/** In-process Lock for tests of other modules: FIFO, bounded wait, no files. */
-export class MemoryLock implements Lock {
+/** Options of MemoryLocks. */
+export interface MemoryLocksOptions {
+  /** A lease not refreshed for this long is stale and may be taken over. Default: 30000. */
+  staleMs?: number;
+  /** How often a held lease refreshes itself. Default: staleMs / 3. */
+  refreshMs?: number;
+  /** How often a waiter looks again while another holder (not in its line) has the lock. Default: 10. */
+  pollMs?: number;
+  /** Shown to waiters, e.g. `acme renew`. Default: none. */
+  command?: string;
+}
+
+/** One lease in the table; `pinned` ones never go stale (a live holder elsewhere). */
+interface MemoryHolder {
+  id: symbol;
+  info: LockHolderInfo;
+  refreshedAt: number;
+  pinned: boolean;
+  failing: boolean;
+}
+
+/**
+ * In-process Locks for tests of other modules: a table of leases per name, FIFO among this
+ * instance's callers, bounded wait, stale leases taken over. takeOver(), failRefresh() and
+ * plantDeadHolder() stand in for other nodes and crashes, as the lock contract suite needs.
+ */
+export class MemoryLocks implements Locks {
   private readonly queue = new LocalQueue();
-  private holders = 0;
+  private readonly holders = new Map<LockName, MemoryHolder>();
+  private readonly staleMs: number;
+  private readonly refreshMs: number;
+  private readonly pollMs: number;
 
-  /** @param lockPath shown in errors and leases. Default: `memory`. */
-  constructor(readonly lockPath = 'memory') {}
-
-  /** True while a lease is live. */
-  get isHeld(): boolean {
-    return this.holders > 0;
+  constructor(private readonly options: MemoryLocksOptions = {}) {
+    this.staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
+    this.refreshMs = options.refreshMs ?? this.staleMs / 3;
+    this.pollMs = options.pollMs ?? 10;
   }
 
-  /** Waits in line; calls onWait once if it must wait. @throws LockError after `timeoutMs`. */
-  async acquire(options: AcquireOptions = {}): Promise<LockLease> {
+  /** `memory:<name>`, as errors and leases show it. */
+  whereOf(name: LockName): string {
+    return `memory:${name}`;
+  }
+
+  /** True while a lease of `name` that is not stale exists. */
+  isHeld(name: LockName): boolean {
+    const holder = this.holders.get(name);
+    return holder !== undefined && !this.isStale(holder);
+  }
+
+  /** Another holder takes `name` now, whoever holds it, and keeps it (a live holder elsewhere). */
+  takeOver(name: LockName): void {
+    this.holders.set(name, this.holder(9_999_999, true));
+  }
+
+  /** The current lease of `name` cannot refresh any more (a lost disk or connection). */
+  failRefresh(name: LockName): void {
+    const holder = this.holders.get(name);
+    if (holder !== undefined) holder.failing = true;
+  }
+
+  /** `name` is held by a holder that died without releasing: stale after staleMs. */
+  plantDeadHolder(name: LockName): void {
+    this.holders.set(name, this.holder(9_999_998, false));
+  }
+
+  /**
+   * Waits in line, then for a foreign holder to release or go stale.
+   * @throws LockError LOCK_BUSY after `timeoutMs`; `signal.reason` when aborted; ConfigError for a bad name
+   */
+  async acquire(name: LockName, options: AcquireOptions = {}): Promise<HeldLock> {
+    checkLockName(name);
+    const started = performance.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    const ticket = this.queue.enter(this.lockPath);
-    await pause(0, ticket.granted);
-    if (!ticket.isGranted()) options.onWait?.({ waitedMs: 0 });
-    await pause(timeoutMs, ticket.granted);
-    if (!ticket.isGranted()) {
+    const { signal } = options;
+    const ticket = this.queue.enter(name);
+    try {
+      while (!(await this.isFree(name, ticket))) {
+        throwIfAborted(signal);
+        const current = this.holders.get(name);
+        const waitedMs = performance.now() - started;
+        if (waitedMs >= timeoutMs)
+          throw busyError(this.whereOf(name), current && { info: current.info, mtimeMs: 0 }, timeoutMs);
+        options.onWait?.({ holder: current?.info, waitedMs });
+        // In line: until the turn comes; first in line: poll for a holder elsewhere.
+        const ms = ticket.isGranted() ? this.pollMs : timeoutMs;
+        await pause(Math.min(ms, timeoutMs - waitedMs), ticket.granted, signal);
+      }
+      throwIfAborted(signal);
+      return this.lease(name, ticket);
+    } catch (error) {
       ticket.leave();
-      throw busyError(this.lockPath, undefined, timeoutMs);
+      throw error;
     }
-    this.holders += 1;
-    let live = true;
-    const release = async (): Promise<void> => {
-      if (!live) return;
-      live = false;
-      this.holders -= 1;
-      ticket.leave();
+  }
+
+  /** True when `ticket`'s turn came and no live lease of `name` exists. */
+  private async isFree(name: LockName, ticket: Ticket): Promise<boolean> {
+    await pause(0, ticket.granted); // a free turn is granted in a microtask: let it arrive
+    const current = this.holders.get(name);
+    return ticket.isGranted() && (current === undefined || this.isStale(current));
+  }
+
+  private holder(pid: number, pinned: boolean): MemoryHolder {
+    const at = new Date().toISOString();
+    const info: LockHolderInfo = { pid, hostname: 'memory', acquiredAt: at, refreshedAt: at };
+    if (this.options.command !== undefined) info.command = this.options.command;
+    return { id: Symbol(String(pid)), info, refreshedAt: performance.now(), pinned, failing: false };
+  }
+
+  private isStale(holder: MemoryHolder): boolean {
+    return !holder.pinned && performance.now() - holder.refreshedAt > this.staleMs;
+  }
+
+  private lease(name: LockName, ticket: Ticket): HeldLock {
+    const where = this.whereOf(name);
+    const state = new LeaseState(where);
+    const mine = this.holder(process.pid, false);
+    this.holders.set(name, mine);
+    const timer = setInterval(() => {
+      if (this.holders.get(name) !== mine) {
+        clearInterval(timer);
+        return state.lose('another holder took it over');
+      }
+      // Refresh failing: lost once the lease would be stale before the next refresh could prove it.
+      if (!mine.failing) mine.refreshedAt = performance.now();
+      else if (performance.now() - mine.refreshedAt + this.refreshMs >= this.staleMs) {
+        clearInterval(timer);
+        state.lose(`cannot refresh it for ${Math.round(performance.now() - mine.refreshedAt)} ms`);
+      }
+    }, this.refreshMs).unref();
+    let released = false;
+    return {
+      name,
+      where,
+      signal: state.signal,
+      assertHeld: () => state.assertHeld(),
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        if (this.holders.get(name) === mine) this.holders.delete(name);
+        ticket.leave();
+      },
     };
-    return { lockPath: this.lockPath, release };
   }
 }

@@ -33,15 +33,18 @@ export { FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
 export type { DeployState, DeployStateStore, EndpointDeployState } from './_deploy-state';
 export { FileCrtList, listedCertificates, type CrtList, type FileCrtListOptions } from './_crt-list';
 export {
+  certificateLockName,
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
   type AcquireOptions,
-  type Lock,
+  type HeldLock,
   type LockHolderInfo,
-  type LockLease,
+  type LockName,
+  type Locks,
 } from './_lock';
 export { FileLock, type FileLockOptions } from './_file-lock';
-export { MemoryLock } from './_memory-lock';
+export { FileLocks, lockPath, type FileLocksOptions } from './_file-locks';
+export { MemoryLocks, type MemoryLocksOptions } from './_memory-lock';
 export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
 export type { RenewalState, RenewalStateStore } from './_renewal-state';
 export {

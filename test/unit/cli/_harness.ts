@@ -11,7 +11,7 @@ import {
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryIssuedCertificateStore,
-  MemoryLock,
+  MemoryLocks,
   MemoryRenewalStateStore,
 } from '../../../src/storage';
 
@@ -73,7 +73,7 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
       store,
       issued: new MemoryIssuedCertificateStore('/srv/acme'),
       deployState,
-      lock: new MemoryLock(),
+      locks: new MemoryLocks(),
       acmeFor: () => {
         throw new Error('no ACME in unit tests');
       },

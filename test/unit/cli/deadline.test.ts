@@ -1,6 +1,6 @@
 import { runCli, EXIT_FAILED, EXIT_OK } from '../../../src/cli';
 import { deadlineMessage, describeTimeout } from '../../../src/cli/_deadline';
-import { MemoryCertificateStore, MemoryLock } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryLocks } from '../../../src/storage';
 import { cliHarness } from './_harness';
 
 const RAISE = 'raise --timeout (ACME_TIMEOUT, snap option acme-timeout) if the CA is slow';
@@ -48,11 +48,11 @@ describe('runCli() under --timeout', () => {
   ])(
     'a stuck "acme renew --timeout 1s" stops after 1 s, %s, releases the lock and exits 1',
     async (_name, step, doing) => {
-      const lock = new MemoryLock();
+      const locks = new MemoryLocks();
       const exits: number[] = [];
       const announced: number[] = [];
       const { deps, stderr, logs } = cliHarness(
-        { store: stuckStore(), lock },
+        { store: stuckStore(), locks },
         {
           currentStep: () => step,
           exitNow: (code) => void exits.push(code),
@@ -60,7 +60,7 @@ describe('runCli() under --timeout', () => {
         },
       );
       const exitCode = await runCli(['renew', '--home', '/srv/acme', '--timeout', '1s'], deps);
-      expect([exitCode, exits, announced, lock.isHeld]).toEqual([EXIT_FAILED, [EXIT_FAILED], [1000], false]);
+      expect([exitCode, exits, announced, locks.isHeld('home')]).toEqual([EXIT_FAILED, [EXIT_FAILED], [1000], false]);
       expect(stderr()).toContain(`Error: Cannot finish within 1s (--timeout): ${doing}; ${RAISE}\n`);
       expect(stderr()).toContain(
         'Hint: Check that the CA and the network answer; raise --timeout only if the CA is just slow\n',

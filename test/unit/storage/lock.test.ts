@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LockError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
-import { FileLock, FileLockOptions, LockHolderInfo, MemoryLock } from '../../../src/storage';
+import { FileLock, FileLockOptions, LockHolderInfo, MemoryLocks } from '../../../src/storage';
 
 const FIXTURES = resolve(__dirname, '../../fixtures/lock');
 const REPO = resolve(__dirname, '../../..');
@@ -82,7 +82,7 @@ describe('FileLock', () => {
       command: 'acme renew',
     });
     expect((await fsp.stat(lockPath)).mode & 0o777).toBe(0o600);
-    expect(lease.lockPath).toBe(lockPath);
+    expect([lease.name, lease.where, lease.signal.aborted]).toEqual(['home', lockPath, false]);
     await lease.release();
     await lease.release();
     expect(await fsp.readdir(dir)).toEqual([]);
@@ -296,31 +296,33 @@ describe('FileLock', () => {
   }, 30_000);
 });
 
-describe('MemoryLock', () => {
-  test('MemoryLock.acquire() queues callers and release() is idempotent', async () => {
-    const lock = new MemoryLock();
-    const first = await lock.acquire();
+describe('MemoryLocks', () => {
+  test('MemoryLocks.acquire() queues callers and release() is idempotent', async () => {
+    const locks = new MemoryLocks();
+    const first = await locks.acquire('home');
     let waited = 0;
-    const second = lock.acquire({ onWait: () => (waited += 1) });
+    const second = locks.acquire('home', { onWait: () => (waited += 1) });
     await sleep(10);
-    expect(lock.isHeld).toBe(true);
+    expect(locks.isHeld('home')).toBe(true);
     await first.release();
     await first.release();
     const lease = await second;
     expect(waited).toBe(1);
     await lease.release();
-    expect(lock.isHeld).toBe(false);
+    expect(locks.isHeld('home')).toBe(false);
   });
 
-  test('MemoryLock.acquire() times out with a LockError and lets later callers in', async () => {
-    const lock = new MemoryLock('/home/lock');
-    const first = await lock.acquire();
-    await expect(lock.acquire({ timeoutMs: 20 })).rejects.toThrow(
-      'Cannot take the lock "/home/lock": held by another caller (no lock file to show who); waited 0.02 s; retry later or raise --lock-timeout',
+  test('MemoryLocks.acquire() times out with a LockError naming the holder and lets later callers in', async () => {
+    const locks = new MemoryLocks({ command: 'acme renew' });
+    const first = await locks.acquire('home');
+    await expect(locks.acquire('home', { timeoutMs: 20 })).rejects.toThrow(
+      new RegExp(
+        `^Cannot take the lock "memory:home": held by pid ${process.pid} on host memory since \\S+ \\(running "acme renew"\\); waited 0.02 s; retry later or raise --lock-timeout$`,
+      ),
     );
     await first.release();
-    await (await lock.acquire({ timeoutMs: 0 })).release();
-    expect(lock.isHeld).toBe(false);
+    await (await locks.acquire('home', { timeoutMs: 0 })).release();
+    expect(locks.isHeld('home')).toBe(false);
   });
 });
 
