@@ -37,6 +37,12 @@ export interface WriteOptions {
   random?: () => string;
   /** Default: node:fs/promises. */
   fs?: FileSystem;
+  /**
+   * writeFileAtomic() checks it before it starts and again before the final rename: once aborted,
+   * it rejects with `signal.reason`, the old file (if any) stays as it was and no temp file is left.
+   * Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 /** A random suffix for temp names (12 hex characters). */
@@ -94,17 +100,22 @@ export async function syncDir(path: string, options: { fs?: FileSystem } = {}): 
 /**
  * Replaces `path` atomically: writes `.<base>.tmp-<random>` in the same directory (chowned when
  * `owner` is given), fsyncs, closes, chmods, renames it over `path`, then fsyncs the directory. Readers see the old file
- * or the new one, never a part. The temp file is removed on any failure.
- * @throws StorageError STORAGE_IO on any failure, naming `path`.
+ * or the new one, never a part. The temp file is removed on any failure, and when `signal` aborts
+ * before the rename (the rename itself is never interrupted).
+ * @throws StorageError STORAGE_IO on any failure, naming `path`; `signal.reason` when aborted.
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, options: WriteOptions = {}): Promise<void> {
   const fs = options.fs ?? nodeFileSystem;
+  const stopIfAborted = (): void => options.signal?.throwIfAborted();
+  stopIfAborted();
   const temp = join(dirname(path), tempName(basename(path), (options.random ?? randomSuffix)()));
   try {
     await writeFileDurable(temp, data, options);
+    stopIfAborted();
     await fs.rename(temp, path);
   } catch (error) {
     await fs.unlink(temp).catch(() => undefined);
+    if (options.signal?.aborted === true && error === options.signal.reason) throw error;
     throw new StorageError(
       'STORAGE_IO',
       `Cannot write "${path}": ${causeText(error instanceof StorageError ? error.cause : error)}`,
