@@ -6,9 +6,10 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import type * as acme from 'acme-client';
 import { AcmeError } from '../errors';
+import type { AcmeCallOptions } from './_wait';
 
 /** Options of revokeCertificate(). */
-export interface RevokeOptions {
+export interface RevokeOptions extends AcmeCallOptions {
   /**
    * RFC 5280 §5.3.1 CRLReason code sent as `reason`: 0 unspecified, 1 keyCompromise,
    * 4 superseded, 5 cessationOfOperation (the ones Let's Encrypt accepts from subscribers).

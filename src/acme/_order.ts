@@ -6,12 +6,14 @@
 import type * as acme from 'acme-client';
 import type { OrderCreateRequest } from 'acme-client/types/rfc8555';
 import type { Logger } from '../log';
+import { problemOf } from './_http';
 import { sanitizeDetail, type CapturedProblem } from './_problem';
 import type { Identifier } from './_identifiers';
-import { problemFor, type OperationContext } from './_transport';
+import { typed, type OperationContext } from './_transport';
+import type { AcmeCallOptions } from './_wait';
 
 /** Options of AcmeService.newOrder(). */
-export interface NewOrderOptions {
+export interface NewOrderOptions extends AcmeCallOptions {
   /** RFC 9773 §5: the ARI CertID of the certificate this order replaces. Default: none. */
   replaces?: string;
   /** ACME profile name, checked against the directory's `meta.profiles`. Default: none (the CA's default profile). */
@@ -52,8 +54,10 @@ export function isReplacesRejection(problem: CapturedProblem | undefined): boole
 }
 
 /** What placeOrder() sends. */
-export interface OrderRequest extends NewOrderOptions {
+export interface OrderRequest {
   identifiers: Identifier[];
+  replaces?: string;
+  profile?: string;
 }
 
 /**
@@ -73,8 +77,9 @@ export async function placeOrder(
   try {
     return { ...(await client.createOrder(withReplaces)), replacesAccepted: true };
   } catch (error) {
-    const problem = problemFor(error, context);
-    if (!isReplacesRejection(problem)) throw error;
+    const typedError = typed(error, context);
+    const problem = problemOf(typedError);
+    if (!isReplacesRejection(problem)) throw typedError;
     logger.warn('The CA refused "replaces"; creating the order again without it', {
       replaces,
       problemType: problem?.type,

@@ -1,35 +1,17 @@
 /**
- * Pure classifier: turns whatever acme-client or axios threw into one AcmeError with a message
- * that names the failed step. acme-client throws `new Error(detail)` for problem documents
- * (src/api.js apiRequest → util.formatResponseError), losing `type` and `status`; the transport
- * captures the problem document itself and hands it in as `context.problem`.
+ * Pure classifier: turns a typed failure of the HTTP boundary (_http.ts AcmeHttpError: a decoded
+ * problem document, a Node error code, a timeout…) into one AcmeError whose message names the
+ * failed step and says what to do next. It reads only typed fields, never an error's message.
  */
 import { AcmeError } from '../errors';
+import { AcmeHttpError, type CapturedProblem, type HttpFailure } from './_http';
 
-/** One RFC 7807 / RFC 8555 §6.7 problem document as the transport captured it. */
-export interface CapturedProblem {
-  /** Problem type URN, e.g. `urn:ietf:params:acme:error:rateLimited`. */
-  type?: string;
-  /** Human-readable detail from the CA. */
-  detail?: string;
-  /** HTTP status of the response (or the `status` member of the document). */
-  status?: number;
-  /** RFC 8555 §6.7.1 subproblems, one per identifier. */
-  subproblems?: Array<{ type?: string; detail?: string; identifier?: { type?: string; value?: string } }>;
-  /** The URL that answered with the problem. */
-  url?: string;
-  /** Retry-After of that response, in ms. */
-  retryAfterMs?: number;
-}
+export type { CapturedProblem, CapturedSubproblem } from './_http';
 
 /** What toAcmeError needs to know besides the error itself. */
 export interface AcmeErrorContext {
   /** The failed step as a verb phrase, e.g. `create an order for "a.test"`. */
   step: string;
-  /** The last URL requested in this step, used when the error does not carry one. */
-  url?: string;
-  /** The problem document behind the error, when the server sent one. */
-  problem?: CapturedProblem;
 }
 
 const ACME_ERROR = 'urn:ietf:params:acme:error:';
@@ -63,18 +45,6 @@ const NETWORK_CODES: Record<string, string> = {
 };
 const NETWORK_HINT = 'check the directory URL and that the ACME server is reachable';
 
-interface AxiosLike {
-  isAxiosError: true;
-  code?: string;
-  message: string;
-  config?: { url?: string; timeout?: number };
-  response?: { status: number };
-}
-
-function isAxiosLike(error: unknown): error is AxiosLike {
-  return typeof error === 'object' && error !== null && (error as { isAxiosError?: unknown }).isAxiosError === true;
-}
-
 /** Collapses control characters and whitespace runs and bounds the length of server-supplied text. */
 export function sanitizeDetail(text: string): string {
   const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
@@ -92,7 +62,12 @@ export function describeProblem(problem: CapturedProblem): string {
   return subs.length > 0 ? `${main}; ${subs.join('; ')}` : main;
 }
 
-function fromProblem(problem: CapturedProblem, context: AcmeErrorContext, cause: unknown): AcmeError {
+/**
+ * The AcmeError for a problem document (from a response, or the `error` of an authorization or
+ * order): ACME_RATE_LIMITED for `rateLimited` or HTTP 429, else ACME_PROBLEM, retryable for
+ * `serverInternal`, `badNonce` and 5xx. The message is `Cannot <step>: <detail> (<type>)`.
+ */
+export function problemError(problem: CapturedProblem, context: AcmeErrorContext, cause?: unknown): AcmeError {
   const message = `Cannot ${context.step}: ${describeProblem(problem)}`;
   const common = { problemType: problem.type, status: problem.status, retryAfterMs: problem.retryAfterMs, cause };
   if (problem.type === `${ACME_ERROR}rateLimited` || problem.status === 429) {
@@ -105,112 +80,110 @@ function fromProblem(problem: CapturedProblem, context: AcmeErrorContext, cause:
   return new AcmeError('ACME_PROBLEM', message, { ...common, retryable });
 }
 
-// ERR_CANCELED: only our transport aborts requests, with the whole-exchange deadline (_transport.ts).
-function isAxiosTimeout(error: AxiosLike): boolean {
-  return (
-    error.code === 'ECONNABORTED' ||
-    error.code === 'ERR_CANCELED' ||
-    (error.code === 'ETIMEDOUT' && /^timeout of/.test(error.message))
-  );
-}
-
-/** axios 1.x messages for a body that could not be read (http.js adapter). */
-const BROKEN_BODY = /^(stream has been aborted|maxContentLength size of \d+ exceeded)$/;
-
-/**
- * acme-client's http.js sets `validateStatus: null`, so axios rejects with a response only when
- * reading the body failed: the connection broke mid-body (`stream has been aborted`, ECONNRESET)
- * or the body exceeded maxContentLength.
- */
-function fromBrokenBody(error: AxiosLike, url: string, context: AcmeErrorContext, status: number): AcmeError {
-  if (/maxContentLength/.test(error.message)) {
-    return new AcmeError(
-      'ACME_PROBLEM',
-      `Cannot ${context.step}: "${url}" answered HTTP ${status} with a body above the size limit (${sanitizeDetail(error.message)})`,
-      {
-        cause: error,
-        status,
-        retryable: false,
-      },
-    );
-  }
-  const why =
-    error.code === undefined || error.code === 'ERR_BAD_RESPONSE'
-      ? sanitizeDetail(error.message)
-      : `${error.code}: ${sanitizeDetail(error.message)}`;
-  return new AcmeError(
-    'ACME_NETWORK',
-    `Cannot reach "${url}" to ${context.step}: the connection broke in the middle of its HTTP ${status} answer (${why}); ${NETWORK_HINT}`,
-    { cause: error, retryable: true },
-  );
-}
-
-function fromAxiosTimeout(error: AxiosLike, url: string, context: AcmeErrorContext): AcmeError {
-  const after = error.config?.timeout ? ` within ${error.config.timeout} ms` : ' in time';
-  return new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: "${url}" did not answer${after}`, {
-    cause: error,
-    retryable: true,
-  });
-}
-
-function fromResponse(error: AxiosLike, url: string, context: AcmeErrorContext, status: number): AcmeError {
-  if (BROKEN_BODY.test(error.message) || NETWORK_CODES[error.code ?? ''] !== undefined)
-    return fromBrokenBody(error, url, context, status);
-  return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status}`, {
-    cause: error,
-    status,
-    retryable: status >= 500 || status === 429,
-  });
-}
-
-function fromAxios(error: AxiosLike, context: AcmeErrorContext): AcmeError {
-  const url = error.config?.url ?? context.url ?? 'the ACME server';
-  const code = error.code ?? 'unknown error';
-  const cause = { cause: error };
-  if (isAxiosTimeout(error)) return fromAxiosTimeout(error, url, context);
+function tlsError(failure: Extract<HttpFailure, { kind: 'tls' }>, step: string, cause: unknown): AcmeError {
+  const reach = `Cannot reach "${failure.url}" to ${step}`;
+  const { code } = failure;
   if (TLS_TRUST_CODES.has(code)) {
     return new AcmeError(
       'ACME_NETWORK',
-      `Cannot reach "${url}" to ${context.step}: the server's TLS certificate is not trusted (${code}); pass the CA's root with --ca-bundle`,
-      cause,
+      `${reach}: the server's TLS certificate is not trusted (${code}); pass the CA's root with --ca-bundle`,
+      { cause },
     );
   }
-  if (TLS_OTHER_CODES[code] !== undefined) {
-    return new AcmeError(
-      'ACME_NETWORK',
-      `Cannot reach "${url}" to ${context.step}: ${TLS_OTHER_CODES[code]} (${code})`,
-      cause,
-    );
-  }
-  if (error.response !== undefined) return fromResponse(error, url, context, error.response.status);
-  const explanation = NETWORK_CODES[code] ?? sanitizeDetail(error.message);
+  const why = TLS_OTHER_CODES[code];
+  if (why !== undefined) return new AcmeError('ACME_NETWORK', `${reach}: ${why} (${code})`, { cause });
   return new AcmeError(
     'ACME_NETWORK',
-    `Cannot reach "${url}" to ${context.step}: ${code} (${explanation}); ${NETWORK_HINT}`,
-    {
-      ...cause,
-      retryable: true,
-    },
+    `${reach}: the TLS handshake failed (${code}: ${sanitizeDetail(failure.reason)}); check that the directory URL is the CA's https URL`,
+    { cause },
   );
+}
+
+function statusError(failure: Extract<HttpFailure, { kind: 'status' }>, step: string, cause: unknown): AcmeError {
+  const { status, url, retryAfterMs } = failure;
+  const message = `Cannot ${step}: "${url}" answered HTTP ${status}`;
+  if (status === 429)
+    return new AcmeError('ACME_RATE_LIMITED', message, { cause, status, retryAfterMs, retryable: true });
+  return new AcmeError('ACME_PROBLEM', message, { cause, status, retryAfterMs, retryable: status >= 500 });
+}
+
+type ConnectionFailure = Extract<HttpFailure, { kind: 'network' | 'timeout' | 'broken-body' }>;
+
+/** No (complete) answer: the connection failed, broke or took too long. Retryable. */
+function connectionError(failure: ConnectionFailure, step: string, cause: unknown): AcmeError {
+  const options = { cause, retryable: true };
+  const reach = `Cannot reach "${failure.url}" to ${step}`;
+  if (failure.kind === 'timeout')
+    return new AcmeError(
+      'ACME_TIMEOUT',
+      `Cannot ${step}: "${failure.url}" did not answer within ${failure.timeoutMs} ms`,
+      options,
+    );
+  if (failure.kind === 'network') {
+    const explanation = NETWORK_CODES[failure.code] ?? (sanitizeDetail(failure.reason) || 'no detail');
+    return new AcmeError('ACME_NETWORK', `${reach}: ${failure.code} (${explanation}); ${NETWORK_HINT}`, options);
+  }
+  const of = failure.expectedBytes === undefined ? '' : ` of ${failure.expectedBytes}`;
+  return new AcmeError(
+    'ACME_NETWORK',
+    `${reach}: the connection broke in the middle of its HTTP ${failure.status} answer (after ${failure.receivedBytes}${of} bytes); ${NETWORK_HINT}`,
+    options,
+  );
+}
+
+type BadAnswer = Extract<HttpFailure, { kind: 'too-large' | 'bad-json' | 'no-account-location' }>;
+
+/** An answer that arrived whole but cannot be used. */
+function badAnswerError(failure: BadAnswer, step: string, cause: unknown): AcmeError {
+  const { url, status } = failure;
+  if (failure.kind === 'too-large') {
+    return new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot ${step}: "${url}" answered HTTP ${status} with a body above the size limit (more than ${failure.limitBytes} bytes); report this to the CA`,
+      { cause, status },
+    );
+  }
+  if (failure.kind === 'bad-json') {
+    return new AcmeError(
+      'ACME_PROBLEM',
+      `Cannot ${step}: "${url}" answered HTTP ${status} with JSON that does not parse (${failure.bytes} bytes, cut short or corrupted)`,
+      { cause, status, retryable: true },
+    );
+  }
+  return new AcmeError(
+    'ACME_PROBLEM',
+    `Cannot ${step}: the CA answered newAccount without a Location header (RFC 8555 §7.3), so the account URL is unknown; report this to the CA or use another directory`,
+    { cause, status },
+  );
+}
+
+/** The AcmeError for one typed failure of the HTTP boundary. */
+export function failureError(failure: HttpFailure, context: AcmeErrorContext, cause?: unknown): AcmeError {
+  switch (failure.kind) {
+    case 'problem':
+      return problemError(failure.problem, context, cause);
+    case 'status':
+      return statusError(failure, context.step, cause);
+    case 'tls':
+      return tlsError(failure, context.step, cause);
+    case 'network':
+    case 'timeout':
+    case 'broken-body':
+      return connectionError(failure, context.step, cause);
+    default:
+      return badAnswerError(failure, context.step, cause);
+  }
 }
 
 /**
  * Classifies any error thrown while talking to the CA into an AcmeError whose message names
- * `context.step`. An AcmeError passes through unchanged. Never throws.
+ * `context.step`. An AcmeError passes through unchanged; an AcmeHttpError is classified by its
+ * typed `failure`; anything else (acme-client's own checks, e.g. "Creating a new order did not
+ * return an order link") becomes ACME_PROBLEM quoting it. Never throws.
  */
 export function toAcmeError(error: unknown, context: AcmeErrorContext): AcmeError {
   if (error instanceof AcmeError) return error;
-  if (isAxiosLike(error)) return fromAxios(error, context);
-  if (context.problem !== undefined) return fromProblem(context.problem, context, error);
+  if (error instanceof AcmeHttpError) return failureError(error.failure, context, error);
   const message = sanitizeDetail(error instanceof Error ? error.message : String(error)) || 'unknown error';
-  // acme-client (github.com/publishlab/node-acme-client/issues/101): its retry interceptor masks network failures as this TypeError. We
-  // remove that interceptor (see _transport.ts), so this only fires if someone re-adds it.
-  if (error instanceof TypeError && message.includes("reading 'config'")) {
-    const where = context.url ? `"${context.url}"` : 'the ACME server';
-    return new AcmeError('ACME_NETWORK', `Cannot reach ${where} to ${context.step}: network error; ${NETWORK_HINT}`, {
-      cause: error,
-      retryable: true,
-    });
-  }
   return new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${message}`, { cause: error });
 }

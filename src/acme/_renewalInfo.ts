@@ -1,12 +1,13 @@
 /**
  * ACME Renewal Information (RFC 9773): the unauthenticated GET of `<renewalInfo>/<CertID>` and a
  * strict reader of its answer. acme-client 5.4.0 has no ARI (notes §1.2), so this goes through
- * acme-client's axios instance directly, inside runOperation(): our transport still applies the
- * timeout, the CA bundle, the bounded 429/503 retry and the Retry-After capture.
+ * acme-client's axios instance directly, inside runOperation(): our adapter still applies the
+ * timeout, the CA bundle, the signal, the bounded 429/503 retry and the Retry-After capture, and
+ * turns an error status into a typed AcmeHttpError.
  */
 import { acmeLib } from './_lib';
 import { AcmeError } from '../errors';
-import { sanitizeDetail, toAcmeError } from './_problem';
+import { sanitizeDetail } from './_problem';
 import type { OperationContext } from './_transport';
 
 /** The CA's suggested renewal window for one certificate (RFC 9773 §4.2). */
@@ -116,8 +117,9 @@ export function parseRenewalInfo(data: unknown, url: string, retryAfterMs: numbe
 
 /**
  * GETs `url` without a JWS (RFC 9773 §4.1: RenewalInfo is fetched with a plain GET) and reads
- * the answer. MUST run inside runOperation() so the transport applies and records.
- * @throws {AcmeError} the CA's problem (ACME_RATE_LIMITED with retryAfterMs for a 429), HTTP status errors, parse errors
+ * the answer. MUST run inside runOperation() so the adapter applies and records.
+ * @throws {AcmeHttpError} for an error status (the CA's problem, e.g. a 429 with Retry-After) or a network failure; runOperation() classifies it
+ * @throws {AcmeError} for another status than 200 and for an answer that does not parse
  */
 export async function fetchRenewalInfo(context: OperationContext, url: string): Promise<RenewalInfo> {
   const response = await acmeLib().axios.get<unknown>(url, {
@@ -125,8 +127,6 @@ export async function fetchRenewalInfo(context: OperationContext, url: string): 
     headers: { Accept: 'application/json' },
   });
   if (response.status === 200) return parseRenewalInfo(response.data, url, context.lastRetryAfterMs);
-  const problem = context.lastProblem;
-  if (problem !== undefined) throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
   const status = response.status;
   throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: "${url}" answered HTTP ${status}`, {
     status,

@@ -18,11 +18,12 @@ import { revokeStep, revokeWith, rolloverWith, type RevokeOptions } from './_lif
 import { AUTHORIZATION_FETCH_CONCURRENCY, mapBounded } from './_fanOut';
 import { placeOrder, type NewOrderOptions, type PlacedOrder } from './_order';
 import { authorizationMismatch, orderMismatch } from './_orderMatch';
+import { decodeProblem, type CapturedProblem } from './_http';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './_poll';
-import { toAcmeError, type CapturedProblem } from './_problem';
+import { problemError } from './_problem';
 import { assertCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalInfo } from './_renewalInfo';
-import { classify, installTransport, runOperation, type TransportSettings } from './_transport';
-import { pollWhile, type WaitOptions } from './_wait';
+import { classify, inRequestChain, installTransport, runOperation, type TransportSettings } from './_transport';
+import { pollWhile, type AcmeCallOptions, type WaitOptions } from './_wait';
 
 /** An ACME order as acme-client returns it (RFC 8555 §7.1.3 plus its `url`). */
 export type Order = acme.Order;
@@ -38,8 +39,11 @@ export interface AcmeServiceOptions {
   /** Poll policy. Default: DEFAULT_POLL_POLICY ({ initialDelayMs: 250, maxDelayMs: 5000, timeoutMs: 120000, retryAfterCapMs: 30000 }). */
   poll?: Partial<PollPolicy>;
   logger: Logger;
-  /** How to wait. Default: a real setTimeout. Lets unit tests run without waiting. */
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * How to wait; should end early when `signal` fires (a call stops waiting then either way).
+   * Default: a real setTimeout that is cleared on abort. Lets unit tests run without waiting.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Clock for Retry-After dates and poll deadlines. Default: systemClock. */
   clock?: Clock;
   /** EAB for CAs that require it (RFC 8555 §7.3.4); acme-client signs it into newAccount only, never into lookups. Default: none. */
@@ -80,7 +84,22 @@ export interface PendingChallenge {
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const ORDER_NOT_READY = 'urn:ietf:params:acme:error:orderNotReady';
 const MAX_NAMES_IN_MESSAGES = 3;
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** setTimeout that is cleared, and rejects with the reason, when `signal` fires. */
+function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** Quotes names for messages: `"a.test", "b.test" and 3 more`. */
 export function describeNames(names: readonly string[]): string {
@@ -102,8 +121,12 @@ function identifiersOf(order: Order): Identifier[] {
 
 /**
  * ACME account, order, HTTP-01, ARI, finalize and download over acme-client's low-level calls.
- * Constructing one reconfigures acme-client's process-global axios instance (see _transport.ts).
- * Every method throws only AcmeError.
+ * Constructing one installs our adapter on acme-client's process-global axios instance (see
+ * _transport.ts).
+ *
+ * Cancellation: every method takes `{ signal }` in its last (options) argument. When the signal
+ * fires, the request in flight is closed at once, a poll wait ends, no further request is sent,
+ * and the method rejects with `signal.reason` itself. Otherwise every method throws only AcmeError.
  */
 export class AcmeService {
   private client: acme.Client;
@@ -157,7 +180,11 @@ export class AcmeService {
    * existing one) and returns its URL.
    * @throws {AcmeError} when the CA cannot be reached or refuses the account (externalAccountRequired names --eab-kid and --eab-hmac-key)
    */
-  async ensureAccount(input: { email?: string; accountUrl?: string } = {}): Promise<string> {
+  async ensureAccount(
+    input: { email?: string; accountUrl?: string } = {},
+    options: AcmeCallOptions = {},
+  ): Promise<string> {
+    options.signal?.throwIfAborted();
     if (input.accountUrl !== undefined) {
       this.client = this.createClient(input.accountUrl);
       return input.accountUrl;
@@ -166,8 +193,11 @@ export class AcmeService {
       email: input.email,
       hasExternalAccountBinding: this.options.externalAccountBinding !== undefined,
     };
-    return runOperation(this.settings, 'register the ACME account', (ctx) =>
-      registerAccount(this.client, ctx, registration, this.options.logger),
+    return runOperation(
+      this.settings,
+      'register the ACME account',
+      (ctx) => registerAccount(this.client, ctx, registration, this.options.logger),
+      options.signal,
     );
   }
 
@@ -176,9 +206,12 @@ export class AcmeService {
    * when the CA does not know the key (RFC 8555 §7.3.1 `onlyReturnExisting`).
    * @throws {AcmeError} when the CA cannot be reached or answers with another problem
    */
-  async lookupAccount(): Promise<string | undefined> {
-    return runOperation(this.settings, 'look up the ACME account', (context) =>
-      findExistingAccount(this.client, context),
+  async lookupAccount(options: AcmeCallOptions = {}): Promise<string | undefined> {
+    return runOperation(
+      this.settings,
+      'look up the ACME account',
+      (context) => findExistingAccount(this.client, context),
+      options.signal,
     );
   }
 
@@ -193,20 +226,22 @@ export class AcmeService {
    */
   async newOrder(identifiers: readonly string[], options: NewOrderOptions = {}): Promise<PlacedOrder> {
     const typed = identifiers.map(toIdentifier);
-    return runOperation(this.settings, `create an order for ${describeNames(identifiers)}`, async (context) => {
-      if (options.profile !== undefined)
-        checkProfile(toDirectoryMeta(await readDirectory(this.client)), options.profile);
-      const order = await placeOrder(this.client, context, { ...options, identifiers: typed }, this.options.logger);
-      const mismatch = orderMismatch(typed, order);
-      // Not retryable: the same CA would answer the same way; the order is left to expire.
-      if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
-      this.options.logger.debug('ACME order created', {
-        orderUrl: order.url,
-        status: order.status,
-        profile: options.profile,
-      });
-      return order;
-    });
+    const { profile, replaces, signal } = options;
+    return runOperation(
+      this.settings,
+      `create an order for ${describeNames(identifiers)}`,
+      async (context) => {
+        if (profile !== undefined) checkProfile(toDirectoryMeta(await readDirectory(this.client)), profile);
+        const request = { identifiers: typed, profile, replaces };
+        const order = await placeOrder(this.client, context, request, this.options.logger);
+        const mismatch = orderMismatch(typed, order);
+        // Not retryable: the same CA would answer the same way; the order is left to expire.
+        if (mismatch !== undefined) throw new AcmeError('ACME_PROBLEM', `Cannot ${context.step}: ${mismatch}`);
+        this.options.logger.debug('ACME order created', { orderUrl: order.url, status: order.status, profile });
+        return order;
+      },
+      signal,
+    );
   }
 
   /**
@@ -214,8 +249,8 @@ export class AcmeService {
    * pendingChallenges(order, 'http-01').
    * @throws {AcmeError} as pendingChallenges()
    */
-  async http01Challenges(order: Order): Promise<PendingChallenge[]> {
-    return this.pendingChallenges(order, 'http-01');
+  async http01Challenges(order: Order, options: AcmeCallOptions = {}): Promise<PendingChallenge[]> {
+    return this.pendingChallenges(order, 'http-01', options);
   }
 
   /**
@@ -224,7 +259,11 @@ export class AcmeService {
    * order lists at most one per identifier; each must be for one of the order's identifiers.
    * @throws {AcmeError} when the order or an authorization does not match, an authorization is not pending, or offers no challenge of that type (the message names the types it offered)
    */
-  async pendingChallenges(order: Order, type: ChallengeType): Promise<PendingChallenge[]> {
+  async pendingChallenges(
+    order: Order,
+    type: ChallengeType,
+    options: AcmeCallOptions = {},
+  ): Promise<PendingChallenge[]> {
     return runOperation(
       this.settings,
       `fetch the authorizations for ${describeNames(namesOf(order))}`,
@@ -243,12 +282,18 @@ export class AcmeService {
         }
         return pending;
       },
+      options.signal,
     );
   }
 
-  /** POST-as-GET of one authorization (RFC 8555 §7.5), with its `url` added by acme-client. */
+  /**
+   * POST-as-GET of one authorization (RFC 8555 §7.5), with its `url` added by acme-client; its own
+   * request chain, since several run at once.
+   */
   private async fetchAuthorization(url: string): Promise<acme.Authorization> {
-    const [authorization] = await this.client.getAuthorizations({ authorizations: [url] } as Order);
+    const [authorization] = await inRequestChain(() =>
+      this.client.getAuthorizations({ authorizations: [url] } as Order),
+    );
     return authorization!;
   }
 
@@ -290,7 +335,7 @@ export class AcmeService {
    * Tells the CA the challenge is ready to be validated (RFC 8555 §7.5.1).
    * @throws {AcmeError} when the CA refuses or cannot be reached
    */
-  async answerChallenge(challenge: PendingChallenge): Promise<void> {
+  async answerChallenge(challenge: PendingChallenge, options: AcmeCallOptions = {}): Promise<void> {
     const type = challenge.type ?? 'http-01';
     await runOperation(
       this.settings,
@@ -304,6 +349,7 @@ export class AcmeService {
           token: challenge.token,
         });
       },
+      options.signal,
     );
   }
 
@@ -325,11 +371,10 @@ export class AcmeService {
         });
         if (authz.status === 'valid') return;
         const failed = authz.challenges.find((c) => c.error !== undefined);
-        const problem = (failed?.error as CapturedProblem | undefined) ?? {
-          detail: `the authorization is "${authz.status}"`,
-        };
-        throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
+        const problem = decodeProblem(failed?.error) ?? { detail: `the authorization is "${authz.status}"` };
+        throw problemError(problem, context);
       },
+      options.signal,
     );
   }
 
@@ -359,25 +404,32 @@ export class AcmeService {
           finalized = await this.client.finalizeOrder(order, csrPem);
         } catch (error) {
           // RFC 8555 §7.4: the order may still be "pending" right after its authorizations turned valid.
-          if (classify(error, context).problemType !== ORDER_NOT_READY) throw error;
+          const notReady = classify(error, context);
+          if (notReady.problemType !== ORDER_NOT_READY) throw notReady;
           const ready = await poll(order, ['pending']);
-          if (ready.status !== 'ready') throw error;
+          if (ready.status !== 'ready') throw notReady;
           finalized = await this.client.finalizeOrder(ready, csrPem);
         }
         const done = await poll(finalized, ['ready', 'processing']);
         if (done.status !== 'valid') {
-          const problem = (done.error as CapturedProblem | undefined) ?? { detail: `the order is "${done.status}"` };
-          throw toAcmeError(new Error(problem.detail ?? ''), { step: context.step, problem });
+          const problem: CapturedProblem = decodeProblem(done.error) ?? { detail: `the order is "${done.status}"` };
+          throw problemError(problem, context);
         }
         return done;
       },
+      options.signal,
     );
-    return runOperation(this.settings, `download the certificate for ${describeNames(names)}`, async () => {
-      // `valid` status: getCertificate() skips acme-client's own ≥ 5 s waitForValidStatus().
-      const pem = await this.client.getCertificate(valid);
-      this.options.logger.debug('ACME certificate downloaded', { orderUrl: valid.url });
-      return pem;
-    });
+    return runOperation(
+      this.settings,
+      `download the certificate for ${describeNames(names)}`,
+      async () => {
+        // `valid` status: getCertificate() skips acme-client's own ≥ 5 s waitForValidStatus().
+        const pem = await this.client.getCertificate(valid);
+        this.options.logger.debug('ACME certificate downloaded', { orderUrl: valid.url });
+        return pem;
+      },
+      options.signal,
+    );
   }
 
   /**
@@ -385,9 +437,12 @@ export class AcmeService {
    * cheap reachability check. acme-client caches the directory for a day.
    * @throws {AcmeError} when the directory cannot be read
    */
-  async directoryMeta(): Promise<DirectoryMeta> {
-    return runOperation(this.settings, 'read the ACME directory', async () =>
-      toDirectoryMeta(await readDirectory(this.client)),
+  async directoryMeta(options: AcmeCallOptions = {}): Promise<DirectoryMeta> {
+    return runOperation(
+      this.settings,
+      'read the ACME directory',
+      async () => toDirectoryMeta(await readDirectory(this.client)),
+      options.signal,
     );
   }
 
@@ -397,12 +452,17 @@ export class AcmeService {
    * Retry-After. Resolves undefined when the directory has no `renewalInfo`.
    * @throws {AcmeError} ACME_PROBLEM naming the URL for a bad answer (not JSON, no window, end ≤ start) or an HTTP error; ACME_RATE_LIMITED, ACME_NETWORK, ACME_TIMEOUT
    */
-  async renewalInfo(certId: string): Promise<RenewalInfo | undefined> {
+  async renewalInfo(certId: string, options: AcmeCallOptions = {}): Promise<RenewalInfo | undefined> {
     assertCertId(certId); // before any request
-    return runOperation(this.settings, `fetch the renewal information for "${certId}"`, async (context) => {
-      const base = renewalInfoBase(await readDirectory(this.client));
-      return base === undefined ? undefined : fetchRenewalInfo(context, renewalInfoUrl(base, certId));
-    });
+    return runOperation(
+      this.settings,
+      `fetch the renewal information for "${certId}"`,
+      async (context) => {
+        const base = renewalInfoBase(await readDirectory(this.client));
+        return base === undefined ? undefined : fetchRenewalInfo(context, renewalInfoUrl(base, certId));
+      },
+      options.signal,
+    );
   }
 
   /**
@@ -411,7 +471,12 @@ export class AcmeService {
    * @throws {AcmeError} ACME_PROBLEM (alreadyRevoked, unauthorized, a reason a subscriber cannot send), ACME_NETWORK, ACME_TIMEOUT
    */
   async revokeCertificate(certPem: string, options: RevokeOptions = {}): Promise<void> {
-    await runOperation(this.settings, revokeStep(certPem), () => revokeWith(this.client, certPem, options));
+    await runOperation(
+      this.settings,
+      revokeStep(certPem),
+      () => revokeWith(this.client, certPem, options),
+      options.signal,
+    );
   }
 
   /**
@@ -419,8 +484,13 @@ export class AcmeService {
    * Afterwards the CA knows the account only by the new key: build a new AcmeService with it.
    * @throws {AcmeError} ACME_PROBLEM (e.g. the new key is already in use), ACME_NETWORK, ACME_TIMEOUT
    */
-  async rolloverAccountKey(newKeyPem: string): Promise<void> {
-    await runOperation(this.settings, 'roll over the ACME account key', () => rolloverWith(this.client, newKeyPem));
+  async rolloverAccountKey(newKeyPem: string, options: AcmeCallOptions = {}): Promise<void> {
+    await runOperation(
+      this.settings,
+      'roll over the ACME account key',
+      () => rolloverWith(this.client, newKeyPem),
+      options.signal,
+    );
   }
 
   /** Closes idle keep-alive connections of the CA-bundle agent, if any. */

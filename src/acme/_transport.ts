@@ -1,162 +1,131 @@
 /**
- * The HTTP layer under acme-client: one process-global axios instance (`acme.axios`) and one
- * global logger hook (`acme.setLogger`). installTransport() changes both, once per process:
+ * The HTTP layer under acme-client. acme-client 5.4.0 sends every request through one
+ * process-global axios instance (`acme.axios`, src/axios.js) and logs through `acme.setLogger`.
+ * installTransport() sets, once per process:
  *
- * 1. It REMOVES acme-client's own interceptors. They retry 429/5xx with an uncapped Retry-After
- *    (hours for a rate limit) and turn every network failure into
- *    `TypeError: Cannot read properties of undefined (reading 'config')`
- *    (publishlab/node-acme-client#101). Without them, network failures surface as AxiosError
- *    with `code` and `config.url`; http.js sets `validateStatus: null`, so HTTP errors still
- *    arrive as responses and acme-client's own status checks keep working.
- * 2. It adds OUR interceptors. Settings (timeout, CA bundle agent, sleep, clock) and findings
- *    (last problem document, Retry-After) live in an AsyncLocalStorage context that each
- *    AcmeService operation opens with runOperation(), so concurrent orders never mix.
- * 3. It routes acme-client's log lines to the current operation's logger at debug level.
+ * 1. `acme.axios.defaults.adapter`: OUR adapter performs each request with node:http(s)
+ *    (exchange() in _http.ts), so the answer is decoded where it arrives. An error status becomes
+ *    an AcmeHttpError carrying the decoded problem document; a network, TLS or body failure one
+ *    carrying Node's error code. The only error answer handed back to acme-client is a badNonce
+ *    to a POST, which acme-client retries with the fresh nonce (http.js signedRequest); if it
+ *    then gives up with a plain Error, the operation types that Error by the problem it was handed
+ *    (see typedError()). acme-client's own interceptors stay installed and are inert: the adapter
+ *    resolves only answers acme-client should see, and its rejections carry no axios `config`,
+ *    which its retry interceptor requires.
+ * 2. The logger hook: acme-client's lines go to the current operation's logger at debug level.
  *
- * Anything else in the process that uses `acme.axios` sees these changes.
+ * Settings (timeout, CA bundle agent, sleep, clock), the AbortSignal and findings (Retry-After)
+ * live in an AsyncLocalStorage scope that each AcmeService operation opens with runOperation(),
+ * so concurrent operations never mix. Anything else in the process that uses `acme.axios` gets
+ * the same adapter.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Agent } from 'node:https';
-import { acmeLib } from './_lib';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { acmeLib } from './_lib';
 import type { Clock } from '../clock';
+import { systemClock } from '../clock';
 import type { Logger } from '../log';
 import { AcmeError } from '../errors';
-import { nextPollDelay, parseRetryAfter, type PollPolicy } from './_poll';
-import { sanitizeDetail, toAcmeError, type CapturedProblem } from './_problem';
+import { AcmeHttpError, exchange, type CapturedProblem, type HttpAnswer, type HttpFailure } from './_http';
+import { nextPollDelay, type PollPolicy } from './_poll';
+import { sanitizeDetail, toAcmeError } from './_problem';
 
-/** Per-AcmeService settings the interceptors apply to every request of its operations. */
+/** Per-AcmeService settings the adapter applies to every request of its operations. */
 export interface TransportSettings {
   requestTimeoutMs: number;
   /** Agent that trusts the extra CA bundle; undefined = Node's default agent and roots. */
   httpsAgent: Agent | undefined;
   logger: Logger;
-  sleep: (ms: number) => Promise<void>;
+  /** Waits `ms`; should stop early when `signal` fires (pause() stops waiting for it either way). */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   clock: Clock;
   poll: PollPolicy;
   /** Told when an operation starts; returns what to call when it ends. Default: none. */
   onOperation?: (step: string) => () => void;
 }
 
-/** What one operation (one AcmeService method call) learned from its responses. */
+/** What one operation (one AcmeService method call) knows and learned from its responses. */
 export interface OperationContext {
   readonly step: string;
   readonly settings: TransportSettings;
-  /** Problem documents seen in this operation, oldest first (bounded). */
-  problems: CapturedProblem[];
-  /** The problem of the most recent response, undefined if that response was not a problem. */
-  lastProblem: CapturedProblem | undefined;
+  /** Cancels every request and wait of the operation; undefined = cannot be cancelled. */
+  readonly signal: AbortSignal | undefined;
   /** Retry-After of the most recent response, in ms. */
   lastRetryAfterMs: number | undefined;
-  lastUrl: string | undefined;
-  /** The directory's newAccount URL, set by an operation that registers or looks up the account; see assertAccountLocation(). */
+  /** The directory's newAccount URL, set by an operation that registers or looks up the account; see the adapter. */
   newAccountUrl: string | undefined;
+}
+
+/** One chain of sequential requests inside an operation: the operation's body, or one inRequestChain() call. */
+interface Scope {
+  readonly context: OperationContext;
+  /** The problem answer last handed back to acme-client in this chain (a badNonce), cleared by the next request. */
+  handedBack: CapturedProblem | undefined;
 }
 
 // Bounded retry of idempotent requests (directory GET, newNonce HEAD) on 429/503.
 const MAX_IDEMPOTENT_ATTEMPTS = 3;
-const MAX_PROBLEMS_KEPT = 10;
 /** Certificates and ACME objects are a few KiB; refuse anything absurd. */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const INSTALLED = Symbol.for('haproxy-acme.transport-installed');
-const ATTEMPT = '__haproxyAcmeAttempt';
+const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-const storage = new AsyncLocalStorage<OperationContext>();
-let fallbackLogger: Logger | undefined;
+const storage = new AsyncLocalStorage<Scope>();
+let fallback: { requestTimeoutMs: number; logger: Logger } | undefined;
 
-type RetryConfig = InternalAxiosRequestConfig & { [ATTEMPT]?: number };
-
-/** Installs our interceptors and logger hook on acme-client's global axios instance; idempotent. */
+/**
+ * Installs our adapter and logger hook on acme-client's global axios instance; idempotent.
+ * @throws {AcmeError} when acme-client does not expose the axios instance it sends requests with
+ */
 export function installTransport(defaults: { requestTimeoutMs: number; logger: Logger }): void {
-  fallbackLogger = defaults.logger;
-  // Fallback for requests made outside runOperation(); operations set their own per request.
-  acmeLib().axios.defaults.timeout = defaults.requestTimeoutMs;
-  const marked = acmeLib().axios as unknown as Record<symbol, boolean>;
+  fallback = defaults;
+  const lib = acmeLib();
+  const instance = (lib as { axios?: { defaults?: { adapter?: unknown } } }).axios;
+  if (typeof instance?.defaults !== 'object' || typeof lib.setLogger !== 'function') {
+    throw new AcmeError(
+      'ACME_PROBLEM',
+      'Cannot talk to the CA: this acme-client version does not expose its HTTP client (acme.axios); pin acme-client 5.4.0',
+    );
+  }
+  const marked = instance as unknown as Record<symbol, boolean>;
   if (marked[INSTALLED]) return;
   marked[INSTALLED] = true;
-  acmeLib().axios.interceptors.request.clear();
-  acmeLib().axios.interceptors.response.clear();
-  acmeLib().axios.interceptors.request.use(applySettings);
-  acmeLib().axios.interceptors.response.use(recordResponse);
-  acmeLib().setLogger((message) => {
-    const logger = storage.getStore()?.settings.logger ?? fallbackLogger;
+  instance.defaults.adapter = acmeAdapter;
+  lib.setLogger((message) => {
+    const logger = storage.getStore()?.context.settings.logger ?? fallback?.logger;
     logger?.debug(message, { component: 'acme-client' });
   });
 }
 
-function applySettings(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
-  const context = storage.getStore();
-  config.maxContentLength = MAX_RESPONSE_BYTES;
-  const timeoutMs = context?.settings.requestTimeoutMs ?? config.timeout;
-  // axios' `timeout` is the socket's idle time: a CA sending one byte a second never trips it
-  // (the fault proxy's `trickle` fault). The signal bounds the whole exchange; _problem.ts
-  // reports its ERR_CANCELED as the timeout it is.
-  if (typeof timeoutMs === 'number' && timeoutMs > 0) config.signal = AbortSignal.timeout(timeoutMs);
-  if (context === undefined) return config;
-  config.timeout = context.settings.requestTimeoutMs;
-  if (context.settings.httpsAgent !== undefined) config.httpsAgent = context.settings.httpsAgent;
-  context.lastUrl = config.url;
-  return config;
-}
-
-function stringField(doc: Record<string, unknown>, key: string): string | undefined {
-  const value = doc[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function problemStatus(response: AxiosResponse, doc: Record<string, unknown>): number | undefined {
-  if (response.status >= 400) return response.status;
-  return typeof doc.status === 'number' ? doc.status : undefined;
-}
-
-function readProblem(response: AxiosResponse, retryAfterMs: number | undefined): CapturedProblem | undefined {
-  const contentType = String(response.headers['content-type'] ?? '');
-  const data: unknown = response.data;
-  if (response.status < 400 && !contentType.includes('problem+json')) return undefined;
-  const doc = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-  const type = stringField(doc, 'type');
-  const detail = stringField(doc, 'detail');
-  if (type === undefined && detail === undefined) {
-    // A load balancer's HTML page or an empty body: the status is the cause. acme-client would
-    // report the body itself ("<html>…") or a message without the status.
-    if (response.status < 400) return undefined;
-    return {
-      detail: `"${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status}`,
-      status: response.status,
-      url: response.config.url,
-      retryAfterMs,
-    };
+/** Flattens axios' request headers into what node:http takes. */
+function requestHeaders(config: InternalAxiosRequestConfig): Record<string, string | string[]> {
+  const flat = config.headers.toJSON() as Record<string, unknown>;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(flat)) {
+    if (typeof value === 'string' || typeof value === 'number') headers[name] = String(value);
+    else if (Array.isArray(value)) headers[name] = value.map(String);
   }
+  return headers;
+}
+
+function requestBody(config: InternalAxiosRequestConfig): string | undefined {
+  const data: unknown = config.data;
+  if (data === undefined || data === null) return undefined;
+  // axios' transformRequest has serialised acme-client's JWS object by now.
+  return typeof data === 'string' ? data : JSON.stringify(data);
+}
+
+function toAxiosResponse(answer: HttpAnswer, config: InternalAxiosRequestConfig): AxiosResponse {
+  // axios turns the plain headers object into AxiosHeaders after the adapter resolves.
   return {
-    type,
-    detail,
-    status: problemStatus(response, doc),
-    subproblems: Array.isArray(doc.subproblems) ? (doc.subproblems as CapturedProblem['subproblems']) : undefined,
-    url: response.config.url,
-    retryAfterMs,
+    data: answer.data,
+    status: answer.status,
+    statusText: answer.statusText,
+    headers: answer.headers as AxiosResponse['headers'],
+    config,
   };
-}
-
-/**
- * axios parses JSON silently: a body cut short arrives as a string, and acme-client then fails on
- * it with "Cannot create property 'url' on string '{ "status": …'". Name the real cause.
- */
-function assertJsonParses(response: AxiosResponse, step: string): void {
-  const contentType = String(response.headers['content-type'] ?? '');
-  if (!/[/+]json\b/i.test(contentType) || typeof response.data !== 'string' || response.data.trim() === '') return;
-  try {
-    JSON.parse(response.data);
-  } catch {
-    const bytes = Buffer.byteLength(response.data);
-    throw new AcmeError(
-      'ACME_PROBLEM',
-      `Cannot ${step}: "${response.config.url ?? 'the ACME server'}" answered HTTP ${response.status} with JSON that does not parse (${bytes} bytes, cut short or corrupted)`,
-      {
-        status: response.status,
-        retryable: true,
-      },
-    );
-  }
 }
 
 /**
@@ -166,115 +135,195 @@ function assertJsonParses(response: AxiosResponse, step: string): void {
  * createAccount ↔ updateAccount: 19,057 requests in 200 s against such a CA). Stop at the first
  * such answer, before acme-client sees it.
  */
-function assertAccountLocation(response: AxiosResponse, context: OperationContext): void {
-  if (context.newAccountUrl === undefined || response.config.url !== context.newAccountUrl) return;
-  if (response.status !== 200 && response.status !== 201) return;
-  const location: unknown = response.headers.location;
+function assertAccountLocation(answer: HttpAnswer, context: OperationContext | undefined): void {
+  if (context?.newAccountUrl === undefined || answer.url !== context.newAccountUrl) return;
+  if (answer.status !== 200 && answer.status !== 201) return;
+  const location = answer.headers.location;
   if (typeof location === 'string' && location.trim() !== '') return;
-  throw new AcmeError(
-    'ACME_PROBLEM',
-    `Cannot ${context.step}: the CA answered newAccount without a Location header (RFC 8555 §7.3), so the account URL is unknown; report this to the CA or use another directory`,
-    { status: response.status },
-  );
+  throw new AcmeHttpError({ kind: 'no-account-location', url: answer.url, status: answer.status });
 }
 
-async function recordResponse(response: AxiosResponse): Promise<AxiosResponse> {
-  const context = storage.getStore();
-  if (context === undefined) return response;
-  assertJsonParses(response, context.step);
-  assertAccountLocation(response, context);
-  const header = response.headers['retry-after'];
-  const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : undefined, context.settings.clock.now());
-  const problem = readProblem(response, retryAfterMs);
-  context.lastRetryAfterMs = retryAfterMs;
-  context.lastProblem = problem;
-  if (problem !== undefined) {
-    context.problems.push(problem);
-    if (context.problems.length > MAX_PROBLEMS_KEPT) context.problems.shift();
-  }
-  return retryIdempotent(response, context, retryAfterMs);
-}
-
-// RFC 8555 §6.6: 503 and 429 may carry Retry-After. Only GET/HEAD (directory, newNonce) are
-// retried here: a POST carries a nonce that must not be replayed, and acme-client already retries
-// badNonce. A Retry-After above the cap is not waited for: the caller gets the error and its
-// retryAfterMs, and decides (a rate limit can last hours).
-async function retryIdempotent(
-  response: AxiosResponse,
-  context: OperationContext,
-  retryAfterMs: number | undefined,
-): Promise<AxiosResponse> {
-  const config = response.config as RetryConfig;
-  const method = (config.method ?? 'get').toLowerCase();
-  const attempt = config[ATTEMPT] ?? 1;
-  const { poll, sleep, logger } = context.settings;
-  if (response.status !== 429 && response.status !== 503) return response;
-  if (method !== 'get' && method !== 'head') return response;
-  if (attempt >= MAX_IDEMPOTENT_ATTEMPTS) return response;
-  if (retryAfterMs !== undefined && retryAfterMs > poll.retryAfterCapMs) return response;
-  const delayMs = nextPollDelay(attempt - 1, retryAfterMs, poll);
-  logger.debug('Retrying ACME request', { url: config.url, status: response.status, attempt, delayMs });
-  await sleep(delayMs);
-  return acmeLib().axios.request({ ...config, [ATTEMPT]: attempt + 1 } as RetryConfig);
-}
-
-// acme-client's message for a problem response is util.formatResponseError(resp): the detail
-// without newlines. Match it back to the captured document; otherwise use the last response's.
-/** The problem document behind `error` (matched by detail), else the last one this operation saw. */
-export function problemFor(error: unknown, context: OperationContext): CapturedProblem | undefined {
-  if (error instanceof Error) {
-    for (let i = context.problems.length - 1; i >= 0; i -= 1) {
-      const detail = context.problems[i]?.detail;
-      if (detail !== undefined && detail.replace(/\n/g, '') === error.message) return context.problems[i];
+/**
+ * The axios adapter: one request, decoded at arrival. GET/HEAD answered 429/503 are retried up
+ * to MAX_IDEMPOTENT_ATTEMPTS times (RFC 8555 §6.6; a POST carries a nonce that must not be
+ * replayed, and acme-client retries badNonce itself). A Retry-After above the cap is not waited
+ * for: the caller gets the error with its retryAfterMs and decides (a rate limit can last hours).
+ */
+async function acmeAdapter(config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
+  const scope = storage.getStore();
+  if (scope !== undefined) scope.handedBack = undefined;
+  const method = (config.method ?? 'get').toUpperCase();
+  for (let attempt = 1; ; attempt += 1) {
+    const answer = await send(config, method, scope?.context);
+    const { failure } = answer;
+    if (failure === undefined) {
+      assertAccountLocation(answer, scope?.context);
+      return toAxiosResponse(answer, config);
     }
+    if (scope !== undefined && retriesIdempotent(answer, method, attempt, scope.context.settings.poll)) {
+      await waitBeforeRetry(scope.context, answer, attempt);
+      continue;
+    }
+    if (!isRetriedByAcmeClient(method, failure)) throw new AcmeHttpError(failure);
+    if (scope !== undefined) scope.handedBack = failure.problem;
+    return toAxiosResponse(answer, config);
   }
-  return context.lastProblem;
 }
 
-/** Classifies `error` thrown inside `context` into an AcmeError naming the step. */
+/** A badNonce answer to a POST: acme-client retries it with the answer's fresh nonce (RFC 8555 §6.5). */
+function isRetriedByAcmeClient(
+  method: string,
+  failure: NonNullable<HttpAnswer['failure']>,
+): failure is Extract<HttpFailure, { kind: 'problem' }> {
+  return method === 'POST' && failure.kind === 'problem' && failure.problem.type === BAD_NONCE;
+}
+
+/** One exchange with the operation's settings and signal (defaults outside an operation); records its Retry-After. */
+async function send(
+  config: InternalAxiosRequestConfig,
+  method: string,
+  context: OperationContext | undefined,
+): Promise<HttpAnswer> {
+  const settings = context?.settings;
+  const clock = settings?.clock ?? systemClock;
+  const answer = await exchange({
+    url: config.url ?? '',
+    method,
+    headers: requestHeaders(config),
+    body: requestBody(config),
+    agent: settings?.httpsAgent,
+    timeoutMs: settings?.requestTimeoutMs ?? fallback?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    maxBodyBytes: MAX_RESPONSE_BYTES,
+    signal: context?.signal,
+    now: () => clock.now(),
+  });
+  if (context !== undefined) context.lastRetryAfterMs = answer.retryAfterMs;
+  return answer;
+}
+
+async function waitBeforeRetry(context: OperationContext, answer: HttpAnswer, attempt: number): Promise<void> {
+  const delayMs = nextPollDelay(attempt - 1, answer.retryAfterMs, context.settings.poll);
+  context.settings.logger.debug('Retrying ACME request', { url: answer.url, status: answer.status, attempt, delayMs });
+  await pause(context, delayMs);
+}
+
+function retriesIdempotent(answer: HttpAnswer, method: string, attempt: number, poll: PollPolicy): boolean {
+  if (answer.status !== 429 && answer.status !== 503) return false;
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (attempt >= MAX_IDEMPOTENT_ATTEMPTS) return false;
+  return answer.retryAfterMs === undefined || answer.retryAfterMs <= poll.retryAfterCapMs;
+}
+
+/**
+ * Waits `ms` with the operation's sleep; rejects with the signal's reason as soon as it fires.
+ * @throws the operation signal's reason when it fires
+ */
+export async function pause(context: OperationContext, ms: number): Promise<void> {
+  const { signal } = context;
+  if (signal === undefined) return context.settings.sleep(ms);
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([context.settings.sleep(ms, signal), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
+
+/**
+ * `error` with its type restored: the signal's reason when the operation was cancelled (whatever
+ * acme-client made of it), an AcmeHttpError or AcmeError as is, and a plain Error that
+ * acme-client threw for the problem answer it was handed last in this chain (a badNonce after
+ * its own retries) as an AcmeHttpError for that problem.
+ */
+function typedError(error: unknown, scope: Scope | undefined): unknown {
+  const signal = scope?.context.signal;
+  if (signal?.aborted === true) return signal.reason;
+  if (error instanceof AcmeHttpError || error instanceof AcmeError) return error;
+  const problem = scope?.handedBack;
+  return problem === undefined ? error : new AcmeHttpError({ kind: 'problem', problem }, { cause: error });
+}
+
+/**
+ * Runs one acme-client call as its own chain of requests, so that calls running concurrently in
+ * one operation (authorizations fetched in parallel) each type their own errors.
+ * @throws the call's error, typed as typedError() does
+ */
+export function inRequestChain<T>(call: () => Promise<T>): Promise<T> {
+  const parent = storage.getStore();
+  if (parent === undefined) return call();
+  const chain: Scope = { context: parent.context, handedBack: undefined };
+  return storage.run(chain, async () => {
+    try {
+      return await call();
+    } catch (error) {
+      throw typedError(error, chain);
+    }
+  });
+}
+
+/**
+ * Classifies `error` thrown inside `context` into an AcmeError naming the step. Call it in the
+ * chain that made the failed request (right where it is caught).
+ * @throws the signal's reason when the operation's signal has fired: a cancelled operation is never classified
+ */
 export function classify(error: unknown, context: OperationContext): AcmeError {
-  return toAcmeError(error, { step: context.step, url: context.lastUrl, problem: problemFor(error, context) });
+  context.signal?.throwIfAborted();
+  return toAcmeError(typedError(error, storage.getStore()), { step: context.step });
+}
+
+/**
+ * The typed form of `error` (see typedError()), for code that inspects a failure's problem.
+ * @throws the signal's reason when the operation's signal has fired
+ */
+export function typed(error: unknown, context: OperationContext): unknown {
+  context.signal?.throwIfAborted();
+  return typedError(error, storage.getStore());
 }
 
 // RFC 8555 §6.5: a badNonce rejection means the request was not processed, so repeating the step
 // is safe. acme-client already retries each request 5 times; with pebble's
 // PEBBLE_WFE_NONCEREJECT=50 all 6 attempts fail for 1 request in 64, which made issuance flaky.
 // Repeating the whole step up to 3 times brings that to about 1 in 260,000.
-const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
 const MAX_BAD_NONCE_OPERATION_ATTEMPTS = 3;
 
 /**
- * Runs `body` as one ACME operation: its requests use `settings`, and anything it throws becomes
- * an AcmeError whose message names `step`.
+ * Runs `body` as one ACME operation: its requests use `settings` and `signal`, and anything it
+ * throws becomes an AcmeError whose message names `step`.
  * @throws {AcmeError} for every failure of `body`
+ * @throws the signal's reason, as soon as `signal` fires (requests in flight are closed, waits end)
  */
 export async function runOperation<T>(
   settings: TransportSettings,
   step: string,
   body: (context: OperationContext) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
+  signal?.throwIfAborted();
   const context: OperationContext = {
     step: sanitizeDetail(step),
     settings,
-    problems: [],
-    lastProblem: undefined,
+    signal,
     lastRetryAfterMs: undefined,
-    lastUrl: undefined,
     newAccountUrl: undefined,
   };
   const ended = settings.onOperation?.(context.step);
   try {
-    return await storage.run(context, async () => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return await body(context);
-        } catch (error) {
-          const classified = classify(error, context);
-          if (classified.problemType !== BAD_NONCE || attempt >= MAX_BAD_NONCE_OPERATION_ATTEMPTS) throw classified;
-          settings.logger.debug('The CA rejected a nonce again; retrying the step', { step: context.step, attempt });
-        }
+    for (let attempt = 1; ; attempt += 1) {
+      const scope: Scope = { context, handedBack: undefined };
+      try {
+        return await storage.run(scope, () => body(context));
+      } catch (error) {
+        signal?.throwIfAborted();
+        const classified = toAcmeError(typedError(error, scope), { step: context.step });
+        if (classified.problemType !== BAD_NONCE || attempt >= MAX_BAD_NONCE_OPERATION_ATTEMPTS) throw classified;
+        settings.logger.debug('The CA rejected a nonce again; retrying the step', { step: context.step, attempt });
       }
-    });
+    }
   } finally {
     ended?.();
   }

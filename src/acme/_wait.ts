@@ -6,7 +6,7 @@
  */
 import { AcmeError } from '../errors';
 import { nextPollDelay } from './_poll';
-import { classify, type OperationContext } from './_transport';
+import { classify, pause, type OperationContext } from './_transport';
 
 /** Progress of a poll loop, reported before each wait so the CLI can show it. */
 export interface PollWaitInfo {
@@ -22,8 +22,17 @@ export interface PollWaitInfo {
   delayMs: number;
 }
 
+/** Options every AcmeService method takes as its last argument. */
+export interface AcmeCallOptions {
+  /**
+   * Cancels the call: a request in flight is closed at once, a poll wait ends, and the call
+   * rejects with `signal.reason` (not an AcmeError). Default: none (the call cannot be cancelled).
+   */
+  signal?: AbortSignal;
+}
+
 /** Options of the waiting AcmeService methods. */
-export interface WaitOptions {
+export interface WaitOptions extends AcmeCallOptions {
   /** Called before each wait; MUST NOT throw. Default: none. */
   onWait?: (info: PollWaitInfo) => void;
 }
@@ -42,17 +51,20 @@ export interface PollTarget<T extends { status: string }> {
  * Polls `target.fetch` until the status leaves `target.waiting`, and returns that item.
  * Retryable failures (network, timeout, 5xx, rate limit) count as "still waiting", unless their
  * Retry-After is above `poll.retryAfterCapMs`.
+ * Stops as soon as the operation's signal fires, during a fetch or a wait.
  * @throws {AcmeError} ACME_TIMEOUT after `poll.timeoutMs` (or the last transient failure); a failure whose Retry-After is above the cap; any other failure of fetch
+ * @throws the signal's reason when the operation's signal fires
  */
 export async function pollWhile<T extends { status: string }>(
   context: OperationContext,
   target: PollTarget<T>,
 ): Promise<T> {
-  const { clock, poll, sleep, logger } = context.settings;
+  const { clock, poll, logger } = context.settings;
   const startedMs = clock.now().getTime();
   let lastStatus = 'unknown';
   let lastError: AcmeError | undefined;
   for (let attempt = 0; ; attempt += 1) {
+    context.signal?.throwIfAborted();
     let retryAfterMs: number | undefined;
     try {
       const item = await target.fetch();
@@ -86,6 +98,6 @@ export async function pollWhile<T extends { status: string }>(
       status: lastStatus,
       delayMs,
     });
-    await sleep(delayMs);
+    await pause(context, delayMs);
   }
 }

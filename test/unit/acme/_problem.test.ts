@@ -1,19 +1,10 @@
-import { AxiosError, AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
-import { toAcmeError, type CapturedProblem } from '../../../src/acme';
+import { AcmeHttpError, toAcmeError, type CapturedProblem, type HttpFailure } from '../../../src/acme';
+import { decodeProblem } from '../../../src/acme/_http';
 import { AcmeError } from '../../../src/errors';
 
 const DIR = 'https://acme.test/dir';
 const STEP = 'create an order for "a.test"';
 const ERR = 'urn:ietf:params:acme:error:';
-
-function config(url: string | undefined, timeout = 30_000): InternalAxiosRequestConfig {
-  return { url, timeout, headers: new AxiosHeaders() } as InternalAxiosRequestConfig;
-}
-
-/** An AxiosError as axios's http adapter builds it for a failure without a response. */
-function networkError(code: string | undefined, message: string, url: string | null = DIR): AxiosError {
-  return new AxiosError(message, code, config(url ?? undefined));
-}
 
 type Outcome = {
   code: string;
@@ -34,70 +25,52 @@ function outcome(error: AcmeError): Outcome {
 
 const reach = `Cannot reach "${DIR}" to ${STEP}`;
 const hint = 'check the directory URL and that the ACME server is reachable';
+const network = (code: string, reason: string): HttpFailure => ({ kind: 'network', url: DIR, code, reason });
+const tls = (code: string): HttpFailure => ({ kind: 'tls', url: DIR, code, reason: 'x' });
 
-describe('toAcmeError() with network failures (AxiosError, no response)', () => {
-  test.each<[string, AxiosError, Outcome]>([
+describe('toAcmeError() with typed failures of the HTTP boundary (no response)', () => {
+  test.each<[string, HttpFailure, Outcome]>([
     [
       'ECONNREFUSED',
-      networkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:443'),
+      network('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:443'),
       { code: 'ACME_NETWORK', retryable: true, message: `${reach}: ECONNREFUSED (connection refused); ${hint}` },
     ],
     [
       'ENOTFOUND',
-      networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND acme.test'),
+      network('ENOTFOUND', 'getaddrinfo ENOTFOUND acme.test'),
       { code: 'ACME_NETWORK', retryable: true, message: `${reach}: ENOTFOUND (host name not found); ${hint}` },
     ],
     [
       'EAI_AGAIN',
-      networkError('EAI_AGAIN', 'getaddrinfo EAI_AGAIN acme.test'),
+      network('EAI_AGAIN', 'getaddrinfo EAI_AGAIN acme.test'),
       { code: 'ACME_NETWORK', retryable: true, message: `${reach}: EAI_AGAIN (temporary DNS failure); ${hint}` },
     ],
     [
       'ECONNRESET',
-      networkError('ECONNRESET', 'socket hang up'),
+      network('ECONNRESET', 'socket hang up'),
       { code: 'ACME_NETWORK', retryable: true, message: `${reach}: ECONNRESET (connection reset); ${hint}` },
     ],
     [
       'an OS connect timeout (ETIMEDOUT)',
-      networkError('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:443'),
+      network('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:443'),
       { code: 'ACME_NETWORK', retryable: true, message: `${reach}: ETIMEDOUT (connection timed out); ${hint}` },
     ],
     [
-      'an unknown code, explained by its message',
-      networkError('EWEIRD', 'something\nodd happened'),
+      'an unknown code, explained by its reason',
+      network('EWEIRD', 'something\nodd happened'),
       { code: 'ACME_NETWORK', retryable: true, message: `${reach}: EWEIRD (something odd happened); ${hint}` },
     ],
-    [
-      'no code and no URL in the config',
-      networkError(undefined, 'boom', null),
-      {
-        code: 'ACME_NETWORK',
-        retryable: true,
-        message: `Cannot reach "https://acme.test/new-order" to ${STEP}: unknown error (boom); ${hint}`,
-      },
-    ],
-  ])('toAcmeError() classifies %s', (_name, error, expected) => {
-    expect(outcome(toAcmeError(error, { step: STEP, url: 'https://acme.test/new-order' }))).toEqual(expected);
+  ])('toAcmeError() classifies %s', (_name, failure, expected) => {
+    expect(outcome(toAcmeError(new AcmeHttpError(failure), { step: STEP }))).toEqual(expected);
   });
 
-  test.each<[string, AxiosError, Outcome]>([
-    [
-      'ECONNABORTED (axios timeout)',
-      networkError('ECONNABORTED', 'timeout of 30000ms exceeded'),
-      { code: 'ACME_TIMEOUT', retryable: true, message: `Cannot ${STEP}: "${DIR}" did not answer within 30000 ms` },
-    ],
-    [
-      'ETIMEDOUT with clarifyTimeoutError',
-      networkError('ETIMEDOUT', 'timeout of 30000ms exceeded'),
-      { code: 'ACME_TIMEOUT', retryable: true, message: `Cannot ${STEP}: "${DIR}" did not answer within 30000 ms` },
-    ],
-    [
-      'a timeout without a configured value',
-      new AxiosError('timeout exceeded', 'ECONNABORTED', config(DIR, 0)),
-      { code: 'ACME_TIMEOUT', retryable: true, message: `Cannot ${STEP}: "${DIR}" did not answer in time` },
-    ],
-  ])('toAcmeError() classifies %s as ACME_TIMEOUT', (_name, error, expected) => {
-    expect(outcome(toAcmeError(error, { step: STEP }))).toEqual(expected);
+  test('toAcmeError() reports the request timeout as ACME_TIMEOUT naming it', () => {
+    const error = new AcmeHttpError({ kind: 'timeout', url: DIR, timeoutMs: 2_000 });
+    expect(outcome(toAcmeError(error, { step: STEP }))).toEqual({
+      code: 'ACME_TIMEOUT',
+      retryable: true,
+      message: `Cannot ${STEP}: "${DIR}" did not answer within 2000 ms`,
+    });
   });
 
   test.each([
@@ -106,7 +79,7 @@ describe('toAcmeError() with network failures (AxiosError, no response)', () => 
     'DEPTH_ZERO_SELF_SIGNED_CERT',
     'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   ])('toAcmeError() tells to pass --ca-bundle for %s, not retryable', (code) => {
-    expect(outcome(toAcmeError(networkError(code, 'self-signed certificate'), { step: STEP }))).toEqual({
+    expect(outcome(toAcmeError(new AcmeHttpError(tls(code)), { step: STEP }))).toEqual({
       code: 'ACME_NETWORK',
       retryable: false,
       message: `${reach}: the server's TLS certificate is not trusted (${code}); pass the CA's root with --ca-bundle`,
@@ -118,88 +91,80 @@ describe('toAcmeError() with network failures (AxiosError, no response)', () => 
     ['CERT_NOT_YET_VALID', "the server's TLS certificate is not valid yet"],
     ['ERR_TLS_CERT_ALTNAME_INVALID', "the server's TLS certificate does not cover this host name"],
   ])('toAcmeError() explains %s without the --ca-bundle hint', (code, explanation) => {
-    expect(outcome(toAcmeError(networkError(code, 'x'), { step: STEP }))).toEqual({
+    expect(outcome(toAcmeError(new AcmeHttpError(tls(code)), { step: STEP }))).toEqual({
       code: 'ACME_NETWORK',
       retryable: false,
       message: `${reach}: ${explanation} (${code})`,
     });
   });
 
-  test.each<[string, AxiosError, Outcome]>([
-    [
-      'the transport deadline (ERR_CANCELED) as a timeout',
-      new AxiosError('canceled', 'ERR_CANCELED', config(DIR, 2_000)),
-      { code: 'ACME_TIMEOUT', retryable: true, message: `Cannot ${STEP}: "${DIR}" did not answer within 2000 ms` },
-    ],
-    [
-      'a body cut by a reset as a broken connection',
-      new AxiosError('stream has been aborted', 'ERR_BAD_RESPONSE', config(DIR), undefined, {
-        status: 200,
-        statusText: 'OK',
-        headers: {},
-        config: config(DIR),
-        data: '',
-      }),
-      {
-        code: 'ACME_NETWORK',
-        retryable: true,
-        message: `${reach}: the connection broke in the middle of its HTTP 200 answer (stream has been aborted); ${hint}`,
-      },
-    ],
-    [
-      'an ECONNRESET after the headers as a broken connection',
-      new AxiosError('aborted', 'ECONNRESET', config(DIR), undefined, {
-        status: 201,
-        statusText: 'Created',
-        headers: {},
-        config: config(DIR),
-        data: '',
-      }),
-      {
-        code: 'ACME_NETWORK',
-        retryable: true,
-        message: `${reach}: the connection broke in the middle of its HTTP 201 answer (ECONNRESET: aborted); ${hint}`,
-      },
-    ],
-    [
-      'a body above maxContentLength, not retryable',
-      new AxiosError('maxContentLength size of 4194304 exceeded', 'ERR_BAD_RESPONSE', config(DIR), undefined, {
-        status: 200,
-        statusText: 'OK',
-        headers: {},
-        config: config(DIR),
-        data: '',
-      }),
-      {
-        code: 'ACME_PROBLEM',
-        retryable: false,
-        status: 200,
-        message: `Cannot ${STEP}: "${DIR}" answered HTTP 200 with a body above the size limit (maxContentLength size of 4194304 exceeded)`,
-      },
-    ],
-  ])('toAcmeError() reports %s', (_name, error, expected) => {
-    expect(outcome(toAcmeError(error, { step: STEP }))).toEqual(expected);
-  });
-
-  test('toAcmeError() reports an AxiosError with a response by its HTTP status', () => {
-    const response = { status: 502, statusText: 'Bad Gateway', headers: {}, config: config(DIR), data: '' };
-    const error = new AxiosError(
-      'Request failed with status code 502',
-      'ERR_BAD_RESPONSE',
-      config(DIR),
-      undefined,
-      response,
-    );
-    expect(outcome(toAcmeError(error, { step: STEP }))).toEqual({
-      code: 'ACME_PROBLEM',
-      retryable: true,
-      status: 502,
-      message: `Cannot ${STEP}: "${DIR}" answered HTTP 502`,
+  test('toAcmeError() reports another TLS handshake failure with its code and what to check', () => {
+    const failure: HttpFailure = {
+      kind: 'tls',
+      url: DIR,
+      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+      reason: 'wrong version number',
+    };
+    expect(outcome(toAcmeError(new AcmeHttpError(failure), { step: STEP }))).toEqual({
+      code: 'ACME_NETWORK',
+      retryable: false,
+      message: `${reach}: the TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER: wrong version number); check that the directory URL is the CA's https URL`,
     });
   });
 });
 
-describe('toAcmeError() with problem documents (acme-client throws new Error(detail))', () => {
+describe('toAcmeError() with typed failures of an answer', () => {
+  test.each<[string, HttpFailure, Outcome]>([
+    [
+      'a body cut by a reset as a broken connection',
+      { kind: 'broken-body', url: DIR, status: 200, receivedBytes: 10, expectedBytes: 20 },
+      {
+        code: 'ACME_NETWORK',
+        retryable: true,
+        message: `${reach}: the connection broke in the middle of its HTTP 200 answer (after 10 of 20 bytes); ${hint}`,
+      },
+    ],
+    [
+      'a broken chunked body without a length',
+      { kind: 'broken-body', url: DIR, status: 201, receivedBytes: 7 },
+      {
+        code: 'ACME_NETWORK',
+        retryable: true,
+        message: `${reach}: the connection broke in the middle of its HTTP 201 answer (after 7 bytes); ${hint}`,
+      },
+    ],
+    [
+      'a body above the size limit, not retryable',
+      { kind: 'too-large', url: DIR, status: 200, limitBytes: 4_194_304 },
+      {
+        code: 'ACME_PROBLEM',
+        retryable: false,
+        status: 200,
+        message: `Cannot ${STEP}: "${DIR}" answered HTTP 200 with a body above the size limit (more than 4194304 bytes); report this to the CA`,
+      },
+    ],
+    [
+      'an HTTP 502 without a problem document by its status, retryable',
+      { kind: 'status', url: DIR, status: 502 },
+      { code: 'ACME_PROBLEM', retryable: true, status: 502, message: `Cannot ${STEP}: "${DIR}" answered HTTP 502` },
+    ],
+    [
+      'an empty HTTP 429 as a rate limit with its Retry-After',
+      { kind: 'status', url: DIR, status: 429, retryAfterMs: 60_000 },
+      {
+        code: 'ACME_RATE_LIMITED',
+        retryable: true,
+        status: 429,
+        retryAfterMs: 60_000,
+        message: `Cannot ${STEP}: "${DIR}" answered HTTP 429`,
+      },
+    ],
+  ])('toAcmeError() reports %s', (_name, failure, expected) => {
+    expect(outcome(toAcmeError(new AcmeHttpError(failure), { step: STEP }))).toEqual(expected);
+  });
+});
+
+describe('toAcmeError() with problem documents decoded at the HTTP boundary', () => {
   test.each<[string, CapturedProblem, Outcome]>([
     [
       'rateLimited with Retry-After',
@@ -315,21 +280,29 @@ describe('toAcmeError() with problem documents (acme-client throws new Error(det
       },
     ],
   ])('toAcmeError() classifies %s', (_name, problem, expected) => {
-    const thrown = new Error((problem.detail ?? '').replace(/\n/g, ''));
-    expect(outcome(toAcmeError(thrown, { step: STEP, problem }))).toEqual(expected);
+    expect(outcome(toAcmeError(new AcmeHttpError({ kind: 'problem', problem }), { step: STEP }))).toEqual(expected);
   });
 
   test('toAcmeError() bounds a hostile 10 kB detail to 300 characters', () => {
-    const error = toAcmeError(new Error('x'), {
-      step: STEP,
-      problem: { type: `${ERR}malformed`, detail: 'A'.repeat(10_000), status: 400 },
-    });
+    const problem: CapturedProblem = { type: `${ERR}malformed`, detail: 'A'.repeat(10_000), status: 400 };
+    const error = toAcmeError(new AcmeHttpError({ kind: 'problem', problem }), { step: STEP });
     expect(error.message).toBe(`Cannot ${STEP}: ${'A'.repeat(299)}… (${ERR}malformed)`);
   });
 
-  test('toAcmeError() keeps the thrown error as cause', () => {
-    const thrown = new Error('detail');
-    expect(toAcmeError(thrown, { step: STEP, problem: { detail: 'detail', status: 400 } }).cause).toBe(thrown);
+  test('toAcmeError() keeps the typed error as cause', () => {
+    const thrown = new AcmeHttpError({ kind: 'problem', problem: { detail: 'detail', status: 400 } });
+    expect(toAcmeError(thrown, { step: STEP }).cause).toBe(thrown);
+  });
+
+  test('toAcmeError() classifies by the typed problem, whatever the error message says', () => {
+    const thrown = new AcmeHttpError({ kind: 'problem', problem: { type: `${ERR}rateLimited`, detail: 'x' } });
+    Object.defineProperty(thrown, 'message', { value: 'connect ECONNREFUSED timeout of 1ms exceeded' });
+    expect(outcome(toAcmeError(thrown, { step: STEP }))).toEqual({
+      code: 'ACME_RATE_LIMITED',
+      retryable: true,
+      problemType: `${ERR}rateLimited`,
+      message: `Cannot ${STEP}: x (${ERR}rateLimited)`,
+    });
   });
 });
 
@@ -345,9 +318,9 @@ describe('toAcmeError() with other errors', () => {
       },
     ],
     [
-      "acme-client #101's masked network TypeError",
-      new TypeError("Cannot read properties of undefined (reading 'config')"),
-      { code: 'ACME_NETWORK', retryable: true, message: `Cannot reach "${DIR}" to ${STEP}: network error; ${hint}` },
+      'an Error whose message reads like a network failure, not classified by its text',
+      new Error('connect ECONNREFUSED 127.0.0.1:443'),
+      { code: 'ACME_PROBLEM', retryable: false, message: `Cannot ${STEP}: connect ECONNREFUSED 127.0.0.1:443` },
     ],
     ['a thrown string', 'weird', { code: 'ACME_PROBLEM', retryable: false, message: `Cannot ${STEP}: weird` }],
     ['a thrown undefined', undefined, { code: 'ACME_PROBLEM', retryable: false, message: `Cannot ${STEP}: undefined` }],
@@ -357,7 +330,7 @@ describe('toAcmeError() with other errors', () => {
       { code: 'ACME_PROBLEM', retryable: false, message: `Cannot ${STEP}: unknown error` },
     ],
   ])('toAcmeError() classifies %s', (_name, error, expected) => {
-    expect(outcome(toAcmeError(error, { step: STEP, url: DIR }))).toEqual(expected);
+    expect(outcome(toAcmeError(error, { step: STEP }))).toEqual(expected);
   });
 
   test('toAcmeError() returns an AcmeError unchanged', () => {
@@ -367,5 +340,48 @@ describe('toAcmeError() with other errors', () => {
       { retryable: true },
     );
     expect(toAcmeError(original, { step: STEP })).toBe(original);
+  });
+});
+
+describe('decodeProblem()', () => {
+  test("decodeProblem() reads type, detail, status and subproblems (RFC 8555 §6.7.1), with the answer's URL and Retry-After", () => {
+    const doc = {
+      type: `${ERR}rejectedIdentifier`,
+      detail: 'no',
+      status: 400,
+      subproblems: [
+        { type: `${ERR}caa`, detail: 'CAA forbids', identifier: { type: 'dns', value: 'a.test' } },
+        'not an object',
+        { type: 7, detail: ['x'], identifier: 'a.test' },
+      ],
+      instance: 'https://ca.test/x',
+    };
+    expect(decodeProblem(doc, { status: 403, url: DIR, retryAfterMs: 5_000 })).toEqual({
+      type: `${ERR}rejectedIdentifier`,
+      detail: 'no',
+      status: 403,
+      subproblems: [
+        { type: `${ERR}caa`, detail: 'CAA forbids', identifier: { type: 'dns', value: 'a.test' } },
+        { type: undefined, detail: undefined, identifier: undefined },
+      ],
+      url: DIR,
+      retryAfterMs: 5_000,
+    });
+  });
+
+  test.each<[string, unknown]>([
+    ['an array', [{ type: `${ERR}malformed` }]],
+    ['a string', 'problem'],
+    ['null', null],
+    ['an object without type or detail', { status: 400, title: 'Bad' }],
+    ['non-string type and detail', { type: 1, detail: {} }],
+  ])('decodeProblem() returns undefined for %s', (_name, doc) => {
+    expect(decodeProblem(doc, { status: 400 })).toBeUndefined();
+  });
+
+  test("decodeProblem() keeps the document status below 400 responses (an order's error member) and bounds subproblems", () => {
+    const subproblems = Array.from({ length: 1_000 }, () => ({ detail: 'x' }));
+    const problem = decodeProblem({ detail: 'd', status: 403, subproblems });
+    expect([problem?.status, problem?.subproblems?.length]).toEqual([403, 100]);
   });
 });

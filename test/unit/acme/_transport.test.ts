@@ -113,7 +113,7 @@ describe('the transport names what broke in an answer', () => {
         status: undefined,
         retryable: true,
         retryAfterMs: undefined,
-        message: `Cannot reach "${base}/order" to create an order for "a.test": the connection broke in the middle of its HTTP 201 answer (stream has been aborted); ${HINT}`,
+        message: `Cannot reach "${base}/order" to create an order for "a.test": the connection broke in the middle of its HTTP 201 answer (after ${half.length} of ${ORDER.length} bytes); ${HINT}`,
       }),
     ],
   ])('newOrder() reports %s', async (_name, answer, expected) => {

@@ -1,5 +1,4 @@
-import { AxiosError, AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
-import type { PollWaitInfo } from '../../../src/acme';
+import { AcmeHttpError, type PollWaitInfo } from '../../../src/acme';
 import { DEFAULT_POLL_POLICY } from '../../../src/acme';
 import type { OperationContext } from '../../../src/acme/_transport';
 import { pollWhile } from '../../../src/acme/_wait';
@@ -7,7 +6,10 @@ import { AcmeError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
 
 /** A context whose sleep advances a fake clock, so the poll loop runs instantly. */
-function fakeContext(timeoutMs = DEFAULT_POLL_POLICY.timeoutMs): { context: OperationContext; slept: number[] } {
+function fakeContext(
+  timeoutMs = DEFAULT_POLL_POLICY.timeoutMs,
+  signal?: AbortSignal,
+): { context: OperationContext; slept: number[] } {
   let nowMs = Date.parse('2025-01-01T00:00:00Z');
   const slept: number[] = [];
   const context: OperationContext = {
@@ -23,10 +25,8 @@ function fakeContext(timeoutMs = DEFAULT_POLL_POLICY.timeoutMs): { context: Oper
       },
       poll: { ...DEFAULT_POLL_POLICY, timeoutMs },
     },
-    problems: [],
-    lastProblem: undefined,
+    signal,
     lastRetryAfterMs: undefined,
-    lastUrl: undefined,
     newAccountUrl: undefined,
   };
   return { context, slept };
@@ -46,11 +46,13 @@ function script(context: OperationContext, steps: Step[]): () => Promise<{ statu
   };
 }
 
-const refused = (): AxiosError =>
-  new AxiosError('connect ECONNREFUSED 127.0.0.1:1', 'ECONNREFUSED', {
+const refused = (): AcmeHttpError =>
+  new AcmeHttpError({
+    kind: 'network',
     url: 'https://ca.test/authz/1',
-    headers: new AxiosHeaders(),
-  } as InternalAxiosRequestConfig);
+    code: 'ECONNREFUSED',
+    reason: 'connect ECONNREFUSED 127.0.0.1:1',
+  });
 
 describe('pollWhile()', () => {
   test.each<[string, Step[], string, number[]]>([
