@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../errors';
 import { JsonStateFiles } from './_state-file';
 
 /** Where one certificate stands on one HAProxy endpoint. */
@@ -15,19 +16,45 @@ export interface EndpointDeployState {
   lastError?: string;
 }
 
-/** Deployment state of one certificate, by endpoint label (e.g. `unix@/run/haproxy/admin.sock`). */
+/** Deployment state of one certificate on one node, by endpoint label (e.g. `unix@/run/haproxy/admin.sock`). */
 export interface DeployState {
   endpoints: Record<string, EndpointDeployState>;
 }
 
+/** Options of DeployStateStore.save(). */
+export interface DeployStateSaveOptions {
+  /** Aborts the save before anything is written; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /**
- * Where deployment state lives; separate from CertificateStore because it changes on every
- * deploy while certificate versions do not. Contract: save() MUST be atomic; load() of a name
- * never saved MUST return an empty state.
+ * Where deployment state lives, per node (one HAProxy host; several may share one store) and per
+ * endpoint; separate from CertificateStore because it changes on every deploy while certificate
+ * versions do not. Contract: load() of a name or node never saved MUST return `{ endpoints: {} }`;
+ * save() MUST be atomic and replace only that node's state, leaving every other node's as it was;
+ * loadAllNodes() returns every node's state, `{}` when none was saved. A node id is what
+ * checkNodeId() accepts; any other throws ConfigError. A second backend implements this in a new
+ * file and passes test/contract/deployStateContract.ts.
  */
 export interface DeployStateStore {
-  load(name: string): Promise<DeployState>;
-  save(name: string, state: DeployState): Promise<void>;
+  load(name: string, node: string): Promise<DeployState>;
+  loadAllNodes(name: string): Promise<Record<string, DeployState>>;
+  save(name: string, node: string, state: DeployState, options?: DeployStateSaveOptions): Promise<void>;
+}
+
+/** A node id: what `--node` accepts once lower-cased (a host name, `haproxy-1`). */
+const NODE_ID = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
+
+/** @throws ConfigError when `node` is not a node id (1 to 64 of `a-z 0-9 . _ -`, letter or digit at both ends) */
+export function checkNodeId(node: string): string {
+  if (typeof node !== 'string' || !NODE_ID.test(node)) {
+    const shown = JSON.stringify(String(node).slice(0, 80));
+    throw new ConfigError(
+      `Cannot use node id ${shown}: expected 1 to 64 characters from a-z, 0-9, ".", "_" and "-", starting and ending with a letter or digit`,
+      { source: 'node id' },
+    );
+  }
+  return node;
 }
 
 const endpointSchema = z.object({
@@ -37,41 +64,83 @@ const endpointSchema = z.object({
   at: z.string(),
   lastError: z.string().optional(),
 });
-const stateSchema = z.object({ endpoints: z.record(z.string(), endpointSchema) });
+const nodeStateSchema = z.object({ endpoints: z.record(z.string(), endpointSchema) });
+/** The file since layout 2: `{ "nodes": { "<node>": { "endpoints": { … } } } }`. */
+export const deployFileSchema = z.object({
+  nodes: z.record(z.string().regex(NODE_ID, 'not a node id'), nodeStateSchema),
+});
+/** The file before layout 2: one node's `{ "endpoints": { … } }`, the node that wrote it. */
+export const legacyDeployFileSchema = nodeStateSchema;
+const anyDeployFileSchema = z.union([deployFileSchema, legacyDeployFileSchema]);
 
-/** `<home>/deploy/<name>.json`, mode 0600, replaced atomically. */
+export type DeployFile = z.infer<typeof deployFileSchema>;
+
+/** Reads either form as the current one; a file of the previous layout is `localNode`'s state. */
+export function toNodeKeyed(document: z.infer<typeof anyDeployFileSchema>, localNode: string): DeployFile {
+  return 'nodes' in document ? document : { nodes: { [localNode]: document } };
+}
+
+function nodeStates(file: DeployFile | undefined): Map<string, DeployState> {
+  return new Map(Object.entries(file?.nodes ?? {}));
+}
+
+/**
+ * `<home>/deploy/<name>.json`, mode 0600, replaced atomically. `node` is this host's node id: a
+ * file written before deploy state was kept per node (`{ "endpoints": … }`) reads as its state.
+ */
 export class FileDeployStateStore implements DeployStateStore {
-  private readonly files: JsonStateFiles<DeployState>;
+  private readonly files: JsonStateFiles<z.infer<typeof anyDeployFileSchema>>;
+  private readonly localNode: string;
 
-  constructor(options: { home: string }) {
-    this.files = new JsonStateFiles({
-      home: options.home,
-      folder: 'deploy',
-      schema: stateSchema,
-      empty: () => ({ endpoints: {} }),
-    });
+  constructor(options: { home: string; node: string }) {
+    this.localNode = checkNodeId(options.node);
+    this.files = new JsonStateFiles({ home: options.home, folder: 'deploy', schema: anyDeployFileSchema });
   }
 
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a deploy state */
-  load(name: string): Promise<DeployState> {
-    return this.files.load(name);
+  async load(name: string, node: string): Promise<DeployState> {
+    checkNodeId(node);
+    return (await this.loadAllNodes(name))[node] ?? { endpoints: {} };
   }
 
-  /** @throws StorageError STORAGE_IO */
-  save(name: string, state: DeployState): Promise<void> {
-    return this.files.save(name, state);
+  /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a deploy state */
+  async loadAllNodes(name: string): Promise<Record<string, DeployState>> {
+    const stored = await this.files.load(name);
+    return Object.fromEntries(nodeStates(stored === undefined ? undefined : toNodeKeyed(stored, this.localNode)));
+  }
+
+  /** Replaces `node`'s state, keeping every other node's. @throws StorageError STORAGE_CORRUPT, STORAGE_IO */
+  async save(name: string, node: string, state: DeployState, options: DeployStateSaveOptions = {}): Promise<void> {
+    checkNodeId(node);
+    await this.files.update(
+      name,
+      (current) => {
+        const nodes = nodeStates(current === undefined ? undefined : toNodeKeyed(current, this.localNode));
+        nodes.set(node, { endpoints: { ...state.endpoints } });
+        const sorted = [...nodes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return { document: { nodes: Object.fromEntries(sorted) }, result: undefined };
+      },
+      { signal: options.signal },
+    );
   }
 }
 
-/** In-memory DeployStateStore for tests. */
+/** In-memory DeployStateStore for tests; `states` maps a certificate name to its nodes' states. */
 export class MemoryDeployStateStore implements DeployStateStore {
-  readonly states = new Map<string, DeployState>();
+  readonly states = new Map<string, Record<string, DeployState>>();
 
-  async load(name: string): Promise<DeployState> {
-    return structuredClone(this.states.get(name) ?? { endpoints: {} });
+  async load(name: string, node: string): Promise<DeployState> {
+    checkNodeId(node);
+    return structuredClone(this.states.get(name)?.[node] ?? { endpoints: {} });
   }
 
-  async save(name: string, state: DeployState): Promise<void> {
-    this.states.set(name, structuredClone(state));
+  async loadAllNodes(name: string): Promise<Record<string, DeployState>> {
+    return structuredClone(this.states.get(name) ?? {});
+  }
+
+  async save(name: string, node: string, state: DeployState, options: DeployStateSaveOptions = {}): Promise<void> {
+    checkNodeId(node);
+    options.signal?.throwIfAborted();
+    this.states.set(name, { ...this.states.get(name), [node]: structuredClone(state) });
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StorageError } from '../errors';
 import { JsonStateFiles } from './_state-file';
 
 /** ISO 8601 strings throughout, so the document is stable JSON. */
@@ -67,48 +68,117 @@ const renewalStateSchema = z.object({
 /** What the renewal engine remembers about one certificate between runs. */
 export type RenewalState = z.infer<typeof renewalStateSchema>;
 
+/** A stored value with its revision: 0 when it was never saved, then 1, 2, … one per save. */
+export interface Revisioned<T> {
+  value: T;
+  revision: number;
+}
+
+/** Options of RenewalStateStore.save(). */
+export interface RevisionedSaveOptions {
+  /** The revision load() returned: the save happens only while the stored one is still that one. */
+  expectedRevision: number;
+  /** Aborts the save before anything is written; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /**
- * Where renewal state lives. Contract: save() MUST be atomic; load() of a name never saved MUST
- * return `{}`; a second backend (a shared database) implements this in a new file.
+ * Where renewal state lives. Contract: load() of a name never saved MUST return `{ value: {},
+ * revision: 0 }`; save() MUST be atomic and compare-and-set: it writes only when the stored
+ * revision equals `expectedRevision`, resolves with the new revision (always greater), and
+ * otherwise throws StorageError STORAGE_CONFLICT with nothing written. A second backend (a shared
+ * database) implements this in a new file and passes test/contract/renewalStateContract.ts.
  */
 export interface RenewalStateStore {
-  load(name: string): Promise<RenewalState>;
-  save(name: string, state: RenewalState): Promise<void>;
+  load(name: string): Promise<Revisioned<RenewalState>>;
+  save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number>;
+}
+
+/**
+ * The file: the state's fields plus `revision`. A file without `revision` was written by a release
+ * that did not count saves: it reads as revision 1 (saved, at least once), so that a writer that
+ * found no file at all (revision 0) cannot overwrite it.
+ */
+const renewalFileSchema = renewalStateSchema.extend({ revision: z.number().int().min(1).optional() });
+const UNCOUNTED_REVISION = 1;
+
+/** Checks `expectedRevision` (a whole number ≥ 0). @throws StorageError STORAGE_CONFLICT when it is not */
+function checkExpected(expected: number, path: string): void {
+  if (!Number.isSafeInteger(expected) || expected < 0) {
+    throw new StorageError(
+      'STORAGE_CONFLICT',
+      `Cannot save "${path}": expected revision ${expected} is not a revision`,
+      {
+        path,
+      },
+    );
+  }
+}
+
+function conflict(path: string, expected: number, current: number): StorageError {
+  return new StorageError(
+    'STORAGE_CONFLICT',
+    `Cannot save "${path}": it is at revision ${current}, not ${expected}; another run changed it, so run the command again`,
+    { path, retryable: true },
+  );
 }
 
 /** `<home>/renewal/<name>.json`, mode 0600, replaced atomically. */
 export class FileRenewalStateStore implements RenewalStateStore {
-  private readonly files: JsonStateFiles<RenewalState>;
+  private readonly files: JsonStateFiles<z.infer<typeof renewalFileSchema>>;
 
   constructor(options: { home: string }) {
-    this.files = new JsonStateFiles({
-      home: options.home,
-      folder: 'renewal',
-      schema: renewalStateSchema,
-      empty: () => ({}),
-    });
+    this.files = new JsonStateFiles({ home: options.home, folder: 'renewal', schema: renewalFileSchema });
   }
 
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a renewal state */
-  load(name: string): Promise<RenewalState> {
-    return this.files.load(name);
+  async load(name: string): Promise<Revisioned<RenewalState>> {
+    const stored = await this.files.load(name);
+    if (stored === undefined) return { value: {}, revision: 0 };
+    const { revision, ...value } = stored;
+    return { value, revision: revision ?? UNCOUNTED_REVISION };
   }
 
-  /** @throws StorageError STORAGE_IO */
-  save(name: string, state: RenewalState): Promise<void> {
-    return this.files.save(name, state);
+  /** @throws StorageError STORAGE_CONFLICT, STORAGE_CORRUPT, STORAGE_IO */
+  async save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number> {
+    const path = this.files.pathOf(name);
+    checkExpected(options.expectedRevision, path);
+    return this.files.update(
+      name,
+      (current) => {
+        const revision = current === undefined ? 0 : (current.revision ?? UNCOUNTED_REVISION);
+        if (revision !== options.expectedRevision) throw conflict(path, options.expectedRevision, revision);
+        return { document: { ...value, revision: revision + 1 }, result: revision + 1 };
+      },
+      { signal: options.signal },
+    );
   }
 }
 
-/** In-memory RenewalStateStore for tests. */
+/** In-memory RenewalStateStore for tests; `states` holds the values (delete one to forget it). */
 export class MemoryRenewalStateStore implements RenewalStateStore {
   readonly states = new Map<string, RenewalState>();
+  private readonly revisions = new Map<string, number>();
 
-  async load(name: string): Promise<RenewalState> {
-    return structuredClone(this.states.get(name) ?? {});
+  async load(name: string): Promise<Revisioned<RenewalState>> {
+    const value = this.states.get(name);
+    return value === undefined
+      ? { value: {}, revision: 0 }
+      : { value: structuredClone(value), revision: this.revisionOf(name) };
   }
 
-  async save(name: string, state: RenewalState): Promise<void> {
-    this.states.set(name, structuredClone(state));
+  async save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number> {
+    const where = `memory:renewal/${name}`;
+    checkExpected(options.expectedRevision, where);
+    options.signal?.throwIfAborted();
+    const revision = this.states.has(name) ? this.revisionOf(name) : 0;
+    if (revision !== options.expectedRevision) throw conflict(where, options.expectedRevision, revision);
+    this.states.set(name, structuredClone(value));
+    this.revisions.set(name, revision + 1);
+    return revision + 1;
+  }
+
+  private revisionOf(name: string): number {
+    return this.revisions.get(name) ?? UNCOUNTED_REVISION;
   }
 }

@@ -29,8 +29,16 @@ export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from '
 export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
 export type { Recovery } from './_leftovers';
 export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_memory-store';
-export { FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
-export type { DeployState, DeployStateStore, EndpointDeployState } from './_deploy-state';
+export { checkNodeId, FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
+export type { DeployState, DeployStateSaveOptions, DeployStateStore, EndpointDeployState } from './_deploy-state';
+export {
+  HOME_LAYOUT,
+  layoutPath,
+  migrateHome,
+  readHomeLayout,
+  type HomeMigration,
+  type MigrateHomeOptions,
+} from './_migrate';
 export { FileCrtList, listedCertificates, type CrtList, type FileCrtListOptions } from './_crt-list';
 export {
   certificateLockName,
@@ -46,7 +54,7 @@ export { FileLock, type FileLockOptions } from './_file-lock';
 export { FileLocks, lockPath, type FileLocksOptions } from './_file-locks';
 export { MemoryLocks, type MemoryLocksOptions } from './_memory-lock';
 export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
-export type { RenewalState, RenewalStateStore } from './_renewal-state';
+export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';
 export {
   FileCertificateArchive,
   MemoryCertificateArchive,

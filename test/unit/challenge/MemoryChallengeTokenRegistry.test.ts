@@ -1,5 +1,5 @@
 import { MemoryChallengeTokenRegistry } from '../../../src/challenge';
-import { describeRegistryContract } from './registryContract';
+import { describeRegistryContract } from '../../contract/tokenRegistryContract';
 
 describeRegistryContract('MemoryChallengeTokenRegistry', async () => new MemoryChallengeTokenRegistry());
 

@@ -2,9 +2,9 @@
  * The ChallengeTokenRegistry contract as a reusable suite: every backend's test file calls
  * describeRegistryContract() with a factory for a fresh, empty registry.
  */
-import type { ChallengeTokenRegistry } from '../../../src/challenge';
-import { ChallengeError } from '../../../src/errors';
-import { KEY_AUTHORIZATION, TOKEN } from './_http';
+import type { ChallengeTokenRegistry } from '../../src/challenge';
+import { ChallengeError } from '../../src/errors';
+import { KEY_AUTHORIZATION, TOKEN } from '../unit/challenge/_http';
 
 /** Registers the contract tests for one ChallengeTokenRegistry backend. */
 export function describeRegistryContract(name: string, factory: () => Promise<ChallengeTokenRegistry>): void {
