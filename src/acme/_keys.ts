@@ -7,6 +7,7 @@ import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
 import { acmeLib } from './_lib';
 import { AppError } from '../errors';
+import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../pem';
 
 type KeySpec = { type: 'ec'; namedCurve: string } | { type: 'rsa'; modulusLength: number };
 
@@ -24,11 +25,7 @@ function generatePrivateKeyPem(spec: KeySpec): Promise<string> {
   });
 }
 
-/** Certificate key types we can generate, in the names the CLI and config use. */
-export const CERTIFICATE_KEY_TYPES = ['ec256', 'ec384', 'rsa2048', 'rsa3072', 'rsa4096'] as const;
-
-/** One of CERTIFICATE_KEY_TYPES. */
-export type CertificateKeyType = (typeof CERTIFICATE_KEY_TYPES)[number];
+export { CERTIFICATE_KEY_TYPES, type CertificateKeyType };
 
 // RFC 5280 Appendix A: ub-common-name = 64. A longer first name goes into the SAN only.
 const MAX_COMMON_NAME_CHARS = 64;

@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import { accountShow, rolloverAccount, type AccountDeps, type AccountSummary, type RolloverResult } from '../issuance';
 import type { CliDeps, Services } from './_context';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addLockTimeoutOption } from './_options';
+import { addConfigOptions } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -70,7 +70,7 @@ function registerShow(account: Command, deps: CliDeps, setExitCode: (code: numbe
     .description('print the stored ACME account of --directory: URL, contact, key type and key thumbprint')
     .option('--offline', 'do not ask the CA whether it still knows the key')
     .addHelpText('after', SHOW_EXAMPLES);
-  addCommonOptions(show);
+  addConfigOptions(show);
   show.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const summary = await accountShow(accountDeps(deps, config, logger), { offline: options.offline === true });
@@ -85,12 +85,11 @@ function registerShow(account: Command, deps: CliDeps, setExitCode: (code: numbe
 }
 
 function registerRollover(account: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
-  const rollover = addLockTimeoutOption(
-    account
-      .command('rollover')
-      .description('replace the account key with a new ECDSA P-256 key, at the CA and in --home (RFC 8555 §7.3.5)'),
-  ).addHelpText('after', ROLLOVER_EXAMPLES);
-  addCommonOptions(rollover);
+  const rollover = account
+    .command('rollover')
+    .description('replace the account key with a new ECDSA P-256 key, at the CA and in --home (RFC 8555 §7.3.5)')
+    .addHelpText('after', ROLLOVER_EXAMPLES);
+  addConfigOptions(rollover);
   rollover.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const { locks, ...lifecycle } = accountDeps(deps, config, logger);

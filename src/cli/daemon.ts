@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkSchedule, DEFAULT_SCHEDULE, RenewalDaemon } from '../renewal';
 import type { CliDeps } from './_context';
 import { EXIT_BAD_INPUT, EXIT_OK } from './_errors';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { addConfigOptions, collect } from './_options';
 import { runWithoutConfig } from './_run';
 
 const EXAMPLES = `
@@ -50,8 +50,9 @@ export function registerDaemonCommand(
       '--schedule <cron>',
       `when to check, cron syntax in UTC (default "${DEFAULT_SCHEDULE}", plus up to 15 min of random delay)`,
     )
+    .option('--name <name>', 'certificate to consider on each pass; repeat for several (default: all stored)', collect)
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
+  addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
     // The parent only schedules: each pass is a child `acme renew`, which loads and checks the
     // configuration itself. So the parent never loads config's schemas or the ACME stack, and

@@ -6,7 +6,7 @@ import type { CliDeps } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { formatOutcomes, hasPending } from './_deployOutput';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions, collect } from './_options';
+import { addConfigOptions, collect } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -28,7 +28,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
     .option('--name <name>', 'certificate to deploy; repeat for several (default: all stored)', collect)
     .option('--dry-run', 'send "set ssl cert" then "abort ssl cert": prove the path, change nothing')
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addCommonOptions(command));
+  addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
     runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);

@@ -18,7 +18,7 @@ import { readManualCertificates } from '../manual';
 import { adoptionDeps } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions, collect } from './_options';
+import { addConfigOptions } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -117,13 +117,8 @@ export function registerDoctorCommand(program: Command, deps: CliDeps, setExitCo
     .description(
       "check the setup: challenge route through HAProxy, runtime socket, file modes under --home, lego's certificates there, served serials, expiry, and ports that should be local",
     )
-    .option(
-      '--local-ports <list>',
-      'ports that must listen on loopback only, a comma list; repeatable (env ACME_LOCAL_PORTS; default 3001,3002,3003,5432,6379,8108, the responder port and TCP runtime socket ports)',
-      collect,
-    )
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
+  addConfigOptions(command);
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);

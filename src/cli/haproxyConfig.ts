@@ -5,7 +5,7 @@ import { ConfigError } from '../errors';
 import { haproxyWordProblem } from '../haproxyWord';
 import { tlsAlpnFront } from '../haproxyTlsAlpn';
 import type { CliDeps } from './_context';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { addConfigOptions } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -133,7 +133,7 @@ export function registerHaproxyConfigCommand(
       'print a HAProxy configuration snippet matching these settings: admin socket, challenge route (port 80, or with --challenge-type tls-alpn-01 a TCP frontend on 443), crt-list bind',
     )
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
+  addConfigOptions(command);
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config }) => {
       const text = renderHaproxyConfig(config);

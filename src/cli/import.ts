@@ -17,7 +17,7 @@ import type { Logger } from '../log';
 import { formatOutcomes } from './_deployOutput';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions } from './_options';
+import { addConfigOptions } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -120,7 +120,7 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
     )
     .option('--dry-run', 'show what would be imported; write and deploy nothing')
     .addHelpText('after', LEGO_EXAMPLES);
-  addHaproxyOptions(addCommonOptions(command));
+  addConfigOptions(command, { own: ['email'] });
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       if (options.path === undefined)

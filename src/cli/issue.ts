@@ -17,7 +17,7 @@ import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { formatOutcomes, hasPending } from './_deployOutput';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions } from './_options';
+import { addConfigOptions } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -55,7 +55,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       'also obtain an RSA certificate (named <name>.rsa) for the same names; HAProxy serves ECDSA to clients that support it, RSA to the others',
     )
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addIssueOptions(addCommonOptions(command)));
+  addConfigOptions(command);
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger, signal }) => {
       const { name, domains } = requireCertificateTarget(config);

@@ -12,7 +12,7 @@ import type { CertificateStore } from '../storage';
 import { adoptLegoHome } from '../migration';
 import { adoptionDeps, type AdoptContext } from './_adopt';
 import type { CliDeps } from './_context';
-import { addCommonOptions, addHaproxyOptions } from './_options';
+import { addConfigOptions } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -33,7 +33,7 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
       'show the stored certificates: names, serial, expiry, key type, profile, next renewal and why, last error, and what each HAProxy serves; and the manual certificates put into <home>/haproxy/ by hand',
     )
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addCommonOptions(command));
+  addConfigOptions(command);
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);

@@ -3,7 +3,7 @@ import { removeCertificate, type RemoveResult } from '../issuance';
 import type { CliDeps } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions } from './_options';
+import { addConfigOptions } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 import { requiredName } from './revoke';
@@ -51,7 +51,7 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
     .description('take a certificate out of HAProxy and its crt-list, and archive its files under <home>/archive')
     .option('--name <name>', 'certificate to remove, as "acme list" shows it (required)')
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addCommonOptions(command));
+  addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const name = requiredName(options, config.name, 'remove');

@@ -8,7 +8,7 @@ import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addHaproxyOptions, addIssueOptions, collect } from './_options';
+import { addConfigOptions, collect } from './_options';
 import { formatTable, printJson } from './_output';
 import { runAction } from './_run';
 
@@ -136,7 +136,7 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
       'renew what is due before this ISO 8601 time, e.g. the next run of your timer (default: now)',
     )
     .addHelpText('after', EXAMPLES);
-  addHaproxyOptions(addIssueOptions(addCommonOptions(command), { withName: false }));
+  addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
     runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);

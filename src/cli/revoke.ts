@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import { revokeCertificate, type RevocationReason } from '../issuance';
 import type { CliDeps } from './_context';
 import { withHomeLock } from './_lock';
-import { addCommonOptions, addLockTimeoutOption } from './_options';
+import { addConfigOptions } from './_options';
 import { printJson } from './_output';
 import { runAction } from './_run';
 
@@ -62,19 +62,18 @@ export function requiredName(
 
 /** Registers `acme revoke`. */
 export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCode: (code: number) => void): void {
-  const command = addLockTimeoutOption(
-    program
-      .command('revoke')
-      .description('revoke a stored certificate at the CA that issued it, signed with the stored account')
-      .option('--name <name>', 'certificate to revoke, as "acme list" shows it (required)')
-      .addOption(
-        new Option(
-          '--reason <reason>',
-          'RFC 5280 reason sent to the CA (default: none, recorded as unspecified)',
-        ).choices(Object.keys(REVOCATION_REASONS)),
-      ),
-  ).addHelpText('after', EXAMPLES);
-  addCommonOptions(command);
+  const command = program
+    .command('revoke')
+    .description('revoke a stored certificate at the CA that issued it, signed with the stored account')
+    .option('--name <name>', 'certificate to revoke, as "acme list" shows it (required)')
+    .addOption(
+      new Option(
+        '--reason <reason>',
+        'RFC 5280 reason sent to the CA (default: none, recorded as unspecified)',
+      ).choices(Object.keys(REVOCATION_REASONS)),
+    )
+    .addHelpText('after', EXAMPLES);
+  addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const name = requiredName(options, config.name, 'revoke');

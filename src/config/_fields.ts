@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { haproxyWordProblem } from '../haproxyWord';
 import { quote, type Check } from './_domain';
-import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL } from './_keys';
+import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL } from './_defaults';
 import type { RuntimeSocketAddress } from './_types';
 
 /** An address before the port rule is applied: a TCP address may still lack its port. */

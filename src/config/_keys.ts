@@ -1,108 +1,67 @@
-import type { ConfigField } from './_types';
+import {
+  DEFAULT_HAPROXY_BUFSIZE,
+  DEFAULT_HOOK_TIMEOUT_MS,
+  DEFAULT_HTTP_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_KEY_TYPE,
+  DEFAULT_LOCAL_PORTS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  KEY_TYPES,
+} from './_defaults';
+import { row, type ConfigKeyInfo } from './_keyInfo';
 
-/** One row of the configuration reference: names in every source, default and help text. */
-export interface ConfigKeyInfo {
-  /** The setting, as named in RawFlags (plus `staging`). */
-  readonly field: ConfigField;
-  /** Long command-line flag, e.g. `--http-port`; undefined when there is none. */
-  readonly flag: string | undefined;
-  /** Short flag alias, e.g. `-v`. */
-  readonly shortFlag: string | undefined;
-  /** Placeholder for the flag's value in help, e.g. `PORT`; undefined for boolean flags. */
-  readonly valueName: string | undefined;
-  /** Environment variable, e.g. `ACME_PORT`. */
-  readonly env: string | undefined;
-  /** Snap option read with `snapctl get`, e.g. `acme-port`. */
-  readonly snap: string | undefined;
-  /** Human description of the default. */
-  readonly defaultText: string;
-  /** One-sentence help text. */
-  readonly help: string;
-}
-
-/** Let's Encrypt production directory (the default). */
-export const LETSENCRYPT_DIRECTORY_URL = 'https://acme-v02.api.letsencrypt.org/directory';
-/** Let's Encrypt staging directory (`letsencrypt-staging`, or `acme-staging=true`). */
-export const LETSENCRYPT_STAGING_DIRECTORY_URL = 'https://acme-staging-v02.api.letsencrypt.org/directory';
-/** Default port of the HTTP-01 responder. */
-export const DEFAULT_HTTP_PORT = 34000;
-/** Default host of the HTTP-01 responder. */
-export const DEFAULT_HTTP_HOST = '127.0.0.1';
-/** Default per-request timeout towards the ACME server. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30000;
 /**
- * Default deadline of a whole command (30 minutes): far above a normal run (seconds), and short
- * enough that an hourly daemon pass stuck on a hostile or broken CA ends before the next one.
+ * The single table of settings. It drives the flags of every command and their `--help`, the
+ * environment variables and snap options read, the defaults, the labels in error messages, and the
+ * table in docs/configuration.md (`npx tsx scripts/config-docs.ts`). Validation is in _schema.ts,
+ * keyed by `field`.
  */
-export const DEFAULT_TIMEOUT_MS = 30 * 60_000;
-/** Home outside a snap; inside one it is `$SNAP_COMMON/acme`. */
-export const DEFAULT_HOME = '/var/lib/haproxy-acme';
-/** HAProxy's default tune.bufsize: the largest command plus payload its CLI accepts. */
-export const DEFAULT_HAPROXY_BUFSIZE = 16384;
-/** Default wait for another acme command that holds the lock in home. */
-export const DEFAULT_LOCK_TIMEOUT_MS = 60000;
-/** Default time each deploy hook may run before its process group is killed. */
-export const DEFAULT_HOOK_TIMEOUT_MS = 120000;
-/** Let's Encrypt's limit on names per certificate. */
-export const MAX_DOMAINS = 100;
-/**
- * Ports `acme doctor` expects on loopback only, after Immich Distribution's security page: Immich
- * server and microservices, machine learning, PostgreSQL, Redis, Typesense.
- */
-export const DEFAULT_LOCAL_PORTS: readonly number[] = Object.freeze([3001, 3002, 3003, 5432, 6379, 8108]);
-
-type Row = Omit<ConfigKeyInfo, 'shortFlag' | 'valueName' | 'env' | 'snap' | 'flag'> &
-  Partial<Pick<ConfigKeyInfo, 'shortFlag' | 'valueName' | 'env' | 'snap' | 'flag'>>;
-
-function row(r: Row): ConfigKeyInfo {
-  return Object.freeze({
-    flag: undefined,
-    shortFlag: undefined,
-    valueName: undefined,
-    env: undefined,
-    snap: undefined,
-    ...r,
-  });
-}
-
-/** The single table of settings; it drives merging, error labels, `--help` and docs/configuration.md. */
 export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   row({
     field: 'home',
+    group: 'common',
     flag: '--home',
     valueName: 'DIR',
     env: 'ACME_HOME',
     snap: 'acme-home',
-    defaultText: '$SNAP_COMMON/acme when SNAP_COMMON is set, else /var/lib/haproxy-acme',
-    help: 'Directory for accounts, certificates and HAProxy bundles',
+    defaultText: '`$SNAP_COMMON/acme` when `SNAP_COMMON` is set, else `/var/lib/haproxy-acme`',
+    help: 'state directory: accounts, certificates and HAProxy bundles',
   }),
   row({
     field: 'node',
+    group: 'common',
     flag: '--node',
     valueName: 'ID',
     env: 'ACME_NODE',
     snap: 'acme-node',
     defaultText: 'the host name',
     help: "this node's name when several HAProxy nodes share one certificate store; deploy state is kept per node",
+    docsNote: 'see [Node name](#node-name)',
   }),
   row({
     field: 'directory',
+    group: 'common',
     flag: '--directory',
     valueName: 'URL',
     env: 'ACME_DIRECTORY',
     snap: 'acme-directory',
-    defaultText: 'letsencrypt (or letsencrypt-staging when staging is on)',
-    help: 'ACME directory URL, or the shortcut letsencrypt or letsencrypt-staging',
+    defaultText: '`letsencrypt` (or `letsencrypt-staging` when staging is on)',
+    help: 'ACME directory URL, or the shortcut `letsencrypt` or `letsencrypt-staging`',
   }),
   row({
     field: 'staging',
+    group: 'common',
     env: 'ACME_STAGING',
     snap: 'acme-staging',
-    defaultText: 'false',
-    help: "Use Let's Encrypt staging when no directory is given (true/false/1/0/yes/no)",
+    defaultValue: 'false',
+    defaultText: '`false`',
+    help: "use Let's Encrypt staging when no directory is given",
   }),
   row({
     field: 'caBundle',
+    group: 'common',
     flag: '--ca-bundle',
     valueName: 'FILE',
     env: 'ACME_CA_BUNDLE',
@@ -112,17 +71,97 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   }),
   row({
     field: 'email',
+    group: 'common',
     flag: '--email',
     valueName: 'ADDRESS',
     env: 'ACME_EMAIL',
     snap: 'acme-email',
     defaultText: 'none',
-    help: 'Contact email for the ACME account',
+    help: 'contact email for a new ACME account',
+  }),
+  row({
+    field: 'eabKid',
+    group: 'common',
+    flag: '--eab-kid',
+    valueName: 'ID',
+    env: 'ACME_EAB_KID',
+    snap: 'acme-eab-kid',
+    defaultText: 'none',
+    help: 'external account binding key ID, for CAs that require one (RFC 8555 §7.3.4); give it with `--eab-hmac-key`',
+    docsNote: 'see [External account binding](#external-account-binding)',
+  }),
+  row({
+    field: 'eabHmacKey',
+    group: 'common',
+    flag: '--eab-hmac-key',
+    valueName: 'KEY',
+    env: 'ACME_EAB_HMAC_KEY',
+    snap: 'acme-eab-hmac-key',
+    defaultText: 'none',
+    help: 'external account binding HMAC key (base64url), a secret: prefer the environment or the snap option, since flags show in `ps`',
+  }),
+  row({
+    field: 'requestTimeout',
+    group: 'common',
+    flag: '--request-timeout',
+    valueName: 'MS',
+    env: 'ACME_REQUEST_TIMEOUT_MS',
+    defaultValue: String(DEFAULT_REQUEST_TIMEOUT_MS),
+    defaultText: `\`${DEFAULT_REQUEST_TIMEOUT_MS}\``,
+    help: 'timeout of each request to the ACME server (1000 to 600000 ms)',
+  }),
+  row({
+    field: 'timeout',
+    group: 'common',
+    flag: '--timeout',
+    valueName: 'DURATION',
+    env: 'ACME_TIMEOUT',
+    snap: 'acme-timeout',
+    defaultValue: String(DEFAULT_TIMEOUT_MS),
+    defaultText: '`30m`',
+    help: 'deadline of the whole command, e.g. `90s`, `30m` or `2h` (a number alone is milliseconds; 1s to 24h): past it the command logs the step it was in, releases the lock and exits 1',
+    docsNote: 'see [Command deadline](#command-deadline)',
+  }),
+  row({
+    field: 'lockTimeout',
+    group: 'common',
+    flag: '--lock-timeout',
+    valueName: 'MS',
+    env: 'ACME_LOCK_TIMEOUT_MS',
+    snap: 'acme-lock-timeout',
+    defaultValue: String(DEFAULT_LOCK_TIMEOUT_MS),
+    defaultText: `\`${DEFAULT_LOCK_TIMEOUT_MS}\``,
+    help: 'how long to wait for another acme command holding the lock in the home directory (0 to 3600000 ms; 0 = do not wait)',
+  }),
+  row({
+    field: 'metricsFile',
+    group: 'common',
+    flag: '--metrics-file',
+    valueName: 'PATH',
+    env: 'ACME_METRICS_FILE',
+    snap: 'acme-metrics-file',
+    defaultText: 'none',
+    help: 'Prometheus node-exporter textfile, e.g. `/var/lib/node_exporter/acme.prom`, replaced atomically after every command (and so after every daemon pass)',
+    docsNote: 'see [operations.md](operations.md#metrics)',
+  }),
+  row({
+    field: 'localPorts',
+    group: 'common',
+    flag: '--local-ports',
+    valueName: 'LIST',
+    kind: 'list',
+    env: 'ACME_LOCAL_PORTS',
+    snap: 'acme-local-ports',
+    defaultText: `\`${DEFAULT_LOCAL_PORTS.join(',')}\`, the responder's port and every TCP runtime or master socket's port`,
+    help: 'TCP ports `acme doctor` expects to be bound to loopback only; repeat the flag or give a comma list (env/snap: commas or spaces); a list given replaces the whole default',
   }),
   row({
     field: 'domain',
+    group: 'certificate',
     flag: '--domain',
+    shortFlag: '-d',
     valueName: 'NAME',
+    kind: 'list',
     env: 'ACME_DOMAIN',
     snap: 'acme-domain',
     defaultText: 'none',
@@ -130,202 +169,191 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
   }),
   row({
     field: 'name',
+    group: 'certificate',
     flag: '--name',
     valueName: 'NAME',
     snap: 'acme-name',
     defaultText: 'the first domain',
-    help: 'Certificate name used for file names under the home directory',
+    help: 'certificate name, used for file names under the home directory',
   }),
   row({
     field: 'keyType',
+    group: 'certificate',
     flag: '--key-type',
     valueName: 'TYPE',
     env: 'ACME_KEY_TYPE',
     snap: 'acme-key-type',
-    defaultText: 'ec256',
-    help: 'Certificate key: ec256, ec384, rsa2048, rsa3072 or rsa4096',
+    choices: KEY_TYPES,
+    defaultValue: DEFAULT_KEY_TYPE,
+    defaultText: `\`${DEFAULT_KEY_TYPE}\``,
+    help: `certificate key: ${KEY_TYPES.map((type) => `\`${type}\``).join(', ')}`,
   }),
   row({
     field: 'profile',
+    group: 'certificate',
     flag: '--profile',
     valueName: 'NAME',
     env: 'ACME_PROFILE',
     snap: 'acme-profile',
     defaultText: "none (the CA's default)",
-    help: 'ACME profile to order, e.g. tlsserver or shortlived; the CA must list it in its directory',
+    help: 'ACME profile to order, e.g. `tlsserver` or `shortlived`; the CA must list it in its directory',
   }),
   row({
     field: 'challengeType',
+    group: 'certificate',
     flag: '--challenge-type',
     valueName: 'TYPE',
     env: 'ACME_CHALLENGE_TYPE',
     snap: 'acme-challenge-type',
-    defaultText: 'http-01',
-    help: 'How the CA validates each name: http-01 (HAProxy routes port 80 to the responder) or tls-alpn-01 (HAProxy routes ALPN acme-tls/1 on port 443 to it); http and tls are accepted too',
+    defaultValue: 'http-01',
+    defaultText: '`http-01`',
+    help: 'how the CA validates each name: `http-01` (HAProxy routes port 80 to the responder) or `tls-alpn-01` (HAProxy routes ALPN `acme-tls/1` on port 443 to it); `http` and `tls` are accepted too',
+    docsNote: 'see [Challenge type](#challenge-type)',
   }),
   row({
     field: 'httpAddress',
+    group: 'certificate',
     flag: '--http-address',
     valueName: 'ADDRESS',
     env: 'ACME_HTTP_ADDRESS',
     snap: 'acme-http-address',
-    defaultText: DEFAULT_HTTP_HOST,
-    help: 'Where the challenge responder (HTTP-01 or TLS-ALPN-01) listens: HOST, HOST:PORT, [IPv6]:PORT or unix:/absolute/path',
+    defaultValue: DEFAULT_HTTP_HOST,
+    defaultText: `\`${DEFAULT_HTTP_HOST}\``,
+    help: 'where the challenge responder (HTTP-01 or TLS-ALPN-01) listens: `HOST`, `HOST:PORT`, `[IPv6]:PORT` or `unix:/absolute/path`',
   }),
   row({
     field: 'httpPort',
+    group: 'certificate',
     flag: '--http-port',
     valueName: 'PORT',
     env: 'ACME_PORT',
     snap: 'acme-port',
-    defaultText: String(DEFAULT_HTTP_PORT),
-    help: 'Port of the challenge responder; wins over a port in the address from the same or a lower-priority source',
+    defaultValue: String(DEFAULT_HTTP_PORT),
+    defaultText: `\`${DEFAULT_HTTP_PORT}\``,
+    help: 'port of the challenge responder; wins over a port in the address from the same or a lower-priority source',
   }),
   row({
     field: 'preflight',
+    group: 'certificate',
     flag: '--preflight',
     valueName: 'URL|off',
     env: 'ACME_PREFLIGHT',
     snap: 'acme-preflight',
-    defaultText: 'off',
-    help: 'Local HTTP frontend to fetch each challenge through before asking the CA',
+    defaultValue: 'off',
+    defaultText: '`off`',
+    help: "HAProxy's own frontend, e.g. `http://127.0.0.1:80`, to fetch each challenge through before asking the CA",
   }),
   row({
-    field: 'requestTimeout',
-    flag: '--request-timeout',
+    field: 'deployHook',
+    group: 'certificate',
+    flag: '--deploy-hook',
+    valueName: 'CMD',
+    kind: 'commands',
+    env: 'ACME_DEPLOY_HOOK',
+    snap: 'acme-deploy-hook',
+    defaultText: 'none',
+    help: 'command run without a shell after each renewal; repeat the flag for several (env: one command; snap: one command or a JSON list)',
+    docsNote: 'see [Deploy hooks](#deploy-hooks)',
+  }),
+  row({
+    field: 'hookTimeout',
+    group: 'certificate',
+    flag: '--hook-timeout',
     valueName: 'MS',
-    env: 'ACME_REQUEST_TIMEOUT_MS',
-    defaultText: String(DEFAULT_REQUEST_TIMEOUT_MS),
-    help: 'Timeout of each request to the ACME server (1000 to 600000 ms)',
-  }),
-  row({
-    field: 'timeout',
-    flag: '--timeout',
-    valueName: 'DURATION',
-    env: 'ACME_TIMEOUT',
-    snap: 'acme-timeout',
-    defaultText: '30m',
-    help: 'Deadline of the whole command, e.g. 90s, 30m or 2h (a number alone is milliseconds; 1s to 24h): past it the command logs the step it was in, releases the lock and exits 1',
+    env: 'ACME_HOOK_TIMEOUT_MS',
+    snap: 'acme-hook-timeout',
+    defaultValue: String(DEFAULT_HOOK_TIMEOUT_MS),
+    defaultText: `\`${DEFAULT_HOOK_TIMEOUT_MS}\``,
+    help: 'how long each deploy hook may run before its process group is killed (1000 to 3600000 ms)',
   }),
   row({
     field: 'haproxySocket',
+    group: 'haproxy',
     flag: '--haproxy-socket',
     valueName: 'ADDR',
+    kind: 'list',
     env: 'ACME_HAPROXY_SOCKET',
     snap: 'haproxy-socket',
     defaultText: 'none (no hot swap; bundles are only written to disk)',
-    help: 'HAProxy runtime (stats) socket with level admin: /abs/path, unix@/abs/path, ipv4@ADDRESS:PORT or ipv6@[ADDRESS]:PORT; repeat the flag or give a comma list (env/snap: commas or spaces)',
+    help: 'HAProxy runtime (stats) socket with `level admin`: `/abs/path`, `unix@/abs/path`, `ipv4@ADDRESS:PORT` or `ipv6@[ADDRESS]:PORT`; repeat the flag or give a comma list (env/snap: commas or spaces)',
   }),
   row({
     field: 'haproxyCrtList',
+    group: 'haproxy',
     flag: '--haproxy-crt-list',
     valueName: 'PATH',
     env: 'ACME_HAPROXY_CRT_LIST',
     snap: 'haproxy-crt-list',
     defaultText: 'none',
-    help: 'crt-list file (or crt directory) of the HTTPS bind, as named in haproxy.cfg; new certificates are added to it',
+    help: 'the crt-list file (or crt directory) of the HTTPS bind, as named in haproxy.cfg; new certificates are added to it',
   }),
   row({
     field: 'haproxyMasterSocket',
+    group: 'haproxy',
     flag: '--haproxy-master-socket',
     valueName: 'ADDR',
     env: 'ACME_HAPROXY_MASTER_SOCKET',
     snap: 'haproxy-master-socket',
     defaultText: 'none',
-    help: 'Master CLI socket (haproxy -W -S …) used for a checked reload when the runtime API cannot deliver',
+    help: 'master CLI socket (`haproxy -W -S …`) used for a checked reload when the runtime API cannot deliver',
   }),
   row({
     field: 'haproxyReloadCmd',
+    group: 'haproxy',
     flag: '--haproxy-reload-cmd',
     valueName: 'CMD',
     env: 'ACME_HAPROXY_RELOAD_CMD',
     snap: 'haproxy-reload-cmd',
     defaultText: 'none',
-    help: 'Command run without a shell as the last resort, e.g. snapctl restart mysnap.haproxy',
+    help: 'command run without a shell as the last resort, e.g. `snapctl restart mysnap.haproxy`',
   }),
   row({
     field: 'haproxyAllowRemote',
+    group: 'haproxy',
     flag: '--haproxy-allow-remote',
     env: 'ACME_HAPROXY_ALLOW_REMOTE',
     snap: 'haproxy-allow-remote',
-    defaultText: 'false',
-    help: 'Allow a TCP runtime or master socket on a non-loopback address (it has no authentication)',
+    defaultValue: 'false',
+    defaultText: '`false`',
+    help: 'allow a TCP runtime or master socket on a non-loopback address (it has no authentication)',
   }),
   row({
     field: 'haproxyBufsize',
+    group: 'haproxy',
     flag: '--haproxy-bufsize',
     valueName: 'BYTES',
     env: 'ACME_HAPROXY_BUFSIZE',
     snap: 'haproxy-bufsize',
-    defaultText: String(DEFAULT_HAPROXY_BUFSIZE),
-    help: "HAProxy's tune.bufsize: the largest command plus payload the socket accepts (1024 to 1048576 bytes)",
+    defaultValue: String(DEFAULT_HAPROXY_BUFSIZE),
+    defaultText: `\`${DEFAULT_HAPROXY_BUFSIZE}\``,
+    help: "HAProxy's `tune.bufsize`: the largest command plus payload the socket accepts (1024 to 1048576 bytes)",
   }),
   row({
-    field: 'lockTimeout',
-    flag: '--lock-timeout',
-    valueName: 'MS',
-    env: 'ACME_LOCK_TIMEOUT_MS',
-    snap: 'acme-lock-timeout',
-    defaultText: String(DEFAULT_LOCK_TIMEOUT_MS),
-    help: 'How long to wait for another acme command holding the lock in the home directory (0 to 3600000 ms; 0 = do not wait)',
+    field: 'json',
+    group: 'output',
+    flag: '--json',
+    defaultValue: false,
+    defaultText: '`false`',
+    help: 'print a machine-readable JSON document on stdout',
   }),
   row({
-    field: 'deployHook',
-    flag: '--deploy-hook',
-    valueName: 'CMD',
-    env: 'ACME_DEPLOY_HOOK',
-    snap: 'acme-deploy-hook',
-    defaultText: 'none',
-    help: 'Command run without a shell after each renewal; repeat the flag for several (env: one command; snap: one command or a JSON list)',
+    field: 'verbose',
+    group: 'output',
+    flag: '--verbose',
+    shortFlag: '-v',
+    defaultValue: false,
+    defaultText: '`false`',
+    help: "log debug details, including acme-client's own messages",
   }),
   row({
-    field: 'hookTimeout',
-    flag: '--hook-timeout',
-    valueName: 'MS',
-    env: 'ACME_HOOK_TIMEOUT_MS',
-    snap: 'acme-hook-timeout',
-    defaultText: String(DEFAULT_HOOK_TIMEOUT_MS),
-    help: 'How long each deploy hook may run before its process group is killed (1000 to 3600000 ms)',
+    field: 'quiet',
+    group: 'output',
+    flag: '--quiet',
+    shortFlag: '-q',
+    defaultValue: false,
+    defaultText: '`false`',
+    help: 'log only warnings and errors',
   }),
-  row({
-    field: 'eabKid',
-    flag: '--eab-kid',
-    valueName: 'ID',
-    env: 'ACME_EAB_KID',
-    snap: 'acme-eab-kid',
-    defaultText: 'none',
-    help: 'External account binding key ID, for CAs that require one (RFC 8555 §7.3.4); give it with --eab-hmac-key',
-  }),
-  row({
-    field: 'eabHmacKey',
-    flag: '--eab-hmac-key',
-    valueName: 'KEY',
-    env: 'ACME_EAB_HMAC_KEY',
-    snap: 'acme-eab-hmac-key',
-    defaultText: 'none',
-    help: 'External account binding HMAC key (base64url), a secret: prefer the environment or the snap option, since flags show in ps',
-  }),
-  row({
-    field: 'metricsFile',
-    flag: '--metrics-file',
-    valueName: 'PATH',
-    env: 'ACME_METRICS_FILE',
-    snap: 'acme-metrics-file',
-    defaultText: 'none',
-    help: 'Prometheus node-exporter textfile, replaced atomically after every command (and so after every daemon pass)',
-  }),
-  row({
-    field: 'localPorts',
-    flag: '--local-ports',
-    valueName: 'LIST',
-    env: 'ACME_LOCAL_PORTS',
-    snap: 'acme-local-ports',
-    defaultText: `${DEFAULT_LOCAL_PORTS.join(',')}, the responder's port and every TCP runtime or master socket's port`,
-    help: 'TCP ports acme doctor expects to be bound to loopback only; a comma list (env/snap: commas or spaces)',
-  }),
-  row({ field: 'json', flag: '--json', defaultText: 'false', help: 'Print results as JSON' }),
-  row({ field: 'verbose', flag: '--verbose', shortFlag: '-v', defaultText: 'false', help: 'Log more detail' }),
-  row({ field: 'quiet', flag: '--quiet', shortFlag: '-q', defaultText: 'false', help: 'Log only errors' }),
 ]);
 
 /** Every snap option name in CONFIG_KEYS, for one `snapctl get -d` call. */

@@ -1,16 +1,8 @@
 import { join } from 'node:path';
+import { DEFAULT_HOME } from './_defaults';
+import type { ConfigKeyInfo } from './_keyInfo';
+import { CONFIG_KEYS } from './_keys';
 import type { ConfigField, ConfigSources } from './_types';
-import {
-  CONFIG_KEYS,
-  DEFAULT_HAPROXY_BUFSIZE,
-  DEFAULT_HOME,
-  DEFAULT_HOOK_TIMEOUT_MS,
-  DEFAULT_HTTP_HOST,
-  DEFAULT_HTTP_PORT,
-  DEFAULT_LOCK_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_TIMEOUT_MS,
-} from './_keys';
 
 /** Where a value came from; `label` is how messages name it, e.g. `--http-port` or `snap option acme-port`. */
 export interface Source {
@@ -29,31 +21,6 @@ export interface Merged {
 
 type Candidate = { value: unknown; source: Source };
 
-const DEFAULTS: Partial<Record<ConfigField, string>> = {
-  staging: 'false',
-  keyType: 'ec256',
-  challengeType: 'http-01',
-  httpAddress: DEFAULT_HTTP_HOST,
-  httpPort: String(DEFAULT_HTTP_PORT),
-  preflight: 'off',
-  requestTimeout: String(DEFAULT_REQUEST_TIMEOUT_MS),
-  timeout: String(DEFAULT_TIMEOUT_MS),
-  haproxyAllowRemote: 'false',
-  haproxyBufsize: String(DEFAULT_HAPROXY_BUFSIZE),
-  lockTimeout: String(DEFAULT_LOCK_TIMEOUT_MS),
-  hookTimeout: String(DEFAULT_HOOK_TIMEOUT_MS),
-};
-
-/** Fields that hold a list: flags split on commas, the environment and snap options on commas and white space. */
-const LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['domain', 'haproxySocket', 'localPorts']);
-
-/**
- * Fields that hold a list of commands, never split: each flag is one command (it may contain a comma, as in
- * `--deploy-hook "/usr/bin/notify a,b"`), the environment variable is one command, and a snap option is one
- * command or a JSON list of commands.
- */
-const COMMAND_LIST_FIELDS: ReadonlySet<ConfigField> = new Set<ConfigField>(['deployHook']);
-
 const isBlank = (value: unknown): boolean =>
   value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 
@@ -70,26 +37,29 @@ function splitList(parts: unknown[], separator: RegExp): unknown[] {
   return kept.length === 0 ? [''] : kept;
 }
 
-function fromFlag(field: ConfigField, sources: ConfigSources, label: string): Candidate | undefined {
-  if (field === 'staging') return undefined;
-  const value = sources.flags[field];
+/** A flag's value as commander gives it; a repeatable flag given no time is an empty list, so unset. */
+function fromFlag(key: ConfigKeyInfo, sources: ConfigSources): Candidate | undefined {
+  if (key.flag === undefined || key.field === 'staging') return undefined;
+  const value = sources.flags[key.field];
   if (value === undefined || (Array.isArray(value) && value.length === 0)) return undefined;
-  const source: Source = { kind: 'flag', label };
-  if (COMMAND_LIST_FIELDS.has(field)) return { value: commandList(value), source };
+  const source: Source = { kind: 'flag', label: key.flag };
+  if (key.kind === 'commands') return { value: commandList(value), source };
   // Flags split on commas only: a space inside a flag value is an error to report, not a separator.
-  return { value: LIST_FIELDS.has(field) ? splitList(value as unknown[], /,/) : value, source };
+  return { value: key.kind === 'list' ? splitList(value as unknown[], /,/) : value, source };
 }
 
-function fromText(field: ConfigField, value: unknown, source: Source): Candidate | undefined {
+/** An environment variable or snap option: blank is unset; lists split on commas and white space. */
+function fromText(key: ConfigKeyInfo, value: unknown, source: Source): Candidate | undefined {
   if (isBlank(value)) return undefined;
-  if (COMMAND_LIST_FIELDS.has(field)) return { value: commandList(value), source };
-  if (!LIST_FIELDS.has(field)) return { value, source };
+  if (key.kind === 'commands') return { value: commandList(value), source };
+  if (key.kind !== 'list') return { value, source };
   return { value: splitList(Array.isArray(value) ? value : [value], /[\s,]+/), source };
 }
 
-function defaultFor(field: ConfigField, sources: ConfigSources): Candidate | undefined {
+/** The table's default, or the computed one of `home` (from `$SNAP_COMMON`) and `node` (the host name). */
+function defaultFor(key: ConfigKeyInfo, sources: ConfigSources): Candidate | undefined {
   const source: Source = { kind: 'default', label: 'default' };
-  if (field === 'home') {
+  if (key.field === 'home') {
     const snapCommon = sources.env.SNAP_COMMON;
     return isBlank(snapCommon)
       ? { value: DEFAULT_HOME, source }
@@ -98,14 +68,12 @@ function defaultFor(field: ConfigField, sources: ConfigSources): Candidate | und
           source: { kind: 'default', label: 'default ($SNAP_COMMON/acme)' },
         };
   }
-  if (field === 'node') {
+  if (key.field === 'node') {
     return sources.hostname === undefined
       ? undefined
       : { value: sources.hostname, source: { kind: 'default', label: 'default of --node (the host name)' } };
   }
-  if (field === 'json' || field === 'verbose' || field === 'quiet') return { value: false, source };
-  const value = DEFAULTS[field];
-  return value === undefined ? undefined : { value, source };
+  return key.defaultValue === undefined ? undefined : { value: key.defaultValue, source };
 }
 
 /**
@@ -117,14 +85,12 @@ export function mergeSources(sources: ConfigSources): Merged {
   const picked: Partial<Record<ConfigField, Source>> = {};
   for (const key of CONFIG_KEYS) {
     const winner =
-      (key.flag === undefined ? undefined : fromFlag(key.field, sources, key.flag)) ??
-      (key.env === undefined
-        ? undefined
-        : fromText(key.field, sources.env[key.env], { kind: 'env', label: key.env })) ??
+      fromFlag(key, sources) ??
+      (key.env === undefined ? undefined : fromText(key, sources.env[key.env], { kind: 'env', label: key.env })) ??
       (key.snap === undefined
         ? undefined
-        : fromText(key.field, sources.snap[key.snap], { kind: 'snap', label: `snap option ${key.snap}` })) ??
-      defaultFor(key.field, sources);
+        : fromText(key, sources.snap[key.snap], { kind: 'snap', label: `snap option ${key.snap}` })) ??
+      defaultFor(key, sources);
     if (winner === undefined) continue;
     input[key.field] = winner.value;
     picked[key.field] = winner.source;

@@ -21,10 +21,11 @@ import { crtListPathProblem, homeProblem } from './_haproxyPaths';
 import { defaultNameOf } from './_ip';
 import {
   DEFAULT_LOCAL_PORTS,
+  KEY_TYPES,
   LETSENCRYPT_DIRECTORY_URL,
   LETSENCRYPT_STAGING_DIRECTORY_URL,
   MAX_DOMAINS,
-} from './_keys';
+} from './_defaults';
 import type {
   ChallengeType,
   Config,
@@ -39,7 +40,6 @@ import type {
 export const FULL_MESSAGE = 'fullMessage';
 
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-const KEY_TYPES = ['ec256', 'ec384', 'rsa2048', 'rsa3072', 'rsa4096'] as const satisfies readonly KeyType[];
 
 /** Flags and environment give strings; snap options may also be JSON numbers or booleans. */
 const text = z.union([z.string(), z.number().transform(String), z.boolean().transform(String)], {
@@ -89,7 +89,7 @@ const keyType = text.pipe(
     .string()
     .trim()
     .toLowerCase()
-    .pipe(z.enum(KEY_TYPES, { error: `expected one of ${KEY_TYPES.join(', ')}` })),
+    .pipe(z.enum(KEY_TYPES as [KeyType, ...KeyType[]], { error: `expected one of ${KEY_TYPES.join(', ')}` })),
 );
 
 /**

@@ -1,5 +1,7 @@
-/** ACME certificate key algorithms we can generate. */
-export type KeyType = 'ec256' | 'ec384' | 'rsa2048' | 'rsa3072' | 'rsa4096';
+import type { CertificateKeyType } from '../pem';
+
+/** ACME certificate key algorithms we can generate (pem's CERTIFICATE_KEY_TYPES). */
+export type KeyType = CertificateKeyType;
 
 /**
  * How the CA validates control of each name: `http-01` (RFC 8555 §8.3, port 80) or `tls-alpn-01`

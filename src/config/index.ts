@@ -1,7 +1,8 @@
 /**
  * Configuration: flags > environment > snap options (`snapctl get`) > defaults, merged and validated
  * by one zod schema into a deeply frozen Config. Only this folder reads the environment or calls snapctl,
- * and even here only through the `env` it is given.
+ * and even here only through the `env` it is given. CONFIG_KEYS is the one table of settings: every
+ * command's flags, `--help`, the environment variables, the snap options and docs/configuration.md.
  */
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
@@ -11,7 +12,6 @@ import { ConfigError, messageOf } from '../errors';
 import { quote } from './_domain';
 import { SNAP_OPTION_KEYS } from './_keys';
 import type { Source } from './_merge';
-import { resolveWithSources } from './_resolve';
 import { readSnapOptions } from './_snapctl';
 import type { Config, ConfigSources, RawFlags } from './_types';
 
@@ -28,20 +28,24 @@ export type {
   RuntimeSocketAddress,
 } from './_types';
 export {
-  CONFIG_KEYS,
   DEFAULT_HAPROXY_BUFSIZE,
   DEFAULT_HOME,
   DEFAULT_HOOK_TIMEOUT_MS,
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
+  DEFAULT_KEY_TYPE,
   DEFAULT_LOCAL_PORTS,
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  KEY_TYPES,
   LETSENCRYPT_DIRECTORY_URL,
   LETSENCRYPT_STAGING_DIRECTORY_URL,
   MAX_DOMAINS,
-  type ConfigKeyInfo,
-} from './_keys';
+} from './_defaults';
+export { CONFIG_KEYS, SNAP_OPTION_KEYS } from './_keys';
+export { CONFIG_GROUP_HEADINGS, type ConfigGroup, type ConfigKeyInfo, type ConfigKind } from './_keyInfo';
+export { CONFIG_DOCS_END, CONFIG_DOCS_START, renderConfigTable, withConfigTable } from './_docs';
 export { normaliseDomain, quote } from './_domain';
 export { readSnapOptions, SNAPCTL_TIMEOUT_MS, type ReadSnapOptionsOptions } from './_snapctl';
 
@@ -64,7 +68,16 @@ export interface LoadConfigOptions {
  * @throws ConfigError listing every invalid setting, one per line, each naming its source.
  */
 export function resolveConfig(sources: ConfigSources): Config {
-  return resolveWithSources({ ...sources, hostname: sources.hostname ?? hostname() }).config;
+  return resolver().resolveWithSources({ ...sources, hostname: sources.hostname ?? hostname() }).config;
+}
+
+/**
+ * The schema, and zod with it, load on first use: `acme daemon` only declares its flags from
+ * CONFIG_KEYS and never resolves a Config, so it stays small (see docs/renewal.md).
+ */
+function resolver(): typeof import('./_resolve') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
+  return require('./_resolve') as typeof import('./_resolve');
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
@@ -160,7 +173,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
   const inSnap = env.SNAP !== undefined && env.SNAP !== '';
   const readSnap = options.snapOptions ?? ((keys: string[]) => readSnapOptions(keys, { env }));
   const snap = inSnap ? await readSnap([...SNAP_OPTION_KEYS]) : {};
-  const { config, sources } = resolveWithSources({
+  const { config, sources } = resolver().resolveWithSources({
     flags: options.flags,
     env,
     snap,

@@ -6,3 +6,4 @@ export { splitPemBlocks, type PemBlock } from './_split';
 export { certificateLabel, keyTypeOf, parseCertificate, parseChain, type CertificateInfo } from './_certificate';
 export { assertKeyMatchesCertificate, buildHaproxyBundle, missingNames, type BundleParts } from './_bundle';
 export { ariCertId, ariCertIdHasSerial } from './_ari';
+export { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from './_keyTypes';

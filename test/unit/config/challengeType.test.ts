@@ -120,7 +120,8 @@ describe('resolveConfig() challengeType', () => {
         valueName: 'TYPE',
         env: 'ACME_CHALLENGE_TYPE',
         snap: 'acme-challenge-type',
-        defaultText: 'http-01',
+        defaultText: '`http-01`',
+        defaultValue: 'http-01',
       }),
     );
   });
