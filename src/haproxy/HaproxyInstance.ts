@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { HaproxyError } from '../errors';
 import type { Logger } from '../log';
 import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
-import { RuntimeClient } from './RuntimeClient';
+import { RuntimeClient, type CommandOptions } from './RuntimeClient';
 import { addCertificate, ensureCrtListEntry, swapCertificate } from './swapCertificate';
 import { removeCertificate, type RemoveCertificateResult } from './removeCertificate';
 
@@ -48,10 +48,13 @@ export class HaproxyInstance {
   }
 
   /** What HAProxy serves under `path`, or undefined when its configuration does not know the path. @throws HaproxyError */
-  async servedCertificate(path: string): Promise<{ serial: string; sha1Fingerprint: string } | undefined> {
+  async servedCertificate(
+    path: string,
+    options: CommandOptions = {},
+  ): Promise<{ serial: string; sha1Fingerprint: string } | undefined> {
     await this.warnIfExposed();
     try {
-      const info = await this.client.showSslCert(path);
+      const info = await this.client.showSslCert(path, options);
       return { serial: info.serial, sha1Fingerprint: info.sha1Fingerprint };
     } catch (error) {
       if (error instanceof HaproxyError && NOT_FOUND.test(error.reply ?? '')) return undefined;
@@ -59,21 +62,24 @@ export class HaproxyInstance {
     }
   }
 
-  /** `set ssl cert` + `commit ssl cert` (or abort when dryRun), verified. @throws HaproxyError, CertificateError */
-  async swapCertificate(delivery: InstanceDelivery, options: { dryRun: boolean }): Promise<void> {
+  /**
+   * `set ssl cert` + `commit ssl cert` (or abort when dryRun), verified; `signal` cuts it off and aborts the transaction.
+   * @throws HaproxyError, CertificateError; `signal.reason` when aborted
+   */
+  async swapCertificate(delivery: InstanceDelivery, options: CommandOptions & { dryRun: boolean }): Promise<void> {
     await this.warnIfExposed();
-    await swapCertificate(this.client, delivery, { dryRun: options.dryRun });
+    await swapCertificate(this.client, delivery, options);
   }
 
-  /** `new ssl cert` + set + commit + `add ssl crt-list`, verified. @throws HaproxyError, CertificateError */
-  async addCertificate(delivery: InstanceDelivery, crtListPath: string): Promise<void> {
+  /** `new ssl cert` + set + commit + `add ssl crt-list`, verified. @throws HaproxyError, CertificateError; `signal.reason` when aborted */
+  async addCertificate(delivery: InstanceDelivery, crtListPath: string, options: CommandOptions = {}): Promise<void> {
     await this.warnIfExposed();
-    await addCertificate(this.client, { ...delivery, crtList: crtListPath });
+    await addCertificate(this.client, { ...delivery, crtList: crtListPath }, options);
   }
 
   /** `add ssl crt-list` when the runtime list lacks the path (an interrupted add); true when it added it. @throws HaproxyError */
-  async ensureListed(delivery: InstanceDelivery, crtListPath: string): Promise<boolean> {
-    return ensureCrtListEntry(this.client, { path: delivery.path, crtList: crtListPath });
+  async ensureListed(delivery: InstanceDelivery, crtListPath: string, options: CommandOptions = {}): Promise<boolean> {
+    return ensureCrtListEntry(this.client, { path: delivery.path, crtList: crtListPath }, options);
   }
 
   /** `del ssl crt-list` from every list, then `del ssl cert`; resolves `deleted: false` when HAProxy does not know `path`. @throws HaproxyError */

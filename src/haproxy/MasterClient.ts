@@ -6,6 +6,7 @@ import { formatRuntimeEndpoint, type RuntimeEndpoint } from './_endpoint';
 import { parseReloadReply, parseShowProc, type ShowProc } from './_parse';
 import { replyError, replyExcerpt } from './_reply';
 import { sendRequest } from './_socket';
+import type { CommandOptions } from './RuntimeClient';
 
 /** Options of `MasterClient`. */
 export interface MasterClientOptions {
@@ -43,20 +44,25 @@ export class MasterClient {
   }
 
   /**
-   * Sends one command to the master and resolves with the raw reply.
-   * @throws HaproxyError (retryable) when the socket cannot be reached or the timeout expires
+   * Sends one command to the master and resolves with the raw reply; `signal` cuts it off.
+   * @throws HaproxyError (retryable) when the socket cannot be reached or the timeout expires; `signal.reason` when aborted
    */
-  async execute(command: string): Promise<string> {
+  async execute(command: string, options: CommandOptions = {}): Promise<string> {
     this.logger.debug('HAProxy master command', { command });
-    return sendRequest(this.options.endpoint, `${command}\n`, { timeoutMs: this.options.timeoutMs ?? 30_000, command });
+    const { signal } = options;
+    return sendRequest(this.options.endpoint, `${command}\n`, {
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      command,
+      signal,
+    });
   }
 
   /**
    * `show proc`: the master's pid, reload and failed-reload counters, and the workers.
    * @throws HaproxyError when the reply has no master line
    */
-  async showProc(): Promise<ShowProc> {
-    const reply = await this.execute('show proc');
+  async showProc(options: CommandOptions = {}): Promise<ShowProc> {
+    const reply = await this.execute('show proc', options);
     const proc = parseShowProc(reply);
     if (proc === undefined)
       throw replyError('show proc', reply, {
@@ -71,11 +77,12 @@ export class MasterClient {
    * answers nothing and reloads asynchronously (= `kill -USR2`), so poll `show proc` until the
    * master's reload counter grows; the reload failed when `[failed: N]` is not 0 (a good reload
    * resets it). A failed reload keeps the old workers serving.
-   * @throws HaproxyError when the reload failed, or no new reload shows up in time (retryable)
+   * `signal` stops the wait (a reload already sent goes on in HAProxy).
+   * @throws HaproxyError when the reload failed, or no new reload shows up in time (retryable); `signal.reason` when aborted
    */
-  async reload(): Promise<ReloadResult> {
-    const before = await this.showProc();
-    const reply = await this.execute('reload');
+  async reload(options: CommandOptions = {}): Promise<ReloadResult> {
+    const before = await this.showProc(options);
+    const reply = await this.execute('reload', options);
     const sync = parseReloadReply(reply);
     if (sync !== undefined) {
       if (!sync.success) {
@@ -87,7 +94,7 @@ export class MasterClient {
       }
       return { detectedBy: 'sync' };
     }
-    const after = await this.waitForReload(before.master.reloads);
+    const after = await this.waitForReload(before.master.reloads, options);
     if ((after.master.failed ?? 0) > 0) {
       throw new HaproxyError(
         `Cannot reload HAProxy through "${this.where}": the new configuration was rejected (show proc: [failed: ${after.master.failed}]); ` +
@@ -100,14 +107,15 @@ export class MasterClient {
   }
 
   /** Polls `show proc` until the reload counter exceeds `reloadsBefore` (the master re-executes, so refusals count as "not yet"). */
-  private async waitForReload(reloadsBefore: number): Promise<ShowProc> {
+  private async waitForReload(reloadsBefore: number, options: CommandOptions): Promise<ShowProc> {
     const attempts = this.options.pollAttempts ?? 50;
     const intervalMs = this.options.pollIntervalMs ?? 100;
     let last = 'no reply';
     for (let attempt = 0; attempt < attempts; attempt += 1) {
       await sleep(intervalMs);
+      options.signal?.throwIfAborted();
       try {
-        const proc = await this.showProc();
+        const proc = await this.showProc(options);
         if (proc.master.reloads > reloadsBefore) return proc;
         last = `reloads still ${proc.master.reloads}`;
       } catch (error) {

@@ -43,6 +43,22 @@ export interface RuntimeClientOptions {
   logger: Logger;
 }
 
+/** Options of one command. */
+export interface CommandOptions {
+  /**
+   * Stops the command: its connection is destroyed and it rejects with `signal.reason` (HAProxy may
+   * have run it or not). Default: none.
+   */
+  signal?: AbortSignal;
+}
+
+/** Resolves after `ms`; rejects with `signal.reason` as soon as it aborts. */
+function pauseUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return sleep(ms, undefined, signal === undefined ? {} : { signal }).catch((error: unknown) => {
+    throw signal?.aborted === true ? signal.reason : error;
+  });
+}
+
 /** One line to add with `addSslCrtList()`. */
 export interface CrtListLine {
   /** The certificate's name in HAProxy (its path). */
@@ -95,9 +111,9 @@ export class RuntimeClient {
    * `payload` is given (it MUST end with "\n" and hold no empty line), and resolves with the raw
    * reply, severity prefixes included. Does not classify the reply.
    * @throws HaproxyError when the payload does not fit `bufferSize`, the socket cannot be reached
-   * (retryable) or the timeout expires (retryable).
+   * (retryable) or the timeout expires (retryable); `signal.reason` when the signal aborts first.
    */
-  async execute(command: string, payload?: string): Promise<string> {
+  async execute(command: string, payload?: string, options: CommandOptions = {}): Promise<string> {
     if (/[\0\r\n]/.test(command)) {
       throw new HaproxyError(`Cannot run a HAProxy command with a line break or NUL: ${JSON.stringify(command)}`, {
         command,
@@ -110,12 +126,16 @@ export class RuntimeClient {
       request = payloadRequest(command, payload);
     }
     this.logger.debug('HAProxy runtime command', { command });
-    return sendRequest(this.options.endpoint, request, { timeoutMs: this.timeoutMs, command });
+    return sendRequest(this.options.endpoint, request, { timeoutMs: this.timeoutMs, command, signal: options.signal });
   }
 
   /** Runs a command and classifies its reply; `expected` lists the outcomes that count as success. */
-  private async run(command: string, expected: readonly ReplyOutcome[], payload?: string): Promise<ClassifiedReply> {
-    return this.classified(command, await this.execute(command, payload), expected, payload);
+  private async run(
+    command: string,
+    expected: readonly ReplyOutcome[],
+    options: CommandOptions & { payload?: string } = {},
+  ): Promise<ClassifiedReply> {
+    return this.classified(command, await this.execute(command, options.payload, options), expected, options);
   }
 
   /** Classifies a reply to `command`, sending it again while HAProxy's certificate lock is busy. */
@@ -123,13 +143,13 @@ export class RuntimeClient {
     command: string,
     first: string,
     expected: readonly ReplyOutcome[],
-    payload?: string,
+    options: CommandOptions & { payload?: string } = {},
   ): Promise<ClassifiedReply> {
     let reply = first;
     for (let attempt = 1; attempt < LOCKED_ATTEMPTS && isLockedReply(reply); attempt += 1) {
       this.logger.debug('HAProxy certificate lock busy; retrying', { command, attempt });
-      await sleep(LOCKED_RETRY_DELAY_MS);
-      reply = await this.execute(command, payload);
+      await pauseUnlessAborted(LOCKED_RETRY_DELAY_MS, options.signal);
+      reply = await this.execute(command, options.payload, options);
     }
     const classified = classifyReply(command, reply, { endpoint: this.where });
     if (!expected.includes(classified.outcome)) throw replyError(command, reply, { endpoint: this.where });
@@ -140,22 +160,22 @@ export class RuntimeClient {
    * `show ssl cert`: every certificate name and the open transaction, if any.
    * @throws HaproxyError
    */
-  async showSslCert(): Promise<SslCertList>;
+  async showSslCert(path?: undefined, options?: CommandOptions): Promise<SslCertList>;
   /**
    * `show ssl cert <path>` (or `*<path>` for the open transaction): what HAProxy holds.
    * @throws HaproxyError when HAProxy does not know the certificate
    */
-  async showSslCert(path: string): Promise<SslCertInfo>;
-  async showSslCert(path?: string): Promise<SslCertList | SslCertInfo> {
+  async showSslCert(path: string, options?: CommandOptions): Promise<SslCertInfo>;
+  async showSslCert(path?: string, options: CommandOptions = {}): Promise<SslCertList | SslCertInfo> {
     if (path === undefined) {
       // A HAProxy that holds no certificate at all (e.g. a strict-sni bind on crt-lists that are still
       // empty) answers only the terminating empty line, which is a reply, unlike a closed connection.
-      const reply = await this.execute('show ssl cert');
+      const reply = await this.execute('show ssl cert', undefined, options);
       if (reply !== '' && stripSeverity(reply).trim() === '') return { certificates: [] };
-      return parseShowSslCertList((await this.classified('show ssl cert', reply, ['output'])).text);
+      return parseShowSslCertList((await this.classified('show ssl cert', reply, ['output'], options)).text);
     }
     const command = commandLine('show ssl cert', path);
-    const { text } = await this.run(command, ['output']);
+    const { text } = await this.run(command, ['output'], options);
     const info = parseShowSslCert(text);
     if (info === undefined) throw replyError(command, text, { endpoint: this.where });
     return info;
@@ -165,8 +185,8 @@ export class RuntimeClient {
    * `new ssl cert <path>`: an empty certificate store, to fill with set + commit.
    * @throws HaproxyError, also when the certificate already exists
    */
-  async newSslCert(path: string): Promise<void> {
-    await this.run(commandLine('new ssl cert', path), ['certificate-created']);
+  async newSslCert(path: string, options: CommandOptions = {}): Promise<void> {
+    await this.run(commandLine('new ssl cert', path), ['certificate-created'], options);
   }
 
   /**
@@ -176,10 +196,13 @@ export class RuntimeClient {
    * 984d2cfb6 (3.1-dev11).
    * @throws CertificateError for a bundle that cannot be sanitised; HaproxyError otherwise
    */
-  async setSslCert(path: string, pemBundle: string): Promise<void> {
+  async setSslCert(path: string, pemBundle: string, options: CommandOptions = {}): Promise<void> {
     const payload = sanitiseCertificatePayload(pemBundle);
     const command = commandLine('set ssl cert', path);
-    const { certificate, text } = await this.run(command, ['transaction-created', 'transaction-updated'], payload);
+    const { certificate, text } = await this.run(command, ['transaction-created', 'transaction-updated'], {
+      ...options,
+      payload,
+    });
     if (certificate !== path) {
       throw replyError(command, text, {
         endpoint: this.where,
@@ -193,24 +216,24 @@ export class RuntimeClient {
    * leaves the transaction open: call `abortSslCert()`.
    * @throws HaproxyError
    */
-  async commitSslCert(path: string): Promise<void> {
-    await this.run(commandLine('commit ssl cert', path), ['success']);
+  async commitSslCert(path: string, options: CommandOptions = {}): Promise<void> {
+    await this.run(commandLine('commit ssl cert', path), ['success'], options);
   }
 
   /**
    * `abort ssl cert <path>`: drops the open transaction.
    * @throws HaproxyError, also when no transaction is open
    */
-  async abortSslCert(path: string): Promise<void> {
-    await this.run(commandLine('abort ssl cert', path), ['transaction-aborted']);
+  async abortSslCert(path: string, options: CommandOptions = {}): Promise<void> {
+    await this.run(commandLine('abort ssl cert', path), ['transaction-aborted'], options);
   }
 
   /**
    * `del ssl cert <path>`: removes a certificate no crt-list uses.
    * @throws HaproxyError, also when it is in use
    */
-  async delSslCert(path: string): Promise<void> {
-    await this.run(commandLine('del ssl cert', path), ['certificate-deleted']);
+  async delSslCert(path: string, options: CommandOptions = {}): Promise<void> {
+    await this.run(commandLine('del ssl cert', path), ['certificate-deleted'], options);
   }
 
   /**
@@ -218,33 +241,35 @@ export class RuntimeClient {
    * filters. `list` is a crt-list file or a `crt` directory, as HAProxy loaded it.
    * @throws ConfigError for a line that cannot be sent; HaproxyError otherwise
    */
-  async addSslCrtList(list: string, line: CrtListLine): Promise<void> {
+  async addSslCrtList(list: string, line: CrtListLine, options: CommandOptions = {}): Promise<void> {
     const hasExtras = line.options !== undefined || (line.sni?.length ?? 0) > 0;
-    if (hasExtras) await this.run(commandLine('add ssl crt-list', list), ['success'], crtListLine(line));
-    else await this.run(commandLine('add ssl crt-list', list, line.path), ['success']);
+    if (hasExtras)
+      await this.run(commandLine('add ssl crt-list', list), ['success'], { ...options, payload: crtListLine(line) });
+    else await this.run(commandLine('add ssl crt-list', list, line.path), ['success'], options);
   }
 
   /**
    * `show ssl crt-list`: the crt-list files and `crt` directories.
    * @throws HaproxyError
    */
-  async showSslCrtList(): Promise<string[]>;
+  async showSslCrtList(list?: undefined, options?: CommandOptions): Promise<string[]>;
   /**
    * `show ssl crt-list -n <list>`: the entries of one list, with line numbers.
    * @throws HaproxyError
    */
-  async showSslCrtList(list: string): Promise<CrtListEntry[]>;
-  async showSslCrtList(list?: string): Promise<string[] | CrtListEntry[]> {
-    if (list === undefined) return parseShowSslCrtLists((await this.run('show ssl crt-list', ['output'])).text);
-    return parseShowSslCrtList((await this.run(commandLine('show ssl crt-list -n', list), ['output'])).text);
+  async showSslCrtList(list: string, options?: CommandOptions): Promise<CrtListEntry[]>;
+  async showSslCrtList(list?: string, options: CommandOptions = {}): Promise<string[] | CrtListEntry[]> {
+    if (list === undefined)
+      return parseShowSslCrtLists((await this.run('show ssl crt-list', ['output'], options)).text);
+    return parseShowSslCrtList((await this.run(commandLine('show ssl crt-list -n', list), ['output'], options)).text);
   }
 
   /**
    * `show version`, e.g. `2.6.12-1+deb12u4`.
    * @throws HaproxyError
    */
-  async showVersion(): Promise<string> {
-    const { text } = await this.run('show version', ['output']);
+  async showVersion(options: CommandOptions = {}): Promise<string> {
+    const { text } = await this.run('show version', ['output'], options);
     return text.trim();
   }
 
@@ -252,8 +277,8 @@ export class RuntimeClient {
    * `show info`: the version and every field.
    * @throws HaproxyError
    */
-  async showInfo(): Promise<ShowInfo> {
-    const { text } = await this.run('show info', ['output']);
+  async showInfo(options: CommandOptions = {}): Promise<ShowInfo> {
+    const { text } = await this.run('show info', ['output'], options);
     const info = parseShowInfo(text);
     if (info === undefined)
       throw replyError('show info', text, {

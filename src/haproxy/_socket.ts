@@ -9,6 +9,8 @@ export interface SendRequestOptions {
   timeoutMs: number;
   /** The command line without payload, for errors. */
   command: string;
+  /** Stops the exchange: the socket is destroyed and the promise rejects with `signal.reason`. Default: none. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,7 +37,8 @@ const UNREACHABLE = new Set([
  * connect, write `request`, half-close, read until HAProxy closes. HAProxy 2.6 answers a
  * half-closed connection normally (verified over unix and TCP).
  * @throws HaproxyError (retryable) when the socket cannot be reached or the timeout expires; (not
- * retryable) when the reply exceeds MAX_REPLY_BYTES.
+ * retryable) when the reply exceeds MAX_REPLY_BYTES; `signal.reason` when the signal aborts first
+ * (HAProxy may have run the command or not).
  */
 export async function sendRequest(
   endpoint: RuntimeEndpoint,
@@ -43,6 +46,8 @@ export async function sendRequest(
   options: SendRequestOptions,
 ): Promise<string> {
   const where = formatRuntimeEndpoint(endpoint);
+  const { signal } = options;
+  signal?.throwIfAborted();
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -50,12 +55,14 @@ export async function sendRequest(
       endpoint.kind === 'unix'
         ? net.connect({ path: endpoint.path })
         : net.connect({ host: endpoint.host, port: endpoint.port });
-    const finish = (error: HaproxyError | undefined): void => {
+    const onAbort = (): void => finish(signal?.reason ?? new Error('aborted'));
+    const finish = (error: unknown): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
-      if (error) reject(error);
+      if (error !== undefined) reject(error);
       else resolve(Buffer.concat(chunks).toString('utf8'));
     };
     const timer = setTimeout(() => {
@@ -67,6 +74,7 @@ export async function sendRequest(
         ),
       );
     }, options.timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => socket.end(request));
     let received = 0;
     socket.on('data', (chunk: Buffer) => {

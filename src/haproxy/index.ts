@@ -41,10 +41,12 @@ export { reloadUntilRuntimeReady, type RuntimeReadyOptions } from './reloadUntil
 export {
   DEFAULT_RUNTIME_TIMEOUT_MS,
   RuntimeClient,
+  type CommandOptions,
   type CrtListLine,
   type RuntimeClientOptions,
 } from './RuntimeClient';
 export {
+  ABORT_AFTER_CANCEL_TIMEOUT_MS,
   Mutex,
   addCertificate,
   sslTransactionMutex,

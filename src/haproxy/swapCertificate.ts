@@ -2,7 +2,7 @@ import { HaproxyError, messageOf } from '../errors';
 import type { Logger } from '../log';
 import { socatAddress } from './_endpoint';
 import { commandLine } from './_payload';
-import type { RuntimeClient } from './RuntimeClient';
+import type { CommandOptions, RuntimeClient } from './RuntimeClient';
 
 /** Runs async functions one at a time, in call order. */
 export class Mutex {
@@ -40,10 +40,16 @@ export interface SwapCertificateInput {
 }
 
 /** Options of `swapCertificate()` and `addCertificate()`. */
-export interface SwapCertificateOptions {
+export interface SwapCertificateOptions extends CommandOptions {
   /** Stop after `set ssl cert` and abort: proves the path, changes nothing. Default: false. */
   dryRun?: boolean;
 }
+
+/**
+ * How long the `abort ssl cert` after a cancelled step may take: the caller is stopping, but a
+ * transaction left open would block every later swap (HAProxy has one).
+ */
+export const ABORT_AFTER_CANCEL_TIMEOUT_MS = 2000;
 
 /** What was done. */
 export interface SwapResult {
@@ -71,12 +77,17 @@ function normaliseHex(hex: string): string {
  * Checks that no transaction is open for another certificate; aborts one left open for `path`.
  * @throws HaproxyError (retryable) when another certificate's transaction is open
  */
-async function clearTransaction(client: RuntimeClient, path: string, logger: Logger): Promise<boolean> {
-  const { transaction } = await client.showSslCert();
+async function clearTransaction(
+  client: RuntimeClient,
+  path: string,
+  options: { logger: Logger; signal: AbortSignal | undefined },
+): Promise<boolean> {
+  const { logger, signal } = options;
+  const { transaction } = await client.showSslCert(undefined, { signal });
   if (transaction === undefined) return false;
   if (transaction === path) {
     logger.warn('Aborting an SSL transaction left open for this certificate', { path });
-    await client.abortSslCert(path);
+    await client.abortSslCert(path, { signal });
     return true;
   }
   const abortCommand = `echo "${commandLine('abort ssl cert', transaction)}" | socat stdio ${socatAddress(client.endpoint)}`;
@@ -87,10 +98,13 @@ async function clearTransaction(client: RuntimeClient, path: string, logger: Log
   );
 }
 
-/** Best-effort `abort ssl cert` after a failure; never throws (the original error wins). */
+/**
+ * Best-effort `abort ssl cert` after a failure; never throws (the original error wins). After a
+ * cancelled step it runs all the same, limited to ABORT_AFTER_CANCEL_TIMEOUT_MS.
+ */
 async function abortQuietly(client: RuntimeClient, path: string, logger: Logger): Promise<void> {
   try {
-    await client.abortSslCert(path);
+    await client.abortSslCert(path, { signal: AbortSignal.timeout(ABORT_AFTER_CANCEL_TIMEOUT_MS) });
     logger.info('Aborted the SSL transaction after a failure', { path });
   } catch (error) {
     const none = error instanceof HaproxyError && /No ongoing transaction/.test(error.reply ?? '');
@@ -106,8 +120,9 @@ async function abortQuietly(client: RuntimeClient, path: string, logger: Logger)
 async function verifyCommitted(
   client: RuntimeClient,
   input: SwapCertificateInput,
+  options: CommandOptions,
 ): Promise<{ serial: string; sha1Fingerprint: string }> {
-  const info = await client.showSslCert(input.path);
+  const info = await client.showSslCert(input.path, options);
   const served = { serial: normaliseHex(info.serial), sha1Fingerprint: normaliseHex(info.sha1Fingerprint) };
   const expected = { serial: normaliseHex(input.expectedSerial), sha1Fingerprint: normaliseHex(input.expectedSha1) };
   if (served.serial !== expected.serial || served.sha1Fingerprint !== expected.sha1Fingerprint) {
@@ -127,25 +142,27 @@ async function setCommitVerify(
   options: SwapCertificateOptions,
   logger: Logger,
 ) {
+  const { signal } = options;
   try {
-    await client.setSslCert(input.path, input.bundlePem);
-    if (options.dryRun) {
-      await client.abortSslCert(input.path);
+    await client.setSslCert(input.path, input.bundlePem, { signal });
+    if (options.dryRun === true) {
+      await client.abortSslCert(input.path, { signal });
       return { dryRun: true, serial: undefined, sha1Fingerprint: undefined };
     }
-    await client.commitSslCert(input.path);
+    await client.commitSslCert(input.path, { signal });
   } catch (error) {
     await abortQuietly(client, input.path, logger);
     throw error;
   }
-  return { dryRun: false, ...(await verifyCommitted(client, input)) };
+  return { dryRun: false, ...(await verifyCommitted(client, input, { signal })) };
 }
 
 /**
  * Hot-swaps one certificate HAProxy already knows: check no other transaction is open →
  * `set ssl cert` → `commit ssl cert` → `show ssl cert` and compare serial and SHA-1 (HAProxy
  * management guide: "set ssl cert", "commit ssl cert"). Aborts on any failure after `set`.
- * Serialised process-wide by `sslTransactionMutex`.
+ * Serialised process-wide by `sslTransactionMutex`. When `signal` aborts, the command in flight
+ * is cut off, an open transaction is aborted, and it rejects with `signal.reason`.
  * @throws CertificateError for a bundle that cannot be sanitised; HaproxyError for anything
  * HAProxy refused, an unreachable socket, or a commit that does not hold what we sent
  */
@@ -156,7 +173,7 @@ export async function swapCertificate(
 ): Promise<SwapResult> {
   const logger = client.logger;
   return sslTransactionMutex.runExclusive(async () => {
-    const abortedStaleTransaction = await clearTransaction(client, input.path, logger);
+    const abortedStaleTransaction = await clearTransaction(client, input.path, { logger, signal: options.signal });
     const outcome = await setCommitVerify(client, input, options, logger);
     logger.info(outcome.dryRun ? 'Dry run: SSL cert set and aborted' : 'SSL cert committed and verified', {
       path: input.path,
@@ -187,14 +204,16 @@ export interface AddCertificateInput extends SwapCertificateInput {
 async function listUnlessListed(
   client: RuntimeClient,
   input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>,
+  options: CommandOptions = {},
 ): Promise<boolean> {
-  const entries = await client.showSslCrtList(input.crtList);
+  const entries = await client.showSslCrtList(input.crtList, options);
   if (entries.some((entry) => entry.path === input.path)) return false;
-  await client.addSslCrtList(input.crtList, {
+  const line = {
     path: input.path,
     ...(input.crtListOptions === undefined ? {} : { options: input.crtListOptions }),
     ...(input.sni === undefined ? {} : { sni: input.sni }),
-  });
+  };
+  await client.addSslCrtList(input.crtList, line, options);
   return true;
 }
 
@@ -205,8 +224,9 @@ async function listUnlessListed(
 export function ensureCrtListEntry(
   client: RuntimeClient,
   input: Pick<AddCertificateInput, 'path' | 'crtList' | 'crtListOptions' | 'sni'>,
+  options: CommandOptions = {},
 ): Promise<boolean> {
-  return sslTransactionMutex.runExclusive(() => listUnlessListed(client, input));
+  return sslTransactionMutex.runExclusive(() => listUnlessListed(client, input, options));
 }
 
 export async function addCertificate(
@@ -215,15 +235,16 @@ export async function addCertificate(
   options: SwapCertificateOptions = {},
 ): Promise<SwapResult> {
   const logger = client.logger;
+  const { signal } = options;
   return sslTransactionMutex.runExclusive(async () => {
-    const abortedStaleTransaction = await clearTransaction(client, input.path, logger);
-    const { certificates } = await client.showSslCert();
+    const abortedStaleTransaction = await clearTransaction(client, input.path, { logger, signal });
+    const { certificates } = await client.showSslCert(undefined, { signal });
     const created = !certificates.includes(input.path);
-    if (created) await client.newSslCert(input.path);
+    if (created) await client.newSslCert(input.path, { signal });
     const outcome = await setCommitVerify(client, input, options, logger);
     // A dry run leaves nothing behind: drop the empty store we created (it is in no crt-list yet).
-    if (outcome.dryRun && created) await client.delSslCert(input.path);
-    if (!outcome.dryRun) await listUnlessListed(client, input);
+    if (outcome.dryRun && created) await client.delSslCert(input.path, { signal });
+    if (!outcome.dryRun) await listUnlessListed(client, input, { signal });
     logger.info(
       outcome.dryRun
         ? 'Dry run: new SSL cert set and aborted'
