@@ -6,7 +6,6 @@ import {
   CertificatePaths,
   certificatePaths,
   certificatesDir,
-  haproxyDir,
   sanitiseName,
   tempName,
   versionLinkTarget,
@@ -22,12 +21,15 @@ import {
   syncDir,
   writeFileDurable,
 } from './_atomic';
+import { archiveCertificateFiles, archiveRoot, type ArchivedCertificate } from './_archive';
 import { loadAccountFiles, saveAccountFiles } from './_file-accounts';
 import { formatMeta, parseMeta, PreparedCertificate, prepareCertificate } from './_prepare';
 import type {
   CertificateMeta,
   CertificateStore,
+  RemoveCertificateOptions,
   SaveCertificateInput,
+  SaveCertificateOptions,
   StoredAccount,
   StoredCertificate,
 } from './_types';
@@ -54,9 +56,11 @@ const FILE_MODE = 0o600;
  * Stores certificates as files under `home` (layout in paths.ts). Every file is 0600 and every
  * directory 0700, certificates included: one rule, and nothing here needs to be world-readable.
  * A new version is written into its own directory, then `certificates/<name>` (a symlink) is
- * renamed over to point at it, then the HAProxy bundle is replaced; readers that resolve the
- * symlink once see one complete version. Writers MUST be serialised by the caller (the home
- * lock); two concurrent saves of one name can each prune the other's version.
+ * renamed over to point at it (the commit point); readers that resolve the symlink once see one
+ * complete version. The version id is the version directory's name. The HAProxy bundle is not
+ * written here (FileLocalBundles). Writers of one name MUST be serialised by the caller (a lock):
+ * the compare of `expectedVersion` is made right before the rename, not atomically with it, and
+ * two concurrent saves of one name can each prune the other's version.
  */
 export class FileCertificateStore implements CertificateStore {
   private readonly home: string;
@@ -77,11 +81,17 @@ export class FileCertificateStore implements CertificateStore {
   }
 
   /**
-   * Where the files of `name` are (or would be).
+   * Where the files of `name` are (or would be); file-specific, for `acme issue` output and the
+   * lego adoption, never part of the CertificateStore contract.
    * @throws ConfigError when the name is unsafe.
    */
   paths(name: string): CertificatePaths {
     return certificatePaths(this.home, name);
+  }
+
+  /** `<home>/archive/<archiveId>`: where removeCertificate() put a certificate. */
+  archiveDir(archiveId: string): string {
+    return join(archiveRoot(this.home), archiveId);
   }
 
   /**
@@ -115,7 +125,7 @@ export class FileCertificateStore implements CertificateStore {
       read('chain.pem'),
       read('privkey.pem'),
     ]);
-    return { meta: parseMeta(metaText, join(dir, 'meta.json')), certPem, chainPem, keyPem, paths };
+    return { meta: parseMeta(metaText, join(dir, 'meta.json')), certPem, chainPem, keyPem };
   }
 
   /**
@@ -150,7 +160,8 @@ export class FileCertificateStore implements CertificateStore {
   }
 
   /**
-   * Finishes or drops what a killed save left (see _leftovers.ts); callers hold the home lock.
+   * Drops what a killed save left (see _leftovers.ts); file-specific crash recovery, called by the
+   * file wiring (openFileBackend), never through the contract. Callers hold the home lock.
    * Scans once per store: later calls return the first result, because by then every temp file
    * belongs to this live process (a renewal pass saves up to 4 certificates at once).
    */
@@ -202,51 +213,85 @@ export class FileCertificateStore implements CertificateStore {
   }
 
   /**
-   * Validates, writes a new version directory, swaps the symlink, replaces the bundle, prunes.
-   * @throws CertificateError when validation fails (nothing written); ConfigError for an unsafe name.
-   * @throws StorageError when a write fails (the previous version and bundle stay current).
+   * Validates, compares `expectedVersion`, writes a new version directory, swaps the symlink, prunes.
+   * @throws CertificateError when validation fails, StorageError STORAGE_CONFLICT when the current
+   * version is not `expectedVersion` (nothing written); ConfigError for an unsafe name.
+   * @throws StorageError when a write fails (the previous version stays current); the signal's
+   * reason when aborted before the link moved (nothing left behind).
    */
-  async saveCertificate(input: SaveCertificateInput): Promise<CertificatePaths> {
+  async saveCertificate(input: SaveCertificateInput, options: SaveCertificateOptions = {}): Promise<CertificateMeta> {
     const prepared = prepareCertificate(input, this.clock.now());
-    const paths = this.paths(prepared.name);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const link = this.paths(prepared.name).dir;
     const log = this.logger.child({ name: prepared.name, serial: prepared.meta.serial });
+    await this.assertVersion(prepared.name, options.expectedVersion, 'save');
     await ensureDir(certificatesDir(this.home), { fs: this.fs });
     await ensureDir(versionsDir(this.home, prepared.name), { fs: this.fs });
-    await ensureDir(haproxyDir(this.home), { fs: this.fs });
-    const previous = await this.readLink(paths.dir);
     const version = await this.writeVersion(prepared);
-    const target = versionLinkTarget(prepared.name, version);
-    // The bundle is written in full under a temp name BEFORE the link moves (the commit point) and
-    // renamed into place after it: a run killed in between leaves a complete temp bundle that
-    // recover() renames into place. Writing it after the swap left the old bundle for good.
-    const bundleTemp = join(haproxyDir(this.home), tempName(basename(paths.bundle), this.random()));
     try {
-      await writeFileDurable(bundleTemp, prepared.bundle, { fs: this.fs, mode: FILE_MODE }).catch((error: unknown) => {
-        throw ioError('write', paths.bundle, (error as Error).cause ?? error);
-      });
-      await this.swapLink(prepared.name, target);
+      signal?.throwIfAborted();
+      // Again right before the commit point: a writer that got there first wins, this one fails.
+      await this.assertVersion(prepared.name, options.expectedVersion, 'save');
+      await this.swapLink(prepared.name, versionLinkTarget(prepared.name, version));
     } catch (error) {
-      await this.fs.unlink(bundleTemp).catch(() => undefined);
       await this.removeVersion(prepared.name, version, log);
       throw error;
     }
-    try {
-      await this.fs.rename(bundleTemp, paths.bundle);
-    } catch (error) {
-      await this.fs.unlink(bundleTemp).catch(() => undefined);
-      await this.rollback(prepared.name, previous, log);
-      await this.removeVersion(prepared.name, version, log);
-      throw ioError('write', paths.bundle, error);
-    }
-    await syncDir(haproxyDir(this.home), { fs: this.fs });
-    log.info('Stored certificate', { version, dir: paths.dir, bundle: paths.bundle, notAfter: prepared.meta.notAfter });
+    log.info('Stored certificate', { version, dir: link, notAfter: prepared.meta.notAfter });
     await pruneVersions(versionsDir(this.home, prepared.name), {
       current: version,
       keep: this.keepVersions,
       fs: this.fs,
       logger: log,
     });
-    return paths;
+    return { ...prepared.meta, version };
+  }
+
+  /**
+   * Moves every file of `name` under --home (versions, link, this node's bundle, deploy and
+   * renewal state, a kept certificate) into `<home>/archive/<archiveId>/` (layout in _archive.ts);
+   * `archiveId` is the folder name. Undefined when nothing was left to move.
+   * @throws ConfigError for an unsafe name; StorageError STORAGE_CONFLICT, STORAGE_IO
+   */
+  async removeCertificate(
+    name: string,
+    options: RemoveCertificateOptions = {},
+  ): Promise<ArchivedCertificate | undefined> {
+    options.signal?.throwIfAborted();
+    if (options.expectedVersion !== undefined)
+      await this.assertVersion(sanitiseName(name), options.expectedVersion, 'remove');
+    return archiveCertificateFiles(name, {
+      home: this.home,
+      clock: this.clock,
+      logger: this.logger,
+      fs: this.fs,
+      random: this.random,
+    });
+  }
+
+  /**
+   * The id of the current version of `name` (the directory its link points at), or null when it
+   * has none. Reads only the link: a certificate whose files are damaged still has a version.
+   * @throws StorageError STORAGE_CORRUPT when the entry is not a link
+   */
+  async currentVersion(name: string): Promise<string | null> {
+    const target = await this.readLink(this.paths(name).dir);
+    return target === undefined ? null : basename(target);
+  }
+
+  /**
+   * Compare-and-set; with `expected` undefined only checks that the entry is a link.
+   * @throws StorageError STORAGE_CONFLICT, STORAGE_CORRUPT
+   */
+  private async assertVersion(name: string, expected: string | null | undefined, action: string): Promise<void> {
+    const current = await this.currentVersion(name);
+    if (expected === undefined || current === expected) return;
+    throw new StorageError(
+      'STORAGE_CONFLICT',
+      `Cannot ${action} certificate "${name}": expected ${expected === null ? 'no version' : `version "${expected}"`}, the current one is ${current === null ? 'none' : `"${current}"`} (another run changed it); run the command again`,
+      { path: this.paths(name).dir, retryable: true },
+    );
   }
 
   private accountFiles(): Parameters<typeof loadAccountFiles>[0] {
@@ -339,24 +384,6 @@ export class FileCertificateStore implements CertificateStore {
       throw ioError('switch certificate link', link, error);
     }
     await syncDir(parent, { fs: this.fs });
-  }
-
-  /** Restores the previous symlink (or removes the new one) after a failed bundle write. */
-  private async rollback(name: string, previous: string | undefined, log: Logger): Promise<void> {
-    const link = join(certificatesDir(this.home), name);
-    try {
-      if (previous === undefined) await this.fs.unlink(link);
-      else await this.swapLink(name, previous);
-      log.warn('Restored the previous certificate link after a failed bundle write', {
-        dir: link,
-        target: previous ?? null,
-      });
-    } catch (error) {
-      log.error('Cannot restore the previous certificate link; the link and the bundle now disagree', {
-        dir: link,
-        error: String(error),
-      });
-    }
   }
 
   private async removeVersion(name: string, version: string, log: Logger): Promise<void> {

@@ -1,6 +1,3 @@
-import type { CertificatePaths } from './paths';
-import type { Recovery } from './_leftovers';
-
 /** An ACME account as stored under `accounts/<host>_<port>/<path>/`. */
 export interface StoredAccount {
   directoryUrl: string;
@@ -53,7 +50,6 @@ export interface StoredCertificate {
   chainPem: string;
   /** The leaf's private key. Never logged. */
   keyPem: string;
-  paths: CertificatePaths;
 }
 
 /** Input of saveCertificate. */
@@ -68,9 +64,40 @@ export interface SaveCertificateInput {
   meta: CertificateMetaInput;
 }
 
+/** Options of CertificateStore.saveCertificate. */
+export interface SaveCertificateOptions {
+  /**
+   * Compare-and-set: undefined saves unconditionally; null saves only when the name has no
+   * version yet; a version id (`meta.version`) saves only when that version is still the current
+   * one. Otherwise the save fails with StorageError STORAGE_CONFLICT and writes nothing.
+   * Default: undefined.
+   */
+  expectedVersion?: string | null;
+  /** Aborts the save before its commit point; nothing is left half-written. Default: none. */
+  signal?: AbortSignal;
+}
+
+/** Options of CertificateStore.removeCertificate. */
+export interface RemoveCertificateOptions {
+  /**
+   * Removes only when this version id is still the current one (STORAGE_CONFLICT otherwise).
+   * Default: undefined (remove whatever is current).
+   */
+  expectedVersion?: string;
+  /** Aborts the removal before it starts. Default: none. */
+  signal?: AbortSignal;
+}
+
+/** What removeCertificate took away: an id of the archive it went to, for messages and restoring. */
+export interface RemovedCertificate {
+  /** Backend-specific id of the archive (the file backend: the folder name under `<home>/archive/`). */
+  archiveId: string;
+}
+
 /**
- * Where accounts, certificates and HAProxy bundles live. A backend other than files (PostgreSQL,
- * etcd) implements this interface in a new file.
+ * Where accounts and certificates live, independent of any backend: no method takes or returns a
+ * file path (see test/contract/certificateStoreContract.ts for the contract every backend passes).
+ * Writing the HAProxy bundle of this node is not the store's job: see LocalBundles.
  */
 export interface CertificateStore {
   /**
@@ -78,17 +105,17 @@ export interface CertificateStore {
    * @throws StorageError STORAGE_CORRUPT when the stored account cannot be read back.
    */
   loadAccount(directoryUrl: string): Promise<StoredAccount | undefined>;
-  /** Saves (or replaces) the account of `account.directoryUrl`. The key MUST be stored 0600. */
+  /** Saves (or replaces) the account of `account.directoryUrl`. The key MUST be readable only by us. */
   saveAccount(account: StoredAccount): Promise<void>;
   /**
    * Returns the current version of a certificate, or undefined when there is none. Readers MUST
-   * see one complete version, never files of two versions mixed.
+   * see one complete version, never parts of two versions mixed.
    * @throws StorageError STORAGE_CORRUPT when it exists but cannot be read back.
    */
   loadCertificate(name: string): Promise<StoredCertificate | undefined>;
   /**
    * The metadata of the current version alone, or undefined when there is none: what a renewal
-   * check needs, without reading keys or chains (a 1000-certificate pass reads 1 file each, not 4).
+   * check needs, without reading keys or chains (a 1000-certificate pass reads 1 record each, not 4).
    * @throws StorageError STORAGE_CORRUPT when it exists but cannot be read back.
    */
   loadCertificateMeta(name: string): Promise<CertificateMeta | undefined>;
@@ -96,22 +123,52 @@ export interface CertificateStore {
   listCertificateNames(): Promise<string[]>;
   /**
    * Every stored certificate, sorted by name. It MUST NOT skip anything silently: one corrupt
-   * certificate makes it throw StorageError STORAGE_CORRUPT naming that path. Callers that want to
-   * carry on past a corrupt one use listCertificateNames() and loadCertificate() per name.
+   * certificate makes it throw StorageError STORAGE_CORRUPT naming it. Callers that want to carry
+   * on past a corrupt one use listCertificateNames() and loadCertificate() per name.
    */
   listCertificates(): Promise<StoredCertificate[]>;
   /**
-   * Stores a new version and makes it current. MUST validate everything (parse, key match, names
-   * covered, bundle builds) before writing anything, and MUST be all-or-nothing: readers see the
-   * old set and bundle or the new ones, never a mix, and a failure leaves the old ones intact.
-   * @throws CertificateError when validation fails (nothing written); StorageError on I/O failure.
+   * Stores a new version and makes it current; resolves with its metadata (`version` is the new
+   * version id). MUST validate everything (parse, key match, names covered, bundle builds) before
+   * writing anything, and MUST be all-or-nothing: readers see the old version or the new one,
+   * never a mix, and a failure leaves the old one current.
+   * @throws CertificateError when validation fails, StorageError STORAGE_CONFLICT when
+   * `expectedVersion` does not match (nothing written in both cases); StorageError on I/O failure.
    */
-  saveCertificate(input: SaveCertificateInput): Promise<CertificatePaths>;
-  /** Where the files of `name` are (or would be). */
-  paths(name: string): CertificatePaths;
+  saveCertificate(input: SaveCertificateInput, options?: SaveCertificateOptions): Promise<CertificateMeta>;
   /**
-   * Finishes or drops what a writer killed mid-save left behind, so that the next run starts from
-   * one complete set per certificate. Callers MUST hold the home lock; it MUST NOT throw.
+   * Takes every version of `name` out of the store into an archive it can be restored from;
+   * afterwards loadCertificate(name) returns undefined and listCertificateNames() does not list
+   * it. Idempotent: resolves undefined when nothing of it was left to archive.
+   * @throws ConfigError for an unsafe name; StorageError STORAGE_CONFLICT when `expectedVersion`
+   * is not the current version (nothing removed); StorageError STORAGE_IO
    */
-  recover(): Promise<Recovery>;
+  removeCertificate(name: string, options?: RemoveCertificateOptions): Promise<RemovedCertificate | undefined>;
+}
+
+/**
+ * "Materialise on this node": the HAProxy bundle (leaf, chain, key) of each stored certificate,
+ * where this node's HAProxy loads it. Not part of the store: several nodes sharing one store each
+ * write their own. Callers hold the home lock (it serialises this node's local state).
+ */
+export interface LocalBundles {
+  /**
+   * Where this node's HAProxy loads the bundle of `name` from (its `crt` path).
+   * @throws ConfigError for an unsafe name.
+   */
+  pathOf(name: string): string;
+  /**
+   * Replaces the bundle of `stored.meta.name` atomically with the one its version stands for;
+   * resolves with its path. @throws StorageError STORAGE_IO; the signal's reason when aborted
+   */
+  write(stored: StoredCertificate, options?: { signal?: AbortSignal }): Promise<string>;
+  /** Deletes the bundle of `name` if there is one; true when there was. @throws StorageError STORAGE_IO */
+  remove(name: string): Promise<boolean>;
+  /**
+   * Finishes what a killed run left on this node: every bundle that is not the one its current
+   * version stands for (a run killed between storing a version and writing its bundle) is
+   * rewritten. Never throws; resolves with the names it rewrote.
+   * @param names Only these certificates. Default: every stored certificate.
+   */
+  reconcile(names?: string[]): Promise<string[]>;
 }

@@ -1,12 +1,17 @@
 /**
- * Storage of ACME accounts, certificates and HAProxy bundles behind the CertificateStore
- * interface; FileCertificateStore is the file-system backend, MemoryCertificateStore a fake.
+ * Storage of ACME accounts and certificates behind the backend-neutral CertificateStore interface
+ * (FileCertificateStore is the file-system backend, MemoryCertificateStore a fake), and this
+ * node's HAProxy bundles behind LocalBundles (FileLocalBundles, MemoryLocalBundles).
  */
 export type {
   CertificateMeta,
   CertificateMetaInput,
   CertificateStore,
+  LocalBundles,
+  RemoveCertificateOptions,
+  RemovedCertificate,
   SaveCertificateInput,
+  SaveCertificateOptions,
   StoredAccount,
   StoredCertificate,
 } from './_types';
@@ -28,7 +33,19 @@ export {
 export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
 export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
 export type { Recovery } from './_leftovers';
-export { MemoryCertificateStore, type MemoryCertificateStoreOptions } from './_memory-store';
+export {
+  MemoryCertificateStore,
+  type MemoryArchivedCertificate,
+  type MemoryCertificateStoreOptions,
+} from './_memory-store';
+export {
+  bundleOf,
+  FileLocalBundles,
+  MemoryLocalBundles,
+  type FileLocalBundlesOptions,
+  type MemoryLocalBundlesOptions,
+} from './_local-bundles';
+export { openFileBackend, type FileBackend, type FileBackendOptions } from './_file-backend';
 export { checkNodeId, FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
 export type { DeployState, DeployStateSaveOptions, DeployStateStore, EndpointDeployState } from './_deploy-state';
 export {
@@ -55,15 +72,7 @@ export { FileLocks, lockPath, type FileLocksOptions } from './_file-locks';
 export { MemoryLocks, type MemoryLocksOptions } from './_memory-lock';
 export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
 export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';
-export {
-  FileCertificateArchive,
-  MemoryCertificateArchive,
-  archiveFolderName,
-  archiveRoot,
-  type ArchivedCertificate,
-  type CertificateArchive,
-  type FileCertificateArchiveOptions,
-} from './_archive';
+export { archiveFolderName, archiveRoot, type ArchivedCertificate } from './_archive';
 export {
   FileIssuedCertificateStore,
   MemoryIssuedCertificateStore,

@@ -5,15 +5,12 @@ import { fixedClock } from '../../../src/clock';
 import { ConfigError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
 import {
-  FileCertificateArchive,
   FileCertificateStore,
   FileDeployStateStore,
   FileIssuedCertificateStore,
+  FileLocalBundles,
   FileRenewalStateStore,
-  MemoryCertificateArchive,
   MemoryCertificateStore,
-  MemoryDeployStateStore,
-  MemoryRenewalStateStore,
   archiveFolderName,
 } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
@@ -41,7 +38,7 @@ describe('archiveFolderName()', () => {
   });
 });
 
-describe('FileCertificateArchive', () => {
+describe('FileCertificateStore.removeCertificate() archives', () => {
   let root: string;
   let home: string;
   beforeEach(async () => {
@@ -54,16 +51,23 @@ describe('FileCertificateArchive', () => {
 
   async function populated() {
     const logger = new CapturingLogger();
-    const store = new FileCertificateStore({ home, clock: fixedClock(NOW), logger });
-    await store.saveCertificate(saveInput('example.com'));
-    await store.saveCertificate(saveInput('other.example.com'));
-    await new FileDeployStateStore({ home }).save('example.com', { endpoints: {} });
-    await new FileRenewalStateStore({ home }).save('example.com', { lastSuccessAt: NOW.toISOString() });
-    const archive = new FileCertificateArchive({ home, clock: fixedClock(NOW), logger, random: () => 'r1' });
+    const store = new FileCertificateStore({ home, clock: fixedClock(NOW), logger, random: () => 'r1' });
+    const bundles = new FileLocalBundles({ home, store, logger });
+    for (const name of ['example.com', 'other.example.com']) {
+      await store.saveCertificate(saveInput(name));
+      await bundles.write((await store.loadCertificate(name))!);
+    }
+    await new FileDeployStateStore({ home, node: 'node-a' }).save('example.com', 'node-a', { endpoints: {} });
+    await new FileRenewalStateStore({ home }).save(
+      'example.com',
+      { lastSuccessAt: NOW.toISOString() },
+      { expectedRevision: 0 },
+    );
+    const archive = { archive: (name: string) => store.removeCertificate(name) };
     return { store, archive };
   }
 
-  test('archive() moves link, versions, bundle and states into archive/<name>-<stamp>/, mirroring the home layout', async () => {
+  test('removeCertificate() moves link, versions, bundle and states into archive/<name>-<stamp>/, mirroring the home layout', async () => {
     const { store, archive } = await populated();
     const before = await store.loadCertificate('example.com');
 
@@ -71,6 +75,7 @@ describe('FileCertificateArchive', () => {
 
     const dir = join(home, 'archive', 'example.com-20261127T100000Z');
     expect(result).toEqual({
+      archiveId: 'example.com-20261127T100000Z',
       dir,
       moved: [
         'certificates/example.com',
@@ -84,6 +89,7 @@ describe('FileCertificateArchive', () => {
       undefined,
       ['other.example.com'],
     ]);
+    expect(store.archiveDir(result!.archiveId)).toBe(dir);
     // The relative link still resolves inside the archive: restoring is moving the folders back.
     const archivedKey = await fsp.readFile(join(dir, 'certificates', 'example.com', 'privkey.pem'), 'utf8');
     expect([archivedKey, await fsp.readFile(join(dir, 'haproxy', 'example.com.pem'), 'utf8')]).toEqual([
@@ -99,7 +105,7 @@ describe('FileCertificateArchive', () => {
     expect((await fsp.stat(join(dir, 'haproxy', 'example.com.pem'))).mode & 0o777).toBe(0o600);
   });
 
-  test('archive() also moves a certificate the CA issued that is kept under issued/, so that no renewal finishes it again', async () => {
+  test('removeCertificate() also moves a certificate the CA issued that is kept under issued/, so that no renewal finishes it again', async () => {
     const logger = new CapturingLogger();
     const issued = new FileIssuedCertificateStore({ home });
     await issued.keep({
@@ -112,32 +118,33 @@ describe('FileCertificateArchive', () => {
       fullchainPem: certs.noSubjectLeaf + certs.noSubjectIntermediate,
       keyPem: certs.noSubjectLeafKey,
     });
-    const archive = new FileCertificateArchive({ home, clock: fixedClock(NOW), logger });
+    const store = new FileCertificateStore({ home, clock: fixedClock(NOW), logger });
 
-    const result = await archive.archive('example.net');
+    const result = await store.removeCertificate('example.net');
 
     expect(result).toEqual({
+      archiveId: 'example.net-20261127T100000Z',
       dir: join(home, 'archive', 'example.net-20261127T100000Z'),
       moved: ['issued/example.net.json'],
     });
     expect(await issued.listNames()).toEqual([]);
-    expect((await fsp.stat(join(result.dir!, 'issued', 'example.net.json'))).mode & 0o777).toBe(0o600);
+    expect((await fsp.stat(join(result!.dir, 'issued', 'example.net.json'))).mode & 0o777).toBe(0o600);
   });
 
-  test('archive() leaves the other certificates alone', async () => {
+  test('removeCertificate() leaves the other certificates alone', async () => {
     const { store, archive } = await populated();
     await archive.archive('example.com');
     expect((await store.loadCertificate('other.example.com'))?.meta.name).toBe('other.example.com');
   });
 
-  test('archive() a second time finds nothing left and creates no folder', async () => {
+  test('removeCertificate() a second time finds nothing left and creates no folder', async () => {
     const { archive } = await populated();
     await archive.archive('example.com');
-    expect(await archive.archive('example.com')).toEqual({ dir: undefined, moved: [] });
+    expect(await archive.archive('example.com')).toBeUndefined();
     expect(await fsp.readdir(join(home, 'archive'))).toEqual(['example.com-20261127T100000Z']);
   });
 
-  test('archive() finishes a crashed run: only what is left moves, into a suffixed folder in the same second', async () => {
+  test('removeCertificate() finishes a crashed run: only what is left moves, into a suffixed folder in the same second', async () => {
     const { archive } = await populated();
     await fsp.mkdir(join(home, 'archive', 'example.com-20261127T100000Z'), { recursive: true });
     await fsp.rename(
@@ -146,6 +153,7 @@ describe('FileCertificateArchive', () => {
     );
     const result = await archive.archive('example.com');
     expect(result).toEqual({
+      archiveId: 'example.com-20261127T100000Z-r1',
       dir: join(home, 'archive', 'example.com-20261127T100000Z-r1'),
       moved: [
         'certificates/.versions/example.com',
@@ -156,38 +164,26 @@ describe('FileCertificateArchive', () => {
     });
   });
 
-  test('archive() refuses an unsafe name before touching anything', async () => {
+  test('removeCertificate() refuses an unsafe name before touching anything', async () => {
     const { archive } = await populated();
     await expect(archive.archive('../certificates')).rejects.toThrow(ConfigError);
     await expect(fsp.stat(join(home, 'archive'))).rejects.toThrow('ENOENT');
   });
 });
 
-describe('MemoryCertificateArchive', () => {
-  test('archive() drops the certificate and its states from the memory fakes and records the folder', async () => {
-    const store = new MemoryCertificateStore();
-    const deployState = new MemoryDeployStateStore();
-    const renewalState = new MemoryRenewalStateStore();
+describe('MemoryCertificateStore.removeCertificate()', () => {
+  test('removeCertificate() drops the certificate, records it in archived and names the archive like the file store', async () => {
+    const store = new MemoryCertificateStore({ clock: fixedClock(NOW) });
     await store.saveCertificate(saveInput('example.com'));
-    await deployState.save('example.com', { endpoints: {} });
-    const archive = new MemoryCertificateArchive({ store, deployState, renewalState, clock: fixedClock(NOW) });
+    const before = await store.loadCertificate('example.com');
 
-    const result = await archive.archive('example.com');
+    const result = await store.removeCertificate('example.com');
 
-    expect(result).toEqual({
-      dir: '/memory/archive/example.com-20261127T100000Z',
-      moved: [
-        'certificates/example.com',
-        'certificates/.versions/example.com',
-        'haproxy/example.com.pem',
-        'deploy/example.com.json',
-      ],
-    });
-    expect([await store.listCertificateNames(), deployState.states.size, archive.archived]).toEqual([
+    expect(result).toEqual({ archiveId: 'example.com-20261127T100000Z' });
+    expect([await store.listCertificateNames(), store.archived]).toEqual([
       [],
-      0,
-      [{ name: 'example.com', dir: result.dir }],
+      [{ archiveId: 'example.com-20261127T100000Z', certificate: before }],
     ]);
-    expect(await archive.archive('example.com')).toEqual({ dir: undefined, moved: [] });
+    expect(await store.removeCertificate('example.com')).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateError, ConfigError, StorageError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log/logger';
-import { FileCertificateStore, FileSystem, SaveCertificateInput } from '../../../src/storage';
+import { CertificatePaths, FileCertificateStore, FileSystem, SaveCertificateInput } from '../../../src/storage';
 import { certs, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 const DIRECTORY = 'https://127.0.0.1:14000/dir';
@@ -40,6 +40,12 @@ function input(leaf: string, key: string, overrides: Partial<SaveCertificateInpu
   };
 }
 
+/** Saves through a fresh store; resolves with where the file store put it. */
+async function saved(data: SaveCertificateInput, fs?: FileSystem): Promise<CertificatePaths> {
+  const s = store(fs);
+  return s.paths((await s.saveCertificate(data)).name);
+}
+
 const first = (): SaveCertificateInput => input(certs.ecLeaf, certs.ecLeafKey);
 const second = (): SaveCertificateInput => input(certs.ecLeaf2, certs.ecLeaf2Key);
 
@@ -73,13 +79,14 @@ function failing(method: 'open' | 'rename', when: (path: string) => boolean): Fi
 
 describe('FileCertificateStore.saveCertificate()', () => {
   test('saveCertificate() round-trips the leaf, chain without root, key and derived meta', async () => {
-    const paths = await store().saveCertificate(first());
+    const returned = await store().saveCertificate(first());
+    const paths = store().paths('example.com');
     const loaded = await store().loadCertificate('example.com');
+    expect(loaded?.meta).toEqual(returned);
     expect(loaded).toEqual({
       certPem: certs.ecLeaf,
       chainPem: certs.ecIntermediate,
       keyPem: certs.ecLeafKey,
-      paths,
       meta: {
         name: 'example.com',
         domains: ['example.com', 'www.example.com'],
@@ -93,26 +100,25 @@ describe('FileCertificateStore.saveCertificate()', () => {
         version: '20261127T100000Z-87654321FEDCBA98',
       },
     });
-    expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(certs.ecLeaf + certs.ecIntermediate + certs.ecLeafKey);
     expect(await fsp.readFile(paths.fullchain, 'utf8')).toBe(certs.ecLeaf + certs.ecIntermediate);
+    // The bundle is this node's (FileLocalBundles), never written by the store.
+    await expect(fsp.stat(paths.bundle)).rejects.toThrow('ENOENT');
   });
 
-  test('saveCertificate() round-trips a leaf without a subject (SANs only) and its bundle', async () => {
+  test('saveCertificate() round-trips a leaf without a subject (SANs only)', async () => {
     const noSubject = input(certs.noSubjectLeaf, certs.noSubjectLeafKey, {
       name: 'example.net',
       certPem: certs.noSubjectLeaf + certs.noSubjectIntermediate,
       meta: { domains: NO_SUBJECT_NAMES, directoryUrl: DIRECTORY },
     });
-    const paths = await store().saveCertificate(noSubject);
+    await store().saveCertificate(noSubject);
     const loaded = await store().loadCertificate('example.net');
     expect(loaded).toMatchObject({
       certPem: certs.noSubjectLeaf,
       chainPem: certs.noSubjectIntermediate,
+      keyPem: certs.noSubjectLeafKey,
       meta: { serial: '9ABCDEF0123456789ABC', domains: NO_SUBJECT_NAMES },
     });
-    expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(
-      certs.noSubjectLeaf + certs.noSubjectIntermediate + certs.noSubjectLeafKey,
-    );
   });
 
   test('saveCertificate() makes every directory 0700 and every file 0600', async () => {
@@ -153,19 +159,16 @@ describe('FileCertificateStore.saveCertificate()', () => {
       [`${version}/fullchain.pem`]: '600',
       [`${version}/privkey.pem`]: '600',
       [`${version}/meta.json`]: '600',
-      haproxy: '700',
-      'haproxy/example.com.pem': '600',
     });
   });
 
   test('saveCertificate() points the symlink at the newest version with a relative target', async () => {
     await store().saveCertificate(first());
     now = new Date(T0.getTime() + DAY_MS);
-    const paths = await store().saveCertificate(second());
+    const paths = await saved(second());
     expect(await fsp.readlink(paths.dir)).toBe('.versions/example.com/20261128T100000Z-0123456789ABCDEF');
     expect(await fsp.readFile(paths.cert, 'utf8')).toBe(certs.ecLeaf2);
     expect(await fsp.readFile(paths.privkey, 'utf8')).toBe(certs.ecLeaf2Key);
-    expect(await fsp.readFile(paths.bundle, 'utf8')).toBe(certs.ecLeaf2 + certs.ecIntermediate + certs.ecLeaf2Key);
   });
 
   test('saveCertificate() keeps the 3 newest versions', async () => {
@@ -186,25 +189,28 @@ describe('FileCertificateStore.saveCertificate()', () => {
       await store().saveCertificate(second());
     }
     now = T0;
-    const paths = await store().saveCertificate(first());
+    const paths = await saved(first());
     expect(await fsp.readlink(paths.dir)).toBe('.versions/example.com/20261127T100000Z-87654321FEDCBA98');
     expect(await fsp.readdir(join(home, 'certificates', '.versions', 'example.com'))).toHaveLength(4);
   });
 
   test('saveCertificate() keeps both versions when the same certificate is saved twice in one second', async () => {
     await store().saveCertificate(first());
-    const paths = await store().saveCertificate(first());
-    expect(await fsp.readlink(paths.dir)).toBe('.versions/example.com/20261127T100000Z-87654321FEDCBA98-r1');
+    const again = await store().saveCertificate(first());
+    expect(await fsp.readlink(store().paths('example.com').dir)).toBe(
+      '.versions/example.com/20261127T100000Z-87654321FEDCBA98-r1',
+    );
+    expect(again.version).toBe('20261127T100000Z-87654321FEDCBA98-r1');
   });
 
   test('saveCertificate() stores a wildcard under its sanitised name', async () => {
-    const paths = await store().saveCertificate(
+    const paths = await saved(
       input(certs.ecLeaf, certs.ecLeafKey, {
         name: '*.apps.example.com',
         meta: { domains: ['*.apps.example.com'], directoryUrl: DIRECTORY },
       }),
     );
-    expect(paths.bundle).toBe(join(home, 'haproxy', '_wildcard.apps.example.com.pem'));
+    expect(paths.dir).toBe(join(home, 'certificates', '_wildcard.apps.example.com'));
     expect((await store().loadCertificate('*.apps.example.com'))?.meta.name).toBe('_wildcard.apps.example.com');
   });
 
@@ -259,10 +265,6 @@ describe('FileCertificateStore.saveCertificate() failures leave the previous set
     ['writing privkey.pem of the new version fails', failing('open', (p) => p.endsWith('privkey.pem'))],
     ['renaming the version directory fails', failing('rename', (p) => p.includes('/.versions/example.com/2026'))],
     ['swapping the symlink fails', failing('rename', (p) => p === join(home, 'certificates', 'example.com'))],
-    [
-      'replacing the bundle fails after the swap',
-      failing('rename', (p) => p.endsWith('.pem') && p.includes('/haproxy/')),
-    ],
   ];
 
   test.each(cases)('when %s', async (_label, fs) => {
@@ -276,13 +278,14 @@ describe('FileCertificateStore.saveCertificate() failures leave the previous set
     expect((await store().loadCertificate('example.com'))?.certPem).toBe(certs.ecLeaf);
   });
 
-  test('a first save whose bundle write fails leaves no certificate behind', async () => {
-    const fs = failing('rename', (p) => p.includes('/haproxy/'));
-    await expect(store(fs).saveCertificate(first())).rejects.toThrow(
-      `Cannot write "${join(home, 'haproxy', 'example.com.pem')}": EIO: injected failure`,
-    );
-    expect(await store().loadCertificate('example.com')).toBeUndefined();
-    expect(await store().listCertificateNames()).toEqual([]);
+  test('an aborted save writes nothing and keeps the previous version current', async () => {
+    await store().saveCertificate(first());
+    const before = await snapshot();
+    const controller = new AbortController();
+    controller.abort(new Error('Deadline passed'));
+    now = new Date(T0.getTime() + DAY_MS);
+    await expect(store().saveCertificate(second(), { signal: controller.signal })).rejects.toThrow('Deadline passed');
+    expect(await snapshot()).toEqual(before);
   });
 });
 
@@ -308,7 +311,7 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
       (m) => JSON.stringify({ ...JSON.parse(m), notAfter: 'tomorrow' }),
     ],
   ])('loadCertificate() throws STORAGE_CORRUPT naming meta.json for %s', async (_label, detail, corrupt) => {
-    const paths = await store().saveCertificate(first());
+    const paths = await saved(first());
     const real = join(home, 'certificates', await fsp.readlink(paths.dir), 'meta.json');
     await fsp.writeFile(real, corrupt(await fsp.readFile(real, 'utf8')));
     await expect(store().loadCertificate('example.com')).rejects.toThrow(
@@ -322,7 +325,7 @@ describe('FileCertificateStore.loadCertificate() and listing', () => {
   });
 
   test('loadCertificate() throws STORAGE_CORRUPT when a file of the version is missing', async () => {
-    const paths = await store().saveCertificate(first());
+    const paths = await saved(first());
     const real = join(home, 'certificates', await fsp.readlink(paths.dir), 'privkey.pem');
     await fsp.unlink(real);
     await expect(store().loadCertificate('example.com')).rejects.toThrow(

@@ -58,12 +58,6 @@ async function put(path: string, text: string): Promise<void> {
   await fsp.writeFile(join(home, path), text);
 }
 
-const bundlePath = (): string => join(home, 'haproxy', `${NAME}.pem`);
-const currentBundle = async (): Promise<string> => {
-  const read = (file: string): Promise<string> => fsp.readFile(join(home, 'certificates', NAME, file), 'utf8');
-  return (await read('cert.pem')) + (await read('chain.pem')) + (await read('privkey.pem'));
-};
-
 describe('recoverHome()', () => {
   test('recoverHome() removes every temp a killed writer left and keeps everything else', async () => {
     await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
@@ -71,7 +65,6 @@ describe('recoverHome()', () => {
     const temps = [
       `certificates/.${NAME}.tmp-0123456789ab`,
       `certificates/.versions/${NAME}/.20261127T100000Z-87654321FEDCBA98.tmp-0123456789ab/cert.pem`,
-      `haproxy/.${NAME}.pem.tmp-0123456789ab`,
       `renewal/.${NAME}.json.tmp-0123456789ab`,
       `deploy/.${NAME}.json.tmp-0123456789ab`,
       'accounts/ca.test_443/dir/.account.key.pem.tmp-0123456789ab',
@@ -80,10 +73,11 @@ describe('recoverHome()', () => {
     for (const temp of temps) await put(temp, 'partial');
     await put('accounts/ca.test_443/dir/.account.key.pem.next', 'a staged rollover key is not a temp');
     await put('renewal/.notes', 'not ours');
+    // Bundles are not the store's: FileLocalBundles.reconcile() finishes those.
+    await put(`haproxy/.${NAME}.pem.tmp-0123456789ab`, 'partial');
 
     const recovery = await recoverHome(home, { fs: fsp, logger });
 
-    expect(recovery.completedBundles).toEqual([]);
     expect(recovery.removed.map((p) => p.slice(home.length + 1)).sort()).toEqual(
       [...temps.map((t) => t.replace(/\/cert\.pem$/, ''))].sort(),
     );
@@ -95,79 +89,41 @@ describe('recoverHome()', () => {
         'accounts/ca.test_443/dir',
         'accounts/ca.test_443/dir/.account.key.pem.next',
         'deploy',
+        'haproxy',
+        `haproxy/.${NAME}.pem.tmp-0123456789ab`,
         'renewal',
         'renewal/.notes',
       ].sort(),
     );
   });
 
-  test.each([
-    ['the live bundle is the old one', true, 'completes it'],
-    ['there is no live bundle yet (first issue)', false, 'completes it'],
-  ])(
-    'recoverHome() renames a complete bundle temp of the current version into place when %s',
-    async (_label, keepOld) => {
-      await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
-      const old = await fsp.readFile(bundlePath(), 'utf8');
-      await store({ at: new Date(T0.getTime() + 1000) }).saveCertificate(input(certs.ecLeaf2, certs.ecLeaf2Key));
-      const current = await currentBundle();
-      // As a run killed after the link swap leaves it: the new bundle complete under its temp name.
-      await fsp.writeFile(join(home, 'haproxy', `.${NAME}.pem.tmp-0123456789ab`), current);
-      if (keepOld) await fsp.writeFile(bundlePath(), old);
-      else await fsp.unlink(bundlePath());
-
-      const recovery = await recoverHome(home, { fs: fsp, logger });
-
-      expect(recovery).toEqual({ removed: [], completedBundles: [NAME] });
-      expect(await fsp.readFile(bundlePath(), 'utf8')).toBe(current);
-      expect((await tree()).filter((p) => p.includes('.tmp-'))).toEqual([]);
-    },
-  );
-
-  test.each([
-    ['a partial bundle', (current: string) => current.slice(0, 100)],
-    ['the bundle of another version', () => certs.ecLeaf + certs.ecIntermediate + certs.ecLeafKey],
-  ])('recoverHome() deletes %s under a temp name and keeps the live bundle', async (_label, text) => {
-    await store().saveCertificate(input(certs.ecLeaf2, certs.ecLeaf2Key));
-    const live = await fsp.readFile(bundlePath(), 'utf8');
-    await fsp.writeFile(join(home, 'haproxy', `.${NAME}.pem.tmp-0123456789ab`), text(await currentBundle()));
-
-    const recovery = await recoverHome(home, { fs: fsp, logger });
-
-    expect(recovery.completedBundles).toEqual([]);
-    expect(recovery.removed).toEqual([join(home, 'haproxy', `.${NAME}.pem.tmp-0123456789ab`)]);
-    expect(await fsp.readFile(bundlePath(), 'utf8')).toBe(live);
-  });
-
   test('recoverHome() of a home that does not exist does nothing and does not throw', async () => {
-    await expect(recoverHome(join(home, 'missing'), { fs: fsp, logger })).resolves.toEqual({
-      removed: [],
-      completedBundles: [],
-    });
+    await expect(recoverHome(join(home, 'missing'), { fs: fsp, logger })).resolves.toEqual({ removed: [] });
   });
 });
 
 describe('FileCertificateStore and a save killed part-way', () => {
-  test('saveCertificate() killed between the link swap and the bundle rename: the next run’s recover() completes the bundle', async () => {
+  test('saveCertificate() killed while writing the version: the link stays on the old one and recover() drops the temp', async () => {
     await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
-    // A rename of the bundle that never returns is the process frozen (then killed) at that step.
+    // A write that never returns is the process frozen (then killed) at that step.
     const frozen: FileSystem = {
       ...fsp,
       rename: async (from, to) =>
-        String(to) === bundlePath() ? new Promise<void>(() => undefined) : fsp.rename(from, to),
+        String(to).includes('T100001Z') ? new Promise<void>(() => undefined) : fsp.rename(from, to),
     };
     void store({ fs: frozen, at: new Date(T0.getTime() + 1000) }).saveCertificate(
       input(certs.ecLeaf2, certs.ecLeaf2Key),
     );
-    for (let i = 0; i < 200 && (await fsp.readlink(join(home, 'certificates', NAME))).includes('T100000Z'); i += 1)
+    const versions = join(home, 'certificates', '.versions', NAME);
+    for (let i = 0; i < 200 && !(await fsp.readdir(versions)).some((v) => v.includes('.tmp-')); i += 1)
       await new Promise((r) => setTimeout(r, 5));
 
     const next = store();
     const recovery = await next.recover();
 
-    expect(recovery.completedBundles).toEqual([NAME]);
-    expect((await next.loadCertificate(NAME))?.certPem).toBe(certs.ecLeaf2);
-    expect(await fsp.readFile(bundlePath(), 'utf8')).toBe(await currentBundle());
+    expect(recovery.removed).toEqual([expect.stringContaining(`${versions}/.20261127T100001Z-`)]);
+    expect((await next.loadCertificate(NAME))?.certPem).toBe(certs.ecLeaf);
+    expect(await fsp.readdir(versions)).toEqual(['20261127T100000Z-87654321FEDCBA98']);
   });
 
   test('recover() scans once per store: a temp written later by the same live process is not touched', async () => {
@@ -175,7 +131,7 @@ describe('FileCertificateStore and a save killed part-way', () => {
     await once.recover();
     await put(`renewal/.${NAME}.json.tmp-0123456789ab`, 'being written by this process');
 
-    expect(await once.recover()).toEqual({ removed: [], completedBundles: [] });
+    expect(await once.recover()).toEqual({ removed: [] });
     expect(await tree()).toContain(`renewal/.${NAME}.json.tmp-0123456789ab`);
   });
 });

@@ -16,8 +16,8 @@ const save = {
 describe('MemoryCertificateStore', () => {
   test('saveCertificate() then loadCertificate() returns what the file store would', async () => {
     const store = new MemoryCertificateStore({ clock, home: '/h' });
-    const paths = await store.saveCertificate(save);
-    expect(paths.bundle).toBe('/h/haproxy/example.com.pem');
+    const meta = await store.saveCertificate(save);
+    expect(meta.version).toBe('20261127T100000Z-87654321FEDCBA98');
     expect(await store.loadCertificate('example.com')).toMatchObject({
       certPem: certs.ecLeaf,
       chainPem: certs.ecIntermediate,
