@@ -97,12 +97,13 @@ function createFallback(config: Config, logger: Logger): ReloadFallback | undefi
 function createServices(config: Config, logger: Logger): Services {
   const {
     FileAccountKeyStage,
+    FileCertificateArchive,
+    FileCertificateStore,
     FileCrtList,
     FileDeployStateStore,
     FileIssuedCertificateStore,
     FileLocks,
     FileRenewalStateStore,
-    openFileBackend,
   } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
   const { postRenewHooksDir, runPostRenewHooks } = lazy.issuance();
@@ -118,14 +119,11 @@ function createServices(config: Config, logger: Logger): Services {
   } = lazy.challenge();
   const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
   const preflightUrl = config.preflightUrl;
-  const backend = openFileBackend({ home: config.home, clock: systemClock, logger });
   return {
-    store: backend.store,
-    bundles: backend.bundles,
-    certificatePaths: (name) => backend.store.paths(name),
-    archiveDir: (archiveId) => backend.store.archiveDir(archiveId),
+    store: new FileCertificateStore({ home: config.home, clock: systemClock, logger }),
     issued: new FileIssuedCertificateStore({ home: config.home }),
-    deployState: new FileDeployStateStore({ home: config.home }),
+    deployState: new FileDeployStateStore({ home: config.home, node: config.nodeId }),
+    node: config.nodeId,
     locks: new FileLocks({
       home: config.home,
       clock: systemClock,
@@ -146,7 +144,6 @@ function createServices(config: Config, logger: Logger): Services {
         timeoutMs: config.hookTimeoutMs,
         logger,
       }),
-        paths: backend.store.paths(certificate.meta.name),
     checkPrograms: () =>
       checkPrograms({
         hooksDir: postRenewHooksDir(config.home),
@@ -155,6 +152,7 @@ function createServices(config: Config, logger: Logger): Services {
         searchPath: programEnvironment(process.env).PATH,
       }),
     random: Math.random,
+    archive: new FileCertificateArchive({ home: config.home, clock: systemClock, logger }),
     accountKeyStage: new FileAccountKeyStage({ home: config.home }),
     legoReader: new LegoDirectoryReader(),
     acmeFor: (accountKeyPem) =>
@@ -216,6 +214,7 @@ function runSnap(args: string[]): Promise<number> {
       const lockTimeoutMs = Math.min(config.lockTimeoutMs, SNAP_ADOPTION_LOCK_TIMEOUT_MS);
       const options = {
         directoryUrl: config.directoryUrl,
+        node: config.nodeId,
         logger,
         crtListPath: layout.crtList,
         lockTimeoutMs,

@@ -19,10 +19,10 @@ export function adoptionDeps(context: AdoptContext): Parameters<typeof adoptLego
   return {
     directoryUrl: config.directoryUrl,
     store: services.store,
-    bundles: services.bundles,
     renewalState: services.renewalState,
     deploy: {
       deployState: services.deployState,
+      node: services.node,
       endpoints: services.haproxyEndpoints,
       crtList: services.crtList,
       fallback: services.fallback,

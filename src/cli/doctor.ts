@@ -56,10 +56,10 @@ async function diagnose(
   // Listed once: the probe needs a stored name as its Host, the checks need what HAProxy serves.
   const certificates: CertificateFacts[] | Error = await listCertificates({
     store: services.store,
-    bundles: services.bundles,
     clock: deps.clock,
     endpoints: services.haproxyEndpoints,
     deployState: services.deployState,
+    node: services.node,
     renewalState: services.renewalState,
   }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   return runDoctor({

@@ -140,10 +140,10 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
           {
             directoryUrl: config.directoryUrl,
             store: services.store,
-            bundles: services.bundles,
             renewalState: services.renewalState,
             deploy: {
               deployState: services.deployState,
+              node: services.node,
               endpoints: services.haproxyEndpoints,
               crtList: services.crtList,
               fallback: services.fallback,

@@ -12,7 +12,6 @@ import {
 import type { Config, KeyType } from '../config';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
-import type { CertificatePaths } from '../storage';
 import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
@@ -65,7 +64,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       await services.checkPrograms();
       return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
-        const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[]; paths: CertificatePaths }> = [];
+        const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
           const request: IssueRequest = {
             name: target.name,
@@ -87,8 +86,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
           const result =
             (dryRun ? undefined : await storedButUndelivered(request, context)) ??
             (await issueCertificate(request, context, { dryRun }));
-          const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock });
-          issued.push({ result, outcomes, paths: services.certificatePaths(result.name) });
+          issued.push({ result, outcomes: await deploy(result, services, { dryRun, logger, clock: deps.clock }) });
         }
         report(deps, config, issued, dryRun);
         return issued.some((i) => hasPending(i.outcomes)) ? EXIT_FAILED : EXIT_OK;
@@ -124,7 +122,7 @@ async function deploy(
   };
   if (services.haproxyEndpoints.length === 0) {
     options.logger.info('No --haproxy-socket configured: HAProxy loads the new bundle at its next reload', {
-      bundle: result.bundlePath,
+      bundle: result.paths.bundle,
     });
     return [];
   }
@@ -136,7 +134,7 @@ async function deploy(
 function report(
   deps: CliDeps,
   config: Config,
-  issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[]; paths: CertificatePaths }>,
+  issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }>,
   dryRun: boolean,
 ): void {
   const [primary, ...others] = issued;
@@ -146,15 +144,15 @@ function report(
     printJson(deps.stdout, {
       ok: pending.length === 0,
       dryRun,
-      certificate: toJson(primary.result, primary.paths),
+      certificate: toJson(primary.result),
       deploy: primary.outcomes,
       ...(others.length === 0
         ? {}
-        : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result, o.paths), deploy: o.outcomes })) }),
+        : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result), deploy: o.outcomes })) }),
     });
   } else {
-    for (const { result, outcomes, paths } of issued) {
-      deps.stdout.write(formatResult(result, dryRun, paths));
+    for (const { result, outcomes } of issued) {
+      deps.stdout.write(formatResult(result, dryRun));
       deps.stdout.write(formatOutcomes(result.name, outcomes));
     }
   }
@@ -175,8 +173,7 @@ function requireCertificateTarget(config: Config): { name: string; domains: stri
   return { name: config.name, domains: config.domains };
 }
 
-/** `paths`: where the file backend keeps the certificate (the bundle is this node's). */
-function toJson(result: IssueResult, paths: CertificatePaths): Record<string, unknown> {
+function toJson(result: IssueResult): Record<string, unknown> {
   return {
     name: result.name,
     domains: result.domains,
@@ -189,11 +186,11 @@ function toJson(result: IssueResult, paths: CertificatePaths): Record<string, un
     stored: result.stored,
     resumed: result.resumed,
     durationMs: result.durationMs,
-    paths,
+    paths: result.paths,
   };
 }
 
-function formatResult(result: IssueResult, dryRun: boolean, paths: CertificatePaths): string {
+function formatResult(result: IssueResult, dryRun: boolean): string {
   const names = result.domains.join(', ');
   return [
     dryRun
@@ -204,8 +201,8 @@ function formatResult(result: IssueResult, dryRun: boolean, paths: CertificatePa
     `  serial     ${result.serial}`,
     `  valid      ${result.notBefore.toISOString()} to ${result.notAfter.toISOString()}`,
     `  key        ${result.keyType}`,
-    `  bundle     ${result.bundlePath}`,
-    `  directory  ${paths.dir}`,
+    `  bundle     ${result.paths.bundle}`,
+    `  directory  ${result.paths.dir}`,
     `  took       ${(result.durationMs / 1000).toFixed(1)} s`,
     '',
   ].join('\n');

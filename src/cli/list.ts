@@ -37,12 +37,13 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
-      const { store, deployState, haproxyEndpoints, renewalState } = services;
+      const { store, deployState, node, haproxyEndpoints, renewalState } = services;
       const certificates = await listCertificates({
         store,
         clock: deps.clock,
         endpoints: haproxyEndpoints,
         deployState,
+        node,
         renewalState,
       });
       const lego = await legoNotAdopted({ config, logger, services, clock: deps.clock });
@@ -88,6 +89,7 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
           ]),
         ),
       );
+      deps.stdout.write(describeNodes(certificates));
       deps.stdout.write(legoLines);
       deps.stdout.write(manualLines);
     }),
@@ -192,6 +194,27 @@ function describeNextRenewal(certificate: Pick<CertificateSummary, 'nextRenewal'
   const message = (certificate.lastError?.message ?? '').replace(/\s+/g, ' ').trim();
   const shown = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS - 1)}…` : message;
   return `backing off until ${at.slice(0, 10)} ${at.slice(11, 16)}Z (last error: ${shown})`;
+}
+
+/**
+ * What each node recorded deploying, this node first, under the table; '' when no node other than
+ * this one recorded anything (one node: the HAPROXY column says it all).
+ */
+function describeNodes(certificates: CertificateSummary[]): string {
+  if (!certificates.some((c) => c.nodes.some((n) => !n.thisNode))) return '';
+  const rows = certificates.flatMap((c) =>
+    c.nodes.flatMap((n) =>
+      n.endpoints.map((e) => [
+        c.name,
+        n.thisNode ? `${n.node} (this node)` : n.node,
+        e.endpoint,
+        e.status === 'pending' ? 'pending' : 'deployed',
+        e.serial,
+        e.at,
+      ]),
+    ),
+  );
+  return `\nDeployed by node (as each recorded it):\n${formatTable(['NAME', 'NODE', 'ENDPOINT', 'STATUS', 'SERIAL', 'AT'], rows)}`;
 }
 
 /** "serving" per endpoint, or what is wrong: an old serial, unknown, pending, unreachable. */

@@ -36,6 +36,7 @@ export async function renewalPass(
         ...services,
         deploy: {
           deployState: services.deployState,
+          node: services.node,
           endpoints: services.haproxyEndpoints,
           crtList: services.crtList,
           fallback: services.fallback,

@@ -29,10 +29,10 @@ export async function deployIfOwed(
 async function owedEndpoints(
   name: string,
   serial: string,
-  deps: Pick<DeployDeps, 'endpoints' | 'deployState'>,
+  deps: Pick<DeployDeps, 'endpoints' | 'deployState' | 'node'>,
 ): Promise<DeployDeps['endpoints']> {
   if (deps.endpoints.length === 0) return [];
-  const state = await deps.deployState.load(name);
+  const state = await deps.deployState.load(name, deps.node);
   return deps.endpoints.filter((endpoint) => {
     const recorded = state.endpoints[endpoint.label];
     return recorded !== undefined && (recorded.status === 'pending' || recorded.serial !== serial);
@@ -78,9 +78,9 @@ export async function storedButUndelivered(
     keyType: meta.keyType,
     accountUrl: account?.accountUrl ?? '',
     accountReused: true,
-    bundlePath: deps.bundles.pathOf(request.name),
+    paths: deps.store.paths(request.name),
     stored: true,
-    delivery: await readDelivery(request.name, deps),
+    delivery: await readDelivery(request.name, deps.store),
     durationMs: deps.clock.now().getTime() - now.getTime(),
     resumed: true,
   };

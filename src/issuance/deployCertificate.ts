@@ -3,14 +3,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { AppError, CertificateError, messageOf } from '../errors';
 import { buildHaproxyBundle, splitPemBlocks } from '../pem';
-import type {
-  CertificateStore,
-  CrtList,
-  DeployState,
-  DeployStateStore,
-  EndpointDeployState,
-  LocalBundles,
-} from '../storage';
+import type { CertificateStore, CrtList, DeployState, DeployStateStore, EndpointDeployState } from '../storage';
 
 /** What HAProxy reports for a certificate path (`show ssl cert <path>`). */
 export interface ServedCertificate {
@@ -76,9 +69,9 @@ export interface EndpointOutcome {
 /** Adapters deployCertificate drives. */
 export interface DeployDeps {
   store: CertificateStore;
-  /** Where this node's HAProxy loads each bundle from (the path HAProxy knows it by). */
-  bundles: Pick<LocalBundles, 'pathOf'>;
   deployState: DeployStateStore;
+  /** This node's id (`config.nodeId`): whose deploy state this run reads and records. */
+  node: string;
   endpoints: HaproxyEndpoint[];
   /** Where new certificates are listed for HAProxy; without it, only known paths can be swapped. */
   crtList?: CrtList;
@@ -100,7 +93,7 @@ export async function deployCertificate(
   deps: DeployDeps,
   options: { dryRun?: boolean } = {},
 ): Promise<EndpointOutcome[]> {
-  const delivery = await readDelivery(name, deps);
+  const delivery = await readDelivery(name, deps.store);
   const outcomes = await deployBundle(delivery, deps, { ...options, name });
   if (options.dryRun !== true) await recordState(name, outcomes, deps);
   return outcomes;
@@ -129,11 +122,8 @@ export async function deployBundle(
 }
 
 /** The bundle of a stored certificate as HAProxy will receive it. @throws CertificateError, StorageError */
-export async function readDelivery(
-  name: string,
-  deps: Pick<DeployDeps, 'store' | 'bundles'>,
-): Promise<CertificateDelivery> {
-  const stored = await deps.store.loadCertificate(name);
+export async function readDelivery(name: string, store: CertificateStore): Promise<CertificateDelivery> {
+  const stored = await store.loadCertificate(name);
   if (stored === undefined) {
     throw new CertificateError(
       `Cannot deploy "${name}": no such certificate in the store; run "acme list" to see the names`,
@@ -141,7 +131,7 @@ export async function readDelivery(
   }
   const chain = stored.chainPem === '' ? [] : splitPemBlocks(stored.chainPem).map((block) => block.pem);
   return {
-    path: deps.bundles.pathOf(stored.meta.name),
+    path: stored.paths.bundle,
     bundlePem: buildHaproxyBundle({ leaf: stored.certPem, chain, key: stored.keyPem }),
     expectedSerial: stored.meta.serial,
     expectedSha1: stored.meta.sha1Fingerprint,
@@ -344,7 +334,7 @@ async function readServed(
 }
 
 async function recordState(name: string, outcomes: EndpointOutcome[], deps: DeployDeps): Promise<void> {
-  const state: DeployState = await deps.deployState.load(name);
+  const state: DeployState = await deps.deployState.load(name, deps.node);
   const at = deps.clock.now().toISOString();
   for (const outcome of outcomes) {
     const entry: EndpointDeployState = {
@@ -358,5 +348,5 @@ async function recordState(name: string, outcomes: EndpointOutcome[], deps: Depl
     if (outcome.error !== undefined) entry.lastError = outcome.error;
     state.endpoints[outcome.endpoint] = entry;
   }
-  await deps.deployState.save(name, state);
+  await deps.deployState.save(name, deps.node, state);
 }

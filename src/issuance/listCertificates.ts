@@ -7,6 +7,7 @@ import { MAX_MANUAL_CERTIFICATES, type ManualCertificateScan } from '../manual';
 import { isAriWindowUsable, shouldRenew, type AriWindow, type RenewalDecision } from '../renewal';
 import type {
   CertificateStore,
+  DeployState,
   DeployStateStore,
   RenewalState,
   RenewalStateStore,
@@ -25,6 +26,28 @@ export interface EndpointStatus {
   pendingDeploy: boolean;
   /** Why the endpoint could not be asked, or the last deploy error. */
   error: string | null;
+}
+
+/** What the deploy state records for one endpoint of one node. */
+export interface NodeEndpointStatus {
+  endpoint: string;
+  /** `deployed`: it served `serial` when last checked; `pending`: it must still get it. */
+  status: 'deployed' | 'pending';
+  serial: string;
+  /** How it got there (`swap`, `add`, `reload`); null when not recorded. */
+  method: string | null;
+  /** ISO 8601 time of the last attempt. */
+  at: string;
+  /** The last deploy error, when pending; null otherwise. */
+  lastError: string | null;
+}
+
+/** What one node (one HAProxy host sharing the store) recorded deploying, from the deploy state. */
+export interface NodeDeployStatus {
+  node: string;
+  /** True for the node this command runs as (`--node`). */
+  thisNode: boolean;
+  endpoints: NodeEndpointStatus[];
 }
 
 /** Why the next renewal happens when it does: the rule that set `at`, or `backoff` after failures. */
@@ -100,6 +123,8 @@ export interface CertificateSummary {
   hooks: HookStatus[];
   /** One entry per configured HAProxy endpoint; empty when none is configured. */
   endpoints: EndpointStatus[];
+  /** Recorded deploys per node, this node first, then the others by name; empty when none was recorded. */
+  nodes: NodeDeployStatus[];
   /** `lego` when the current version was adopted from lego without an order (`acme import lego`, or in place); null otherwise. */
   adoptedFrom: 'lego' | null;
 }
@@ -137,6 +162,8 @@ export interface ListDeps {
   /** Asked live, in parallel, what they serve. Default: none. */
   endpoints?: HaproxyEndpoint[];
   deployState?: DeployStateStore;
+  /** This node's id (`config.nodeId`): whose deploy state `endpoints` report. Default: none (no node is this one). */
+  node?: string;
   /** Stored ARI windows, failures and hook results. Default: none (lifetime rule, no history). */
   renewalState?: RenewalStateStore;
 }
@@ -155,7 +182,8 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
   return Promise.all(
     stored.map(async (certificate): Promise<CertificateSummary> => {
       const { meta, paths } = certificate;
-      const state = deps.renewalState === undefined ? {} : await deps.renewalState.load(meta.name);
+      const state = deps.renewalState === undefined ? {} : (await deps.renewalState.load(meta.name)).value;
+      const deployed = deps.deployState === undefined ? {} : await deps.deployState.loadAllNodes(meta.name);
       const ari = currentAri(certificate, state);
       return {
         name: meta.name,
@@ -179,7 +207,8 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
                 explanationUrl: ari.explanationUrl ?? null,
               },
         ...historyOf(state),
-        endpoints: await endpointStatuses(meta.name, paths.bundle, meta.sha1Fingerprint, deps),
+        endpoints: await endpointStatuses(deployed, paths.bundle, meta.sha1Fingerprint, deps),
+        nodes: nodeStatuses(deployed, deps.node),
         adoptedFrom: meta.adoptedFrom ?? null,
       };
     }),
@@ -248,15 +277,36 @@ function lastErrorOf(state: RenewalState): LastError | null {
   };
 }
 
+/** Every node's recorded deploys, this node first, then the others by name. */
+function nodeStatuses(deployed: Record<string, DeployState>, thisNode: string | undefined): NodeDeployStatus[] {
+  return Object.entries(deployed)
+    .filter(([, state]) => Object.keys(state.endpoints).length > 0)
+    .sort(([a], [b]) => (a === thisNode ? -1 : b === thisNode ? 1 : a.localeCompare(b)))
+    .map(([node, state]) => ({
+      node,
+      thisNode: node === thisNode,
+      endpoints: Object.entries(state.endpoints)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([endpoint, e]) => ({
+          endpoint,
+          status: e.status,
+          serial: e.serial,
+          method: e.method ?? null,
+          at: e.at,
+          lastError: e.lastError ?? null,
+        })),
+    }));
+}
+
 async function endpointStatuses(
-  name: string,
+  deployed: Record<string, DeployState>,
   bundlePath: string,
   sha1: string,
   deps: ListDeps,
 ): Promise<EndpointStatus[]> {
   const endpoints = deps.endpoints ?? [];
   if (endpoints.length === 0) return [];
-  const state = deps.deployState === undefined ? { endpoints: {} } : await deps.deployState.load(name);
+  const state = (deps.node === undefined ? undefined : deployed[deps.node]) ?? { endpoints: {} };
   return Promise.all(
     endpoints.map(async (endpoint): Promise<EndpointStatus> => {
       const recorded = state.endpoints[endpoint.label];

@@ -1,7 +1,14 @@
 import { messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision } from '../renewal';
-import type { CertificateMeta, RenewalState, RenewalStateStore, StoredAccount, StoredCertificate } from '../storage';
+import type {
+  CertificateMeta,
+  RenewalState,
+  RenewalStateStore,
+  Revisioned,
+  StoredAccount,
+  StoredCertificate,
+} from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueCertificate, type IssuanceDeps, type IssueResult } from './issueCertificate';
 import { deployIfOwed } from './_owedDeploy';
@@ -24,7 +31,7 @@ export interface HookOutcome {
 export interface RenewalDeps extends IssuanceDeps {
   renewalState: RenewalStateStore;
   /** Where renewed certificates go; endpoints may be empty. */
-  deploy: Pick<DeployDeps, 'deployState' | 'endpoints' | 'crtList' | 'fallback'>;
+  deploy: Pick<DeployDeps, 'deployState' | 'node' | 'endpoints' | 'crtList' | 'fallback'>;
   /** Runs the post-renew hooks for a freshly renewed certificate. Default: none. */
   runHooks?: (certificate: StoredCertificate) => Promise<HookOutcome[]>;
   /** Uniform [0, 1), for the random instant in an ARI window. */
@@ -77,8 +84,8 @@ const CHECK_CONCURRENCY = 32;
  * @throws StorageError when the store cannot even be listed
  */
 export async function renewCertificates(deps: RenewalDeps, options: RenewOptions): Promise<RenewOutcome[]> {
-  // First, under the home lock: finish what a killed run left (temps, a bundle not rewritten).
-  await deps.bundles.reconcile();
+  // First, under the home lock: finish or drop what a killed run left (temps, a bundle not renamed).
+  await deps.store.recover();
   const names =
     options.names ??
     [...new Set([...(await deps.store.listCertificateNames()), ...(await deps.issued.listNames())])].sort();
@@ -138,10 +145,11 @@ async function renewOne(
   const { deps, options } = pass;
   const log = deps.logger.child({ certificate: name });
   const now = deps.clock.now();
-  const state = await deps.renewalState.load(name);
+  const held = await deps.renewalState.load(name);
+  const state = held.value;
   const before = comparable(state);
   const meta = await deps.store.loadCertificateMeta(name);
-  const finished = await finishKept(name, state, pass);
+  const finished = await finishKept(name, held, pass);
   if (finished !== undefined) return finished;
   if (meta === undefined) {
     const decision: RenewalDecision = { due: false, reason: 'not-yet', notBefore: now, detail: 'no such certificate' };
@@ -167,12 +175,12 @@ async function renewOne(
     detail: decision.detail,
     ...(decision.due ? {} : { notBefore: decision.notBefore.toISOString() }),
   };
-  if (!decision.due) return notDue(name, { meta, state, before, decision }, deps);
+  if (!decision.due) return notDue(name, { meta, held, before, decision }, deps);
   log.info('Renewing', { reason: decision.reason, detail: decision.detail });
   const outcome = await pass.network(() =>
     renewDue(
       name,
-      { desired, certId: ari === undefined ? undefined : certId, state, decision, reuseKey: options.reuseKey === true },
+      { desired, certId: ari === undefined ? undefined : certId, held, decision, reuseKey: options.reuseKey === true },
       deps,
     ),
   );
@@ -185,13 +193,14 @@ async function notDue(
   name: string,
   check: {
     meta: CertificateMeta;
-    state: RenewalState;
+    held: Revisioned<RenewalState>;
     before: string;
     decision: Extract<RenewalDecision, { due: false }>;
   },
   deps: RenewalDeps,
 ): Promise<RenewOutcome> {
-  const { meta, state, decision } = check;
+  const { meta, held, decision } = check;
+  const state = held.value;
   const log = deps.logger.child({ certificate: name });
   log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', {
     reason: decision.reason,
@@ -206,15 +215,14 @@ async function notDue(
   });
   const hooks = await runHooksIfOwed(name, meta.serial, state, deps);
   // Nothing but the check time changed: skip the fsync'd rewrite (1000 certificates: ~0.6 s a pass).
-  if (comparable(state) !== check.before) await deps.renewalState.save(name, state);
+  if (comparable(state) !== check.before) await saveState(name, held, deps);
   return { name, decision, ...(deploy === undefined ? {} : { deploy }), ...(hooks === undefined ? {} : { hooks }) };
 }
 
-    bundles: deps.bundles,
 /** Finishes the certificate an earlier run kept for `name`, whatever the schedule; undefined when there is none usable. */
 async function finishKept(
   name: string,
-  state: RenewalState,
+  held: Revisioned<RenewalState>,
   pass: { deps: RenewalDeps; options: RenewOptions; network: Limiter },
 ): Promise<RenewOutcome | undefined> {
   const { deps } = pass;
@@ -225,7 +233,7 @@ async function finishKept(
   const decision: RenewalDecision = { due: true, reason: 'kept', detail };
   log.info('Renewing', { reason: decision.reason, detail });
   return pass.network(() =>
-    renewDue(name, { desired: kept.request, certId: undefined, state, decision, reuseKey: false }, deps),
+    renewDue(name, { desired: kept.request, certId: undefined, held, decision, reuseKey: false }, deps),
   );
 }
 
@@ -234,13 +242,14 @@ async function renewDue(
   job: {
     desired: DesiredCertificate;
     certId: string | undefined;
-    state: RenewalState;
+    held: Revisioned<RenewalState>;
     decision: Extract<RenewalDecision, { due: true }>;
     reuseKey: boolean;
   },
   deps: RenewalDeps,
 ): Promise<RenewOutcome> {
-  const { state, decision } = job;
+  const { held, decision } = job;
+  const state = held.value;
   try {
     const result = await issueCertificate(
       {
@@ -259,7 +268,7 @@ async function renewDue(
     // Stored: from here on nothing orders again. Saved before the deploy, so that a run killed
     // before its hooks owes them to the next pass (runHooksIfOwed).
     state.hooksPending = deps.runHooks === undefined ? undefined : result.serial;
-    await deps.renewalState.save(name, state);
+    await saveState(name, held, deps);
     const deploy = await deployCertificate(name, {
       ...deps.deploy,
       store: deps.store,
@@ -267,13 +276,12 @@ async function renewDue(
       logger: deps.logger,
     });
     const hooks = await runRecordedHooks(name, state, deps);
-    await deps.renewalState.save(name, state);
+    await saveState(name, held, deps);
     return {
       name,
       decision,
       renewed: { serial: result.serial, notAfter: result.notAfter, resumed: result.resumed },
       deploy,
-      bundles: deps.bundles,
       hooks,
     };
   } catch (error) {
@@ -298,7 +306,7 @@ async function renewDue(
       ...(retryAfter === undefined ? {} : { retryAfter: retryAfter.toISOString() }),
     };
     // A full disk fails this save too: log it, and report the renewal's own error, not this one.
-    await deps.renewalState.save(name, state).catch((saveError: unknown) => {
+    await saveState(name, held, deps).catch((saveError: unknown) => {
       deps.logger.error('Cannot record the failure backoff', { certificate: name, error: messageOf(saveError) });
     });
     deps.logger.error('Renewal failed; backing off', {
@@ -309,6 +317,19 @@ async function renewDue(
     });
     return { name, decision, error: messageOf(error), nextAttemptAt };
   }
+}
+
+/**
+ * Saves `held.value` over the revision it was loaded at and moves `held` to the new revision, so
+ * that the next save of this run passes it in turn.
+ * @throws StorageError STORAGE_CONFLICT when another run saved this certificate's state meanwhile
+ */
+async function saveState(
+  name: string,
+  held: Revisioned<RenewalState>,
+  deps: Pick<RenewalDeps, 'renewalState'>,
+): Promise<void> {
+  held.revision = await deps.renewalState.save(name, held.value, { expectedRevision: held.revision });
 }
 
 /** The stored key type as one we can generate; a certificate from elsewhere gets the default. */

@@ -81,12 +81,12 @@ export async function revokeCertificate(
   await acme.revokeCertificate(stored.certPem, options.reason === undefined ? {} : { reason: options.reason.code });
   const revokedAt = deps.clock.now();
   log.info('Certificate revoked', { reason: options.reason?.name, accountUrl });
-  const state = await deps.renewalState.load(stored.meta.name);
+  const { value: state, revision } = await deps.renewalState.load(stored.meta.name);
   state.revocation = {
     serial,
     revokedAt: revokedAt.toISOString(),
     ...(options.reason === undefined ? {} : { reason: options.reason.name, reasonCode: options.reason.code }),
   };
-  await deps.renewalState.save(stored.meta.name, state);
+  await deps.renewalState.save(stored.meta.name, state, { expectedRevision: revision });
   return { name: stored.meta.name, serial, directoryUrl, accountUrl, reason: options.reason, revokedAt };
 }

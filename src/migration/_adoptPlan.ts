@@ -8,7 +8,7 @@ import { AppError, messageOf } from '../errors';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from '../issuance';
 import type { Logger } from '../log';
 import { shouldRenew } from '../renewal';
-import type { CertificateMeta, CertificateStore, LocalBundles, RenewalStateStore } from '../storage';
+import type { CertificateMeta, CertificateStore, RenewalStateStore } from '../storage';
 import type { LegoCertificate } from './_parseCertificate';
 import type { LegoImportPlan, PlannedAccount, PlannedCertificate } from './planLegoImport';
 
@@ -17,11 +17,9 @@ export interface LegoImportDeps {
   /** The CA of --home's account and certificates (`--directory`). */
   directoryUrl: string;
   store: CertificateStore;
-  /** This node's HAProxy bundles: each imported certificate's is written once it is stored. */
-  bundles: LocalBundles;
   renewalState: RenewalStateStore;
   /** Where imported certificates go; `endpoints` may be empty (bundles are only written). */
-  deploy: Pick<DeployDeps, 'deployState' | 'endpoints' | 'crtList' | 'fallback'>;
+  deploy: Pick<DeployDeps, 'deployState' | 'node' | 'endpoints' | 'crtList' | 'fallback'>;
   clock: Clock;
   logger: Logger;
 }
@@ -187,9 +185,9 @@ function renewalDueAt(planned: PlannedCertificate, now: Date): string {
  */
 async function deliveryOwed(name: string, serial: string, deps: LegoImportDeps): Promise<boolean> {
   const { crtList } = deps.deploy;
-  if (crtList !== undefined && !(await crtList.hasEntry(deps.bundles.pathOf(name)))) return true;
+  if (crtList !== undefined && !(await crtList.hasEntry(deps.store.paths(name).bundle))) return true;
   if (deps.deploy.endpoints.length === 0) return false;
-  const state = await deps.deploy.deployState.load(name);
+  const state = await deps.deploy.deployState.load(name, deps.deploy.node);
   return deps.deploy.endpoints.some((endpoint) => {
     const recorded = state.endpoints[endpoint.label];
     return recorded === undefined || recorded.status !== 'deployed' || recorded.serial !== serial;
@@ -202,17 +200,11 @@ async function deliveryOwed(name: string, serial: string, deps: LegoImportDeps):
  */
 async function deploy(name: string, deps: LegoImportDeps): Promise<EndpointOutcome[] | undefined> {
   const { crtList } = deps.deploy;
-  if (crtList !== undefined && (await crtList.ensureEntry(deps.bundles.pathOf(name)))) {
+  if (crtList !== undefined && (await crtList.ensureEntry(deps.store.paths(name).bundle))) {
     deps.logger.info('Listed the adopted certificate in the crt-list', { certificate: name, crtList: crtList.path });
   }
   if (deps.deploy.endpoints.length === 0) return undefined;
-  return deployCertificate(name, {
-    ...deps.deploy,
-    store: deps.store,
-    bundles: deps.bundles,
-    clock: deps.clock,
-    logger: deps.logger,
-  });
+  return deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
 }
 
 async function alreadyStored(
@@ -275,26 +267,21 @@ async function importCertificate(
             : `would replace the older certificate in --home (serial ${replacing}) (dry run)`,
       };
     }
-    // Compare-and-set against what was decided on: another writer's version is never replaced unseen.
-    await deps.store.saveCertificate(
-      {
-        name,
-        certPem: certificate.certPem,
-        chainPem: certificate.chainPem,
-        keyPem: certificate.keyPem,
-        meta: {
-          domains,
-          directoryUrl: deps.directoryUrl,
-          issuedAt: certificate.notBefore.toISOString(),
-          adoptedFrom: 'lego',
-        },
+    await deps.store.saveCertificate({
+      name,
+      certPem: certificate.certPem,
+      chainPem: certificate.chainPem,
+      keyPem: certificate.keyPem,
+      meta: {
+        domains,
+        directoryUrl: deps.directoryUrl,
+        issuedAt: certificate.notBefore.toISOString(),
+        adoptedFrom: 'lego',
       },
-      { expectedVersion: existing?.version ?? null },
-    );
-    const stored = await deps.store.loadCertificate(name);
-    if (stored !== undefined) await deps.bundles.write(stored);
+    });
     // A fresh state: no failure backoff or ARI window of an older certificate carries over.
-    await deps.renewalState.save(name, {});
+    const { revision } = await deps.renewalState.load(name);
+    await deps.renewalState.save(name, {}, { expectedRevision: revision });
     deps.logger.info('Imported a lego certificate', {
       certificate: name,
       serial: certificate.serial,

@@ -3,11 +3,11 @@ import type { HaproxyEndpoint } from '../issuance';
 import type { Logger } from '../log';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
+  FileCertificateStore,
   FileCrtList,
   FileDeployStateStore,
   FileLocks,
   FileRenewalStateStore,
-  openFileBackend,
 } from '../storage';
 import { adoptLegoHome, hasLegoLayout, type LegoAdoptionReport } from './adoptLegoHome';
 
@@ -15,6 +15,8 @@ import { adoptLegoHome, hasLegoLayout, type LegoAdoptionReport } from './adoptLe
 export interface AdoptLegoHomeLockedOptions {
   /** The CA whose lego account and certificates are adopted (`--directory`). */
   directoryUrl: string;
+  /** This node's id (`config.nodeId`): whose deploy state records the adopted certificates' delivery. */
+  node: string;
   /** The lego account folder to adopt, when there is one of that name. Default: the only one of the CA, else the first in sorted order. */
   email?: string;
   logger: Logger;
@@ -44,12 +46,11 @@ export async function adoptLegoHomeLocked(
   const { logger } = options;
   const deps = {
     directoryUrl: options.directoryUrl,
-  const { store, bundles } = openFileBackend({ home, clock, logger });
-    store,
-    bundles,
+    store: new FileCertificateStore({ home, clock, logger }),
     renewalState: new FileRenewalStateStore({ home }),
     deploy: {
-      deployState: new FileDeployStateStore({ home }),
+      deployState: new FileDeployStateStore({ home, node: options.node }),
+      node: options.node,
       endpoints: options.endpoints ?? [],
       ...(options.crtListPath === undefined ? {} : { crtList: new FileCrtList(options.crtListPath) }),
     },

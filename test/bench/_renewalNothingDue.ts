@@ -77,7 +77,7 @@ function renewalDeps(home: string, onAcme: () => void): RenewalDeps {
     clock: systemClock,
     logger: silentLogger,
     renewalState: new FileRenewalStateStore({ home }),
-    deploy: { deployState: new FileDeployStateStore({ home }), endpoints: [] },
+    deploy: { deployState: new FileDeployStateStore({ home, node: 'node-1' }), node: 'node-1', endpoints: [] },
     random: Math.random,
   };
 }
@@ -139,7 +139,7 @@ async function cacheAriWindows(deps: RenewalDeps, names: string[]): Promise<void
   const now = Date.now();
   for (const name of names) {
     const stored = await deps.store.loadCertificate(name);
-    const state = await deps.renewalState.load(name);
+    const { value: state, revision } = await deps.renewalState.load(name);
     state.ari = {
       certId: ariCertId(stored!.certPem),
       start: new Date(now + 30 * DAY_MS).toISOString(),
@@ -147,7 +147,7 @@ async function cacheAriWindows(deps: RenewalDeps, names: string[]): Promise<void
       chosenAt: new Date(now + 31 * DAY_MS).toISOString(),
       retryAfter: new Date(now + DAY_MS / 4).toISOString(),
     };
-    await deps.renewalState.save(name, state);
+    await deps.renewalState.save(name, state, { expectedRevision: revision });
   }
 }
 

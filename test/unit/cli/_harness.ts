@@ -73,6 +73,7 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
       store,
       issued: new MemoryIssuedCertificateStore('/srv/acme'),
       deployState,
+      node: 'node-1',
       locks: new MemoryLocks(),
       acmeFor: () => {
         throw new Error('no ACME in unit tests');

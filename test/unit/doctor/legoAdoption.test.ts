@@ -174,7 +174,7 @@ describe('readLegoHome() on lego files written by real lego', () => {
       directoryUrl: options.directoryUrl ?? LEGO_DIRECTORY,
       store: new FileCertificateStore({ home, clock, logger }),
       renewalState: new FileRenewalStateStore({ home }),
-      deploy: { deployState: new FileDeployStateStore({ home }), endpoints: [] },
+      deploy: { deployState: new FileDeployStateStore({ home, node: 'node-1' }), node: 'node-1', endpoints: [] },
       clock,
       logger,
     };

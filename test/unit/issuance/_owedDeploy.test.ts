@@ -84,10 +84,11 @@ async function setup(recorded?: EndpointDeployState) {
   });
   const deployState = new MemoryDeployStateStore();
   const haproxy = new FakeHaproxy('unix@/run/a.sock');
-  if (recorded !== undefined) await deployState.save('site', { endpoints: { [haproxy.label]: recorded } });
+  if (recorded !== undefined) await deployState.save('site', 'node-1', { endpoints: { [haproxy.label]: recorded } });
   const deps: DeployDeps = {
     store,
     deployState,
+    node: 'node-1',
     endpoints: [haproxy],
     crtList,
     clock: fixedClock(NOW),
@@ -115,7 +116,7 @@ describe('deployIfOwed()', () => {
     const outcomes = await deployIfOwed('site', SERIAL, deps);
     expect(haproxy.commands).toEqual(commands);
     expect(outcomes === undefined).toBe(commands.length === 0);
-    expect((await deployState.load('site')).endpoints[haproxy.label]?.status).toBe(
+    expect((await deployState.load('site', 'node-1')).endpoints[haproxy.label]?.status).toBe(
       recorded === undefined ? undefined : commands.length > 0 ? 'deployed' : recorded.status,
     );
   });
@@ -204,7 +205,7 @@ describe('renewCertificates() and what a killed run left', () => {
       clock: fixedClock(NOW),
       logger: new CapturingLogger(),
       renewalState: new MemoryRenewalStateStore(),
-      deploy: { deployState: base.deployState, endpoints: base.deps.endpoints, crtList },
+      deploy: { deployState: base.deployState, node: 'node-1', endpoints: base.deps.endpoints, crtList },
       random: () => 0.5,
     };
   }

@@ -77,6 +77,7 @@ async function setup(extra: Partial<DeployDeps> = {}) {
   const deps: DeployDeps = {
     store,
     deployState,
+    node: 'node-1',
     endpoints: [a, b],
     clock: fixedClock(NOW),
     logger: new CapturingLogger(),
@@ -97,7 +98,7 @@ describe('deployCertificate()', () => {
       { endpoint: 'unix@/run/b.sock', outcome: 'swapped', serial: LEAF.serial },
     ]);
     expect(a.served.get(bundlePath)).toEqual({ serial: LEAF.serial, sha1Fingerprint: LEAF.sha1Fingerprint });
-    expect((await deployState.load('site')).endpoints['unix@/run/b.sock']).toEqual({
+    expect((await deployState.load('site', 'node-1')).endpoints['unix@/run/b.sock']).toEqual({
       status: 'deployed',
       serial: LEAF.serial,
       method: 'swap',
@@ -164,7 +165,7 @@ describe('deployCertificate()', () => {
       serial: LEAF.serial,
       error: `HAProxy does not know "${bundlePath}"; list it in HAProxy's configuration or pass --haproxy-crt-list so it can be added`,
     });
-    expect((await deployState.load('site')).endpoints['unix@/run/a.sock']!.status).toBe('pending');
+    expect((await deployState.load('site', 'node-1')).endpoints['unix@/run/a.sock']!.status).toBe('pending');
   });
 
   test('deployCertificate() keeps delivering to healthy endpoints when one socket is down, then reloads through the fallback', async () => {
@@ -230,7 +231,7 @@ describe('deployCertificate()', () => {
       expect(outcomes).toEqual([
         { endpoint: 'unix@/run/a.sock', outcome: 'pending', serial: LEAF.serial, error: `ECONNREFUSED${error}` },
       ]);
-      expect((await deployState.load('site')).endpoints['unix@/run/a.sock']).toMatchObject({
+      expect((await deployState.load('site', 'node-1')).endpoints['unix@/run/a.sock']).toMatchObject({
         status: 'pending',
         lastError: `ECONNREFUSED${error}`,
       });
@@ -251,7 +252,7 @@ describe('deployCertificate()', () => {
     const outcomes = await deployCertificate('site', deps);
 
     expect(outcomes.map((o) => o.outcome)).toEqual(['pending', 'pending']);
-    expect((await deployState.load('site')).endpoints['unix@/run/a.sock']!.lastError).toBe(
+    expect((await deployState.load('site', 'node-1')).endpoints['unix@/run/a.sock']!.lastError).toBe(
       'ECONNREFUSED; reload fallback "command "snapctl restart x.haproxy"" failed: exit code 1',
     );
   });

@@ -45,7 +45,7 @@ async function storeWithLeaf(profile?: string): Promise<MemoryCertificateStore> 
 
 async function listWith(state: RenewalState, now = NOW): Promise<CertificateSummary> {
   const renewalState = new MemoryRenewalStateStore();
-  await renewalState.save('site', state);
+  renewalState.states.set('site', state);
   const [summary] = await listCertificates({ store: await storeWithLeaf(), clock: fixedClock(now), renewalState });
   return summary!;
 }
@@ -337,7 +337,7 @@ describe("a certificate without a subject (SANs only, as Let's Encrypt issues to
       meta: { domains: NO_SUBJECT_NAMES, directoryUrl: 'https://ca.example.test/dir', profile: 'shortlived' },
     });
     const renewalState = new MemoryRenewalStateStore();
-    await renewalState.save('example.net', { ari: { certId: ariCertId(certs.noSubjectLeaf), ...FUTURE_WINDOW } });
+    renewalState.states.set('example.net', { ari: { certId: ariCertId(certs.noSubjectLeaf), ...FUTURE_WINDOW } });
     const { deps, stdout } = cliHarness({ store, renewalState }, { clock: fixedClock(NOW) });
 
     expect(await runCli(['list', '--json', '--home', '/srv/acme'], deps)).toBe(EXIT_OK);
@@ -360,7 +360,7 @@ describe("a certificate without a subject (SANs only, as Let's Encrypt issues to
 describe('acme list (text)', () => {
   async function listText(state: RenewalState, profile?: string): Promise<string> {
     const renewalState = new MemoryRenewalStateStore();
-    await renewalState.save('site', state);
+    renewalState.states.set('site', state);
     const store = await storeWithLeaf(profile);
     const { deps, stdout } = cliHarness(
       {

@@ -95,13 +95,13 @@ async function decisions(
     clock,
     logger: new CapturingLogger(),
     renewalState,
-    deploy: { deployState: new MemoryDeployStateStore(), endpoints: [] },
+    deploy: { deployState: new MemoryDeployStateStore(), node: 'node-1', endpoints: [] },
     runHooks: async () => [],
     random: () => 0.5,
   };
   await issueCertificate(REQUEST, deps);
   const serial = (await store.loadCertificateMeta(REQUEST.name))!.serial;
-  await renewalState.save(REQUEST.name, testCase.state(serial));
+  renewalState.states.set(REQUEST.name, testCase.state(serial));
   now = new Date(ISSUED_AT.getTime() + testCase.day * DAY_MS);
   const [listed] = await listCertificates({ store, clock, renewalState });
   const [renewed] = await renewCertificates(deps, { nextCheckAt: now });

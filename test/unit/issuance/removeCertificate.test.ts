@@ -57,7 +57,7 @@ async function setup() {
     meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir' },
   });
   const deployState = new MemoryDeployStateStore();
-  await deployState.save('site', { endpoints: {} });
+  await deployState.save('site', 'node-1', { endpoints: {} });
   const memoryArchive = new MemoryCertificateArchive({
     store,
     deployState,

@@ -37,7 +37,7 @@ function setup() {
     clock,
     logger: new CapturingLogger(),
     renewalState: new MemoryRenewalStateStore(),
-    deploy: { deployState: new MemoryDeployStateStore(), endpoints: [] },
+    deploy: { deployState: new MemoryDeployStateStore(), node: 'node-1', endpoints: [] },
     runHooks: async (certificate: StoredCertificate) => {
       hookRuns.push(certificate.meta.serial);
       return hookResult();
@@ -91,7 +91,7 @@ describe('renewCertificates() finishes what an earlier run left', () => {
     expect(failed?.error).toMatch(
       /^Cannot finish "example\.net" after the CA issued it: Cannot write certificate "example\.net": ENOSPC: no space left on device; the certificate and its key are kept in "\/srv\/acme\/issued\/example\.net\.json": /,
     );
-    expect((await deps.renewalState.load('example.net')).failure?.failures).toBe(1);
+    expect((await deps.renewalState.load('example.net')).value.failure?.failures).toBe(1);
 
     const [finished] = await renewCertificates(deps, { nextCheckAt: NOW });
 
@@ -100,7 +100,7 @@ describe('renewCertificates() finishes what an earlier run left', () => {
       2,
       finished!.renewed!.serial,
     ]);
-    expect((await deps.renewalState.load('example.net')).failure).toBeUndefined();
+    expect((await deps.renewalState.load('example.net')).value.failure).toBeUndefined();
   });
 
   test('renewCertificates() runs failed post-renew hooks again on the next pass until they succeed, without an order', async () => {
@@ -117,7 +117,7 @@ describe('renewCertificates() finishes what an earlier run left', () => {
     ]);
     const [renewed] = await renewCertificates(deps, { nextCheckAt: NOW, force: true });
     const serial = renewed!.renewed!.serial;
-    expect([renewed!.hooks?.[0]?.ok, (await deps.renewalState.load('example.net')).hooksPending]).toEqual([
+    expect([renewed!.hooks?.[0]?.ok, (await deps.renewalState.load('example.net')).value.hooksPending]).toEqual([
       false,
       serial,
     ]);
@@ -134,7 +134,10 @@ describe('renewCertificates() finishes what an earlier run left', () => {
       undefined,
     ]);
     expect(hookRuns).toEqual([serial, serial, serial]);
-    expect([ca.orders.length, (await deps.renewalState.load('example.net')).hooksPending]).toEqual([2, undefined]);
+    expect([ca.orders.length, (await deps.renewalState.load('example.net')).value.hooksPending]).toEqual([
+      2,
+      undefined,
+    ]);
   });
 
   test('renewCertificates() runs the hooks a pass owes after they threw, without an order', async () => {

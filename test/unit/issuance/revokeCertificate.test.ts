@@ -50,7 +50,7 @@ describe('revokeCertificate()', () => {
     'revokeCertificate() revokes %s with the stored account and records it in the renewal state',
     async (_label, reason, recorded) => {
       const { deps, ca, renewalState } = await setup();
-      await renewalState.save('site', { lastSuccessAt: '2026-11-01T00:00:00.000Z' });
+      renewalState.states.set('site', { lastSuccessAt: '2026-11-01T00:00:00.000Z' });
 
       const result = await revokeCertificate('site', deps, { reason });
 
@@ -63,7 +63,7 @@ describe('revokeCertificate()', () => {
         revokedAt: NOW,
       });
       expect([...ca.revoked]).toEqual([[SERIAL, reason?.code ?? null]]);
-      expect(await renewalState.load('site')).toEqual({
+      expect((await renewalState.load('site')).value).toEqual({
         lastSuccessAt: '2026-11-01T00:00:00.000Z',
         revocation: { serial: SERIAL, revokedAt: NOW.toISOString(), ...recorded },
       });
@@ -80,7 +80,7 @@ describe('revokeCertificate()', () => {
     const { deps, ca, renewalState } = await setup();
     ca.revoked.set(SERIAL, 0);
     await expect(revokeCertificate('site', deps)).rejects.toThrow(AcmeError);
-    expect(await renewalState.load('site')).toEqual({});
+    expect(await renewalState.load('site')).toEqual({ value: {}, revision: 0 });
   });
 
   test.each<[string, Parameters<typeof setup>[0], Partial<RevokeDeps>, string, new (...args: never[]) => Error]>([

@@ -27,9 +27,9 @@ async function stores(deploy?: DeployState) {
     meta: { domains: EC_LEAF_NAMES.slice(0, 2), directoryUrl: 'https://ca.example.test/dir' },
   });
   const deployState = new MemoryDeployStateStore();
-  if (deploy !== undefined) await deployState.save('site', deploy);
+  if (deploy !== undefined) await deployState.save('site', 'node-1', deploy);
   const renewalState = new MemoryRenewalStateStore();
-  await renewalState.save('site', {
+  renewalState.states.set('site', {
     lastSuccessAt: '2026-11-01T00:00:00.000Z',
     failure: {
       failures: 2,
@@ -38,7 +38,7 @@ async function stores(deploy?: DeployState) {
       nextAttemptAt: '2026-11-30T00:10:00.000Z',
     },
   });
-  return { store, deployState, renewalState, clock: fixedClock(NOW) };
+  return { store, deployState, node: 'node-1', renewalState, clock: fixedClock(NOW) };
 }
 
 describe('collectMetrics()', () => {
@@ -73,6 +73,7 @@ describe('collectMetrics()', () => {
     const snapshot = await collectMetrics({
       store,
       deployState: new MemoryDeployStateStore(),
+      node: 'node-1',
       renewalState: new MemoryRenewalStateStore(),
       clock: fixedClock(NOW),
     });

@@ -46,13 +46,14 @@ function setup(options: { endpoints?: HaproxyEndpoint[]; crtList?: string } = {}
   const logger = new CapturingLogger();
   const clock = fixedClock(LEGO_NOW);
   const store = new FileCertificateStore({ home, clock, logger });
-  const deployState = new FileDeployStateStore({ home });
+  const deployState = new FileDeployStateStore({ home, node: 'node-1' });
   const deps: LegoImportDeps = {
     directoryUrl: LEGO_DIRECTORY,
     store,
     renewalState: new FileRenewalStateStore({ home }),
     deploy: {
       deployState,
+      node: 'node-1',
       endpoints: options.endpoints ?? [],
       ...(options.crtList === undefined ? {} : { crtList: new FileCrtList(options.crtList) }),
     },

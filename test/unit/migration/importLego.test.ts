@@ -61,7 +61,7 @@ function setup(
     directoryUrl: LEGO_DIRECTORY,
     store,
     renewalState,
-    deploy: { deployState, endpoints: [haproxy], crtList },
+    deploy: { deployState, node: 'node-1', endpoints: [haproxy], crtList },
     clock: fixedClock(LEGO_NOW),
     logger: new CapturingLogger(),
   };
@@ -169,7 +169,7 @@ describe('importLego()', () => {
         ...setup().deps,
         store,
         renewalState: new FileRenewalStateStore({ home }),
-        deploy: { deployState: new MemoryDeployStateStore(), endpoints: [] },
+        deploy: { deployState: new MemoryDeployStateStore(), node: 'node-1', endpoints: [] },
       };
       await importLego(fixtureSnapshot(), deps);
       const before = await treeDigest(home);

@@ -281,7 +281,7 @@ describe('lego import properties', () => {
               directoryUrl: LEGO_DIRECTORY,
               store,
               renewalState: new MemoryRenewalStateStore(),
-              deploy: { deployState: new MemoryDeployStateStore(), endpoints: [] },
+              deploy: { deployState: new MemoryDeployStateStore(), node: 'node-1', endpoints: [] },
               clock: fixedClock(LEGO_NOW),
               logger: new CapturingLogger(),
             };
