@@ -97,13 +97,12 @@ function createFallback(config: Config, logger: Logger): ReloadFallback | undefi
 function createServices(config: Config, logger: Logger): Services {
   const {
     FileAccountKeyStage,
-    FileCertificateArchive,
-    FileCertificateStore,
     FileCrtList,
     FileDeployStateStore,
     FileIssuedCertificateStore,
     FileLocks,
     FileRenewalStateStore,
+    openFileBackend,
   } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
   const { postRenewHooksDir, runPostRenewHooks } = lazy.issuance();
@@ -119,8 +118,12 @@ function createServices(config: Config, logger: Logger): Services {
   } = lazy.challenge();
   const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
   const preflightUrl = config.preflightUrl;
+  const backend = openFileBackend({ home: config.home, clock: systemClock, logger });
   return {
-    store: new FileCertificateStore({ home: config.home, clock: systemClock, logger }),
+    store: backend.store,
+    bundles: backend.bundles,
+    certificatePaths: (name) => backend.store.paths(name),
+    archiveDir: (archiveId) => backend.store.archiveDir(archiveId),
     issued: new FileIssuedCertificateStore({ home: config.home }),
     deployState: new FileDeployStateStore({ home: config.home, node: config.nodeId }),
     node: config.nodeId,
@@ -144,6 +147,7 @@ function createServices(config: Config, logger: Logger): Services {
         timeoutMs: config.hookTimeoutMs,
         logger,
       }),
+        paths: backend.store.paths(certificate.meta.name),
     checkPrograms: () =>
       checkPrograms({
         hooksDir: postRenewHooksDir(config.home),
@@ -152,7 +156,6 @@ function createServices(config: Config, logger: Logger): Services {
         searchPath: programEnvironment(process.env).PATH,
       }),
     random: Math.random,
-    archive: new FileCertificateArchive({ home: config.home, clock: systemClock, logger }),
     accountKeyStage: new FileAccountKeyStage({ home: config.home }),
     legoReader: new LegoDirectoryReader(),
     acmeFor: (accountKeyPem) =>

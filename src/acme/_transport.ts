@@ -71,6 +71,8 @@ const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const INSTALLED = Symbol.for('haproxy-acme.transport-installed');
 const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 3;
 
 const storage = new AsyncLocalStorage<Scope>();
 let fallback: { requestTimeoutMs: number; logger: Logger } | undefined;
@@ -144,7 +146,8 @@ function assertAccountLocation(answer: HttpAnswer, context: OperationContext | u
 }
 
 /**
- * The axios adapter: one request, decoded at arrival. GET/HEAD answered 429/503 are retried up
+ * The axios adapter: one request, decoded at arrival. GET/HEAD follow up to MAX_REDIRECTS
+ * redirects (as axios' own adapter did), and when answered 429/503 are retried up
  * to MAX_IDEMPOTENT_ATTEMPTS times (RFC 8555 §6.6; a POST carries a nonce that must not be
  * replayed, and acme-client retries badNonce itself). A Retry-After above the cap is not waited
  * for: the caller gets the error with its retryAfterMs and decides (a rate limit can last hours).
@@ -154,7 +157,7 @@ async function acmeAdapter(config: InternalAxiosRequestConfig): Promise<AxiosRes
   if (scope !== undefined) scope.handedBack = undefined;
   const method = (config.method ?? 'get').toUpperCase();
   for (let attempt = 1; ; attempt += 1) {
-    const answer = await send(config, method, scope?.context);
+    const answer = await sendFollowingRedirects(config, method, scope?.context);
     const { failure } = answer;
     if (failure === undefined) {
       assertAccountLocation(answer, scope?.context);
@@ -170,6 +173,22 @@ async function acmeAdapter(config: InternalAxiosRequestConfig): Promise<AxiosRes
   }
 }
 
+/**
+ * Where a GET or HEAD answered with a redirect goes (a directory URL moved), as an absolute
+ * http(s) URL; undefined for anything else. A POST is never redirected: its JWS names its URL.
+ */
+function redirectTarget(answer: HttpAnswer, method: string): string | undefined {
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
+  if (!REDIRECT_STATUSES.has(answer.status) || typeof answer.headers.location !== 'string') return undefined;
+  // A relative Location is resolved against the URL that answered (RFC 9110 §10.2.2).
+  try {
+    const target = new URL(answer.headers.location, answer.url);
+    return target.protocol === 'https:' || target.protocol === 'http:' ? target.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A badNonce answer to a POST: acme-client retries it with the answer's fresh nonce (RFC 8555 §6.5). */
 function isRetriedByAcmeClient(
   method: string,
@@ -178,16 +197,37 @@ function isRetriedByAcmeClient(
   return method === 'POST' && failure.kind === 'problem' && failure.problem.type === BAD_NONCE;
 }
 
+/**
+ * send(), following up to MAX_REDIRECTS redirects of a GET or HEAD.
+ * @throws {AcmeHttpError} `status` for a redirect answer not followed (a POST's, or one too many)
+ */
+async function sendFollowingRedirects(
+  config: InternalAxiosRequestConfig,
+  method: string,
+  context: OperationContext | undefined,
+): Promise<HttpAnswer> {
+  let url = config.url ?? '';
+  for (let redirects = 0; ; redirects += 1) {
+    const answer = await send(config, url, method, context);
+    if (answer.status < 300 || answer.status >= 400) return answer;
+    const next = redirectTarget(answer, method);
+    if (next === undefined || redirects >= MAX_REDIRECTS)
+      throw new AcmeHttpError({ kind: 'status', url: answer.url, status: answer.status });
+    url = next;
+  }
+}
+
 /** One exchange with the operation's settings and signal (defaults outside an operation); records its Retry-After. */
 async function send(
   config: InternalAxiosRequestConfig,
+  url: string,
   method: string,
   context: OperationContext | undefined,
 ): Promise<HttpAnswer> {
   const settings = context?.settings;
   const clock = settings?.clock ?? systemClock;
   const answer = await exchange({
-    url: config.url ?? '',
+    url,
     method,
     headers: requestHeaders(config),
     body: requestBody(config),

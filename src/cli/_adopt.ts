@@ -19,6 +19,7 @@ export function adoptionDeps(context: AdoptContext): Parameters<typeof adoptLego
   return {
     directoryUrl: config.directoryUrl,
     store: services.store,
+    bundles: services.bundles,
     renewalState: services.renewalState,
     deploy: {
       deployState: services.deployState,

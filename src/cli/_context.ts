@@ -4,11 +4,12 @@ import type { Config, RawFlags } from '../config';
 import type { Logger, CreateLoggerOptions } from '../log';
 import type {
   AccountKeyStage,
-  CertificateArchive,
+  CertificatePaths,
   CertificateStore,
   CrtList,
   DeployStateStore,
   IssuedCertificateStore,
+  LocalBundles,
   Locks,
   RenewalStateStore,
   StoredCertificate,
@@ -28,6 +29,12 @@ import type { OnInterrupt } from './_cancel';
 /** Adapters a command needs once the configuration is known; built by main.ts. */
 export interface Services {
   store: CertificateStore;
+  /** This node's HAProxy bundles (`<home>/haproxy/`): written after a save, reconciled first. */
+  bundles: LocalBundles;
+  /** Where the files of a certificate are, for `acme issue` output and hook variables (file backend). */
+  certificatePaths: (name: string) => CertificatePaths;
+  /** Where `acme remove` put a certificate, from the store's archive id (`<home>/archive/<id>`). */
+  archiveDir: (archiveId: string) => string;
   /** Certificates the CA issued that are not stored yet (`<home>/issued/`). */
   issued: IssuedCertificateStore;
   deployState: DeployStateStore;
@@ -53,8 +60,6 @@ export interface Services {
   checkPrograms: () => Promise<void>;
   /** Uniform [0, 1): the random instant inside an ARI window. */
   random: () => number;
-  /** Where `acme remove` moves a certificate's files (`<home>/archive/`). */
-  archive: CertificateArchive;
   /** The next account key during `acme account rollover`. */
   accountKeyStage: AccountKeyStage;
   /** Reads a lego directory for `acme import lego`. */

@@ -56,6 +56,7 @@ async function diagnose(
   // Listed once: the probe needs a stored name as its Host, the checks need what HAProxy serves.
   const certificates: CertificateFacts[] | Error = await listCertificates({
     store: services.store,
+    bundles: services.bundles,
     clock: deps.clock,
     endpoints: services.haproxyEndpoints,
     deployState: services.deployState,

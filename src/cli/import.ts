@@ -140,6 +140,7 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
           {
             directoryUrl: config.directoryUrl,
             store: services.store,
+            bundles: services.bundles,
             renewalState: services.renewalState,
             deploy: {
               deployState: services.deployState,

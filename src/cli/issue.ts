@@ -12,6 +12,7 @@ import {
 import type { Config, KeyType } from '../config';
 import type { Logger } from '../log';
 import type { Clock } from '../clock';
+import type { CertificatePaths } from '../storage';
 import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
@@ -64,7 +65,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       await services.checkPrograms();
       return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
-        const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }> = [];
+        const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[]; paths: CertificatePaths }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
           const request: IssueRequest = {
             name: target.name,
@@ -86,7 +87,8 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
           const result =
             (dryRun ? undefined : await storedButUndelivered(request, context)) ??
             (await issueCertificate(request, context, { dryRun }));
-          issued.push({ result, outcomes: await deploy(result, services, { dryRun, logger, clock: deps.clock }) });
+          const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock });
+          issued.push({ result, outcomes, paths: services.certificatePaths(result.name) });
         }
         report(deps, config, issued, dryRun);
         return issued.some((i) => hasPending(i.outcomes)) ? EXIT_FAILED : EXIT_OK;
@@ -122,7 +124,7 @@ async function deploy(
   };
   if (services.haproxyEndpoints.length === 0) {
     options.logger.info('No --haproxy-socket configured: HAProxy loads the new bundle at its next reload', {
-      bundle: result.paths.bundle,
+      bundle: result.bundlePath,
     });
     return [];
   }
@@ -134,7 +136,7 @@ async function deploy(
 function report(
   deps: CliDeps,
   config: Config,
-  issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[] }>,
+  issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[]; paths: CertificatePaths }>,
   dryRun: boolean,
 ): void {
   const [primary, ...others] = issued;
@@ -144,15 +146,15 @@ function report(
     printJson(deps.stdout, {
       ok: pending.length === 0,
       dryRun,
-      certificate: toJson(primary.result),
+      certificate: toJson(primary.result, primary.paths),
       deploy: primary.outcomes,
       ...(others.length === 0
         ? {}
-        : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result), deploy: o.outcomes })) }),
+        : { alsoIssued: others.map((o) => ({ certificate: toJson(o.result, o.paths), deploy: o.outcomes })) }),
     });
   } else {
-    for (const { result, outcomes } of issued) {
-      deps.stdout.write(formatResult(result, dryRun));
+    for (const { result, outcomes, paths } of issued) {
+      deps.stdout.write(formatResult(result, dryRun, paths));
       deps.stdout.write(formatOutcomes(result.name, outcomes));
     }
   }
@@ -173,7 +175,8 @@ function requireCertificateTarget(config: Config): { name: string; domains: stri
   return { name: config.name, domains: config.domains };
 }
 
-function toJson(result: IssueResult): Record<string, unknown> {
+/** `paths`: where the file backend keeps the certificate (the bundle is this node's). */
+function toJson(result: IssueResult, paths: CertificatePaths): Record<string, unknown> {
   return {
     name: result.name,
     domains: result.domains,
@@ -186,11 +189,11 @@ function toJson(result: IssueResult): Record<string, unknown> {
     stored: result.stored,
     resumed: result.resumed,
     durationMs: result.durationMs,
-    paths: result.paths,
+    paths,
   };
 }
 
-function formatResult(result: IssueResult, dryRun: boolean): string {
+function formatResult(result: IssueResult, dryRun: boolean, paths: CertificatePaths): string {
   const names = result.domains.join(', ');
   return [
     dryRun
@@ -201,8 +204,8 @@ function formatResult(result: IssueResult, dryRun: boolean): string {
     `  serial     ${result.serial}`,
     `  valid      ${result.notBefore.toISOString()} to ${result.notAfter.toISOString()}`,
     `  key        ${result.keyType}`,
-    `  bundle     ${result.paths.bundle}`,
-    `  directory  ${result.paths.dir}`,
+    `  bundle     ${result.bundlePath}`,
+    `  directory  ${paths.dir}`,
     `  took       ${(result.durationMs / 1000).toFixed(1)} s`,
     '',
   ].join('\n');

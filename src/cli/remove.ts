@@ -24,7 +24,7 @@ them back). If one HAProxy fails, nothing on disk changes and the command can be
 A certificate named directly by "crt <file>" on a bind line cannot be removed at runtime.
 `;
 
-function describe(result: RemoveResult): string {
+function describe(result: RemoveResult, archiveDir: string | undefined): string {
   const lines = result.endpoints.map((e) => {
     if (e.outcome === 'failed') return `  ${e.endpoint}: FAILED: ${e.error ?? ''}`;
     if (e.outcome === 'not-loaded') return `  ${e.endpoint}: was not loaded`;
@@ -37,9 +37,7 @@ function describe(result: RemoveResult): string {
       `Removed "${result.name}"`,
       ...lines,
       ...(result.crtListEntryRemoved ? ['  crt-list: line deleted'] : []),
-      result.archive?.dir === undefined
-        ? '  files: none left to archive'
-        : `  files: archived in "${result.archive.dir}"`,
+      archiveDir === undefined ? '  files: none left to archive' : `  files: archived in "${archiveDir}"`,
     ].join('\n') + '\n'
   );
 }
@@ -59,14 +57,20 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
       const result = await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
         removeCertificate(name, {
           store: services.store,
-          archive: services.archive,
+          bundles: services.bundles,
           endpoints: services.haproxyEndpoints,
           crtList: services.crtList,
           logger,
         }),
       );
-      if (config.output.json) printJson(deps.stdout, { ok: result.removed, ...result });
-      else deps.stdout.write(describe(result));
+      const archiveDir = result.archive === undefined ? undefined : services.archiveDir(result.archive.archiveId);
+      if (config.output.json)
+        printJson(deps.stdout, {
+          ok: result.removed,
+          ...result,
+          archive: result.archive === undefined ? undefined : { ...result.archive, dir: archiveDir },
+        });
+      else deps.stdout.write(describe(result, archiveDir));
       if (!result.removed)
         deps.stderr.write(
           `Error: Cannot remove "${result.name}" from every HAProxy; nothing on disk changed, run "acme remove" again once they are reachable\n`,

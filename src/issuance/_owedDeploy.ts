@@ -78,9 +78,9 @@ export async function storedButUndelivered(
     keyType: meta.keyType,
     accountUrl: account?.accountUrl ?? '',
     accountReused: true,
-    paths: deps.store.paths(request.name),
+    bundlePath: deps.bundles.pathOf(request.name),
     stored: true,
-    delivery: await readDelivery(request.name, deps.store),
+    delivery: await readDelivery(request.name, deps),
     durationMs: deps.clock.now().getTime() - now.getTime(),
     resumed: true,
   };

@@ -3,7 +3,14 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { AppError, CertificateError, messageOf } from '../errors';
 import { buildHaproxyBundle, splitPemBlocks } from '../pem';
-import type { CertificateStore, CrtList, DeployState, DeployStateStore, EndpointDeployState } from '../storage';
+import type {
+  CertificateStore,
+  CrtList,
+  DeployState,
+  DeployStateStore,
+  EndpointDeployState,
+  LocalBundles,
+} from '../storage';
 
 /** What HAProxy reports for a certificate path (`show ssl cert <path>`). */
 export interface ServedCertificate {
@@ -69,6 +76,8 @@ export interface EndpointOutcome {
 /** Adapters deployCertificate drives. */
 export interface DeployDeps {
   store: CertificateStore;
+  /** Where this node's HAProxy loads each bundle from (the path HAProxy knows it by). */
+  bundles: Pick<LocalBundles, 'pathOf'>;
   deployState: DeployStateStore;
   /** This node's id (`config.nodeId`): whose deploy state this run reads and records. */
   node: string;
@@ -93,7 +102,7 @@ export async function deployCertificate(
   deps: DeployDeps,
   options: { dryRun?: boolean } = {},
 ): Promise<EndpointOutcome[]> {
-  const delivery = await readDelivery(name, deps.store);
+  const delivery = await readDelivery(name, deps);
   const outcomes = await deployBundle(delivery, deps, { ...options, name });
   if (options.dryRun !== true) await recordState(name, outcomes, deps);
   return outcomes;
@@ -122,8 +131,11 @@ export async function deployBundle(
 }
 
 /** The bundle of a stored certificate as HAProxy will receive it. @throws CertificateError, StorageError */
-export async function readDelivery(name: string, store: CertificateStore): Promise<CertificateDelivery> {
-  const stored = await store.loadCertificate(name);
+export async function readDelivery(
+  name: string,
+  deps: Pick<DeployDeps, 'store' | 'bundles'>,
+): Promise<CertificateDelivery> {
+  const stored = await deps.store.loadCertificate(name);
   if (stored === undefined) {
     throw new CertificateError(
       `Cannot deploy "${name}": no such certificate in the store; run "acme list" to see the names`,
@@ -131,7 +143,7 @@ export async function readDelivery(name: string, store: CertificateStore): Promi
   }
   const chain = stored.chainPem === '' ? [] : splitPemBlocks(stored.chainPem).map((block) => block.pem);
   return {
-    path: stored.paths.bundle,
+    path: deps.bundles.pathOf(stored.meta.name),
     bundlePem: buildHaproxyBundle({ leaf: stored.certPem, chain, key: stored.keyPem }),
     expectedSerial: stored.meta.serial,
     expectedSha1: stored.meta.sha1Fingerprint,

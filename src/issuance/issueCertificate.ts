@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import type { CertificatePaths, CertificateStore, IssuedCertificateStore } from '../storage';
+import type { CertificateStore, IssuedCertificateStore, LocalBundles } from '../storage';
 import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain } from '../pem';
-import { CertificateError } from '../errors';
+import { AppError, CertificateError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
 import type { KeyType } from '../config';
 import type { AcmeService, ChallengeType, PendingChallenge } from '../acme';
@@ -53,6 +53,8 @@ export type AcmeOrderClient = Pick<
 export interface IssuanceDeps {
   directoryUrl: string;
   store: CertificateStore;
+  /** This node's HAProxy bundles: written once the store saved a version, reconciled first. */
+  bundles: LocalBundles;
   /** Where a downloaded certificate waits until it is stored (`<home>/issued/`). */
   issued: IssuedCertificateStore;
   /** Builds an ACME client that signs with this account key. */
@@ -78,8 +80,8 @@ export interface IssueResult {
   accountUrl: string;
   /** True when an account stored under --home was reused rather than registered. */
   accountReused: boolean;
-  /** Where the files are; with dryRun, where they would be. */
-  paths: CertificatePaths;
+  /** Where this node's HAProxy loads the bundle from; with dryRun, where it would. */
+  bundlePath: string;
   /** False with dryRun: the certificate was obtained and checked but not written. */
   stored: boolean;
   /** The bundle for HAProxy. Holds the private key: never print or log it. */
@@ -101,23 +103,61 @@ export interface IssueResult {
 export async function issueCertificate(
   request: IssueRequest,
   deps: IssuanceDeps,
-  options: { dryRun?: boolean } = {},
+  options: IssueOptions = {},
 ): Promise<IssueResult> {
   const startedAt = deps.clock.now().getTime();
   const log = deps.logger.child({ certificate: request.name });
-  // Under the home lock, before this process writes anything: finish or drop what a killed run left.
-  await deps.store.recover();
+  // Under the home lock, before this process writes anything: finish what a killed run left.
+  await deps.bundles.reconcile();
   const dryRun = options.dryRun === true;
+  const expectedVersion =
+    dryRun || 'expectedVersion' in options ? options.expectedVersion : await renewedVersion(request.name, deps.store);
   const obtained =
     (dryRun ? undefined : await resumeKept(request, { deps, log })) ??
     (await orderCertificate(request, deps, { log, dryRun }));
+  let result: IssueResult;
   try {
-    const result = await storeObtained(request, obtained, { deps, dryRun, startedAt });
+    result = await storeObtained(request, obtained, { deps, dryRun, startedAt, expectedVersion });
     if (obtained.keptPath !== undefined) await dropKept(request.name, { deps, log });
-    return result;
   } catch (error) {
     throw obtained.keptPath === undefined ? error : keptFailure(request.name, error, obtained.keptPath);
   }
+  // Stored (the commit point): a failure from here on leaves the previous bundle, which the next
+  // command's reconcile() replaces, and never orders again.
+  if (!dryRun) await materialise(request.name, deps);
+  return result;
+}
+
+/** Options of issueCertificate(). */
+export interface IssueOptions {
+  /** Obtain and check, store nothing (the account excepted). Default: false. */
+  dryRun?: boolean;
+  /**
+   * The version this issuance replaces (compare-and-set, see SaveCertificateOptions): null for a
+   * first issuance. Default: the version current when the call starts, so that a writer that
+   * stored another version meanwhile makes this save fail with STORAGE_CONFLICT instead of being
+   * silently overwritten.
+   */
+  expectedVersion?: string | null;
+}
+
+/**
+ * The version id current now, null when there is none; undefined (save unconditionally) when the
+ * stored entry is damaged, since issuing again is how a damaged one is replaced.
+ */
+async function renewedVersion(name: string, store: CertificateStore): Promise<string | null | undefined> {
+  try {
+    return (await store.loadCertificateMeta(name))?.version ?? null;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'STORAGE_CORRUPT') return undefined;
+    throw error;
+  }
+}
+
+/** Writes this node's bundle of the version now current (the one just stored, or a newer one). */
+async function materialise(name: string, deps: Pick<IssuanceDeps, 'store' | 'bundles'>): Promise<void> {
+  const stored = await deps.store.loadCertificate(name);
+  if (stored !== undefined) await deps.bundles.write(stored);
 }
 
 /** Account → order → challenges → finalize → download; keeps the download at once (not with dryRun). */
@@ -167,7 +207,7 @@ async function orderCertificate(
 async function storeObtained(
   request: IssueRequest,
   obtained: Obtained,
-  context: { deps: IssuanceDeps; dryRun: boolean; startedAt: number },
+  context: { deps: IssuanceDeps; dryRun: boolean; startedAt: number; expectedVersion: string | null | undefined },
 ): Promise<IssueResult> {
   const { deps } = context;
   const { leaf, chain } = parseChain(obtained.fullchainPem);
@@ -181,9 +221,9 @@ async function storeObtained(
       `Cannot accept the certificate for "${request.name}": it does not cover ${uncovered.map((n) => `"${n}"`).join(', ')}`,
     );
   }
-  const paths = context.dryRun
-    ? deps.store.paths(request.name)
-    : await deps.store.saveCertificate({
+  if (!context.dryRun) {
+    await deps.store.saveCertificate(
+      {
         name: request.name,
         certPem: leaf,
         chainPem: chain.join(''),
@@ -194,7 +234,11 @@ async function storeObtained(
           issuedAt: issuedAt.toISOString(),
           ...(request.profile === undefined ? {} : { profile: request.profile }),
         },
-      });
+      },
+      context.expectedVersion === undefined ? {} : { expectedVersion: context.expectedVersion },
+    );
+  }
+  const bundlePath = deps.bundles.pathOf(request.name);
 
   return {
     name: request.name,
@@ -205,9 +249,9 @@ async function storeObtained(
     keyType: info.keyType,
     accountUrl: obtained.accountUrl,
     accountReused: obtained.accountReused,
-    paths,
+    bundlePath,
     stored: !context.dryRun,
-    delivery: { path: paths.bundle, bundlePem, expectedSerial: info.serial, expectedSha1: info.sha1Fingerprint },
+    delivery: { path: bundlePath, bundlePem, expectedSerial: info.serial, expectedSha1: info.sha1Fingerprint },
     durationMs: issuedAt.getTime() - context.startedAt,
     resumed: obtained.resumed,
   };

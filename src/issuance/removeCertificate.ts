@@ -2,10 +2,10 @@ import { CertificateError, messageOf } from '../errors';
 import type { Logger } from '../log';
 import {
   sanitiseName,
-  type ArchivedCertificate,
-  type CertificateArchive,
   type CertificateStore,
   type CrtList,
+  type LocalBundles,
+  type RemovedCertificate,
 } from '../storage';
 
 /**
@@ -22,7 +22,8 @@ export interface RemovalEndpoint {
 /** Adapters removeCertificate drives. */
 export interface RemoveDeps {
   store: CertificateStore;
-  archive: CertificateArchive;
+  /** This node's bundles: the path HAProxy knows the certificate by, deleted last. */
+  bundles: Pick<LocalBundles, 'pathOf' | 'remove'>;
   /** Every configured HAProxy; may be empty (then only the files change). */
   endpoints: RemovalEndpoint[];
   /** The on-disk crt-list HAProxy loads at the next reload. Default: none. */
@@ -50,8 +51,10 @@ export interface RemoveResult {
   endpoints: RemovalOutcome[];
   /** True when a line was deleted from the crt-list file. */
   crtListEntryRemoved: boolean;
-  /** Where the files went; undefined when an endpoint failed. */
-  archive: ArchivedCertificate | undefined;
+  /** The archive the store moved the certificate to; undefined when an endpoint failed or nothing was left. */
+  archive: RemovedCertificate | undefined;
+  /** True when this node's bundle was still there and was deleted (the file store archives it itself). */
+  bundleRemoved: boolean;
 }
 
 async function removeFrom(endpoint: RemovalEndpoint, path: string, log: Logger): Promise<RemovalOutcome> {
@@ -73,27 +76,38 @@ async function removeFrom(endpoint: RemovalEndpoint, path: string, log: Logger):
  * 1. each HAProxy drops it at runtime (`del ssl crt-list`, `del ssl cert`); if one fails, stop
  *    here with nothing on disk changed, so that the same command can be run again;
  * 2. the crt-list file loses its line, so the next reload does not look for the bundle;
- * 3. only then do the files move to `<home>/archive/<name>-<stamp>/` (bundle, versions, deploy
- *    and renewal state): a line pointing at a missing file would make the next reload fail.
+ * 3. only then does the store archive it (the file store moves versions, bundle, deploy and
+ *    renewal state to `<home>/archive/<name>-<stamp>/`) and this node's bundle go: a line
+ *    pointing at a missing file would make the next reload fail.
  * Idempotent: a second run after a crash finishes what is left.
  * @throws ConfigError for an unsafe name; CertificateError when nothing of it exists anywhere; StorageError when the crt-list or the files cannot be changed
  */
 export async function removeCertificate(requested: string, deps: RemoveDeps): Promise<RemoveResult> {
   const name = sanitiseName(requested);
-  const path = deps.store.paths(name).bundle;
+  const path = deps.bundles.pathOf(name);
   const log = deps.logger.child({ certificate: name, path });
   const known = (await deps.store.listCertificateNames()).includes(name);
   const endpoints: RemovalOutcome[] = [];
   for (const endpoint of deps.endpoints) endpoints.push(await removeFrom(endpoint, path, log));
   if (endpoints.some((e) => e.outcome === 'failed')) {
-    return { name, path, removed: false, endpoints, crtListEntryRemoved: false, archive: undefined };
+    return {
+      name,
+      path,
+      removed: false,
+      endpoints,
+      crtListEntryRemoved: false,
+      archive: undefined,
+      bundleRemoved: false,
+    };
   }
   const crtListEntryRemoved = deps.crtList === undefined ? false : await deps.crtList.removeEntry(path);
-  const archive = await deps.archive.archive(name);
+  const archive = await deps.store.removeCertificate(name);
+  const bundleRemoved = await deps.bundles.remove(name);
   if (
     !known &&
     !crtListEntryRemoved &&
-    archive.dir === undefined &&
+    archive === undefined &&
+    !bundleRemoved &&
     endpoints.every((e) => e.outcome === 'not-loaded')
   ) {
     throw new CertificateError(
@@ -102,5 +116,13 @@ export async function removeCertificate(requested: string, deps: RemoveDeps): Pr
   }
   if (deps.endpoints.length === 0)
     log.warn('No HAProxy runtime socket given: a running HAProxy keeps serving the certificate until it reloads');
-  return { name, path, removed: true, endpoints, crtListEntryRemoved, archive };
+  return {
+    name,
+    path,
+    removed: true,
+    endpoints,
+    crtListEntryRemoved,
+    archive: archive === undefined ? undefined : { archiveId: archive.archiveId },
+    bundleRemoved,
+  };
 }

@@ -84,8 +84,8 @@ const CHECK_CONCURRENCY = 32;
  * @throws StorageError when the store cannot even be listed
  */
 export async function renewCertificates(deps: RenewalDeps, options: RenewOptions): Promise<RenewOutcome[]> {
-  // First, under the home lock: finish or drop what a killed run left (temps, a bundle not renamed).
-  await deps.store.recover();
+  // First, under the home lock: finish what a killed run left (temps, a bundle not rewritten).
+  await deps.bundles.reconcile();
   const names =
     options.names ??
     [...new Set([...(await deps.store.listCertificateNames()), ...(await deps.issued.listNames())])].sort();
@@ -219,6 +219,7 @@ async function notDue(
   return { name, decision, ...(deploy === undefined ? {} : { deploy }), ...(hooks === undefined ? {} : { hooks }) };
 }
 
+    bundles: deps.bundles,
 /** Finishes the certificate an earlier run kept for `name`, whatever the schedule; undefined when there is none usable. */
 async function finishKept(
   name: string,
@@ -282,6 +283,7 @@ async function renewDue(
       decision,
       renewed: { serial: result.serial, notAfter: result.notAfter, resumed: result.resumed },
       deploy,
+      bundles: deps.bundles,
       hooks,
     };
   } catch (error) {

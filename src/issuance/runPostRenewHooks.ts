@@ -7,7 +7,7 @@ import {
   type DeployHook,
   type HookBaseEnvironment,
 } from '../deploy-hooks';
-import type { StoredCertificate } from '../storage';
+import type { CertificatePaths, StoredCertificate } from '../storage';
 import type { HookOutcome } from './renewCertificates';
 
 /** Where post-renew hooks come from, and how they run. */
@@ -21,6 +21,11 @@ export interface PostRenewHookOptions {
   /** Per-hook timeout. */
   timeoutMs: number;
   logger: Logger;
+  /**
+   * Where the files of the certificate are, for the hook's path variables (the file backend's
+   * FileCertificateStore.paths; the bundle is this node's).
+   */
+  paths: CertificatePaths;
 }
 
 /** The directory of executable post-renew hooks under `home`. */
@@ -42,7 +47,8 @@ export async function runPostRenewHooks(
     ...options.commands.map((argv) => ({ label: argv.join(' '), argv: [...argv] })),
   ];
   if (hooks.length === 0) return [];
-  const { meta, paths } = certificate;
+  const { meta } = certificate;
+  const { paths } = options;
   const env = hookEnvironment(
     {
       name: meta.name,

@@ -1,11 +1,13 @@
 import type { Clock } from '../clock';
 import { listCertificates, type CertificateSummary } from '../issuance';
-import type { CertificateStore, DeployState, DeployStateStore, RenewalStateStore } from '../storage';
+import type { CertificateStore, DeployState, DeployStateStore, LocalBundles, RenewalStateStore } from '../storage';
 import type { CertificateMetrics, MetricsSnapshot } from './renderMetrics';
 
 /** The stores collectMetrics() reads; nothing here talks to HAProxy or the CA. */
 export interface CollectMetricsDeps {
   store: CertificateStore;
+  /** Where this node's HAProxy loads each bundle from. */
+  bundles: Pick<LocalBundles, 'pathOf'>;
   deployState: DeployStateStore;
   /** This node's id (`config.nodeId`): the metrics report its deploys. */
   node: string;
@@ -47,7 +49,12 @@ export function toCertificateMetrics(
  */
 export async function collectMetrics(deps: CollectMetricsDeps): Promise<MetricsSnapshot> {
   const generatedAt = deps.clock.now();
-  const summaries = await listCertificates({ store: deps.store, clock: deps.clock, renewalState: deps.renewalState });
+  const summaries = await listCertificates({
+    store: deps.store,
+    bundles: deps.bundles,
+    clock: deps.clock,
+    renewalState: deps.renewalState,
+  });
   const certificates = await Promise.all(
     summaries.map(async (summary) =>
       toCertificateMetrics(summary, {

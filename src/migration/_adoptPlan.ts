@@ -8,7 +8,7 @@ import { AppError, messageOf } from '../errors';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from '../issuance';
 import type { Logger } from '../log';
 import { shouldRenew } from '../renewal';
-import type { CertificateMeta, CertificateStore, RenewalStateStore } from '../storage';
+import type { CertificateMeta, CertificateStore, LocalBundles, RenewalStateStore } from '../storage';
 import type { LegoCertificate } from './_parseCertificate';
 import type { LegoImportPlan, PlannedAccount, PlannedCertificate } from './planLegoImport';
 
@@ -17,6 +17,8 @@ export interface LegoImportDeps {
   /** The CA of --home's account and certificates (`--directory`). */
   directoryUrl: string;
   store: CertificateStore;
+  /** This node's HAProxy bundles: each imported certificate's is written once it is stored. */
+  bundles: LocalBundles;
   renewalState: RenewalStateStore;
   /** Where imported certificates go; `endpoints` may be empty (bundles are only written). */
   deploy: Pick<DeployDeps, 'deployState' | 'node' | 'endpoints' | 'crtList' | 'fallback'>;
@@ -185,7 +187,7 @@ function renewalDueAt(planned: PlannedCertificate, now: Date): string {
  */
 async function deliveryOwed(name: string, serial: string, deps: LegoImportDeps): Promise<boolean> {
   const { crtList } = deps.deploy;
-  if (crtList !== undefined && !(await crtList.hasEntry(deps.store.paths(name).bundle))) return true;
+  if (crtList !== undefined && !(await crtList.hasEntry(deps.bundles.pathOf(name)))) return true;
   if (deps.deploy.endpoints.length === 0) return false;
   const state = await deps.deploy.deployState.load(name, deps.deploy.node);
   return deps.deploy.endpoints.some((endpoint) => {
@@ -200,11 +202,17 @@ async function deliveryOwed(name: string, serial: string, deps: LegoImportDeps):
  */
 async function deploy(name: string, deps: LegoImportDeps): Promise<EndpointOutcome[] | undefined> {
   const { crtList } = deps.deploy;
-  if (crtList !== undefined && (await crtList.ensureEntry(deps.store.paths(name).bundle))) {
+  if (crtList !== undefined && (await crtList.ensureEntry(deps.bundles.pathOf(name)))) {
     deps.logger.info('Listed the adopted certificate in the crt-list', { certificate: name, crtList: crtList.path });
   }
   if (deps.deploy.endpoints.length === 0) return undefined;
-  return deployCertificate(name, { ...deps.deploy, store: deps.store, clock: deps.clock, logger: deps.logger });
+  return deployCertificate(name, {
+    ...deps.deploy,
+    store: deps.store,
+    bundles: deps.bundles,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
 }
 
 async function alreadyStored(
@@ -267,18 +275,24 @@ async function importCertificate(
             : `would replace the older certificate in --home (serial ${replacing}) (dry run)`,
       };
     }
-    await deps.store.saveCertificate({
-      name,
-      certPem: certificate.certPem,
-      chainPem: certificate.chainPem,
-      keyPem: certificate.keyPem,
-      meta: {
-        domains,
-        directoryUrl: deps.directoryUrl,
-        issuedAt: certificate.notBefore.toISOString(),
-        adoptedFrom: 'lego',
+    // Compare-and-set against what was decided on: another writer's version is never replaced unseen.
+    await deps.store.saveCertificate(
+      {
+        name,
+        certPem: certificate.certPem,
+        chainPem: certificate.chainPem,
+        keyPem: certificate.keyPem,
+        meta: {
+          domains,
+          directoryUrl: deps.directoryUrl,
+          issuedAt: certificate.notBefore.toISOString(),
+          adoptedFrom: 'lego',
+        },
       },
-    });
+      { expectedVersion: existing?.version ?? null },
+    );
+    const stored = await deps.store.loadCertificate(name);
+    if (stored !== undefined) await deps.bundles.write(stored);
     // A fresh state: no failure backoff or ARI window of an older certificate carries over.
     const { revision } = await deps.renewalState.load(name);
     await deps.renewalState.save(name, {}, { expectedRevision: revision });

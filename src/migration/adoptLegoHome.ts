@@ -138,8 +138,8 @@ export async function adoptLegoHome(
   if (!(await hasLegoLayout(home, options.fs))) return absent(home, deps.directoryUrl, dryRun);
   const snapshot = await (options.reader ?? new LegoDirectoryReader()).readHome(home);
   if (snapshot === undefined) return absent(home, deps.directoryUrl, dryRun);
-  // A killed adoption may have left temps: finish or drop them first, as every writer does.
-  if (!dryRun) await deps.store.recover();
+  // A killed adoption may have left temps or a bundle not rewritten: finish them first, as every writer does.
+  if (!dryRun) await deps.bundles.reconcile();
   const email = accountEmail(snapshot, deps.directoryUrl, options.email);
   const plan = planLegoImport(snapshot, {
     directoryUrl: deps.directoryUrl,

@@ -3,11 +3,11 @@ import type { HaproxyEndpoint } from '../issuance';
 import type { Logger } from '../log';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
-  FileCertificateStore,
   FileCrtList,
   FileDeployStateStore,
   FileLocks,
   FileRenewalStateStore,
+  openFileBackend,
 } from '../storage';
 import { adoptLegoHome, hasLegoLayout, type LegoAdoptionReport } from './adoptLegoHome';
 
@@ -46,7 +46,9 @@ export async function adoptLegoHomeLocked(
   const { logger } = options;
   const deps = {
     directoryUrl: options.directoryUrl,
-    store: new FileCertificateStore({ home, clock, logger }),
+  const { store, bundles } = openFileBackend({ home, clock, logger });
+    store,
+    bundles,
     renewalState: new FileRenewalStateStore({ home }),
     deploy: {
       deployState: new FileDeployStateStore({ home, node: options.node }),

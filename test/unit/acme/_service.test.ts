@@ -145,6 +145,23 @@ describe('AcmeService against a directory that answers with an error', () => {
     ]);
   });
 
+  test('directoryMeta() follows a redirect of the directory GET, at most 3 in a row', async () => {
+    const moved = await serve((req, res) => {
+      if (req.url === '/dir') return sendJson(res, 200, { meta: { website: 'https://ca.test' } });
+      if (req.url === '/old') return void res.writeHead(301, { Location: '/dir' }).end();
+      return void res.writeHead(302, { Location: '/loop' }).end();
+    });
+    expect(await service(`${moved.base}/old`).acme.directoryMeta()).toEqual({
+      website: 'https://ca.test',
+      hasRenewalInfo: false,
+    });
+    const error = await failure(service(`${moved.base}/loop`).acme.directoryMeta());
+    expect([error.message, moved.requests.filter((r) => r.path === '/loop').length]).toEqual([
+      `Cannot read the ACME directory: "${moved.base}/loop" answered HTTP 302`,
+      4,
+    ]);
+  });
+
   test('directoryMeta() gives up after 3 attempts of a persistent 503 and marks the error retryable', async () => {
     const server = await serve((_req, res) =>
       sendJson(res, 503, { type: `${ERR}serverInternal`, detail: 'maintenance' }),

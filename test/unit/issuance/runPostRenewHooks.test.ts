@@ -41,6 +41,7 @@ describe('runPostRenewHooks()', () => {
       baseEnv: { PATH: '/usr/bin:/bin' },
       timeoutMs: 10_000,
       logger: new CapturingLogger(),
+      paths: store.paths('example.net'),
     });
 
     expect(results).toEqual([expect.objectContaining({ ok: true, exitCode: 0 })]);
