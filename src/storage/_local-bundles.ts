@@ -140,7 +140,10 @@ export class FileLocalBundles implements LocalBundles {
       });
       return true;
     } catch (error) {
-      log.warn('Cannot check the HAProxy bundle of a stored certificate', {
+      // A damaged entry is reported by whatever reads it for its own purpose (acme list, renew);
+      // saying it here too, at every command, would only repeat it (or warn about another client's folder).
+      const corrupt = error instanceof AppError && error.code === 'STORAGE_CORRUPT';
+      log[corrupt ? 'debug' : 'warn']('Cannot check the HAProxy bundle of a stored certificate', {
         error: error instanceof AppError ? error.message : String(error),
       });
       return false;

@@ -24,7 +24,7 @@ import { systemClock } from '../../src/clock';
 import { issueCertificate, type IssuanceDeps } from '../../src/issuance';
 import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
-import { FileCertificateStore, FileIssuedCertificateStore } from '../../src/storage';
+import { FileIssuedCertificateStore, openFileBackend } from '../../src/storage';
 import type { AriProxy, Peers } from '../peers';
 import { runCli, timedRun } from './_cli';
 import { timeMs } from './_stats';
@@ -84,10 +84,11 @@ async function issueAll(
   names: string[],
 ): Promise<Map<string, string>> {
   const caBundlePem = await readFile(peers.caBundlePath, 'utf8');
-  const store = new FileCertificateStore({ home, clock: systemClock, logger: silentLogger });
+  const { store, bundles } = openFileBackend({ home, clock: systemClock, logger: silentLogger });
   const deps: IssuanceDeps = {
     directoryUrl,
     store,
+    bundles,
     issued: new FileIssuedCertificateStore({ home }),
     responder: new ChallengeResponder({
       address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort },

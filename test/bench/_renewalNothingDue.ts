@@ -19,7 +19,7 @@ import { renewCertificates, type RenewalDeps } from '../../src/issuance';
 import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
 import {
-  FileCertificateStore,
+  openFileBackend,
   FileDeployStateStore,
   FileIssuedCertificateStore,
   FileRenewalStateStore,
@@ -65,9 +65,11 @@ function renewalDeps(home: string, onAcme: () => void): RenewalDeps {
   const refuse = (): never => {
     throw new Error('Cannot answer a challenge in the nothing-due benchmark: nothing should be renewed');
   };
+  const { store, bundles } = openFileBackend({ home, clock: systemClock, logger: silentLogger });
   return {
     directoryUrl: DEAD_DIRECTORY,
-    store: new FileCertificateStore({ home, clock: systemClock, logger: silentLogger }),
+    store,
+    bundles,
     issued: new FileIssuedCertificateStore({ home }),
     acmeFor: () => {
       onAcme();

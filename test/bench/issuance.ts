@@ -20,7 +20,7 @@ import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
 import { issueCertificate } from '../../src/issuance';
 import { AcmeService } from '../../src/acme';
 import { ChallengeResponder, MemoryChallengeTokenRegistry } from '../../src/challenge';
-import { FileCertificateStore, FileIssuedCertificateStore } from '../../src/storage';
+import { FileIssuedCertificateStore, openFileBackend } from '../../src/storage';
 import { silentLogger } from '../../src/log';
 import { systemClock } from '../../src/clock';
 
@@ -136,7 +136,7 @@ async function sequence(runs: number, once: () => Promise<Sample>): Promise<Samp
 /** 10 orders in flight at once in this process, through the same use case the CLI runs. */
 async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> {
   const caBundlePem = await readFile(peers.caBundlePath, 'utf8');
-  const store = new FileCertificateStore({ home, clock: systemClock, logger: silentLogger });
+  const { store, bundles } = openFileBackend({ home, clock: systemClock, logger: silentLogger });
   const responder = new ChallengeResponder({
     address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort },
     registry: new MemoryChallengeTokenRegistry(),
@@ -145,6 +145,7 @@ async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> 
   const deps = {
     directoryUrl: peers.directoryUrl,
     store,
+    bundles,
     issued: new FileIssuedCertificateStore({ home }),
     responder,
     acmeFor: (keyPem: string) =>

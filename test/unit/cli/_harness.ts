@@ -6,14 +6,17 @@ import { createLogger } from '../../../src/log';
 import { appendTranscript } from '../../../scripts/scan-secrets';
 import { LegoDirectoryReader } from '../../../src/migration';
 import {
+  archiveRoot,
+  certificatePaths,
   MemoryAccountKeyStage,
-  MemoryCertificateArchive,
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryIssuedCertificateStore,
+  MemoryLocalBundles,
   MemoryLocks,
   MemoryRenewalStateStore,
 } from '../../../src/storage';
+import { join } from 'node:path';
 
 /** The CLI with real config resolution, in-memory adapters, captured stdout/stderr; no process state touched. */
 export interface CliHarness {
@@ -55,6 +58,7 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
   const store = services.store ?? new MemoryCertificateStore({ home: '/srv/acme' });
   const deployState = services.deployState ?? new MemoryDeployStateStore();
   const renewalState = services.renewalState ?? new MemoryRenewalStateStore();
+  const bundles = services.bundles ?? new MemoryLocalBundles({ store, home: '/srv/acme' });
   const out = new PassThrough();
   const err = new PassThrough();
   const log = new PassThrough();
@@ -71,6 +75,9 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
     loadConfig: async (flags) => resolveConfig({ flags, env: {}, snap: {}, cwd: '/' }),
     createServices: () => ({
       store,
+      bundles,
+      certificatePaths: (name) => certificatePaths('/srv/acme', name),
+      archiveDir: (archiveId) => join(archiveRoot('/srv/acme'), archiveId),
       issued: new MemoryIssuedCertificateStore('/srv/acme'),
       deployState,
       node: 'node-1',
@@ -81,13 +88,6 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
       responder: undefined as never,
       haproxyEndpoints: [],
       renewalState,
-      archive: memoryOnly('archive', () =>
-        store instanceof MemoryCertificateStore &&
-        deployState instanceof MemoryDeployStateStore &&
-        renewalState instanceof MemoryRenewalStateStore
-          ? new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' })
-          : undefined,
-      ),
       accountKeyStage: memoryOnly('accountKeyStage', () =>
         store instanceof MemoryCertificateStore ? new MemoryAccountKeyStage(store) : undefined,
       ),

@@ -1,6 +1,6 @@
 import { runCli, EXIT_FAILED, EXIT_OK } from '../../../src/cli';
 import { deadlineMessage, describeTimeout } from '../../../src/cli/_deadline';
-import { MemoryCertificateStore, MemoryLocks } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryLocalBundles, MemoryLocks } from '../../../src/storage';
 import { cliHarness } from './_harness';
 
 const RAISE = 'raise --timeout (ACME_TIMEOUT, snap option acme-timeout) if the CA is slow';
@@ -34,11 +34,12 @@ describe('deadlineMessage()', () => {
   });
 });
 
-/** A store whose recover() (the first thing a renewal does under the lock) never returns: a stuck command. */
-function stuckStore(): MemoryCertificateStore {
+/** Bundles whose reconcile() (the first thing a renewal does under the lock) never returns: a stuck command. */
+function stuck(): { store: MemoryCertificateStore; bundles: MemoryLocalBundles } {
   const store = new MemoryCertificateStore({ home: '/srv/acme' });
-  store.recover = () => new Promise(() => undefined);
-  return store;
+  const bundles = new MemoryLocalBundles({ store, home: '/srv/acme' });
+  bundles.reconcile = () => new Promise(() => undefined);
+  return { store, bundles };
 }
 
 describe('runCli() under --timeout', () => {
@@ -52,7 +53,7 @@ describe('runCli() under --timeout', () => {
       const exits: number[] = [];
       const announced: number[] = [];
       const { deps, stderr, logs } = cliHarness(
-        { store: stuckStore(), locks },
+        { ...stuck(), locks },
         {
           currentStep: () => step,
           exitNow: (code) => void exits.push(code),
@@ -79,7 +80,7 @@ describe('runCli() under --timeout', () => {
   );
 
   test('a stuck "acme renew --json" past its deadline prints the JSON error document', async () => {
-    const { deps, stdout } = cliHarness({ store: stuckStore() }, { exitNow: () => undefined });
+    const { deps, stdout } = cliHarness(stuck(), { exitNow: () => undefined });
     expect(await runCli(['renew', '--json', '--timeout', '1000'], deps)).toBe(EXIT_FAILED);
     expect(JSON.parse(stdout())).toEqual({
       schemaVersion: 1,

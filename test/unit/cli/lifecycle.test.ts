@@ -1,9 +1,9 @@
 /** `acme revoke`, `acme remove` and `acme account` through the real CLI and config, with in-memory adapters. */
 import { X509Certificate } from 'node:crypto';
 import { runCli, EXIT_OK, EXIT_BAD_INPUT } from '../../../src/cli';
+import { fixedClock } from '../../../src/clock';
 import {
   MemoryAccountKeyStage,
-  MemoryCertificateArchive,
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryRenewalStateStore,
@@ -17,7 +17,7 @@ const URL_1 = 'https://acme-v02.api.letsencrypt.org/acme/acct/1';
 const SERIAL = new X509Certificate(certs.ecLeaf).serialNumber.toUpperCase();
 
 async function harness() {
-  const store = new MemoryCertificateStore({ home: '/srv/acme' });
+  const store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(new Date('2026-11-27T00:00:00Z')) });
   await store.saveCertificate({
     name: 'site.example.com',
     certPem: certs.ecLeaf,
@@ -41,7 +41,6 @@ async function harness() {
     deployState,
     renewalState,
     acmeFor: (key) => ca.client(key) as never,
-    archive: new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' }),
     accountKeyStage: new MemoryAccountKeyStage(store),
   });
   return { ...cli, store, ca };
@@ -98,7 +97,7 @@ describe('runCli() lifecycle commands', () => {
     const { deps, stdout, store } = await harness();
     expect(await runCli(['remove', '--name', 'site.example.com'], deps)).toBe(EXIT_OK);
     expect(stdout()).toBe(
-      'Removed "site.example.com"\n  files: archived in "/srv/acme/archive/site.example.com-19700101T000000Z"\n',
+      'Removed "site.example.com"\n  files: archived in "/srv/acme/archive/site.example.com-20261127T000000Z"\n',
     );
     expect(await store.listCertificateNames()).toEqual([]);
   });

@@ -12,7 +12,7 @@ import {
 } from '../../../src/doctor';
 import { CapturingLogger } from '../../../src/log';
 import type { LegoImportDeps } from '../../../src/migration';
-import { FileCertificateStore, FileDeployStateStore, FileRenewalStateStore } from '../../../src/storage';
+import { FileDeployStateStore, FileRenewalStateStore, openFileBackend } from '../../../src/storage';
 import { certs, EC_LEAF_NAMES } from '../../fixtures/certs';
 import { LEGO_DIRECTORY, LEGO_FIXTURE, LEGO_NOW, ONE_SERIAL, TWO_SERIAL, WILD_SERIAL } from '../migration/_lego';
 
@@ -170,9 +170,11 @@ describe('readLegoHome() on lego files written by real lego', () => {
   function deps(options: { now?: Date; directoryUrl?: string } = {}): LegoImportDeps {
     const logger = new CapturingLogger();
     const clock = fixedClock(options.now ?? LEGO_NOW);
+    const { store, bundles } = openFileBackend({ home, clock, logger });
     return {
       directoryUrl: options.directoryUrl ?? LEGO_DIRECTORY,
-      store: new FileCertificateStore({ home, clock, logger }),
+      store,
+      bundles,
       renewalState: new FileRenewalStateStore({ home }),
       deploy: { deployState: new FileDeployStateStore({ home, node: 'node-1' }), node: 'node-1', endpoints: [] },
       clock,

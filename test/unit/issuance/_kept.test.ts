@@ -11,7 +11,12 @@ import { CertificateError, KeptCertificateError, StorageError } from '../../../s
 import { issueCertificate, type IssuanceDeps, type IssueRequest } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
 import { parseCertificate } from '../../../src/pem';
-import { FileIssuedCertificateStore, MemoryCertificateStore, MemoryIssuedCertificateStore } from '../../../src/storage';
+import {
+  FileIssuedCertificateStore,
+  MemoryCertificateStore,
+  MemoryIssuedCertificateStore,
+  MemoryLocalBundles,
+} from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 import { IssuingCa } from './_issuingCa';
 
@@ -31,6 +36,7 @@ function setup() {
   const deps: IssuanceDeps = {
     directoryUrl: DIRECTORY,
     store,
+    bundles: new MemoryLocalBundles({ store }),
     issued,
     acmeFor: () => ca.client(),
     responder: {

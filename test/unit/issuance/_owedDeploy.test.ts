@@ -2,12 +2,13 @@ import { fixedClock } from '../../../src/clock';
 import { HaproxyError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
 import {
+  type CrtList,
+  type EndpointDeployState,
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryIssuedCertificateStore,
+  MemoryLocalBundles,
   MemoryRenewalStateStore,
-  type CrtList,
-  type EndpointDeployState,
 } from '../../../src/storage';
 import {
   deployCertificate,
@@ -85,8 +86,10 @@ async function setup(recorded?: EndpointDeployState) {
   const deployState = new MemoryDeployStateStore();
   const haproxy = new FakeHaproxy('unix@/run/a.sock');
   if (recorded !== undefined) await deployState.save('site', 'node-1', { endpoints: { [haproxy.label]: recorded } });
+  const bundles = new MemoryLocalBundles({ store, home: '/srv/acme' });
   const deps: DeployDeps = {
     store,
+    bundles,
     deployState,
     node: 'node-1',
     endpoints: [haproxy],
@@ -94,7 +97,7 @@ async function setup(recorded?: EndpointDeployState) {
     clock: fixedClock(NOW),
     logger: new CapturingLogger(),
   };
-  return { deps, haproxy, store, deployState };
+  return { deps, haproxy, store, bundles, deployState };
 }
 
 describe('deployIfOwed()', () => {
@@ -193,6 +196,7 @@ describe('renewCertificates() and what a killed run left', () => {
     return {
       directoryUrl: 'https://ca.example.test/dir',
       store: base.store,
+      bundles: base.bundles,
       issued: new MemoryIssuedCertificateStore(),
       acmeFor: () => {
         throw new Error('no ACME call expected: nothing is due');
@@ -210,10 +214,10 @@ describe('renewCertificates() and what a killed run left', () => {
     };
   }
 
-  test('renewCertificates() recovers the store first and delivers a certificate whose deploy is owed although it is not due', async () => {
+  test('renewCertificates() reconciles the bundles of this node first and delivers a certificate whose deploy is owed although it is not due', async () => {
     const base = await setup({ status: 'deployed', serial: '01', at: NOW.toISOString() });
     const outcomes = await renewCertificates(renewalDeps(base), { nextCheckAt: NOW });
-    expect(base.store.recoveries).toBe(1);
+    expect(base.bundles.reconciles).toBe(1);
     expect(outcomes).toEqual([
       expect.objectContaining({
         name: 'site',

@@ -1,6 +1,6 @@
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryDeployStateStore, type CrtList } from '../../../src/storage';
+import { type CrtList, MemoryCertificateStore, MemoryDeployStateStore, MemoryLocalBundles } from '../../../src/storage';
 import {
   deployCertificate,
   type CertificateDelivery,
@@ -74,8 +74,10 @@ async function setup(extra: Partial<DeployDeps> = {}) {
   const deployState = new MemoryDeployStateStore();
   const a = new FakeHaproxy('unix@/run/a.sock');
   const b = new FakeHaproxy('unix@/run/b.sock');
+  const bundles = new MemoryLocalBundles({ store, home: '/srv/acme' });
   const deps: DeployDeps = {
     store,
+    bundles,
     deployState,
     node: 'node-1',
     endpoints: [a, b],
@@ -83,7 +85,7 @@ async function setup(extra: Partial<DeployDeps> = {}) {
     logger: new CapturingLogger(),
     ...extra,
   };
-  return { deps, a, b, deployState, bundlePath: store.paths('site').bundle };
+  return { deps, a, b, deployState, bundlePath: bundles.pathOf('site') };
 }
 
 describe('deployCertificate()', () => {

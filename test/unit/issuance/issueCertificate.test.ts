@@ -4,7 +4,7 @@ import { ChallengeError, AcmeError } from '../../../src/errors';
 import { certs } from '../../fixtures/certs';
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryIssuedCertificateStore } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryIssuedCertificateStore, MemoryLocalBundles } from '../../../src/storage';
 import { issueCertificate, type AcmeOrderClient, type IssuanceDeps } from '../../../src/issuance';
 import type { Order, PendingChallenge } from '../../../src/acme';
 
@@ -104,6 +104,7 @@ function setup(options: { failValidationOf?: string; preflight?: IssuanceDeps['p
   const deps: IssuanceDeps = {
     directoryUrl: DIRECTORY,
     store,
+    bundles: new MemoryLocalBundles({ store }),
     issued: new MemoryIssuedCertificateStore(),
     responder,
     acmeFor: (keyPem) => {

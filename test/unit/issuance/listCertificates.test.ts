@@ -3,13 +3,20 @@ import { fixedClock } from '../../../src/clock';
 import { StorageError } from '../../../src/errors';
 import { listCertificates, type CertificateSummary } from '../../../src/issuance';
 import { ariCertId } from '../../../src/pem';
-import { MemoryCertificateStore, MemoryRenewalStateStore, type RenewalState } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryLocalBundles,
+  MemoryRenewalStateStore,
+  type RenewalState,
+} from '../../../src/storage';
 import { cliHarness } from '../cli/_harness';
 import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
 // The fixture leaf: notBefore 2026-11-27T00:35:54Z, notAfter 2126-11-03T00:35:54Z (36500 days).
 // One third left on 2093-07-11T08:35:54Z; less than 1/20 left from 2121-11-04T00:35:54Z.
 const NOW = new Date('2026-12-01T00:00:00Z');
+/** Bundle paths only (`/srv/acme/haproxy/<name>.pem`); listCertificates() never writes one. */
+const bundles = new MemoryLocalBundles({ home: '/srv/acme' });
 const CERT_ID = ariCertId(certs.ecLeaf);
 const OTHER_CERT_ID = ariCertId(certs.ecLeaf2);
 const LIFETIME_AT = '2093-07-11T08:35:54.000Z';
@@ -46,14 +53,19 @@ async function storeWithLeaf(profile?: string): Promise<MemoryCertificateStore> 
 async function listWith(state: RenewalState, now = NOW): Promise<CertificateSummary> {
   const renewalState = new MemoryRenewalStateStore();
   renewalState.states.set('site', state);
-  const [summary] = await listCertificates({ store: await storeWithLeaf(), clock: fixedClock(now), renewalState });
+  const [summary] = await listCertificates({
+    store: await storeWithLeaf(),
+    bundles,
+    clock: fixedClock(now),
+    renewalState,
+  });
   return summary!;
 }
 
 describe('listCertificates()', () => {
   test('listCertificates() without renewal state reports the lifetime rule, the profile and no history, every key present', async () => {
     const store = await storeWithLeaf('tlsserver');
-    const summaries = await listCertificates({ store, clock: fixedClock(NOW) });
+    const summaries = await listCertificates({ store, bundles, clock: fixedClock(NOW) });
     expect(summaries).toEqual([
       {
         name: 'site',
@@ -320,9 +332,9 @@ describe('listCertificates()', () => {
     renewalState.load = async () => {
       throw corrupt;
     };
-    await expect(listCertificates({ store: await storeWithLeaf(), clock: fixedClock(NOW), renewalState })).rejects.toBe(
-      corrupt,
-    );
+    await expect(
+      listCertificates({ store: await storeWithLeaf(), bundles, clock: fixedClock(NOW), renewalState }),
+    ).rejects.toBe(corrupt);
   });
 });
 

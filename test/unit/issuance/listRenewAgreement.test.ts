@@ -10,6 +10,7 @@ import {
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryIssuedCertificateStore,
+  MemoryLocalBundles,
   MemoryRenewalStateStore,
   type RenewalState,
 } from '../../../src/storage';
@@ -85,6 +86,7 @@ async function decisions(
   const deps: RenewalDeps = {
     directoryUrl: 'https://ca.example.test/dir',
     store,
+    bundles: new MemoryLocalBundles({ store }),
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     acmeFor: () => ca.client(),
     responder: {
@@ -103,7 +105,7 @@ async function decisions(
   const serial = (await store.loadCertificateMeta(REQUEST.name))!.serial;
   renewalState.states.set(REQUEST.name, testCase.state(serial));
   now = new Date(ISSUED_AT.getTime() + testCase.day * DAY_MS);
-  const [listed] = await listCertificates({ store, clock, renewalState });
+  const [listed] = await listCertificates({ store, bundles: new MemoryLocalBundles({ store }), clock, renewalState });
   const [renewed] = await renewCertificates(deps, { nextCheckAt: now });
   // list names a not-due schedule by what sets its date; renew's not-due reason is the policy's own.
   const listReason = listed!.nextRenewal.due

@@ -1,13 +1,8 @@
 import { CertificateError, ConfigError, HaproxyError } from '../../../src/errors';
 import { removeCertificate, type RemovalEndpoint, type RemoveDeps } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
-import {
-  MemoryCertificateArchive,
-  MemoryCertificateStore,
-  MemoryDeployStateStore,
-  MemoryRenewalStateStore,
-  type CrtList,
-} from '../../../src/storage';
+import { fixedClock } from '../../../src/clock';
+import { MemoryCertificateStore, MemoryLocalBundles, type CrtList } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 
 const BUNDLE = '/srv/acme/haproxy/site.pem';
@@ -48,7 +43,7 @@ class FakeCrtList implements CrtList {
 
 async function setup() {
   const log: string[] = [];
-  const store = new MemoryCertificateStore({ home: '/srv/acme' });
+  const store = new MemoryCertificateStore({ home: '/srv/acme', clock: fixedClock(new Date('2026-11-27T00:00:00Z')) });
   await store.saveCertificate({
     name: 'site',
     certPem: certs.ecLeaf,
@@ -56,30 +51,28 @@ async function setup() {
     keyPem: certs.ecLeafKey,
     meta: { domains: ['example.com'], directoryUrl: 'https://ca.test/dir' },
   });
-  const deployState = new MemoryDeployStateStore();
-  await deployState.save('site', 'node-1', { endpoints: {} });
-  const memoryArchive = new MemoryCertificateArchive({
-    store,
-    deployState,
-    renewalState: new MemoryRenewalStateStore(),
-    home: '/srv/acme',
-  });
-  const archive = {
-    archive: async (name: string) => {
-      log.push(`archive ${name}`);
-      return memoryArchive.archive(name);
-    },
+  const removeFromStore = store.removeCertificate.bind(store);
+  store.removeCertificate = async (name, options) => {
+    log.push(`archive ${name}`);
+    return removeFromStore(name, options);
+  };
+  const bundles = new MemoryLocalBundles({ store, home: '/srv/acme' });
+  await bundles.write((await store.loadCertificate('site'))!);
+  const removeBundle = bundles.remove.bind(bundles);
+  bundles.remove = async (name) => {
+    log.push(`bundle ${name}`);
+    return removeBundle(name);
   };
   const a = new FakeEndpoint('unix@/run/a.sock', log);
   const b = new FakeEndpoint('unix@/run/b.sock', log);
   const crtList = new FakeCrtList(log);
-  const deps: RemoveDeps = { store, archive, endpoints: [a, b], crtList, logger: new CapturingLogger() };
-  return { deps, log, store, a, b, crtList, deployState };
+  const deps: RemoveDeps = { store, bundles, endpoints: [a, b], crtList, logger: new CapturingLogger() };
+  return { deps, log, store, bundles, a, b, crtList };
 }
 
 describe('removeCertificate()', () => {
-  test('removeCertificate() removes from every HAProxy, then the crt-list line, then archives the files', async () => {
-    const { deps, log, store, crtList, deployState } = await setup();
+  test('removeCertificate() removes from every HAProxy, then the crt-list line, then archives, then deletes the bundle', async () => {
+    const { deps, log, store, bundles, crtList } = await setup();
 
     const result = await removeCertificate('site', deps);
 
@@ -88,6 +81,7 @@ describe('removeCertificate()', () => {
       `haproxy unix@/run/b.sock ${BUNDLE}`,
       `crt-list ${BUNDLE}`,
       'archive site',
+      'bundle site',
     ]);
     expect(result).toEqual({
       name: 'site',
@@ -98,12 +92,10 @@ describe('removeCertificate()', () => {
         { endpoint: 'unix@/run/b.sock', outcome: 'removed', removedFrom: ['/etc/haproxy/crt-list.txt'] },
       ],
       crtListEntryRemoved: true,
-      archive: {
-        dir: '/srv/acme/archive/site-19700101T000000Z',
-        moved: ['certificates/site', 'certificates/.versions/site', 'haproxy/site.pem', 'deploy/site.json'],
-      },
+      archive: { archiveId: 'site-20261127T000000Z' },
+      bundleRemoved: true,
     });
-    expect([await store.listCertificateNames(), crtList.entries, deployState.states.size]).toEqual([[], [], 0]);
+    expect([await store.listCertificateNames(), crtList.entries, bundles.bundles.size]).toEqual([[], [], 0]);
   });
 
   test('removeCertificate() touches nothing on disk when one HAProxy fails, so that a second run can retry', async () => {
@@ -140,7 +132,7 @@ describe('removeCertificate()', () => {
   test('removeCertificate() without HAProxy or crt-list only archives', async () => {
     const { deps, log } = await setup();
     const result = await removeCertificate('site', { ...deps, endpoints: [], crtList: undefined });
-    expect([result.removed, result.crtListEntryRemoved, log]).toEqual([true, false, ['archive site']]);
+    expect([result.removed, result.crtListEntryRemoved, log]).toEqual([true, false, ['archive site', 'bundle site']]);
   });
 
   test('removeCertificate() of a name nothing knows fails after checking everywhere', async () => {

@@ -10,6 +10,7 @@ import {
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryIssuedCertificateStore,
+  MemoryLocalBundles,
   MemoryRenewalStateStore,
   type StoredCertificate,
 } from '../../../src/storage';
@@ -27,6 +28,7 @@ function setup() {
   const deps: RenewalDeps = {
     directoryUrl: 'https://ca.example.test/dir',
     store,
+    bundles: new MemoryLocalBundles({ store }),
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     acmeFor: () => ca.client(),
     responder: {

@@ -5,10 +5,11 @@ import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
 import { collectMetrics, recordMetrics, renderMetrics, writeMetricsFile } from '../../../src/metrics';
 import {
+  type DeployState,
   MemoryCertificateStore,
   MemoryDeployStateStore,
+  MemoryLocalBundles,
   MemoryRenewalStateStore,
-  type DeployState,
 } from '../../../src/storage';
 import { certs, EC_LEAF_NAMES, NO_SUBJECT_NAMES } from '../../fixtures/certs';
 
@@ -38,7 +39,14 @@ async function stores(deploy?: DeployState) {
       nextAttemptAt: '2026-11-30T00:10:00.000Z',
     },
   });
-  return { store, deployState, node: 'node-1', renewalState, clock: fixedClock(NOW) };
+  return {
+    store,
+    bundles: new MemoryLocalBundles({ store }),
+    deployState,
+    node: 'node-1',
+    renewalState,
+    clock: fixedClock(NOW),
+  };
 }
 
 describe('collectMetrics()', () => {
@@ -72,6 +80,7 @@ describe('collectMetrics()', () => {
     });
     const snapshot = await collectMetrics({
       store,
+      bundles: new MemoryLocalBundles({ store }),
       deployState: new MemoryDeployStateStore(),
       node: 'node-1',
       renewalState: new MemoryRenewalStateStore(),

@@ -8,11 +8,11 @@ import type { HaproxyEndpoint } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
 import { adoptLegoHome, decideLegoCertificate, hasLegoLayout, type LegoImportDeps } from '../../../src/migration';
 import {
-  FileCertificateStore,
+  type CertificateMeta,
   FileCrtList,
   FileDeployStateStore,
   FileRenewalStateStore,
-  type CertificateMeta,
+  openFileBackend,
 } from '../../../src/storage';
 import {
   ADMIN_ACCOUNT_URL,
@@ -45,11 +45,12 @@ async function legoHome(): Promise<void> {
 function setup(options: { endpoints?: HaproxyEndpoint[]; crtList?: string } = {}) {
   const logger = new CapturingLogger();
   const clock = fixedClock(LEGO_NOW);
-  const store = new FileCertificateStore({ home, clock, logger });
+  const { store, bundles } = openFileBackend({ home, clock, logger });
   const deployState = new FileDeployStateStore({ home, node: 'node-1' });
   const deps: LegoImportDeps = {
     directoryUrl: LEGO_DIRECTORY,
     store,
+    bundles,
     renewalState: new FileRenewalStateStore({ home }),
     deploy: {
       deployState,

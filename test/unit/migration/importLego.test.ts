@@ -7,12 +7,13 @@ import { ConfigError, StorageError } from '../../../src/errors';
 import { CapturingLogger } from '../../../src/log';
 import { importLego, type LegoImportDeps, type LegoImportReport } from '../../../src/migration';
 import {
-  FileCertificateStore,
+  type CrtList,
   FileRenewalStateStore,
   MemoryCertificateStore,
   MemoryDeployStateStore,
+  MemoryLocalBundles,
   MemoryRenewalStateStore,
-  type CrtList,
+  openFileBackend,
   type SaveCertificateInput,
 } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
@@ -57,15 +58,17 @@ function setup(
   const haproxy = new FakeHaproxy('unix@/run/haproxy/admin.sock');
   const renewalState = new MemoryRenewalStateStore();
   const deployState = new MemoryDeployStateStore();
+  const bundles = new MemoryLocalBundles({ store, home: '/srv/acme' });
   const deps: LegoImportDeps = {
     directoryUrl: LEGO_DIRECTORY,
     store,
+    bundles,
     renewalState,
     deploy: { deployState, node: 'node-1', endpoints: [haproxy], crtList },
     clock: fixedClock(LEGO_NOW),
     logger: new CapturingLogger(),
   };
-  return { deps, store, haproxy, renewalState, deployState };
+  return { deps, store, bundles, haproxy, renewalState, deployState };
 }
 
 const outcomes = (report: LegoImportReport) => [
@@ -164,10 +167,11 @@ describe('importLego()', () => {
   test('importLego() a second time leaves every file of a FileCertificateStore home as it was', async () => {
     const home = await mkdtemp(join(tmpdir(), 'haproxy-acme-import-'));
     try {
-      const store = new FileCertificateStore({ home, clock: fixedClock(LEGO_NOW), logger: new CapturingLogger() });
+      const { store, bundles } = openFileBackend({ home, clock: fixedClock(LEGO_NOW), logger: new CapturingLogger() });
       const deps: LegoImportDeps = {
         ...setup().deps,
         store,
+        bundles,
         renewalState: new FileRenewalStateStore({ home }),
         deploy: { deployState: new MemoryDeployStateStore(), node: 'node-1', endpoints: [] },
       };

@@ -25,7 +25,12 @@ import {
   type LegoProblem,
   type LegoSnapshot,
 } from '../../../src/migration';
-import { MemoryCertificateStore, MemoryDeployStateStore, MemoryRenewalStateStore } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
+  MemoryLocalBundles,
+  MemoryRenewalStateStore,
+} from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 import { accountFiles, certificateFiles, LEGO_DIRECTORY, LEGO_NOW, LEGO_SERVER } from './_lego';
 
@@ -280,6 +285,7 @@ describe('lego import properties', () => {
             const deps = {
               directoryUrl: LEGO_DIRECTORY,
               store,
+              bundles: new MemoryLocalBundles({ store }),
               renewalState: new MemoryRenewalStateStore(),
               deploy: { deployState: new MemoryDeployStateStore(), node: 'node-1', endpoints: [] },
               clock: fixedClock(LEGO_NOW),

@@ -8,7 +8,6 @@ import { runCli } from '../../../src/cli';
 import { AcmeError, ChallengeError } from '../../../src/errors';
 import {
   MemoryAccountKeyStage,
-  MemoryCertificateArchive,
   MemoryCertificateStore,
   MemoryDeployStateStore,
   MemoryRenewalStateStore,
@@ -158,7 +157,6 @@ async function harness() {
       store,
       deployState,
       renewalState,
-      archive: new MemoryCertificateArchive({ store, deployState, renewalState, home: '/srv/acme' }),
       accountKeyStage: new MemoryAccountKeyStage(store),
       acmeFor: () => {
         throw new AcmeError(
