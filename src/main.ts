@@ -146,8 +146,8 @@ function createServices(config: Config, logger: Logger): Services {
         baseEnv: process.env,
         timeoutMs: config.hookTimeoutMs,
         logger,
-      }),
         paths: backend.store.paths(certificate.meta.name),
+      }),
     checkPrograms: () =>
       checkPrograms({
         hooksDir: postRenewHooksDir(config.home),

@@ -148,9 +148,18 @@ async function writeMetrics(deps: CliDeps, context: { config: Config; logger: Lo
   const { config, logger, path } = context;
   try {
     const { recordMetrics } = await import('../metrics');
-    const { store, deployState, node, renewalState, haproxyEndpoints } = deps.createServices(config, logger);
+    const { store, bundles, deployState, node, renewalState, haproxyEndpoints } = deps.createServices(config, logger);
     const endpointLabels = haproxyEndpoints.map((endpoint) => endpoint.label);
-    await recordMetrics(path, { store, deployState, node, renewalState, endpointLabels, clock: deps.clock, logger });
+    await recordMetrics(path, {
+      store,
+      bundles,
+      deployState,
+      node,
+      renewalState,
+      endpointLabels,
+      clock: deps.clock,
+      logger,
+    });
   } catch (error) {
     logger.warn(`Cannot write metrics file "${path}": ${messageOf(error)}`, { metricsFile: path });
   }

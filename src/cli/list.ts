@@ -37,9 +37,10 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
   command.action((options: Record<string, unknown>) =>
     runAction(deps, options, setExitCode, async ({ config, logger }) => {
       const services = deps.createServices(config, logger);
-      const { store, deployState, node, haproxyEndpoints, renewalState } = services;
+      const { store, bundles, deployState, node, haproxyEndpoints, renewalState } = services;
       const certificates = await listCertificates({
         store,
+        bundles,
         clock: deps.clock,
         endpoints: haproxyEndpoints,
         deployState,

@@ -9,6 +9,7 @@ import type {
   CertificateStore,
   DeployState,
   DeployStateStore,
+  LocalBundles,
   RenewalState,
   RenewalStateStore,
   StoredCertificate,
@@ -158,6 +159,8 @@ export interface ManualCertificateSummary {
 /** Adapters listCertificates reads. */
 export interface ListDeps {
   store: CertificateStore;
+  /** Where this node's HAProxy loads each bundle from. */
+  bundles: Pick<LocalBundles, 'pathOf'>;
   clock: Clock;
   /** Asked live, in parallel, what they serve. Default: none. */
   endpoints?: HaproxyEndpoint[];
@@ -181,7 +184,8 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
   const stored = await deps.store.listCertificates();
   return Promise.all(
     stored.map(async (certificate): Promise<CertificateSummary> => {
-      const { meta, paths } = certificate;
+      const { meta } = certificate;
+      const bundlePath = deps.bundles.pathOf(meta.name);
       const state = deps.renewalState === undefined ? {} : (await deps.renewalState.load(meta.name)).value;
       const deployed = deps.deployState === undefined ? {} : await deps.deployState.loadAllNodes(meta.name);
       const ari = currentAri(certificate, state);
@@ -194,7 +198,7 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
         daysLeft: Math.floor((Date.parse(meta.notAfter) - now.getTime()) / MS_PER_DAY),
         keyType: meta.keyType,
         profile: meta.profile ?? null,
-        bundlePath: paths.bundle,
+        bundlePath,
         nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : fromStored(ari), now }),
         ari:
           ari === undefined
@@ -207,7 +211,7 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
                 explanationUrl: ari.explanationUrl ?? null,
               },
         ...historyOf(state),
-        endpoints: await endpointStatuses(deployed, paths.bundle, meta.sha1Fingerprint, deps),
+        endpoints: await endpointStatuses(deployed, bundlePath, meta.sha1Fingerprint, deps),
         nodes: nodeStatuses(deployed, deps.node),
         adoptedFrom: meta.adoptedFrom ?? null,
       };

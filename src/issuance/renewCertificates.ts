@@ -210,6 +210,7 @@ async function notDue(
   const deploy = await deployIfOwed(name, meta.serial, {
     ...deps.deploy,
     store: deps.store,
+    bundles: deps.bundles,
     clock: deps.clock,
     logger: deps.logger,
   });
@@ -219,7 +220,6 @@ async function notDue(
   return { name, decision, ...(deploy === undefined ? {} : { deploy }), ...(hooks === undefined ? {} : { hooks }) };
 }
 
-    bundles: deps.bundles,
 /** Finishes the certificate an earlier run kept for `name`, whatever the schedule; undefined when there is none usable. */
 async function finishKept(
   name: string,
@@ -273,6 +273,7 @@ async function renewDue(
     const deploy = await deployCertificate(name, {
       ...deps.deploy,
       store: deps.store,
+      bundles: deps.bundles,
       clock: deps.clock,
       logger: deps.logger,
     });
@@ -283,7 +284,6 @@ async function renewDue(
       decision,
       renewed: { serial: result.serial, notAfter: result.notAfter, resumed: result.resumed },
       deploy,
-      bundles: deps.bundles,
       hooks,
     };
   } catch (error) {

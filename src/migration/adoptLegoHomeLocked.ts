@@ -44,9 +44,9 @@ export async function adoptLegoHomeLocked(
 ): Promise<LegoAdoptionReport> {
   const clock = options.clock ?? systemClock;
   const { logger } = options;
+  const { store, bundles } = openFileBackend({ home, clock, logger });
   const deps = {
     directoryUrl: options.directoryUrl,
-  const { store, bundles } = openFileBackend({ home, clock, logger });
     store,
     bundles,
     renewalState: new FileRenewalStateStore({ home }),
