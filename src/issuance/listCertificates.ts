@@ -124,10 +124,10 @@ export interface CertificateSummary {
   hooks: HookStatus[];
   /** One entry per configured HAProxy endpoint; empty when none is configured. */
   endpoints: EndpointStatus[];
-  /** Recorded deploys per node, this node first, then the others by name; empty when none was recorded. */
-  nodes: NodeDeployStatus[];
   /** `lego` when the current version was adopted from lego without an order (`acme import lego`, or in place); null otherwise. */
   adoptedFrom: 'lego' | null;
+  /** Recorded deploys per node, this node first, then the others by name; empty when none was recorded. Last, so the older keys keep their order. */
+  nodes: NodeDeployStatus[];
 }
 
 /**
@@ -212,8 +212,8 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
               },
         ...historyOf(state),
         endpoints: await endpointStatuses(deployed, bundlePath, meta.sha1Fingerprint, deps),
-        nodes: nodeStatuses(deployed, deps.node),
         adoptedFrom: meta.adoptedFrom ?? null,
+        nodes: nodeStatuses(deployed, deps.node),
       };
     }),
   );

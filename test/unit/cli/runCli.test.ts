@@ -89,6 +89,7 @@ describe('runCli()', () => {
       'lastSuccessAt',
       'name',
       'nextRenewal',
+      'nodes',
       'notAfter',
       'notBefore',
       'profile',

@@ -86,6 +86,7 @@ describe('listCertificates()', () => {
         hooks: [],
         endpoints: [],
         adoptedFrom: null,
+        nodes: [],
       },
     ]);
     // The --json document's key order is part of its contract.
@@ -108,6 +109,7 @@ describe('listCertificates()', () => {
       'hooks',
       'endpoints',
       'adoptedFrom',
+      'nodes',
     ]);
   });
 
