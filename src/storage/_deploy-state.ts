@@ -75,6 +75,20 @@ const anyDeployFileSchema = z.union([deployFileSchema, legacyDeployFileSchema]);
 
 export type DeployFile = z.infer<typeof deployFileSchema>;
 
+/**
+ * The file as written: every node's state under `nodes`, and the writing node's own again as the
+ * top-level `endpoints`, the form the release before layout 2 reads. A snap revert to that
+ * release therefore still finds this node's deploy state (it ignores `nodes`, and what it writes
+ * back reads here as this node's state).
+ */
+export function deployFileDocument(
+  nodes: ReadonlyMap<string, DeployState>,
+  localNode: string,
+): DeployFile & { endpoints: DeployState['endpoints'] } {
+  const sorted = [...nodes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { endpoints: { ...nodes.get(localNode)?.endpoints }, nodes: Object.fromEntries(sorted) };
+}
+
 /** Reads either form as the current one; a file of the previous layout is `localNode`'s state. */
 export function toNodeKeyed(document: z.infer<typeof anyDeployFileSchema>, localNode: string): DeployFile {
   return 'nodes' in document ? document : { nodes: { [localNode]: document } };
@@ -100,7 +114,9 @@ export class FileDeployStateStore implements DeployStateStore {
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a deploy state */
   async load(name: string, node: string): Promise<DeployState> {
     checkNodeId(node);
-    return (await this.loadAllNodes(name))[node] ?? { endpoints: {} };
+    // hasOwn: a node may be called `constructor`, which a plain lookup finds on Object.prototype.
+    const nodes = await this.loadAllNodes(name);
+    return Object.hasOwn(nodes, node) ? nodes[node]! : { endpoints: {} };
   }
 
   /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a deploy state */
@@ -117,8 +133,7 @@ export class FileDeployStateStore implements DeployStateStore {
       (current) => {
         const nodes = nodeStates(current === undefined ? undefined : toNodeKeyed(current, this.localNode));
         nodes.set(node, { endpoints: { ...state.endpoints } });
-        const sorted = [...nodes.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        return { document: { nodes: Object.fromEntries(sorted) }, result: undefined };
+        return { document: deployFileDocument(nodes, this.localNode), result: undefined };
       },
       { signal: options.signal },
     );
@@ -131,7 +146,8 @@ export class MemoryDeployStateStore implements DeployStateStore {
 
   async load(name: string, node: string): Promise<DeployState> {
     checkNodeId(node);
-    return structuredClone(this.states.get(name)?.[node] ?? { endpoints: {} });
+    const nodes = this.states.get(name) ?? {};
+    return structuredClone(Object.hasOwn(nodes, node) ? nodes[node]! : { endpoints: {} });
   }
 
   async loadAllNodes(name: string): Promise<Record<string, DeployState>> {

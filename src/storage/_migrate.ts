@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { ConfigError, StorageError } from '../errors';
 import type { Logger } from '../log';
 import { ensureDir, type FileSystem } from './_atomic';
-import { checkNodeId, deployFileSchema, legacyDeployFileSchema } from './_deploy-state';
+import { checkNodeId, deployFileDocument, deployFileSchema, legacyDeployFileSchema } from './_deploy-state';
 import { readStateFile, writeStateFile } from './_state-file';
 
 /** The layout this release writes and reads. */
@@ -137,6 +137,6 @@ async function migrateDeployFile(path: string, node: string, fs: FileSystem | un
   if (deployFileSchema.safeParse(current).success) return 'current';
   const legacy = legacyDeployFileSchema.safeParse(current);
   if (!legacy.success) return { skipped: 'not a deploy state' };
-  await writeStateFile(path, { nodes: { [node]: legacy.data } }, { fs });
+  await writeStateFile(path, deployFileDocument(new Map([[node, legacy.data]]), node), { fs });
   return 'rewritten';
 }

@@ -57,6 +57,16 @@ export function deployStateStoreContract(name: string, make: () => Promise<Deplo
       await expect(store.load('a.example', 'node-1')).resolves.toEqual(DEPLOYED);
     });
 
+    test.each(['constructor', 'tostring', 'valueof'])(
+      'a node named %s (an Object.prototype member) is a node like any other',
+      async (node) => {
+        await store.save('a.example', 'node-1', DEPLOYED);
+        await expect(store.load('a.example', node)).resolves.toEqual({ endpoints: {} });
+        await store.save('a.example', node, DEPLOYED);
+        await expect(store.load('a.example', node)).resolves.toEqual(DEPLOYED);
+      },
+    );
+
     test('the same endpoint label on two nodes keeps two states', async () => {
       await store.save('a.example', 'node-1', DEPLOYED);
       await store.save('a.example', 'node-2', PENDING);

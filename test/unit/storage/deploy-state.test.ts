@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { FileDeployStateStore, checkNodeId } from '../../../src/storage';
 
 const SOCKET = 'unix@/run/haproxy/admin.sock';
@@ -22,15 +23,43 @@ describe('FileDeployStateStore', () => {
     return path;
   }
 
-  test('save() writes { nodes: { <node>: { endpoints } } } in a 0600 file under deploy/, by sanitised name', async () => {
+  test('save() writes { endpoints, nodes: { <node>: { endpoints } } } in a 0600 file under deploy/, by sanitised name', async () => {
     const store = new FileDeployStateStore({ home, node: 'node-1' });
     await store.save('Site.Example', 'node-1', { endpoints: { [SOCKET]: ENTRY } });
     const path = join(home, 'deploy', 'site.example.json');
     expect([JSON.parse(await readFile(path, 'utf8')), (await stat(path)).mode & 0o777]).toEqual([
-      { nodes: { 'node-1': { endpoints: { [SOCKET]: ENTRY } } } },
+      { endpoints: { [SOCKET]: ENTRY }, nodes: { 'node-1': { endpoints: { [SOCKET]: ENTRY } } } },
       0o600,
     ]);
   });
+
+  test("the top-level endpoints are this node's, whichever node saved last: what the previous release reads after a revert", async () => {
+    const store = new FileDeployStateStore({ home, node: 'node-1' });
+    await store.save('site', 'node-1', { endpoints: { [SOCKET]: ENTRY } });
+    await store.save('site', 'node-2', { endpoints: { [SOCKET]: { ...ENTRY, serial: 'CD' } } });
+    // The previous release's reader: `{ endpoints }`, other keys ignored.
+    const previousRelease = z.object({ endpoints: z.record(z.string(), z.object({ serial: z.string() })) });
+    const file = JSON.parse(await readFile(join(home, 'deploy', 'site.json'), 'utf8'));
+    expect(previousRelease.parse(file)).toEqual({ endpoints: { [SOCKET]: { serial: 'AB' } } });
+  });
+
+  test("what the previous release writes back after a revert ({ endpoints } alone) reads as this node's state again", async () => {
+    const store = new FileDeployStateStore({ home, node: 'node-1' });
+    await store.save('site', 'node-1', { endpoints: {} });
+    await put('site', JSON.stringify({ endpoints: { [SOCKET]: ENTRY } }));
+    expect(await store.load('site', 'node-1')).toEqual({ endpoints: { [SOCKET]: ENTRY } });
+  });
+
+  test.each(['constructor', 'tostring', 'hasownproperty'])(
+    'a node named %s (an Object.prototype member) has no state until one is saved',
+    async (node) => {
+      const store = new FileDeployStateStore({ home, node: 'node-1' });
+      await store.save('site', 'node-1', { endpoints: { [SOCKET]: ENTRY } });
+      expect(await store.load('site', node)).toEqual({ endpoints: {} });
+      await store.save('site', node, { endpoints: { [SOCKET]: ENTRY } });
+      expect(await store.load('site', node)).toEqual({ endpoints: { [SOCKET]: ENTRY } });
+    },
+  );
 
   test("a file of the previous layout ({ endpoints }) reads as this node's state and no other node's", async () => {
     await put('site', JSON.stringify({ endpoints: { [SOCKET]: ENTRY } }));
@@ -50,6 +79,7 @@ describe('FileDeployStateStore', () => {
     await put('site', JSON.stringify({ endpoints: { [SOCKET]: ENTRY } }));
     await new FileDeployStateStore({ home, node: 'node-1' }).save('site', 'node-2', { endpoints: {} });
     expect(JSON.parse(await readFile(join(home, 'deploy', 'site.json'), 'utf8'))).toEqual({
+      endpoints: { [SOCKET]: ENTRY },
       nodes: { 'node-1': { endpoints: { [SOCKET]: ENTRY } }, 'node-2': { endpoints: {} } },
     });
   });

@@ -88,6 +88,15 @@ describe('migrateHome()', () => {
         'layout.json',
       ],
       alpha: {
+        // Kept for the previous release (a snap revert): it reads `endpoints` and ignores `nodes`.
+        endpoints: {
+          [ALPHA_ENDPOINT]: {
+            status: 'deployed',
+            serial: '40ACE159B3D1C9F4',
+            at: '2026-12-05T04:25:29.379Z',
+            method: 'add',
+          },
+        },
         nodes: {
           [NODE]: {
             endpoints: {
