@@ -102,6 +102,7 @@ function createServices(config: Config, logger: Logger): Services {
     FileIssuedCertificateStore,
     FileLocks,
     FileRenewalStateStore,
+    migrateHome,
     openFileBackend,
   } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
@@ -133,6 +134,11 @@ function createServices(config: Config, logger: Logger): Services {
       logger,
       command: ['acme', ...process.argv.slice(2, 3)].join(' '),
     }),
+    prepareHome: async () => {
+      await migrateHome(config.home, { node: config.nodeId, logger });
+      // Finish what a killed run left: a bundle that does not match its stored version is rewritten.
+      await backend.bundles.reconcile();
+    },
     haproxyEndpoints: config.haproxy.sockets.map(
       (endpoint) => new HaproxyInstance({ endpoint, bufferSize: config.haproxy.bufferSize, logger }),
     ),

@@ -40,8 +40,13 @@ export interface Services {
   deployState: DeployStateStore;
   /** This node's id (`config.nodeId`): the key of its deploy state in `deployState`. */
   node: string;
-  /** The named locks: every state-changing command holds `home` (withHomeLock()). */
+  /** The named locks: every state-changing command holds `home` (withHomeLock()), each issuance `certificate/<name>`. */
   locks: Locks;
+  /**
+   * Brings `--home` to the layout this release writes (migrateHome()), in place and idempotently;
+   * run under the home lock before a command's work. @throws ConfigError for a newer release's home
+   */
+  prepareHome: () => Promise<void>;
   acmeFor: (accountKeyPem: string) => AcmeOrderClient & AcmeAccountClient;
   responder: Pick<ChallengeResponder, 'acquire' | 'present' | 'cleanup'>;
   /** Undefined when preflight is off. */

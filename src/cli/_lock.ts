@@ -20,16 +20,26 @@ export interface WithHomeLockOptions {
   signal?: AbortSignal;
 }
 
+/** What withHomeLock() needs of the services: the locks, and the step that readies the home. */
+export interface HomeAccess {
+  locks: Locks;
+  /** Brings the home to the layout this release writes; run once the lock is held, before the body. */
+  prepareHome: () => Promise<void>;
+}
+
 /**
- * Runs `body` while holding the `home` lock, logging while it waits for another acme command. The
- * body gets the HeldLock: its `signal` aborts (LOCK_LOST) when the lease is lost.
- * @throws LockError LOCK_BUSY when the wait times out; the signal's reason when it is aborted while waiting
+ * Runs `body` while holding the `home` lock, logging while it waits for another acme command.
+ * Once the lock is held, the home is brought to this release's layout (prepareHome) before the
+ * body runs. The body gets the HeldLock: its `signal` aborts (LOCK_LOST) when the lease is lost.
+ * @throws LockError LOCK_BUSY when the wait times out; the signal's reason when it is aborted while waiting;
+ * ConfigError when the home was written by a newer release
  */
 export async function withHomeLock<T>(
-  locks: Locks,
+  home: HomeAccess,
   options: WithHomeLockOptions,
   body: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
+  const { locks } = home;
   let announced = false;
   const lock = await locks
     .acquire('home', {
@@ -52,6 +62,7 @@ export async function withHomeLock<T>(
     .finally(() => (waiting = undefined));
   held.add(lock);
   try {
+    await home.prepareHome();
     return await body(lock);
   } finally {
     held.delete(lock);

@@ -26,7 +26,11 @@ switches the account to it (RFC 8555 key change), then it replaces account.key.p
 interrupted, the next "acme account rollover" asks the CA which key it knows and finishes.
 `;
 
-function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps & { locks: Services['locks'] } {
+function accountDeps(
+  deps: CliDeps,
+  config: Config,
+  logger: Logger,
+): AccountDeps & Pick<Services, 'locks' | 'prepareHome'> {
   const services = deps.createServices(config, logger);
   return {
     directoryUrl: config.directoryUrl,
@@ -36,6 +40,7 @@ function accountDeps(deps: CliDeps, config: Config, logger: Logger): AccountDeps
     clock: deps.clock,
     logger,
     locks: services.locks,
+    prepareHome: services.prepareHome,
   };
 }
 
@@ -91,10 +96,12 @@ function registerRollover(account: Command, deps: CliDeps, setExitCode: (code: n
     .addHelpText('after', ROLLOVER_EXAMPLES);
   addConfigOptions(rollover);
   rollover.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ config, logger }) => {
-      const { locks, ...lifecycle } = accountDeps(deps, config, logger);
-      const result = await withHomeLock(locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
-        rolloverAccount(lifecycle),
+    runAction(deps, options, setExitCode, async ({ config, logger, signal }) => {
+      const { locks, prepareHome, ...lifecycle } = accountDeps(deps, config, logger);
+      const result = await withHomeLock(
+        { locks, prepareHome },
+        { timeoutMs: config.lockTimeoutMs, logger, signal },
+        () => rolloverAccount(lifecycle),
       );
       if (config.output.json) printJson(deps.stdout, { ok: true, rollover: result });
       else deps.stdout.write(formatRollover(result));

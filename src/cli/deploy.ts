@@ -30,7 +30,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
     .addHelpText('after', EXAMPLES);
   addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
+    runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger, signal }) => {
       const services = deps.createServices(config, logger);
       if (services.haproxyEndpoints.length === 0) {
         throw new ConfigError(
@@ -43,7 +43,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
       await services.checkPrograms();
       const dryRun = options.dryRun === true;
       const requested = Array.isArray(options.name) ? (options.name as string[]) : undefined;
-      return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+      return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const names = requested ?? (await services.store.listCertificateNames());
         const results: Array<{ name: string; outcomes: EndpointOutcome[] }> = [];
@@ -51,7 +51,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
           const outcomes = await deployCertificate(
             name,
             { ...services, endpoints: services.haproxyEndpoints, clock: deps.clock, logger },
-            { dryRun },
+            { dryRun, signal },
           );
           results.push({ name, outcomes });
         }

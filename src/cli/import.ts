@@ -157,7 +157,7 @@ function registerLego(group: Command, deps: CliDeps, setExitCode: (code: number)
       // A dry run only reads --home, like "acme list": no lock to wait for.
       const report = dryRun
         ? await run()
-        : await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, run);
+        : await withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger }, run);
       return printReport(deps, config, report);
     }),
   );
@@ -205,7 +205,7 @@ async function adoptInPlace(
     });
   const adoption = dryRun
     ? await run()
-    : await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, run);
+    : await withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger }, run);
   const { home, present: _present, changed: _changed, account, ...rest } = adoption;
   return printReport(deps, config, {
     path: home,

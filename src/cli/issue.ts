@@ -63,7 +63,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const dryRun = options.dryRun === true;
       const services = deps.createServices(config, logger);
       await services.checkPrograms();
-      return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
+      return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[]; paths: CertificatePaths }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
@@ -80,14 +80,15 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
             endpoints: services.haproxyEndpoints,
             directoryUrl: config.directoryUrl,
             challengeType: config.challengeType,
+            lockTimeoutMs: config.lockTimeoutMs,
             clock: deps.clock,
             logger,
           };
           // A run whose deploy failed left a stored certificate HAProxy has not got: deliver that, not a new order.
           const result =
             (dryRun ? undefined : await storedButUndelivered(request, context)) ??
-            (await issueCertificate(request, context, { dryRun }));
-          const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock });
+            (await issueCertificate(request, context, { dryRun, signal }));
+          const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock, signal });
           issued.push({ result, outcomes, paths: services.certificatePaths(result.name) });
         }
         report(deps, config, issued, dryRun);
@@ -114,7 +115,7 @@ function certificateTargets(name: string, keyType: KeyType, dual: boolean): Arra
 async function deploy(
   result: IssueResult,
   services: Services,
-  options: { dryRun: boolean; logger: Logger; clock: Clock },
+  options: { dryRun: boolean; logger: Logger; clock: Clock; signal: AbortSignal },
 ): Promise<EndpointOutcome[]> {
   const deployDeps = {
     ...services,
@@ -129,8 +130,8 @@ async function deploy(
     return [];
   }
   return options.dryRun
-    ? deployBundle(result.delivery, deployDeps, { dryRun: true, name: result.name })
-    : deployCertificate(result.name, deployDeps);
+    ? deployBundle(result.delivery, deployDeps, { dryRun: true, name: result.name, signal: options.signal })
+    : deployCertificate(result.name, deployDeps, { signal: options.signal });
 }
 
 function report(

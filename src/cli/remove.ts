@@ -51,10 +51,10 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
     .addHelpText('after', EXAMPLES);
   addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+    runAction(deps, options, setExitCode, async ({ config, logger, signal }) => {
       const name = requiredName(options, config.name, 'remove');
       const services = deps.createServices(config, logger);
-      const result = await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+      const result = await withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, () =>
         removeCertificate(name, {
           store: services.store,
           bundles: services.bundles,

@@ -25,11 +25,11 @@ Examples:
 export async function renewalPass(
   deps: CliDeps,
   context: { config: Config; logger: Logger; services: Services },
-  options: { names?: string[]; force: boolean; nextCheckAt: Date; reuseKey?: boolean },
+  options: { names?: string[]; force: boolean; nextCheckAt: Date; reuseKey?: boolean; signal?: AbortSignal },
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
   await services.checkPrograms();
-  return withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, async () => {
+  return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal }, async () => {
     await adoptLego({ ...context, clock: deps.clock });
     return renewCertificates(
       {
@@ -43,6 +43,7 @@ export async function renewalPass(
         },
         directoryUrl: config.directoryUrl,
         challengeType: config.challengeType,
+        lockTimeoutMs: config.lockTimeoutMs,
         clock: deps.clock,
         logger,
       },
@@ -139,7 +140,7 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
     .addHelpText('after', EXAMPLES);
   addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger }) => {
+    runAction(deps, { ...options, name: undefined }, setExitCode, async ({ config, logger, signal }) => {
       const services = deps.createServices(config, logger);
       const names = Array.isArray(options.name) ? (options.name as string[]) : undefined;
       const outcomes = await renewalPass(
@@ -150,6 +151,7 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
           force: options.force === true,
           reuseKey: options.reuseKey === true,
           nextCheckAt: nextCheckOf(options.until, deps.clock.now()),
+          signal,
         },
       );
       printOutcomes(deps, config, outcomes);

@@ -75,11 +75,11 @@ export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCo
     .addHelpText('after', EXAMPLES);
   addConfigOptions(command, { own: ['name'] });
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+    runAction(deps, options, setExitCode, async ({ config, logger, signal }) => {
       const name = requiredName(options, config.name, 'revoke');
       const reason = reasonOf(options.reason);
       const services = deps.createServices(config, logger);
-      const result = await withHomeLock(services.locks, { timeoutMs: config.lockTimeoutMs, logger }, () =>
+      const result = await withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, () =>
         revokeCertificate(
           name,
           { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },

@@ -37,7 +37,7 @@ export async function refreshAri(
   meta: CertificateMeta,
   certId: string | undefined,
   state: RenewalState,
-  context: { deps: AriDeps; account: StoredAccount | undefined; now: Date; network: Limiter },
+  context: { deps: AriDeps; account: StoredAccount | undefined; now: Date; network: Limiter; signal?: AbortSignal },
 ): Promise<AriWindow | undefined> {
   const { deps, account, now } = context;
   if (certId === undefined) return undefined;
@@ -45,7 +45,9 @@ export async function refreshAri(
   if (previous !== undefined && previous.retryAfter.getTime() > now.getTime()) return previous;
   if (account === undefined) return previous;
   try {
-    const info = await context.network(() => deps.acmeFor(account.keyPem).renewalInfo(certId));
+    const info = await context.network(() =>
+      deps.acmeFor(account.keyPem).renewalInfo(certId, { signal: context.signal }),
+    );
     if (info === undefined) return undefined;
     const response = {
       suggestedWindow: { start: info.window.start.toISOString(), end: info.window.end.toISOString() },

@@ -34,13 +34,21 @@ export interface CertificateDelivery {
 export interface HaproxyEndpoint {
   readonly label: string;
   /** What HAProxy serves under `path`, or undefined when its configuration does not know it. */
-  servedCertificate(path: string): Promise<ServedCertificate | undefined>;
+  servedCertificate(path: string, options?: EndpointCallOptions): Promise<ServedCertificate | undefined>;
   /** `set ssl cert` + `commit ssl cert` (or `abort ssl cert` when dryRun), then verify. */
-  swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean }): Promise<void>;
+  swapCertificate(delivery: CertificateDelivery, options: { dryRun: boolean; signal?: AbortSignal }): Promise<void>;
   /** `new ssl cert` + set + commit + `add ssl crt-list`, then verify. */
-  addCertificate(delivery: CertificateDelivery, crtListPath: string): Promise<void>;
+  addCertificate(delivery: CertificateDelivery, crtListPath: string, options?: EndpointCallOptions): Promise<void>;
   /** `add ssl crt-list` unless HAProxy's runtime list already names the path; true when it added it. */
-  ensureListed(delivery: CertificateDelivery, crtListPath: string): Promise<boolean>;
+  ensureListed(delivery: CertificateDelivery, crtListPath: string, options?: EndpointCallOptions): Promise<boolean>;
+}
+
+/**
+ * Options of every HaproxyEndpoint call: an aborted `signal` closes the socket and rejects with
+ * its reason, and a transaction in flight is aborted (`abort ssl cert`), never left open.
+ */
+export interface EndpointCallOptions {
+  signal?: AbortSignal;
 }
 
 /** The last resort when the runtime API cannot deliver: a checked reload (master socket or command). */
@@ -100,11 +108,13 @@ export interface DeployDeps {
 export async function deployCertificate(
   name: string,
   deps: DeployDeps,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; signal?: AbortSignal } = {},
 ): Promise<EndpointOutcome[]> {
   const delivery = await readDelivery(name, deps);
   const outcomes = await deployBundle(delivery, deps, { ...options, name });
+  // Recorded even when interrupted: what is pending is owed to the next run.
   if (options.dryRun !== true) await recordState(name, outcomes, deps);
+  options.signal?.throwIfAborted();
   return outcomes;
 }
 
@@ -115,16 +125,18 @@ export async function deployCertificate(
 export async function deployBundle(
   delivery: CertificateDelivery,
   deps: DeployDeps,
-  options: { dryRun?: boolean; name: string },
+  options: { dryRun?: boolean; name: string; signal?: AbortSignal },
 ): Promise<EndpointOutcome[]> {
   const log = deps.logger.child({ certificate: options.name, serial: delivery.expectedSerial });
   const dryRun = options.dryRun === true;
+  const call: EndpointCallOptions = options.signal === undefined ? {} : { signal: options.signal };
   const outcomes: EndpointOutcome[] = [];
   for (const endpoint of deps.endpoints) {
-    outcomes.push(await deliverTo(endpoint, delivery, deps, dryRun, log));
+    outcomes.push(await deliverTo(endpoint, delivery, { deps, dryRun, log, call }));
   }
   const failed = outcomes.filter((o) => o.outcome === 'pending');
-  if (failed.length > 0 && deps.fallback !== undefined && !dryRun) {
+  // An interrupted run does not start a reload: the endpoints stay pending for the next run.
+  if (failed.length > 0 && deps.fallback !== undefined && !dryRun && options.signal?.aborted !== true) {
     await reloadInstead(failed, { ...deps, fallback: deps.fallback, delivery, log });
   }
   return outcomes;
@@ -153,15 +165,15 @@ export async function readDelivery(
 async function deliverTo(
   endpoint: HaproxyEndpoint,
   delivery: CertificateDelivery,
-  deps: DeployDeps,
-  dryRun: boolean,
-  log: Logger,
+  context: { deps: DeployDeps; dryRun: boolean; log: Logger; call: EndpointCallOptions },
 ): Promise<EndpointOutcome> {
+  const { deps, dryRun, log, call } = context;
   const base = { endpoint: endpoint.label, serial: delivery.expectedSerial };
   try {
-    const served = await servedOrRepairable(endpoint, delivery.path, deps.crtList !== undefined && !dryRun, log);
+    const canAdd = deps.crtList !== undefined && !dryRun;
+    const served = await servedOrRepairable(endpoint, delivery.path, { canAdd, log, call });
     if (served !== undefined)
-      return { ...base, outcome: await deliverKnown(endpoint, { delivery, served, deps, dryRun, log }) };
+      return { ...base, outcome: await deliverKnown(endpoint, { delivery, served, deps, dryRun, log, call }) };
     if (dryRun) {
       if (deps.crtList === undefined) throw new Error(unknownPathMessage(delivery.path));
       log.info('Dry run: HAProxy does not know the path yet; a real run would add it', {
@@ -175,7 +187,7 @@ async function deliverTo(
     }
     // Disk first: a reload must never lose a certificate that was added at runtime.
     await deps.crtList.ensureEntry(delivery.path);
-    await endpoint.addCertificate(delivery, deps.crtList.path);
+    await endpoint.addCertificate(delivery, deps.crtList.path, call);
     log.info('Certificate added to HAProxy', { endpoint: endpoint.label, crtList: deps.crtList.path });
     return { ...base, outcome: 'added' };
   } catch (error) {
@@ -190,19 +202,19 @@ async function deliverTo(
 /**
  * What HAProxy serves under `path`. A run killed between `new ssl cert`/`set ssl cert` and
  * `commit ssl cert` leaves an empty store and an open transaction; `show ssl cert` then answers
- * (`Status: Empty`) but cannot be read, and every later deploy failed the same way while the open
- * transaction blocked every other swap (found by test/integration/crash-safety.test.ts). When
- * HAProxy answered (the error is not retryable) and a crt-list is configured, treat the path as
- * new: the add path aborts our own stale transaction, refills the store and lists it.
+ * (`Status: Empty`) but cannot be read, and every later deploy would fail the same way while the
+ * open transaction blocks every other swap. When HAProxy answered (the error is not retryable)
+ * and a crt-list is configured, treat the path as new: the add path aborts our own stale
+ * transaction, refills the store and lists it.
  */
 async function servedOrRepairable(
   endpoint: HaproxyEndpoint,
   path: string,
-  canAdd: boolean,
-  log: Logger,
+  context: { canAdd: boolean; log: Logger; call: EndpointCallOptions },
 ): Promise<ServedCertificate | undefined> {
+  const { canAdd, log, call } = context;
   try {
-    return await endpoint.servedCertificate(path);
+    return await endpoint.servedCertificate(path, call);
   } catch (error) {
     if (!canAdd || !(error instanceof AppError) || error.retryable) throw error;
     log.warn('Cannot read what HAProxy holds for the certificate; adding it again', {
@@ -216,15 +228,22 @@ async function servedOrRepairable(
 /** A path HAProxy already holds: leave it when it serves this certificate, else swap it in. */
 async function deliverKnown(
   endpoint: HaproxyEndpoint,
-  job: { delivery: CertificateDelivery; served: ServedCertificate; deps: DeployDeps; dryRun: boolean; log: Logger },
+  job: {
+    delivery: CertificateDelivery;
+    served: ServedCertificate;
+    deps: DeployDeps;
+    dryRun: boolean;
+    log: Logger;
+    call: EndpointCallOptions;
+  },
 ): Promise<EndpointOutcome['outcome']> {
-  const { delivery, served, deps, dryRun, log } = job;
-  if (!dryRun) await relistIfDropped(endpoint, delivery, deps, log);
+  const { delivery, served, deps, dryRun, log, call } = job;
+  if (!dryRun) await relistIfDropped(endpoint, delivery, { deps, log, call });
   if (served.sha1Fingerprint === delivery.expectedSha1) {
     log.info('HAProxy already serves this certificate', { endpoint: endpoint.label });
     return 'unchanged';
   }
-  await endpoint.swapCertificate(delivery, { dryRun });
+  await endpoint.swapCertificate(delivery, { dryRun, ...call });
   log.info(
     dryRun ? 'Dry run: HAProxy accepted the certificate; transaction aborted' : 'Certificate swapped in HAProxy',
     { endpoint: endpoint.label },
@@ -233,18 +252,18 @@ async function deliverKnown(
 }
 
 /**
- * A run killed after `commit ssl cert` but before `add ssl crt-list` left a certificate HAProxy
- * holds but serves on no bind, and later runs only swapped it (found by the crash-safety test).
- * When our crt-list file names it, make sure HAProxy's runtime list does too.
+ * A run killed after `commit ssl cert` but before `add ssl crt-list` leaves a certificate HAProxy
+ * holds but serves on no bind, which a plain swap would never list. When our crt-list file names
+ * it, make sure HAProxy's runtime list does too.
  */
 async function relistIfDropped(
   endpoint: HaproxyEndpoint,
   delivery: CertificateDelivery,
-  deps: DeployDeps,
-  log: Logger,
+  context: { deps: DeployDeps; log: Logger; call: EndpointCallOptions },
 ): Promise<void> {
+  const { deps, log, call } = context;
   if (deps.crtList === undefined || !(await deps.crtList.hasEntry(delivery.path))) return;
-  if (await endpoint.ensureListed(delivery, deps.crtList.path)) {
+  if (await endpoint.ensureListed(delivery, deps.crtList.path, call)) {
     log.warn("Listed the certificate in HAProxy's runtime crt-list again (an earlier run stopped before listing it)", {
       endpoint: endpoint.label,
       crtList: deps.crtList.path,

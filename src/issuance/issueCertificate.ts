@@ -11,6 +11,7 @@ import { createAccountKey, createCertificateKey, createCsr } from '../acme';
 import type { ChallengeResponder } from '../challenge';
 import { createLimiter } from './_limit';
 import { dropKept, keepIssued, keptFailure, resumeKept, type Obtained } from './_kept';
+import { withCertificateLock, type CertificateLockDeps } from './_certificateLock';
 
 /**
  * Challenges answered and polled at once (and routes preflighted at once). The list comes from
@@ -50,7 +51,7 @@ export type AcmeOrderClient = Pick<
 >;
 
 /** Adapters the use case drives; main.ts builds the real ones, tests may pass fakes. */
-export interface IssuanceDeps {
+export interface IssuanceDeps extends CertificateLockDeps {
   directoryUrl: string;
   store: CertificateStore;
   /** This node's HAProxy bundles: written once the store saved a version, reconciled first. */
@@ -105,6 +106,21 @@ export async function issueCertificate(
   deps: IssuanceDeps,
   options: IssueOptions = {},
 ): Promise<IssueResult> {
+  return withCertificateLock(request.name, deps, options.signal, (signal) =>
+    issueWhileLocked(request, deps, { ...options, signal }),
+  );
+}
+
+/**
+ * issueCertificate() for a caller that already holds `certificate/<name>` (withCertificateLock())
+ * and passes that lock's signal: a renewal, which records its state under the same lock.
+ */
+export async function issueWhileLocked(
+  request: IssueRequest,
+  deps: IssuanceDeps,
+  options: IssueOptions & { signal: AbortSignal },
+): Promise<IssueResult> {
+  const { signal } = options;
   const startedAt = deps.clock.now().getTime();
   const log = deps.logger.child({ certificate: request.name });
   // Under the home lock, before this process writes anything: finish what a killed run left.
@@ -114,17 +130,17 @@ export async function issueCertificate(
     dryRun || 'expectedVersion' in options ? options.expectedVersion : await renewedVersion(request.name, deps.store);
   const obtained =
     (dryRun ? undefined : await resumeKept(request, { deps, log })) ??
-    (await orderCertificate(request, deps, { log, dryRun }));
+    (await orderCertificate(request, deps, { log, dryRun, signal }));
   let result: IssueResult;
   try {
-    result = await storeObtained(request, obtained, { deps, dryRun, startedAt, expectedVersion });
+    result = await storeObtained(request, obtained, { deps, dryRun, startedAt, expectedVersion, signal });
     if (obtained.keptPath !== undefined) await dropKept(request.name, { deps, log });
   } catch (error) {
     throw obtained.keptPath === undefined ? error : keptFailure(request.name, error, obtained.keptPath);
   }
   // Stored (the commit point): a failure from here on leaves the previous bundle, which the next
   // command's reconcile() replaces, and never orders again.
-  if (!dryRun) await materialise(request.name, deps);
+  if (!dryRun) await materialise(request.name, deps, signal);
   return result;
 }
 
@@ -139,6 +155,11 @@ export interface IssueOptions {
    * silently overwritten.
    */
   expectedVersion?: string | null;
+  /**
+   * Stops the work (ACME requests, waits, writes) with the signal's reason: SIGINT/SIGTERM or the
+   * command's deadline. The certificate lock's own signal is added to it. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -155,19 +176,23 @@ async function renewedVersion(name: string, store: CertificateStore): Promise<st
 }
 
 /** Writes this node's bundle of the version now current (the one just stored, or a newer one). */
-async function materialise(name: string, deps: Pick<IssuanceDeps, 'store' | 'bundles'>): Promise<void> {
+async function materialise(
+  name: string,
+  deps: Pick<IssuanceDeps, 'store' | 'bundles'>,
+  signal: AbortSignal,
+): Promise<void> {
   const stored = await deps.store.loadCertificate(name);
-  if (stored !== undefined) await deps.bundles.write(stored);
+  if (stored !== undefined) await deps.bundles.write(stored, { signal });
 }
 
 /** Account → order → challenges → finalize → download; keeps the download at once (not with dryRun). */
 async function orderCertificate(
   request: IssueRequest,
   deps: IssuanceDeps,
-  context: { log: Logger; dryRun: boolean },
+  context: { log: Logger; dryRun: boolean; signal: AbortSignal },
 ): Promise<Obtained> {
-  const { log } = context;
-  const { acme, accountUrl, accountReused } = await openAccount(request, deps, log);
+  const { log, signal } = context;
+  const { acme, accountUrl, accountReused } = await openAccount(request, deps, { log, signal });
   const keyPem = (await reusableKey(request, deps.store)) ?? (await createCertificateKey(request.keyType));
   const csrPem = await createCsr(request.domains, keyPem);
 
@@ -175,10 +200,11 @@ async function orderCertificate(
   let fullchainPem: string;
   let keptPath: string | undefined;
   try {
-    const profile = request.profile ?? (await shortlivedForIps(request.domains, acme));
+    const profile = request.profile ?? (await shortlivedForIps(request.domains, acme, signal));
     const order = await acme.newOrder(request.domains, {
       ...(request.replaces === undefined ? {} : { replaces: request.replaces }),
       ...(profile === undefined ? {} : { profile }),
+      signal,
     });
     log.info('Order created', {
       domains: request.domains,
@@ -186,10 +212,13 @@ async function orderCertificate(
       replaces: request.replaces,
       replacesAccepted: order.replacesAccepted,
     });
-    const challenges = await acme.pendingChallenges(order, deps.challengeType ?? 'http-01');
-    await proveControl(challenges, acme, deps, log);
+    const challenges = await acme.pendingChallenges(order, deps.challengeType ?? 'http-01', { signal });
+    await proveControl(challenges, acme, deps, { log, signal });
+    // The last point where stopping costs nothing: a lost lease (another node may be ordering
+    // the same names now) or an interruption ends the work before the CA issues.
+    signal.throwIfAborted();
     log.info('Finalizing order');
-    fullchainPem = await acme.finalize(order, csrPem);
+    fullchainPem = await acme.finalize(order, csrPem, { signal });
     // Before anything else can fail (even releasing the responder): from here on, the CA has
     // issued and counts the certificate against its limits. keepIssued() never throws.
     keptPath = context.dryRun
@@ -207,7 +236,13 @@ async function orderCertificate(
 async function storeObtained(
   request: IssueRequest,
   obtained: Obtained,
-  context: { deps: IssuanceDeps; dryRun: boolean; startedAt: number; expectedVersion: string | null | undefined },
+  context: {
+    deps: IssuanceDeps;
+    dryRun: boolean;
+    startedAt: number;
+    expectedVersion: string | null | undefined;
+    signal: AbortSignal;
+  },
 ): Promise<IssueResult> {
   const { deps } = context;
   const { leaf, chain } = parseChain(obtained.fullchainPem);
@@ -235,7 +270,10 @@ async function storeObtained(
           ...(request.profile === undefined ? {} : { profile: request.profile }),
         },
       },
-      context.expectedVersion === undefined ? {} : { expectedVersion: context.expectedVersion },
+      {
+        ...(context.expectedVersion === undefined ? {} : { expectedVersion: context.expectedVersion }),
+        signal: context.signal,
+      },
     );
   }
   const bundlePath = deps.bundles.pathOf(request.name);
@@ -268,9 +306,13 @@ async function reusableKey(request: IssueRequest, store: CertificateStore): Prom
  * Let's Encrypt issues IP address certificates only under its `shortlived` profile: pick it for an
  * order with an IP identifier when the CA offers it and no profile was asked for.
  */
-async function shortlivedForIps(identifiers: readonly string[], acme: AcmeOrderClient): Promise<string | undefined> {
+async function shortlivedForIps(
+  identifiers: readonly string[],
+  acme: AcmeOrderClient,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   if (!identifiers.some((identifier) => isIP(identifier) !== 0)) return undefined;
-  const { profiles } = await acme.directoryMeta();
+  const { profiles } = await acme.directoryMeta({ signal });
   return profiles !== undefined && 'shortlived' in profiles ? 'shortlived' : undefined;
 }
 
@@ -278,14 +320,16 @@ async function shortlivedForIps(identifiers: readonly string[], acme: AcmeOrderC
 async function openAccount(
   request: IssueRequest,
   deps: IssuanceDeps,
-  log: Logger,
+  context: { log: Logger; signal: AbortSignal },
 ): Promise<{ acme: AcmeOrderClient; accountUrl: string; accountReused: boolean }> {
+  const { log, signal } = context;
   const stored = await deps.store.loadAccount(deps.directoryUrl);
   if (stored !== undefined) {
     const acme = deps.acmeFor(stored.keyPem);
     // Ask the CA for the key's account rather than trusting the stored URL: a CA that lost it
     // (a restarted test CA, an account deactivated elsewhere) then gets the same key again.
-    const accountUrl = (await acme.lookupAccount()) ?? (await acme.ensureAccount({ email: stored.email }));
+    const accountUrl =
+      (await acme.lookupAccount({ signal })) ?? (await acme.ensureAccount({ email: stored.email }, { signal }));
     if (accountUrl !== stored.accountUrl) {
       await deps.store.saveAccount({ ...stored, accountUrl });
       log.warn('The stored account URL changed; updated it', { accountUrl, previous: stored.accountUrl });
@@ -295,7 +339,7 @@ async function openAccount(
   }
   const keyPem = await createAccountKey();
   const acme = deps.acmeFor(keyPem);
-  const accountUrl = await acme.ensureAccount({ email: request.email });
+  const accountUrl = await acme.ensureAccount({ email: request.email }, { signal });
   await deps.store.saveAccount({
     directoryUrl: deps.directoryUrl,
     accountUrl,
@@ -315,8 +359,9 @@ async function proveControl(
   challenges: PendingChallenge[],
   acme: AcmeOrderClient,
   deps: IssuanceDeps,
-  log: Logger,
+  context: { log: Logger; signal: AbortSignal },
 ): Promise<void> {
+  const { log, signal } = context;
   const limit = createLimiter(CHALLENGE_CONCURRENCY);
   // After one validation failed, the challenges still queued are not answered: the order cannot
   // succeed, and each answer would spend one of the CA's (rate-limited) validations.
@@ -324,9 +369,9 @@ async function proveControl(
   const validate = async (challenge: PendingChallenge): Promise<void> => {
     if (failed) return;
     try {
-      await acme.answerChallenge(challenge);
+      await acme.answerChallenge(challenge, { signal });
       log.info('Waiting for the CA to validate', { identifier: challenge.domain });
-      await acme.waitForAuthorization(challenge);
+      await acme.waitForAuthorization(challenge, { signal });
       log.info('Validated', { identifier: challenge.domain });
     } catch (error) {
       failed = true;

@@ -10,13 +10,14 @@ import type {
   StoredCertificate,
 } from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
-import { issueCertificate, type IssuanceDeps, type IssueResult } from './issueCertificate';
+import { issueWhileLocked, type IssuanceDeps, type IssueResult } from './issueCertificate';
 import { deployIfOwed } from './_owedDeploy';
 import { createLimiter, type Limiter } from './_limit';
 import { policyFacts, retryAfterOf } from './_failure';
 import { currentCertId, refreshAri, toStored } from './_ariState';
 import { keptToFinish } from './_kept';
 import { runHooksIfOwed, runRecordedHooks } from './_owedHooks';
+import { withCertificateLock } from './_certificateLock';
 
 /** What a post-renew hook run reports (deploy-hooks/ produces it). */
 export interface HookOutcome {
@@ -52,6 +53,11 @@ export interface RenewOptions {
   concurrency?: number;
   /** Keep each certificate's key when its type is unchanged. Default: false. */
   reuseKey?: boolean;
+  /**
+   * Stops the pass (ARI fetches, orders, writes, HAProxy commands) with the signal's reason:
+   * SIGINT/SIGTERM or the command's deadline. Each renewal adds its certificate lock's signal. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 /** What happened to one certificate in a pass. */
@@ -143,6 +149,7 @@ async function renewOne(
   pass: { deps: RenewalDeps; options: RenewOptions; loadAccount: AccountCache; network: Limiter },
 ): Promise<RenewOutcome> {
   const { deps, options } = pass;
+  options.signal?.throwIfAborted();
   const log = deps.logger.child({ certificate: name });
   const now = deps.clock.now();
   const held = await deps.renewalState.load(name);
@@ -158,7 +165,13 @@ async function renewOne(
   const desired = options.desired?.get(name) ?? { domains: meta.domains, keyType: meta.keyType, profile: meta.profile };
   const account = await pass.loadAccount.load();
   const certId = await currentCertId(name, meta, state, { deps, needed: account !== undefined });
-  const ari = await refreshAri(meta, certId, state, { deps, account, now, network: pass.network });
+  const ari = await refreshAri(meta, certId, state, {
+    deps,
+    account,
+    now,
+    network: pass.network,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   const decision = shouldRenew({
     ...policyFacts(meta, state),
     desired,
@@ -180,8 +193,16 @@ async function renewOne(
   const outcome = await pass.network(() =>
     renewDue(
       name,
-      { desired, certId: ari === undefined ? undefined : certId, held, decision, reuseKey: options.reuseKey === true },
+      {
+        desired,
+        certId: ari === undefined ? undefined : certId,
+        held,
+        decision,
+        reuseKey: options.reuseKey === true,
+        checkedVersion: meta.version,
+      },
       deps,
+      options.signal,
     ),
   );
   pass.loadAccount.forget();
@@ -234,25 +255,71 @@ async function finishKept(
   const decision: RenewalDecision = { due: true, reason: 'kept', detail };
   log.info('Renewing', { reason: decision.reason, detail });
   return pass.network(() =>
-    renewDue(name, { desired: kept.request, certId: undefined, held, decision, reuseKey: false }, deps),
+    renewDue(
+      name,
+      { desired: kept.request, certId: undefined, held, decision, reuseKey: false, checkedVersion: undefined },
+      deps,
+      pass.options.signal,
+    ),
   );
 }
 
+/** What renewDue() works on: the decision the unlocked check made, and what it was based on. */
+interface DueJob {
+  desired: DesiredCertificate;
+  certId: string | undefined;
+  held: Revisioned<RenewalState>;
+  decision: Extract<RenewalDecision, { due: true }>;
+  reuseKey: boolean;
+  /** The version the check found current; undefined when finishing a kept certificate, which is done whatever is stored. */
+  checkedVersion: string | undefined;
+}
+
+/**
+ * Renews under `certificate/<name>`: the check ran without the lock (a nothing-due pass takes no
+ * lock at all), so once it is held the stored version and state are read again. When another run
+ * stored a new version meanwhile, nothing is ordered.
+ */
 async function renewDue(
   name: string,
-  job: {
-    desired: DesiredCertificate;
-    certId: string | undefined;
-    held: Revisioned<RenewalState>;
-    decision: Extract<RenewalDecision, { due: true }>;
-    reuseKey: boolean;
-  },
+  job: DueJob,
   deps: RenewalDeps,
+  signal: AbortSignal | undefined,
 ): Promise<RenewOutcome> {
+  try {
+    return await withCertificateLock(name, deps, signal, async (lockSignal) => {
+      if (job.checkedVersion !== undefined) {
+        const current = await deps.store.loadCertificateMeta(name);
+        if (current !== undefined && current.version !== job.checkedVersion)
+          return renewedMeanwhile(name, current, deps);
+      }
+      const fresh = await deps.renewalState.load(name);
+      // Keep what this check decided (ARI window, last decision) on top of what is stored now.
+      const { ari, lastDecision } = job.held.value;
+      const held: Revisioned<RenewalState> = { value: { ...fresh.value, ari, lastDecision }, revision: fresh.revision };
+      return await renewHolding(name, { ...job, held }, deps, lockSignal);
+    });
+  } catch (error) {
+    // The lock could not be taken (another run holds it past the timeout) or the wait was
+    // interrupted: nothing was ordered, so no failure backoff is recorded.
+    deps.logger.error('Cannot renew now', { certificate: name, error: messageOf(error) });
+    if (signal?.aborted === true) throw error;
+    return { name, decision: job.decision, error: messageOf(error) };
+  }
+}
+
+/** The outcome when the version checked is no longer current: another run renewed it. */
+function renewedMeanwhile(name: string, current: CertificateMeta, deps: RenewalDeps): RenewOutcome {
+  const detail = `another run stored version ${current.version} (serial ${current.serial}) meanwhile; nothing ordered`;
+  deps.logger.info('Renewed meanwhile by another run', { certificate: name, version: current.version });
+  return { name, decision: { due: false, reason: 'not-yet', notBefore: deps.clock.now(), detail } };
+}
+
+async function renewHolding(name: string, job: DueJob, deps: RenewalDeps, signal: AbortSignal): Promise<RenewOutcome> {
   const { held, decision } = job;
   const state = held.value;
   try {
-    const result = await issueCertificate(
+    const result = await issueWhileLocked(
       {
         name,
         domains: [...job.desired.domains],
@@ -262,6 +329,7 @@ async function renewDue(
         reuseKey: job.reuseKey,
       },
       deps,
+      { signal },
     );
     state.failure = undefined;
     state.ari = undefined; // a new certificate has a new CertID and a new window
@@ -270,13 +338,11 @@ async function renewDue(
     // before its hooks owes them to the next pass (runHooksIfOwed).
     state.hooksPending = deps.runHooks === undefined ? undefined : result.serial;
     await saveState(name, held, deps);
-    const deploy = await deployCertificate(name, {
-      ...deps.deploy,
-      store: deps.store,
-      bundles: deps.bundles,
-      clock: deps.clock,
-      logger: deps.logger,
-    });
+    const deploy = await deployCertificate(
+      name,
+      { ...deps.deploy, store: deps.store, bundles: deps.bundles, clock: deps.clock, logger: deps.logger },
+      { signal },
+    );
     const hooks = await runRecordedHooks(name, state, deps);
     await saveState(name, held, deps);
     return {
@@ -287,6 +353,9 @@ async function renewDue(
       hooks,
     };
   } catch (error) {
+    // Interrupted, or the lease is lost (another node may own this certificate now): write
+    // nothing more, not even a backoff, since the CA did not refuse anything.
+    if (signal.aborted) throw signal.reason;
     const failures = (state.failure?.failures ?? 0) + 1;
     const failedAt = deps.clock.now();
     const retryAfter = retryAfterOf(error, failedAt);

@@ -24,7 +24,7 @@ import { systemClock } from '../../src/clock';
 import { issueCertificate, type IssuanceDeps } from '../../src/issuance';
 import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
-import { FileIssuedCertificateStore, openFileBackend } from '../../src/storage';
+import { FileIssuedCertificateStore, openFileBackend, FileLocks } from '../../src/storage';
 import type { AriProxy, Peers } from '../peers';
 import { runCli, timedRun } from './_cli';
 import { timeMs } from './_stats';
@@ -90,6 +90,7 @@ async function issueAll(
     store,
     bundles,
     issued: new FileIssuedCertificateStore({ home }),
+    locks: new FileLocks({ home, clock: systemClock, logger: silentLogger }),
     responder: new ChallengeResponder({
       address: { kind: 'tcp', host: '127.0.0.1', port: peers.responderPort },
       registry: new MemoryChallengeTokenRegistry(),

@@ -23,6 +23,7 @@ import {
   FileDeployStateStore,
   FileIssuedCertificateStore,
   FileRenewalStateStore,
+  FileLocks,
 } from '../../src/storage';
 import { runCli } from './_cli';
 import { createLocalCa, storeLocalCertificates } from './_localCerts';
@@ -71,6 +72,7 @@ function renewalDeps(home: string, onAcme: () => void): RenewalDeps {
     store,
     bundles,
     issued: new FileIssuedCertificateStore({ home }),
+    locks: new FileLocks({ home, clock: systemClock, logger: silentLogger }),
     acmeFor: () => {
       onAcme();
       throw new Error('Cannot use the network in the nothing-due benchmark');

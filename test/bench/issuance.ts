@@ -20,7 +20,7 @@ import { findMissingPeerBinaries, startPeers, type Peers } from '../peers';
 import { issueCertificate } from '../../src/issuance';
 import { AcmeService } from '../../src/acme';
 import { ChallengeResponder, MemoryChallengeTokenRegistry } from '../../src/challenge';
-import { FileIssuedCertificateStore, openFileBackend } from '../../src/storage';
+import { FileIssuedCertificateStore, openFileBackend, FileLocks } from '../../src/storage';
 import { silentLogger } from '../../src/log';
 import { systemClock } from '../../src/clock';
 
@@ -147,6 +147,7 @@ async function concurrentInProcess(peers: Peers, home: string): Promise<Sample> 
     store,
     bundles,
     issued: new FileIssuedCertificateStore({ home }),
+    locks: new FileLocks({ home, clock: systemClock, logger: silentLogger }),
     responder,
     acmeFor: (keyPem: string) =>
       new AcmeService(keyPem, { directoryUrl: peers.directoryUrl, caBundlePem, logger: silentLogger }),

@@ -82,6 +82,8 @@ export function cliHarness(services: Partial<Services> = {}, overrides: Partial<
       deployState,
       node: 'node-1',
       locks: new MemoryLocks(),
+      // A memory store has no layout to migrate.
+      prepareHome: async () => undefined,
       acmeFor: () => {
         throw new Error('no ACME in unit tests');
       },

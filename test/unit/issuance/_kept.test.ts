@@ -16,6 +16,7 @@ import {
   MemoryCertificateStore,
   MemoryIssuedCertificateStore,
   MemoryLocalBundles,
+  MemoryLocks,
 } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 import { IssuingCa } from './_issuingCa';
@@ -37,6 +38,7 @@ function setup() {
     directoryUrl: DIRECTORY,
     store,
     bundles: new MemoryLocalBundles({ store }),
+    locks: new MemoryLocks(),
     issued,
     acmeFor: () => ca.client(),
     responder: {

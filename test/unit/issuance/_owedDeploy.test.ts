@@ -9,6 +9,7 @@ import {
   MemoryIssuedCertificateStore,
   MemoryLocalBundles,
   MemoryRenewalStateStore,
+  MemoryLocks,
 } from '../../../src/storage';
 import {
   deployCertificate,
@@ -197,6 +198,7 @@ describe('renewCertificates() and what a killed run left', () => {
       directoryUrl: 'https://ca.example.test/dir',
       store: base.store,
       bundles: base.bundles,
+      locks: new MemoryLocks(),
       issued: new MemoryIssuedCertificateStore(),
       acmeFor: () => {
         throw new Error('no ACME call expected: nothing is due');

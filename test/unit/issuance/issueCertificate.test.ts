@@ -4,7 +4,12 @@ import { ChallengeError, AcmeError } from '../../../src/errors';
 import { certs } from '../../fixtures/certs';
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryIssuedCertificateStore, MemoryLocalBundles } from '../../../src/storage';
+import {
+  MemoryCertificateStore,
+  MemoryIssuedCertificateStore,
+  MemoryLocalBundles,
+  MemoryLocks,
+} from '../../../src/storage';
 import { issueCertificate, type AcmeOrderClient, type IssuanceDeps } from '../../../src/issuance';
 import type { Order, PendingChallenge } from '../../../src/acme';
 
@@ -105,6 +110,7 @@ function setup(options: { failValidationOf?: string; preflight?: IssuanceDeps['p
     directoryUrl: DIRECTORY,
     store,
     bundles: new MemoryLocalBundles({ store }),
+    locks: new MemoryLocks(),
     issued: new MemoryIssuedCertificateStore(),
     responder,
     acmeFor: (keyPem) => {

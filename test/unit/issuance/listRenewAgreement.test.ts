@@ -13,6 +13,7 @@ import {
   MemoryLocalBundles,
   MemoryRenewalStateStore,
   type RenewalState,
+  MemoryLocks,
 } from '../../../src/storage';
 import { IssuingCa } from './_issuingCa';
 
@@ -87,6 +88,7 @@ async function decisions(
     directoryUrl: 'https://ca.example.test/dir',
     store,
     bundles: new MemoryLocalBundles({ store }),
+    locks: new MemoryLocks(),
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     acmeFor: () => ca.client(),
     responder: {

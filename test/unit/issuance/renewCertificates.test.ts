@@ -13,6 +13,7 @@ import {
   MemoryLocalBundles,
   MemoryRenewalStateStore,
   type StoredCertificate,
+  MemoryLocks,
 } from '../../../src/storage';
 import { IssuingCa } from './_issuingCa';
 
@@ -29,6 +30,7 @@ function setup() {
     directoryUrl: 'https://ca.example.test/dir',
     store,
     bundles: new MemoryLocalBundles({ store }),
+    locks: new MemoryLocks(),
     issued: new MemoryIssuedCertificateStore('/srv/acme'),
     acmeFor: () => ca.client(),
     responder: {
