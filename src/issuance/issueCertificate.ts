@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { CertificateStore, IssuedCertificateStore, LocalBundles } from '../storage';
 import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain } from '../pem';
-import { AppError, CertificateError } from '../errors';
+import { AppError, CertificateError, messageOf, StorageError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
 import type { KeyType } from '../config';
 import type { AcmeService, ChallengeType, PendingChallenge } from '../acme';
@@ -140,7 +140,7 @@ export async function issueWhileLocked(
   }
   // Stored (the commit point): a failure from here on leaves the previous bundle, which the next
   // command's reconcile() replaces, and never orders again.
-  if (!dryRun) await materialise(request.name, deps, signal);
+  if (!dryRun) await materialise(request.name, deps, signal, result.serial);
   return result;
 }
 
@@ -180,9 +180,20 @@ async function materialise(
   name: string,
   deps: Pick<IssuanceDeps, 'store' | 'bundles'>,
   signal: AbortSignal,
+  serial: string,
 ): Promise<void> {
-  const stored = await deps.store.loadCertificate(name);
-  if (stored !== undefined) await deps.bundles.write(stored, { signal });
+  try {
+    const stored = await deps.store.loadCertificate(name);
+    if (stored !== undefined) await deps.bundles.write(stored, { signal });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const path = deps.bundles.pathOf(name);
+    throw new StorageError(
+      'STORAGE_IO',
+      `Stored certificate "${name}" (serial ${serial}) but cannot write its HAProxy bundle "${path}": ${messageOf(error)}; fix the cause, then run "acme deploy": it writes the bundle and delivers it, without a new order`,
+      { path, cause: error },
+    );
+  }
 }
 
 /** Account → order → challenges → finalize → download; keeps the download at once (not with dryRun). */

@@ -6,7 +6,7 @@
  * says so, and that the next run finishes the job while pebble's own log shows exactly one order.
  */
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { servedSerial, startPeers, type Peers } from '../peers';
@@ -99,8 +99,9 @@ describe('a certificate the CA issued survives any failure after its download', 
   test('acme issue whose store fails exits 1 naming the kept file; once fixed, acme renew stores and serves it, one order', async () => {
     const { home, domain, args } = await fresh();
     const before = await ordersSeen();
-    // A file where the bundle directory belongs: the store cannot create <home>/haproxy/.
-    await writeFile(join(home, 'haproxy'), 'not a directory\n');
+    // A file where the store's versions directory belongs: the store cannot write a version.
+    await mkdir(join(home, 'certificates'), { recursive: true, mode: 0o700 });
+    await writeFile(join(home, 'certificates', '.versions'), 'not a directory\n');
 
     const failed = await runAcme(['issue', ...args]);
 
@@ -111,13 +112,42 @@ describe('a certificate the CA issued survives any failure after its download', 
       `; the certificate and its key are kept in "${keptPath}": fix the cause, then run "acme issue" or "acme renew" again to finish from it without a new order`,
     );
 
-    await rm(join(home, 'haproxy'));
+    await rm(join(home, 'certificates', '.versions'));
     const next = await runAcme(['renew', ...args.slice(2)]);
 
     expectExit(next, 0);
     expect(next.stdout).toContain('finished from the kept certificate (no new order)');
     const bundle = await readFile(join(home, 'haproxy', `${domain}.pem`), 'utf8');
     expect(await servedSerial(peers.haproxyHttpsPort, domain)).toBe(leafOf(bundle).serialNumber.toUpperCase());
+    expect((await ordersSeen()) - before).toBe(1);
+  });
+
+  test('acme issue whose bundle cannot be written exits 1 saying the certificate is stored; acme deploy then writes and serves it, one order', async () => {
+    const { home, domain, args } = await fresh();
+    const before = await ordersSeen();
+    // A file where the bundle directory belongs: the certificate is stored, its bundle cannot be written.
+    await writeFile(join(home, 'haproxy'), 'not a directory\n');
+
+    const failed = await runAcme(['issue', ...args]);
+
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(
+      new RegExp(
+        `Error: Stored certificate "${domain.replace(/\./g, '\\.')}" \\(serial [0-9A-F]+\\) but cannot write its HAProxy bundle ".+": .+; fix the cause, then run "acme deploy": it writes the bundle and delivers it, without a new order`,
+      ),
+    );
+    const stored = await readFile(join(home, 'certificates', domain, 'cert.pem'), 'utf8');
+
+    await rm(join(home, 'haproxy'));
+    const next = await runAcme(['deploy', ...args.slice(2)]);
+
+    expectExit(next, 0);
+    const bundle = await readFile(join(home, 'haproxy', `${domain}.pem`), 'utf8');
+    const serial = leafOf(stored).serialNumber.toUpperCase();
+    expect([leafOf(bundle).serialNumber.toUpperCase(), await servedSerial(peers.haproxyHttpsPort, domain)]).toEqual([
+      serial,
+      serial,
+    ]);
     expect((await ordersSeen()) - before).toBe(1);
   });
 
