@@ -30,14 +30,15 @@ export interface HomeAccess {
 /**
  * Runs `body` while holding the `home` lock, logging while it waits for another acme command.
  * Once the lock is held, the home is brought to this release's layout (prepareHome) before the
- * body runs. The body gets the HeldLock: its `signal` aborts (LOCK_LOST) when the lease is lost.
+ * body runs. The body gets the HeldLock and the signal its work must pass on: aborted when the
+ * command's `signal` is, or when the home lock's lease is lost (LOCK_LOST).
  * @throws LockError LOCK_BUSY when the wait times out; the signal's reason when it is aborted while waiting;
  * ConfigError when the home was written by a newer release
  */
 export async function withHomeLock<T>(
   home: HomeAccess,
   options: WithHomeLockOptions,
-  body: (lock: HeldLock) => Promise<T>,
+  body: (lock: HeldLock, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const { locks } = home;
   let announced = false;
@@ -63,7 +64,10 @@ export async function withHomeLock<T>(
   held.add(lock);
   try {
     await home.prepareHome();
-    return await body(lock);
+    return await body(
+      lock,
+      options.signal === undefined ? lock.signal : AbortSignal.any([options.signal, lock.signal]),
+    );
   } finally {
     held.delete(lock);
     await lock.release();

@@ -43,7 +43,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
       await services.checkPrograms();
       const dryRun = options.dryRun === true;
       const requested = Array.isArray(options.name) ? (options.name as string[]) : undefined;
-      return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
+      return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, async (_home, work) => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const names = requested ?? (await services.store.listCertificateNames());
         const results: Array<{ name: string; outcomes: EndpointOutcome[] }> = [];
@@ -51,7 +51,7 @@ export function registerDeployCommand(program: Command, deps: CliDeps, setExitCo
           const outcomes = await deployCertificate(
             name,
             { ...services, endpoints: services.haproxyEndpoints, clock: deps.clock, logger },
-            { dryRun, signal },
+            { dryRun, signal: work },
           );
           results.push({ name, outcomes });
         }

@@ -63,7 +63,7 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
       const dryRun = options.dryRun === true;
       const services = deps.createServices(config, logger);
       await services.checkPrograms();
-      return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, async () => {
+      return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, async (_home, work) => {
         if (!dryRun) await adoptLego({ config, logger, services, clock: deps.clock });
         const issued: Array<{ result: IssueResult; outcomes: EndpointOutcome[]; paths: CertificatePaths }> = [];
         for (const target of certificateTargets(name, config.keyType, options.dual === true)) {
@@ -87,8 +87,8 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
           // A run whose deploy failed left a stored certificate HAProxy has not got: deliver that, not a new order.
           const result =
             (dryRun ? undefined : await storedButUndelivered(request, context)) ??
-            (await issueCertificate(request, context, { dryRun, signal }));
-          const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock, signal });
+            (await issueCertificate(request, context, { dryRun, signal: work }));
+          const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock, signal: work });
           issued.push({ result, outcomes, paths: services.certificatePaths(result.name) });
         }
         report(deps, config, issued, dryRun);

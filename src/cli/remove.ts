@@ -55,13 +55,19 @@ export function registerRemoveCommand(program: Command, deps: CliDeps, setExitCo
       const name = requiredName(options, config.name, 'remove');
       const services = deps.createServices(config, logger);
       const result = await withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, () =>
-        removeCertificate(name, {
-          store: services.store,
-          bundles: services.bundles,
-          endpoints: services.haproxyEndpoints,
-          crtList: services.crtList,
-          logger,
-        }),
+        removeCertificate(
+          name,
+          {
+            store: services.store,
+            bundles: services.bundles,
+            endpoints: services.haproxyEndpoints,
+            crtList: services.crtList,
+            locks: services.locks,
+            lockTimeoutMs: config.lockTimeoutMs,
+            logger,
+          },
+          { signal },
+        ),
       );
       const archiveDir = result.archive === undefined ? undefined : services.archiveDir(result.archive.archiveId);
       if (config.output.json)

@@ -29,27 +29,31 @@ export async function renewalPass(
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
   await services.checkPrograms();
-  return withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal }, async () => {
-    await adoptLego({ ...context, clock: deps.clock });
-    return renewCertificates(
-      {
-        ...services,
-        deploy: {
-          deployState: services.deployState,
-          node: services.node,
-          endpoints: services.haproxyEndpoints,
-          crtList: services.crtList,
-          fallback: services.fallback,
+  return withHomeLock(
+    services,
+    { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal },
+    async (_home, work) => {
+      await adoptLego({ ...context, clock: deps.clock });
+      return renewCertificates(
+        {
+          ...services,
+          deploy: {
+            deployState: services.deployState,
+            node: services.node,
+            endpoints: services.haproxyEndpoints,
+            crtList: services.crtList,
+            fallback: services.fallback,
+          },
+          directoryUrl: config.directoryUrl,
+          challengeType: config.challengeType,
+          lockTimeoutMs: config.lockTimeoutMs,
+          clock: deps.clock,
+          logger,
         },
-        directoryUrl: config.directoryUrl,
-        challengeType: config.challengeType,
-        lockTimeoutMs: config.lockTimeoutMs,
-        clock: deps.clock,
-        logger,
-      },
-      { ...options, desired: desiredFromConfig(config) },
-    );
-  });
+        { ...options, desired: desiredFromConfig(config), signal: work },
+      );
+    },
+  );
 }
 
 /** The certificate the configuration describes (snap options, flags) must look like that: a change makes it due. */

@@ -82,8 +82,14 @@ export function registerRevokeCommand(program: Command, deps: CliDeps, setExitCo
       const result = await withHomeLock(services, { timeoutMs: config.lockTimeoutMs, logger, signal }, () =>
         revokeCertificate(
           name,
-          { ...services, directoryUrl: config.directoryUrl, clock: deps.clock, logger },
-          { reason },
+          {
+            ...services,
+            directoryUrl: config.directoryUrl,
+            lockTimeoutMs: config.lockTimeoutMs,
+            clock: deps.clock,
+            logger,
+          },
+          { reason, signal },
         ),
       );
       if (config.output.json) {

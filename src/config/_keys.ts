@@ -131,7 +131,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     snap: 'acme-lock-timeout',
     defaultValue: String(DEFAULT_LOCK_TIMEOUT_MS),
     defaultText: `\`${DEFAULT_LOCK_TIMEOUT_MS}\``,
-    help: 'how long to wait for another acme command holding the lock in the home directory (0 to 3600000 ms; 0 = do not wait)',
+    help: 'how long to wait for another acme command holding the home lock, or another run working on the same certificate (0 to 3600000 ms; 0 = do not wait)',
   }),
   row({
     field: 'metricsFile',

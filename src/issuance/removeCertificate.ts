@@ -1,5 +1,6 @@
 import { CertificateError, messageOf } from '../errors';
 import type { Logger } from '../log';
+import { withCertificateLock, type CertificateLockDeps } from './_certificateLock';
 import {
   sanitiseName,
   type CertificateStore,
@@ -20,7 +21,7 @@ export interface RemovalEndpoint {
 }
 
 /** Adapters removeCertificate drives. */
-export interface RemoveDeps {
+export interface RemoveDeps extends CertificateLockDeps {
   store: CertificateStore;
   /** This node's bundles: the path HAProxy knows the certificate by, deleted last. */
   bundles: Pick<LocalBundles, 'pathOf' | 'remove'>;
@@ -82,8 +83,16 @@ async function removeFrom(endpoint: RemovalEndpoint, path: string, log: Logger):
  * Idempotent: a second run after a crash finishes what is left.
  * @throws ConfigError for an unsafe name; CertificateError when nothing of it exists anywhere; StorageError when the crt-list or the files cannot be changed
  */
-export async function removeCertificate(requested: string, deps: RemoveDeps): Promise<RemoveResult> {
+export async function removeCertificate(
+  requested: string,
+  deps: RemoveDeps,
+  options: { signal?: AbortSignal } = {},
+): Promise<RemoveResult> {
   const name = sanitiseName(requested);
+  return withCertificateLock(name, deps, options.signal, (signal) => removeHolding(name, deps, signal));
+}
+
+async function removeHolding(name: string, deps: RemoveDeps, signal: AbortSignal): Promise<RemoveResult> {
   const path = deps.bundles.pathOf(name);
   const log = deps.logger.child({ certificate: name, path });
   const known = (await deps.store.listCertificateNames()).includes(name);
@@ -101,7 +110,8 @@ export async function removeCertificate(requested: string, deps: RemoveDeps): Pr
     };
   }
   const crtListEntryRemoved = deps.crtList === undefined ? false : await deps.crtList.removeEntry(path);
-  const archive = await deps.store.removeCertificate(name);
+  signal.throwIfAborted();
+  const archive = await deps.store.removeCertificate(name, { signal });
   const bundleRemoved = await deps.bundles.remove(name);
   if (
     !known &&

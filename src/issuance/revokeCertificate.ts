@@ -3,6 +3,7 @@ import { AcmeError, CertificateError, ConfigError } from '../errors';
 import type { Logger } from '../log';
 import type { CertificateStore, RenewalStateStore } from '../storage';
 import type { AcmeAccountClient } from './accountOps';
+import { withCertificateLock, type CertificateLockDeps } from './_certificateLock';
 
 /** An RFC 5280 §5.3.1 CRLReason as the CLI names it and the CA receives it. */
 export interface RevocationReason {
@@ -13,7 +14,7 @@ export interface RevocationReason {
 }
 
 /** Adapters revokeCertificate drives. */
-export interface RevokeDeps {
+export interface RevokeDeps extends CertificateLockDeps {
   /** The CA `acmeFor` talks to (`--directory`); it MUST be the one that issued the certificate. */
   directoryUrl: string;
   store: CertificateStore;
@@ -46,8 +47,17 @@ export interface RevokeResult {
 export async function revokeCertificate(
   name: string,
   deps: RevokeDeps,
-  options: { reason?: RevocationReason } = {},
+  options: { reason?: RevocationReason; signal?: AbortSignal } = {},
 ): Promise<RevokeResult> {
+  return withCertificateLock(name, deps, options.signal, (signal) => revokeHolding(name, deps, { ...options, signal }));
+}
+
+async function revokeHolding(
+  name: string,
+  deps: RevokeDeps,
+  options: { reason?: RevocationReason; signal: AbortSignal },
+): Promise<RevokeResult> {
+  const { signal } = options;
   const stored = await deps.store.loadCertificate(name);
   if (stored === undefined) {
     throw new CertificateError(
@@ -71,14 +81,17 @@ export async function revokeCertificate(
   }
   const log = deps.logger.child({ certificate: stored.meta.name, serial });
   const acme = deps.acmeFor(account.keyPem);
-  const accountUrl = await acme.lookupAccount();
+  const accountUrl = await acme.lookupAccount({ signal });
   if (accountUrl === undefined) {
     throw new AcmeError(
       'ACME_PROBLEM',
       `Cannot revoke "${name}": the CA at "${directoryUrl}" does not know the stored account key; if a key rollover was interrupted, run "acme account rollover" to finish it`,
     );
   }
-  await acme.revokeCertificate(stored.certPem, options.reason === undefined ? {} : { reason: options.reason.code });
+  await acme.revokeCertificate(stored.certPem, {
+    ...(options.reason === undefined ? {} : { reason: options.reason.code }),
+    signal,
+  });
   const revokedAt = deps.clock.now();
   log.info('Certificate revoked', { reason: options.reason?.name, accountUrl });
   const { value: state, revision } = await deps.renewalState.load(stored.meta.name);
@@ -87,6 +100,7 @@ export async function revokeCertificate(
     revokedAt: revokedAt.toISOString(),
     ...(options.reason === undefined ? {} : { reason: options.reason.name, reasonCode: options.reason.code }),
   };
+  // Recorded even when the command is being interrupted: the CA has revoked it, and renewal must know.
   await deps.renewalState.save(stored.meta.name, state, { expectedRevision: revision });
   return { name: stored.meta.name, serial, directoryUrl, accountUrl, reason: options.reason, revokedAt };
 }

@@ -2,7 +2,7 @@ import { ConfigError } from '../../../src/errors';
 import { resolveConfig, type Config, type ConfigSources } from '../../../src/config';
 
 /** The working directory every config test resolves relative paths against. */
-export const CWD = '/srv/work';
+export const CWD = '/srv/app';
 
 /** The host name every config test passes, so that the default node name does not depend on the machine. */
 export const HOSTNAME = 'test-host';

@@ -29,10 +29,10 @@ describe('resolveConfig() HAProxy settings: flag > env > snap > default', () => 
       { haproxyCrtList: 'crt-list.txt' },
       { ACME_HAPROXY_CRT_LIST: '/e/list' },
       { 'haproxy-crt-list': '/s/list' },
-      '/srv/work/crt-list.txt',
+      '/srv/app/crt-list.txt',
     ],
     ['crtList', {}, { ACME_HAPROXY_CRT_LIST: '/e/list' }, { 'haproxy-crt-list': '/s/list' }, '/e/list'],
-    ['crtList', {}, {}, { 'haproxy-crt-list': 'certs/' }, '/srv/work/certs'],
+    ['crtList', {}, {}, { 'haproxy-crt-list': 'certs/' }, '/srv/app/certs'],
     ['crtList', {}, {}, {}, undefined],
     ['masterSocket', { haproxyMasterSocket: '/run/a.sock' }, { ACME_HAPROXY_MASTER_SOCKET: '/run/b.sock' }, {}, UNIX_A],
     [

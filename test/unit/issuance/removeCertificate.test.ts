@@ -2,7 +2,7 @@ import { CertificateError, ConfigError, HaproxyError } from '../../../src/errors
 import { removeCertificate, type RemovalEndpoint, type RemoveDeps } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
 import { fixedClock } from '../../../src/clock';
-import { MemoryCertificateStore, MemoryLocalBundles, type CrtList } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryLocalBundles, MemoryLocks, type CrtList } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 
 const BUNDLE = '/srv/acme/haproxy/site.pem';
@@ -66,8 +66,9 @@ async function setup() {
   const a = new FakeEndpoint('unix@/run/a.sock', log);
   const b = new FakeEndpoint('unix@/run/b.sock', log);
   const crtList = new FakeCrtList(log);
-  const deps: RemoveDeps = { store, bundles, endpoints: [a, b], crtList, logger: new CapturingLogger() };
-  return { deps, log, store, bundles, a, b, crtList };
+  const locks = new MemoryLocks();
+  const deps: RemoveDeps = { store, bundles, endpoints: [a, b], crtList, locks, logger: new CapturingLogger() };
+  return { deps, log, store, bundles, a, b, crtList, locks };
 }
 
 describe('removeCertificate()', () => {
@@ -133,6 +134,19 @@ describe('removeCertificate()', () => {
     const { deps, log } = await setup();
     const result = await removeCertificate('site', { ...deps, endpoints: [], crtList: undefined });
     expect([result.removed, result.crtListEntryRemoved, log]).toEqual([true, false, ['archive site', 'bundle site']]);
+  });
+
+  test('removeCertificate() waits for another holder of certificate/<name> and gives up with LOCK_BUSY, touching nothing', async () => {
+    const { deps, log, locks } = await setup();
+    const other = await locks.acquire('certificate/site');
+    try {
+      await expect(removeCertificate('site', { ...deps, lockTimeoutMs: 30 })).rejects.toMatchObject({
+        code: 'LOCK_BUSY',
+      });
+      expect(log).toEqual([]);
+    } finally {
+      await other.release();
+    }
   });
 
   test('removeCertificate() of a name nothing knows fails after checking everywhere', async () => {

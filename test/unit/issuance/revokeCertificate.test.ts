@@ -3,7 +3,7 @@ import { fixedClock } from '../../../src/clock';
 import { AcmeError, CertificateError, ConfigError } from '../../../src/errors';
 import { revokeCertificate, type RevokeDeps } from '../../../src/issuance';
 import { CapturingLogger } from '../../../src/log';
-import { MemoryCertificateStore, MemoryRenewalStateStore } from '../../../src/storage';
+import { MemoryCertificateStore, MemoryLocks, MemoryRenewalStateStore } from '../../../src/storage';
 import { certs } from '../../fixtures/certs';
 import { FakeCa } from './_fakeCa';
 
@@ -35,6 +35,7 @@ async function setup(options: { account?: boolean; known?: boolean } = {}) {
     directoryUrl: DIRECTORY,
     store,
     renewalState,
+    locks: new MemoryLocks(),
     acmeFor: (key) => ca.client(key),
     clock: fixedClock(NOW),
     logger: new CapturingLogger(),
@@ -69,6 +70,20 @@ describe('revokeCertificate()', () => {
       });
     },
   );
+
+  test('revokeCertificate() waits for another holder of certificate/<name> and gives up with LOCK_BUSY before asking the CA', async () => {
+    const { deps, ca } = await setup();
+    const locks = new MemoryLocks();
+    const other = await locks.acquire('certificate/site');
+    try {
+      await expect(revokeCertificate('site', { ...deps, locks, lockTimeoutMs: 30 })).rejects.toMatchObject({
+        code: 'LOCK_BUSY',
+      });
+      expect(ca.calls).toEqual([]);
+    } finally {
+      await other.release();
+    }
+  });
 
   test('revokeCertificate() keeps the certificate stored', async () => {
     const { deps, store } = await setup();

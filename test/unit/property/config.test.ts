@@ -121,7 +121,7 @@ describe('loadConfig() on generated flags, environment and snap options', () => 
       await fc.assert(
         fc.asyncProperty(sources, async ({ flags, env, snap }) => {
           const outcome = await settleAsync(() =>
-            loadConfig({ flags, env: { ...env, SNAP: '/snap/x/1' }, snapOptions: async () => snap, cwd: '/srv/work' }),
+            loadConfig({ flags, env: { ...env, SNAP: '/snap/x/1' }, snapOptions: async () => snap, cwd: '/srv/app' }),
           );
           outcomes[outcome.ok ? 'resolved' : 'rejected'] += 1;
           expect(
