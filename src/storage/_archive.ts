@@ -18,7 +18,8 @@
 import { basename, join } from 'node:path';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import { certificatesDir, haproxyDir, issuedDir, sanitiseName } from './paths';
+import { certificatesDir, haproxyDir, issuedDir } from './paths';
+import { archiveFolderName, sanitiseName } from './_names';
 import { ensureDir, exists, ioError, syncDir, type FileSystem } from './_atomic';
 
 /** Where archiveCertificateFiles() put the files of one certificate. */
@@ -46,18 +47,6 @@ export interface ArchiveContext {
 /** `<home>/archive`: removed certificates. */
 export function archiveRoot(home: string): string {
   return join(home, 'archive');
-}
-
-/**
- * `<name>-<UTC yyyymmddThhmmssZ>`, e.g. `a.example.com-20261127T003554Z`.
- * @throws ConfigError for an unsafe name (see sanitiseName)
- */
-export function archiveFolderName(name: string, at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-  return `${sanitiseName(name)}-${stamp}`;
 }
 
 /** The files of `name` relative to home, in the order they are moved: the certificate entry first. */

@@ -7,22 +7,19 @@ import type { Clock } from '../clock';
 import { StorageError } from '../errors';
 import type { Logger } from '../log';
 import { ensureDir, ioError, writeFileAtomic } from './_atomic';
-import { linkComplete, lockTempSuffix, removeLockLeftovers } from './_lock-files';
+import { errnoOf, linkComplete, lockTempSuffix, readSnapshot, removeLockLeftovers, type Snapshot } from './_lock-files';
 import {
   busyError,
   DEFAULT_LOCK_STALE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
-  errnoOf,
   LeaseState,
-  readSnapshot,
   throwIfAborted,
   type AcquireOptions,
   type HeldLock,
   type LockHolderInfo,
   type LockName,
-  type Snapshot,
 } from './_lock';
-import { LocalQueue, pause, type Ticket } from './_memory-lock';
+import { LocalQueue, pause, type Ticket } from './_lock-queue';
 
 /** Options of FileLock. */
 export interface FileLockOptions {

@@ -2,15 +2,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Clock } from '../clock';
 import { StorageError } from '../errors';
 import type { Logger } from '../log';
-import {
-  CertificatePaths,
-  certificatePaths,
-  certificatesDir,
-  sanitiseName,
-  tempName,
-  versionLinkTarget,
-  versionsDir,
-} from './paths';
+import { CertificatePaths, certificatePaths, certificatesDir, tempName, versionLinkTarget, versionsDir } from './paths';
+import { sanitiseName } from './_names';
 import {
   ensureDir,
   exists,

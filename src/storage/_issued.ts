@@ -2,7 +2,8 @@ import * as fsp from 'node:fs/promises';
 import { z } from 'zod';
 import { StorageError } from '../errors';
 import { ensureDir, ioError, writeFileAtomic } from './_atomic';
-import { issuedDir, issuedPath, sanitiseName } from './paths';
+import { issuedDir, issuedPath } from './paths';
+import { sanitiseName } from './_names';
 
 /**
  * A certificate exactly as the CA issued it, with its key and what was asked for: kept from the

@@ -8,15 +8,12 @@
 import { join } from 'node:path';
 import { AppError } from '../errors';
 import type { Logger } from '../log';
-import { haproxyBundlePath, haproxyDir, sanitiseName } from './paths';
+import { haproxyBundlePath, haproxyDir } from './paths';
+import { sanitiseName } from './_names';
 import { ensureDir, ioError, nodeFileSystem, writeFileAtomic, type FileSystem } from './_atomic';
 import { removeTemp, TEMP_NAME } from './_leftovers';
+import { bundleOf } from './_prepare';
 import type { CertificateStore, LocalBundles, StoredCertificate } from './_types';
-
-/** The HAProxy bundle a stored version stands for: leaf, chain, key (as buildHaproxyBundle builds it). */
-export function bundleOf(stored: Pick<StoredCertificate, 'certPem' | 'chainPem' | 'keyPem'>): string {
-  return stored.certPem + stored.chainPem + stored.keyPem;
-}
 
 /** Certificates read at once by reconcile(). */
 const RECONCILE_CONCURRENCY = 8;

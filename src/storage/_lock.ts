@@ -1,12 +1,10 @@
 /**
- * The named-lock contract (Locks, HeldLock) shared by the file and memory backends, the lock
- * file's content (holder info and snapshots read from one handle), and the errors every backend
+ * The named-lock contract (Locks, HeldLock) every backend implements, who holds a lock
+ * (LockHolderInfo, the content of a lock file in the file backend), and the errors every backend
  * throws when the wait times out or a held lease is lost.
  */
-import * as fsp from 'node:fs/promises';
 import { ConfigError, LockError } from '../errors';
-import { ioError } from './_atomic';
-import { sanitiseName } from './paths';
+import { sanitiseName } from './_names';
 
 /** How long acquire() waits by default before it gives up (1 minute). */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -135,57 +133,13 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw signal.reason;
 }
 
-/** A lock file as read at one moment; `info` is undefined when the content is not a valid holder. */
-export interface Snapshot {
-  raw: string;
-  ino: number;
-  mtimeMs: number;
+/** What a backend saw of the holder it waited for: `info` is undefined when it could not tell who; `mtimeMs` when it last changed. */
+export interface HolderSeen {
   info: LockHolderInfo | undefined;
+  mtimeMs: number;
 }
 
-/** The errno code of a Node.js system error, e.g. `ENOENT`; undefined for other values. */
-export function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
-function isText(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
-}
-
-/** Parses lock file content, e.g. `{"pid":4242,"hostname":"edge1","acquiredAt":"…","refreshedAt":"…"}`. */
-function parseHolder(raw: string): LockHolderInfo | undefined {
-  let value: Partial<Record<keyof LockHolderInfo, unknown>>;
-  try {
-    value = JSON.parse(raw) as typeof value;
-  } catch {
-    return undefined;
-  }
-  const { pid, hostname, acquiredAt, refreshedAt, command } = value ?? {};
-  if (!Number.isSafeInteger(pid) || (pid as number) <= 0 || !isText(hostname)) return undefined;
-  if (!isText(acquiredAt) || !isText(refreshedAt) || Number.isNaN(Date.parse(refreshedAt))) return undefined;
-  if (command !== undefined && typeof command !== 'string') return undefined;
-  return { pid: pid as number, hostname, acquiredAt, refreshedAt, ...(command === undefined ? {} : { command }) };
-}
-
-/** Reads content and identity from one open handle, so both describe the same file. */
-export async function readSnapshot(path: string): Promise<Snapshot | undefined> {
-  let handle: fsp.FileHandle;
-  try {
-    handle = await fsp.open(path, 'r');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined;
-    throw ioError('read the lock', path, error);
-  }
-  try {
-    const stat = await handle.stat();
-    const raw = await handle.readFile('utf8');
-    return { raw, ino: stat.ino, mtimeMs: stat.mtimeMs, info: parseHolder(raw) };
-  } finally {
-    await handle.close();
-  }
-}
-
-function describeHolder(snapshot: Pick<Snapshot, 'info' | 'mtimeMs'> | undefined): string {
+function describeHolder(snapshot: HolderSeen | undefined): string {
   const info = snapshot?.info;
   if (snapshot === undefined) return 'held by another caller (no lock file to show who)';
   if (info === undefined)
@@ -195,11 +149,7 @@ function describeHolder(snapshot: Pick<Snapshot, 'info' | 'mtimeMs'> | undefined
 }
 
 /** The LockError thrown when acquire() waits `timeoutMs` in vain; names the holder when known. */
-export function busyError(
-  lockPath: string,
-  snapshot: Pick<Snapshot, 'info' | 'mtimeMs'> | undefined,
-  timeoutMs: number,
-): LockError {
+export function busyError(lockPath: string, snapshot: HolderSeen | undefined, timeoutMs: number): LockError {
   const detail = `${describeHolder(snapshot)}; waited ${timeoutMs / 1000} s; retry later or raise --lock-timeout`;
   return new LockError(`Cannot take the lock "${lockPath}": ${detail}`, { lockPath, retryable: true });
 }

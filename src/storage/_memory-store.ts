@@ -1,7 +1,6 @@
 import { Clock, systemClock } from '../clock';
 import { StorageError } from '../errors';
-import { accountDir, sanitiseName } from './paths';
-import { archiveFolderName } from './_archive';
+import { archiveFolderName, checkDirectoryUrl, sanitiseName } from './_names';
 import { prepareCertificate } from './_prepare';
 import type {
   CertificateMeta,
@@ -16,7 +15,7 @@ import type {
 
 /** Options of MemoryCertificateStore. */
 export interface MemoryCertificateStoreOptions {
-  /** Only used to validate directory URLs the way the file store does. Default: `/memory`. */
+  /** Ignored (the memory store keeps no paths); accepted so that options shaped like the file store's fit. */
   home?: string;
   /** Default: systemClock. */
   clock?: Clock;
@@ -41,11 +40,9 @@ export class MemoryCertificateStore implements CertificateStore {
   /** Every removeCertificate() that took something, in call order. */
   readonly archived: MemoryArchivedCertificate[] = [];
   saves = 0;
-  private readonly home: string;
   private readonly clock: Clock;
 
   constructor(options: MemoryCertificateStoreOptions = {}) {
-    this.home = options.home ?? '/memory';
     this.clock = options.clock ?? systemClock;
   }
 
@@ -54,7 +51,7 @@ export class MemoryCertificateStore implements CertificateStore {
    * @throws ConfigError when the directory URL is not http(s).
    */
   async loadAccount(directoryUrl: string): Promise<StoredAccount | undefined> {
-    accountDir(this.home, directoryUrl);
+    checkDirectoryUrl(directoryUrl);
     const account = this.accounts.get(directoryUrl);
     return account === undefined ? undefined : { ...account };
   }
@@ -64,7 +61,7 @@ export class MemoryCertificateStore implements CertificateStore {
    * @throws ConfigError when the directory URL is not http(s).
    */
   async saveAccount(account: StoredAccount): Promise<void> {
-    accountDir(this.home, account.directoryUrl);
+    checkDirectoryUrl(account.directoryUrl);
     this.accounts.set(account.directoryUrl, { ...account });
   }
 

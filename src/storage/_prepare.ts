@@ -8,8 +8,8 @@ import {
   parseCertificate,
   parseChain,
 } from '../pem';
-import { sanitiseName, versionName } from './paths';
-import type { CertificateMeta, SaveCertificateInput } from './_types';
+import { sanitiseName, versionName } from './_names';
+import type { CertificateMeta, SaveCertificateInput, StoredCertificate } from './_types';
 
 /** Everything a store writes for one version, computed and checked before any write. */
 export interface PreparedCertificate {
@@ -110,4 +110,9 @@ export function parseMeta(text: string, path: string): CertificateMeta {
 /** Serialises metadata with a stable key order and a final newline. */
 export function formatMeta(meta: CertificateMeta): string {
   return `${JSON.stringify(metaSchema.parse(meta), null, 2)}\n`;
+}
+
+/** The HAProxy bundle a stored version stands for: leaf, chain, key (as buildHaproxyBundle builds it). */
+export function bundleOf(stored: Pick<StoredCertificate, 'certPem' | 'chainPem' | 'keyPem'>): string {
+  return stored.certPem + stored.chainPem + stored.keyPem;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { StorageError } from '../errors';
 import { ensureDir, writeFileAtomic, type FileSystem } from './_atomic';
-import { sanitiseName } from './paths';
+import { sanitiseName } from './_names';
 
 /** Options of one save: `signal` aborts it before the file is replaced (nothing written then). */
 export interface StateSaveOptions {

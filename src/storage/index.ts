@@ -25,11 +25,9 @@ export {
   isForeignAccountFolder,
   issuedDir,
   issuedPath,
-  MAX_NAME_LENGTH,
-  sanitiseName,
-  versionName,
   type CertificatePaths,
 } from './paths';
+export { archiveFolderName, MAX_NAME_LENGTH, sanitiseName, versionName } from './_names';
 export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
 export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
 export type { Recovery } from './_leftovers';
@@ -38,8 +36,8 @@ export {
   type MemoryArchivedCertificate,
   type MemoryCertificateStoreOptions,
 } from './_memory-store';
+export { bundleOf } from './_prepare';
 export {
-  bundleOf,
   FileLocalBundles,
   MemoryLocalBundles,
   type FileLocalBundlesOptions,
@@ -72,7 +70,7 @@ export { FileLocks, lockPath, type FileLocksOptions } from './_file-locks';
 export { MemoryLocks, type MemoryLocksOptions } from './_memory-lock';
 export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
 export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';
-export { archiveFolderName, archiveRoot, type ArchivedCertificate } from './_archive';
+export { archiveRoot, type ArchivedCertificate } from './_archive';
 export {
   FileIssuedCertificateStore,
   MemoryIssuedCertificateStore,

@@ -1,5 +1,5 @@
 /**
- * Every path under `--home` (pure: no I/O). Layout, with all directories 0700 and all files 0600:
+ * Every path under `--home` (pure: no I/O), from the names of ../_names.ts. Layout, with all directories 0700 and all files 0600:
  * ```
  * <home>/accounts/<host>_<port>/<path>/account.json, account.key.pem
  * <home>/certificates/<name> -> .versions/<name>/<version>   (relative symlink)
@@ -12,10 +12,7 @@
  * `accounts/<server>/<email>/` folders) are foreign: listings skip them, cleanup never touches them.
  */
 import { join } from 'node:path';
-import { ConfigError } from '../errors';
-
-/** Longest sanitised certificate name; keeps every path well below PATH_MAX. */
-export const MAX_NAME_LENGTH = 64;
+import { checkDirectoryUrl, sanitiseName } from './_names';
 
 /** Where the files of one certificate are: `dir` is the symlink, the others live behind it. */
 export interface CertificatePaths {
@@ -26,37 +23,6 @@ export interface CertificatePaths {
   privkey: string;
   meta: string;
   bundle: string;
-}
-
-const NAME_SOURCE = 'certificate name';
-
-function quote(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown);
-}
-
-/**
- * Turns a certificate name (by default the first domain) into a safe path segment:
- * lower-case, `*` becomes `_wildcard`, only `a-z 0-9 . _ -`, no leading dot, no `..`, at most 64
- * characters. `*.Example.com` → `_wildcard.example.com`.
- * @throws ConfigError (source `certificate name`) when the name cannot be made safe.
- */
-export function sanitiseName(name: string): string {
-  const safe = name.toLowerCase().replace(/\*/g, '_wildcard');
-  const fail = (detail: string): never => {
-    throw new ConfigError(`Cannot use certificate name ${quote(name)}: ${detail}`, { source: NAME_SOURCE });
-  };
-  if (safe === '') return fail('it is empty; pass --name or a --domain');
-  if (!/^[a-z0-9._-]+$/.test(safe)) {
-    return fail(
-      'use only letters a-z, digits, ".", "_", "-" and "*" (write internationalised names in punycode, "xn--…")',
-    );
-  }
-  if (safe.startsWith('.')) return fail('it must not start with "."');
-  if (safe.includes('..')) return fail('it must not contain ".."');
-  if (safe.length > MAX_NAME_LENGTH)
-    return fail(`it is ${safe.length} characters long once sanitised, the limit is ${MAX_NAME_LENGTH}`);
-  return safe;
 }
 
 /** `<home>/certificates`: one symlink per certificate name. */
@@ -83,21 +49,6 @@ export function versionsDir(home: string, name: string): string {
 /** The symlink target of `certificates/<name>`, relative to `certificates/`. */
 export function versionLinkTarget(name: string, version: string): string {
   return join('.versions', sanitiseName(name), version);
-}
-
-/**
- * Names a version directory `<UTC yyyymmddThhmmssZ>-<first 16 hex of the serial>`, which sorts
- * by time, e.g. `20261127T003554Z-87654321FEDCBA98`.
- */
-export function versionName(at: Date, serial: string): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-  return `${stamp}-${serial
-    .replace(/[^0-9A-Fa-f]/g, '')
-    .toUpperCase()
-    .slice(0, 16)}`;
 }
 
 /** `<home>/haproxy`: the bundles HAProxy loads with `crt`. */
@@ -157,21 +108,7 @@ function safeSegment(text: string): string {
  * @throws ConfigError (source `directory URL`) when the URL is not http(s).
  */
 export function accountDir(home: string, directoryUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(directoryUrl);
-  } catch (error) {
-    throw new ConfigError(`Cannot use ACME directory URL ${quote(directoryUrl)}: it is not a URL`, {
-      source: 'directory URL',
-      cause: error,
-    });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(
-      `Cannot use ACME directory URL ${quote(directoryUrl)}: use https:// (or http:// for a local test CA)`,
-      { source: 'directory URL' },
-    );
-  }
+  const url = checkDirectoryUrl(directoryUrl);
   const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
   const path = url.pathname.replace(/^\/+|\/+$/g, '');
   return join(home, 'accounts', `${safeSegment(url.hostname)}_${port}`, path === '' ? '_root' : safeSegment(path));

@@ -4,11 +4,10 @@ import {
   certificateDir,
   certificatePaths,
   haproxyBundlePath,
-  sanitiseName,
   tempName,
   versionLinkTarget,
-  versionName,
 } from '../../../src/storage/paths';
+import { sanitiseName, versionName } from '../../../src/storage/_names';
 
 const HOME = '/var/lib/haproxy-acme';
 const CHARSET =
