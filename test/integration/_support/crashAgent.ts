@@ -48,6 +48,7 @@ export function installCrashAgent(config: CrashAgentConfig): void {
     if (count === config.killAt) process.kill(process.pid, 'SIGKILL');
   };
   const promises = fs.promises as unknown as Record<string, AsyncFn>;
+  const open = promises.open!;
   for (const op of [
     'rename',
     'mkdir',
@@ -65,11 +66,13 @@ export function installCrashAgent(config: CrashAgentConfig): void {
     promises[op] = function wrapped(this: unknown, ...args: unknown[]) {
       // rename/link/symlink: the path that changes is the second one.
       const target = ['rename', 'link', 'symlink'].includes(op) ? args[1] : args[0];
-      if (isWatched(target)) step(op, target);
+      if (!isWatched(target)) return original.apply(this, args);
+      step(op, target);
+      if (op === 'writeFile' && truncatesInPlace(args))
+        return writeInPlace(open, args, () => step('writeFile.data', target));
       return original.apply(this, args);
     };
   }
-  const open = promises.open!;
   promises.open = async function wrappedOpen(this: unknown, ...args: unknown[]) {
     const [target, flags] = args;
     const counted = isWatched(target) && typeof flags === 'string' && MUTATING_OPEN.test(flags);
@@ -86,6 +89,32 @@ export function installCrashAgent(config: CrashAgentConfig): void {
     return handle;
   };
   if (config.haproxySocket !== undefined) wrapHaproxySocket(config.haproxySocket, step);
+}
+
+/** writeFile(path, data[, options]) that empties an existing file before it writes (flag `w`, the default). */
+function truncatesInPlace(args: unknown[]): boolean {
+  const [target, data, options] = args;
+  if (typeof target !== 'string' || !(typeof data === 'string' || Buffer.isBuffer(data))) return false;
+  const flag = typeof options === 'object' && options !== null ? (options as { flag?: unknown }).flag : undefined;
+  return flag === undefined || flag === 'w';
+}
+
+/**
+ * An in-place writeFile as two counted steps, as the system calls run it: open (which truncates),
+ * then the data. A kill between them leaves the empty file a real SIGKILL can leave.
+ */
+async function writeInPlace(open: AsyncFn, args: unknown[], beforeData: () => void): Promise<void> {
+  const [target, data, options] = args as [string, string | Buffer, unknown];
+  const settings =
+    typeof options === 'object' && options !== null ? (options as { mode?: number; encoding?: BufferEncoding }) : {};
+  const encoding = typeof options === 'string' ? (options as BufferEncoding) : settings.encoding;
+  const handle = (await open(target, 'w', settings.mode ?? 0o666)) as Record<string, AsyncFn>;
+  try {
+    beforeData();
+    await handle.writeFile!(data, encoding === undefined ? {} : { encoding });
+  } finally {
+    await handle.close!();
+  }
 }
 
 /** Counts each command written to the HAProxy runtime socket, before it is written. */
