@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { StorageError } from '../errors';
 import { ensureDir, ioError, writeFileAtomic } from './_atomic';
 import { issuedDir, issuedPath } from './paths';
-import { sanitiseName } from './_names';
 
 /**
  * A certificate exactly as the CA issued it, with its key and what was asked for: kept from the
@@ -143,37 +142,4 @@ function corrupt(path: string, detail: string, cause: unknown): StorageError {
     `Cannot read the kept certificate "${path}": ${detail}; move it aside to order a new certificate`,
     { path, cause },
   );
-}
-
-/** In-memory IssuedCertificateStore for tests; `failKeep` makes the next keep() fail with it. */
-export class MemoryIssuedCertificateStore implements IssuedCertificateStore {
-  readonly kept = new Map<string, IssuedCertificate>();
-  failKeep: Error | undefined;
-
-  constructor(private readonly home = '/memory') {}
-
-  async keep(issued: IssuedCertificate): Promise<string> {
-    const failure = this.failKeep;
-    this.failKeep = undefined;
-    if (failure !== undefined) throw failure;
-    this.kept.set(sanitiseName(issued.name), structuredClone(issued));
-    return this.path(issued.name);
-  }
-
-  async load(name: string): Promise<IssuedCertificate | undefined> {
-    const issued = this.kept.get(sanitiseName(name));
-    return issued === undefined ? undefined : structuredClone(issued);
-  }
-
-  async discard(name: string): Promise<void> {
-    this.kept.delete(sanitiseName(name));
-  }
-
-  async listNames(): Promise<string[]> {
-    return [...this.kept.keys()].sort();
-  }
-
-  path(name: string): string {
-    return issuedPath(this.home, name);
-  }
 }

@@ -100,10 +100,11 @@ export interface RenewalStateStore {
  * found no file at all (revision 0) cannot overwrite it.
  */
 const renewalFileSchema = renewalStateSchema.extend({ revision: z.number().int().min(1).optional() });
-const UNCOUNTED_REVISION = 1;
+/** The revision of a state saved without a count (a file of an earlier release; a value a test put in a memory store). */
+export const UNCOUNTED_REVISION = 1;
 
 /** Checks `expectedRevision` (a whole number ≥ 0). @throws StorageError STORAGE_CONFLICT when it is not */
-function checkExpected(expected: number, path: string): void {
+export function checkExpectedRevision(expected: number, path: string): void {
   if (!Number.isSafeInteger(expected) || expected < 0) {
     throw new StorageError(
       'STORAGE_CONFLICT',
@@ -115,7 +116,8 @@ function checkExpected(expected: number, path: string): void {
   }
 }
 
-function conflict(path: string, expected: number, current: number): StorageError {
+/** The STORAGE_CONFLICT of a save whose expected revision is no longer the stored one. */
+export function revisionConflict(path: string, expected: number, current: number): StorageError {
   return new StorageError(
     'STORAGE_CONFLICT',
     `Cannot save "${path}": it is at revision ${current}, not ${expected}; another run changed it, so run the command again`,
@@ -142,43 +144,15 @@ export class FileRenewalStateStore implements RenewalStateStore {
   /** @throws StorageError STORAGE_CONFLICT, STORAGE_CORRUPT, STORAGE_IO */
   async save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number> {
     const path = this.files.pathOf(name);
-    checkExpected(options.expectedRevision, path);
+    checkExpectedRevision(options.expectedRevision, path);
     return this.files.update(
       name,
       (current) => {
         const revision = current === undefined ? 0 : (current.revision ?? UNCOUNTED_REVISION);
-        if (revision !== options.expectedRevision) throw conflict(path, options.expectedRevision, revision);
+        if (revision !== options.expectedRevision) throw revisionConflict(path, options.expectedRevision, revision);
         return { document: { ...value, revision: revision + 1 }, result: revision + 1 };
       },
       { signal: options.signal },
     );
-  }
-}
-
-/** In-memory RenewalStateStore for tests; `states` holds the values (delete one to forget it). */
-export class MemoryRenewalStateStore implements RenewalStateStore {
-  readonly states = new Map<string, RenewalState>();
-  private readonly revisions = new Map<string, number>();
-
-  async load(name: string): Promise<Revisioned<RenewalState>> {
-    const value = this.states.get(name);
-    return value === undefined
-      ? { value: {}, revision: 0 }
-      : { value: structuredClone(value), revision: this.revisionOf(name) };
-  }
-
-  async save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number> {
-    const where = `memory:renewal/${name}`;
-    checkExpected(options.expectedRevision, where);
-    options.signal?.throwIfAborted();
-    const revision = this.states.has(name) ? this.revisionOf(name) : 0;
-    if (revision !== options.expectedRevision) throw conflict(where, options.expectedRevision, revision);
-    this.states.set(name, structuredClone(value));
-    this.revisions.set(name, revision + 1);
-    return revision + 1;
-  }
-
-  private revisionOf(name: string): number {
-    return this.revisions.get(name) ?? UNCOUNTED_REVISION;
   }
 }

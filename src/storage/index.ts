@@ -31,20 +31,10 @@ export { archiveFolderName, MAX_NAME_LENGTH, sanitiseName, versionName } from '.
 export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
 export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
 export type { Recovery } from './_leftovers';
-export {
-  MemoryCertificateStore,
-  type MemoryArchivedCertificate,
-  type MemoryCertificateStoreOptions,
-} from './_memory-store';
 export { bundleOf } from './_prepare';
-export {
-  FileLocalBundles,
-  MemoryLocalBundles,
-  type FileLocalBundlesOptions,
-  type MemoryLocalBundlesOptions,
-} from './_local-bundles';
+export { FileLocalBundles, type FileLocalBundlesOptions } from './_local-bundles';
 export { openFileBackend, type FileBackend, type FileBackendOptions } from './_file-backend';
-export { checkNodeId, FileDeployStateStore, MemoryDeployStateStore } from './_deploy-state';
+export { checkNodeId, FileDeployStateStore } from './_deploy-state';
 export type { DeployState, DeployStateSaveOptions, DeployStateStore, EndpointDeployState } from './_deploy-state';
 export {
   HOME_LAYOUT,
@@ -67,14 +57,21 @@ export {
 } from './_lock';
 export { FileLock, type FileLockOptions } from './_file-lock';
 export { FileLocks, lockPath, type FileLocksOptions } from './_file-locks';
-export { MemoryLocks, type MemoryLocksOptions } from './_memory-lock';
-export { FileRenewalStateStore, MemoryRenewalStateStore } from './_renewal-state';
+export { FileRenewalStateStore } from './_renewal-state';
 export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';
 export { archiveRoot, type ArchivedCertificate } from './_archive';
+export { FileIssuedCertificateStore, type IssuedCertificate, type IssuedCertificateStore } from './_issued';
+export { FileAccountKeyStage, type AccountKeyStage } from './_account-key-stage';
 export {
-  FileIssuedCertificateStore,
+  MemoryAccountKeyStage,
+  MemoryCertificateStore,
+  MemoryDeployStateStore,
   MemoryIssuedCertificateStore,
-  type IssuedCertificate,
-  type IssuedCertificateStore,
-} from './_issued';
-export { FileAccountKeyStage, MemoryAccountKeyStage, type AccountKeyStage } from './_account-key-stage';
+  MemoryLocalBundles,
+  MemoryLocks,
+  MemoryRenewalStateStore,
+  type MemoryArchivedCertificate,
+  type MemoryCertificateStoreOptions,
+  type MemoryLocalBundlesOptions,
+  type MemoryLocksOptions,
+} from './memory';

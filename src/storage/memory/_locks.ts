@@ -12,8 +12,8 @@ import {
   type LockHolderInfo,
   type LockName,
   type Locks,
-} from './_lock';
-import { LocalQueue, pause, type Ticket } from './_lock-queue';
+} from '../_lock';
+import { LocalQueue, pause, type Ticket } from '../_lock-queue';
 
 /** Options of MemoryLocks. */
 export interface MemoryLocksOptions {

@@ -1,7 +1,7 @@
-import { Clock, systemClock } from '../clock';
-import { StorageError } from '../errors';
-import { archiveFolderName, checkDirectoryUrl, sanitiseName } from './_names';
-import { prepareCertificate } from './_prepare';
+import { Clock, systemClock } from '../../clock';
+import { StorageError } from '../../errors';
+import { archiveFolderName, checkDirectoryUrl, sanitiseName } from '../_names';
+import { prepareCertificate } from '../_prepare';
 import type {
   CertificateMeta,
   CertificateStore,
@@ -11,7 +11,7 @@ import type {
   SaveCertificateOptions,
   StoredAccount,
   StoredCertificate,
-} from './_types';
+} from '../_types';
 
 /** Options of MemoryCertificateStore. */
 export interface MemoryCertificateStoreOptions {
