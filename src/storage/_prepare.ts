@@ -1,3 +1,4 @@
+/** What every backend derives from a certificate set before it stores it: the checked PEMs, the CertificateMeta (and its JSON form) and the HAProxy bundle. */
 import { z } from 'zod';
 import { CertificateError, StorageError } from '../errors';
 import {

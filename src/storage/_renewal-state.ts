@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { StorageError } from '../errors';
-import { JsonStateFiles } from './_state-file';
 
 /** ISO 8601 strings throughout, so the document is stable JSON. */
 const ariSchema = z.object({
@@ -50,7 +49,8 @@ const revocationSchema = z.object({
   reasonCode: z.number().int().optional(),
 });
 
-const renewalStateSchema = z.object({
+/** The renewal state as every backend validates it (the file backend adds `revision`). */
+export const renewalStateSchema = z.object({
   ari: ariSchema.optional(),
   failure: failureSchema.optional(),
   lastSuccessAt: z.string().optional(),
@@ -87,19 +87,13 @@ export interface RevisionedSaveOptions {
  * revision: 0 }`; save() MUST be atomic and compare-and-set: it writes only when the stored
  * revision equals `expectedRevision`, resolves with the new revision (always greater), and
  * otherwise throws StorageError STORAGE_CONFLICT with nothing written. A second backend (a shared
- * database) implements this in a new file and passes test/contract/renewalStateContract.ts.
+ * database) implements this in its own folder and passes test/contract/renewalStateContract.ts.
  */
 export interface RenewalStateStore {
   load(name: string): Promise<Revisioned<RenewalState>>;
   save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number>;
 }
 
-/**
- * The file: the state's fields plus `revision`. A file without `revision` was written by a release
- * that did not count saves: it reads as revision 1 (saved, at least once), so that a writer that
- * found no file at all (revision 0) cannot overwrite it.
- */
-const renewalFileSchema = renewalStateSchema.extend({ revision: z.number().int().min(1).optional() });
 /** The revision of a state saved without a count (a file of an earlier release; a value a test put in a memory store). */
 export const UNCOUNTED_REVISION = 1;
 
@@ -123,36 +117,4 @@ export function revisionConflict(path: string, expected: number, current: number
     `Cannot save "${path}": it is at revision ${current}, not ${expected}; another run changed it, so run the command again`,
     { path, retryable: true },
   );
-}
-
-/** `<home>/renewal/<name>.json`, mode 0600, replaced atomically. */
-export class FileRenewalStateStore implements RenewalStateStore {
-  private readonly files: JsonStateFiles<z.infer<typeof renewalFileSchema>>;
-
-  constructor(options: { home: string }) {
-    this.files = new JsonStateFiles({ home: options.home, folder: 'renewal', schema: renewalFileSchema });
-  }
-
-  /** @throws StorageError STORAGE_CORRUPT when the file exists but is not a renewal state */
-  async load(name: string): Promise<Revisioned<RenewalState>> {
-    const stored = await this.files.load(name);
-    if (stored === undefined) return { value: {}, revision: 0 };
-    const { revision, ...value } = stored;
-    return { value, revision: revision ?? UNCOUNTED_REVISION };
-  }
-
-  /** @throws StorageError STORAGE_CONFLICT, STORAGE_CORRUPT, STORAGE_IO */
-  async save(name: string, value: RenewalState, options: RevisionedSaveOptions): Promise<number> {
-    const path = this.files.pathOf(name);
-    checkExpectedRevision(options.expectedRevision, path);
-    return this.files.update(
-      name,
-      (current) => {
-        const revision = current === undefined ? 0 : (current.revision ?? UNCOUNTED_REVISION);
-        if (revision !== options.expectedRevision) throw revisionConflict(path, options.expectedRevision, revision);
-        return { document: { ...value, revision: revision + 1 }, result: revision + 1 };
-      },
-      { signal: options.signal },
-    );
-  }
 }

@@ -1,8 +1,33 @@
 /**
- * Storage of ACME accounts and certificates behind the backend-neutral CertificateStore interface
- * (FileCertificateStore is the file-system backend, MemoryCertificateStore a fake), and this
- * node's HAProxy bundles behind LocalBundles (FileLocalBundles, MemoryLocalBundles).
+ * Storage of ACME accounts and certificates behind backend-neutral contracts: CertificateStore,
+ * LocalBundles (this node's HAProxy bundles), RenewalStateStore, DeployStateStore,
+ * IssuedCertificateStore, AccountKeyStage and the named Locks. This folder holds the contracts and
+ * what every backend shares (names, PEM preparation, lock errors); each backend is a folder that
+ * passes the contract suites of test/contract/: file/ (the `--home` directory) and memory/ (a fake
+ * for tests). This index re-exports all three.
  */
+export type { AccountKeyStage } from './_account-key-stage';
+export {
+  checkNodeId,
+  type DeployState,
+  type DeployStateSaveOptions,
+  type DeployStateStore,
+  type EndpointDeployState,
+} from './_deploy-state';
+export type { IssuedCertificate, IssuedCertificateStore } from './_issued';
+export {
+  certificateLockName,
+  DEFAULT_LOCK_STALE_MS,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  type AcquireOptions,
+  type HeldLock,
+  type LockHolderInfo,
+  type LockName,
+  type Locks,
+} from './_lock';
+export { archiveFolderName, MAX_NAME_LENGTH, sanitiseName, versionName } from './_names';
+export { bundleOf } from './_prepare';
+export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';
 export type {
   CertificateMeta,
   CertificateMetaInput,
@@ -17,51 +42,49 @@ export type {
 } from './_types';
 export {
   accountDir,
+  archiveRoot,
   certificateDir,
   certificatePaths,
   certificatesDir,
+  ensureDir,
+  FileAccountKeyStage,
+  FileCertificateStore,
+  FileCrtList,
+  FileDeployStateStore,
+  FileIssuedCertificateStore,
+  FileLocalBundles,
+  FileLock,
+  FileLocks,
+  FileRenewalStateStore,
   haproxyBundlePath,
   haproxyDir,
+  HOME_LAYOUT,
   isForeignAccountFolder,
   issuedDir,
   issuedPath,
-  type CertificatePaths,
-} from './paths';
-export { archiveFolderName, MAX_NAME_LENGTH, sanitiseName, versionName } from './_names';
-export { ensureDir, writeFileAtomic, type FileSystem, type WriteOptions } from './_atomic';
-export { FileCertificateStore, type FileCertificateStoreOptions } from './_file-store';
-export type { Recovery } from './_leftovers';
-export { bundleOf } from './_prepare';
-export { FileLocalBundles, type FileLocalBundlesOptions } from './_local-bundles';
-export { openFileBackend, type FileBackend, type FileBackendOptions } from './_file-backend';
-export { checkNodeId, FileDeployStateStore } from './_deploy-state';
-export type { DeployState, DeployStateSaveOptions, DeployStateStore, EndpointDeployState } from './_deploy-state';
-export {
-  HOME_LAYOUT,
   layoutPath,
+  listedCertificates,
+  lockPath,
   migrateHome,
+  openFileBackend,
   readHomeLayout,
+  writeFileAtomic,
+  type ArchivedCertificate,
+  type CertificatePaths,
+  type CrtList,
+  type FileBackend,
+  type FileBackendOptions,
+  type FileCertificateStoreOptions,
+  type FileCrtListOptions,
+  type FileLocalBundlesOptions,
+  type FileLockOptions,
+  type FileLocksOptions,
+  type FileSystem,
   type HomeMigration,
   type MigrateHomeOptions,
-} from './_migrate';
-export { FileCrtList, listedCertificates, type CrtList, type FileCrtListOptions } from './_crt-list';
-export {
-  certificateLockName,
-  DEFAULT_LOCK_STALE_MS,
-  DEFAULT_LOCK_TIMEOUT_MS,
-  type AcquireOptions,
-  type HeldLock,
-  type LockHolderInfo,
-  type LockName,
-  type Locks,
-} from './_lock';
-export { FileLock, type FileLockOptions } from './_file-lock';
-export { FileLocks, lockPath, type FileLocksOptions } from './_file-locks';
-export { FileRenewalStateStore } from './_renewal-state';
-export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';
-export { archiveRoot, type ArchivedCertificate } from './_archive';
-export { FileIssuedCertificateStore, type IssuedCertificate, type IssuedCertificateStore } from './_issued';
-export { FileAccountKeyStage, type AccountKeyStage } from './_account-key-stage';
+  type Recovery,
+  type WriteOptions,
+} from './file';
 export {
   MemoryAccountKeyStage,
   MemoryCertificateStore,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fixedClock } from '../../../src/clock';
 import { CapturingLogger } from '../../../src/log/logger';
 import { FileCertificateStore, isForeignAccountFolder } from '../../../src/storage';
-import { recoverHome } from '../../../src/storage/_leftovers';
+import { recoverHome } from '../../../src/storage/file/_leftovers';
 import { certs } from '../../fixtures/certs';
 
 const T0 = new Date('2026-11-27T10:00:00.000Z');

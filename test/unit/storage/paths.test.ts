@@ -6,7 +6,7 @@ import {
   haproxyBundlePath,
   tempName,
   versionLinkTarget,
-} from '../../../src/storage/paths';
+} from '../../../src/storage/file/paths';
 import { sanitiseName, versionName } from '../../../src/storage/_names';
 
 const HOME = '/var/lib/haproxy-acme';

@@ -16,10 +16,10 @@
  * Private keys stay in the archive (0600 files in 0700 directories); delete the folder to drop them.
  */
 import { basename, join } from 'node:path';
-import type { Clock } from '../clock';
-import type { Logger } from '../log';
+import type { Clock } from '../../clock';
+import type { Logger } from '../../log';
 import { certificatesDir, haproxyDir, issuedDir } from './paths';
-import { archiveFolderName, sanitiseName } from './_names';
+import { archiveFolderName, sanitiseName } from '../_names';
 import { ensureDir, exists, ioError, syncDir, type FileSystem } from './_atomic';
 
 /** Where archiveCertificateFiles() put the files of one certificate. */

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { StorageError } from '../errors';
+import { StorageError } from '../../errors';
 import { ensureDir, writeFileAtomic, type FileSystem } from './_atomic';
-import { sanitiseName } from './_names';
+import { sanitiseName } from '../_names';
 
 /** Options of one save: `signal` aborts it before the file is replaced (nothing written then). */
 export interface StateSaveOptions {

@@ -12,7 +12,7 @@
  * `accounts/<server>/<email>/` folders) are foreign: listings skip them, cleanup never touches them.
  */
 import { join } from 'node:path';
-import { checkDirectoryUrl, sanitiseName } from './_names';
+import { checkDirectoryUrl, sanitiseName } from '../_names';
 
 /** Where the files of one certificate are: `dir` is the symlink, the others live behind it. */
 export interface CertificatePaths {

@@ -6,13 +6,13 @@
  * home lock) replaces: HAProxy never loads half a bundle, and never keeps an old one for good.
  */
 import { join } from 'node:path';
-import { AppError } from '../errors';
-import type { Logger } from '../log';
+import { AppError } from '../../errors';
+import type { Logger } from '../../log';
 import { haproxyBundlePath, haproxyDir } from './paths';
 import { ensureDir, ioError, nodeFileSystem, writeFileAtomic, type FileSystem } from './_atomic';
 import { removeTemp, TEMP_NAME } from './_leftovers';
-import { bundleOf } from './_prepare';
-import type { CertificateStore, LocalBundles, StoredCertificate } from './_types';
+import { bundleOf } from '../_prepare';
+import type { CertificateStore, LocalBundles, StoredCertificate } from '../_types';
 
 /** Certificates read at once by reconcile(). */
 const RECONCILE_CONCURRENCY = 8;

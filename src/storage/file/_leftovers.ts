@@ -8,7 +8,7 @@
  * test/integration/crash-safety.test.ts: before this, temps piled up.
  */
 import { join } from 'node:path';
-import type { Logger } from '../log';
+import type { Logger } from '../../log';
 import { certificatesDir, isForeignAccountFolder } from './paths';
 import type { FileSystem } from './_atomic';
 

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { StorageError } from '../errors';
+import { StorageError } from '../../errors';
 import { tempName } from './paths';
 
 /** The node:fs/promises calls storage makes; tests pass a wrapper that fails on purpose. */

@@ -1,7 +1,7 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../log';
+import type { Clock } from '../../clock';
+import type { Logger } from '../../log';
 import type { FileSystem } from './_atomic';
-import { FileCertificateStore } from './_file-store';
+import { FileCertificateStore } from './_store';
 import { FileLocalBundles } from './_local-bundles';
 
 /** Options of openFileBackend(). */

@@ -11,10 +11,11 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, StorageError } from '../errors';
-import type { Logger } from '../log';
+import { ConfigError, StorageError } from '../../errors';
+import type { Logger } from '../../log';
 import { ensureDir, type FileSystem } from './_atomic';
-import { checkNodeId, deployFileDocument, deployFileSchema, legacyDeployFileSchema } from './_deploy-state';
+import { checkNodeId } from '../_deploy-state';
+import { deployFileDocument, deployFileSchema, legacyDeployFileSchema } from './_deploy-state';
 import { readStateFile, writeStateFile } from './_state-file';
 
 /** The layout this release writes and reads. */

@@ -1,11 +1,11 @@
-/** FileLock: one lock file, written complete and then link()ed into place (which fails when one exists), refreshed while held, taken over when stale. FileLocks (_file-locks.ts) names them. */
+/** FileLock: one lock file, written complete and then link()ed into place (which fails when one exists), refreshed while held, taken over when stale. FileLocks (_locks.ts) names them. */
 import * as fsp from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Clock } from '../clock';
-import { StorageError } from '../errors';
-import type { Logger } from '../log';
+import type { Clock } from '../../clock';
+import { StorageError } from '../../errors';
+import type { Logger } from '../../log';
 import { ensureDir, ioError, writeFileAtomic } from './_atomic';
 import { errnoOf, linkComplete, lockTempSuffix, readSnapshot, removeLockLeftovers, type Snapshot } from './_lock-files';
 import {
@@ -18,8 +18,8 @@ import {
   type HeldLock,
   type LockHolderInfo,
   type LockName,
-} from './_lock';
-import { LocalQueue, pause, type Ticket } from './_lock-queue';
+} from '../_lock';
+import { LocalQueue, pause, type Ticket } from '../_lock-queue';
 
 /** Options of FileLock. */
 export interface FileLockOptions {

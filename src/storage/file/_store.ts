@@ -1,9 +1,9 @@
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Clock } from '../clock';
-import { StorageError } from '../errors';
-import type { Logger } from '../log';
+import type { Clock } from '../../clock';
+import { StorageError } from '../../errors';
+import type { Logger } from '../../log';
 import { CertificatePaths, certificatePaths, certificatesDir, tempName, versionLinkTarget, versionsDir } from './paths';
-import { sanitiseName } from './_names';
+import { sanitiseName } from '../_names';
 import {
   ensureDir,
   exists,
@@ -15,8 +15,8 @@ import {
   writeFileDurable,
 } from './_atomic';
 import { archiveCertificateFiles, archiveRoot, type ArchivedCertificate } from './_archive';
-import { loadAccountFiles, saveAccountFiles } from './_file-accounts';
-import { formatMeta, parseMeta, PreparedCertificate, prepareCertificate } from './_prepare';
+import { loadAccountFiles, saveAccountFiles } from './_accounts';
+import { formatMeta, parseMeta, PreparedCertificate, prepareCertificate } from '../_prepare';
 import type {
   CertificateMeta,
   CertificateStore,
@@ -25,7 +25,7 @@ import type {
   SaveCertificateOptions,
   StoredAccount,
   StoredCertificate,
-} from './_types';
+} from '../_types';
 import { pruneVersions, recoverHome, type Recovery } from './_leftovers';
 
 /** Options of FileCertificateStore. */

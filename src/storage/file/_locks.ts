@@ -1,7 +1,7 @@
 /** FileLocks: the named locks of a `--home`, one FileLock file per name. */
 import { join, resolve } from 'node:path';
-import { FileLock, type FileLockOptions } from './_file-lock';
-import { checkLockName, type AcquireOptions, type HeldLock, type LockName, type Locks } from './_lock';
+import { FileLock, type FileLockOptions } from './_lock';
+import { checkLockName, type AcquireOptions, type HeldLock, type LockName, type Locks } from '../_lock';
 
 /** Options of FileLocks: those of FileLock, with `home` instead of one path. */
 export interface FileLocksOptions extends Omit<FileLockOptions, 'path' | 'name'> {

@@ -7,9 +7,9 @@
  */
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { StorageError } from '../errors';
+import { StorageError } from '../../errors';
 import { ioError, randomSuffix, syncDir, writeFileDurable } from './_atomic';
-import { type HolderSeen, type LockHolderInfo } from './_lock';
+import { type HolderSeen, type LockHolderInfo } from '../_lock';
 import { tempName } from './paths';
 
 /** Temp-name suffix of a lock write, `<pid>-<12 hex>`: who wrote it shows even in an empty file. */

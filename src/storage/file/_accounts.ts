@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { CertificateError, StorageError } from '../errors';
-import type { Logger } from '../log';
-import { keyTypeOf } from '../pem';
+import { CertificateError, StorageError } from '../../errors';
+import type { Logger } from '../../log';
+import { keyTypeOf } from '../../pem';
 import { accountDir } from './paths';
 import { ensureDir, FileSystem, ioError, writeFileAtomic } from './_atomic';
-import type { StoredAccount } from './_types';
+import type { StoredAccount } from '../_types';
 
 /** What the account functions need from the file store. */
 export interface AccountFiles {

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { StorageError } from '../errors';
-import { crtListWordProblem } from '../haproxyWord';
+import { StorageError } from '../../errors';
+import { crtListWordProblem } from '../../haproxyWord';
 import { ioError, nodeFileSystem, writeFileAtomic, type FileSystem } from './_atomic';
 
 /**
