@@ -50,6 +50,23 @@ const zones = [
     from: src('pem'),
     message: 'errors, clock and haproxyWord import no other folder',
   },
+  // storage/: the contracts at the top import no backend (only index.ts re-exports them), and no
+  // backend imports another, so that a new backend is a new folder next to file/ and memory/.
+  {
+    target: './src/storage/!(index).ts',
+    from: [src('storage/file'), src('storage/memory')],
+    message: 'The storage contracts import no backend; only storage/index.ts re-exports them',
+  },
+  {
+    target: src('storage/memory'),
+    from: src('storage/file'),
+    message: 'Storage backends never import each other; share code through the contracts at storage/',
+  },
+  {
+    target: src('storage/file'),
+    from: src('storage/memory'),
+    message: 'Storage backends never import each other; share code through the contracts at storage/',
+  },
 ];
 
 /**
