@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { StorageError } from '../../errors';
 import { crtListWordProblem } from '../../haproxyWord';
 import { ioError, nodeFileSystem, writeFileAtomic, type FileSystem } from './_atomic';
@@ -162,7 +162,23 @@ export class FileCrtList implements CrtList {
   private async replace(list: ListFile, text: string): Promise<void> {
     const info = await this.fs.lstat(this.path).catch(() => undefined);
     if (info?.isSymbolicLink() === true) throw await this.symlinkError(undefined);
+    await this.removeOwnTemps();
     await writeFileAtomic(this.path, text, { mode: list.mode, owner: { uid: list.uid, gid: list.gid }, fs: this.fs });
+  }
+
+  /**
+   * Deletes the temps a killed write of this crt-list left beside it (`.<base>.tmp-<hex>`, the name
+   * writeFileAtomic() uses): writers hold the home lock, so none is live. Nothing else in the
+   * directory is touched; a failure is ignored (the write itself reports a broken directory).
+   */
+  private async removeOwnTemps(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.tmp-`;
+    for (const entry of await this.fs.readdir(dir).catch(() => [] as string[])) {
+      if (entry.startsWith(prefix) && /^[0-9a-f]+$/.test(entry.slice(prefix.length))) {
+        await this.fs.unlink(join(dir, entry)).catch(() => undefined);
+      }
+    }
   }
 
   private readError(error: unknown): StorageError {

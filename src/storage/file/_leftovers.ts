@@ -4,8 +4,8 @@
  * only temps: version directories being filled, a link about to be renamed, a state file, an
  * account file. The current link only ever moves to a complete version (the commit point of
  * FileCertificateStore.saveCertificate), so every temp can simply be deleted. Bundles under
- * `haproxy/` are not the store's: FileLocalBundles.reconcile() finishes those. Found by
- * test/integration/crash-safety.test.ts: before this, temps piled up.
+ * `haproxy/` are not the store's: FileLocalBundles.reconcile() finishes those. Without this,
+ * temps would pile up, one per killed write.
  */
 import { join } from 'node:path';
 import type { Logger } from '../../log';
@@ -22,6 +22,14 @@ export interface Recovery {
 export const TEMP_NAME = /^\.(.+)\.tmp-[0-9a-f]+$/;
 /** Folders holding state files (and kept certificates), relative to `--home`. */
 const STATE_FOLDERS = ['renewal', 'deploy', 'issued'];
+/** Where the certificate locks live, relative to `--home` (see lockPath()). */
+const CERTIFICATE_LOCKS = join('locks', 'certificate');
+/**
+ * What a killed lock writer leaves beside a certificate lock: `.<name>.lock.tmp-<pid>-<hex>` (the
+ * lock's temp), `..<name>.lock.takeover-<ino>.tmp-<pid>-<hex>` (a claim's temp) and
+ * `.<name>.lock.takeover-<ino>` (a claim). The lock file itself stays: it is taken over when stale.
+ */
+const LOCK_LEFTOVER = /^\.(?:\.)?[^/]+\.lock\.(?:tmp-\d+-[0-9a-f]+|takeover-\d+(?:\.tmp-\d+-[0-9a-f]+)?)$/;
 
 async function entries(fs: FileSystem, dir: string): Promise<string[]> {
   return fs.readdir(dir).catch(() => [] as string[]);
@@ -34,7 +42,9 @@ async function entries(fs: FileSystem, dir: string): Promise<string[]> {
  */
 async function plainFolders(fs: FileSystem, home: string): Promise<string[]> {
   const versionsRoot = join(certificatesDir(home), '.versions');
-  const folders = [certificatesDir(home), ...STATE_FOLDERS.map((f) => join(home, f))];
+  // The home itself holds layout.json; the home lock's own temps (`.lock.tmp-<pid>-<hex>`) do not
+  // match TEMP_NAME and are the lock's to clean.
+  const folders = [home, certificatesDir(home), ...STATE_FOLDERS.map((f) => join(home, f))];
   for (const name of await entries(fs, versionsRoot)) folders.push(join(versionsRoot, name));
   const accounts = join(home, 'accounts');
   for (const server of await entries(fs, accounts)) {
@@ -57,6 +67,12 @@ export async function recoverHome(home: string, options: { fs: FileSystem; logge
     for (const entry of await entries(fs, folder)) {
       if (TEMP_NAME.test(entry)) await removeTemp(join(folder, entry), { fs, logger, removed: recovery.removed });
     }
+  }
+  // Every certificate lock is taken under the home lock, which the caller holds: nothing here
+  // belongs to a live writer.
+  const locks = join(home, CERTIFICATE_LOCKS);
+  for (const entry of await entries(fs, locks)) {
+    if (LOCK_LEFTOVER.test(entry)) await removeTemp(join(locks, entry), { fs, logger, removed: recovery.removed });
   }
   if (recovery.removed.length > 0)
     logger.info('Removed temp files left by a killed run', { removed: recovery.removed });

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileCrtList, listedCertificates } from '../../../src/storage';
@@ -32,6 +32,20 @@ describe('FileCrtList', () => {
     expect(await list.ensureEntry('/srv/acme/haproxy/site.pem')).toBe(false);
     expect(await readFile(file, 'utf8')).toBe('/srv/default.pem [alpn h2]\n/srv/acme/haproxy/site.pem\n');
     expect((await stat(file)).mode & 0o777).toBe(0o640);
+  });
+
+  test('ensureEntry() removes the temps a killed write of this list left beside it, and nothing else there', async () => {
+    const file = join(dir, 'crt-list.txt');
+    await writeFile(file, '/srv/default.pem\n');
+    await writeFile(join(dir, '.crt-list.txt.tmp-0a1b2c3d4e5f'), '/srv/def');
+    await writeFile(join(dir, '.other.txt.tmp-0a1b2c3d4e5f'), 'not ours');
+    await writeFile(join(dir, '.crt-list.txt.tmp-notours'), 'not ours');
+    await new FileCrtList(file).ensureEntry('/srv/acme/haproxy/site.pem');
+    expect((await readdir(dir)).sort()).toEqual([
+      '.crt-list.txt.tmp-notours',
+      '.other.txt.tmp-0a1b2c3d4e5f',
+      'crt-list.txt',
+    ]);
   });
 
   test('ensureEntry() on a crt directory accepts a bundle inside it and writes nothing', async () => {

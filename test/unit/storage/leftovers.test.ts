@@ -97,6 +97,28 @@ describe('recoverHome()', () => {
     );
   });
 
+  test("recoverHome() removes a killed run's layout.json temp and certificate lock leftovers, and keeps the locks and the home lock's temps", async () => {
+    await put('layout.json', '{"layout": 2}\n');
+    await put('.layout.json.tmp-0a1b2c3d4e5f', '{"lay');
+    await put('.lock.tmp-4242-0a1b2c3d4e5f', '{}');
+    await put('locks/certificate/site.lock', '{}');
+    await put('locks/certificate/.site.lock.tmp-4242-0a1b2c3d4e5f', '{}');
+    await put('locks/certificate/.site.lock.takeover-1234', '{}');
+    await put('locks/certificate/..site.lock.takeover-1234.tmp-4242-0a1b2c3d4e5f', '{}');
+    await put('locks/certificate/notes.txt', 'kept');
+
+    await recoverHome(home, { fs: fsp, logger });
+
+    expect(await tree()).toEqual([
+      '.lock.tmp-4242-0a1b2c3d4e5f',
+      'layout.json',
+      'locks',
+      'locks/certificate',
+      'locks/certificate/notes.txt',
+      'locks/certificate/site.lock',
+    ]);
+  });
+
   test('recoverHome() of a home that does not exist does nothing and does not throw', async () => {
     await expect(recoverHome(join(home, 'missing'), { fs: fsp, logger })).resolves.toEqual({ removed: [] });
   });
@@ -115,7 +137,7 @@ describe('FileCertificateStore and a save killed part-way', () => {
       input(certs.ecLeaf2, certs.ecLeaf2Key),
     );
     const versions = join(home, 'certificates', '.versions', NAME);
-    for (let i = 0; i < 200 && !(await fsp.readdir(versions)).some((v) => v.includes('.tmp-')); i += 1)
+    for (let i = 0; i < 1000 && !(await fsp.readdir(versions)).some((v) => v.includes('.tmp-')); i += 1)
       await new Promise((r) => setTimeout(r, 5));
 
     const next = store();
