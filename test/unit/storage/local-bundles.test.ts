@@ -117,6 +117,42 @@ describe('FileLocalBundles', () => {
     expect((await fsp.stat(path)).mtimeMs).toBe(mtimeMs);
   });
 
+  test('reconcile() reads nothing of a certificate whose bundle was written after its version was committed', async () => {
+    const { store, bundles } = backend();
+    await store.saveCertificate(input(1));
+    await bundles.write((await store.loadCertificate(NAME))!);
+    // File times come from a coarse clock: make "written after" unambiguous.
+    const committed = (await fsp.lstat(join(home, 'certificates', NAME))).mtimeMs / 1000;
+    await fsp.utimes(bundlePath(), committed + 5, committed + 5);
+    const reads: string[] = [];
+    const counting = {
+      ...fsp,
+      readFile: ((path: string, ...rest: unknown[]) => {
+        reads.push(String(path));
+        return (fsp.readFile as (...args: unknown[]) => Promise<unknown>)(path, ...rest);
+      }) as typeof fsp.readFile,
+    };
+    const next = openFileBackend({ home, clock: fixedClock(T0), logger, fs: counting });
+
+    expect(await next.bundles.reconcile()).toEqual([]);
+    expect(reads).toEqual([]);
+  });
+
+  test('reconcile() rewrites a previous version’s bundle whose time equals the new version’s commit (coarse file times)', async () => {
+    const first = backend();
+    await first.store.saveCertificate(input(1));
+    await first.bundles.write((await first.store.loadCertificate(NAME))!);
+    await backend(new Date(T0.getTime() + 1000)).store.saveCertificate(input(2));
+    // The same whole second on the link and on the old bundle, as a file system with coarse times shows them.
+    const second = Math.floor(Date.now() / 1000);
+    await fsp.lutimes(join(home, 'certificates', NAME), second, second);
+    await fsp.utimes(bundlePath(), second, second);
+
+    const next = backend();
+    expect(await next.bundles.reconcile()).toEqual([NAME]);
+    expect(await fsp.readFile(bundlePath(), 'utf8')).toBe(bundleOf((await next.store.loadCertificate(NAME))!));
+  });
+
   test('reconcile() also runs the file store’s own recovery (openFileBackend wiring)', async () => {
     const { store } = backend();
     await store.saveCertificate(input(1));
