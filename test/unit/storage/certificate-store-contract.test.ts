@@ -1,3 +1,7 @@
+/**
+ * The CertificateStore contract suite (test/contract/certificateStoreContract.ts, where its
+ * assertions live) run against the file and the memory backend, each from a fresh store.
+ */
 import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

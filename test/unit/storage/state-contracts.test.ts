@@ -1,6 +1,6 @@
 /**
- * The storage contract suites (test/contract/) run against the file and memory backends: renewal
- * state, deploy state, and the account part of the certificate store.
+ * The storage contract suites (test/contract/, where their assertions live) run against the file
+ * and memory backends: renewal state, deploy state, and the account part of the certificate store.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
