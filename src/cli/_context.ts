@@ -103,7 +103,7 @@ export interface CliDeps {
   announceDeadline?: (timeoutMs: number) => void;
   /**
    * Ends the process with `code` once what was printed is flushed; called after the deadline
-   * passed, since acme-client's requests cannot be cancelled. Default: nothing (the command only returns).
+   * passed, since not every command's work takes the signal. Default: nothing (the command only returns).
    */
   exitNow?: (code: number) => void;
 }

@@ -20,7 +20,7 @@ export interface ActionContext {
  * Loads config, builds the logger, runs the command body under its deadline (`--timeout`) and
  * SIGINT/SIGTERM, and turns any failure into output + exit code. Past the deadline: logs an error
  * naming the step, prints it, releases the home lock and ends the process through `deps.exitNow`
- * (the body may still be waiting on a request that cannot be cancelled). Interrupted: the same,
+ * (the body may still be in work that does not take the signal, e.g. `account rollover`). Interrupted: the same,
  * after giving the body INTERRUPT_GRACE_MS to stop, with exit code 130 or 143.
  */
 export async function runAction(
@@ -45,7 +45,7 @@ export async function runAction(
 
 /**
  * After the body: interrupted (exit 130/143) or past the deadline, give the locks up and end the
- * process (the body may still wait on a request acme-client cannot cancel); otherwise write metrics.
+ * process (the body may still be in work that does not take the signal); otherwise write metrics.
  */
 async function finishAction(deps: CliDeps, run: ActionState, setExitCode: (code: number) => void): Promise<void> {
   const { config, logger, deadline, cancellation } = run;
