@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { haproxyWordProblem } from '../haproxyWord';
+import { nodeIdProblem } from '../nodeId';
 import { quote, type Check } from './_domain';
 import { LETSENCRYPT_DIRECTORY_URL, LETSENCRYPT_STAGING_DIRECTORY_URL } from './_defaults';
 import type { RuntimeSocketAddress } from './_types';
@@ -211,24 +212,12 @@ export function checkProfile(input: string): Check<string> {
   return ok(name.toLowerCase());
 }
 
-const NODE_ID_CHARACTER = /^[A-Za-z0-9._-]$/;
-const NODE_ID_ENDS = /^[A-Za-z0-9](?:.*[A-Za-z0-9])?$/s;
-const MAX_NODE_ID_CHARS = 64;
-
 /**
- * Checks a node name (pure): trimmed, 1 to 64 characters from A-Z, a-z, 0-9, ".", "_" and "-", starting and
- * ending with a letter or digit (so never ".", "..", "__proto__" or a flag-like "-x"), then lower-cased like a
- * host name. Sample: `"HAProxy-1.lan"` → `"haproxy-1.lan"`.
+ * Checks a node name (pure): trimmed, then the one node id rule (nodeIdProblem), then lower-cased
+ * like a host name. Sample: `"HAProxy-1.lan"` → `"haproxy-1.lan"`.
  */
 export function checkNodeId(input: string): Check<string> {
   const id = input.trim();
-  if (id === '') return fail('expected a node name such as "haproxy-1"');
-  // Checked before lower-casing: "\u212A" (KELVIN SIGN) would otherwise become an ASCII "k".
-  const bad = [...id].find((char) => !NODE_ID_CHARACTER.test(char));
-  if (bad !== undefined) return fail(`character ${quote(bad)} is not allowed; use letters, digits, ".", "_" and "-"`);
-  if (id.length > MAX_NODE_ID_CHARS) {
-    return fail(`the node name is ${id.length} characters long; the limit is ${MAX_NODE_ID_CHARS}`);
-  }
-  if (!NODE_ID_ENDS.test(id)) return fail('the node name must start and end with a letter or a digit');
-  return ok(id.toLowerCase());
+  const problem = nodeIdProblem(id, quote);
+  return problem === undefined ? ok(id.toLowerCase()) : fail(problem);
 }

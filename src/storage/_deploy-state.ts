@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors';
+import { isNodeId } from '../nodeId';
 
 /** Where one certificate stands on one HAProxy endpoint. */
 export interface EndpointDeployState {
@@ -40,12 +41,9 @@ export interface DeployStateStore {
   save(name: string, node: string, state: DeployState, options?: DeployStateSaveOptions): Promise<void>;
 }
 
-/** A node id: what `--node` accepts once lower-cased (a host name, `haproxy-1`). */
-export const NODE_ID = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
-
-/** @throws ConfigError when `node` is not a node id (1 to 64 of `a-z 0-9 . _ -`, letter or digit at both ends) */
+/** @throws ConfigError when `node` is not a node id as `--node` leaves it (isNodeId: the rule, lower-cased) */
 export function checkNodeId(node: string): string {
-  if (typeof node !== 'string' || !NODE_ID.test(node)) {
+  if (!isNodeId(node)) {
     const shown = JSON.stringify(String(node).slice(0, 80));
     throw new ConfigError(
       `Cannot use node id ${shown}: expected 1 to 64 characters from a-z, 0-9, ".", "_" and "-", starting and ending with a letter or digit`,

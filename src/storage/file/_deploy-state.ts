@@ -1,12 +1,7 @@
 /** FileDeployStateStore: `<home>/deploy/<name>.json`, every node's state in one file, and the two forms of that file. */
 import { z } from 'zod';
-import {
-  checkNodeId,
-  NODE_ID,
-  type DeployState,
-  type DeployStateSaveOptions,
-  type DeployStateStore,
-} from '../_deploy-state';
+import { checkNodeId, type DeployState, type DeployStateSaveOptions, type DeployStateStore } from '../_deploy-state';
+import { isNodeId } from '../../nodeId';
 import { JsonStateFiles } from './_state-file';
 
 const endpointSchema = z.object({
@@ -19,7 +14,7 @@ const endpointSchema = z.object({
 const nodeStateSchema = z.object({ endpoints: z.record(z.string(), endpointSchema) });
 /** The file since layout 2: `{ "nodes": { "<node>": { "endpoints": { … } } } }`. */
 export const deployFileSchema = z.object({
-  nodes: z.record(z.string().regex(NODE_ID, 'not a node id'), nodeStateSchema),
+  nodes: z.record(z.string().refine(isNodeId, 'not a node id'), nodeStateSchema),
 });
 /** The file before layout 2: one node's `{ "endpoints": { … } }`, the node that wrote it. */
 export const legacyDeployFileSchema = nodeStateSchema;
