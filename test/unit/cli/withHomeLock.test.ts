@@ -6,6 +6,7 @@
 import { withHomeLock } from '../../../src/cli/_lock';
 import { CapturingLogger } from '../../../src/log';
 import { MemoryLocks } from '../../../src/storage';
+import { abortOf } from '../_abort';
 
 function setup() {
   const steps: string[] = [];
@@ -17,18 +18,6 @@ function setup() {
     },
   };
   return { steps, locks, home, options: { timeoutMs: 1_000, logger: new CapturingLogger() } };
-}
-
-/** Resolves once `signal` aborts, with its reason; rejects after 2 s so a broken signal fails the test instead of hanging it. */
-function abortOf(signal: AbortSignal): Promise<unknown> {
-  if (signal.aborted) return Promise.resolve(signal.reason);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the signal never aborted')), 2_000);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve(signal.reason);
-    });
-  });
 }
 
 describe('withHomeLock()', () => {

@@ -17,6 +17,7 @@ import {
 } from '../../../src/storage';
 import type { AcmeOrderClient } from '../../../src/issuance';
 import { IssuingCa } from './_issuingCa';
+import { abortOf } from '../_abort';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
 const NAME = 'example.net';
@@ -68,18 +69,6 @@ function setup(options: { wrap?: (client: AcmeOrderClient) => AcmeOrderClient } 
     random: () => 0.5,
   };
   return { ca, store, locks, deps, finalized };
-}
-
-/** Resolves once `signal` aborts, with its reason; rejects after 2 s so a broken signal fails the test instead of hanging it. */
-function abortOf(signal: AbortSignal | undefined): Promise<unknown> {
-  if (signal?.aborted === true) return Promise.resolve(signal.reason);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the signal never aborted')), 2_000);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve(signal.reason);
-    });
-  });
 }
 
 describe('issueCertificate() under the certificate lock', () => {
