@@ -5,7 +5,7 @@
  */
 
 /** Flags whose value is a secret. */
-const SECRET_FLAGS: readonly string[] = ['--eab-hmac-key'];
+const SECRET_FLAGS: readonly string[] = ['--eab-hmac-key', '--storage'];
 /** Shorter values cannot be an HMAC key (22 base64url characters at least) and hiding them would mangle text. */
 const MIN_SECRET_CHARS = 16;
 

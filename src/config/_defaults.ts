@@ -34,3 +34,9 @@ export const MAX_DOMAINS = 100;
  * server and microservices, machine learning, PostgreSQL, Redis, Typesense.
  */
 export const DEFAULT_LOCAL_PORTS: readonly number[] = Object.freeze([3001, 3002, 3003, 5432, 6379, 8108]);
+/** Default poll of the shared store when several nodes share one (10 minutes): catches changes a lost notification missed. */
+export const DEFAULT_SYNC_INTERVAL_MS = 10 * 60_000;
+/** Default lease of a certificate lock in a shared store (30 s): how long a dead holder blocks others. */
+export const DEFAULT_LEASE_MS = 30_000;
+/** How HTTP-01 tokens reach the CA: see Config.http01Mode. */
+export const HTTP01_MODES = ['local', 'shared', 'stateless'] as const;

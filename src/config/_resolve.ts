@@ -22,7 +22,7 @@ function valueAt(input: Record<string, unknown>, path: readonly PropertyKey[]): 
 }
 
 /** Fields whose value is a secret: their messages say `Invalid <source>: the value …` and never show it. */
-const SECRET_FIELDS: ReadonlySet<string> = new Set<ConfigField>(['eabHmacKey']);
+const SECRET_FIELDS: ReadonlySet<string> = new Set<ConfigField>(['eabHmacKey', 'storage']);
 
 /** One line per issue: `Invalid <source> "<value>": <detail>`, the source being the field's winner. */
 function describeIssue(issue: z.core.$ZodIssue, merged: Merged, input: Record<string, unknown>): string {

@@ -5,6 +5,7 @@ import { splitCommand, splitHookCommand } from './_command';
 import { checkDomain, checkName, quote, type Check } from './_domain';
 import { checkDuration } from './_duration';
 import { checkEabHmacKey, checkEabKid } from './_eab';
+import { checkStorage } from './_storage';
 import {
   checkBoolean,
   checkDirectoryUrl,
@@ -21,6 +22,7 @@ import { crtListPathProblem, homeProblem } from './_haproxyPaths';
 import { defaultNameOf } from './_ip';
 import {
   DEFAULT_LOCAL_PORTS,
+  HTTP01_MODES,
   KEY_TYPES,
   LETSENCRYPT_DIRECTORY_URL,
   LETSENCRYPT_STAGING_DIRECTORY_URL,
@@ -164,6 +166,16 @@ const fields = z.object({
   /** Label of the source that set each EAB half, for the both-or-neither message (see resolveConfig). */
   eabSources: z.object({ kid: z.string().optional(), hmacKey: z.string().optional() }),
   home: path('directory'),
+  storage: checked(checkStorage),
+  http01Mode: text.pipe(
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(HTTP01_MODES, { error: `expected ${HTTP01_MODES.join(', ')}` })),
+  ),
+  syncInterval: checked(checkDuration(1000, 86_400_000)),
+  lease: checked(checkDuration(3000, 600_000)),
   node: checked(checkNodeId),
   directory: checked(checkDirectoryUrl).optional(),
   staging: checked(checkBoolean),
@@ -231,6 +243,30 @@ function checkEabPair(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.output<
   });
 }
 
+/** `shared` tokens need a store every node reads; `stateless` answers HTTP-01 only, from HAProxy. */
+function checkHttp01Mode(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.output<typeof fields>>): void {
+  if (v.http01Mode === 'shared' && typeof v.storage === 'object' && v.storage.kind === 'file') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['http01Mode'],
+      message:
+        'Cannot use --http01-mode shared with the file store: shared tokens live in a store every node reads; set --storage postgres://… or use --http01-mode stateless',
+      params: { [FULL_MESSAGE]: true },
+      input: undefined,
+    });
+  }
+  if (v.http01Mode === 'stateless' && v.challengeType === 'tls-alpn-01') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['http01Mode'],
+      message:
+        'Cannot use --http01-mode stateless with --challenge-type tls-alpn-01: HAProxy answers HTTP-01 only; use --challenge-type http-01',
+      params: { [FULL_MESSAGE]: true },
+      input: undefined,
+    });
+  }
+}
+
 type Fields = z.output<typeof fields>;
 
 /**
@@ -284,6 +320,7 @@ export const configSchema = fields
   // Also runs when other fields failed; a socket that did not parse is skipped by isRemote().
   .superRefine(checkRemoteSockets, { when: () => true })
   .superRefine(checkEabPair, { when: () => true })
+  .superRefine(checkHttp01Mode, { when: () => true })
   .superRefine(...resolvedPath('home', homeProblem))
   .superRefine(...resolvedPath('haproxyCrtList', crtListPathProblem))
   .transform((v, ctx): Config => {
@@ -305,6 +342,10 @@ export const configSchema = fields
     const httpAddress = httpAddressOf(v.httpAddress, v.httpPort, v.httpPortWins);
     return {
       home: resolve(v.cwd, v.home),
+      storage: v.storage,
+      http01Mode: v.http01Mode,
+      syncIntervalMs: v.syncInterval,
+      leaseMs: v.lease,
       nodeId: v.node,
       directoryUrl: v.directory ?? (v.staging ? LETSENCRYPT_STAGING_DIRECTORY_URL : LETSENCRYPT_DIRECTORY_URL),
       caBundlePath: v.caBundle === undefined ? undefined : resolve(v.cwd, v.caBundle),

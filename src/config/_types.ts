@@ -43,6 +43,15 @@ export interface ExternalAccountBinding {
   readonly hmacKey: string;
 }
 
+/** Who answers HTTP-01 challenges (see Config.http01Mode). */
+export type Http01Mode = 'local' | 'shared' | 'stateless';
+
+/**
+ * The storage backend: the file store under `home`, or a PostgreSQL database several nodes share.
+ * `url` may hold a password; it is never logged or echoed (describeStorage() gives a safe label).
+ */
+export type StorageConfig = { readonly kind: 'file' } | { readonly kind: 'postgres'; readonly url: string };
+
 /** The validated, deeply frozen configuration every other module receives. */
 export interface Config {
   /** Absolute path of the state directory (accounts, certificates, bundles). */
@@ -53,6 +62,18 @@ export interface Config {
    * Default: the host name.
    */
   readonly nodeId: string;
+  /** Where certificates, accounts, state and locks live. Default: `{ kind: 'file' }` (under `home`). */
+  readonly storage: StorageConfig;
+  /**
+   * Who answers HTTP-01: `local`, the responder of the ordering command (tokens in its memory);
+   * `shared`, the always-on responder of `acme daemon` on every node (tokens in the shared store);
+   * `stateless`, HAProxy itself from the account thumbprint (nothing to publish). Default: `local`.
+   */
+  readonly http01Mode: Http01Mode;
+  /** With a shared store: how often the daemon re-syncs every certificate besides notifications. */
+  readonly syncIntervalMs: number;
+  /** With a shared store: the lease of a certificate lock (database clock). */
+  readonly leaseMs: number;
   /** ACME directory URL: https, or http only for 127.0.0.1, localhost and [::1]. */
   readonly directoryUrl: string;
   /** Absolute path of a PEM file with extra roots to trust for the ACME server's TLS. */
@@ -103,6 +124,14 @@ export interface Config {
 /** Command-line flags as the CLI parser hands them over: strings, not yet validated. */
 export interface RawFlags {
   home?: string;
+  /** `file` or a `postgres://` URL (may hold a password: never echoed). */
+  storage?: string;
+  /** `local`, `shared` or `stateless`. */
+  http01Mode?: string;
+  /** A duration: the shared store's poll. */
+  syncInterval?: string;
+  /** A duration: the certificate lease in a shared store. */
+  lease?: string;
   /** This node's name (`--node`). */
   node?: string;
   directory?: string;

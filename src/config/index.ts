@@ -22,11 +22,14 @@ export type {
   ConfigSources,
   ExternalAccountBinding,
   HaproxyConfig,
+  Http01Mode,
   HttpAddress,
   KeyType,
   RawFlags,
   RuntimeSocketAddress,
+  StorageConfig,
 } from './_types';
+export { checkStorage, describeStorage } from './_storage';
 export {
   DEFAULT_HAPROXY_BUFSIZE,
   DEFAULT_HOME,
@@ -35,7 +38,10 @@ export {
   DEFAULT_HTTP_PORT,
   DEFAULT_KEY_TYPE,
   DEFAULT_LOCAL_PORTS,
+  DEFAULT_LEASE_MS,
   DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_SYNC_INTERVAL_MS,
+  HTTP01_MODES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   KEY_TYPES,

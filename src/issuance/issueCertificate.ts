@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import type { CertificateStore, IssuedCertificateStore, LocalBundles } from '../storage';
+import type { CertificateStore, HeldLock, IssuedCertificateStore, LocalBundles } from '../storage';
 import { buildHaproxyBundle, keyTypeOf, missingNames, parseCertificate, parseChain } from '../pem';
 import { AppError, CertificateError, messageOf, StorageError } from '../errors';
 import type { CertificateDelivery } from './deployCertificate';
@@ -106,8 +106,8 @@ export async function issueCertificate(
   deps: IssuanceDeps,
   options: IssueOptions = {},
 ): Promise<IssueResult> {
-  return withCertificateLock(request.name, deps, options.signal, (signal) =>
-    issueWhileLocked(request, deps, { ...options, signal }),
+  return withCertificateLock(request.name, deps, options.signal, (signal, lock) =>
+    issueWhileLocked(request, deps, { ...options, signal, lock }),
   );
 }
 
@@ -118,9 +118,9 @@ export async function issueCertificate(
 export async function issueWhileLocked(
   request: IssueRequest,
   deps: IssuanceDeps,
-  options: IssueOptions & { signal: AbortSignal },
+  options: IssueOptions & { signal: AbortSignal; lock?: HeldLock },
 ): Promise<IssueResult> {
-  const { signal } = options;
+  const { signal, lock } = options;
   const startedAt = deps.clock.now().getTime();
   const log = deps.logger.child({ certificate: request.name });
   // Under the home lock, before this process writes anything: finish what a killed run left.
@@ -133,7 +133,7 @@ export async function issueWhileLocked(
     (await orderCertificate(request, deps, { log, dryRun, signal }));
   let result: IssueResult;
   try {
-    result = await storeObtained(request, obtained, { deps, dryRun, startedAt, expectedVersion, signal });
+    result = await storeObtained(request, obtained, { deps, dryRun, startedAt, expectedVersion, signal, lock });
     if (obtained.keptPath !== undefined) await dropKept(request.name, { deps, log });
   } catch (error) {
     throw obtained.keptPath === undefined ? error : keptFailure(request.name, error, obtained.keptPath);
@@ -253,6 +253,8 @@ async function storeObtained(
     startedAt: number;
     expectedVersion: string | null | undefined;
     signal: AbortSignal;
+    /** The certificate lease: the save commits only under it (a shared store checks its fence). */
+    lock: HeldLock | undefined;
   },
 ): Promise<IssueResult> {
   const { deps } = context;
@@ -284,6 +286,7 @@ async function storeObtained(
       {
         ...(context.expectedVersion === undefined ? {} : { expectedVersion: context.expectedVersion }),
         signal: context.signal,
+        ...(context.lock === undefined ? {} : { lock: context.lock }),
       },
     );
   }

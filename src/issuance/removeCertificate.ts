@@ -5,6 +5,7 @@ import {
   sanitiseName,
   type CertificateStore,
   type CrtList,
+  type HeldLock,
   type LocalBundles,
   type RemovedCertificate,
 } from '../storage';
@@ -89,10 +90,15 @@ export async function removeCertificate(
   options: { signal?: AbortSignal } = {},
 ): Promise<RemoveResult> {
   const name = sanitiseName(requested);
-  return withCertificateLock(name, deps, options.signal, (signal) => removeHolding(name, deps, signal));
+  return withCertificateLock(name, deps, options.signal, (signal, lock) => removeHolding(name, deps, signal, lock));
 }
 
-async function removeHolding(name: string, deps: RemoveDeps, signal: AbortSignal): Promise<RemoveResult> {
+async function removeHolding(
+  name: string,
+  deps: RemoveDeps,
+  signal: AbortSignal,
+  lock: HeldLock,
+): Promise<RemoveResult> {
   const path = deps.bundles.pathOf(name);
   const log = deps.logger.child({ certificate: name, path });
   const known = (await deps.store.listCertificateNames()).includes(name);
@@ -111,7 +117,7 @@ async function removeHolding(name: string, deps: RemoveDeps, signal: AbortSignal
   }
   const crtListEntryRemoved = deps.crtList === undefined ? false : await deps.crtList.removeEntry(path);
   signal.throwIfAborted();
-  const archive = await deps.store.removeCertificate(name, { signal });
+  const archive = await deps.store.removeCertificate(name, { signal, lock });
   const bundleRemoved = await deps.bundles.remove(name);
   if (
     !known &&

@@ -3,6 +3,7 @@ import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision } from '../renewal';
 import type {
   CertificateMeta,
+  HeldLock,
   RenewalState,
   RenewalStateStore,
   Revisioned,
@@ -287,7 +288,7 @@ async function renewDue(
   signal: AbortSignal | undefined,
 ): Promise<RenewOutcome> {
   try {
-    return await withCertificateLock(name, deps, signal, async (lockSignal) => {
+    return await withCertificateLock(name, deps, signal, async (lockSignal, lock) => {
       if (job.checkedVersion !== undefined) {
         const current = await deps.store.loadCertificateMeta(name);
         if (current !== undefined && current.version !== job.checkedVersion)
@@ -297,7 +298,7 @@ async function renewDue(
       // Keep what this check decided (ARI window, last decision) on top of what is stored now.
       const { ari, lastDecision } = job.held.value;
       const held: Revisioned<RenewalState> = { value: { ...fresh.value, ari, lastDecision }, revision: fresh.revision };
-      return await renewHolding(name, { ...job, held }, deps, lockSignal);
+      return await renewHolding(name, { ...job, held }, deps, lockSignal, lock);
     });
   } catch (error) {
     // The lock could not be taken (another run holds it past the timeout) or the wait was
@@ -315,7 +316,13 @@ function renewedMeanwhile(name: string, current: CertificateMeta, deps: RenewalD
   return { name, decision: { due: false, reason: 'not-yet', notBefore: deps.clock.now(), detail } };
 }
 
-async function renewHolding(name: string, job: DueJob, deps: RenewalDeps, signal: AbortSignal): Promise<RenewOutcome> {
+async function renewHolding(
+  name: string,
+  job: DueJob,
+  deps: RenewalDeps,
+  signal: AbortSignal,
+  lock: HeldLock,
+): Promise<RenewOutcome> {
   const { held, decision } = job;
   const state = held.value;
   try {
@@ -329,7 +336,7 @@ async function renewHolding(name: string, job: DueJob, deps: RenewalDeps, signal
         reuseKey: job.reuseKey,
       },
       deps,
-      { signal },
+      { signal, lock },
     );
     state.failure = undefined;
     state.ari = undefined; // a new certificate has a new CertID and a new window

@@ -43,6 +43,13 @@ export interface HeldLock {
   /** Where the lock lives, for messages (a path for files). */
   readonly where: string;
   /**
+   * The fencing token of this grant: a decimal number from a sequence, greater than every token
+   * granted before for any name, that a shared store checks in the transaction that writes the
+   * work's result (see SaveCertificateOptions.lock). Undefined for locks local to one node (file,
+   * memory), whose stores check assertHeld() instead.
+   */
+  readonly fence?: string;
+  /**
    * Aborted, with a LockError (code LOCK_LOST) as reason, once the lease can no longer be proven
    * (a refresh found the lock taken over, or refreshes failed for longer than the stale limit).
    * Work done under the lock SHOULD pass it on, so that it stops before writing more.

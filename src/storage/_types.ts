@@ -1,3 +1,5 @@
+import type { HeldLock } from './_lock';
+
 /** An ACME account as stored under `accounts/<host>_<port>/<path>/`. */
 export interface StoredAccount {
   directoryUrl: string;
@@ -75,6 +77,14 @@ export interface SaveCertificateOptions {
   expectedVersion?: string | null;
   /** Aborts the save before its commit point; nothing is left half-written. Default: none. */
   signal?: AbortSignal;
+  /**
+   * The lease the work was done under (`certificate/<name>`): the save MUST commit only while it
+   * is still held, and otherwise fail with LockError LOCK_LOST, writing nothing. A shared store
+   * checks the lease's fencing token in the writing transaction (`HeldLock.fence`), so a holder
+   * that was paused past its lease cannot overwrite newer work; a store local to one node checks
+   * `lock.assertHeld()` right before its commit point. Default: none (no lease check).
+   */
+  lock?: HeldLock;
 }
 
 /** Options of CertificateStore.removeCertificate. */
@@ -86,6 +96,8 @@ export interface RemoveCertificateOptions {
   expectedVersion?: string;
   /** Aborts the removal before it starts. Default: none. */
   signal?: AbortSignal;
+  /** The lease the removal runs under, checked as SaveCertificateOptions.lock is. Default: none. */
+  lock?: HeldLock;
 }
 
 /** What removeCertificate took away: an id of the archive it went to, for messages and restoring. */

@@ -7,6 +7,7 @@
  * for tests). This index re-exports all three.
  */
 export type { AccountKeyStage } from './_account-key-stage';
+export type { CertificateChange, ChangeFeed, ChangeFeedHandlers } from './_change-feed';
 export {
   checkNodeId,
   type DeployState,

@@ -25,6 +25,9 @@ export interface SpawnTrackedOptions {
   env?: Record<string, string>;
   /** Directory that receives `<name>.log`. Default: none. */
   logDir?: string;
+  /** Run as this user and group (a server that refuses to run as root). Default: ours. */
+  uid?: number;
+  gid?: number;
 }
 
 // Every live child of every peer set in this process: the exit handler kills them all.
@@ -67,6 +70,8 @@ export function spawnTracked(
   const child = spawn(command, args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   liveChildren.add(child);
   const exit = new Promise<void>((resolve) => {

@@ -224,6 +224,7 @@ export class FileCertificateStore implements CertificateStore {
     const version = await this.writeVersion(prepared);
     try {
       signal?.throwIfAborted();
+      options.lock?.assertHeld();
       // Again right before the commit point: a writer that got there first wins, this one fails.
       await this.assertVersion(prepared.name, options.expectedVersion, 'save');
       await this.swapLink(prepared.name, versionLinkTarget(prepared.name, version));
@@ -252,6 +253,7 @@ export class FileCertificateStore implements CertificateStore {
     options: RemoveCertificateOptions = {},
   ): Promise<ArchivedCertificate | undefined> {
     options.signal?.throwIfAborted();
+    options.lock?.assertHeld();
     if (options.expectedVersion !== undefined)
       await this.assertVersion(sanitiseName(name), options.expectedVersion, 'remove');
     return archiveCertificateFiles(name, {

@@ -102,6 +102,7 @@ export class MemoryCertificateStore implements CertificateStore {
   async saveCertificate(input: SaveCertificateInput, options: SaveCertificateOptions = {}): Promise<CertificateMeta> {
     const prepared = prepareCertificate(input, this.clock.now());
     options.signal?.throwIfAborted();
+    options.lock?.assertHeld();
     this.assertVersion(prepared.name, options.expectedVersion, 'save');
     let version = prepared.meta.version;
     // Same second and same serial (a retried save): a new id all the same, like the file store.
@@ -130,6 +131,7 @@ export class MemoryCertificateStore implements CertificateStore {
   ): Promise<RemovedCertificate | undefined> {
     const safe = sanitiseName(name);
     options.signal?.throwIfAborted();
+    options.lock?.assertHeld();
     if (options.expectedVersion !== undefined) this.assertVersion(safe, options.expectedVersion, 'remove');
     const certificate = this.certificates.get(safe);
     const wasCorrupt = this.corrupt.delete(safe);

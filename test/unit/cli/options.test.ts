@@ -26,6 +26,10 @@ const VERBS: readonly (readonly string[])[] = [
 /** One value per setting that has a flag, as RawFlags holds it. */
 const SAMPLE: Required<RawFlags> = {
   home: '/srv/acme',
+  storage: 'postgres://acme@db.example:5432/acme',
+  http01Mode: 'shared',
+  syncInterval: '5m',
+  lease: '45s',
   node: 'edge-1',
   directory: 'https://acme.example/directory',
   caBundle: '/etc/acme/ca.pem',

@@ -11,6 +11,10 @@ describe('resolveConfig() defaults', () => {
   test('resolveConfig() returns the documented defaults when nothing is set', () => {
     expect(resolve()).toEqual({
       home: '/var/lib/haproxy-acme',
+      storage: { kind: 'file' },
+      http01Mode: 'local',
+      syncIntervalMs: 600000,
+      leaseMs: 30000,
       nodeId: HOSTNAME,
       directoryUrl: LETSENCRYPT_DIRECTORY_URL,
       caBundlePath: undefined,
