@@ -5,7 +5,7 @@
  * and start it (an outage), terminate its connections, and read its clock.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -56,10 +56,9 @@ export interface StartPostgresOptions {
 
 function ownerOf(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const line = require('node:fs')
-    .readFileSync('/etc/passwd', 'utf8')
+  const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
-    .find((entry: string) => entry.startsWith('postgres:'));
+    .find((entry) => entry.startsWith('postgres:'));
   if (line === undefined) throw new Error('Cannot run PostgreSQL as root and there is no "postgres" user to run it as');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
