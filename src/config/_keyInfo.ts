@@ -9,11 +9,12 @@ import type { ConfigField } from './_types';
 export type ConfigKind = 'text' | 'list' | 'commands' | 'boolean';
 
 /** Which heading `--help` lists an option under; the table keeps each group's rows together. */
-export type ConfigGroup = 'common' | 'certificate' | 'haproxy' | 'output';
+export type ConfigGroup = 'common' | 'cluster' | 'certificate' | 'haproxy' | 'output';
 
 /** The `--help` heading of each group, in the order the table lists them. */
 export const CONFIG_GROUP_HEADINGS: Readonly<Record<ConfigGroup, string>> = Object.freeze({
   common: 'Common options:',
+  cluster: 'Cluster options (several HAProxy nodes, one store):',
   certificate: 'Certificate options:',
   haproxy: 'HAProxy options:',
   output: 'Output options:',

@@ -4,15 +4,14 @@ import {
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
   DEFAULT_KEY_TYPE,
-  DEFAULT_LEASE_MS,
   DEFAULT_LOCAL_PORTS,
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_TIMEOUT_MS,
   HTTP01_MODES,
   KEY_TYPES,
 } from './_defaults';
+import { CLUSTER_KEYS } from './_clusterKeys';
 import { row, type ConfigKeyInfo } from './_keyInfo';
 
 /**
@@ -42,18 +41,6 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     defaultText: 'the host name',
     help: "this node's name when several HAProxy nodes share one certificate store; deploy state is kept per node",
     docsNote: 'see [Node name](#node-name)',
-  }),
-  row({
-    field: 'storage',
-    group: 'common',
-    flag: '--storage',
-    valueName: 'URL',
-    env: 'ACME_STORAGE',
-    snap: 'acme-storage',
-    defaultValue: 'file',
-    defaultText: '`file` (everything under the home directory)',
-    help: 'where certificates, accounts, state and locks live: `file`, or `postgres://USER@HOST:PORT/DATABASE` shared by several HAProxy nodes (give the password in `PGPASSWORD` or `~/.pgpass`, never in the URL)',
-    docsNote: 'see [cluster.md](cluster.md)',
   }),
   row({
     field: 'directory',
@@ -149,28 +136,6 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     help: 'how long to wait for another acme command holding the home lock, or another run working on the same certificate (0 to 3600000 ms; 0 = do not wait)',
   }),
   row({
-    field: 'syncInterval',
-    group: 'common',
-    flag: '--sync-interval',
-    valueName: 'DURATION',
-    env: 'ACME_SYNC_INTERVAL',
-    snap: 'acme-sync-interval',
-    defaultValue: String(DEFAULT_SYNC_INTERVAL_MS),
-    defaultText: '`10m`',
-    help: 'with a shared store, how often `acme daemon` compares every certificate with what this node serves, besides following change notifications (1s to 24h)',
-  }),
-  row({
-    field: 'lease',
-    group: 'common',
-    flag: '--lease',
-    valueName: 'DURATION',
-    env: 'ACME_LEASE',
-    snap: 'acme-lease',
-    defaultValue: String(DEFAULT_LEASE_MS),
-    defaultText: '`30s`',
-    help: "with a shared store, the lease of a certificate lock, timed by the database's clock and renewed every third of it; a holder that dies blocks others this long (3s to 10m)",
-  }),
-  row({
     field: 'metricsFile',
     group: 'common',
     flag: '--metrics-file',
@@ -192,6 +157,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     defaultText: `\`${DEFAULT_LOCAL_PORTS.join(',')}\`, the responder's port and every TCP runtime or master socket's port`,
     help: 'TCP ports `acme doctor` expects to be bound to loopback only; repeat the flag or give a comma list (env/snap: commas or spaces); a list given replaces the whole default',
   }),
+  ...CLUSTER_KEYS,
   row({
     field: 'domain',
     group: 'certificate',
