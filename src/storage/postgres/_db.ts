@@ -103,7 +103,11 @@ export function openPgDatabase(url: string, options: PgDatabaseOptions): PgDatab
 
   return {
     label,
-    async query<R extends QueryResultRow>(sql: string, params: unknown[] = [], queryOptions = {}): Promise<R[]> {
+    async query<R extends QueryResultRow>(
+      sql: string,
+      params: unknown[] = [],
+      queryOptions: { signal?: AbortSignal } = {},
+    ): Promise<R[]> {
       const client = await checkout(queryOptions.signal);
       let broken: unknown;
       try {
