@@ -1,4 +1,5 @@
 import { deployCertificate, readDelivery, type DeployDeps, type EndpointOutcome } from './deployCertificate';
+import type { CertificateMeta } from '../storage';
 import type { IssueRequest, IssueResult } from './issueCertificate';
 
 /**
@@ -55,11 +56,7 @@ export async function storedButUndelivered(
   const now = deps.clock.now();
   if (
     meta === undefined ||
-    meta.directoryUrl !== deps.directoryUrl ||
-    meta.domains.join(' ') !== request.domains.join(' ') ||
-    meta.keyType !== request.keyType ||
-    meta.profile !== request.profile ||
-    Date.parse(meta.notAfter) <= now.getTime() ||
+    !storedMatches(request, meta, { directoryUrl: deps.directoryUrl, now }) ||
     (await owedEndpoints(request.name, meta.serial, deps)).length === 0
   ) {
     return undefined;
@@ -68,6 +65,34 @@ export async function storedButUndelivered(
     certificate: request.name,
     serial: meta.serial,
   });
+  return resultOfStored(request, meta, { ...deps, startedAt: now });
+}
+
+/**
+ * Whether the stored version `meta` is exactly what `request` asks for: same CA, names (in order),
+ * key type and profile, and not expired at `now` (pure).
+ */
+export function storedMatches(
+  request: IssueRequest,
+  meta: CertificateMeta,
+  context: { directoryUrl: string; now: Date },
+): boolean {
+  return (
+    meta.directoryUrl === context.directoryUrl &&
+    meta.domains.join(' ') === request.domains.join(' ') &&
+    meta.keyType === request.keyType &&
+    meta.profile === request.profile &&
+    Date.parse(meta.notAfter) > context.now.getTime()
+  );
+}
+
+/** The IssueResult of a stored version that is used instead of a new order (`resumed`: nothing was ordered). */
+export async function resultOfStored(
+  request: IssueRequest,
+  meta: CertificateMeta,
+  deps: Pick<DeployDeps, 'store' | 'bundles' | 'clock'> & { directoryUrl: string; startedAt: Date },
+): Promise<IssueResult> {
+  const now = deps.startedAt;
   const account = await deps.store.loadAccount(deps.directoryUrl);
   return {
     name: request.name,

@@ -12,6 +12,7 @@ import type { ChallengeResponder } from '../challenge';
 import { createLimiter } from './_limit';
 import { dropKept, keepIssued, keptFailure, resumeKept, type Obtained } from './_kept';
 import { withCertificateLock, type CertificateLockDeps } from './_certificateLock';
+import { resultOfStored, storedMatches } from './_owedDeploy';
 
 /**
  * Challenges answered and polled at once (and routes preflighted at once). The list comes from
@@ -106,9 +107,38 @@ export async function issueCertificate(
   deps: IssuanceDeps,
   options: IssueOptions = {},
 ): Promise<IssueResult> {
-  return withCertificateLock(request.name, deps, options.signal, (signal, lock) =>
-    issueWhileLocked(request, deps, { ...options, signal, lock }),
-  );
+  const explicit = options.dryRun === true || 'expectedVersion' in options;
+  const seen = explicit ? undefined : await renewedVersion(request.name, deps.store);
+  return withCertificateLock(request.name, deps, options.signal, async (signal, lock) => {
+    // Another process or node may have issued this very certificate while we waited for its lock
+    // (several nodes starting at once): use that version instead of ordering a second one.
+    if (!explicit) {
+      const meanwhile = await issuedMeanwhile(request, seen, deps);
+      if (meanwhile !== undefined) return meanwhile;
+    }
+    return issueWhileLocked(request, deps, { ...options, signal, lock });
+  });
+}
+
+/**
+ * The stored version of `request.name` when it is not the one seen before the lock was taken and
+ * is exactly what the request asks for (storedMatches); undefined otherwise.
+ */
+async function issuedMeanwhile(
+  request: IssueRequest,
+  seen: string | null | undefined,
+  deps: IssuanceDeps,
+): Promise<IssueResult | undefined> {
+  const startedAt = deps.clock.now();
+  const meta = await deps.store.loadCertificateMeta(request.name).catch(() => undefined);
+  if (meta === undefined || meta.version === seen) return undefined;
+  if (!storedMatches(request, meta, { directoryUrl: deps.directoryUrl, now: startedAt })) return undefined;
+  deps.logger.info('Issued meanwhile by another run or node; using that certificate instead of ordering another', {
+    certificate: request.name,
+    version: meta.version,
+    serial: meta.serial,
+  });
+  return resultOfStored(request, meta, { ...deps, startedAt });
 }
 
 /**

@@ -135,6 +135,23 @@ describe('issueCertificate() under the certificate lock', () => {
     expect([finalized, await store.loadCertificateMeta(NAME)]).toEqual([[], undefined]);
   });
 
+  test('two issueCertificate() calls for one name at once place one order: the second uses what the first stored', async () => {
+    const { ca, store, deps } = setup();
+    const [first, second] = await Promise.all([issueCertificate(REQUEST, deps), issueCertificate(REQUEST, deps)]);
+    expect(ca.orders).toHaveLength(1);
+    expect(second.serial).toBe(first.serial);
+    expect([first.resumed, second.resumed].sort()).toEqual([false, true]);
+    expect((await store.loadCertificateMeta(NAME))?.serial).toBe(first.serial);
+  });
+
+  test('a certificate stored meanwhile for other names is not used: the waiting call orders its own', async () => {
+    const { ca, deps } = setup();
+    const other = { ...REQUEST, domains: [NAME, `www.${NAME}`] };
+    const [first, second] = await Promise.all([issueCertificate(REQUEST, deps), issueCertificate(other, deps)]);
+    expect(ca.orders).toHaveLength(2);
+    expect(second.serial).not.toBe(first.serial);
+  });
+
   test('issueCertificate() with a signal already aborted orders nothing', async () => {
     const { ca, deps } = setup();
     await expect(issueCertificate(REQUEST, deps, { signal: AbortSignal.abort(new Error('stopped')) })).rejects.toThrow(
