@@ -22,3 +22,7 @@ export { revokeCertificate } from './revokeCertificate';
 export type { RevocationReason, RevokeDeps, RevokeResult } from './revokeCertificate';
 export { removeCertificate } from './removeCertificate';
 export type { RemovalEndpoint, RemovalOutcome, RemoveDeps, RemoveResult } from './removeCertificate';
+export { syncCertificates } from './syncNode';
+export type { SyncDeps, SyncOutcome } from './syncNode';
+export { NodeFollower } from './NodeFollower';
+export type { NodeFollowerOptions } from './NodeFollower';

@@ -26,6 +26,7 @@ export {
   type LockName,
   type Locks,
 } from './_lock';
+export { LocksByScope } from './_routed-locks';
 export { archiveFolderName, MAX_NAME_LENGTH, sanitiseName, versionName } from './_names';
 export { bundleOf } from './_prepare';
 export type { RenewalState, RenewalStateStore, Revisioned, RevisionedSaveOptions } from './_renewal-state';

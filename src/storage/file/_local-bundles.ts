@@ -130,7 +130,7 @@ export class FileLocalBundles implements LocalBundles {
       const live = await this.fs.readFile(path, 'utf8').catch(() => undefined);
       if (live === bundleOf(stored)) return false;
       await this.write(stored);
-      log.warn('Rewrote the HAProxy bundle of the current version, which a killed run did not write', {
+      log.warn('Rewrote the HAProxy bundle to the current version (a killed run, or another node, stored it)', {
         bundle: path,
         version: stored.meta.version,
         previous: live === undefined ? 'missing' : 'another version',

@@ -83,7 +83,8 @@ export function openPgDatabase(url: string, options: PgDatabaseOptions): PgDatab
     statement_timeout: STATEMENT_TIMEOUT_MS,
     keepAlive: true,
   };
-  const pool = new Pool({ ...settings, max: POOL_SIZE, idleTimeoutMillis: 10_000 });
+  // allowExitOnIdle: a command ends when its work does, without waiting for idle connections to time out.
+  const pool = new Pool({ ...settings, max: POOL_SIZE, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
   pool.on('error', (error) =>
     options.logger.warn('A pooled PostgreSQL connection failed while idle; the next query opens a new one', {
       database: label,
