@@ -4,6 +4,7 @@ import { quote, type Config } from '../config';
 import { ConfigError } from '../errors';
 import { haproxyWordProblem } from '../haproxyWord';
 import { tlsAlpnFront } from '../haproxyTlsAlpn';
+import type { Logger } from '../log';
 import type { CliDeps } from './_context';
 import { addConfigOptions } from './_options';
 import { printJson } from './_output';
@@ -14,6 +15,7 @@ Examples:
   $ acme haproxy-config --home /var/snap/mysnap/common/acme > /etc/haproxy/conf.d/acme.cfg
   $ acme haproxy-config --http-port 34123 --haproxy-socket /run/haproxy/admin.sock
   $ acme haproxy-config --challenge-type tls-alpn-01   # nothing needed on port 80
+  $ acme haproxy-config --http01-mode stateless        # HAProxy answers HTTP-01 itself: no responder
 `;
 
 /** Where the TLS-terminating frontend listens behind the TCP frontend (tls-alpn-01). */
@@ -39,12 +41,22 @@ function wordOf(setting: string, value: string, word: string = value): string {
   });
 }
 
+/** Options of renderHaproxyConfig(). */
+export interface RenderHaproxyConfigOptions {
+  /**
+   * `--http01-mode stateless`: the lines of statelessHttp01Lines() for the account's thumbprint, which
+   * answer HTTP-01 in the HTTP frontend instead of a route to the responder. Default: none (a route).
+   */
+  statelessLines?: readonly string[];
+}
+
 /**
  * The recommended HAProxy configuration for this haproxy-acme configuration (pure). Every value taken
  * from the configuration (responder address, runtime socket, crt-list, paths under the home) is one word.
- * @throws ConfigError when one of them is not one HAProxy word
+ * @throws ConfigError when one of them is not one HAProxy word, or when `--http01-mode stateless` comes
+ *   without `options.statelessLines`
  */
-export function renderHaproxyConfig(config: Config): string {
+export function renderHaproxyConfig(config: Config, options: RenderHaproxyConfigOptions = {}): string {
   const address = config.httpAddress;
   const responder =
     address.kind === 'unix'
@@ -101,6 +113,32 @@ ${httpsComment}    ${httpsBind(httpsSettings)}
 
 ${app}`;
   }
+  if (config.challengeType === 'http-01' && config.http01Mode === 'stateless') {
+    const lines = options.statelessLines;
+    if (lines === undefined)
+      throw new ConfigError('Cannot render the stateless HTTP-01 lines: the account thumbprint is not known', {
+        source: '--http01-mode',
+      });
+    return `${global}frontend http
+    bind :80
+    # RFC 8555 §8.3: the CA fetches http://<domain>/.well-known/acme-challenge/<token>. With
+    # --http01-mode stateless HAProxy answers it itself, with <token>.<account key thumbprint>; no
+    # responder runs. Only a base64url token of 16 to 128 characters is answered; every other path
+    # under the prefix gets 404. "acme account rollover" changes the thumbprint: install the lines it
+    # prints, then reload HAProxy (see docs/http01-modes.md).
+${lines.map((line) => `    ${line}`).join('\n')}
+    http-request redirect scheme https code 301
+
+frontend https
+${httpsComment}    bind :443 ${httpsSettings}
+    default_backend app
+
+${app}`;
+  }
+  const waiting =
+    config.http01Mode === 'shared'
+      ? '"acme daemon" keeps it listening on every node (--http01-mode shared)'
+      : 'haproxy-acme listens only while an order is in flight; HAProxy answers 503 in between';
   return `${global}frontend http
     bind :80
     # RFC 8555 §8.3: the CA fetches http://<domain>/.well-known/acme-challenge/<token>
@@ -110,7 +148,7 @@ ${app}`;
     use_backend acme_challenge if acme_challenge
 
 backend acme_challenge
-    # haproxy-acme listens only while an order is in flight; HAProxy answers 503 in between.
+    # ${waiting}.
     timeout connect 1s
     server acme ${responder}
 
@@ -119,6 +157,35 @@ ${httpsComment}    bind :443 ${httpsSettings}
     default_backend app
 
 ${app}`;
+}
+
+function isStateless(config: Config): boolean {
+  return config.challengeType === 'http-01' && config.http01Mode === 'stateless';
+}
+
+/**
+ * The stored account's thumbprint and the HAProxy lines that answer with it. The challenge and ACME
+ * code is loaded only here, so the other modes load what they did before.
+ * @throws ConfigError when no account is stored for `--directory`
+ */
+async function statelessHttp01(
+  deps: CliDeps,
+  config: Config,
+  logger: Logger,
+): Promise<{ thumbprint: string; lines: string[] }> {
+  const account = await deps.createServices(config, logger).store.loadAccount(config.directoryUrl);
+  if (account === undefined) {
+    throw new ConfigError(
+      `Cannot print the stateless HTTP-01 lines: no ACME account for "${config.directoryUrl}" is stored yet, and HAProxy answers with its key's thumbprint; register one with "acme account register" (same --directory and storage), then run this again`,
+      { source: '--http01-mode' },
+    );
+  }
+  const [{ accountKeyThumbprint }, { statelessHttp01Lines }] = await Promise.all([
+    import('../acme'),
+    import('../challenge'),
+  ]);
+  const thumbprint = accountKeyThumbprint(account.keyPem);
+  return { thumbprint, lines: statelessHttp01Lines(thumbprint) };
 }
 
 /** Registers `acme haproxy-config`. */
@@ -135,9 +202,10 @@ export function registerHaproxyConfigCommand(
     .addHelpText('after', EXAMPLES);
   addConfigOptions(command);
   command.action((options: Record<string, unknown>) =>
-    runAction(deps, options, setExitCode, async ({ config }) => {
-      const text = renderHaproxyConfig(config);
-      if (config.output.json) printJson(deps.stdout, { ok: true, haproxyConfig: text });
+    runAction(deps, options, setExitCode, async ({ config, logger }) => {
+      const stateless = isStateless(config) ? await statelessHttp01(deps, config, logger) : undefined;
+      const text = renderHaproxyConfig(config, { statelessLines: stateless?.lines });
+      if (config.output.json) printJson(deps.stdout, { ok: true, haproxyConfig: text, ...stateless });
       else deps.stdout.write(text);
     }),
   );
