@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 DEFAULT_PAIR_FILES=(
   peers haproxy-client haproxy-faults haproxy-config haproxy-config-words snap-haproxy deploy dual crt-list-input doctor
   eab ari-proxy ca-faults ca-limits nonce-reject renew issue ip-identifiers todays-ca concurrency daemon tls-alpn
-  immich-upgrade manual-certificates snap-tls-alpn snap-render-check home-migration-kill
+  immich-upgrade manual-certificates snap-tls-alpn snap-render-check home-migration-kill stateless-http01
 )
 
 results=.tmp/jest
