@@ -224,7 +224,7 @@ export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     defaultValue: 'local',
     defaultText: '`local`',
     help: 'who answers HTTP-01: `local` (the responder of the ordering command), `shared` (tokens in the shared store, answered by the responder `acme daemon` keeps on every node) or `stateless` (HAProxy answers from the account thumbprint: see `acme haproxy-config`)',
-    docsNote: 'see [cluster.md](cluster.md#http-01-on-every-node)',
+    docsNote: 'see [http01-modes.md](http01-modes.md)',
   }),
   row({
     field: 'httpAddress',
