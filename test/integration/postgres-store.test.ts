@@ -483,6 +483,14 @@ describe('PostgresCertificateStore: damaged rows', () => {
   });
 });
 
+test('a deploy state row of a node id no node can have is STORAGE_CORRUPT in loadAllNodes()', async () => {
+  await emptyStore();
+  await db.query(
+    `INSERT INTO acme_deploy_state VALUES ('a.example', 'Node 1', '{"endpoints": {}}', clock_timestamp())`,
+  );
+  expect(await codeOf(new PostgresDeployStateStore({ db }).loadAllNodes('a.example'))).toBe('STORAGE_CORRUPT');
+});
+
 describe('PostgresAccountKeyStage', () => {
   const account = {
     directoryUrl: DIRECTORY,

@@ -1,6 +1,7 @@
 /** PostgresDeployStateStore: one row of acme_deploy_state per certificate and node. */
 import { z } from 'zod';
 import { StorageError } from '../../errors';
+import { isNodeId } from '../../nodeId';
 import { checkNodeId, type DeployState, type DeployStateSaveOptions, type DeployStateStore } from '../_deploy-state';
 import { sanitiseName } from '../_names';
 import type { PgDatabase } from './_db';
@@ -54,7 +55,7 @@ export class PostgresDeployStateStore implements DeployStateStore {
       'SELECT node, state::text AS state FROM acme_deploy_state WHERE name = $1 ORDER BY node',
       [safe],
     );
-    return Object.fromEntries(rows.map((row) => [checkNodeId(row.node), this.parse(safe, row.node, row.state)]));
+    return Object.fromEntries(rows.map((row) => [row.node, this.parse(safe, row.node, row.state)]));
   }
 
   /**
@@ -81,16 +82,17 @@ export class PostgresDeployStateStore implements DeployStateStore {
       return value;
     });
     // A "__proto__" endpoint label would become the prototype of what the schema builds.
-    const parsed = protoKey ? undefined : deployStateSchema.safeParse(data);
+    const parsed = protoKey || !isNodeId(node) ? undefined : deployStateSchema.safeParse(data);
     if (parsed?.success === true) return parsed.data;
     const issue = parsed?.error.issues[0];
-    const detail =
-      issue === undefined
-        ? 'it holds a "__proto__" key'
+    const detail = protoKey
+      ? 'it holds a "__proto__" key'
+      : issue === undefined
+        ? 'its node id is not a node id'
         : `${issue.message}${issue.path.length === 0 ? '' : ` at "${issue.path.join('.')}"`}`;
     throw new StorageError(
       'STORAGE_CORRUPT',
-      `Cannot read the deploy state of "${name}" on node "${node}" in the PostgreSQL store ${this.db.label}: ${detail}; delete its row from acme_deploy_state and deploy again`,
+      `Cannot read the deploy state of "${name}" on node ${JSON.stringify(node.slice(0, 80))} in the PostgreSQL store ${this.db.label}: ${detail}; delete its row from acme_deploy_state and deploy again`,
       { path: `${this.db.label}/deploy/${name}/${node}` },
     );
   }
