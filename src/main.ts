@@ -21,6 +21,8 @@ import type { PassDeadlineMessage } from './renewal';
 const lazy = {
   config: () => require('./config') as typeof import('./config'),
   storage: () => require('./storage') as typeof import('./storage'),
+  // Brings the pg driver: only a node on a shared store (`--storage postgres://…`) loads it.
+  postgres: () => require('./storage/postgres') as typeof import('./storage/postgres'),
   haproxy: () => require('./haproxy') as typeof import('./haproxy'),
   issuance: () => require('./issuance') as typeof import('./issuance'),
   acme: () => require('./acme') as typeof import('./acme'),
@@ -94,17 +96,69 @@ function createFallback(config: Config, logger: Logger): ReloadFallback | undefi
   return undefined;
 }
 
-function createServices(config: Config, logger: Logger): Services {
+/** The command holding locks, for "held by" messages: `acme renew`, `acme sync`, … */
+function commandLabel(): string {
+  return ['acme', ...process.argv.slice(2, 3)].join(' ');
+}
+
+/**
+ * What differs between the file store (one node) and a shared PostgreSQL store (several nodes):
+ * where certificates, state and certificate locks live. This node's bundles, crt-list, kept
+ * certificates and home lock stay in `--home` either way.
+ */
+function createStorage(config: Config, logger: Logger) {
   const {
     FileAccountKeyStage,
-    FileCrtList,
     FileDeployStateStore,
-    FileIssuedCertificateStore,
+    FileLocalBundles,
     FileLocks,
     FileRenewalStateStore,
-    migrateHome,
+    LocksByScope,
     openFileBackend,
   } = lazy.storage();
+  const homeLocks = new FileLocks({ home: config.home, clock: systemClock, logger, command: commandLabel() });
+  if (config.storage.kind === 'postgres') {
+    const shared = lazy.postgres().openPostgresBackend({
+      url: config.storage.url,
+      node: config.nodeId,
+      leaseMs: config.leaseMs,
+      clock: systemClock,
+      logger,
+      command: commandLabel(),
+    });
+    const bundles = new FileLocalBundles({ home: config.home, store: shared.store, logger });
+    return {
+      store: shared.store,
+      bundles,
+      // One file per node holds leaf, chain and key: hooks get its path for every PEM variable.
+      certificatePaths: (name: string) => {
+        const bundle = bundles.pathOf(name);
+        return { dir: config.home, cert: bundle, chain: bundle, fullchain: bundle, privkey: bundle, meta: '', bundle };
+      },
+      archiveDir: (archiveId: string) => `archive "${archiveId}" of ${shared.db.label}`,
+      deployState: shared.deployState,
+      renewalState: shared.renewalState,
+      accountKeyStage: shared.accountKeyStage,
+      locks: new LocksByScope({ home: homeLocks, certificates: shared.locks }),
+      cluster: { feed: shared.feed, tokens: shared.tokens, storage: shared.db.label },
+    };
+  }
+  const backend = openFileBackend({ home: config.home, clock: systemClock, logger });
+  return {
+    store: backend.store,
+    bundles: backend.bundles,
+    certificatePaths: (name: string) => backend.store.paths(name),
+    archiveDir: (archiveId: string) => backend.store.archiveDir(archiveId),
+    deployState: new FileDeployStateStore({ home: config.home, node: config.nodeId }),
+    renewalState: new FileRenewalStateStore({ home: config.home }),
+    accountKeyStage: new FileAccountKeyStage({ home: config.home }),
+    locks: homeLocks,
+    cluster: undefined,
+  };
+}
+
+function createServices(config: Config, logger: Logger): Services {
+  const { FileCrtList, FileIssuedCertificateStore, migrateHome } = lazy.storage();
   const { HaproxyInstance } = lazy.haproxy();
   const { postRenewHooksDir, runPostRenewHooks } = lazy.issuance();
   const { checkPrograms, programEnvironment } = lazy.deployHooks();
@@ -119,32 +173,29 @@ function createServices(config: Config, logger: Logger): Services {
   } = lazy.challenge();
   const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
   const preflightUrl = config.preflightUrl;
-  const backend = openFileBackend({ home: config.home, clock: systemClock, logger });
+  const storage = createStorage(config, logger);
+  const { store, bundles } = storage;
   return {
-    store: backend.store,
-    bundles: backend.bundles,
-    certificatePaths: (name) => backend.store.paths(name),
-    archiveDir: (archiveId) => backend.store.archiveDir(archiveId),
+    store,
+    bundles,
+    certificatePaths: storage.certificatePaths,
+    archiveDir: storage.archiveDir,
     issued: new FileIssuedCertificateStore({ home: config.home }),
-    deployState: new FileDeployStateStore({ home: config.home, node: config.nodeId }),
+    deployState: storage.deployState,
     node: config.nodeId,
-    locks: new FileLocks({
-      home: config.home,
-      clock: systemClock,
-      logger,
-      command: ['acme', ...process.argv.slice(2, 3)].join(' '),
-    }),
+    locks: storage.locks,
+    ...(storage.cluster === undefined ? {} : { cluster: storage.cluster }),
     prepareHome: async () => {
       await migrateHome(config.home, { node: config.nodeId, logger });
       // Finish what a killed run left: a bundle that does not match its stored version is rewritten.
-      await backend.bundles.reconcile();
+      await bundles.reconcile();
     },
     haproxyEndpoints: config.haproxy.sockets.map(
       (endpoint) => new HaproxyInstance({ endpoint, bufferSize: config.haproxy.bufferSize, logger }),
     ),
     crtList: config.haproxy.crtList === undefined ? undefined : new FileCrtList(config.haproxy.crtList),
     fallback: createFallback(config, logger),
-    renewalState: new FileRenewalStateStore({ home: config.home }),
+    renewalState: storage.renewalState,
     runHooks: (certificate) =>
       runPostRenewHooks(certificate, {
         home: config.home,
@@ -152,7 +203,7 @@ function createServices(config: Config, logger: Logger): Services {
         baseEnv: process.env,
         timeoutMs: config.hookTimeoutMs,
         logger,
-        paths: backend.store.paths(certificate.meta.name),
+        paths: storage.certificatePaths(certificate.meta.name),
       }),
     checkPrograms: () =>
       checkPrograms({
@@ -162,7 +213,7 @@ function createServices(config: Config, logger: Logger): Services {
         searchPath: programEnvironment(process.env).PATH,
       }),
     random: Math.random,
-    accountKeyStage: new FileAccountKeyStage({ home: config.home }),
+    accountKeyStage: storage.accountKeyStage,
     legoReader: new LegoDirectoryReader(),
     acmeFor: (accountKeyPem) =>
       new AcmeService(accountKeyPem, {
@@ -267,6 +318,8 @@ async function main(): Promise<void> {
     loadConfig: (flags) => lazy.config().loadConfig({ flags, env: process.env, cwd: process.cwd() }),
     createServices,
     runSelf: (args, logger) => lazy.renewal().runPass(process.execPath, [__filename, ...args], { logger }),
+    superviseSelf: (args, logger, signal) =>
+      lazy.renewal().superviseFollower(process.execPath, [__filename, ...args], { logger, signal }),
     currentStep: () => operations.at(-1),
     announceDeadline,
     exitNow,

@@ -22,6 +22,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'renew', load: async () => (await import('./renew')).registerRenewCommand },
   { name: 'daemon', load: async () => (await import('./daemon')).registerDaemonCommand },
   { name: 'deploy', load: async () => (await import('./deploy')).registerDeployCommand },
+  { name: 'sync', load: async () => (await import('./sync')).registerSyncCommand },
   { name: 'haproxy-config', load: async () => (await import('./haproxyConfig')).registerHaproxyConfigCommand },
   { name: 'revoke', load: async () => (await import('./revoke')).registerRevokeCommand },
   { name: 'remove', load: async () => (await import('./remove')).registerRemoveCommand },

@@ -6,6 +6,7 @@ import type {
   AccountKeyStage,
   CertificatePaths,
   CertificateStore,
+  ChangeFeed,
   CrtList,
   DeployStateStore,
   IssuedCertificateStore,
@@ -22,7 +23,7 @@ import type {
   ReloadFallback,
   RemovalEndpoint,
 } from '../issuance';
-import type { ChallengeResponder } from '../challenge';
+import type { ChallengeResponder, ChallengeTokenRegistry } from '../challenge';
 import type { LegoDirectoryReader } from '../migration';
 import type { OnInterrupt } from './_cancel';
 
@@ -63,6 +64,12 @@ export interface Services {
    * command that a user other than root or us could change. @throws ConfigError
    */
   checkPrograms: () => Promise<void>;
+  /**
+   * Set when several HAProxy nodes share the store (`--storage postgres://…`): the change feed
+   * `acme sync --follow` follows, the shared HTTP-01 tokens (`--http01-mode shared`), and a
+   * label of the store for messages (no credentials).
+   */
+  cluster?: { feed: ChangeFeed; tokens: ChallengeTokenRegistry; storage: string };
   /** Uniform [0, 1): the random instant inside an ARI window. */
   random: () => number;
   /** The next account key during `acme account rollover`. */
@@ -92,6 +99,11 @@ export interface CliDeps {
    * `logger` says so.
    */
   runSelf: (args: string[], logger: Logger) => Promise<number>;
+  /**
+   * Runs this CLI with `args` as a long-lived child (the daemon's store follower), restarted after
+   * a failure, until `signal` aborts or it exits 0. Default: none (the daemon follows nothing).
+   */
+  superviseSelf?: (args: string[], logger: Logger, signal: AbortSignal) => Promise<void>;
   /** The step the command is in (the ACME operation in flight), for the deadline message. Default: always unknown. */
   currentStep?: () => string | undefined;
   /**

@@ -34,6 +34,16 @@ export function deadlineMessage(timeoutMs: number, step: string | undefined): st
   return `Cannot finish within ${describeTimeout(timeoutMs)} (--timeout): ${doing}; raise --timeout (ACME_TIMEOUT, snap option acme-timeout) if the CA is slow`;
 }
 
+/** The deadline of a command that runs until it is stopped (`acme sync --follow`): never passes. */
+export function noDeadline(): Deadline {
+  return {
+    expired: new Promise<never>(() => undefined),
+    signal: new AbortController().signal,
+    hasExpired: () => false,
+    cancel: () => undefined,
+  };
+}
+
 /**
  * Starts the deadline: after `timeoutMs`, `expired` rejects and `signal` aborts with a DeadlineError
  * naming the step `currentStep()` reports then (the ACME operation in flight), if any.

@@ -3,7 +3,7 @@ import { DeadlineError, messageOf } from '../errors';
 import { verbosityOf, type Logger } from '../log';
 import { INTERRUPT_GRACE_MS, settleWithin, startCancellation, type Cancellation } from './_cancel';
 import type { CliDeps } from './_context';
-import { startDeadline, type Deadline } from './_deadline';
+import { noDeadline, startDeadline, type Deadline } from './_deadline';
 import { presentError, EXIT_FAILED, EXIT_OK } from './_errors';
 import { lockWaitStep, releaseHeldLocks } from './_lock';
 import { toRawFlags } from './_options';
@@ -28,10 +28,11 @@ export async function runAction(
   options: Record<string, unknown>,
   setExitCode: (code: number) => void,
   body: (context: ActionContext) => Promise<number | void>,
+  behaviour: { untilStopped?: boolean } = {},
 ): Promise<void> {
   const run: ActionState = {};
   try {
-    const { config, logger, deadline, cancellation } = await startAction(deps, options, run);
+    const { config, logger, deadline, cancellation } = await startAction(deps, options, run, behaviour);
     const signal = AbortSignal.any([deadline.signal, cancellation.signal]);
     run.work = body({ config, logger, signal });
     setExitCode((await Promise.race([run.work, deadline.expired, cancellation.interrupted])) ?? EXIT_OK);
@@ -84,6 +85,7 @@ async function startAction(
   deps: CliDeps,
   options: Record<string, unknown>,
   run: ActionState,
+  behaviour: { untilStopped?: boolean },
 ): Promise<Required<Omit<ActionState, 'work'>>> {
   const cancellation = startCancellation(deps.onInterrupt, {
     currentStep: () => lockWaitStep() ?? deps.currentStep?.(),
@@ -94,9 +96,10 @@ async function startAction(
   run.config = config;
   const logger = deps.createLogger({ verbosity: config.output.verbosity, format: deps.stderrIsTty ? 'text' : 'json' });
   run.logger = logger;
-  const deadline = startDeadline(config.timeoutMs, deps.currentStep);
+  // A command that runs until stopped has no deadline; each step it takes has its own timeouts.
+  const deadline = behaviour.untilStopped === true ? noDeadline() : startDeadline(config.timeoutMs, deps.currentStep);
   run.deadline = deadline;
-  deps.announceDeadline?.(config.timeoutMs);
+  if (behaviour.untilStopped !== true) deps.announceDeadline?.(config.timeoutMs);
   return { config, logger, deadline, cancellation };
 }
 

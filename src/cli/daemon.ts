@@ -36,6 +36,20 @@ export function renewArguments(daemonArgv: readonly string[], nextCheckAt: Date)
   return [...args, '--until', nextCheckAt.toISOString()];
 }
 
+/**
+ * The `acme sync` arguments of the daemon's store follower (pure): the daemon's own arguments with
+ * the verb replaced and `--schedule` dropped, plus `--follow --if-shared`, so that the child
+ * exits at once on a store that is not shared. Sample: `["daemon", "--storage", "postgres://…"]`
+ * → `["sync", "--storage", "postgres://…", "--follow", "--if-shared"]`.
+ */
+export function followArguments(daemonArgv: readonly string[]): string[] {
+  const args = renewArguments(daemonArgv, new Date(0)).slice(0, -2);
+  // Everything before the verb is kept as renewArguments() keeps it (`--schedule` and its value dropped).
+  const before = renewArguments(daemonArgv.slice(0, Math.max(0, daemonArgv.indexOf('daemon'))), new Date(0)).length - 2;
+  args[before] = 'sync';
+  return [...args, '--follow', '--if-shared'];
+}
+
 /** Registers `acme daemon`. */
 export function registerDaemonCommand(
   program: Command,
@@ -72,18 +86,23 @@ export function registerDaemonCommand(
         },
       });
       const shutdown = deps.waitForShutdown();
+      // On a shared store, a second child keeps this node serving what other nodes issue.
+      const stopFollowing = new AbortController();
+      const following = deps.superviseSelf?.(followArguments(argv), logger, stopFollowing.signal);
       await daemon.start();
       if (startupExitCode === EXIT_BAD_INPUT) {
         // Retrying cannot fix a bad flag or option; a service manager shows the failure instead.
         logger.error(
           'The start-up renewal pass rejected the command line or configuration (exit 2, see above); fix it and start the daemon again',
         );
-        await daemon.stop();
+        stopFollowing.abort();
+        await Promise.all([daemon.stop(), following]);
         return EXIT_BAD_INPUT;
       }
       const signal = await shutdown;
       logger.info('Stopping the renewal daemon', { signal });
-      await daemon.stop();
+      stopFollowing.abort();
+      await Promise.all([daemon.stop(), following]);
       // A failed pass is logged and retried on the next tick, never a reason to exit non-zero.
       return EXIT_OK;
     }),

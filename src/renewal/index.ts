@@ -48,3 +48,4 @@ export {
   RenewalDaemon,
   type RenewalDaemonOptions,
 } from './RenewalDaemon';
+export { superviseFollower, type SuperviseFollowerOptions } from './superviseFollower';

@@ -6,6 +6,7 @@ const ALL = [
   'renew',
   'daemon',
   'deploy',
+  'sync',
   'haproxy-config',
   'revoke',
   'remove',

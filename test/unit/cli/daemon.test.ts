@@ -1,5 +1,5 @@
 import { runCli, EXIT_OK } from '../../../src/cli';
-import { renewArguments } from '../../../src/cli/daemon';
+import { followArguments, renewArguments } from '../../../src/cli/daemon';
 import { cliHarness } from './_harness';
 
 const NEXT = new Date('2026-11-27T01:17:00Z');
@@ -21,6 +21,31 @@ describe('renewArguments()', () => {
     ],
   ])('renewArguments(%j) is %j', (argv, expected) => {
     expect(renewArguments(argv, NEXT)).toEqual(expected);
+  });
+});
+
+describe('followArguments()', () => {
+  test.each([
+    [['daemon'], ['sync', '--follow', '--if-shared']],
+    [
+      ['daemon', '--schedule', '0 * * * *', '--storage', 'postgres://db/acme', '--node', 'edge-2'],
+      ['sync', '--storage', 'postgres://db/acme', '--node', 'edge-2', '--follow', '--if-shared'],
+    ],
+    [
+      ['--home', '/srv/acme', 'daemon', '--schedule=17 * * * *', '--http01-mode', 'shared'],
+      ['--home', '/srv/acme', 'sync', '--http01-mode', 'shared', '--follow', '--if-shared'],
+    ],
+    // An option value that happens to be "daemon" or "renew" keeps its place; only the verb changes.
+    [
+      ['daemon', '--node', 'renew'],
+      ['sync', '--node', 'renew', '--follow', '--if-shared'],
+    ],
+    [
+      ['--schedule', '0 * * * *', '--node', 'renew', 'daemon'],
+      ['--node', 'renew', 'sync', '--follow', '--if-shared'],
+    ],
+  ])('followArguments(%j) is %j', (argv, expected) => {
+    expect(followArguments(argv)).toEqual(expected);
   });
 });
 

@@ -21,6 +21,7 @@ const VERBS: readonly (readonly string[])[] = [
   ['account', 'rollover'],
   ['import', 'lego'],
   ['doctor'],
+  ['sync'],
 ];
 
 /** One value per setting that has a flag, as RawFlags holds it. */
@@ -74,7 +75,7 @@ function sampleArgv(): string[] {
 }
 
 /** Commands whose own repeatable --name selects certificates; they never hand it to the configuration. */
-const SELECTING_NAME = new Set(['renew', 'deploy', 'daemon']);
+const SELECTING_NAME = new Set(['renew', 'deploy', 'daemon', 'sync']);
 
 interface Run {
   code: number;
