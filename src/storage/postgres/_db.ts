@@ -137,6 +137,8 @@ export function openPgDatabase(url: string, options: PgDatabaseOptions): PgDatab
       } catch (error) {
         broken = isConnectionError(error) ? error : undefined;
         if (broken === undefined) await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback));
+        // Stopped on purpose: the caller gets the signal's reason, as from every other step.
+        if (txOptions.signal?.aborted === true) throw txOptions.signal.reason;
         throw storageFailure(label, 'run a transaction', error);
       } finally {
         client.release(broken as Error | undefined);
