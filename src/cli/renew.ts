@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../log';
-import { renewCertificates, type RenewOutcome } from '../issuance';
+import { renewCertificates, syncCertificates, type RenewOutcome } from '../issuance';
+import type { LocalBundles } from '../storage';
 import type { DesiredCertificate } from '../renewal';
 import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
@@ -21,7 +22,13 @@ Examples:
   $ acme renew --name photos.example.com --force --haproxy-socket /run/haproxy/admin.sock
 `;
 
-/** One renewal pass as the CLI and the daemon run it: under the home lock, with every adapter. */
+/**
+ * One renewal pass as the CLI and the daemon run it, with every adapter. On the file store it runs
+ * under the home lock. On a shared store the home lock is held only to ready the home and, at the
+ * end, to make this node serve what it renewed (syncCertificates()): orders and stores run under
+ * their certificate leases alone, so that this node's store follower (`acme sync --follow`) keeps
+ * delivering what other nodes renew meanwhile, instead of waiting for the whole pass.
+ */
 export async function renewalPass(
   deps: CliDeps,
   context: { config: Config; logger: Logger; services: Services },
@@ -29,31 +36,89 @@ export async function renewalPass(
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
   await services.checkPrograms();
-  return withHomeLock(
-    services,
-    { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal },
-    async (_home, work) => {
-      await adoptLego({ ...context, clock: deps.clock });
-      return renewCertificates(
-        {
-          ...services,
-          deploy: {
-            deployState: services.deployState,
-            node: services.node,
-            endpoints: services.haproxyEndpoints,
-            crtList: services.crtList,
-            fallback: services.fallback,
-          },
-          directoryUrl: config.directoryUrl,
-          challengeType: config.challengeType,
-          lockTimeoutMs: config.lockTimeoutMs,
-          clock: deps.clock,
-          logger,
-        },
-        { ...options, desired: desiredFromConfig(config), signal: work },
-      );
+  const lockOptions = { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal };
+  if (services.cluster !== undefined) return sharedStorePass(deps, context, options);
+  return withHomeLock(services, lockOptions, async (_home, work) => {
+    await adoptLego({ ...context, clock: deps.clock });
+    return renewCertificates(renewalDeps(deps, context, services), {
+      ...options,
+      desired: desiredFromConfig(config),
+      signal: work,
+    });
+  });
+}
+
+function renewalDeps(
+  deps: CliDeps,
+  context: { config: Config; logger: Logger },
+  services: Services,
+): Parameters<typeof renewCertificates>[0] {
+  const { config, logger } = context;
+  return {
+    ...services,
+    deploy: {
+      deployState: services.deployState,
+      node: services.node,
+      endpoints: services.haproxyEndpoints,
+      crtList: services.crtList,
+      fallback: services.fallback,
     },
+    directoryUrl: config.directoryUrl,
+    challengeType: config.challengeType,
+    lockTimeoutMs: config.lockTimeoutMs,
+    clock: deps.clock,
+    logger,
+  };
+}
+
+/**
+ * Bundles that a pass on a shared store leaves to the sync: it writes none itself (nor reconciles,
+ * which the home lock's holder does), since it does not hold the home lock while it orders.
+ */
+function deferredBundles(bundles: LocalBundles): LocalBundles {
+  return {
+    pathOf: (name) => bundles.pathOf(name),
+    write: async (stored) => bundles.pathOf(stored.meta.name),
+    remove: async () => false,
+    reconcile: async () => [],
+  };
+}
+
+async function sharedStorePass(
+  deps: CliDeps,
+  context: { config: Config; logger: Logger; services: Services },
+  options: { names?: string[]; force: boolean; nextCheckAt: Date; reuseKey?: boolean; signal?: AbortSignal },
+): Promise<RenewOutcome[]> {
+  const { config, logger, services } = context;
+  const lockOptions = { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal };
+  await withHomeLock(services, lockOptions, async () => undefined);
+  const passServices: Services = {
+    ...services,
+    bundles: deferredBundles(services.bundles),
+    haproxyEndpoints: [],
+    crtList: undefined,
+    fallback: undefined,
+  };
+  const outcomes = await renewCertificates(renewalDeps(deps, context, passServices), {
+    ...options,
+    desired: desiredFromConfig(config),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const renewed = outcomes.filter((outcome) => outcome.renewed !== undefined).map((outcome) => outcome.name);
+  if (renewed.length === 0) return outcomes;
+  const synced = await withHomeLock(services, lockOptions, (_home, work) =>
+    syncCertificates(
+      renewed,
+      { ...services, endpoints: services.haproxyEndpoints, clock: deps.clock, logger },
+      {
+        signal: work,
+      },
+    ),
   );
+  return outcomes.map((outcome) => {
+    const sync = synced.find((entry) => entry.name === outcome.name);
+    return sync === undefined ? outcome : { ...outcome, deploy: sync.deploy ?? [] };
+  });
 }
 
 /** The certificate the configuration describes (snap options, flags) must look like that: a change makes it due. */
