@@ -164,13 +164,8 @@ function createServices(config: Config, logger: Logger): Services {
   const { checkPrograms, programEnvironment } = lazy.deployHooks();
   const { AcmeService } = lazy.acme();
   const { LegoDirectoryReader } = lazy.migration();
-  const {
-    ChallengeResponder,
-    MemoryChallengeTokenRegistry,
-    formatListenAddress,
-    preflightChallenge,
-    preflightTlsAlpn,
-  } = lazy.challenge();
+  const { MemoryChallengeTokenRegistry, responderFor, formatListenAddress, preflightChallenge, preflightTlsAlpn } =
+    lazy.challenge();
   const caBundlePem = config.caBundlePath === undefined ? undefined : readFileSync(config.caBundlePath, 'utf8');
   const preflightUrl = config.preflightUrl;
   const storage = createStorage(config, logger);
@@ -224,10 +219,11 @@ function createServices(config: Config, logger: Logger): Services {
         logger,
         onOperation: trackOperation,
       }),
-    responder: new ChallengeResponder({
+    // local: listens while an order runs; shared: publishes to every node's responder; stateless: HAProxy answers.
+    responder: responderFor(config.http01Mode, {
       address: config.httpAddress,
       challengeType: config.challengeType,
-      registry: new MemoryChallengeTokenRegistry(),
+      registry: config.http01Mode === 'shared' ? storage.cluster?.tokens : new MemoryChallengeTokenRegistry(),
       logger,
     }),
     preflight:

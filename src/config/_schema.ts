@@ -255,12 +255,11 @@ function checkHttp01Mode(v: z.output<typeof fields>, ctx: z.RefinementCtx<z.outp
       input: undefined,
     });
   }
-  if (v.http01Mode === 'stateless' && v.challengeType === 'tls-alpn-01') {
+  if (v.http01Mode !== 'local' && v.challengeType === 'tls-alpn-01') {
     ctx.addIssue({
       code: 'custom',
       path: ['http01Mode'],
-      message:
-        'Cannot use --http01-mode stateless with --challenge-type tls-alpn-01: HAProxy answers HTTP-01 only; use --challenge-type http-01',
+      message: `Cannot use --http01-mode ${v.http01Mode} with --challenge-type tls-alpn-01: that mode answers HTTP-01 only; use --challenge-type http-01`,
       params: { [FULL_MESSAGE]: true },
       input: undefined,
     });

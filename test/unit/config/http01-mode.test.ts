@@ -10,8 +10,9 @@ const ALLOWED = 'expected local, shared, stateless';
 const POSTGRES = 'postgres://acme@db.example:5432/acme';
 const SHARED_NEEDS_POSTGRES =
   'Cannot use --http01-mode shared with the file store: shared tokens live in a store every node reads; set --storage postgres://… or use --http01-mode stateless';
-const STATELESS_IS_HTTP01 =
-  'Cannot use --http01-mode stateless with --challenge-type tls-alpn-01: HAProxy answers HTTP-01 only; use --challenge-type http-01';
+const onlyHttp01 = (mode: string): string =>
+  `Cannot use --http01-mode ${mode} with --challenge-type tls-alpn-01: that mode answers HTTP-01 only; use --challenge-type http-01`;
+const STATELESS_IS_HTTP01 = onlyHttp01('stateless');
 
 describe('resolveConfig() http01Mode', () => {
   test.each<[string, Partial<ConfigSources>, Http01Mode]>([
@@ -70,6 +71,12 @@ describe('resolveConfig() http01Mode', () => {
       'stateless with --challenge-type tls-alpn-01 and postgres',
       { flags: { http01Mode: 'stateless', challengeType: 'tls-alpn-01', storage: POSTGRES } },
       STATELESS_IS_HTTP01,
+      '--http01-mode',
+    ],
+    [
+      'shared with --challenge-type tls-alpn-01 and postgres',
+      { flags: { http01Mode: 'shared', challengeType: 'tls-alpn-01', storage: POSTGRES } },
+      onlyHttp01('shared'),
       '--http01-mode',
     ],
     [
