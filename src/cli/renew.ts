@@ -72,13 +72,14 @@ function renewalDeps(
 }
 
 /**
- * Bundles that a pass on a shared store leaves to the sync: it writes none itself (nor reconciles,
- * which the home lock's holder does), since it does not hold the home lock while it orders.
+ * Bundles of a pass on a shared store, which does not hold the home lock while it orders: it
+ * writes the bundle of what it stored (atomically, so post-renew hooks read the new certificate)
+ * but leaves reconciling and removing to the holder of the home lock.
  */
 function deferredBundles(bundles: LocalBundles): LocalBundles {
   return {
     pathOf: (name) => bundles.pathOf(name),
-    write: async (stored) => bundles.pathOf(stored.meta.name),
+    write: (stored, options) => bundles.write(stored, options),
     remove: async () => false,
     reconcile: async () => [],
   };

@@ -12,7 +12,7 @@ export const CLUSTER_KEYS: readonly ConfigKeyInfo[] = Object.freeze([
     snap: 'acme-storage',
     defaultValue: 'file',
     defaultText: '`file` (everything under the home directory)',
-    help: 'where certificates, accounts, state and locks live: `file`, or `postgres://USER@HOST:PORT/DATABASE` shared by several HAProxy nodes (give the password in `PGPASSWORD` or `~/.pgpass`, never in the URL)',
+    help: 'where certificates, accounts, state and locks live: `file`, or `postgres://USER@HOST:PORT/DATABASE` shared by several HAProxy nodes (give the password in `PGPASSWORD` or `~/.pgpass` rather than in the URL, which `ps` shows)',
     docsNote: 'see [cluster.md](cluster.md)',
   }),
   row({

@@ -32,9 +32,11 @@ export async function superviseFollower(
   const { logger, signal } = options;
   let failures = 0;
   while (!signal.aborted) {
+    const startedAt = Date.now();
     const code = await runOnce(execPath, args, signal, logger);
     if (code === 0 || signal.aborted) return;
-    failures += 1;
+    // A follower that ran for a while before it failed starts again soon, not after the longest wait.
+    failures = Date.now() - startedAt > MAX_RESTART_MS ? 1 : failures + 1;
     const delay = Math.min(MAX_RESTART_MS, MIN_RESTART_MS * 2 ** Math.min(failures - 1, 10));
     logger.warn('The store follower (acme sync --follow) stopped; starting it again', {
       exitCode: code,

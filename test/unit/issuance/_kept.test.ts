@@ -205,6 +205,26 @@ describe('issueCertificate() and the certificate the CA issued', () => {
     expect(ca.orders).toHaveLength(2);
   });
 
+  test('issueCertificate() discards a kept certificate when another node stored a newer one meanwhile, never replacing newer work', async () => {
+    const context = setup();
+    const { store, issued, deps, logger, advance } = context;
+    await keptByAFailedRun(context);
+    const kept = parseCertificate((await issued.load('example.net'))!.fullchainPem);
+    advance(3_600_000);
+    // Another node (its own kept-certificate folder) orders and stores a newer certificate.
+    const other = await issueCertificate(REQUEST, { ...deps, issued: new MemoryIssuedCertificateStore('/srv/other') });
+
+    const result = await issueCertificate(REQUEST, deps);
+
+    expect(warnings(logger)).toContainEqual([
+      'Discarding the certificate kept from an earlier run',
+      `a certificate at least as new is stored (serial ${other.serial}, valid from ${other.notBefore.toISOString()})`,
+    ]);
+    expect(result.serial).not.toBe(kept.serial);
+    expect((await store.loadCertificateMeta('example.net'))?.serial).not.toBe(kept.serial);
+    expect(await issued.listNames()).toEqual([]);
+  });
+
   test('issueCertificate() keeps the download when releasing the HTTP-01 responder fails after it, and the next run stores it without a new order', async () => {
     const { ca, deps } = setup();
     deps.responder = {
