@@ -40,8 +40,10 @@ export interface TestPostgres {
   startServer(): Promise<void>;
   /** Whether the server is running now. */
   running(): boolean;
-  /** Runs SQL as the superuser through psql; resolves with its stdout (unaligned, tuples only). */
+  /** Runs SQL as the superuser through psql in database `acme`; resolves with its stdout (unaligned, tuples only). */
   psql(sql: string): Promise<string>;
+  /** The same in another database of this server. */
+  psqlIn(database: string, sql: string): Promise<string>;
   /** A fresh, empty database on this server; resolves with its URL. */
   createDatabase(name: string): Promise<string>;
   /** Stops the server and removes its files. */
@@ -146,6 +148,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     startServer,
     running: () => server !== undefined && !hasExited(server),
     psql: (sql) => psqlAt('acme', sql),
+    psqlIn: (database, sql) => psqlAt(database, sql),
     createDatabase: async (name) => {
       if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new Error(`Not a test database name: ${JSON.stringify(name)}`);
       await psqlAt('postgres', `CREATE DATABASE ${name} OWNER acme;`);
