@@ -211,11 +211,12 @@ function describeNodes(certificates: CertificateSummary[]): string {
         e.endpoint,
         e.status === 'pending' ? 'pending' : 'deployed',
         e.serial,
+        e.serial === c.serial ? 'yes' : 'no',
         e.at,
       ]),
     ),
   );
-  return `\nDeployed by node (as each recorded it):\n${formatTable(['NAME', 'NODE', 'ENDPOINT', 'STATUS', 'SERIAL', 'AT'], rows)}`;
+  return `\nDeployed by node (as each recorded it; CURRENT: the stored serial):\n${formatTable(['NAME', 'NODE', 'ENDPOINT', 'STATUS', 'SERIAL', 'CURRENT', 'AT'], rows)}`;
 }
 
 /** "serving" per endpoint, or what is wrong: an old serial, unknown, pending, unreachable. */

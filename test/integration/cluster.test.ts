@@ -89,6 +89,28 @@ describe('three nodes on one PostgreSQL store, HTTP-01 tokens in the store (--ht
     expect(after).not.toBe(before);
     const tookMs = await allServe(cluster, name, after, 5_000);
     expect(tookMs).toBeLessThan(5_000);
+    // acme list on any node shows the serial every node serves, as each recorded it.
+    const listed = await nodes[0]!.run(['list', '--json']);
+    const entry = (
+      JSON.parse(listed.stdout) as {
+        certificates: Array<{ name: string; nodes: Array<{ node: string; endpoints: Array<{ serial: string }> }> }>;
+      }
+    ).certificates.find((c) => c.name === name);
+    await eventually('every node records the new serial', 5_000, async () => {
+      const again = await nodes[0]!.run(['list', '--json']);
+      const current = (
+        JSON.parse(again.stdout) as {
+          certificates: Array<{ name: string; nodes: Array<{ node: string; endpoints: Array<{ serial: string }> }> }>;
+        }
+      ).certificates.find((c) => c.name === name);
+      return (
+        current?.nodes.map((n) => n.node).join(',') === 'node-1,node-2,node-3' &&
+        current.nodes.every((n) => n.endpoints.every((e) => e.serial === after))
+      );
+    });
+    expect(entry?.nodes.map((n) => n.node).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    const text = await nodes[2]!.run(['list']);
+    expect(text.stdout).toMatch(/node-3 \(this node\)/);
   });
 
   test('LISTEN connections terminated by the server before an update: every node still converges', async () => {
