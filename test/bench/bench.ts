@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: runs every benchmark scenario, issuance, then swap, then renewal, and prints
- * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`, `upgrade`) runs one.
+ * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`, `upgrade`, `cluster`) runs one.
  * Each scenario writes its own results file: test/bench/results/{issue,swap,renewal}-bench.{json,md}.
  * The exit code is 1 when a scenario failed (e.g. HAProxy does not serve the swapped serial).
  */
+import { runClusterBench } from './cluster';
 import { runHooksBench } from './hooks-bench';
 import { runIssuanceBench } from './issuance';
 import { runRenewalBench } from './renewal';
@@ -24,6 +25,11 @@ const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> =
     title:
       'Upgrade benchmark (adopting lego homes of 1-1000 certificates; TLS-ALPN-01 vs HTTP-01 through HAProxy, vs lego)',
     run: runUpgradeBench,
+  },
+  cluster: {
+    title:
+      'Cluster benchmark (100 due at once on three nodes sharing PostgreSQL: orders, propagation; one node for context)',
+    run: runClusterBench,
   },
 };
 
