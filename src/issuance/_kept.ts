@@ -178,10 +178,10 @@ async function whyUnusable(kept: IssuedCertificate, request: KeptRequest, deps: 
   if (info.notAfter.getTime() <= deps.clock.now().getTime()) return `it expired on ${info.notAfter.toISOString()}`;
   const stored = await deps.store.loadCertificateMeta(request.name).catch(() => undefined);
   if (stored?.serial === info.serial) return `it is already stored (serial ${info.serial})`;
-  // Another run or node stored a certificate at least as new meanwhile (a shared store that was
+  // Another run or node stored a newer certificate meanwhile (a shared store that was
   // away, a run paused past its lease): the kept one would replace newer work, so it is dropped.
-  if (stored !== undefined && Date.parse(stored.notBefore) >= info.notBefore.getTime())
-    return `a certificate at least as new is stored (serial ${stored.serial}, valid from ${stored.notBefore})`;
+  if (stored !== undefined && Date.parse(stored.notBefore) > info.notBefore.getTime())
+    return `a newer certificate is stored (serial ${stored.serial}, valid from ${stored.notBefore})`;
   return undefined;
 }
 

@@ -226,6 +226,37 @@ async function materialise(
   }
 }
 
+/** Waits before each retry of a save that failed for a reason that may pass (a shared store away): 5 retries, ~8 s. */
+const SAVE_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
+
+/**
+ * Saves, retrying a retryable STORAGE_IO (the shared store restarting, a connection cut) while the
+ * signal lets it: the certificate lease still proven, the command not interrupted. Each attempt is
+ * a whole save under the lease's fence. What still fails is kept for the next run by the caller.
+ */
+async function saveRetrying<T>(signal: AbortSignal, logger: Logger, save: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await save();
+    } catch (error) {
+      const delay = SAVE_RETRY_DELAYS_MS[attempt];
+      const passing = error instanceof AppError && error.code === 'STORAGE_IO' && error.retryable;
+      if (!passing || delay === undefined || signal.aborted) throw error;
+      logger.warn('Cannot store the certificate yet; retrying', { error: messageOf(error), retryInMs: delay });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
+      signal.throwIfAborted();
+    }
+  }
+}
+
 /** Account → order → challenges → finalize → download; keeps the download at once (not with dryRun). */
 async function orderCertificate(
   request: IssueRequest,
@@ -300,24 +331,26 @@ async function storeObtained(
     );
   }
   if (!context.dryRun) {
-    await deps.store.saveCertificate(
-      {
-        name: request.name,
-        certPem: leaf,
-        chainPem: chain.join(''),
-        keyPem: obtained.keyPem,
-        meta: {
-          domains: request.domains,
-          directoryUrl: deps.directoryUrl,
-          issuedAt: issuedAt.toISOString(),
-          ...(request.profile === undefined ? {} : { profile: request.profile }),
+    await saveRetrying(context.signal, deps.logger, () =>
+      deps.store.saveCertificate(
+        {
+          name: request.name,
+          certPem: leaf,
+          chainPem: chain.join(''),
+          keyPem: obtained.keyPem,
+          meta: {
+            domains: request.domains,
+            directoryUrl: deps.directoryUrl,
+            issuedAt: issuedAt.toISOString(),
+            ...(request.profile === undefined ? {} : { profile: request.profile }),
+          },
         },
-      },
-      {
-        ...(context.expectedVersion === undefined ? {} : { expectedVersion: context.expectedVersion }),
-        signal: context.signal,
-        ...(context.lock === undefined ? {} : { lock: context.lock }),
-      },
+        {
+          ...(context.expectedVersion === undefined ? {} : { expectedVersion: context.expectedVersion }),
+          signal: context.signal,
+          ...(context.lock === undefined ? {} : { lock: context.lock }),
+        },
+      ),
     );
   }
   const bundlePath = deps.bundles.pathOf(request.name);

@@ -115,6 +115,28 @@ describe('issueCertificate() and the certificate the CA issued', () => {
     expect(await issued.listNames()).toEqual([]);
   });
 
+  test('issueCertificate() retries a save that failed for a reason that may pass (a shared store restarting), without a new order', async () => {
+    const { ca, store, deps, logger } = setup();
+    const save = store.saveCertificate.bind(store);
+    let failures = 2;
+    store.saveCertificate = async (input, options) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new StorageError('STORAGE_IO', 'Cannot connect in the PostgreSQL store: ECONNREFUSED', {
+          path: 'postgres://127.0.0.1:5432/acme',
+          retryable: true,
+        });
+      }
+      return save(input, options);
+    };
+
+    const result = await issueCertificate(REQUEST, deps);
+
+    expect([result.stored, ca.orders.length]).toEqual([true, 1]);
+    expect(logger.records.filter((r) => r.message === 'Cannot store the certificate yet; retrying')).toHaveLength(2);
+    expect((await store.loadCertificateMeta('example.net'))?.serial).toBe(result.serial);
+  });
+
   test('issueCertificate() keeps a download it cannot read; the next run discards it with the reason and orders again', async () => {
     const { ca, issued, logger, deps } = setup();
     const unreadable = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
@@ -218,7 +240,7 @@ describe('issueCertificate() and the certificate the CA issued', () => {
 
     expect(warnings(logger)).toContainEqual([
       'Discarding the certificate kept from an earlier run',
-      `a certificate at least as new is stored (serial ${other.serial}, valid from ${other.notBefore.toISOString()})`,
+      `a newer certificate is stored (serial ${other.serial}, valid from ${other.notBefore.toISOString()})`,
     ]);
     expect(result.serial).not.toBe(kept.serial);
     expect((await store.loadCertificateMeta('example.net'))?.serial).not.toBe(kept.serial);
