@@ -19,6 +19,10 @@ const HMAC_KEY = 'c2VjcmV0LWVhYi1rZXktZm9yLXByb3BlcnR5LXRlc3Rz';
 /** A value each field would accept, so that generated configurations also get past the first error. */
 const PLAUSIBLE: Record<string, readonly string[]> = {
   home: ['/srv/acme', 'relative/home'],
+  storage: ['file', 'postgres://acme@127.0.0.1:5432/acme', 'postgresql://db.internal/acme?sslmode=require'],
+  http01Mode: ['local', 'STATELESS'],
+  syncInterval: ['10m', '5000'],
+  lease: ['30s', '1m'],
   directory: ['https://ca.example/dir', 'letsencrypt', 'http://127.0.0.1:14000/dir', 'http://10.0.0.1/dir'],
   staging: ['true', 'no'],
   caBundle: ['/nonexistent/ca.pem'],
