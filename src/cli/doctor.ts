@@ -3,6 +3,8 @@ import { formatListenAddress } from '../challenge';
 import type { Config } from '../config';
 import {
   inspectRuntimeSocket,
+  inspectSharedStore,
+  postgresSharedStoreProbe,
   probeChallengeRoute,
   readLegoHome,
   readListeners,
@@ -11,6 +13,7 @@ import {
   type CertificateFacts,
   type DoctorCheck,
   type DoctorReport,
+  type SharedStoreFacts,
 } from '../doctor';
 import { listCertificates } from '../issuance';
 import type { Logger } from '../log';
@@ -30,6 +33,9 @@ Examples:
   # With TLS-ALPN-01 the probe is a handshake with ALPN acme-tls/1 through HAProxy's port 443
   $ acme doctor --challenge-type tls-alpn-01 --preflight https://127.0.0.1:443
 
+  # On a shared store: connection, schema, notifications, leases and clocks, besides the rest
+  $ acme doctor --storage postgres://acme@db.internal:5432/acme --http01-mode stateless --preflight http://127.0.0.1:80
+
   # Only these ports must be bound to loopback; the JSON document for a monitoring script
   $ acme doctor --local-ports 5432,6379 --json | jq '.checks[] | select(.status == "fail")'
 
@@ -48,11 +54,31 @@ function probeHost(config: Config, certificates: CertificateFacts[] | Error): st
   );
 }
 
+/**
+ * The shared store as a separate connection sees it, asked before any other check uses the store
+ * (which would migrate its schema first); undefined on the file store. The pg driver loads only here.
+ */
+async function sharedStoreFacts(deps: CliDeps, config: Config, logger: Logger): Promise<SharedStoreFacts | undefined> {
+  if (config.storage.kind !== 'postgres') return undefined;
+  const { openPgDatabase, SCHEMA_VERSION } = await import('../storage/postgres');
+  const db = openPgDatabase(config.storage.url, { applicationName: `haproxy-acme ${config.nodeId} doctor`, logger });
+  return inspectSharedStore(postgresSharedStoreProbe(db), { clock: deps.clock, knownSchemaVersion: SCHEMA_VERSION });
+}
+
+/** Stateless mode: the thumbprint of the account stored for --directory, which HAProxy must answer with. */
+async function storedThumbprint(config: Config, services: Services): Promise<string | undefined> {
+  const account = await services.store.loadAccount(config.directoryUrl);
+  if (account === undefined) return undefined;
+  const { accountKeyThumbprint } = await import('../acme');
+  return accountKeyThumbprint(account.keyPem);
+}
+
 async function diagnose(
   deps: CliDeps,
   context: { config: Config; logger: Logger; services: Services },
 ): Promise<DoctorReport> {
   const { config, logger, services } = context;
+  const shared = await sharedStoreFacts(deps, config, logger);
   // Listed once: the probe needs a stored name as its Host, the checks need what HAProxy serves.
   const certificates: CertificateFacts[] | Error = await listCertificates({
     store: services.store,
@@ -64,6 +90,7 @@ async function diagnose(
     renewalState: services.renewalState,
   }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   return runDoctor({
+    ...(shared === undefined ? {} : { inspectSharedStore: async () => shared }),
     clock: deps.clock,
     localPorts: config.localPorts,
     probeChallengeRoute: () =>
@@ -74,6 +101,9 @@ async function diagnose(
         preflightUrl: config.preflightUrl,
         host: probeHost(config, certificates),
         responderLabel: formatListenAddress(config.httpAddress),
+        mode: config.http01Mode,
+        accountThumbprint: () => storedThumbprint(config, services),
+        directoryUrl: config.directoryUrl,
       }),
     inspectRuntimeSockets: () =>
       Promise.all(config.haproxy.sockets.map((socket) => inspectRuntimeSocket(socket, { logger }))),
@@ -117,7 +147,7 @@ export function registerDoctorCommand(program: Command, deps: CliDeps, setExitCo
   const command = program
     .command('doctor')
     .description(
-      "check the setup: challenge route through HAProxy, runtime socket, file modes under --home, lego's certificates there, served serials, expiry, and ports that should be local",
+      "check the setup: the shared store (--storage postgres://…), challenge route through HAProxy (for each --http01-mode), runtime socket, file modes under --home, lego's certificates there, served serials, expiry, and ports that should be local",
     )
     .addHelpText('after', EXAMPLES);
   addConfigOptions(command);

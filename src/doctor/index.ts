@@ -1,7 +1,8 @@
 /**
  * `acme doctor`: pure check evaluation (each check: ok, warn, fail or skip, with a fix) and the
  * small adapters that gather the facts (/proc/net/tcp, lstat under --home, `show cli level`, a
- * probe through HAProxy, a dry-run adoption of lego's files in --home).
+ * probe through HAProxy, a dry-run adoption of lego's files in --home, the shared store's
+ * connection, schema, notifications, leases and clock).
  */
 export {
   passed,
@@ -30,4 +31,15 @@ export {
 } from './readLegoHome';
 export { inspectRuntimeSocket, parseCliLevel, type InspectRuntimeSocketOptions } from './inspectRuntimeSocket';
 export { probeChallengeRoute, type ProbeChallengeRouteOptions, type ProbeResponder } from './probeChallengeRoute';
+export { checkSharedStore, CLOCK_SKEW_WARNING_MS } from './checkSharedStore';
+export {
+  inspectSharedStore,
+  type InspectSharedStoreOptions,
+  type LeaseFact,
+  type LeaseTableFacts,
+  type SharedStoreFacts,
+  type SharedStoreProbe,
+  type Step,
+} from './inspectSharedStore';
+export { postgresSharedStoreProbe, type ListenConnection, type SharedStoreDatabase } from './postgresSharedStoreProbe';
 export { runDoctor, type DoctorDeps, type DoctorReport } from './runDoctor';

@@ -8,7 +8,9 @@ import { checkLegoAdoption } from './checkLegoAdoption';
 import { checkListeners } from './checkListeners';
 import { checkManualCertificates } from './checkManualCertificates';
 import { checkRuntimeSocket, type RuntimeSocketFacts } from './checkRuntimeSocket';
+import { checkSharedStore } from './checkSharedStore';
 import { passed, problem, skipped, summariseChecks, type DoctorCheck, type DoctorSummary } from './DoctorCheck';
+import type { SharedStoreFacts } from './inspectSharedStore';
 import type { LegoHomeFindings } from './readLegoHome';
 import type { ListenerScan } from './readListeners';
 
@@ -31,6 +33,8 @@ export interface DoctorDeps {
   readListeners: () => Promise<ListenerScan>;
   /** Rejects when a hook directory, hook or reload command could be changed by another user (Services.checkPrograms). */
   checkPrograms: () => Promise<void>;
+  /** What the shared store answered (inspectSharedStore()); absent on the file store. */
+  inspectSharedStore?: () => Promise<SharedStoreFacts>;
 }
 
 /** The doctor's findings, in table order. */
@@ -77,13 +81,15 @@ async function programsCheck(deps: DoctorDeps): Promise<DoctorCheck> {
 }
 
 /**
- * Runs every check in turn: challenge route, runtime sockets, home permissions, lego's
+ * Runs every check in turn: the shared store (when there is one), challenge route, runtime sockets, home permissions, lego's
  * certificates in the home (when it holds any), hooks and reload command, served serials,
  * expiry and next renewal, manual certificates, ports that should be local. Each check reports its own failure, so
  * this never throws for what it finds.
  */
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
-  const checks: DoctorCheck[] = [checkChallengeRoute(await deps.probeChallengeRoute())];
+  const checks: DoctorCheck[] =
+    deps.inspectSharedStore === undefined ? [] : checkSharedStore(await deps.inspectSharedStore());
+  checks.push(checkChallengeRoute(await deps.probeChallengeRoute()));
   const sockets = await deps.inspectRuntimeSockets();
   checks.push(
     ...(sockets.length === 0
