@@ -7,7 +7,7 @@
  * time from the commit (`stored_at`, the database clock) to the node's "now serves" log line.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { systemClock } from '../../src/clock';
 import { silentLogger } from '../../src/log';
 import { openPostgresBackend } from '../../src/storage/postgres';
@@ -55,6 +55,11 @@ export interface PhaseResult {
   homeLockWaitsByNode: Record<string, number>;
   /** Warnings and errors per node and message. */
   problems: Record<string, Record<string, number>>;
+  /**
+   * Steady state, after the run: `acme renew --force` of some certificates on node-1 while every
+   * daemon follows; commit → "now serves" on the other nodes, and the orders it took.
+   */
+  steady?: { certificates: number; orders: number; daemonOrders: number; propagationMs: number[] };
   /** Daemons started → first and last "Order created", cluster-wide. */
   firstOrderMs: number;
   lastOrderMs: number;
@@ -73,7 +78,7 @@ const countBy = (lines: readonly NodeLogLine[], message: string): Record<string,
   return counts;
 };
 
-/** The current version of every certificate that is not `seeded[name]`. */
+/** The current version of every certificate of `seeded` whose version is no longer `seeded[name]`. */
 async function newVersions(cluster: Cluster, seeded: ReadonlyMap<string, string>): Promise<StoredVersion[]> {
   const rows = await cluster.sql(
     `SELECT c.name, c.current_version, v.meta->>'serial', (extract(epoch from v.stored_at) * 1000)::float8
@@ -86,7 +91,7 @@ async function newVersions(cluster: Cluster, seeded: ReadonlyMap<string, string>
       const [name, version, serial, storedAt] = row.split('|') as [string, string, string, string];
       return { name, version, serial, storedAtMs: Number(storedAt) };
     })
-    .filter((row) => seeded.get(row.name) !== row.version);
+    .filter((row) => seeded.has(row.name) && seeded.get(row.name) !== row.version);
 }
 
 async function seedDueCertificates(cluster: Cluster, names: string[], directoryUrl: string): Promise<void> {
@@ -205,6 +210,59 @@ function summariseRun(
   };
 }
 
+/**
+ * With every daemon following, node-1 force-renews `current` in one `acme renew`; resolves once
+ * every node logged serving each new version, with the latencies at the other nodes.
+ */
+async function steadyState(
+  cluster: Cluster,
+  watcher: LogWatcher,
+  current: readonly StoredVersion[],
+  progress: (line: string) => void,
+): Promise<NonNullable<PhaseResult['steady']>> {
+  const renewer = cluster.nodes[0]!;
+  progress(`steady state: node-1 force-renews ${current.length} certificates while every daemon follows`);
+  const daemonOrdersBefore = linesWith(watcher.lines(), 'Order created').length;
+  const startedMs = Date.now();
+  const run = await renewer.run(['renew', '--force', ...current.flatMap((s) => ['--name', s.name])], {
+    timeoutMs: 180_000,
+  });
+  if (run.code !== 0) throw new Error(`Cannot force-renew on node-1 (exit ${run.code}):\n${run.stderr.slice(-2000)}`);
+  const renewed = await converge(cluster, watcher, new Map(current.map((s) => [s.name, s.version])), startedMs);
+  const lines = watcher.lines();
+  return {
+    certificates: current.length,
+    orders: (run.stderr.match(/Order created/g) ?? []).length,
+    daemonOrders: linesWith(lines, 'Order created').length - daemonOrdersBefore,
+    propagationMs: renewed.flatMap((s) =>
+      [...servedAt(lines, s)].filter(([node]) => node !== renewer.id).map(([, atMs]) => atMs - s.storedAtMs),
+    ),
+  };
+}
+
+/**
+ * Writes each node's daemon output to `<prefix>-<node>.log`, and its JSON lines with `t` (ms since
+ * the daemons started, as stamped on arrival) to `<prefix>-<node>.stamped.jsonl`.
+ */
+async function keepLogs(
+  cluster: Cluster,
+  watcher: LogWatcher | undefined,
+  startedMs: number,
+  prefix: string,
+): Promise<void> {
+  await mkdir(dirname(prefix), { recursive: true });
+  for (const node of cluster.nodes) {
+    await writeFile(`${prefix}-${node.id}.log`, node.daemonOutput(), { mode: 0o600 });
+    const stamped = (watcher?.lines() ?? [])
+      .filter((line) => line.node === node.id)
+      .map(
+        (line) =>
+          `${JSON.stringify({ t: line.atMs - startedMs, level: line.level, message: line.message, ...line.fields })}\n`,
+      );
+    await writeFile(`${prefix}-${node.id}.stamped.jsonl`, stamped.join(''), { mode: 0o600 });
+  }
+}
+
 /** Options of runClusterPhase(). */
 export interface ClusterPhaseOptions {
   peers: PeersDescription;
@@ -215,6 +273,8 @@ export interface ClusterPhaseOptions {
   names: string[];
   /** Progress lines. */
   progress: (line: string) => void;
+  /** After the run, force-renew this many certificates on node-1 and measure their propagation (steady state). Default: 0. */
+  steadyRenewals?: number;
   /** When set, each node's daemon output is written to `<logDir>/<database>-<node>.log` before the nodes stop. */
   logDir?: string;
 }
@@ -232,6 +292,7 @@ export async function runClusterPhase(options: ClusterPhaseOptions): Promise<Pha
     syncInterval: SYNC_INTERVAL,
   });
   let watcher: LogWatcher | undefined;
+  let startedMs = NaN;
   try {
     const { nodes } = cluster;
     // An existing cluster has its account; registering it here keeps three first passes from racing to.
@@ -249,14 +310,12 @@ export async function runClusterPhase(options: ClusterPhaseOptions): Promise<Pha
     progress(`${nodes.length} node(s) serve ${names.length} due certificates; starting the daemons`);
 
     watcher = watchLogs(nodes);
-    const startedMs = Date.now();
+    startedMs = Date.now();
     await Promise.all(nodes.map((node) => node.startDaemon()));
     const stored = await converge(cluster, watcher, seeded, startedMs);
     progress('every node logged serving every new version; confirming by TLS handshakes');
     const confirmedAt = await confirmByHandshakes(cluster, stored);
-    watcher.stop();
-    const lines = watcher.lines();
-
+    // Counted before the steady-state renewals add their versions.
     const counts = await cluster.sql(
       'SELECT n, count(*) FROM (SELECT name, count(*) - 1 AS n FROM acme_certificate_versions GROUP BY name) x GROUP BY n ORDER BY n',
     );
@@ -266,6 +325,13 @@ export async function runClusterPhase(options: ClusterPhaseOptions): Promise<Pha
         .filter((row) => row !== '')
         .map((row) => row.split('|').map(Number) as [number, number]),
     );
+    const steady =
+      (options.steadyRenewals ?? 0) > 0
+        ? await steadyState(cluster, watcher, stored.slice(0, options.steadyRenewals), progress)
+        : undefined;
+    watcher.stop();
+    const lines = watcher.lines();
+
     const ordersByNode = countBy(lines, 'Order created');
     return {
       nodes: nodes.length,
@@ -278,6 +344,7 @@ export async function runClusterPhase(options: ClusterPhaseOptions): Promise<Pha
       renewedMeanwhileByNode: countBy(lines, 'Renewed meanwhile by another run'),
       homeLockWaitsByNode: countBy(lines, 'Waiting for another acme command to finish'),
       problems: problemsByNode(lines),
+      ...(steady === undefined ? {} : { steady }),
       ...summariseRun(
         lines,
         stored,
@@ -287,13 +354,8 @@ export async function runClusterPhase(options: ClusterPhaseOptions): Promise<Pha
     };
   } finally {
     watcher?.stop();
-    if (options.logDir !== undefined) {
-      await mkdir(options.logDir, { recursive: true });
-      for (const node of cluster.nodes)
-        await writeFile(join(options.logDir, `${options.database}-${node.id}.log`), node.daemonOutput(), {
-          mode: 0o600,
-        });
-    }
+    if (options.logDir !== undefined)
+      await keepLogs(cluster, watcher, startedMs, join(options.logDir, options.database));
     await cluster.stop();
   }
 }
