@@ -127,18 +127,24 @@ describe('recoverHome()', () => {
 describe('FileCertificateStore and a save killed part-way', () => {
   test('saveCertificate() killed while writing the version: the link stays on the old one and recover() drops the temp', async () => {
     await store().saveCertificate(input(certs.ecLeaf, certs.ecLeafKey));
-    // A write that never returns is the process frozen (then killed) at that step.
+    // A write that never returns is the process frozen (then killed) at that step: the rename of
+    // the finished temp version. Recovery runs once the writer is frozen there, not while it still
+    // writes the temp's files (that would be two live writers, which the home lock prevents).
+    let frozenAtRename: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (frozenAtRename = resolve));
     const frozen: FileSystem = {
       ...fsp,
-      rename: async (from, to) =>
-        String(to).includes('T100001Z') ? new Promise<void>(() => undefined) : fsp.rename(from, to),
+      rename: async (from, to) => {
+        if (!String(to).includes('T100001Z')) return fsp.rename(from, to);
+        frozenAtRename();
+        return new Promise<void>(() => undefined);
+      },
     };
     void store({ fs: frozen, at: new Date(T0.getTime() + 1000) }).saveCertificate(
       input(certs.ecLeaf2, certs.ecLeaf2Key),
     );
     const versions = join(home, 'certificates', '.versions', NAME);
-    for (let i = 0; i < 1000 && !(await fsp.readdir(versions)).some((v) => v.includes('.tmp-')); i += 1)
-      await new Promise((r) => setTimeout(r, 5));
+    await reached;
 
     const next = store();
     const recovery = await next.recover();
