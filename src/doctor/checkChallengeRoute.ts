@@ -54,7 +54,7 @@ function sharedFix(probe: FailedProbe): string {
   const daemon = `"acme daemon" must run on this node: its store follower ("acme sync --follow") keeps the responder on ${probe.responder} that answers tokens from the shared table`;
   if (probe.cause === 'unreachable')
     return `Make HAProxy's HTTP frontend listen at the --preflight URL and route /.well-known/acme-challenge/ to ${probe.responder}; ${daemon}`;
-  return `${daemon[0]!.toUpperCase()}${daemon.slice(1)}; HAProxy must route /.well-known/acme-challenge/ there, before any redirect to HTTPS ("acme haproxy-config --http01-mode shared" prints the route)`;
+  return `${daemon}; HAProxy must route /.well-known/acme-challenge/ there, before any redirect to HTTPS ("acme haproxy-config --http01-mode shared" prints the route)`;
 }
 
 function failedFix(probe: FailedProbe, challengeType: ResponderChallengeType): string {
