@@ -31,9 +31,9 @@ const LEASE_COUNTS_SQL = `SELECT count(*) FILTER (WHERE expires_at > clock_times
     count(*) FILTER (WHERE expires_at <= clock_timestamp())::int AS expired
   FROM acme_leases`;
 
-function codeOf(error: unknown): unknown {
-  const direct = (error as { code?: unknown } | null)?.code;
-  return direct ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+/** PostgreSQL's SQLSTATE of a failed statement: the driver's error is the cause of the store's StorageError. */
+function sqlStateOf(error: unknown): unknown {
+  return (error as { cause?: { code?: unknown } } | null)?.cause?.code ?? (error as { code?: unknown } | null)?.code;
 }
 
 /** A lease row as shown: the holder's node, host, pid and command from `info`, nothing else. */
@@ -107,7 +107,7 @@ export function postgresSharedStoreProbe(db: SharedStoreDatabase): SharedStorePr
         const rows = await withSignal(signal, db.query<{ version: number }>('SELECT version FROM acme_schema'));
         schemaVersion = rows[0]?.version ?? 0;
       } catch (error) {
-        if (codeOf(error) !== UNDEFINED_TABLE) throw error;
+        if (sqlStateOf(error) !== UNDEFINED_TABLE) throw error;
       }
       return { serverVersion: server?.version ?? 'unknown', schemaVersion };
     },
