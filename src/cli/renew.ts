@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Config } from '../config';
-import { ConfigError } from '../errors';
+import { ConfigError, LockError } from '../errors';
 import type { Logger } from '../log';
 import { renewCertificates, syncCertificates, type RenewOutcome } from '../issuance';
-import type { LocalBundles } from '../storage';
+import type { HeldLock, LocalBundles } from '../storage';
 import type { DesiredCertificate } from '../renewal';
 import { adoptLego } from './_adopt';
 import type { CliDeps, Services } from './_context';
@@ -85,14 +85,33 @@ function deferredBundles(bundles: LocalBundles): LocalBundles {
   };
 }
 
+/** How long a pass on a shared store waits for the home lock before leaving delivery to the follower. */
+const FOLLOWER_WAIT_MS = 5_000;
+
+/** withHomeLock(), or false when another holder keeps the lock past `timeoutMs` (LOCK_BUSY). */
+async function whenHomeFree<T>(
+  services: Services,
+  options: { timeoutMs: number; logger: Logger; signal: AbortSignal | undefined },
+  body: (lock: HeldLock, signal: AbortSignal) => Promise<T>,
+): Promise<T | false> {
+  try {
+    return await withHomeLock(services, options, body);
+  } catch (error) {
+    if (error instanceof LockError && error.code === 'LOCK_BUSY' && options.signal?.aborted !== true) return false;
+    throw error;
+  }
+}
+
 async function sharedStorePass(
   deps: CliDeps,
   context: { config: Config; logger: Logger; services: Services },
   options: { names?: string[]; force: boolean; nextCheckAt: Date; reuseKey?: boolean; signal?: AbortSignal },
 ): Promise<RenewOutcome[]> {
   const { config, logger, services } = context;
-  const lockOptions = { timeoutMs: config.lockTimeoutMs, logger, signal: options.signal };
-  await withHomeLock(services, lockOptions, async () => undefined);
+  // Ready the home only when nobody else holds it: a holder (this node's store follower, a
+  // command run by hand) is of this release and readies it itself.
+  const free = await whenHomeFree(services, { timeoutMs: 0, logger, signal: options.signal }, async () => true);
+  if (!free) logger.debug('The home lock is held (by the store follower or another command); not waiting for it');
   const passServices: Services = {
     ...services,
     bundles: deferredBundles(services.bundles),
@@ -103,11 +122,16 @@ async function sharedStorePass(
   const outcomes = await renewCertificates(renewalDeps(deps, context, passServices), {
     ...options,
     desired: desiredFromConfig(config),
+    // Nodes skip what another node is renewing, and start their walks at different places.
+    busyCertificates: 'skip',
+    spreadBy: services.node,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
   const renewed = outcomes.filter((outcome) => outcome.renewed !== undefined).map((outcome) => outcome.name);
   if (renewed.length === 0) return outcomes;
-  const synced = await withHomeLock(services, lockOptions, (_home, work) =>
+  // Serve what was renewed here now; when the follower holds the home lock, it delivers them itself.
+  const lockOptions = { timeoutMs: Math.min(config.lockTimeoutMs, FOLLOWER_WAIT_MS), logger, signal: options.signal };
+  const synced = await whenHomeFree(services, lockOptions, (_home, work) =>
     syncCertificates(
       renewed,
       { ...services, endpoints: services.haproxyEndpoints, clock: deps.clock, logger },
@@ -116,6 +140,10 @@ async function sharedStorePass(
       },
     ),
   );
+  if (synced === false) {
+    logger.info('This node delivers what was renewed through its store follower', { renewed });
+    return outcomes;
+  }
   return outcomes.map((outcome) => {
     const sync = synced.find((entry) => entry.name === outcome.name);
     return sync === undefined ? outcome : { ...outcome, deploy: sync.deploy ?? [] };

@@ -6,6 +6,11 @@ import type { SyncOutcome } from './syncNode';
 /** After a failed sync, the first retry waits this long, doubling up to MAX_RETRY_MS. */
 const MIN_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
+/**
+ * Certificates compared per sync call when comparing all of them: the home lock is released
+ * between calls, and names a notification brought in meanwhile go first.
+ */
+const CHUNK = 20;
 
 /** Options of NodeFollower. */
 export interface NodeFollowerOptions {
@@ -33,11 +38,14 @@ export interface NodeFollowerOptions {
  */
 export class NodeFollower {
   private readonly pending = new Set<string>();
-  private all = true;
+  /** Without a feed, compare everything at once; with one, its first connect asks for that. */
+  private all: boolean;
   private wake: (() => void) | undefined;
   private failures = 0;
 
-  constructor(private readonly options: NodeFollowerOptions) {}
+  constructor(private readonly options: NodeFollowerOptions) {
+    this.all = options.feed === undefined;
+  }
 
   /** Follows until `signal` aborts; resolves then. Never rejects. */
   async run(signal: AbortSignal): Promise<void> {
@@ -92,25 +100,54 @@ export class NodeFollower {
   private async syncBatch(signal: AbortSignal): Promise<void> {
     const { logger } = this.options;
     const everything = this.all;
-    const named = [...this.pending];
     this.all = false;
+    let names = [...this.pending];
     this.pending.clear();
+    if (everything) {
+      try {
+        names = [...new Set([...(await this.options.listNames()), ...names])];
+      } catch (error) {
+        if (signal.aborted) return;
+        logger.warn('Cannot list the shared store now; retrying', { error: messageOf(error) });
+        this.all = true;
+        for (const name of names) this.pending.add(name);
+        return this.failed(signal);
+      }
+    }
+    let ok = true;
+    names.sort();
+    for (let i = 0; i < names.length && !signal.aborted; i += CHUNK) {
+      // What a notification named goes first: a whole comparison must not hold it up.
+      if (everything && this.pending.size > 0) {
+        const urgent = [...this.pending];
+        this.pending.clear();
+        ok = (await this.syncNames(urgent, signal)) && ok;
+      }
+      ok = (await this.syncNames(names.slice(i, i + CHUNK), signal)) && ok;
+    }
+    if (ok) this.failures = 0;
+    else await this.failed(signal);
+  }
+
+  /** One sync call (it takes and releases the home lock); what fails is queued again. True when all succeeded. */
+  private async syncNames(names: string[], signal: AbortSignal): Promise<boolean> {
     try {
-      const names = everything ? [...new Set([...(await this.options.listNames()), ...named])] : named;
-      const outcomes = await this.options.sync(names.sort(), signal);
+      const outcomes = await this.options.sync(names, signal);
       this.options.onSynced?.(outcomes);
       const failed = outcomes.filter((outcome) => outcome.outcome === 'failed').map((outcome) => outcome.name);
-      if (failed.length === 0) {
-        this.failures = 0;
-        return;
-      }
       for (const name of failed) this.pending.add(name);
+      return failed.length === 0;
     } catch (error) {
-      if (signal.aborted) return;
-      logger.warn('Cannot sync this node with the shared store now; retrying', { error: messageOf(error) });
-      if (everything) this.all = true;
-      for (const name of named) this.pending.add(name);
+      if (signal.aborted) return true;
+      this.options.logger.warn('Cannot sync this node with the shared store now; retrying', {
+        error: messageOf(error),
+      });
+      for (const name of names) this.pending.add(name);
+      return false;
     }
+  }
+
+  private async failed(signal: AbortSignal): Promise<void> {
     this.failures += 1;
     await this.backoff(signal);
   }

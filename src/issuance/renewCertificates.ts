@@ -1,4 +1,4 @@
-import { messageOf } from '../errors';
+import { LockError, messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision } from '../renewal';
 import type {
@@ -55,6 +55,17 @@ export interface RenewOptions {
   /** Keep each certificate's key when its type is unchanged. Default: false. */
   reuseKey?: boolean;
   /**
+   * A due certificate whose lock another holder has: `wait` for it (then find it renewed
+   * meanwhile), or `skip` it at once as being renewed elsewhere, which several nodes sharing a
+   * store do, so that none queues behind another's leases. Default: `wait`.
+   */
+  busyCertificates?: 'wait' | 'skip';
+  /**
+   * Starts the walk through the certificates at a place derived from this text (a node id), so
+   * that nodes sharing a store start on different certificates. Default: the first name.
+   */
+  spreadBy?: string;
+  /**
    * Stops the pass (ARI fetches, orders, writes, HAProxy commands) with the signal's reason:
    * SIGINT/SIGTERM or the command's deadline. Each renewal adds its certificate lock's signal. Default: none.
    */
@@ -82,6 +93,14 @@ const DEFAULT_CONCURRENCY = 4;
  */
 const CHECK_CONCURRENCY = 32;
 
+/** Rotates `names` in place to start at an index derived from `spreadBy` (FNV-1a); leaves them as they are without it. */
+function rotate(names: string[], spreadBy: string | undefined): void {
+  if (spreadBy === undefined || names.length < 2) return;
+  let hash = 0x811c9dc5;
+  for (const char of spreadBy) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  names.push(...names.splice(0, hash % names.length));
+}
+
 /**
  * One renewal pass: for each certificate, decide (ARI window, lifetime rule, emergency, backoff),
  * renew what is due with `replaces`, deploy it, run hooks, and record the outcome. One failure
@@ -96,6 +115,7 @@ export async function renewCertificates(deps: RenewalDeps, options: RenewOptions
   const names =
     options.names ??
     [...new Set([...(await deps.store.listCertificateNames()), ...(await deps.issued.listNames())])].sort();
+  rotate(names, options.spreadBy);
   deps = withCachedAcmeClients(deps);
   const loadAccount = cachedAccountLoader(deps);
   const network = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -201,6 +221,7 @@ async function renewOne(
         decision,
         reuseKey: options.reuseKey === true,
         checkedVersion: meta.version,
+        skipBusy: options.busyCertificates === 'skip',
       },
       deps,
       options.signal,
@@ -274,6 +295,8 @@ interface DueJob {
   reuseKey: boolean;
   /** The version the check found current; undefined when finishing a kept certificate, which is done whatever is stored. */
   checkedVersion: string | undefined;
+  /** Another holder of its lock means another node renews it: skip at once instead of waiting. */
+  skipBusy?: boolean;
 }
 
 /**
@@ -287,8 +310,9 @@ async function renewDue(
   deps: RenewalDeps,
   signal: AbortSignal | undefined,
 ): Promise<RenewOutcome> {
+  const lockDeps = job.skipBusy === true ? { ...deps, lockTimeoutMs: 0 } : deps;
   try {
-    return await withCertificateLock(name, deps, signal, async (lockSignal, lock) => {
+    return await withCertificateLock(name, lockDeps, signal, async (lockSignal, lock) => {
       if (job.checkedVersion !== undefined) {
         const current = await deps.store.loadCertificateMeta(name);
         if (current !== undefined && current.version !== job.checkedVersion)
@@ -301,6 +325,11 @@ async function renewDue(
       return await renewHolding(name, { ...job, held }, deps, lockSignal, lock);
     });
   } catch (error) {
+    if (job.skipBusy === true && error instanceof LockError && error.code === 'LOCK_BUSY' && signal?.aborted !== true) {
+      deps.logger.info('Another node is renewing it; skipped', { certificate: name });
+      const detail = 'another node holds its lease and is renewing it; nothing ordered here';
+      return { name, decision: { due: false, reason: 'not-yet', notBefore: deps.clock.now(), detail } };
+    }
     // The lock could not be taken (another run holds it past the timeout) or the wait was
     // interrupted: nothing was ordered, so no failure backoff is recorded.
     deps.logger.error('Cannot renew now', { certificate: name, error: messageOf(error) });

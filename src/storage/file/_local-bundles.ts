@@ -88,7 +88,7 @@ export class FileLocalBundles implements LocalBundles {
    * cannot be read or written is logged and left as it is.
    */
   reconcile(names?: string[]): Promise<string[]> {
-    if (names !== undefined) return this.reconcileNames(names);
+    if (names !== undefined) return this.reconcileNames(names, 'info');
     this.full ??= this.reconcileAll();
     return this.full;
   }
@@ -106,21 +106,22 @@ export class FileLocalBundles implements LocalBundles {
       logger.warn('Cannot list the certificates to check their HAProxy bundles', { error: String(error) });
       return [];
     }
-    return this.reconcileNames(names);
+    return this.reconcileNames(names, 'warn');
   }
 
-  private async reconcileNames(todo: string[]): Promise<string[]> {
+  /** `level`: how a rewrite is logged: a warning when a full check finds one (a killed run), info for a sync. */
+  private async reconcileNames(todo: string[], level: 'info' | 'warn'): Promise<string[]> {
     const rewritten: string[] = [];
     for (let i = 0; i < todo.length; i += RECONCILE_CONCURRENCY) {
       const batch = todo.slice(i, i + RECONCILE_CONCURRENCY);
-      const done = await Promise.all(batch.map((name) => this.reconcileOne(name)));
+      const done = await Promise.all(batch.map((name) => this.reconcileOne(name, level)));
       rewritten.push(...batch.filter((_, index) => done[index]));
     }
     return rewritten;
   }
 
   /** True when it rewrote the bundle of `name`. */
-  private async reconcileOne(name: string): Promise<boolean> {
+  private async reconcileOne(name: string, level: 'info' | 'warn'): Promise<boolean> {
     const log = this.options.logger.child({ certificate: name });
     try {
       if (await this.writtenAfterCommit(name)) return false;
@@ -130,7 +131,7 @@ export class FileLocalBundles implements LocalBundles {
       const live = await this.fs.readFile(path, 'utf8').catch(() => undefined);
       if (live === bundleOf(stored)) return false;
       await this.write(stored);
-      log.warn('Rewrote the HAProxy bundle to the current version (a killed run, or another node, stored it)', {
+      log[level]('Rewrote the HAProxy bundle to the current version (a killed run, or another node, stored it)', {
         bundle: path,
         version: stored.meta.version,
         previous: live === undefined ? 'missing' : 'another version',

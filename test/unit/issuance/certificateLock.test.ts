@@ -186,6 +186,40 @@ describe('renewCertificates() under the certificate lock', () => {
     expect(ca.orders).toHaveLength(1);
   });
 
+  test('with busyCertificates "skip", a certificate whose lock another node holds is skipped at once, with no order and no backoff', async () => {
+    const { ca, locks, deps } = setup();
+    await issueCertificate(REQUEST, deps);
+    const other = await locks.acquire(LOCK);
+    try {
+      const started = Date.now();
+      const [outcome] = await renewCertificates(deps, { nextCheckAt: NOW, force: true, busyCertificates: 'skip' });
+      expect(Date.now() - started).toBeLessThan(deps.lockTimeoutMs ?? 60_000);
+      expect(outcome).toMatchObject({ name: NAME, decision: { due: false, reason: 'not-yet' } });
+      expect(outcome!.decision.detail).toBe('another node holds its lease and is renewing it; nothing ordered here');
+      expect(outcome!.error).toBeUndefined();
+      expect(ca.orders).toHaveLength(1);
+      expect((await deps.renewalState.load(NAME)).value.failure).toBeUndefined();
+    } finally {
+      await other.release();
+    }
+  });
+
+  test.each([
+    ['no spread: the first name first', undefined, ['a.example.net', 'b.example.net', 'c.example.net']],
+    ['a node id moves the start, keeping the order', 'node-3', ['b.example.net', 'c.example.net', 'a.example.net']],
+    ['another node id starts elsewhere', 'node-2', ['c.example.net', 'a.example.net', 'b.example.net']],
+  ])('spreadBy: %s', async (_what, spreadBy, expected) => {
+    const { ca, deps } = setup();
+    for (const name of ['a.example.net', 'b.example.net', 'c.example.net'])
+      await issueCertificate({ name, domains: [name], keyType: 'ec256' }, { ...deps, acmeFor: () => ca.client() });
+    const before = ca.orders.length;
+    await renewCertificates(
+      { ...deps, acmeFor: () => ca.client() },
+      { nextCheckAt: NOW, force: true, concurrency: 1, ...(spreadBy === undefined ? {} : { spreadBy }) },
+    );
+    expect(ca.orders.slice(before).map((order) => order.domains[0])).toEqual(expected);
+  });
+
   test('a renewal whose lease is lost records no failure backoff: the CA refused nothing', async () => {
     let lose = false;
     const { locks, deps, finalized } = setup({

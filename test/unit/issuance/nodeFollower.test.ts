@@ -27,7 +27,7 @@ async function until(check: () => boolean, ms = 3_000): Promise<void> {
   }
 }
 
-function setup(options: { pollIntervalMs?: number; failFirst?: number } = {}) {
+function setup(options: { pollIntervalMs?: number; failFirst?: number; names?: string[]; syncMs?: number } = {}) {
   const feed = new ScriptedFeed();
   const batches: string[][] = [];
   let failures = options.failFirst ?? 0;
@@ -35,9 +35,10 @@ function setup(options: { pollIntervalMs?: number; failFirst?: number } = {}) {
   const follower = new NodeFollower({
     feed,
     pollIntervalMs: options.pollIntervalMs ?? 3_600_000,
-    listNames: async () => ['a.test', 'b.test'],
+    listNames: async () => options.names ?? ['a.test', 'b.test'],
     sync: async (names): Promise<SyncOutcome[]> => {
       batches.push(names);
+      if (options.syncMs !== undefined) await sleep(options.syncMs);
       if (failures > 0) {
         failures -= 1;
         throw new Error('the home lock is busy');
@@ -104,5 +105,27 @@ describe('NodeFollower', () => {
     await until(() => batches.length >= 1);
     stop();
     await expect(running).resolves.toBeUndefined();
+  });
+
+  test('the first connect compares every certificate once, in chunks of 20', async () => {
+    const names = Array.from({ length: 45 }, (_, i) => `n${String(i).padStart(2, '0')}.test`);
+    const { batches, running, stop } = setup({ names });
+    await until(() => batches.length >= 3);
+    await sleep(50);
+    expect(batches.map((batch) => batch.length)).toEqual([20, 20, 5]);
+    expect(batches.flat()).toEqual(names);
+    stop();
+    await running;
+  });
+
+  test('a change announced during a full comparison is synced before the rest of it', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `n${String(i).padStart(2, '0')}.test`);
+    const { feed, batches, running, stop } = setup({ names, syncMs: 30 });
+    await until(() => batches.length >= 1);
+    feed.handlers?.onChange({ name: 'urgent.test', version: 'v2' });
+    await until(() => batches.length >= 4);
+    expect(batches[1]).toEqual(['urgent.test']);
+    stop();
+    await running;
   });
 });
