@@ -122,8 +122,9 @@ async function sharedStorePass(
   const outcomes = await renewCertificates(renewalDeps(deps, context, passServices), {
     ...options,
     desired: desiredFromConfig(config),
-    // Nodes skip what another node is renewing, and start their walks at different places.
-    busyCertificates: 'skip',
+    // Nodes skip what another node is renewing (a forced run waits for it instead, then finds
+    // it renewed or takes over an expired lease), and start their walks at different places.
+    busyCertificates: options.force ? 'wait' : 'skip',
     spreadBy: services.node,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
