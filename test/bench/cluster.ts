@@ -130,7 +130,7 @@ export async function runClusterBench(): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-cluster-'));
   outsideJest(join(work, 'transcripts'));
   const progress = (line: string): void => void process.stderr.write(`bench: cluster: ${line}\n`);
-  const logDir = process.env.ACME_BENCH_LOG_DIR;
+  const logDir = process.env.ACME_BENCH_LOG_DIR || undefined;
   const peers = await startPeers();
   try {
     const postgres = await startPostgres();
