@@ -1,7 +1,15 @@
 /**
- * Pure polling arithmetic: how long to wait before re-polling an authorization or order
- * (RFC 8555 §7.5.1 "Clients SHOULD NOT poll more often than Retry-After allows"), and how to
- * read a Retry-After header. No I/O, no clock: `now` comes in as an argument.
+ * Pure polling arithmetic: when to re-poll an authorization or order (RFC 8555 §7.5.1 "Clients
+ * SHOULD NOT poll more often than Retry-After allows"), and how to read a Retry-After header.
+ * No I/O, no clock: elapsed time and `now` come in as arguments.
+ *
+ * Schedule: a CA that validates at once (pebble, a warm Let's Encrypt VA) is usually done within
+ * tens of milliseconds, so the first re-poll comes after `initialDelayMs` (25 ms) and the delay
+ * doubles up to `maxDelayMs` (5 s). A Retry-After from the CA always wins: it is waited out in
+ * full, never shortened; when it is longer than `retryAfterCapMs` or than the time left, the loop
+ * stops instead of polling early. A transient failure without Retry-After waits at least
+ * `errorDelayMs`, so an overloaded CA is not hammered every 25 ms. Bounded by `maxPolls` re-polls
+ * and `timeoutMs` in total, whichever comes first.
  */
 
 /** How our own poll loops wait between polls of an authorization or order. */
@@ -12,31 +20,75 @@ export interface PollPolicy {
   maxDelayMs: number;
   /** Upper bound for the whole wait, in ms; then the loop fails with ACME_TIMEOUT. */
   timeoutMs: number;
-  /** Upper bound for a server's Retry-After, in ms (a rate limit may ask for hours). */
+  /** Upper bound for a server's Retry-After, in ms (a rate limit may ask for hours); above it the loop stops. */
   retryAfterCapMs: number;
+  /** Lower bound for the delay after a transient failure (network, 5xx) without Retry-After, in ms. */
+  errorDelayMs: number;
+  /** Upper bound for the number of re-polls after the first fetch. */
+  maxPolls: number;
 }
 
-/** Defaults: first re-poll after 250 ms, doubling to 5 s, 2 min in total, Retry-After capped at 30 s. */
+/**
+ * Defaults: first re-poll after 25 ms, doubling to 5 s, at most 30 re-polls and 2 min in total,
+ * Retry-After honoured up to 30 s, at least 250 ms after a transient failure.
+ * Worst case without Retry-After: 25+50+…+3200 ms (8 re-polls, 6.4 s), then 22 more every 5 s.
+ */
 export const DEFAULT_POLL_POLICY: Readonly<PollPolicy> = Object.freeze({
-  initialDelayMs: 250,
+  initialDelayMs: 25,
   maxDelayMs: 5_000,
   timeoutMs: 120_000,
   retryAfterCapMs: 30_000,
+  errorDelayMs: 250,
+  maxPolls: 30,
 });
 
+/** What a poll loop does next: wait `delayMs` and poll again, or stop (and why). */
+export type PollStep =
+  | { kind: 'wait'; delayMs: number }
+  | { kind: 'stop'; reason: 'max-polls' | 'timeout' | 'retry-after'; retryAfterMs?: number };
+
+/** The state nextPollStep() decides from. */
+export interface PollState {
+  /** Re-polls made so far (0 before the first re-poll). */
+  attempt: number;
+  /** Time since the loop's first fetch, in ms. */
+  elapsedMs: number;
+  /** The CA's Retry-After on the last answer, in ms (parseRetryAfter()), or undefined. */
+  retryAfterMs: number | undefined;
+  /** Whether the last fetch failed transiently (network, timeout, 5xx, rate limit). */
+  afterError: boolean;
+}
+
+/** A non-negative whole number of ms, or `fallback` for NaN, ±Infinity and negatives. */
+function wholeMs(value: number, fallback: number): number {
+  return Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+}
+
 /**
- * Returns the delay in ms before re-poll number `attempt` (0 = the first re-poll).
- * Without Retry-After: `initialDelayMs * 2^attempt`, capped at `maxDelayMs`.
- * With Retry-After: the server's value, capped at `retryAfterCapMs`, never below `initialDelayMs`
- * (so `Retry-After: 0` cannot make us spin).
+ * Decides the next step of a poll loop (pure).
+ * Without Retry-After: `initialDelayMs * 2^attempt`, capped at `maxDelayMs`, raised to
+ * `errorDelayMs` after a transient failure, shortened to the time left.
+ * With Retry-After (finite, ≥ 0): exactly that (raised to `initialDelayMs`, so `0` cannot make us
+ * spin), or stop with reason `retry-after` when it exceeds `retryAfterCapMs` or the time left.
+ * A Retry-After that is not a finite number ≥ 0 counts as absent.
  */
-export function nextPollDelay(attempt: number, retryAfterMs: number | undefined, policy: PollPolicy): number {
-  const initial = Math.max(0, policy.initialDelayMs);
+export function nextPollStep(state: PollState, policy: PollPolicy): PollStep {
+  const initial = wholeMs(policy.initialDelayMs, 0);
+  const attempt = wholeMs(state.attempt, 0);
+  if (attempt >= wholeMs(policy.maxPolls, 0)) return { kind: 'stop', reason: 'max-polls' };
+  const remainingMs = wholeMs(policy.timeoutMs, 0) - wholeMs(state.elapsedMs, 0);
+  if (remainingMs <= 0) return { kind: 'stop', reason: 'timeout' };
+  const retryAfterMs = state.retryAfterMs;
   if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
-    return Math.max(initial, Math.min(retryAfterMs, policy.retryAfterCapMs));
+    const delayMs = Math.max(initial, Math.ceil(retryAfterMs));
+    if (delayMs > policy.retryAfterCapMs || delayMs > remainingMs)
+      return { kind: 'stop', reason: 'retry-after', retryAfterMs: delayMs };
+    return { kind: 'wait', delayMs };
   }
-  const step = Number.isFinite(attempt) && attempt > 0 ? Math.floor(attempt) : 0;
-  return Math.min(initial * 2 ** step, Math.max(initial, policy.maxDelayMs));
+  // 2^attempt overflows to Infinity for a huge attempt; the cap below takes it back.
+  const backoffMs = Math.min(initial * 2 ** attempt, Math.max(initial, wholeMs(policy.maxDelayMs, initial)));
+  const delayMs = state.afterError ? Math.max(backoffMs, wholeMs(policy.errorDelayMs, 0)) : backoffMs;
+  return { kind: 'wait', delayMs: Math.min(delayMs, remainingMs) };
 }
 
 // RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". The obsolete RFC 850 and

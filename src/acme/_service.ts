@@ -36,7 +36,7 @@ export interface AcmeServiceOptions {
   caBundlePem?: string;
   /** Timeout of each HTTP request, in ms. Default: 30000. */
   requestTimeoutMs?: number;
-  /** Poll policy. Default: DEFAULT_POLL_POLICY ({ initialDelayMs: 250, maxDelayMs: 5000, timeoutMs: 120000, retryAfterCapMs: 30000 }). */
+  /** Poll policy. Default: DEFAULT_POLL_POLICY ({ initialDelayMs: 25, maxDelayMs: 5000, timeoutMs: 120000, retryAfterCapMs: 30000, errorDelayMs: 250, maxPolls: 30 }). */
   poll?: Partial<PollPolicy>;
   logger: Logger;
   /**

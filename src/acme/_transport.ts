@@ -28,7 +28,7 @@ import { systemClock } from '../clock';
 import type { Logger } from '../log';
 import { AcmeError } from '../errors';
 import { AcmeHttpError, exchange, type CapturedProblem, type HttpAnswer, type HttpFailure } from './_http';
-import { nextPollDelay, type PollPolicy } from './_poll';
+import { nextPollStep, type PollPolicy } from './_poll';
 import { sanitizeDetail, toAcmeError } from './_problem';
 
 /** Per-AcmeService settings the adapter applies to every request of its operations. */
@@ -164,8 +164,7 @@ async function acmeAdapter(config: InternalAxiosRequestConfig): Promise<AxiosRes
       return toAxiosResponse(answer, config);
     }
     if (scope !== undefined && retriesIdempotent(answer, method, attempt, scope.context.settings.poll)) {
-      await waitBeforeRetry(scope.context, answer, attempt);
-      continue;
+      if (await waitBeforeRetry(scope.context, answer, attempt)) continue;
     }
     if (!isRetriedByAcmeClient(method, failure)) throw new AcmeHttpError(failure);
     if (scope !== undefined) scope.handedBack = failure.problem;
@@ -241,10 +240,25 @@ async function send(
   return answer;
 }
 
-async function waitBeforeRetry(context: OperationContext, answer: HttpAnswer, attempt: number): Promise<void> {
-  const delayMs = nextPollDelay(attempt - 1, answer.retryAfterMs, context.settings.poll);
-  context.settings.logger.debug('Retrying ACME request', { url: answer.url, status: answer.status, attempt, delayMs });
-  await pause(context, delayMs);
+/**
+ * Waits before retrying an idempotent request, on the error schedule (from `errorDelayMs`,
+ * doubling; a Retry-After in full). Resolves false, without waiting, when the schedule says stop.
+ */
+async function waitBeforeRetry(context: OperationContext, answer: HttpAnswer, attempt: number): Promise<boolean> {
+  const poll = context.settings.poll;
+  const step = nextPollStep(
+    { attempt: attempt - 1, elapsedMs: 0, retryAfterMs: answer.retryAfterMs, afterError: true },
+    { ...poll, initialDelayMs: poll.errorDelayMs },
+  );
+  if (step.kind === 'stop') return false;
+  context.settings.logger.debug('Retrying ACME request', {
+    url: answer.url,
+    status: answer.status,
+    attempt,
+    delayMs: step.delayMs,
+  });
+  await pause(context, step.delayMs);
+  return true;
 }
 
 function retriesIdempotent(answer: HttpAnswer, method: string, attempt: number, poll: PollPolicy): boolean {

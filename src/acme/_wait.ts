@@ -1,11 +1,11 @@
 /**
  * Our poll loop for authorizations and orders. acme-client's waitForValidStatus() waits at
- * least 5 s between polls and ignores Retry-After (notes §1.3); this one re-polls after
- * `initialDelayMs`, backs off exponentially, honours a capped Retry-After and gives up after
- * `timeoutMs` in total.
+ * least 5 s between polls and ignores Retry-After; this one follows nextPollStep(): a first
+ * re-poll after tens of ms, exponential backoff, every Retry-After waited out in full, and at
+ * most `maxPolls` re-polls within `timeoutMs`.
  */
 import { AcmeError } from '../errors';
-import { nextPollDelay } from './_poll';
+import { nextPollStep, type PollStep } from './_poll';
 import { classify, pause, type OperationContext } from './_transport';
 
 /** Progress of a poll loop, reported before each wait so the CLI can show it. */
@@ -52,7 +52,7 @@ export interface PollTarget<T extends { status: string }> {
  * Retryable failures (network, timeout, 5xx, rate limit) count as "still waiting", unless their
  * Retry-After is above `poll.retryAfterCapMs`.
  * Stops as soon as the operation's signal fires, during a fetch or a wait.
- * @throws {AcmeError} ACME_TIMEOUT after `poll.timeoutMs` (or the last transient failure); a failure whose Retry-After is above the cap; any other failure of fetch
+ * @throws {AcmeError} ACME_TIMEOUT after `poll.timeoutMs` or `poll.maxPolls` re-polls, or when the CA's Retry-After on a waiting status is longer than the cap or the time left (the last transient failure instead, when the last poll failed); a failure whose Retry-After is above the cap; any other failure of fetch
  * @throws the signal's reason when the operation's signal fires
  */
 export async function pollWhile<T extends { status: string }>(
@@ -74,30 +74,44 @@ export async function pollWhile<T extends { status: string }>(
     } catch (error) {
       lastError = classify(error, context);
       if (!lastError.retryable) throw lastError;
-      // A CA that refuses us for longer than we may wait (a rate limit's Retry-After: 86400) is
-      // not asked again after the cap: that would poll more often than it allows (RFC 8555 §6.6).
-      if ((lastError.retryAfterMs ?? 0) > poll.retryAfterCapMs) throw lastError;
       lastStatus = 'error';
       retryAfterMs = lastError.retryAfterMs;
       logger.debug('Transient ACME error while polling', { domain: target.domain, error: lastError.message });
     }
-    const remainingMs = poll.timeoutMs - (clock.now().getTime() - startedMs);
-    if (remainingMs <= 0) {
-      // A CA that stayed unreachable until the deadline: report the real cause, not a timeout.
+    const elapsedMs = clock.now().getTime() - startedMs;
+    const step = nextPollStep({ attempt, elapsedMs, retryAfterMs, afterError: lastStatus === 'error' }, poll);
+    if (step.kind === 'stop') {
+      // A CA that stayed unreachable, or refuses us for longer than we may wait (a rate limit's
+      // Retry-After: 86400): report the real cause, and never poll before its Retry-After.
       if (lastStatus === 'error' && lastError !== undefined) throw lastError;
-      throw new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: still "${lastStatus}" after ${poll.timeoutMs} ms`, {
-        cause: lastError,
-        retryable: true,
-      });
+      throw stoppedError(context, { step, lastStatus, elapsedMs, attempt });
     }
-    const delayMs = Math.min(nextPollDelay(attempt, retryAfterMs, poll), remainingMs);
     target.onWait?.({
       resource: target.resource,
       domain: target.domain,
       attempt: attempt + 1,
       status: lastStatus,
-      delayMs,
+      delayMs: step.delayMs,
     });
-    await pause(context, delayMs);
+    await pause(context, step.delayMs);
   }
+}
+
+/** The ACME_TIMEOUT for a loop that stops while the item is still waiting. */
+function stoppedError(
+  context: OperationContext,
+  state: { step: Extract<PollStep, { kind: 'stop' }>; lastStatus: string; elapsedMs: number; attempt: number },
+): AcmeError {
+  const { step, lastStatus } = state;
+  const { poll } = context.settings;
+  const why =
+    step.reason === 'timeout'
+      ? `after ${poll.timeoutMs} ms`
+      : step.reason === 'max-polls'
+        ? `after ${state.attempt} polls in ${state.elapsedMs} ms`
+        : `and its Retry-After of ${step.retryAfterMs} ms is longer than the ${Math.min(poll.retryAfterCapMs, poll.timeoutMs - state.elapsedMs)} ms this poll may still wait`;
+  return new AcmeError('ACME_TIMEOUT', `Cannot ${context.step}: still "${lastStatus}" ${why}`, {
+    retryable: true,
+    ...(step.retryAfterMs === undefined ? {} : { retryAfterMs: step.retryAfterMs }),
+  });
 }

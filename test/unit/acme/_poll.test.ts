@@ -1,46 +1,124 @@
-import { DEFAULT_POLL_POLICY, nextPollDelay, parseRetryAfter, type PollPolicy } from '../../../src/acme';
+import { DEFAULT_POLL_POLICY, nextPollStep, parseRetryAfter, type PollPolicy, type PollStep } from '../../../src/acme';
 
-const policy: PollPolicy = { initialDelayMs: 250, maxDelayMs: 5_000, timeoutMs: 120_000, retryAfterCapMs: 30_000 };
+const policy: PollPolicy = {
+  initialDelayMs: 25,
+  maxDelayMs: 5_000,
+  timeoutMs: 120_000,
+  retryAfterCapMs: 30_000,
+  errorDelayMs: 250,
+  maxPolls: 30,
+};
+const wait = (delayMs: number): PollStep => ({ kind: 'wait', delayMs });
 
-describe('nextPollDelay()', () => {
-  test.each<[string, number, number | undefined, number]>([
-    ['first re-poll waits initialDelayMs', 0, undefined, 250],
-    ['second re-poll doubles', 1, undefined, 500],
-    ['fourth re-poll', 3, undefined, 2_000],
-    ['caps at maxDelayMs', 5, undefined, 5_000],
-    ['a huge attempt stays at the cap', 10_000, undefined, 5_000],
-    ['a fractional attempt is floored', 1.9, undefined, 500],
-    ['a negative attempt counts as the first', -3, undefined, 250],
-    ['NaN attempt counts as the first', Number.NaN, undefined, 250],
-    ['Infinity attempt counts as the first', Number.POSITIVE_INFINITY, undefined, 250],
-    ['Retry-After replaces the backoff', 0, 3_000, 3_000],
-    ['Retry-After may exceed maxDelayMs', 0, 20_000, 20_000],
-    ['Retry-After is capped at retryAfterCapMs', 4, 3_600_000, 30_000],
-    ['Retry-After: 0 cannot make us spin', 0, 0, 250],
-    ['Retry-After below initialDelayMs is raised', 2, 100, 250],
-    ['negative Retry-After is ignored', 1, -5, 500],
-    ['NaN Retry-After is ignored', 1, Number.NaN, 500],
-    ['Infinite Retry-After is ignored', 1, Number.POSITIVE_INFINITY, 500],
-  ])('nextPollDelay(): %s', (_name, attempt, retryAfterMs, expected) => {
-    expect(nextPollDelay(attempt, retryAfterMs, policy)).toBe(expected);
+describe('nextPollStep()', () => {
+  test.each<[string, number, number, number | undefined, boolean, PollStep]>([
+    ['first re-poll waits initialDelayMs', 0, 0, undefined, false, wait(25)],
+    ['second re-poll doubles', 1, 25, undefined, false, wait(50)],
+    ['backoff keeps doubling', 7, 6_000, undefined, false, wait(3_200)],
+    ['backoff is capped at maxDelayMs', 8, 6_400, undefined, false, wait(5_000)],
+    ['a huge attempt stays at maxDelayMs', 29, 100_000, undefined, false, wait(5_000)],
+    ['a negative attempt counts as the first', -3, 0, undefined, false, wait(25)],
+    ['a NaN attempt counts as the first', NaN, 0, undefined, false, wait(25)],
+    ['a transient failure waits at least errorDelayMs', 0, 0, undefined, true, wait(250)],
+    ['a transient failure late in the loop keeps the backoff', 8, 6_400, undefined, true, wait(5_000)],
+    ['the last wait is shortened to the time left', 3, 119_990, undefined, false, wait(10)],
+    ['Retry-After is waited out exactly', 0, 0, 3_000, false, wait(3_000)],
+    ['Retry-After wins over a longer backoff', 9, 10_000, 1_000, false, wait(1_000)],
+    ['Retry-After after a failure is waited out exactly', 0, 0, 2_000, true, wait(2_000)],
+    ['Retry-After: 0 is raised to initialDelayMs (no spinning)', 0, 0, 0, false, wait(25)],
+    ['a fractional Retry-After is rounded up', 0, 0, 100.4, false, wait(101)],
+    ['Retry-After equal to the cap is waited out', 0, 0, 30_000, false, wait(30_000)],
+    [
+      'Retry-After above the cap stops (never polls early)',
+      0,
+      0,
+      30_001,
+      false,
+      { kind: 'stop', reason: 'retry-after', retryAfterMs: 30_001 },
+    ],
+    [
+      'a huge Retry-After (a day) stops',
+      2,
+      100,
+      86_400_000,
+      true,
+      { kind: 'stop', reason: 'retry-after', retryAfterMs: 86_400_000 },
+    ],
+    [
+      'Retry-After longer than the time left stops',
+      4,
+      115_000,
+      6_000,
+      false,
+      { kind: 'stop', reason: 'retry-after', retryAfterMs: 6_000 },
+    ],
+    ['a negative Retry-After counts as absent', 2, 100, -5_000, false, wait(100)],
+    ['a NaN Retry-After counts as absent', 2, 100, NaN, false, wait(100)],
+    ['an infinite Retry-After counts as absent', 2, 100, Infinity, false, wait(100)],
+    ['stops after maxPolls re-polls', 30, 60_000, undefined, false, { kind: 'stop', reason: 'max-polls' }],
+    ['maxPolls wins over a Retry-After', 30, 60_000, 1_000, false, { kind: 'stop', reason: 'max-polls' }],
+    ['stops at the deadline', 5, 120_000, undefined, false, { kind: 'stop', reason: 'timeout' }],
+    ['stops past the deadline', 5, 500_000, 1_000, true, { kind: 'stop', reason: 'timeout' }],
+  ])('nextPollStep(): %s', (_name, attempt, elapsedMs, retryAfterMs, afterError, expected) => {
+    expect(nextPollStep({ attempt, elapsedMs, retryAfterMs, afterError }, policy)).toEqual(expected);
   });
 
-  test('nextPollDelay() never exceeds maxDelayMs over a long poll', () => {
-    const delays = Array.from({ length: 8 }, (_, attempt) => nextPollDelay(attempt, undefined, policy));
-    expect(delays).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+  // Retry-After as the CA sends it: parsed by parseRetryAfter(), then scheduled.
+  const now = new Date('2025-10-21T07:28:00.000Z');
+  test.each<[string, string, PollStep]>([
+    ['delay-seconds', '2', wait(2_000)],
+    ['an HTTP-date 5 s ahead', 'Tue, 21 Oct 2025 07:28:05 GMT', wait(5_000)],
+    ['an HTTP-date in the past (raised to initialDelayMs)', 'Mon, 20 Oct 2025 07:28:00 GMT', wait(25)],
+    [
+      'an HTTP-date a year ahead',
+      'Wed, 21 Oct 2026 07:28:00 GMT',
+      { kind: 'stop', reason: 'retry-after', retryAfterMs: 31_536_000_000 },
+    ],
+    [
+      'the largest delay-seconds accepted',
+      '999999999999',
+      { kind: 'stop', reason: 'retry-after', retryAfterMs: 999_999_999_999_000 },
+    ],
+    ['negative seconds (ignored: backoff)', '-5', wait(50)],
+    ['garbage (ignored: backoff)', 'soon', wait(50)],
+    ['a lenient date (ignored: backoff)', '5 May 2030', wait(50)],
+    ['a header injection attempt (ignored: backoff)', '5\r\nSet-Cookie: x=1', wait(50)],
+  ])('nextPollStep() with Retry-After %s', (_name, header, expected) => {
+    const retryAfterMs = parseRetryAfter(header, now);
+    expect(nextPollStep({ attempt: 1, elapsedMs: 25, retryAfterMs, afterError: false }, policy)).toEqual(expected);
   });
 
-  test('nextPollDelay() treats a maxDelayMs below initialDelayMs as initialDelayMs', () => {
-    expect(nextPollDelay(3, undefined, { ...policy, maxDelayMs: 10 })).toBe(250);
+  test('nextPollStep() treats a maxDelayMs below initialDelayMs as initialDelayMs', () => {
+    expect(
+      nextPollStep(
+        { attempt: 3, elapsedMs: 0, retryAfterMs: undefined, afterError: false },
+        { ...policy, maxDelayMs: 10 },
+      ),
+    ).toEqual(wait(25));
   });
 
-  test('DEFAULT_POLL_POLICY re-polls first after at most 250 ms', () => {
-    expect(DEFAULT_POLL_POLICY).toEqual({
-      initialDelayMs: 250,
-      maxDelayMs: 5_000,
-      timeoutMs: 120_000,
-      retryAfterCapMs: 30_000,
-    });
+  test('DEFAULT_POLL_POLICY without Retry-After: 30 re-polls at most, the first after 25 ms, all within the timeout', () => {
+    const delays: number[] = [];
+    let elapsedMs = 0;
+    let step: PollStep = nextPollStep(
+      { attempt: 0, elapsedMs, retryAfterMs: undefined, afterError: false },
+      DEFAULT_POLL_POLICY,
+    );
+    while (step.kind === 'wait' && delays.length < 100) {
+      delays.push(step.delayMs);
+      elapsedMs += step.delayMs;
+      step = nextPollStep(
+        { attempt: delays.length, elapsedMs, retryAfterMs: undefined, afterError: false },
+        DEFAULT_POLL_POLICY,
+      );
+    }
+    expect(step).toEqual({ kind: 'stop', reason: 'max-polls' });
+    expect(delays.slice(0, 9)).toEqual([25, 50, 100, 200, 400, 800, 1_600, 3_200, 5_000]);
+    expect([delays.length, elapsedMs]).toEqual([30, 116_375]);
+  });
+
+  test('DEFAULT_POLL_POLICY has the documented values', () => {
+    expect(DEFAULT_POLL_POLICY).toEqual(policy);
   });
 });
 

@@ -58,20 +58,20 @@ describe('pollWhile()', () => {
   test.each<[string, Step[], string, number[]]>([
     ['returns at once when the first poll is done', [{ status: 'valid' }], 'valid', []],
     [
-      'backs off 250, 500, 1000 ms',
+      'backs off 25, 50, 100 ms',
       [{ status: 'pending' }, { status: 'pending' }, { status: 'pending' }, { status: 'valid' }],
       'valid',
-      [250, 500, 1_000],
+      [25, 50, 100],
     ],
     [
       'returns a failed status for the caller to judge',
       [{ status: 'pending' }, { status: 'invalid' }],
       'invalid',
-      [250],
+      [25],
     ],
     [
-      'honours Retry-After, capped at 30 s',
-      [{ status: 'pending', retryAfterMs: 3_000 }, { status: 'pending', retryAfterMs: 3_600_000 }, { status: 'valid' }],
+      'waits out Retry-After in full',
+      [{ status: 'pending', retryAfterMs: 3_000 }, { status: 'pending', retryAfterMs: 30_000 }, { status: 'valid' }],
       'valid',
       [3_000, 30_000],
     ],
@@ -79,7 +79,7 @@ describe('pollWhile()', () => {
       'keeps polling through a transient network failure',
       [{ status: 'pending' }, refused(), { status: 'valid' }],
       'valid',
-      [250, 500],
+      [25, 250],
     ],
   ])('pollWhile() %s', async (_name, steps, status, delays) => {
     const { context, slept } = fakeContext();
@@ -104,8 +104,8 @@ describe('pollWhile()', () => {
       onWait: (info) => seen.push(info),
     });
     expect(seen).toEqual([
-      { resource: 'order', domain: 'a.test, b.test', attempt: 1, status: 'processing', delayMs: 250 },
-      { resource: 'order', domain: 'a.test, b.test', attempt: 2, status: 'error', delayMs: 500 },
+      { resource: 'order', domain: 'a.test, b.test', attempt: 1, status: 'processing', delayMs: 25 },
+      { resource: 'order', domain: 'a.test, b.test', attempt: 2, status: 'error', delayMs: 250 },
     ]);
   });
 
@@ -123,8 +123,8 @@ describe('pollWhile()', () => {
       retryable: true,
       message: 'Cannot validate "a.test" over HTTP-01: still "pending" after 2000 ms',
     });
-    // 250 + 500 + 1000 = 1750, then only the 250 ms left of the budget.
-    expect(slept).toEqual([250, 500, 1_000, 250]);
+    // 25 + 50 + … + 800 = 1575, then only the 425 ms left of the budget.
+    expect(slept).toEqual([25, 50, 100, 200, 400, 800, 425]);
   });
 
   test('pollWhile() reports the real cause when the CA stays unreachable until the deadline', async () => {
@@ -159,7 +159,7 @@ describe('pollWhile()', () => {
       fetch: script(context, steps),
       onWait: undefined,
     });
-    expect([item.status, slept]).toEqual(['valid', [250, 3_000]]);
+    expect([item.status, slept]).toEqual(['valid', [25, 3_000]]);
   });
 
   test('pollWhile() gives up at once on a rate limit whose Retry-After is above the cap (never polls again after 30 s)', async () => {
@@ -175,7 +175,7 @@ describe('pollWhile()', () => {
         onWait: undefined,
       }),
     ).rejects.toBe(limited);
-    expect(slept).toEqual([250]);
+    expect(slept).toEqual([25]);
   });
 
   test('pollWhile() stops at the first non-retryable failure', async () => {
@@ -189,6 +189,51 @@ describe('pollWhile()', () => {
       onWait: undefined,
     });
     await expect(failure).rejects.toBe(fatal);
-    expect(slept).toEqual([250]);
+    expect(slept).toEqual([25]);
+  });
+
+  test.each<[string, Step[], number, string, number[]]>([
+    [
+      'a Retry-After above the cap on a waiting status (never polls early)',
+      [{ status: 'pending', retryAfterMs: 3_600_000 }],
+      120_000,
+      'Cannot validate "a.test" over HTTP-01: still "pending" and its Retry-After of 3600000 ms is longer than the 30000 ms this poll may still wait',
+      [],
+    ],
+    [
+      'a Retry-After longer than the time left',
+      [{ status: 'pending' }, { status: 'processing', retryAfterMs: 5_000 }],
+      2_000,
+      'Cannot validate "a.test" over HTTP-01: still "processing" and its Retry-After of 5000 ms is longer than the 1975 ms this poll may still wait',
+      [25],
+    ],
+  ])('pollWhile() gives up with ACME_TIMEOUT on %s', async (_name, steps, timeoutMs, message, delays) => {
+    const { context, slept } = fakeContext(timeoutMs);
+    const failure = pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending', 'processing'],
+      fetch: script(context, steps),
+      onWait: undefined,
+    });
+    await expect(failure).rejects.toMatchObject({ code: 'ACME_TIMEOUT', retryable: true, message });
+    expect(slept).toEqual(delays);
+  });
+
+  test('pollWhile() gives up with ACME_TIMEOUT after maxPolls re-polls', async () => {
+    const { context, slept } = fakeContext();
+    context.settings.poll = { ...context.settings.poll, maxPolls: 3 };
+    const failure = pollWhile(context, {
+      resource: 'authorization',
+      domain: 'a.test',
+      waiting: ['pending'],
+      fetch: script(context, [{ status: 'pending' }]),
+      onWait: undefined,
+    });
+    await expect(failure).rejects.toMatchObject({
+      code: 'ACME_TIMEOUT',
+      message: 'Cannot validate "a.test" over HTTP-01: still "pending" after 3 polls in 175 ms',
+    });
+    expect(slept).toEqual([25, 50, 100]);
   });
 });
