@@ -31,15 +31,23 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'doctor', load: async () => (await import('./doctor')).registerDoctorCommand },
 ];
 
+const VERSION_FLAGS: ReadonlySet<string> = new Set(['-V', '--version']);
+const HELP_FLAGS: ReadonlySet<string> = new Set(['-h', '--help']);
+
 /**
  * The commands to register for this command line (pure): only the named one when the first
- * operand names a command, so that a run loads just its own modules; every one otherwise, so that
- * `acme --help` lists them all and a typo gets commander's "did you mean" suggestion.
+ * operand names a command, so that a run loads just its own modules; none for `acme --version`
+ * without a verb or help flag (commander prints the version before any command would run); every
+ * one otherwise, so that `acme --help` lists them all and a typo gets commander's "did you mean"
+ * suggestion.
  */
 export function commandsFor(argv: readonly string[]): readonly CommandEntry[] {
   const verb = argv.find((arg) => !arg.startsWith('-'));
   const named = COMMANDS.filter((entry) => entry.name === verb);
-  return named.length === 1 ? named : COMMANDS;
+  if (named.length === 1) return named;
+  const versionOnly =
+    verb === undefined && argv.some((arg) => VERSION_FLAGS.has(arg)) && !argv.some((arg) => HELP_FLAGS.has(arg));
+  return versionOnly ? [] : COMMANDS;
 }
 
 /** Loads and registers the commands `commandsFor(argv)` picks, in table order. */
