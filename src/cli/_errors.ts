@@ -34,6 +34,10 @@ const PRESENTATION: Record<ErrorCode, ErrorPresentation> = {
     exitCode: EXIT_FAILED,
     hint: 'Another run changed the certificate meanwhile; run "acme list" to see the current one, then run the command again if still needed',
   },
+  STORAGE_OPEN_FILES_LIMIT: {
+    exitCode: EXIT_FAILED,
+    hint: 'The files are fine: raise the open-files limit ("ulimit -n 4096", or LimitNOFILE= for a service), then run the command again',
+  },
   CERTIFICATE_INVALID: { exitCode: EXIT_FAILED },
   CERTIFICATE_KEPT: { exitCode: EXIT_FAILED },
   LOCK_BUSY: { exitCode: EXIT_FAILED, hint: 'Another acme command is running; wait for it to finish' },

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
-import { messageOf } from '../errors';
+import { AppError, messageOf } from '../errors';
 import type { ManualCertificateScan } from '../manual';
+import { openFilesErrno } from '../storage';
 import { checkExpiry, checkServedSerials, type CertificateFacts } from './checkCertificates';
 import { checkChallengeRoute, type ChallengeProbe } from './checkChallengeRoute';
 import { checkHomeModes, type HomeScan } from './checkHomeModes';
@@ -43,6 +44,15 @@ export interface DoctorReport {
   checks: DoctorCheck[];
 }
 
+/** What to do when the certificates cannot be read: only a damaged file is moved aside; a full file table or an I/O error leaves the files alone. */
+function unreadableFix(error: unknown): string {
+  const code = error instanceof AppError ? error.code : undefined;
+  if (code === 'STORAGE_CORRUPT') return 'Move the damaged file aside (see the message) and run "acme list"';
+  if (code === 'STORAGE_OPEN_FILES_LIMIT' || openFilesErrno(error) !== undefined)
+    return 'The files are fine: raise the open-files limit ("ulimit -n 4096", or LimitNOFILE= for a service), then run "acme doctor" again';
+  return 'Fix the cause in the message (permissions, disk), then run "acme doctor" again';
+}
+
 async function certificateChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
   let certificates: CertificateFacts[];
   try {
@@ -52,7 +62,7 @@ async function certificateChecks(deps: DoctorDeps): Promise<DoctorCheck[]> {
       problem('certificates', 'stored certificates', {
         status: 'fail',
         detail: `cannot read them: ${messageOf(error)}`,
-        fix: 'Move the damaged file aside (see the message) and run "acme list"',
+        fix: unreadableFix(error),
       }),
     ];
   }

@@ -1,11 +1,12 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageOf } from '../errors';
+import { IO_CONCURRENCY, mapLimited } from '../storage';
 import type { HomeEntry, HomeScan } from './checkHomeModes';
 
 /** Options of scanHome(). */
 export interface ScanHomeOptions {
-  /** Entries examined at most. Default: 10000. */
+  /** Entries examined at most: about 10 per certificate, so 10,000 certificates fit. Default: 200000. */
   maxEntries?: number;
   /** Directory levels below home descended at most. Default: 8. */
   maxDepth?: number;
@@ -38,35 +39,46 @@ async function examine(home: string, path: string): Promise<{ entry: HomeEntry; 
   }
 }
 
+type Examined = { found: Awaited<ReturnType<typeof examine>> } | { error: unknown };
+
 /**
  * Lists home and everything under it with lstat (symlinks are reported, never followed), breadth
- * first, within the entry and depth limits. Never throws: an unreadable home is `error`, an
- * unreadable entry below it stops the scan as `truncated`.
+ * first, within the entry and depth limits, IO_CONCURRENCY entries at a time (each holds at most
+ * one directory open). Never throws: an unreadable home is `error`, an unreadable entry below it
+ * stops the scan as `truncated`.
  */
 export async function scanHome(home: string, options: ScanHomeOptions = {}): Promise<HomeScan> {
-  const maxEntries = options.maxEntries ?? 10_000;
+  const maxEntries = options.maxEntries ?? 200_000;
   const maxDepth = options.maxDepth ?? 8;
   const entries: HomeEntry[] = [];
   let truncated = false;
   const queue: Array<{ path: string; depth: number }> = [{ path: '.', depth: 0 }];
-  while (queue.length > 0) {
-    const { path, depth } = queue.shift()!;
+  for (let head = 0; head < queue.length;) {
     if (entries.length >= maxEntries) return { home, entries, truncated: true };
-    let found: Awaited<ReturnType<typeof examine>>;
-    try {
-      found = await examine(home, path);
-    } catch (error) {
-      return path === '.'
-        ? { home, entries, truncated: false, error: errorText(error) }
-        : { home, entries, truncated: true };
+    const batch = queue.slice(head, head + Math.min(IO_CONCURRENCY, maxEntries - entries.length));
+    head += batch.length;
+    const examined = await mapLimited(batch, (item): Promise<Examined> =>
+      examine(home, item.path).then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+    for (const [index, { path, depth }] of batch.entries()) {
+      const result = examined[index]!;
+      if ('error' in result) {
+        return path === '.'
+          ? { home, entries, truncated: false, error: errorText(result.error) }
+          : { home, entries, truncated: true };
+      }
+      const { found } = result;
+      if (found === undefined) continue;
+      entries.push(found.entry);
+      if (found.children.length > 0 && depth >= maxDepth) {
+        truncated = true;
+        continue;
+      }
+      queue.push(...found.children.map((name) => ({ path: childPath(path, name), depth: depth + 1 })));
     }
-    if (found === undefined) continue;
-    entries.push(found.entry);
-    if (found.children.length > 0 && depth >= maxDepth) {
-      truncated = true;
-      continue;
-    }
-    queue.push(...found.children.map((name) => ({ path: childPath(path, name), depth: depth + 1 })));
   }
   return { home, entries, truncated };
 }

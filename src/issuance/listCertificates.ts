@@ -1,18 +1,20 @@
 import { basename } from 'node:path';
-import { fromStored, safeCertId } from './_ariState';
+import { fromStored } from './_ariState';
 import { policyFacts } from './_failure';
 import type { Clock } from '../clock';
 import { messageOf } from '../errors';
 import { MAX_MANUAL_CERTIFICATES, type ManualCertificateScan } from '../manual';
+import { ariCertIdHasSerial } from '../pem';
 import { isAriWindowUsable, shouldRenew, type AriWindow, type RenewalDecision } from '../renewal';
-import type {
-  CertificateStore,
-  DeployState,
-  DeployStateStore,
-  LocalBundles,
-  RenewalState,
-  RenewalStateStore,
-  StoredCertificate,
+import {
+  mapLimited,
+  type CertificateMeta,
+  type CertificateStore,
+  type DeployState,
+  type DeployStateStore,
+  type LocalBundles,
+  type RenewalState,
+  type RenewalStateStore,
 } from '../storage';
 import type { HaproxyEndpoint } from './deployCertificate';
 
@@ -158,7 +160,8 @@ export interface ManualCertificateSummary {
 
 /** Adapters listCertificates reads. */
 export interface ListDeps {
-  store: CertificateStore;
+  /** Read for each certificate's metadata alone: no certificate, chain or key is read. */
+  store: Pick<CertificateStore, 'listCertificateNames' | 'loadCertificateMeta'>;
   /** Where this node's HAProxy loads each bundle from. */
   bundles: Pick<LocalBundles, 'pathOf'>;
   clock: Clock;
@@ -176,55 +179,62 @@ const MS_PER_DAY = 86_400_000;
 /**
  * Summarises every stored certificate, sorted by name: what each endpoint serves and when and why
  * it renews next. The decision uses only stored state (no request to the CA), with the next check
- * taken as now, so `due: true` means the next `acme renew` renews it.
- * @throws StorageError when a certificate or its renewal state cannot be read
+ * taken as now, so `due: true` means the next `acme renew` renews it. Reads each certificate's
+ * metadata, renewal state and deploy state, for IO_CONCURRENCY certificates at a time (10,000
+ * certificates fit under an open-files limit of 1,024).
+ * @throws StorageError when a certificate's metadata or its renewal or deploy state cannot be read
  */
 export async function listCertificates(deps: ListDeps): Promise<CertificateSummary[]> {
   const now = deps.clock.now();
-  const stored = await deps.store.listCertificates();
-  return Promise.all(
-    stored.map(async (certificate): Promise<CertificateSummary> => {
-      const { meta } = certificate;
-      const bundlePath = deps.bundles.pathOf(meta.name);
-      const state = deps.renewalState === undefined ? {} : (await deps.renewalState.load(meta.name)).value;
-      const deployed = deps.deployState === undefined ? {} : await deps.deployState.loadAllNodes(meta.name);
-      const ari = currentAri(certificate, state);
-      return {
-        name: meta.name,
-        domains: meta.domains,
-        serial: meta.serial,
-        notBefore: meta.notBefore,
-        notAfter: meta.notAfter,
-        daysLeft: Math.floor((Date.parse(meta.notAfter) - now.getTime()) / MS_PER_DAY),
-        keyType: meta.keyType,
-        profile: meta.profile ?? null,
-        bundlePath,
-        nextRenewal: nextRenewalOf(certificate, { state, ari: ari === undefined ? undefined : fromStored(ari), now }),
-        ari:
-          ari === undefined
-            ? null
-            : {
-                start: ari.start,
-                end: ari.end,
-                chosenAt: ari.chosenAt,
-                retryAfter: ari.retryAfter,
-                explanationUrl: ari.explanationUrl ?? null,
-              },
-        ...historyOf(state),
-        endpoints: await endpointStatuses(deployed, bundlePath, meta.sha1Fingerprint, deps),
-        adoptedFrom: meta.adoptedFrom ?? null,
-        nodes: nodeStatuses(deployed, deps.node),
-      };
-    }),
-  );
+  const names = await deps.store.listCertificateNames();
+  const rows = await mapLimited(names, async (name) => {
+    const meta = await deps.store.loadCertificateMeta(name);
+    return meta === undefined ? undefined : summarise(meta, { deps, now });
+  });
+  return rows.filter((row): row is CertificateSummary => row !== undefined);
+}
+
+async function summarise(meta: CertificateMeta, context: { deps: ListDeps; now: Date }): Promise<CertificateSummary> {
+  const { deps, now } = context;
+  const bundlePath = deps.bundles.pathOf(meta.name);
+  const [state, deployed] = await Promise.all([
+    deps.renewalState === undefined ? {} : deps.renewalState.load(meta.name).then((held) => held.value),
+    deps.deployState === undefined ? {} : deps.deployState.loadAllNodes(meta.name),
+  ]);
+  const ari = currentAri(meta, state);
+  return {
+    name: meta.name,
+    domains: meta.domains,
+    serial: meta.serial,
+    notBefore: meta.notBefore,
+    notAfter: meta.notAfter,
+    daysLeft: Math.floor((Date.parse(meta.notAfter) - now.getTime()) / MS_PER_DAY),
+    keyType: meta.keyType,
+    profile: meta.profile ?? null,
+    bundlePath,
+    nextRenewal: nextRenewalOf(meta, { state, ari: ari === undefined ? undefined : fromStored(ari), now }),
+    ari:
+      ari === undefined
+        ? null
+        : {
+            start: ari.start,
+            end: ari.end,
+            chosenAt: ari.chosenAt,
+            retryAfter: ari.retryAfter,
+            explanationUrl: ari.explanationUrl ?? null,
+          },
+    ...historyOf(state),
+    endpoints: await endpointStatuses(deployed, bundlePath, meta.sha1Fingerprint, deps),
+    adoptedFrom: meta.adoptedFrom ?? null,
+    nodes: nodeStatuses(deployed, deps.node),
+  };
 }
 
 /** The same decision `acme renew` would make now, without refreshing the ARI window. */
 function nextRenewalOf(
-  certificate: StoredCertificate,
+  meta: CertificateMeta,
   context: { state: RenewalState; ari: AriWindow | undefined; now: Date },
 ): NextRenewal {
-  const { meta } = certificate;
   const decision = shouldRenew({
     ...policyFacts(meta, context.state),
     desired: { domains: meta.domains, keyType: meta.keyType, profile: meta.profile },
@@ -244,9 +254,12 @@ function nextRenewalOf(
   return { at: decision.notBefore.toISOString(), due: false, reason, detail: decision.detail };
 }
 
-/** The stored window when it belongs to this certificate's CertID (a renewed certificate has a new one). */
-function currentAri(certificate: StoredCertificate, state: RenewalState): NonNullable<RenewalState['ari']> | undefined {
-  return state.ari !== undefined && state.ari.certId === safeCertId(certificate.certPem) ? state.ari : undefined;
+/**
+ * The stored window when it belongs to this certificate (a renewed certificate has a new CertID):
+ * its CertID carries this serial, the same test `acme renew` makes, so no certificate is parsed.
+ */
+function currentAri(meta: CertificateMeta, state: RenewalState): NonNullable<RenewalState['ari']> | undefined {
+  return state.ari !== undefined && ariCertIdHasSerial(state.ari.certId, meta.serial) ? state.ari : undefined;
 }
 
 /** What the renewal state remembers of past renewals, as `acme list --json` shows it. */

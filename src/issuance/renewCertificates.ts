@@ -1,14 +1,15 @@
 import { LockError, messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision } from '../renewal';
-import type {
-  CertificateMeta,
-  HeldLock,
-  RenewalState,
-  RenewalStateStore,
-  Revisioned,
-  StoredAccount,
-  StoredCertificate,
+import {
+  IO_CONCURRENCY,
+  type CertificateMeta,
+  type HeldLock,
+  type RenewalState,
+  type RenewalStateStore,
+  type Revisioned,
+  type StoredAccount,
+  type StoredCertificate,
 } from '../storage';
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueWhileLocked, type IssuanceDeps, type IssueResult } from './issueCertificate';
@@ -87,11 +88,13 @@ export interface RenewOutcome {
 
 const DEFAULT_CONCURRENCY = 4;
 /**
- * Certificates checked at once. A check is local file reads; with only `concurrency` of them in
- * flight, a 1000-certificate pass spent most of its time waiting on thread-pool round trips.
- * Network work (ARI fetches, orders) stays limited to `concurrency`.
+ * Certificates checked at once: the one bound storage sets for work that opens files per
+ * certificate (IO_CONCURRENCY), so a pass over 10,000 stays under an open-files limit of 1,024. A
+ * check is local file reads; with only `concurrency` of them in flight, a 1000-certificate pass
+ * spent most of its time waiting on thread-pool round trips. Network work (ARI fetches, orders)
+ * stays limited to `concurrency`.
  */
-const CHECK_CONCURRENCY = 32;
+const CHECK_CONCURRENCY = IO_CONCURRENCY;
 
 /** Rotates `names` in place to start at an index derived from `spreadBy` (FNV-1a); leaves them as they are without it. */
 function rotate(names: string[], spreadBy: string | undefined): void {

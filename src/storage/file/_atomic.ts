@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { StorageError } from '../../errors';
 import { tempName } from './paths';
+import { openFilesLimitError } from './_io-limit';
 
 /** The node:fs/promises calls storage makes; tests pass a wrapper that fails on purpose. */
 export type FileSystem = Pick<
@@ -55,8 +56,13 @@ function causeText(error: unknown): string {
   return typeof message === 'string' ? message : String(error);
 }
 
-/** Wraps any failure as StorageError STORAGE_IO with the path and an action-first message. */
+/**
+ * Wraps any failure as StorageError STORAGE_IO with the path and an action-first message; an
+ * exhausted file table (EMFILE, ENFILE) as STORAGE_OPEN_FILES_LIMIT, never as a damaged file.
+ */
 export function ioError(action: string, path: string, error: unknown): StorageError {
+  const limited = openFilesLimitError(action, path, error);
+  if (limited !== undefined) return limited;
   if (error instanceof StorageError) return error;
   return new StorageError('STORAGE_IO', `Cannot ${action} "${path}": ${causeText(error)}`, { path, cause: error });
 }
@@ -116,6 +122,8 @@ export async function writeFileAtomic(path: string, data: string | Buffer, optio
   } catch (error) {
     await fs.unlink(temp).catch(() => undefined);
     if (options.signal?.aborted === true && error === options.signal.reason) throw error;
+    const limited = openFilesLimitError('write', path, error);
+    if (limited !== undefined) throw limited;
     throw new StorageError(
       'STORAGE_IO',
       `Cannot write "${path}": ${causeText(error instanceof StorageError ? error.cause : error)}`,

@@ -11,11 +11,9 @@ import type { Logger } from '../../log';
 import { certificateDir, haproxyBundlePath, haproxyDir } from './paths';
 import { ensureDir, ioError, nodeFileSystem, writeFileAtomic, type FileSystem } from './_atomic';
 import { removeTemp, TEMP_NAME } from './_leftovers';
+import { mapLimited } from './_io-limit';
 import { bundleOf } from '../_prepare';
 import type { CertificateStore, LocalBundles, StoredCertificate } from '../_types';
-
-/** Certificates read at once by reconcile(). */
-const RECONCILE_CONCURRENCY = 8;
 
 /** Options of FileLocalBundles. */
 export interface FileLocalBundlesOptions {
@@ -111,13 +109,9 @@ export class FileLocalBundles implements LocalBundles {
 
   /** `level`: how a rewrite is logged: a warning when a full check finds one (a killed run), info for a sync. */
   private async reconcileNames(todo: string[], level: 'info' | 'warn'): Promise<string[]> {
-    const rewritten: string[] = [];
-    for (let i = 0; i < todo.length; i += RECONCILE_CONCURRENCY) {
-      const batch = todo.slice(i, i + RECONCILE_CONCURRENCY);
-      const done = await Promise.all(batch.map((name) => this.reconcileOne(name, level)));
-      rewritten.push(...batch.filter((_, index) => done[index]));
-    }
-    return rewritten;
+    // The shared bound: at most IO_CONCURRENCY certificates checked (2 lstat, or 5 files read) at once.
+    const done = await mapLimited(todo, (name) => this.reconcileOne(name, level));
+    return todo.filter((_, index) => done[index]);
   }
 
   /** True when it rewrote the bundle of `name`. */

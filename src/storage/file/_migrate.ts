@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, StorageError } from '../../errors';
 import type { Logger } from '../../log';
-import { ensureDir, type FileSystem } from './_atomic';
+import { ensureDir, ioError, type FileSystem } from './_atomic';
 import { checkNodeId } from '../_deploy-state';
 import { deployFileDocument, deployFileSchema, legacyDeployFileSchema } from './_deploy-state';
 import { readStateFile, writeStateFile } from './_state-file';
@@ -111,10 +111,7 @@ async function deployFiles(home: string): Promise<string[]> {
     return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new StorageError('STORAGE_IO', `Cannot list "${dir}": ${(error as Error).message}`, {
-      path: dir,
-      cause: error,
-    });
+    throw ioError('list', dir, error);
   }
 }
 
@@ -123,7 +120,7 @@ type FileOutcome = 'rewritten' | 'current' | { skipped: string };
 async function migrateDeployFile(path: string, node: string, fs: FileSystem | undefined): Promise<FileOutcome> {
   const stat = await lstat(path).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StorageError('STORAGE_IO', `Cannot read "${path}": ${(error as Error).message}`, { path, cause: error });
+    throw ioError('read', path, error);
   });
   if (stat === undefined) return 'current';
   if (!stat.isFile()) return { skipped: 'not a regular file' };

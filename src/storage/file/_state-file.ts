@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { StorageError } from '../../errors';
-import { ensureDir, writeFileAtomic, type FileSystem } from './_atomic';
+import { ensureDir, ioError, writeFileAtomic, type FileSystem } from './_atomic';
 import { sanitiseName } from '../_names';
 
 /** Options of one save: `signal` aborts it before the file is replaced (nothing written then). */
@@ -72,10 +72,7 @@ export async function readStateFile<T>(path: string, schema: z.ZodType<T>): Prom
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StorageError('STORAGE_IO', `Cannot read "${path}": ${(error as Error).message}`, {
-      path,
-      cause: error,
-    });
+    throw ioError('read', path, error);
   }
   let parsed: unknown;
   let protoKey = false;

@@ -27,6 +27,7 @@ import type {
   StoredCertificate,
 } from '../_types';
 import { pruneVersions, recoverHome, type Recovery } from './_leftovers';
+import { mapLimited, openFilesLimitError } from './_io-limit';
 
 /** Options of FileCertificateStore. */
 export interface FileCertificateStoreOptions {
@@ -171,28 +172,19 @@ export class FileCertificateStore implements CertificateStore {
    */
   async listCertificateNames(): Promise<string[]> {
     const dir = certificatesDir(this.home);
-    let entries: string[];
+    let entries: Array<{ name: string; isFile(): boolean }>;
     try {
-      entries = await this.fs.readdir(dir);
+      // The entry types come with the listing (lstat only where the file system does not say):
+      // one call for 10,000 certificates instead of 10,000 lstat round trips.
+      entries = await this.fs.readdir(dir, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw ioError('list', dir, error);
     }
-    const names: string[] = [];
-    for (const entry of entries.filter((e) => !e.startsWith('.')).sort()) {
-      if (!(await this.isForeignFile(join(dir, entry)))) names.push(entry);
-    }
-    return names;
-  }
-
-  /** True for a regular file (another client's); false for anything else, or an entry that vanished (a concurrent rename). */
-  private async isForeignFile(path: string): Promise<boolean> {
-    try {
-      return (await this.fs.lstat(path)).isFile();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw ioError('list', path, error);
-    }
+    return entries
+      .filter((entry) => !entry.name.startsWith('.') && !entry.isFile())
+      .map((entry) => entry.name)
+      .sort();
   }
 
   /**
@@ -201,7 +193,8 @@ export class FileCertificateStore implements CertificateStore {
    */
   async listCertificates(): Promise<StoredCertificate[]> {
     const names = await this.listCertificateNames();
-    const loaded = await Promise.all(names.map((name) => this.loadCertificate(name)));
+    // IO_CONCURRENCY at a time: all at once opened 4 files per certificate (EMFILE at 1,000 under 1,024).
+    const loaded = await mapLimited(names, (name) => this.loadCertificate(name));
     return loaded.filter((cert): cert is StoredCertificate => cert !== undefined);
   }
 
@@ -357,6 +350,8 @@ export class FileCertificateStore implements CertificateStore {
       await this.fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
       // Name the certificate's folder, not the temp file (e.g. ENOSPC while writing fullchain.pem).
       const cause = error instanceof StorageError && error.cause !== undefined ? error.cause : error;
+      const limited = openFilesLimitError('write certificate to', parent, cause);
+      if (limited !== undefined) throw limited;
       throw new StorageError(
         'STORAGE_IO',
         `Cannot write certificate "${prepared.name}" to "${parent}": ${(cause as Error).message ?? String(cause)}`,
