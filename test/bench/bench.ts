@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every benchmark scenario, issuance, then swap, then renewal, and prints
- * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`, `upgrade`, `cluster`) runs one.
+ * their tables together at the end. `npm run bench -- renewal` (or `swap`, `issuance`, `responder`, `hooks`, `upgrade`, `scale`, `cluster`) runs one.
  * Each scenario writes its own results file: test/bench/results/{issue,swap,renewal}-bench.{json,md}.
  * The exit code is 1 when a scenario failed (e.g. HAProxy does not serve the swapped serial).
  */
@@ -9,6 +9,7 @@ import { runHooksBench } from './hooks-bench';
 import { runIssuanceBench } from './issuance';
 import { runRenewalBench } from './renewal';
 import { runResponderBench } from './responder-bench';
+import { runScaleBench } from './scale';
 import { runSwapBench } from './swap';
 import { runUpgradeBench } from './upgrade';
 
@@ -25,6 +26,11 @@ const SCENARIOS: Record<string, { title: string; run: () => Promise<string> }> =
     title:
       'Upgrade benchmark (adopting lego homes of 1-1000 certificates; TLS-ALPN-01 vs HTTP-01 through HAProxy, vs lego)',
     run: runUpgradeBench,
+  },
+  scale: {
+    title:
+      'Scale benchmark (1,000 and 10,000 certificates on one node under ulimit -n 1024: nothing-due pass, list, list --json, doctor)',
+    run: runScaleBench,
   },
   cluster: {
     title:

@@ -102,7 +102,8 @@ function rememberOpenFilesLimit(): void {
 
 /**
  * What the message says of a full file table, the state first, then what to do: for EMFILE this
- * process's soft limit (`softLimit`, when known), for ENFILE the system's table.
+ * process's soft limit (`softLimit`, when known), for ENFILE the system's table. Node raises the
+ * soft limit to the hard one when it starts, so only a higher hard limit helps.
  */
 export function describeOpenFilesLimit(errno: OpenFilesErrno, softLimit: OpenFilesSoftLimit | undefined): string {
   if (errno === 'ENFILE') {
@@ -112,7 +113,7 @@ export function describeOpenFilesLimit(errno: OpenFilesErrno, softLimit: OpenFil
     softLimit === undefined
       ? 'its soft limit ("ulimit -n" shows it)'
       : `its soft limit ${softLimit === 'unlimited' ? 'unlimited' : String(softLimit)}`;
-  return `this process reached its open-files limit (EMFILE, ${limit}); raise it (for example "ulimit -n 4096" in the shell, or LimitNOFILE=4096 in the service unit), or run fewer acme commands and hooks at once`;
+  return `this process reached its open-files limit (EMFILE, ${limit}; Node raises it to the hard limit at start); raise the hard limit (LimitNOFILE=4096 in the service unit, or "ulimit -n 4096" in the shell that starts acme), or run fewer acme commands and hooks at once`;
 }
 
 /**

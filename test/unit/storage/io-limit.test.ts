@@ -95,17 +95,17 @@ describe('describeOpenFilesLimit()', () => {
     [
       'EMFILE',
       1024,
-      'this process reached its open-files limit (EMFILE, its soft limit 1024); raise it (for example "ulimit -n 4096" in the shell, or LimitNOFILE=4096 in the service unit), or run fewer acme commands and hooks at once',
+      'this process reached its open-files limit (EMFILE, its soft limit 1024; Node raises it to the hard limit at start); raise the hard limit (LimitNOFILE=4096 in the service unit, or "ulimit -n 4096" in the shell that starts acme), or run fewer acme commands and hooks at once',
     ],
     [
       'EMFILE',
       undefined,
-      'this process reached its open-files limit (EMFILE, its soft limit ("ulimit -n" shows it)); raise it (for example "ulimit -n 4096" in the shell, or LimitNOFILE=4096 in the service unit), or run fewer acme commands and hooks at once',
+      'this process reached its open-files limit (EMFILE, its soft limit ("ulimit -n" shows it); Node raises it to the hard limit at start); raise the hard limit (LimitNOFILE=4096 in the service unit, or "ulimit -n 4096" in the shell that starts acme), or run fewer acme commands and hooks at once',
     ],
     [
       'EMFILE',
       'unlimited',
-      'this process reached its open-files limit (EMFILE, its soft limit unlimited); raise it (for example "ulimit -n 4096" in the shell, or LimitNOFILE=4096 in the service unit), or run fewer acme commands and hooks at once',
+      'this process reached its open-files limit (EMFILE, its soft limit unlimited; Node raises it to the hard limit at start); raise the hard limit (LimitNOFILE=4096 in the service unit, or "ulimit -n 4096" in the shell that starts acme), or run fewer acme commands and hooks at once',
     ],
     [
       'ENFILE',
