@@ -41,6 +41,43 @@ async function examine(home: string, path: string): Promise<{ entry: HomeEntry; 
 
 type Examined = { found: Awaited<ReturnType<typeof examine>> } | { error: unknown };
 
+interface Queued {
+  path: string;
+  depth: number;
+}
+
+/** What a scan has found so far, and what is left to examine. */
+interface ScanState {
+  home: string;
+  maxDepth: number;
+  entries: HomeEntry[];
+  queue: Queued[];
+  truncated: boolean;
+}
+
+/** Takes in one batch's results in queue order; returns the scan to stop with at an unreadable entry, else undefined. */
+function takeIn(state: ScanState, batch: readonly Queued[], examined: readonly Examined[]): HomeScan | undefined {
+  const { home, entries } = state;
+  for (const [index, { path, depth }] of batch.entries()) {
+    const result = examined[index]!;
+    if ('error' in result) {
+      return path === '.'
+        ? { home, entries, truncated: false, error: errorText(result.error) }
+        : { home, entries, truncated: true };
+    }
+    const { found } = result;
+    if (found === undefined) continue;
+    entries.push(found.entry);
+    if (found.children.length > 0 && depth >= state.maxDepth) {
+      state.truncated = true;
+      continue;
+    }
+    // One push per child: spreading a directory of 100,000 names into push() would overflow the stack.
+    for (const name of found.children) state.queue.push({ path: childPath(path, name), depth: depth + 1 });
+  }
+  return undefined;
+}
+
 /**
  * Lists home and everything under it with lstat (symlinks are reported, never followed), breadth
  * first, within the entry and depth limits, IO_CONCURRENCY entries at a time (each holds at most
@@ -49,36 +86,25 @@ type Examined = { found: Awaited<ReturnType<typeof examine>> } | { error: unknow
  */
 export async function scanHome(home: string, options: ScanHomeOptions = {}): Promise<HomeScan> {
   const maxEntries = options.maxEntries ?? 200_000;
-  const maxDepth = options.maxDepth ?? 8;
-  const entries: HomeEntry[] = [];
-  let truncated = false;
-  const queue: Array<{ path: string; depth: number }> = [{ path: '.', depth: 0 }];
-  for (let head = 0; head < queue.length;) {
-    if (entries.length >= maxEntries) return { home, entries, truncated: true };
-    const batch = queue.slice(head, head + Math.min(IO_CONCURRENCY, maxEntries - entries.length));
-    head += batch.length;
+  const state: ScanState = {
+    home,
+    maxDepth: options.maxDepth ?? 8,
+    entries: [],
+    queue: [{ path: '.', depth: 0 }],
+    truncated: false,
+  };
+  while (state.queue.length > 0) {
+    if (state.entries.length >= maxEntries) return { home, entries: state.entries, truncated: true };
+    // Taken off the front, so the queue holds only what is left (a home of 10,000 certificates has ~100,000 entries).
+    const batch = state.queue.splice(0, Math.min(IO_CONCURRENCY, maxEntries - state.entries.length));
     const examined = await mapLimited(batch, (item): Promise<Examined> =>
       examine(home, item.path).then(
         (found) => ({ found }),
         (error: unknown) => ({ error }),
       ),
     );
-    for (const [index, { path, depth }] of batch.entries()) {
-      const result = examined[index]!;
-      if ('error' in result) {
-        return path === '.'
-          ? { home, entries, truncated: false, error: errorText(result.error) }
-          : { home, entries, truncated: true };
-      }
-      const { found } = result;
-      if (found === undefined) continue;
-      entries.push(found.entry);
-      if (found.children.length > 0 && depth >= maxDepth) {
-        truncated = true;
-        continue;
-      }
-      queue.push(...found.children.map((name) => ({ path: childPath(path, name), depth: depth + 1 })));
-    }
+    const stopped = takeIn(state, batch, examined);
+    if (stopped !== undefined) return stopped;
   }
-  return { home, entries, truncated };
+  return { home, entries: state.entries, truncated: state.truncated };
 }
