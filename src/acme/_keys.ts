@@ -5,7 +5,7 @@
  */
 import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
-import { acmeLib } from './_lib';
+import { encodeCsr } from './_csr';
 import { AppError } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../pem';
 
@@ -58,7 +58,7 @@ export async function createCertificateKey(keyType: CertificateKeyType): Promise
 
 /**
  * Creates a PEM CSR for `identifiers` signed with `keyPem`: every DNS name as a `DNS:` SAN and
- * every IPv4/IPv6 literal as an `IP Address:` SAN (acme-client types each with net.isIP()); the
+ * every IPv4/IPv6 literal as an `IP Address:` SAN (typed with net.isIP()), as acme-client did; the
  * first identifier also as CN when it is a DNS name of at most 64 characters. An IP never goes
  * into the CN: an IP-only CSR has an empty subject, like Let's Encrypt's IP certificates (the CN
  * is deprecated, and pebble checks only the SANs against the order).
@@ -68,7 +68,5 @@ export async function createCsr(identifiers: readonly string[], keyPem: string):
   const first = identifiers[0];
   if (first === undefined) throw new AppError('INTERNAL', 'Cannot create a CSR: no domain given');
   const commonName = isIP(first) === 0 && first.length <= MAX_COMMON_NAME_CHARS ? first : undefined;
-  // acme-client's createCsr unshifts the CN into the caller's altNames array: pass a copy.
-  const [, csr] = await acmeLib().crypto.createCsr({ commonName, altNames: [...identifiers] }, keyPem);
-  return csr.toString();
+  return encodeCsr({ ...(commonName === undefined ? {} : { commonName }), altNames: identifiers }, keyPem);
 }

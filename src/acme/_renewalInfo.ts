@@ -122,7 +122,7 @@ export function parseRenewalInfo(data: unknown, url: string, retryAfterMs: numbe
  * @throws {AcmeError} for another status than 200 and for an answer that does not parse
  */
 export async function fetchRenewalInfo(context: OperationContext, url: string): Promise<RenewalInfo> {
-  const response = await acmeLib().axios.get<unknown>(url, {
+  const response = await acmeLib().axios.get(url, {
     validateStatus: null,
     headers: { Accept: 'application/json' },
   });

@@ -1,6 +1,7 @@
 /**
  * The HTTP layer under acme-client. acme-client 5.4.0 sends every request through one
- * process-global axios instance (`acme.axios`, src/axios.js) and logs through `acme.setLogger`.
+ * process-global HTTP client (`acme.axios`, src/axios.js; in production the stand-in from
+ * _lib.ts, which calls the adapter as axios did) and logs through `acme.setLogger`.
  * installTransport() sets, once per process:
  *
  * 1. `acme.axios.defaults.adapter`: OUR adapter performs each request with node:http(s)
@@ -9,9 +10,10 @@
  *    carrying Node's error code. The only error answer handed back to acme-client is a badNonce
  *    to a POST, which acme-client retries with the fresh nonce (http.js signedRequest); if it
  *    then gives up with a plain Error, the operation types that Error by the problem it was handed
- *    (see typedError()). acme-client's own interceptors stay installed and are inert: the adapter
- *    resolves only answers acme-client should see, and its rejections carry no axios `config`,
- *    which its retry interceptor requires.
+ *    (see typedError()). Where acme-client's real axios instance is loaded (jest's module
+ *    registry), its interceptors stay installed and are inert: the adapter resolves only answers
+ *    acme-client should see, and its rejections carry no axios `config`, which its retry
+ *    interceptor requires.
  * 2. The logger hook: acme-client's lines go to the current operation's logger at debug level.
  *
  * Settings (timeout, CA bundle agent, sleep, clock), the AbortSignal and findings (Retry-After)
@@ -21,8 +23,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Agent } from 'node:https';
-import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { acmeLib } from './_lib';
+import { acmeLib, type AcmeRequestConfig, type AcmeResponse } from './_lib';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Logger } from '../log';
@@ -84,7 +85,7 @@ let fallback: { requestTimeoutMs: number; logger: Logger } | undefined;
 export function installTransport(defaults: { requestTimeoutMs: number; logger: Logger }): void {
   fallback = defaults;
   const lib = acmeLib();
-  const instance = (lib as { axios?: { defaults?: { adapter?: unknown } } }).axios;
+  const instance = lib.axios as { defaults?: { adapter?: unknown } } | undefined;
   if (typeof instance?.defaults !== 'object' || typeof lib.setLogger !== 'function') {
     throw new AcmeError(
       'ACME_PROBLEM',
@@ -101,9 +102,10 @@ export function installTransport(defaults: { requestTimeoutMs: number; logger: L
   });
 }
 
-/** Flattens axios' request headers into what node:http takes. */
-function requestHeaders(config: InternalAxiosRequestConfig): Record<string, string | string[]> {
-  const flat = config.headers.toJSON() as Record<string, unknown>;
+/** Flattens the request headers (plain, or axios' AxiosHeaders) into what node:http takes. */
+function requestHeaders(config: AcmeRequestConfig): Record<string, string | string[]> {
+  const given = config.headers ?? {};
+  const flat = (typeof given.toJSON === 'function' ? given.toJSON() : given) as Record<string, unknown>;
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(flat)) {
     if (typeof value === 'string' || typeof value === 'number') headers[name] = String(value);
@@ -112,20 +114,19 @@ function requestHeaders(config: InternalAxiosRequestConfig): Record<string, stri
   return headers;
 }
 
-function requestBody(config: InternalAxiosRequestConfig): string | undefined {
+function requestBody(config: AcmeRequestConfig): string | undefined {
   const data: unknown = config.data;
   if (data === undefined || data === null) return undefined;
-  // axios' transformRequest has serialised acme-client's JWS object by now.
+  // The HTTP client (axios' transformRequest, or the stand-in) has serialised acme-client's JWS object by now.
   return typeof data === 'string' ? data : JSON.stringify(data);
 }
 
-function toAxiosResponse(answer: HttpAnswer, config: InternalAxiosRequestConfig): AxiosResponse {
-  // axios turns the plain headers object into AxiosHeaders after the adapter resolves.
+function toAcmeResponse(answer: HttpAnswer, config: AcmeRequestConfig): AcmeResponse {
   return {
     data: answer.data,
     status: answer.status,
     statusText: answer.statusText,
-    headers: answer.headers as AxiosResponse['headers'],
+    headers: answer.headers as AcmeResponse['headers'],
     config,
   };
 }
@@ -152,7 +153,7 @@ function assertAccountLocation(answer: HttpAnswer, context: OperationContext | u
  * replayed, and acme-client retries badNonce itself). A Retry-After above the cap is not waited
  * for: the caller gets the error with its retryAfterMs and decides (a rate limit can last hours).
  */
-async function acmeAdapter(config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
+async function acmeAdapter(config: AcmeRequestConfig): Promise<AcmeResponse> {
   const scope = storage.getStore();
   if (scope !== undefined) scope.handedBack = undefined;
   const method = (config.method ?? 'get').toUpperCase();
@@ -161,14 +162,14 @@ async function acmeAdapter(config: InternalAxiosRequestConfig): Promise<AxiosRes
     const { failure } = answer;
     if (failure === undefined) {
       assertAccountLocation(answer, scope?.context);
-      return toAxiosResponse(answer, config);
+      return toAcmeResponse(answer, config);
     }
     if (scope !== undefined && retriesIdempotent(answer, method, attempt, scope.context.settings.poll)) {
       if (await waitBeforeRetry(scope.context, answer, attempt)) continue;
     }
     if (!isRetriedByAcmeClient(method, failure)) throw new AcmeHttpError(failure);
     if (scope !== undefined) scope.handedBack = failure.problem;
-    return toAxiosResponse(answer, config);
+    return toAcmeResponse(answer, config);
   }
 }
 
@@ -201,7 +202,7 @@ function isRetriedByAcmeClient(
  * @throws {AcmeHttpError} `status` for a redirect answer not followed (a POST's, or one too many)
  */
 async function sendFollowingRedirects(
-  config: InternalAxiosRequestConfig,
+  config: AcmeRequestConfig,
   method: string,
   context: OperationContext | undefined,
 ): Promise<HttpAnswer> {
@@ -218,7 +219,7 @@ async function sendFollowingRedirects(
 
 /** One exchange with the operation's settings and signal (defaults outside an operation); records its Retry-After. */
 async function send(
-  config: InternalAxiosRequestConfig,
+  config: AcmeRequestConfig,
   url: string,
   method: string,
   context: OperationContext | undefined,
