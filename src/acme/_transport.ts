@@ -1,21 +1,17 @@
 /**
- * The HTTP layer under acme-client. acme-client 5.4.0 sends every request through one
- * process-global HTTP client (`acme.axios`, src/axios.js; in production the stand-in from
- * _lib.ts, which calls the adapter as axios did) and logs through `acme.setLogger`.
- * installTransport() sets, once per process:
- *
+ * The HTTP layer under acme-client 5.4.0, which sends every request through one process-global
+ * HTTP client (`acme.axios`: the stand-in from _lib.ts, or axios itself under jest) and logs
+ * through `acme.setLogger`. installTransport() sets, once per process:
  * 1. `acme.axios.defaults.adapter`: OUR adapter performs each request with node:http(s)
- *    (exchange() in _http.ts), so the answer is decoded where it arrives. An error status becomes
- *    an AcmeHttpError carrying the decoded problem document; a network, TLS or body failure one
+ *    (exchange() in _http.ts), so the answer is decoded where it arrives: an error status becomes
+ *    an AcmeHttpError carrying the decoded problem document, a network, TLS or body failure one
  *    carrying Node's error code. The only error answer handed back to acme-client is a badNonce
- *    to a POST, which acme-client retries with the fresh nonce (http.js signedRequest); if it
- *    then gives up with a plain Error, the operation types that Error by the problem it was handed
- *    (see typedError()). Where acme-client's real axios instance is loaded (jest's module
- *    registry), its interceptors stay installed and are inert: the adapter resolves only answers
- *    acme-client should see, and its rejections carry no axios `config`, which its retry
- *    interceptor requires.
+ *    to a POST, which acme-client retries with its fresh nonce (http.js signedRequest); if it then
+ *    gives up with a plain Error, the operation types it by the problem it was handed (see
+ *    typedError()). Under axios, acme-client's interceptors stay inert: our rejections carry no
+ *    axios `config`, which its retry interceptor requires. Replay-Nonces acme-client would drop
+ *    answer its next `HEAD newNonce` (_nonces.ts).
  * 2. The logger hook: acme-client's lines go to the current operation's logger at debug level.
- *
  * Settings (timeout, CA bundle agent, sleep, clock), the AbortSignal and findings (Retry-After)
  * live in an AsyncLocalStorage scope that each AcmeService operation opens with runOperation(),
  * so concurrent operations never mix. Anything else in the process that uses `acme.axios` gets
@@ -24,11 +20,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Agent } from 'node:https';
 import { acmeLib, type AcmeRequestConfig, type AcmeResponse } from './_lib';
-import type { Clock } from '../clock';
-import { systemClock } from '../clock';
+import { systemClock, type Clock } from '../clock';
 import type { Logger } from '../log';
 import { AcmeError } from '../errors';
 import { AcmeHttpError, exchange, type CapturedProblem, type HttpAnswer, type HttpFailure } from './_http';
+import { keepNonce, nonceAnswer, readsOwnNonce, takeNonce } from './_nonces';
 import { nextPollStep, type PollPolicy } from './_poll';
 import { sanitizeDetail, toAcmeError } from './_problem';
 
@@ -157,9 +153,24 @@ async function acmeAdapter(config: AcmeRequestConfig): Promise<AcmeResponse> {
   const scope = storage.getStore();
   if (scope !== undefined) scope.handedBack = undefined;
   const method = (config.method ?? 'get').toUpperCase();
+  const nowMs = (): number => (scope?.context.settings.clock ?? systemClock).now().getTime();
+  // acme-client sends HEAD only to newNonce (http.js getNonce): a kept nonce spares that round trip.
+  const nonce = method === 'HEAD' ? takeNonce(config.url ?? '', nowMs()) : undefined;
+  if (nonce !== undefined) return nonceAnswer(nonce, config);
+  return exchangeWithRetries(config, method, scope, nowMs);
+}
+
+/** acmeAdapter()'s exchange: redirects followed, idempotent requests retried, nonces kept. */
+async function exchangeWithRetries(
+  config: AcmeRequestConfig,
+  method: string,
+  scope: Scope | undefined,
+  nowMs: () => number,
+): Promise<AcmeResponse> {
   for (let attempt = 1; ; attempt += 1) {
     const answer = await sendFollowingRedirects(config, method, scope?.context);
     const { failure } = answer;
+    if (!readsOwnNonce(method, failure)) keepNonce(answer.url, answer.headers['replay-nonce'], nowMs());
     if (failure === undefined) {
       assertAccountLocation(answer, scope?.context);
       return toAcmeResponse(answer, config);
