@@ -81,7 +81,7 @@ export class MasterClient {
    * @throws HaproxyError when the reload failed, or no new reload shows up in time (retryable); `signal.reason` when aborted
    */
   async reload(options: CommandOptions = {}): Promise<ReloadResult> {
-    const before = await this.showProc(options);
+    const before = await this.showProcWhenBack(options);
     const reply = await this.execute('reload', options);
     const sync = parseReloadReply(reply);
     if (sync !== undefined) {
@@ -104,6 +104,25 @@ export class MasterClient {
     }
     this.logger.info('HAProxy reloaded', { reloads: after.master.reloads });
     return { detectedBy: 'show proc', reloads: after.master.reloads };
+  }
+
+  /**
+   * `show proc`, tried again while the master cannot be reached: right after an earlier reload
+   * it re-executes and binds its socket anew (seen on 2.6 as ENOENT for a moment). Bounded by
+   * pollAttempts × pollIntervalMs. @throws the last HaproxyError when it never answers
+   */
+  private async showProcWhenBack(options: CommandOptions): Promise<ShowProc> {
+    const attempts = this.options.pollAttempts ?? 50;
+    const intervalMs = this.options.pollIntervalMs ?? 100;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.showProc(options);
+      } catch (error) {
+        if (!(error instanceof HaproxyError) || !error.retryable || attempt >= attempts) throw error;
+        await sleep(intervalMs);
+        options.signal?.throwIfAborted();
+      }
+    }
   }
 
   /** Polls `show proc` until the reload counter exceeds `reloadsBefore` (the master re-executes, so refusals count as "not yet"). */

@@ -1,3 +1,4 @@
+import { rename } from 'node:fs/promises';
 import { HaproxyError } from '../../../src/errors';
 import { MasterClient } from '../../../src/haproxy';
 import { CapturingLogger } from '../../../src/log';
@@ -34,6 +35,18 @@ describe('MasterClient', () => {
     );
     await expect(master.reload()).resolves.toEqual({ detectedBy: 'show proc', reloads: 1 });
     expect(fake?.requests).toEqual(['show proc\n', 'reload\n', 'show proc\n', 'show proc\n']);
+  });
+
+  test('reload() right after a reload waits for the master socket to come back (the master re-executes)', async () => {
+    const master = await masterWith(
+      [transcript('show-proc'), transcript('show-proc-after-reload')],
+      transcript('master-reload'),
+    );
+    const path = fake!.socketPath;
+    // The socket file is gone for a moment, as while the master re-executes after a reload.
+    await rename(path, `${path}.away`);
+    setTimeout(() => void rename(`${path}.away`, path), 20);
+    await expect(master.reload()).resolves.toEqual({ detectedBy: 'show proc', reloads: 1 });
   });
 
   test('reload() on 2.6 reports a failed reload from [failed: N]', async () => {
