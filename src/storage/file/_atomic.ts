@@ -1,3 +1,4 @@
+import { close, open, read } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -24,6 +25,43 @@ export type FileSystem = Pick<
 
 /** The real file system. */
 export const nodeFileSystem: FileSystem = fsp;
+
+/** First read size of readTextFile(): a state file, meta.json or a leaf fits, and Node takes it from its buffer pool (under 4 KiB). */
+const FIRST_READ_BYTES = 4000;
+
+/**
+ * Reads a whole file as UTF-8 with plain descriptors: open, read until a short read, close (3
+ * thread-pool round trips for a small file, where fs/promises' readFile takes 5 and a FileHandle).
+ * A listing of 10,000 certificates reads 20,000 files, so this is most of its time. Rejects with the
+ * system error as node:fs gives it (`code`: ENOENT, EISDIR, EMFILE, …); the descriptor is always closed.
+ */
+export function readTextFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    open(path, 'r', (openError, fd) => {
+      if (openError !== null) {
+        reject(openError);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      const finish = (error: NodeJS.ErrnoException | null): void =>
+        close(fd, () => (error === null ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(error)));
+      const next = (size: number): void => {
+        const buffer = Buffer.allocUnsafe(size);
+        read(fd, buffer, 0, size, null, (readError, bytesRead) => {
+          if (readError !== null) {
+            finish(readError);
+            return;
+          }
+          chunks.push(buffer.subarray(0, bytesRead));
+          // A regular file reads short only at its end; a full buffer may have more behind it.
+          if (bytesRead < size) finish(null);
+          else next(size * 2);
+        });
+      };
+      next(FIRST_READ_BYTES);
+    });
+  });
+}
 
 /** Options of writeFileAtomic and writeFileDurable. */
 export interface WriteOptions {

@@ -3,7 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { z } from 'zod';
 import { StorageError } from '../../errors';
 import type { IssuedCertificate, IssuedCertificateStore } from '../_issued';
-import { ensureDir, ioError, writeFileAtomic } from './_atomic';
+import { ensureDir, ioError, readTextFile, writeFileAtomic } from './_atomic';
 import { issuedDir, issuedPath } from './paths';
 
 const issuedSchema = z.object({
@@ -35,7 +35,8 @@ export class FileIssuedCertificateStore implements IssuedCertificateStore {
     const path = this.path(name);
     let text: string;
     try {
-      text = await fsp.readFile(path, 'utf8');
+      // Asked for every certificate of a renewal pass, and almost always missing: the lean reader.
+      text = await readTextFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw ioError('read', path, error);

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { StorageError } from '../../errors';
-import { ensureDir, ioError, writeFileAtomic, type FileSystem } from './_atomic';
+import { ensureDir, ioError, readTextFile, writeFileAtomic, type FileSystem } from './_atomic';
 import { sanitiseName } from '../_names';
 
 /** Options of one save: `signal` aborts it before the file is replaced (nothing written then). */
@@ -69,7 +68,7 @@ export class JsonStateFiles<T> {
 export async function readStateFile<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw ioError('read', path, error);

@@ -11,6 +11,7 @@ import {
   ioError,
   nodeFileSystem,
   randomSuffix,
+  readTextFile,
   syncDir,
   writeFileDurable,
 } from './_atomic';
@@ -309,7 +310,8 @@ export class FileCertificateStore implements CertificateStore {
 
   private async readVersionFile(name: string, path: string): Promise<string> {
     try {
-      return await this.fs.readFile(path, 'utf8');
+      // The lean reader on the real file system (a listing reads a file per certificate); tests' wrappers as given.
+      return await (this.fs === nodeFileSystem ? readTextFile(path) : this.fs.readFile(path, 'utf8'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('read', path, error);
       throw new StorageError(

@@ -1,0 +1,57 @@
+/** readTextFile(): the lean whole-file reader of listings and renewal passes (open, read to a short read, close). */
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTextFile } from '../../../src/storage/file/_atomic';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(join(tmpdir(), 'haproxy-acme-read-text-'));
+});
+afterAll(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+describe('readTextFile()', () => {
+  test.each<[string, string]>([
+    ['an empty file', ''],
+    ['a small JSON document', '{"revision": 3}\n'],
+    ['exactly the first read (4000 bytes)', 'a'.repeat(4000)],
+    ['one byte past the first read', 'b'.repeat(4001)],
+    ['a file needing several larger reads (100 KiB)', 'c'.repeat(100 * 1024)],
+    ['a multi-byte character across the first read boundary', `${'d'.repeat(3999)}€ and ✓ after it`],
+    ['a NUL byte and invalid UTF-8 around ASCII', 'x\u0000y'],
+  ])('readTextFile() returns %s byte for byte, as readFile() does', async (_what, content) => {
+    const path = join(dir, `f-${content.length}-${content.charCodeAt(content.length - 1) || 0}.txt`);
+    await fsp.writeFile(path, content);
+    await expect(readTextFile(path)).resolves.toBe(await fsp.readFile(path, 'utf8'));
+  });
+
+  test('readTextFile() decodes invalid UTF-8 as readFile() does (replacement characters)', async () => {
+    const path = join(dir, 'invalid.bin');
+    await fsp.writeFile(path, Buffer.from([0x61, 0xff, 0xfe, 0x62]));
+    expect(await readTextFile(path)).toBe(await fsp.readFile(path, 'utf8'));
+  });
+
+  test.each<[string, (d: string) => Promise<string>, string]>([
+    ['a missing file', async (d) => join(d, 'missing.json'), 'ENOENT'],
+    [
+      'a directory',
+      async (d) => {
+        await fsp.mkdir(join(d, 'a-dir'), { recursive: true });
+        return join(d, 'a-dir');
+      },
+      'EISDIR',
+    ],
+    [
+      'a path through a file',
+      async (d) => {
+        await fsp.writeFile(join(d, 'plain.txt'), 'x');
+        return join(d, 'plain.txt', 'below');
+      },
+      'ENOTDIR',
+    ],
+  ])('readTextFile() of %s rejects with the system error code %s', async (_what, make, code) => {
+    await expect(readTextFile(await make(dir))).rejects.toMatchObject({ code });
+  });
+});
