@@ -9,8 +9,14 @@
  * - concurrent10:  10 orders in flight at once in ONE process, through the issuance use case the
  *                  CLI runs, sharing one responder (lego cannot do this: each run binds the
  *                  challenge port itself), compared with lego's 10 sequential runs
+ * - breakdown:     TRACED_RUNS more `acme issue` runs under a preload that records where the time
+ *                  goes (_issuanceTrace.ts): start-up, module loading, ACME round trips, poll
+ *                  waits, key generation, storage fsyncs, HAProxy
+ * - start-up:      `acme --version` against `node -e 0` (_issuanceStartup.ts)
+ * certbot is not in this comparison: it is not installable on this machine (no package, no network
+ * access for pip); its figures in the history come from another machine.
  *
- * Writes test/bench/results/issue-bench.json and .md; returns the table.
+ * Writes test/bench/results/issue-bench.json and .md; returns the tables.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -23,6 +29,8 @@ import { ChallengeResponder, MemoryChallengeTokenRegistry } from '../../src/chal
 import { FileIssuedCertificateStore, openFileBackend, FileLocks } from '../../src/storage';
 import { silentLogger } from '../../src/log';
 import { systemClock } from '../../src/clock';
+import { formatBreakdown, medianTrace, readTrace, TRACE_PRELOAD_SOURCE, type IssuanceTrace } from './_issuanceTrace';
+import { measureStartup, type StartupSample } from './_issuanceStartup';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'main.js');
 const RESULTS_DIR = resolve(__dirname, 'results');
@@ -73,8 +81,15 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-function acmeRun(peers: Peers, home: string): Promise<Sample> {
+/** Where a traced run writes its summary: the preload file and the output file. */
+interface TraceFiles {
+  preload: string;
+  output: string;
+}
+
+function acmeRun(peers: Peers, home: string, trace?: TraceFiles): Promise<Sample> {
   const args = [
+    ...(trace === undefined ? [] : ['-r', trace.preload]),
     CLI,
     'issue',
     '-d',
@@ -89,7 +104,24 @@ function acmeRun(peers: Peers, home: string): Promise<Sample> {
     String(peers.responderPort),
     '-q',
   ];
-  return timed(process.execPath, args, { PATH: process.env.PATH });
+  const env =
+    trace === undefined ? { PATH: process.env.PATH } : { PATH: process.env.PATH, ACME_BENCH_TRACE: trace.output };
+  return timed(process.execPath, args, env);
+}
+
+const TRACED_RUNS = 5;
+
+/** TRACED_RUNS traced `acme issue` runs: the median of each phase. */
+async function tracedRuns(peers: Peers, home: string, work: string): Promise<IssuanceTrace & { other: number }> {
+  const preload = join(work, 'trace-preload.cjs');
+  await writeFile(preload, TRACE_PRELOAD_SOURCE);
+  const traces: IssuanceTrace[] = [];
+  for (let i = 0; i < TRACED_RUNS; i += 1) {
+    const output = join(work, `trace-${i}.json`);
+    await acmeRun(peers, home, { preload, output });
+    traces.push(await readTrace(output));
+  }
+  return medianTrace(traces);
 }
 
 function legoRun(peers: Peers, path: string): Promise<Sample> {
@@ -180,6 +212,47 @@ function formatTable(rows: Row[], ratios: Record<string, number>): string {
   return lines.join('\n');
 }
 
+/** What the targets table needs. */
+interface TargetInputs {
+  single: Sample & { minMs: number; maxMs: number };
+  concurrentMs: number;
+  startup: StartupSample;
+}
+
+/** The targets, measured value next to goal, each with a verdict. */
+function formatTargets({ single, concurrentMs, startup }: TargetInputs): string {
+  const rows: [string, string, string, boolean][] = [
+    [
+      'single issuance from the CLI, warm account (median wall)',
+      `${single.wallMs.toFixed(0)} ms`,
+      '≤ 300 ms',
+      single.wallMs <= 300,
+    ],
+    [
+      'peak RSS of `acme issue`',
+      `${(single.maxRssKb / 1024).toFixed(1)} MiB`,
+      '≤ 64 MiB',
+      single.maxRssKb / 1024 <= 64,
+    ],
+    [
+      `\`acme --version\` / \`node -e 0\` (median wall, ${startup.runs} runs each, ${startup.tool === 'hyperfine' ? 'hyperfine' : 'interleaved loop; hyperfine is not installed'})`,
+      `${startup.ratio.toFixed(2)}x (${startup.versionMs.toFixed(0)} / ${startup.nodeMs.toFixed(0)} ms)`,
+      '≤ 2x',
+      startup.ratio <= 2,
+    ],
+    [
+      `${BATCH} concurrent orders in one process`,
+      `${(concurrentMs / 1000).toFixed(2)} s`,
+      '≤ 0.5 s',
+      concurrentMs <= 500,
+    ],
+  ];
+  const lines = ['| target | measured | goal | met |', '|---|---|---|---|'];
+  for (const [name, value, goal, met] of rows)
+    lines.push(`| ${name} | ${value} | ${goal} | ${met ? 'yes' : '**no**'} |`);
+  return lines.join('\n');
+}
+
 /** Runs the issuance benchmark, writes results/issue-bench.{json,md} and returns the table. */
 export async function runIssuanceBench(): Promise<string> {
   const missing = findMissingPeerBinaries();
@@ -199,6 +272,8 @@ export async function runIssuanceBench(): Promise<string> {
     const acmeSeq = await sequence(BATCH, () => acmeRun(peers, acmeHome));
     const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
     const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
+    const breakdown = await tracedRuns(peers, acmeHome, work);
+    const startup = await measureStartup(CLI);
 
     const rows: Row[] = [
       {
@@ -227,7 +302,12 @@ export async function runIssuanceBench(): Promise<string> {
       sequential: acmeSeq.wallMs / legoSeq.wallMs,
       concurrent: acmeConc.wallMs / legoSeq.wallMs,
     };
-    const table = formatTable(rows, ratios);
+    const table = [
+      formatTable(rows, ratios),
+      formatTargets({ single: acmeSingle, concurrentMs: acmeConc.wallMs, startup }),
+      formatBreakdown(breakdown, TRACED_RUNS),
+      'certbot: not measured here (not installable on this machine).',
+    ].join('\n\n');
     const environment = {
       node: process.version,
       cpus: cpus().length,
@@ -238,7 +318,7 @@ export async function runIssuanceBench(): Promise<string> {
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(
       join(RESULTS_DIR, 'issue-bench.json'),
-      `${JSON.stringify({ environment, rows, ratios }, null, 2)}\n`,
+      `${JSON.stringify({ environment, rows, ratios, startup, breakdown }, null, 2)}\n`,
     );
     await writeFile(
       join(RESULTS_DIR, 'issue-bench.md'),
