@@ -1,6 +1,13 @@
 import type { Clock } from '../clock';
 import { listCertificates, type CertificateSummary } from '../issuance';
-import type { CertificateStore, DeployState, DeployStateStore, LocalBundles, RenewalStateStore } from '../storage';
+import {
+  mapLimited,
+  type CertificateStore,
+  type DeployState,
+  type DeployStateStore,
+  type LocalBundles,
+  type RenewalStateStore,
+} from '../storage';
 import type { CertificateMetrics, MetricsSnapshot } from './renderMetrics';
 
 /** The stores collectMetrics() reads; nothing here talks to HAProxy or the CA. */
@@ -55,13 +62,12 @@ export async function collectMetrics(deps: CollectMetricsDeps): Promise<MetricsS
     clock: deps.clock,
     renewalState: deps.renewalState,
   });
-  const certificates = await Promise.all(
-    summaries.map(async (summary) =>
-      toCertificateMetrics(summary, {
-        deployState: await deps.deployState.load(summary.name, deps.node),
-        endpointLabels: deps.endpointLabels,
-      }),
-    ),
+  // Bounded like every per-certificate pass: 10,000 deploy states must not mean 10,000 open files.
+  const certificates = await mapLimited(summaries, async (summary) =>
+    toCertificateMetrics(summary, {
+      deployState: await deps.deployState.load(summary.name, deps.node),
+      endpointLabels: deps.endpointLabels,
+    }),
   );
   return { generatedAt, certificates };
 }

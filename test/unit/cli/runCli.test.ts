@@ -103,7 +103,7 @@ describe('runCli()', () => {
 
   test('runCli() maps a storage failure to exit 1 and a JSON error document with --json', async () => {
     const store = new MemoryCertificateStore({ home: '/srv/acme' });
-    store.listCertificates = async () => {
+    store.listCertificateNames = async () => {
       throw new StorageError('STORAGE_CORRUPT', 'Cannot read "/srv/acme/certificates/x/meta.json": invalid JSON', {
         path: '/srv/acme/certificates/x/meta.json',
       });
