@@ -16,21 +16,12 @@ import type { Logger } from './log';
 import type { ReloadFallback } from './issuance';
 import type { PassDeadlineMessage } from './renewal';
 
-/**
- * Where Node's compile cache (V8 code of our modules and packages, reused by the next run) lives:
- * a directory only this user can write, since a planted entry would run as this user. Under snapd
- * `$SNAP_USER_COMMON` ($SNAP is read-only); otherwise a directory of our own in the OS temp dir,
- * used only when it is ours and not writable by others. Undefined: run without a cache.
- */
-function compileCacheDir(): string | undefined {
-  if (process.env.SNAP_USER_COMMON) return join(process.env.SNAP_USER_COMMON, '.cache', 'node-compile-cache');
-  const uid = process.getuid?.();
-  if (uid === undefined) return undefined;
-  const dir = join(tmpdir(), `haproxy-acme-compile-cache-${uid}`);
+/** Creates `dir` (its parent must exist: Node's recursive mkdir spins on some paths, e.g. under /proc). */
+function ownedDirectory(dir: string, uid: number): string | undefined {
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch {
-    // Exists already (checked below), or the temp dir is not writable (no cache).
+    // Exists already (checked below), or cannot be made (no cache).
   }
   try {
     const stat = lstatSync(dir);
@@ -38,6 +29,23 @@ function compileCacheDir(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where Node's compile cache (V8 code of our modules and packages, reused by the next run) lives:
+ * a directory only this user can write, since a planted entry would run as this user. Under snapd
+ * `$SNAP_USER_COMMON/.cache` ($SNAP is read-only); otherwise a directory of our own in the OS temp
+ * dir. Undefined: run without a cache.
+ */
+function compileCacheDir(): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const common = process.env.SNAP_USER_COMMON;
+  if (common) {
+    const cache = ownedDirectory(join(common, '.cache'), uid);
+    return cache === undefined ? undefined : ownedDirectory(join(cache, 'node-compile-cache'), uid);
+  }
+  return ownedDirectory(join(tmpdir(), `haproxy-acme-compile-cache-${uid}`), uid);
 }
 
 /**
