@@ -132,7 +132,35 @@ export async function renewCertificates(deps: RenewalDeps, options: RenewOptions
     }
   };
   await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, names.length) }, worker));
+  deps.logger.info('Renewal check finished', checkedSummary(outcomes));
   return outcomes;
+}
+
+/**
+ * What a pass found, in one log line however many certificates it checked (pure): counts, and the
+ * certificate whose renewal comes next. Sample: `{ checked: 3, renewed: 1, failed: 0, notDue: 2,
+ * nextRenewal: { name: "a.test", at: "2027-01-10T00:00:00.000Z" } }`.
+ */
+export function checkedSummary(outcomes: readonly RenewOutcome[]): Record<string, unknown> {
+  const notDue = outcomes.filter((o) => !o.decision.due && o.error === undefined);
+  const next = notDue.reduce<RenewOutcome | undefined>(
+    (earliest, o) =>
+      !o.decision.due &&
+      (earliest === undefined ||
+        (!earliest.decision.due && o.decision.notBefore.getTime() < earliest.decision.notBefore.getTime()))
+        ? o
+        : earliest,
+    undefined,
+  );
+  return {
+    checked: outcomes.length,
+    renewed: outcomes.filter((o) => o.renewed !== undefined).length,
+    failed: outcomes.filter((o) => o.error !== undefined).length,
+    notDue: notDue.length,
+    ...(next === undefined || next.decision.due
+      ? {}
+      : { nextRenewal: { name: next.name, at: next.decision.notBefore.toISOString() } }),
+  };
 }
 
 /**
@@ -248,11 +276,11 @@ async function notDue(
   const { meta, held, decision } = check;
   const state = held.value;
   const log = deps.logger.child({ certificate: name });
-  log.info(decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due', {
-    reason: decision.reason,
-    detail: decision.detail,
-    notBefore: decision.notBefore.toISOString(),
-  });
+  // One line per certificate only when it says something; the pass logs one summary (see checkedSummary()).
+  log[decision.reason === 'backoff' ? 'info' : 'debug'](
+    decision.reason === 'backoff' ? 'Backing off after a failure' : 'Not due',
+    { reason: decision.reason, detail: decision.detail, notBefore: decision.notBefore.toISOString() },
+  );
   const deploy = await deployIfOwed(name, meta.serial, {
     ...deps.deploy,
     store: deps.store,

@@ -46,17 +46,19 @@ describe('acme daemon', () => {
     const lines = stderr
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { message: string; reason?: string });
+      .map((line) => JSON.parse(line) as { message: string; checked?: number; notDue?: number });
     expect(lines.map((l) => l.message)).toEqual(
       expect.arrayContaining([
         'Renewal daemon started',
-        'Not due',
+        'Renewal check finished',
         'Renewal pass finished',
         'Stopping the renewal daemon',
         'Renewal daemon stopped',
       ]),
     );
-    expect(lines.find((l) => l.message === 'Not due')?.reason).toBe('not-yet');
+    // One summary line for the pass, not one line per certificate.
+    expect(lines.find((l) => l.message === 'Renewal check finished')).toMatchObject({ checked: 1, notDue: 1 });
+    expect(lines.filter((l) => l.message === 'Not due')).toEqual([]);
   });
 
   // A bad flag is refused by the daemon's own parser; a bad value by the start-up pass, whose
