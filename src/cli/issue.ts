@@ -87,7 +87,12 @@ export function registerIssueCommand(program: Command, deps: CliDeps, setExitCod
           // A run whose deploy failed left a stored certificate HAProxy has not got: deliver that, not a new order.
           const result =
             (dryRun ? undefined : await storedButUndelivered(request, context)) ??
-            (await issueCertificate(request, context, { dryRun, signal: work }));
+            (await issueCertificate(request, context, {
+              dryRun,
+              signal: work,
+              // Nodes sharing a store: one order serves every node that asks for the same names.
+              reuseFresh: services.cluster !== undefined,
+            }));
           const outcomes = await deploy(result, services, { dryRun, logger, clock: deps.clock, signal: work });
           issued.push({ result, outcomes, paths: services.certificatePaths(result.name) });
         }

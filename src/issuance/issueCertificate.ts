@@ -113,7 +113,7 @@ export async function issueCertificate(
     // Another process or node may have issued this very certificate while we waited for its lock
     // (several nodes starting at once): use that version instead of ordering a second one.
     if (!explicit) {
-      const meanwhile = await issuedMeanwhile(request, seen, deps);
+      const meanwhile = await issuedMeanwhile(request, seen, deps, options.reuseFresh === true);
       if (meanwhile !== undefined) return meanwhile;
     }
     return issueWhileLocked(request, deps, { ...options, signal, lock });
@@ -128,16 +128,18 @@ async function issuedMeanwhile(
   request: IssueRequest,
   seen: string | null | undefined,
   deps: IssuanceDeps,
+  reuseFresh: boolean,
 ): Promise<IssueResult | undefined> {
   const startedAt = deps.clock.now();
   const meta = await deps.store.loadCertificateMeta(request.name).catch(() => undefined);
-  if (meta === undefined || meta.version === seen) return undefined;
+  if (meta === undefined) return undefined;
+  if (meta.version === seen && !(reuseFresh && isFresh(meta, startedAt))) return undefined;
   if (!storedMatches(request, meta, { directoryUrl: deps.directoryUrl, now: startedAt })) return undefined;
-  deps.logger.info('Issued meanwhile by another run or node; using that certificate instead of ordering another', {
-    certificate: request.name,
-    version: meta.version,
-    serial: meta.serial,
-  });
+  const message =
+    meta.version === seen
+      ? 'A fresh certificate for exactly these names is in the shared store; serving it instead of ordering another ("acme renew --force --name" orders a new one)'
+      : 'Issued meanwhile by another run or node; using that certificate instead of ordering another';
+  deps.logger.info(message, { certificate: request.name, version: meta.version, serial: meta.serial });
   return resultOfStored(request, meta, { ...deps, startedAt });
 }
 
@@ -174,8 +176,21 @@ export async function issueWhileLocked(
   return result;
 }
 
+/** Whether less than a third of the certificate's lifetime has passed at `now`: far from any renewal (pure). */
+function isFresh(meta: { notBefore: string; notAfter: string }, now: Date): boolean {
+  const from = Date.parse(meta.notBefore);
+  return now.getTime() < from + (Date.parse(meta.notAfter) - from) / 3;
+}
+
 /** Options of issueCertificate(). */
 export interface IssueOptions {
+  /**
+   * A stored certificate that is exactly what the request asks for and in the first third of its
+   * lifetime is used instead of a new order, even if it was stored before this call: several nodes
+   * sharing a store run `acme issue` for the same names (a node joining, all starting at once), and
+   * one order must serve them all. `acme renew --force` orders a new one. Default: false.
+   */
+  reuseFresh?: boolean;
   /** Obtain and check, store nothing (the account excepted). Default: false. */
   dryRun?: boolean;
   /**

@@ -144,6 +144,17 @@ describe('issueCertificate() under the certificate lock', () => {
     expect((await store.loadCertificateMeta(NAME))?.serial).toBe(first.serial);
   });
 
+  test.each([
+    ['without reuseFresh, a second issueCertificate() orders anew', false, 2],
+    ['with reuseFresh (a shared store), a fresh stored certificate serves the second call: one order', true, 1],
+  ])('%s', async (_what, reuseFresh, orders) => {
+    const { ca, deps } = setup();
+    const first = await issueCertificate(REQUEST, deps);
+    const second = await issueCertificate(REQUEST, deps, { reuseFresh });
+    expect(ca.orders).toHaveLength(orders);
+    expect(second.serial === first.serial).toBe(reuseFresh);
+  });
+
   test('a certificate stored meanwhile for other names is not used: the waiting call orders its own', async () => {
     const { ca, deps } = setup();
     const other = { ...REQUEST, domains: [NAME, `www.${NAME}`] };
