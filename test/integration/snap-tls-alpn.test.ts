@@ -87,7 +87,16 @@ describe('the snap with port 80 closed issues and renews over TLS-ALPN-01 throug
       endpoint: { kind: 'unix', path: join(fake.data, 'haproxy', 'master.sock') },
       logger: createLogger({ verbosity: 'quiet' }),
     });
-    masterPid = (await master.showProc()).master.pid;
+    // The TLS port answers before the master's CLI socket does: ask it until it answers (bounded).
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        masterPid = (await master.showProc()).master.pid;
+        break;
+      } catch (error) {
+        if (attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   });
 
   afterAll(async () => {
