@@ -6,6 +6,7 @@
  * once, so it stays far below that limit whatever the number of certificates.
  */
 import { readFileSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StorageError } from '../../errors';
 
 /**
@@ -16,6 +17,14 @@ import { StorageError } from '../../errors';
  */
 export const IO_CONCURRENCY = 64;
 
+/**
+ * How long mapLimited() may keep the event loop before it lets timers, sockets and signals run.
+ * Storage reads small files synchronously (readTextFile()), so a pass over 10,000 certificates
+ * would otherwise hold the loop for its whole length, e.g. while a responder in the same process
+ * must answer the CA.
+ */
+export const YIELD_EVERY_MS = 10;
+
 /** Options of mapLimited(). */
 export interface MapLimitedOptions {
   /** Calls of `fn` in flight at once, at least 1 (a value that is not a finite number: the default). Default: IO_CONCURRENCY. */
@@ -25,7 +34,8 @@ export interface MapLimitedOptions {
 /**
  * `Promise.all(items.map(fn))` with at most `limit` calls in flight, results in the order of
  * `items`. After the first rejection no further call starts; it rejects with that error once the
- * calls in flight have settled (so no file is still open when the caller carries on).
+ * calls in flight have settled (so no file is still open when the caller carries on). Gives the
+ * event loop a turn at least every YIELD_EVERY_MS.
  */
 export async function mapLimited<T, R>(
   items: readonly T[],
@@ -38,8 +48,20 @@ export async function mapLimited<T, R>(
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
+  let turnStarted = performance.now();
+  // Every worker waits for the same turn: one that went on would keep the loop on its own.
+  let turn: Promise<void> | undefined;
+  const giveTurn = (): Promise<void> =>
+    (turn ??= nextTurn().then(() => {
+      turnStarted = performance.now();
+      turn = undefined;
+    }));
   const worker = async (): Promise<void> => {
     while (failure === undefined && next < items.length) {
+      if (turn !== undefined || performance.now() - turnStarted >= YIELD_EVERY_MS) {
+        await giveTurn();
+        continue; // the others may have taken the last items meanwhile
+      }
       const index = next;
       next += 1;
       try {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log';
 import { certificatesDir, isForeignAccountFolder } from './paths';
 import type { FileSystem } from './_atomic';
+import { mapLimited } from './_io-limit';
 
 /** What recoverHome() did, as paths under `--home`. */
 export interface Recovery {
@@ -63,11 +64,14 @@ async function plainFolders(fs: FileSystem, home: string): Promise<string[]> {
 export async function recoverHome(home: string, options: { fs: FileSystem; logger: Logger }): Promise<Recovery> {
   const { fs, logger } = options;
   const recovery: Recovery = { removed: [] };
-  for (const folder of await plainFolders(fs, home)) {
+  // One folder per certificate: listed IO_CONCURRENCY at a time, not one after another (10,000
+  // sequential readdir round trips were a third of a nothing-due pass).
+  await mapLimited(await plainFolders(fs, home), async (folder) => {
     for (const entry of await entries(fs, folder)) {
       if (TEMP_NAME.test(entry)) await removeTemp(join(folder, entry), { fs, logger, removed: recovery.removed });
     }
-  }
+  });
+  recovery.removed.sort();
   // Every certificate lock is taken under the home lock, which the caller holds: nothing here
   // belongs to a live writer.
   const locks = join(home, CERTIFICATE_LOCKS);

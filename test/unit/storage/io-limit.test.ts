@@ -14,6 +14,7 @@ import {
   openFilesErrno,
   openFilesLimitError,
   parseOpenFilesSoftLimit,
+  YIELD_EVERY_MS,
 } from '../../../src/storage/file/_io-limit';
 import { certs } from '../../fixtures/certs';
 
@@ -256,6 +257,36 @@ describe('mapLimited()', () => {
   test('IO_CONCURRENCY leaves room under an open-files limit of 1,024 at 6 files per certificate', () => {
     expect(IO_CONCURRENCY * 6).toBeLessThan(1024 / 2);
   });
+
+  test.each<[string, number | undefined]>([
+    ['the default limit', undefined],
+    ['a limit of 1', 1],
+  ])(
+    'mapLimited() of tasks that finish at once (synchronous reads) still lets timers run, with %s',
+    async (_what, limit) => {
+      const busyMs = 1;
+      const count = Math.ceil((YIELD_EVERY_MS * 8) / busyMs);
+      let doneWhenTimerRan: number | undefined;
+      let done = 0;
+      setTimeout(() => (doneWhenTimerRan = done), 0);
+      const results = await mapLimited(
+        Array.from({ length: count }, (_, i) => i),
+        (item) => {
+          const until = performance.now() + busyMs;
+          while (performance.now() < until) {
+            // Stands for a synchronous read: holds the thread, resolves at once.
+          }
+          done += 1;
+          return Promise.resolve(item);
+        },
+        limit === undefined ? {} : { limit },
+      );
+      expect(results).toEqual(Array.from({ length: count }, (_, i) => i));
+      // The timer ran within about the first YIELD_EVERY_MS of work, not after all of it.
+      expect(doneWhenTimerRan).toBeDefined();
+      expect(doneWhenTimerRan!).toBeLessThanOrEqual(Math.ceil((YIELD_EVERY_MS * 3) / busyMs));
+    },
+  );
 
   test('mapLimited() of nothing resolves with nothing', async () => {
     await expect(mapLimited([], async () => 1)).resolves.toEqual([]);
