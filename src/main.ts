@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * Composition root: the only place that builds real adapters (clock, file storage, ACME client,
  * HTTP-01 responder, logger) and hands the real process to the CLI.
@@ -11,6 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { CliDeps, Services } from './cli';
 // Pure and tiny: loaded before the compile cache is on, at no cost.
 import { systemClock } from './clock';
+import { runtimeFlagsFor, selfArguments } from './launchFlags';
 import type { Config } from './config';
 import type { Logger } from './log';
 import type { ReloadFallback } from './issuance';
@@ -296,7 +297,7 @@ function createServices(config: Config, logger: Logger): Services {
 function runSelf(args: readonly string[]): Promise<number> {
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, ...args], { stdio: 'inherit', env: process.env });
+    const child = spawn(process.execPath, selfArguments(__filename, args), { stdio: 'inherit', env: process.env });
     child.once('error', reject);
     // Killed by a signal: no exit code, which counts as a failure.
     child.once('exit', (code) => resolve(code ?? 1));
@@ -367,9 +368,9 @@ async function main(): Promise<void> {
     createLogger: (options) => lazy.log().createLogger(options),
     loadConfig: (flags) => lazy.config().loadConfig({ flags, env: process.env, cwd: process.cwd() }),
     createServices,
-    runSelf: (args, logger) => lazy.renewal().runPass(process.execPath, [__filename, ...args], { logger }),
+    runSelf: (args, logger) => lazy.renewal().runPass(process.execPath, selfArguments(__filename, args), { logger }),
     superviseSelf: (args, logger, signal) =>
-      lazy.renewal().superviseFollower(process.execPath, [__filename, ...args], { logger, signal }),
+      lazy.renewal().superviseFollower(process.execPath, selfArguments(__filename, args), { logger, signal }),
     currentStep: () => operations.at(-1),
     announceDeadline,
     exitNow,
@@ -400,9 +401,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${readVersion()}\n`);
     return;
   }
-  // The daemon's parent schedules and waits for months; V8's optimising compiler would only cost
-  // it memory (~3 MB RSS). Its passes are children with the default flags.
-  if (args[0] === 'daemon') setFlagsFromString('--no-opt');
+  // Before any of our code runs hot: see launchFlags.ts. The daemon's passes are children, which
+  // choose their own.
+  const runtimeFlags = runtimeFlagsFor(args[0]);
+  if (runtimeFlags !== undefined) setFlagsFromString(runtimeFlags);
   // Only a hidden `__…` verb can be the snap's entry, so other runs never load src/snap.
   const isSnapEntry = args[0]?.startsWith('__') === true && args[0] === lazy.snap().SNAP_COMMAND;
   process.exitCode = isSnapEntry ? await runSnap(args.slice(1)) : await lazy.cli().runCli(args, deps);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { selfArguments } from '../../src/launchFlags';
 
 /** The built CLI (`npm run build`). */
 export const CLI = resolve(__dirname, '..', '..', 'dist', 'main.js');
@@ -43,9 +44,17 @@ export function timedRun(
   });
 }
 
-/** `node dist/main.js <args>`, timed. */
+/**
+ * The node arguments that run the built CLI with `args` as users run it: under the launch flags of
+ * its shebang and the snap's wrapper.
+ */
+export function cliArguments(args: readonly string[]): string[] {
+  return selfArguments(CLI, args);
+}
+
+/** `acme <args>` (the built CLI), timed. */
 export function runCli(args: string[], timeoutMs: number): Promise<TimedRun> {
-  return timedRun(process.execPath, [CLI, ...args], { timeoutMs });
+  return timedRun(process.execPath, cliArguments(args), { timeoutMs });
 }
 
 /** Reads `VmRSS` and `VmHWM` (peak) of a live process from /proc, in KiB. */

@@ -41,7 +41,7 @@ function hasHyperfine(): boolean {
 }
 
 /** Medians via hyperfine's JSON export. @throws when hyperfine fails */
-function withHyperfine(cli: string, runs: number): StartupSample {
+function withHyperfine(cli: readonly string[], runs: number): StartupSample {
   const run = spawnSync(
     'hyperfine',
     [
@@ -55,7 +55,7 @@ function withHyperfine(cli: string, runs: number): StartupSample {
       '--style',
       'none',
       `${process.execPath} -e 0`,
-      `${process.execPath} ${cli} --version`,
+      `${process.execPath} ${cli.join(' ')} --version`,
     ],
     { encoding: 'utf8', timeout: RUN_TIMEOUT_MS * runs },
   );
@@ -67,17 +67,17 @@ function withHyperfine(cli: string, runs: number): StartupSample {
 }
 
 /**
- * Measures `runs` runs of each (after 3 warm-up runs that fill Node's compile cache).
+ * `cli`: the node arguments that run the CLI (launch flags and script). Measures `runs` runs of each (after 3 warm-up runs that fill Node's compile cache).
  * @throws when a run fails
  */
-export async function measureStartup(cli: string, runs = 20): Promise<StartupSample> {
+export async function measureStartup(cli: readonly string[], runs = 20): Promise<StartupSample> {
   if (hasHyperfine()) return withHyperfine(cli, runs);
-  for (let i = 0; i < 3; i += 1) await wallOf([cli, '--version']);
+  for (let i = 0; i < 3; i += 1) await wallOf([...cli, '--version']);
   const node: number[] = [];
   const version: number[] = [];
   for (let i = 0; i < runs; i += 1) {
     node.push(await wallOf(['-e', '0']));
-    version.push(await wallOf([cli, '--version']));
+    version.push(await wallOf([...cli, '--version']));
   }
   const [nodeMs, versionMs] = [median(node), median(version)];
   return { nodeMs, versionMs, ratio: versionMs / nodeMs, runs, tool: 'loop' };

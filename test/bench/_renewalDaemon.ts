@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Peers } from '../peers';
-import { CLI, memoryOf, spawnWatched, type WatchedChild } from './_cli';
+import { cliArguments, memoryOf, spawnWatched, type WatchedChild } from './_cli';
 import { issueForBench } from './_renewalDue';
 
 const DAEMON_CERTIFICATES = 3;
@@ -88,7 +88,7 @@ export async function benchDaemonIdle(peers: Peers): Promise<DaemonIdleResult> {
       '0 0 1 1 *',
     ];
     const started = Date.now();
-    watched = spawnWatched(process.execPath, [CLI, ...args]);
+    watched = spawnWatched(process.execPath, cliArguments(args));
     await watched.waitForLine('Renewal pass finished', STARTUP_TIMEOUT_MS);
     const startupPassMs = Date.now() - started;
     const { rss, hwmKb } = await sample(watched.child.pid!);

@@ -9,7 +9,7 @@
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Peers } from '../peers';
-import { CLI } from './_cli';
+import { cliArguments } from './_cli';
 import { legoServerFolder, writeLegoHome, type LegoAccountFiles } from './_legoLayout';
 import type { LocalCa } from './_localCerts';
 import { rssRunOk, type Budget, type RssRun } from './_rssRun';
@@ -68,7 +68,7 @@ function cost(run: RssRun): StepCost {
 }
 
 function cli(args: string[], budget: Budget): Promise<RssRun> {
-  return rssRunOk(process.execPath, [CLI, ...args], { timeoutMs: Math.min(300_000, budget.leftMs()) });
+  return rssRunOk(process.execPath, cliArguments(args), { timeoutMs: Math.min(300_000, budget.leftMs()) });
 }
 
 /** Throws with every difference between what --home lists and lego's certificates. */

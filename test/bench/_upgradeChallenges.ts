@@ -15,7 +15,7 @@ import { freePort, generateCert, type Peers } from '../peers';
 import { requireBinary } from '../peers/_binaries';
 import { spawnTracked, stopChild, type TrackedChild } from '../peers/_process';
 import { canConnect, waitForReady } from '../peers/_wait';
-import { CLI } from './_cli';
+import { cliArguments } from './_cli';
 import { rssRunOk, summariseRuns, type Budget, type RssRun, type RunSummary } from './_rssRun';
 
 /** Runs per tool and challenge type; the median is reported. */
@@ -104,7 +104,6 @@ async function startAlpnHaproxy(peers: Peers, dir: string): Promise<AlpnHaproxy>
 function acmeIssue(context: ChallengeContext, type: ChallengeType, port: number): Promise<RssRun> {
   const { peers } = context;
   const args = [
-    CLI,
     'issue',
     '-d',
     uniqueDomain(`acme-${type}`),
@@ -115,9 +114,13 @@ function acmeIssue(context: ChallengeContext, type: ChallengeType, port: number)
     '--ca-bundle',
     peers.caBundlePath,
   ];
-  return rssRunOk(process.execPath, [...args, '--challenge-type', type, '--http-port', String(port), '-q'], {
-    timeoutMs: Math.min(RUN_TIMEOUT_MS, context.budget.leftMs()),
-  });
+  return rssRunOk(
+    process.execPath,
+    cliArguments([...args, '--challenge-type', type, '--http-port', String(port), '-q']),
+    {
+      timeoutMs: Math.min(RUN_TIMEOUT_MS, context.budget.leftMs()),
+    },
+  );
 }
 
 function legoRun(context: ChallengeContext, type: ChallengeType, port: number): Promise<RssRun> {

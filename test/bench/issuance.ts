@@ -32,7 +32,7 @@ import { systemClock } from '../../src/clock';
 import { formatBreakdown, medianTrace, readTrace, TRACE_PRELOAD_SOURCE, type IssuanceTrace } from './_issuanceTrace';
 import { measureStartup, type StartupSample } from './_issuanceStartup';
 
-const CLI = resolve(__dirname, '..', '..', 'dist', 'main.js');
+import { cliArguments } from './_cli';
 const RESULTS_DIR = resolve(__dirname, 'results');
 const RUN_TIMEOUT_MS = 120_000;
 const BATCH = 10;
@@ -90,19 +90,20 @@ interface TraceFiles {
 function acmeRun(peers: Peers, home: string, trace?: TraceFiles): Promise<Sample> {
   const args = [
     ...(trace === undefined ? [] : ['-r', trace.preload]),
-    CLI,
-    'issue',
-    '-d',
-    uniqueDomain('acme'),
-    '--home',
-    home,
-    '--directory',
-    peers.directoryUrl,
-    '--ca-bundle',
-    peers.caBundlePath,
-    '--http-port',
-    String(peers.responderPort),
-    '-q',
+    ...cliArguments([
+      'issue',
+      '-d',
+      uniqueDomain('acme'),
+      '--home',
+      home,
+      '--directory',
+      peers.directoryUrl,
+      '--ca-bundle',
+      peers.caBundlePath,
+      '--http-port',
+      String(peers.responderPort),
+      '-q',
+    ]),
   ];
   const env =
     trace === undefined ? { PATH: process.env.PATH } : { PATH: process.env.PATH, ACME_BENCH_TRACE: trace.output };
@@ -273,7 +274,7 @@ export async function runIssuanceBench(): Promise<string> {
     const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
     const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
     const breakdown = await tracedRuns(peers, acmeHome, work);
-    const startup = await measureStartup(CLI);
+    const startup = await measureStartup(cliArguments([]));
 
     const rows: Row[] = [
       {

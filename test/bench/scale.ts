@@ -23,7 +23,7 @@ import {
   FileRenewalStateStore,
   openFileBackend,
 } from '../../src/storage';
-import { CLI } from './_cli';
+import { cliArguments } from './_cli';
 import { createLocalCa, storeLocalCertificates } from './_localCerts';
 import { rssRun, summariseRuns, type RssRun, type RunSummary } from './_rssRun';
 import { timeMs } from './_stats';
@@ -76,9 +76,13 @@ function renewalDeps(home: string): RenewalDeps {
 
 /** `acme <args>` under `ulimit -n 1024`, through /usr/bin/time (bash execs node: the same process). */
 function cliUnderLimit(args: string[]): Promise<RssRun> {
-  return rssRun('bash', ['-c', `ulimit -n ${OPEN_FILES_LIMIT} && exec "$0" "$@"`, process.execPath, CLI, ...args], {
-    timeoutMs: RUN_TIMEOUT_MS,
-  });
+  return rssRun(
+    'bash',
+    ['-c', `ulimit -n ${OPEN_FILES_LIMIT} && exec "$0" "$@"`, process.execPath, ...cliArguments(args)],
+    {
+      timeoutMs: RUN_TIMEOUT_MS,
+    },
+  );
 }
 
 /** How many certificates a successful run reported; throws with its output when it failed or counted wrong. */
