@@ -1,10 +1,6 @@
 import type { Logger, LogFields } from './logger';
+import { isLevelEnabled, type LogLevel as Level } from './_levels';
 import { redactSecrets, redactValue } from './_redact';
-
-type Level = 'debug' | 'info' | 'warn' | 'error';
-
-const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-const LOWEST_BY_VERBOSITY = { quiet: 'warn', normal: 'info', verbose: 'debug' } as const;
 
 /** Options of createPlainLogger(); the same meaning as createLogger()'s. */
 export interface PlainLoggerOptions {
@@ -67,11 +63,11 @@ class PlainLogger implements Logger {
  * and redaction as createLogger()'s; no colours.
  */
 export function createPlainLogger(options: PlainLoggerOptions = {}): Logger {
-  const lowest = RANK[LOWEST_BY_VERBOSITY[options.verbosity ?? 'normal']];
+  const verbosity = options.verbosity ?? 'normal';
   const stream = options.stream ?? process.stderr;
   const line = options.format === 'text' ? textLine : jsonLine;
   return new PlainLogger((level, message, fields) => {
-    if (RANK[level] < lowest) return;
+    if (!isLevelEnabled(level, verbosity)) return;
     stream.write(line(level, redactSecrets(message), redactValue(fields) as LogFields));
   });
 }

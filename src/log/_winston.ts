@@ -1,6 +1,7 @@
 import winston from 'winston';
 import type { Logger, LogFields } from './logger';
 import { redactSecrets, redactValue } from './_redact';
+import { LOWEST_LEVEL } from './_levels';
 
 /** Options of createLogger(). */
 export interface CreateLoggerOptions {
@@ -11,8 +12,6 @@ export interface CreateLoggerOptions {
   /** Where lines go. Default: process.stderr, because stdout carries results (`--json`, tables). */
   stream?: NodeJS.WritableStream;
 }
-
-const LEVEL_BY_VERBOSITY = { quiet: 'warn', normal: 'info', verbose: 'debug' } as const;
 
 /**
  * Redacts every field, however nested: the JSON format would otherwise print field strings as they
@@ -65,7 +64,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       ? winston.format.combine(redactFormat(), winston.format.colorize(), winston.format.printf(textLine))
       : winston.format.combine(redactFormat(), winston.format.json());
   const inner = winston.createLogger({
-    level: LEVEL_BY_VERBOSITY[options.verbosity ?? 'normal'],
+    level: LOWEST_LEVEL[options.verbosity ?? 'normal'],
     format: lineFormat,
     transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
   });

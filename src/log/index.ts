@@ -1,5 +1,6 @@
 import type { Logger } from './logger';
 import type { CreateLoggerOptions as WinstonLoggerOptions } from './_winston';
+import { createDeferredLogger } from './_deferred';
 import { createPlainLogger } from './_plain';
 
 export { CapturingLogger, silentLogger } from './logger';
@@ -18,10 +19,16 @@ export interface CreateLoggerOptions extends WinstonLoggerOptions {
   plain?: boolean;
 }
 
-/** Builds the process logger: text on a TTY, JSON lines otherwise, always to stderr, secrets redacted. */
+/**
+ * Builds the process logger: text on a TTY, JSON lines otherwise, always to stderr, secrets
+ * redacted. Winston is loaded with the first line written, so a run that writes none (a quiet
+ * success) never loads it.
+ */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   if (options.plain === true) return createPlainLogger(options);
-  // Required on first use, so that a process that only ever makes a plain logger never loads winston.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose, see above
-  return (require('./_winston') as typeof import('./_winston')).createLogger(options);
+  return createDeferredLogger(options.verbosity ?? 'normal', () =>
+    // Required on first use, see above.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+    (require('./_winston') as typeof import('./_winston')).createLogger(options),
+  );
 }
