@@ -13,6 +13,9 @@
  *                  goes (_issuanceTrace.ts): start-up, module loading, ACME round trips, poll
  *                  waits, key generation, storage fsyncs, HAProxy
  * - start-up:      `acme --version` against `node -e 0` (_issuanceStartup.ts)
+ * - single with progress lines: `acme issue` without -q, as a person runs it (the lines load winston)
+ * - newer pair:    the single comparison again on pebble 2.7 + HAProxy 3.0 when ACME_TEST_*_NEW
+ *                  name them (as .ci/run does); every CLI run uses the launch flags of the shebang
  * certbot is not in this comparison: it is not installable on this machine (no package, no network
  * access for pip); its figures in the history come from another machine.
  *
@@ -87,7 +90,7 @@ interface TraceFiles {
   output: string;
 }
 
-function acmeRun(peers: Peers, home: string, trace?: TraceFiles): Promise<Sample> {
+function acmeRun(peers: Peers, home: string, trace?: TraceFiles, options: { quiet?: boolean } = {}): Promise<Sample> {
   const args = [
     ...(trace === undefined ? [] : ['-r', trace.preload]),
     ...cliArguments([
@@ -102,7 +105,7 @@ function acmeRun(peers: Peers, home: string, trace?: TraceFiles): Promise<Sample
       peers.caBundlePath,
       '--http-port',
       String(peers.responderPort),
-      '-q',
+      ...(options.quiet === false ? [] : ['-q']),
     ]),
   ];
   const env =
@@ -254,6 +257,59 @@ function formatTargets({ single, concurrentMs, startup }: TargetInputs): string 
   return lines.join('\n');
 }
 
+/** The peer variables the newer pair comes in through, as the test matrix reads them. */
+const NEWER_PAIR_ENV = {
+  ACME_TEST_PEBBLE: 'ACME_TEST_PEBBLE_NEW',
+  ACME_TEST_CHALLTESTSRV: 'ACME_TEST_CHALLTESTSRV_NEW',
+  ACME_TEST_HAPROXY: 'ACME_TEST_HAPROXY_NEW',
+} as const;
+
+/** `pebble 2.7.0 + HAProxy 3.0.11`: the pair a row was measured on. */
+function pairLabel(peers: Peers): string {
+  const pebble = peers.versions.pebble.version.replace(/[+-].*$/, '');
+  const haproxy = peers.versions.haproxy.version.replace(/[+-].*$/, '');
+  return `pebble ${pebble} + HAProxy ${haproxy}`;
+}
+
+/**
+ * The single-issuance comparison again on the newer pair (pebble 2.7 with ARI, profiles and async
+ * finalize; HAProxy 3.0), when ACME_TEST_*_NEW name it; undefined otherwise. The peer variables are
+ * swapped for the run and restored after it.
+ */
+async function onNewerPair(work: string): Promise<Row[] | undefined> {
+  if (Object.values(NEWER_PAIR_ENV).every((name) => (process.env[name] ?? '') === '')) return undefined;
+  const saved = Object.fromEntries(Object.keys(NEWER_PAIR_ENV).map((name) => [name, process.env[name]]));
+  for (const [name, newer] of Object.entries(NEWER_PAIR_ENV)) {
+    const value = process.env[newer];
+    if (value !== undefined && value !== '') process.env[name] = value;
+  }
+  let peers: Peers | undefined;
+  try {
+    peers = await startPeers();
+    const acmeHome = join(work, 'acme-home-newer');
+    const legoPath = join(work, 'lego-newer');
+    await acmeRun(peers, acmeHome);
+    await legoRun(peers, legoPath);
+    const acme = await medianOf(SINGLE_RUNS, () => acmeRun(peers!, acmeHome));
+    const lego = await medianOf(SINGLE_RUNS, () => legoRun(peers!, legoPath));
+    const scenario = `single, ${pairLabel(peers)}`;
+    return [
+      { scenario, tool: 'haproxy-acme (CLI)', ...toRow(acme), note: spreadNote(acme) },
+      { scenario, tool: 'lego', ...toRow(lego), note: spreadNote(lego) },
+    ];
+  } finally {
+    await peers?.stop();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+function spreadNote(sample: Sample & { minMs: number; maxMs: number }): string {
+  return `median of ${SINGLE_RUNS} runs (min ${(sample.minMs / 1000).toFixed(2)} s, max ${(sample.maxMs / 1000).toFixed(2)} s)`;
+}
+
 /** Runs the issuance benchmark, writes results/issue-bench.{json,md} and returns the table. */
 export async function runIssuanceBench(): Promise<string> {
   const missing = findMissingPeerBinaries();
@@ -269,26 +325,24 @@ export async function runIssuanceBench(): Promise<string> {
     await legoRun(peers, legoPath);
 
     const acmeSingle = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome));
+    const acmeProgress = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome, undefined, { quiet: false }));
     const legoSingle = await medianOf(SINGLE_RUNS, () => legoRun(peers, legoPath));
     const acmeSeq = await sequence(BATCH, () => acmeRun(peers, acmeHome));
     const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
     const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
     const breakdown = await tracedRuns(peers, acmeHome, work);
     const startup = await measureStartup(cliArguments([]));
+    const newer = await onNewerPair(work);
 
     const rows: Row[] = [
+      { scenario: 'single', tool: 'haproxy-acme (CLI, -q)', ...toRow(acmeSingle), note: spreadNote(acmeSingle) },
       {
         scenario: 'single',
-        tool: 'haproxy-acme (CLI)',
-        ...toRow(acmeSingle),
-        note: `median of ${SINGLE_RUNS} runs (min ${(acmeSingle.minMs / 1000).toFixed(2)} s, max ${(acmeSingle.maxMs / 1000).toFixed(2)} s)`,
+        tool: 'haproxy-acme (CLI, progress lines on stderr)',
+        ...toRow(acmeProgress),
+        note: `${spreadNote(acmeProgress)}; writing lines loads winston`,
       },
-      {
-        scenario: 'single',
-        tool: 'lego',
-        ...toRow(legoSingle),
-        note: `median of ${SINGLE_RUNS} runs (min ${(legoSingle.minMs / 1000).toFixed(2)} s, max ${(legoSingle.maxMs / 1000).toFixed(2)} s)`,
-      },
+      { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: spreadNote(legoSingle) },
       { scenario: `${BATCH} sequential`, tool: 'haproxy-acme (CLI)', ...toRow(acmeSeq), note: `${BATCH} processes` },
       { scenario: `${BATCH} sequential`, tool: 'lego', ...toRow(legoSeq), note: `${BATCH} processes` },
       {
@@ -297,6 +351,7 @@ export async function runIssuanceBench(): Promise<string> {
         ...toRow(acmeConc),
         note: 'one process, shared responder',
       },
+      ...(newer ?? []),
     ];
     const ratios = {
       single: acmeSingle.wallMs / legoSingle.wallMs,
@@ -307,6 +362,9 @@ export async function runIssuanceBench(): Promise<string> {
       formatTable(rows, ratios),
       formatTargets({ single: acmeSingle, concurrentMs: acmeConc.wallMs, startup }),
       formatBreakdown(breakdown, TRACED_RUNS),
+      newer === undefined
+        ? 'The newer pair (pebble 2.7, HAProxy 3.0) was not measured: set ACME_TEST_PEBBLE_NEW, ACME_TEST_CHALLTESTSRV_NEW and ACME_TEST_HAPROXY_NEW.'
+        : `Rows "${newer[0]!.scenario}": the single comparison again on the newer pair.`,
       'certbot: not measured here (not installable on this machine).',
     ].join('\n\n');
     const environment = {
@@ -315,6 +373,7 @@ export async function runIssuanceBench(): Promise<string> {
       cpuModel: cpus()[0]?.model ?? 'unknown',
       date: new Date().toISOString(),
       peers: peers.versions,
+      pair: pairLabel(peers),
     };
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(
