@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf } from '../errors';
 import type { Logger } from '../log';
 import type { ChangeFeed } from '../storage';
@@ -154,14 +155,7 @@ export class NodeFollower {
 
   private async backoff(signal: AbortSignal): Promise<void> {
     const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(this.failures - 1, 10));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
+    // An abort ends the wait early; run() sees the signal and stops.
+    await sleep(delay, undefined, { signal }).catch(() => undefined);
   }
 }

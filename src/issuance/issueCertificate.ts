@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { CertificateStore, HeldLock, IssuedCertificateStore, LocalBundles } from '../storage';
@@ -258,15 +259,8 @@ async function saveRetrying<T>(signal: AbortSignal, logger: Logger, save: () => 
       const passing = error instanceof AppError && error.code === 'STORAGE_IO' && error.retryable;
       if (!passing || delay === undefined || signal.aborted) throw error;
       logger.warn('Cannot store the certificate yet; retrying', { error: messageOf(error), retryInMs: delay });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delay);
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-        signal.addEventListener('abort', done, { once: true });
-      });
+      // An abort ends the wait early and rejects with the signal's reason, as before the wait.
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
       signal.throwIfAborted();
     }
   }

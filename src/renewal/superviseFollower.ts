@@ -5,6 +5,7 @@
  * one that exits 0 (the store is not shared) is left alone.
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log';
 
 /** First restart delay after a failure, doubling up to MAX_RESTART_MS. */
@@ -42,15 +43,8 @@ export async function superviseFollower(
       exitCode: code,
       delayMs: delay,
     });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
+    // An abort ends the wait early; the loop sees the signal and stops.
+    await sleep(delay, undefined, { signal }).catch(() => undefined);
   }
 }
 
