@@ -3,11 +3,14 @@
  * schedule that only fires on 1 January, so after its startup pass (against real pebble, a few
  * certificates, nothing due) it is idle; VmRSS is sampled from /proc over ~3 s. Then SIGTERM,
  * which MUST end it with exit 0 within 10 s. A bare `node` idling the same way is measured too,
- * as the floor any Node daemon pays.
+ * as the floor any Node daemon pays, and `node` holding one started node-cron task (what the
+ * daemon's schedule costs by itself: the package loads node:crypto and node:child_process, and
+ * every tick formats the time with Intl, which brings in ICU). Both under the CLI's launch flags.
  */
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Peers } from '../peers';
+import { LAUNCH_FLAGS } from '../../src/launchFlags';
 import { cliArguments, memoryOf, spawnWatched, type WatchedChild } from './_cli';
 import { issueForBench } from './_renewalDue';
 
@@ -26,6 +29,8 @@ export interface DaemonIdleResult {
   /** Peak RSS of the whole life so far (VmHWM), i.e. during the startup pass. */
   peakKb: number;
   bareNodeRssKb: number;
+  /** `node` idling with one started node-cron task (UTC), nothing else. */
+  cronFloorRssKb: number;
   exitCode: number | null | 'timeout';
   stopMs: number;
 }
@@ -55,11 +60,17 @@ async function stop(watched: WatchedChild): Promise<{ exitCode: number | null | 
   return { exitCode, stopMs };
 }
 
-async function bareNodeRssKb(): Promise<number> {
-  const watched = spawnWatched(process.execPath, [
-    '-e',
-    'setInterval(() => {}, 60000); process.stderr.write("ready\\n")',
-  ]);
+/** A cron task that never fires during the benchmark, as the daemon's own is scheduled. */
+const CRON_FLOOR_SOURCE = `
+const cron = require(process.argv[1]);
+cron.createTask('0 0 1 1 *', () => {}, { timezone: 'UTC' }).start();
+setTimeout(() => process.stderr.write('ready\\n'), 1500);
+setInterval(() => {}, 60000);
+`;
+
+/** VmRSS of `node <args>` idling after it printed "ready". */
+async function idleRssKb(args: string[]): Promise<number> {
+  const watched = spawnWatched(process.execPath, [...LAUNCH_FLAGS, ...args]);
   try {
     await watched.waitForLine('ready', STARTUP_TIMEOUT_MS);
     await sleep(SAMPLE_INTERVAL_MS);
@@ -67,6 +78,14 @@ async function bareNodeRssKb(): Promise<number> {
   } finally {
     await stop(watched);
   }
+}
+
+function bareNodeRssKb(): Promise<number> {
+  return idleRssKb(['-e', 'setInterval(() => {}, 60000); process.stderr.write("ready\\n")']);
+}
+
+function cronFloorRssKb(): Promise<number> {
+  return idleRssKb(['-e', CRON_FLOOR_SOURCE, require.resolve('node-cron')]);
 }
 
 /** Runs part (c) on running peers; the temp home is removed afterwards. */
@@ -101,6 +120,7 @@ export async function benchDaemonIdle(peers: Peers): Promise<DaemonIdleResult> {
       maxRssKb: Math.max(...rss),
       peakKb: hwmKb,
       bareNodeRssKb: await bareNodeRssKb(),
+      cronFloorRssKb: await cronFloorRssKb(),
       ...stopped,
     };
   } finally {

@@ -82,6 +82,7 @@ function daemonRows(r: DaemonIdleResult | { skipped: string }): string[] {
     `| (c) daemon idle RSS, ${r.certificates} certs (max of ${r.rssKbSamples.length} samples over ~3 s) | ${mb(r.maxRssKb)} (samples KiB: ${r.rssKbSamples.join(', ')}) | ≤ 60 MB | ${met(r.maxRssKb <= RSS_TARGET_KB)} |`,
     `| (c) daemon peak RSS during the startup pass (VmHWM) | ${mb(r.peakKb)} | (reported) | - |`,
     `| (c) bare \`node\` idle RSS, for reference | ${mb(r.bareNodeRssKb)} | (reported) | - |`,
+    `| (c) \`node\` idling with one started node-cron task and nothing else, for reference | ${mb(r.cronFloorRssKb)} | (reported) | - |`,
     `| (c) startup pass finished after | ${seconds(r.startupPassMs)} | (reported) | - |`,
     `| (c) SIGTERM → exit | exit ${r.exitCode} after ${seconds(r.stopMs)} | exit 0 within 10 s | ${met(r.exitCode === 0 && r.stopMs <= 10_000)} |`,
   ];
