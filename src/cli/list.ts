@@ -13,7 +13,7 @@ import { adoptLegoHome } from '../migration';
 import { adoptionDeps, type AdoptContext } from './_adopt';
 import type { CliDeps } from './_context';
 import { addConfigOptions } from './_options';
-import { formatTable, printJson } from './_output';
+import { formatTable, writeJson } from './_output';
 import { runAction } from './_run';
 
 const EXAMPLES = `
@@ -51,7 +51,7 @@ export function registerListCommand(program: Command, deps: CliDeps, setExitCode
       const manual = await manualCertificates({ home: config.home, store, clock: deps.clock, logger });
       if (config.output.json) {
         const listed = [...certificates.map((c) => ({ ...c, kind: 'acme' as const })), ...manual];
-        printJson(deps.stdout, { ok: true, certificates: listed, ...(lego === undefined ? {} : { lego }) });
+        await writeJson(deps.stdout, { ok: true, certificates: listed, ...(lego === undefined ? {} : { lego }) });
         return;
       }
       const legoLines = describeLego(lego, certificates);

@@ -10,7 +10,7 @@ import type { CliDeps, Services } from './_context';
 import { EXIT_FAILED, EXIT_OK } from './_errors';
 import { withHomeLock } from './_lock';
 import { addConfigOptions, collect } from './_options';
-import { formatTable, printJson } from './_output';
+import { formatTable, writeJson } from './_output';
 import { runAction } from './_run';
 
 const EXAMPLES = `
@@ -192,9 +192,9 @@ function describe(outcome: RenewOutcome): string {
 }
 
 /** Prints a pass: a table, or the JSON document. */
-export function printOutcomes(deps: CliDeps, config: Config, outcomes: RenewOutcome[]): void {
+export async function printOutcomes(deps: CliDeps, config: Config, outcomes: RenewOutcome[]): Promise<void> {
   if (config.output.json) {
-    printJson(deps.stdout, { ok: !passFailed(outcomes), certificates: outcomes });
+    await writeJson(deps.stdout, { ok: !passFailed(outcomes), certificates: outcomes });
     return;
   }
   if (outcomes.length === 0) {
@@ -253,7 +253,7 @@ export function registerRenewCommand(program: Command, deps: CliDeps, setExitCod
           signal,
         },
       );
-      printOutcomes(deps, config, outcomes);
+      await printOutcomes(deps, config, outcomes);
       return passFailed(outcomes) ? EXIT_FAILED : EXIT_OK;
     }),
   );
