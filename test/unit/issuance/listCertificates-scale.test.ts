@@ -7,6 +7,7 @@ import { runCli, EXIT_FAILED } from '../../../src/cli';
 import { fixedClock } from '../../../src/clock';
 import { StorageError } from '../../../src/errors';
 import { listCertificates } from '../../../src/issuance';
+import { LIST_CONCURRENCY } from '../../../src/issuance/listCertificates';
 import {
   IO_CONCURRENCY,
   MemoryCertificateStore,
@@ -99,6 +100,37 @@ describe('listCertificates() over 1,000 certificates', () => {
       calls: { meta: COUNT, pem: 0 },
       boundedBy: true,
       parallel: true,
+    });
+  });
+
+  test('listCertificates() works on at most LIST_CONCURRENCY (16) certificates at once, from metadata to renewal state', async () => {
+    const inFlight = gauge();
+    const store = {
+      listCertificateNames: async () => names,
+      loadCertificateMeta: async (name: string) => {
+        await inFlight.enter();
+        return metaOf(name, names.indexOf(name));
+      },
+    };
+    const states = new MemoryRenewalStateStore();
+    const renewalState = {
+      load: async (name: string) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight.leave();
+        return states.load(name);
+      },
+      save: states.save.bind(states),
+    };
+    const rows = await listCertificates({
+      store,
+      bundles: new MemoryLocalBundles({ home: '/srv/acme' }),
+      clock: fixedClock(NOW),
+      renewalState: renewalState as unknown as MemoryRenewalStateStore,
+    });
+    expect({ count: rows.length, most: inFlight.most(), limit: LIST_CONCURRENCY }).toEqual({
+      count: COUNT,
+      most: 16,
+      limit: 16,
     });
   });
 
