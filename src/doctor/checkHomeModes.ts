@@ -13,7 +13,8 @@ export interface HomeEntry {
 /** What scanHome() returns. */
 export interface HomeScan {
   home: string;
-  entries: HomeEntry[];
+  /** What checkHomeModes() judges of the entries, tallied as the scan went (tallyHomeEntries() for a list of them). */
+  tally: HomeModeTally;
   /** True when the scan stopped at its entry or depth limit. */
   truncated: boolean;
   /** Why home could not be read at all. */
@@ -39,25 +40,23 @@ function tooOpen(entry: HomeEntry): number | undefined {
 
 const quoted = (home: string, path: string): string => `"${path === '.' ? home : `${home}/${path}`}"`;
 
-function listed(home: string, entries: readonly HomeEntry[]): string {
-  const shown = entries.slice(0, MAX_SHOWN).map((e) => quoted(home, e.path));
-  return entries.length > MAX_SHOWN ? `${shown.join(' ')} and ${entries.length - MAX_SHOWN} more` : shown.join(' ');
+function listed(home: string, entries: ShownEntries): string {
+  const shown = entries.first.map((e) => quoted(home, e.path));
+  return entries.count > MAX_SHOWN ? `${shown.join(' ')} and ${entries.count - MAX_SHOWN} more` : shown.join(' ');
 }
 
-function modeFix(home: string, open: readonly HomeEntry[]): string[] {
-  const dirs = open.filter((e) => e.type === 'directory' && !isHook(e.path));
-  const files = open.filter((e) => e.type === 'file' && !isHook(e.path));
-  const hooks = open.filter((e) => isHook(e.path));
+function modeFix(home: string, tally: HomeModeTally): string[] {
+  const { openDirectories: dirs, openFiles: files, openHooks: hooks } = tally;
   return [
-    ...(dirs.length > 0 ? [`chmod 700 ${listed(home, dirs)}`] : []),
-    ...(files.length > 0 ? [`chmod 600 ${listed(home, files)}`] : []),
-    ...(hooks.length > 0 ? [`chmod go-w ${listed(home, hooks)}`] : []),
+    ...(dirs.count > 0 ? [`chmod 700 ${listed(home, dirs)}`] : []),
+    ...(files.count > 0 ? [`chmod 600 ${listed(home, files)}`] : []),
+    ...(hooks.count > 0 ? [`chmod go-w ${listed(home, hooks)}`] : []),
   ];
 }
 
 /** Home is fine: say how much was checked, and warn when the scan stopped early. */
 function allGood(scan: HomeScan, title: string, owner: number | undefined): DoctorCheck {
-  const counted = `${scan.entries.length} entr${scan.entries.length === 1 ? 'y' : 'ies'}`;
+  const counted = `${scan.tally.entries} entr${scan.tally.entries === 1 ? 'y' : 'ies'}`;
   if (!scan.truncated)
     return passed(ID, title, `${counted}: directories 0700, files 0600, one owner (uid ${owner ?? '?'})`);
   return problem(ID, title, {
@@ -82,6 +81,61 @@ function isLegoEntry(entry: HomeEntry): boolean {
   return (top === 'certificates' && entry.type === 'file') || (top === 'haproxy' && entry.type === 'symlink');
 }
 
+/** Entries of one kind: how many, and the first MAX_SHOWN of them in scan order. */
+export interface ShownEntries {
+  count: number;
+  first: HomeEntry[];
+}
+
+function note(shown: ShownEntries, entry: HomeEntry): void {
+  shown.count += 1;
+  if (shown.first.length < MAX_SHOWN) shown.first.push(entry);
+}
+
+const noneShown = (): ShownEntries => ({ count: 0, first: [] });
+
+/**
+ * What checkHomeModes() judges, taken in one entry at a time in scan order: a home of 10,000
+ * certificates has 100,000 entries, of which the tally keeps only counts and the first few wrong
+ * ones. lego's entries are counted but not judged.
+ */
+export class HomeModeTally {
+  /** Entries taken in, lego's included. */
+  entries = 0;
+  /** The owner of home itself (the entry `.`), who runs acme; undefined until `.` is taken in. */
+  owner: number | undefined;
+  /** Ours and open to group or others, all kinds together. */
+  readonly open = noneShown();
+  /** The open directories, files and hooks, one list each for its own fix. */
+  readonly openDirectories = noneShown();
+  readonly openFiles = noneShown();
+  readonly openHooks = noneShown();
+  /** Ours and not owned by `owner`. */
+  readonly foreign = noneShown();
+
+  /** Takes in the next entry of the scan; entries before `.` are not checked for their owner. */
+  add(entry: HomeEntry): void {
+    this.entries += 1;
+    if (entry.path === '.') this.owner ??= entry.uid;
+    if (isLegoEntry(entry)) return;
+    if (tooOpen(entry) !== undefined) {
+      note(this.open, entry);
+      if (isHook(entry.path)) note(this.openHooks, entry);
+      else if (entry.type === 'directory') note(this.openDirectories, entry);
+      else if (entry.type === 'file') note(this.openFiles, entry);
+    }
+    if (this.owner !== undefined && entry.uid !== this.owner) note(this.foreign, entry);
+  }
+}
+
+/** The tally of a list of entries, owner first: its owner is that of `.` wherever it is in the list (pure). */
+export function tallyHomeEntries(entries: readonly HomeEntry[]): HomeModeTally {
+  const tally = new HomeModeTally();
+  tally.owner = entries.find((e) => e.path === '.')?.uid;
+  for (const entry of entries) tally.add(entry);
+  return tally;
+}
+
 /**
  * Evaluates the modes and owners under --home (pure): directories 0700 and files 0600 (hooks:
  * not group or world writable), and every entry owned by home's owner, who runs acme. lego's
@@ -91,24 +145,18 @@ function isLegoEntry(entry: HomeEntry): boolean {
 export function checkHomeModes(scan: HomeScan): DoctorCheck {
   const title = `files under ${scan.home}`;
   if (scan.error !== undefined) return skipped(ID, title, `cannot read the home directory: ${scan.error}`);
-  const owner = scan.entries.find((e) => e.path === '.')?.uid;
-  const ours = scan.entries.filter((e) => !isLegoEntry(e));
-  const open = ours.filter((e) => tooOpen(e) !== undefined);
-  const foreign = owner === undefined ? [] : ours.filter((e) => e.uid !== owner);
-  if (open.length === 0 && foreign.length === 0) return allGood(scan, title, owner);
-  return failed(scan, { title, owner, open, foreign });
+  const { owner, open, foreign } = scan.tally;
+  if (open.count === 0 && foreign.count === 0) return allGood(scan, title, owner);
+  return failed(scan, title);
 }
 
 /** Modes or owners are wrong: the fail, with the commands that fix them. */
-function failed(
-  scan: HomeScan,
-  found: { title: string; owner: number | undefined; open: HomeEntry[]; foreign: HomeEntry[] },
-): DoctorCheck {
-  const { title, owner, open, foreign } = found;
+function failed(scan: HomeScan, title: string): DoctorCheck {
+  const { owner, open, foreign } = scan.tally;
   const details = [
-    ...(open.length > 0 ? [`open to group or others: ${listed(scan.home, open)}`] : []),
-    ...(foreign.length > 0 ? [`not owned by uid ${owner} (home's owner): ${listed(scan.home, foreign)}`] : []),
+    ...(open.count > 0 ? [`open to group or others: ${listed(scan.home, open)}`] : []),
+    ...(foreign.count > 0 ? [`not owned by uid ${owner} (home's owner): ${listed(scan.home, foreign)}`] : []),
   ];
-  const fixes = [...modeFix(scan.home, open), ...(foreign.length > 0 ? [`chown -R ${owner} "${scan.home}"`] : [])];
+  const fixes = [...modeFix(scan.home, scan.tally), ...(foreign.count > 0 ? [`chown -R ${owner} "${scan.home}"`] : [])];
   return problem(ID, title, { status: 'fail', detail: details.join('; '), fix: `Run: ${fixes.join('; ')}` });
 }

@@ -8,6 +8,7 @@ import {
   probeChallengeRoute,
   readListeners,
   scanHome,
+  type HomeEntry,
   type ProbeResponder,
 } from '../../../src/doctor';
 
@@ -26,11 +27,13 @@ describe('scanHome()', () => {
   });
 
   test('scanHome() lists home breadth first with lstat modes, never following a symlink', async () => {
-    const scan = await scanHome(home);
+    const entries: HomeEntry[] = [];
+    const scan = await scanHome(home, { onEntry: (entry) => entries.push(entry) });
     const uid = process.getuid!();
-    expect(scan).toEqual({
+    expect({ ...scan, tally: scan.tally.entries, entries }).toEqual({
       home,
       truncated: false,
+      tally: 7,
       entries: [
         { path: '.', type: 'directory', mode: 0o700, uid },
         { path: 'certificates', type: 'directory', mode: 0o700, uid },
@@ -48,12 +51,12 @@ describe('scanHome()', () => {
     ['depth', { maxDepth: 1 }, 3],
   ])('scanHome() stops at its %s limit and says so', async (_what, options, count) => {
     const scan = await scanHome(home, options);
-    expect({ truncated: scan.truncated, count: scan.entries.length }).toEqual({ truncated: true, count });
+    expect({ truncated: scan.truncated, count: scan.tally.entries }).toEqual({ truncated: true, count });
   });
 
   test('scanHome() reports a missing home as an error, without throwing', async () => {
     const scan = await scanHome(join(home, 'missing'));
-    expect(scan.entries).toEqual([]);
+    expect(scan.tally.entries).toBe(0);
     expect(scan.error).toMatch(/^ENOENT: no such file or directory, lstat '.*\/missing'$/);
   });
 });

@@ -13,6 +13,7 @@ import {
   type RuntimeSocketFacts,
   type TcpListener,
 } from '../../../src/doctor';
+import { tallyHomeEntries } from '../../../src/doctor/checkHomeModes';
 
 const PORTS = [3001, 5432, 34000];
 const listener = (address: string, port: number, family: 'ipv4' | 'ipv6' = 'ipv4'): TcpListener => ({
@@ -114,7 +115,7 @@ const HEALTHY: HomeEntry[] = [
 
 describe('checkHomeModes()', () => {
   test('checkHomeModes() passes directories 0700, files 0600, symlinks and a 0755 hook with one owner', () => {
-    expect(checkHomeModes({ home: HOME, entries: HEALTHY, truncated: false })).toEqual({
+    expect(checkHomeModes({ home: HOME, tally: tallyHomeEntries(HEALTHY), truncated: false })).toEqual({
       id: 'home-permissions',
       title: 'files under /var/lib/acme',
       status: 'ok',
@@ -157,19 +158,29 @@ describe('checkHomeModes()', () => {
   ])('checkHomeModes() fails %s, with the command that fixes it', (_what, extra, detail, fix) => {
     const [dot, ...rest] = HEALTHY;
     const entries = [dot!, ...extra, ...rest.filter((e) => !extra.some((x) => x.path === e.path))];
-    expect(checkHomeModes({ home: HOME, entries, truncated: false })).toMatchObject({ status: 'fail', detail, fix });
+    expect(checkHomeModes({ home: HOME, tally: tallyHomeEntries(entries), truncated: false })).toMatchObject({
+      status: 'fail',
+      detail,
+      fix,
+    });
   });
 
   test('checkHomeModes() fails a home directory that is itself open', () => {
-    expect(checkHomeModes({ home: HOME, entries: [entry('.', 'directory', 0o755)], truncated: false })).toMatchObject({
+    expect(
+      checkHomeModes({ home: HOME, tally: tallyHomeEntries([entry('.', 'directory', 0o755)]), truncated: false }),
+    ).toMatchObject({
       status: 'fail',
       fix: 'Run: chmod 700 "/var/lib/acme"',
     });
   });
 
   test.each<[string, Parameters<typeof checkHomeModes>[0], DoctorCheck['status']]>([
-    ['a scan that stopped at its limit', { home: HOME, entries: HEALTHY, truncated: true }, 'warn'],
-    ['an unreadable home', { home: HOME, entries: [], truncated: false, error: 'EACCES: permission denied' }, 'skip'],
+    ['a scan that stopped at its limit', { home: HOME, tally: tallyHomeEntries(HEALTHY), truncated: true }, 'warn'],
+    [
+      'an unreadable home',
+      { home: HOME, tally: tallyHomeEntries([]), truncated: false, error: 'EACCES: permission denied' },
+      'skip',
+    ],
   ])('checkHomeModes() reports %s', (_what, scan, status) => {
     expect(checkHomeModes(scan).status).toBe(status);
   });

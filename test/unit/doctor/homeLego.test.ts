@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHomeModes, scanHome, type HomeEntry } from '../../../src/doctor';
+import { tallyHomeEntries } from '../../../src/doctor/checkHomeModes';
 
 const HOME = '/var/snap/immich-distribution/common/acme';
 const entry = (path: string, type: HomeEntry['type'], mode: number, uid = 0): HomeEntry => ({ path, type, mode, uid });
@@ -61,7 +62,7 @@ describe('checkHomeModes() with lego files in the home', () => {
       },
     ],
   ])('checkHomeModes() with %s', (_what, entries, expected) => {
-    expect(checkHomeModes({ home: HOME, entries, truncated: false })).toMatchObject(expected);
+    expect(checkHomeModes({ home: HOME, tally: tallyHomeEntries(entries), truncated: false })).toMatchObject(expected);
   });
 });
 
@@ -74,8 +75,9 @@ describe('scanHome() with lego files in the home', () => {
       await fsp.writeFile(join(home, 'certificates', 'a.example.com.crt'), 'x', { mode: 0o600 });
       await fsp.symlink(join(home, 'certificates', 'a.example.com.crt'), join(home, 'haproxy', 'cert.crt'));
       await fsp.symlink('cert.crt.key', join(home, 'haproxy', 'cert.crt.key'));
-      const scan = await scanHome(home);
-      expect(scan.entries.map((e) => `${e.path} ${e.type}`)).toEqual([
+      const entries: HomeEntry[] = [];
+      const scan = await scanHome(home, { onEntry: (entry) => entries.push(entry) });
+      expect(entries.map((e) => `${e.path} ${e.type}`)).toEqual([
         '. directory',
         'certificates directory',
         'haproxy directory',
@@ -83,7 +85,7 @@ describe('scanHome() with lego files in the home', () => {
         'haproxy/cert.crt symlink',
         'haproxy/cert.crt.key symlink',
       ]);
-      expect(checkHomeModes({ ...scan, entries: scan.entries.map((e) => ({ ...e, uid: 0 })) }).detail).toBe(
+      expect(checkHomeModes({ ...scan, tally: tallyHomeEntries(entries.map((e) => ({ ...e, uid: 0 }))) }).detail).toBe(
         '6 entries: directories 0700, files 0600, one owner (uid 0)',
       );
     } finally {

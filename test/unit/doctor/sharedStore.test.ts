@@ -9,6 +9,7 @@ import {
   type LeaseTableFacts,
   type SharedStoreProbe,
 } from '../../../src/doctor';
+import { HomeModeTally } from '../../../src/doctor/checkHomeModes';
 import { StorageError } from '../../../src/errors';
 
 const NOW = new Date('2026-11-27T12:00:00Z');
@@ -272,7 +273,7 @@ describe('inspectSharedStore() + checkSharedStore() by what the store answers', 
       localPorts: [],
       probeChallengeRoute: async () => ({ kind: 'skipped' as const, reason: 'no --preflight' }),
       inspectRuntimeSockets: async () => [],
-      scanHome: async () => ({ home: '/srv/acme', entries: [], truncated: false }),
+      scanHome: async () => ({ home: '/srv/acme', tally: new HomeModeTally(), truncated: false }),
       readLegoHome: async () => undefined,
       listCertificates: async () => [],
       readManualCertificates: async () => ({

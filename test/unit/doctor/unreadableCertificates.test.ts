@@ -5,6 +5,7 @@
 import { fixedClock } from '../../../src/clock';
 import { ConfigError, StorageError } from '../../../src/errors';
 import { runDoctor, type DoctorDeps } from '../../../src/doctor';
+import { HomeModeTally } from '../../../src/doctor/checkHomeModes';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
 
@@ -14,7 +15,7 @@ function depsFailingWith(error: unknown): DoctorDeps {
     localPorts: [],
     probeChallengeRoute: async () => ({ kind: 'skipped' as const, reason: 'no --preflight' }),
     inspectRuntimeSockets: async () => [],
-    scanHome: async () => ({ home: '/srv/acme', entries: [], truncated: false }),
+    scanHome: async () => ({ home: '/srv/acme', tally: new HomeModeTally(), truncated: false }),
     readLegoHome: async () => undefined,
     listCertificates: async () => {
       throw error;
