@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-allocation-site-pretenuring
 /**
  * Composition root: the only place that builds real adapters (clock, file storage, ACME client,
  * HTTP-01 responder, logger) and hands the real process to the CLI.
