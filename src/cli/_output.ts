@@ -14,39 +14,26 @@ const JSON_CHUNK_CHARS = 8 * 1024;
 
 /**
  * Writes one JSON document (and a newline) to stdout: the text of `JSON.stringify(document, null, 2)`
- * with `schemaVersion` first, in writes of about 64 KiB, each element of a top-level array
- * serialised on its own. Does not wait for stdout: use writeJson() for documents that may be large
- * when stdout may be a pipe.
+ * with `schemaVersion` first, in writes of about JSON_CHUNK_CHARS, each element of a top-level
+ * array serialised on its own. Does not wait for stdout: use writeJson() for documents that may be
+ * large when stdout may be a pipe.
  */
 export function printJson(stdout: Writable, document: Record<string, unknown>): void {
   const chunks = new JsonChunks(stdout);
-  for (const piece of documentPieces({ schemaVersion: JSON_SCHEMA_VERSION, ...document }, { rows: false })) {
-    if (typeof piece === 'string') chunks.add(piece);
-  }
+  for (const piece of documentPieces({ schemaVersion: JSON_SCHEMA_VERSION, ...document })) chunks.add(piece);
   chunks.flush();
 }
 
 /**
  * Writes the same text as printJson(), waiting for 'drain' whenever stdout holds a chunk it could
- * not pass on yet (a pipe to a slow reader), so that memory stays bounded by one chunk. A top-level
- * value that is an AsyncIterable is written as the array of what it yields, element by element as
- * they come: the rows of a listing need never be held all at once. Stops early, without an error,
- * when stdout is destroyed (the reader went away, as `acme list | head` does).
- * @throws whatever the AsyncIterable throws; what was written before stays written
+ * not pass on yet (a pipe to a slow reader), so that what waits for stdout stays bounded by one
+ * chunk. Stops early, without an error, when stdout is destroyed (the reader went away, as
+ * `acme list --json | head` does).
  */
 export async function writeJson(stdout: Writable, document: Record<string, unknown>): Promise<void> {
   const chunks = new JsonChunks(stdout);
-  for (const piece of documentPieces({ schemaVersion: JSON_SCHEMA_VERSION, ...document }, { rows: true })) {
-    if (typeof piece === 'string') {
-      if (chunks.add(piece) && !(await drained(stdout))) return;
-      continue;
-    }
-    let index = 0;
-    for await (const element of piece.rows) {
-      if (chunks.add(elementText(element, index)) && !(await drained(stdout))) return;
-      index += 1;
-    }
-    chunks.add(index === 0 ? ']' : `\n${INDENT}]`);
+  for (const piece of documentPieces({ schemaVersion: JSON_SCHEMA_VERSION, ...document })) {
+    if (chunks.add(piece) && !(await drained(stdout))) return;
   }
   if (chunks.flush()) await drained(stdout);
 }
@@ -54,18 +41,11 @@ export async function writeJson(stdout: Writable, document: Record<string, unkno
 /** Indentation of one level, as `JSON.stringify(value, null, 2)` writes it. */
 const INDENT = '  ';
 
-/** Rows documentPieces() leaves to its caller: the elements of the array opened by the piece before. */
-interface RowsPiece {
-  rows: AsyncIterable<unknown>;
-}
-
 /**
  * The text of a top-level object as `JSON.stringify(document, null, 2)` writes it, in pieces: one
- * per member, and one per element of a member that is an array. With `rows`, a member that is an
- * AsyncIterable yields its opening `[` and then a RowsPiece; the caller writes the elements and the
- * closing `]`. Without, it is serialised as JSON.stringify does (`{}`).
+ * per member, and one per element of a member that is an array.
  */
-function* documentPieces(document: Record<string, unknown>, options: { rows: boolean }): Generator<string | RowsPiece> {
+function* documentPieces(document: Record<string, unknown>): Generator<string> {
   let members = 0;
   for (const key of Object.keys(document)) {
     const value = toJsonValue(document[key], key);
@@ -75,10 +55,6 @@ function* documentPieces(document: Record<string, unknown>, options: { rows: boo
       yield `${head}[`;
       for (let index = 0; index < value.length; index += 1) yield elementText(value[index], index);
       yield value.length === 0 ? ']' : `\n${INDENT}]`;
-    } else if (options.rows && isAsyncIterable(value)) {
-      members += 1;
-      yield `${head}[`;
-      yield { rows: value };
     } else {
       const text = JSON.stringify(value, null, 2);
       // JSON.stringify leaves out members whose value is undefined, a function or a symbol.
@@ -101,10 +77,6 @@ function elementText(element: unknown, index: number): string {
 function toJsonValue(value: unknown, key: string): unknown {
   const toJSON = (value as { toJSON?: unknown } | null | undefined)?.toJSON;
   return typeof toJSON === 'function' ? (toJSON as (key: string) => unknown).call(value, key) : value;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** Gathers text and writes it to stdout about JSON_CHUNK_CHARS at a time. */

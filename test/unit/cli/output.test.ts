@@ -33,10 +33,6 @@ function expected(document: Record<string, unknown>): string {
   return `${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...document }, null, 2)}\n`;
 }
 
-async function* yieldAll(items: readonly unknown[]): AsyncGenerator<unknown> {
-  for (const item of items) yield item;
-}
-
 const manyRows = Array.from({ length: 500 }, (_, index) => ({
   name: `site-${String(index).padStart(5, '0')}.example.test`,
   domains: [`site-${index}.example.test`, `www.site-${index}.example.test`],
@@ -95,12 +91,6 @@ describe('printJson()', () => {
     expect(stdout.writes.length).toBeGreaterThan(10);
     expect(Math.max(...stdout.writes.map((write) => write.length))).toBeLessThanOrEqual(8192 + longestRow + 16);
   });
-
-  test('printJson() writes an AsyncIterable member as JSON.stringify does, as an object', () => {
-    const stdout = new RecordingStdout();
-    printJson(stdout, { rows: yieldAll([1]) });
-    expect(JSON.parse(stdout.text())).toEqual({ schemaVersion: JSON_SCHEMA_VERSION, rows: {} });
-  });
 });
 
 describe('writeJson()', () => {
@@ -110,43 +100,24 @@ describe('writeJson()', () => {
     expect(stdout.text()).toBe(expected(document));
   });
 
-  test.each(DOCUMENTS)('writes %s with its arrays given as AsyncIterables', async (_name, document) => {
-    const streamed = Object.fromEntries(
-      Object.entries(document).map(([key, value]) => [key, Array.isArray(value) ? yieldAll(value) : value]),
-    );
-    const stdout = new RecordingStdout({ slow: true });
-    await writeJson(stdout, streamed);
-    expect(stdout.text()).toBe(expected(document));
-  });
-
   test('writeJson() waits for a slow stdout, which never holds more than one chunk', async () => {
     const stdout = new RecordingStdout({ slow: true });
-    await writeJson(stdout, { certificates: yieldAll(manyRows) });
+    await writeJson(stdout, { certificates: manyRows });
     expect(stdout.writes.length).toBeGreaterThan(10);
     expect(stdout.maxBuffered).toBeLessThanOrEqual(8192 + 2048);
   });
 
-  test('writeJson() stops without an error, and asks for no further rows, once stdout is destroyed', async () => {
+  test('writeJson() stops without an error, and serialises no further rows, once stdout is destroyed', async () => {
     const stdout = new RecordingStdout({ slow: true, takeLimit: 2 });
-    let pulled = 0;
-    async function* rows(): AsyncGenerator<unknown> {
-      for (const row of manyRows) {
-        pulled += 1;
-        yield row;
-      }
-    }
-    await expect(writeJson(stdout, { certificates: rows() })).resolves.toBeUndefined();
+    let serialised = 0;
+    const rows = manyRows.map((row) => ({
+      toJSON: () => {
+        serialised += 1;
+        return row;
+      },
+    }));
+    await expect(writeJson(stdout, { certificates: rows })).resolves.toBeUndefined();
     expect(stdout.writes).toHaveLength(2);
-    expect(pulled).toBeLessThan(manyRows.length);
-  });
-
-  test('writeJson() rejects with the error of the AsyncIterable', async () => {
-    async function* failing(): AsyncGenerator<unknown> {
-      yield { name: 'a' };
-      throw new Error('Cannot read "b/meta.json": invalid JSON');
-    }
-    await expect(writeJson(new RecordingStdout(), { certificates: failing() })).rejects.toThrow(
-      'Cannot read "b/meta.json": invalid JSON',
-    );
+    expect(serialised).toBeLessThan(manyRows.length);
   });
 });
