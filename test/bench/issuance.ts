@@ -9,9 +9,11 @@
  * - concurrent10:  10 orders in flight at once in ONE process, through the issuance use case the
  *                  CLI runs, sharing one responder (lego cannot do this: each run binds the
  *                  challenge port itself), compared with lego's 10 sequential runs
- * - breakdown:     TRACED_RUNS more `acme issue` runs under a preload that records where the time
- *                  goes (_issuanceTrace.ts): start-up, module loading, ACME round trips, poll
- *                  waits, key generation, storage fsyncs, HAProxy
+ * - hot swap:      `acme issue` with --haproxy-socket, so the certificate is also swapped into the
+ *                  peers' HAProxy and verified there (what lego does not do)
+ * - breakdown:     TRACED_RUNS more `acme issue` runs with the hot swap under a preload that
+ *                  records where the time goes (_issuanceTrace.ts): start-up, module loading, ACME
+ *                  round trips, poll waits, key generation, storage fsyncs, HAProxy
  * - start-up:      `acme --version` against `node -e 0` (_issuanceStartup.ts)
  * - single with progress lines: `acme issue` without -q, as a person runs it (the lines load winston)
  * - newer pair:    the single comparison again on pebble 2.7 + HAProxy 3.0 when ACME_TEST_*_NEW
@@ -90,7 +92,13 @@ interface TraceFiles {
   output: string;
 }
 
-function acmeRun(peers: Peers, home: string, trace?: TraceFiles, options: { quiet?: boolean } = {}): Promise<Sample> {
+/** How one `acme issue` runs: quiet (default) or with its progress lines; with the hot swap into the peers' HAProxy. */
+interface AcmeRunOptions {
+  quiet?: boolean;
+  swap?: boolean;
+}
+
+function acmeRun(peers: Peers, home: string, trace?: TraceFiles, options: AcmeRunOptions = {}): Promise<Sample> {
   const args = [
     ...(trace === undefined ? [] : ['-r', trace.preload]),
     ...cliArguments([
@@ -106,6 +114,9 @@ function acmeRun(peers: Peers, home: string, trace?: TraceFiles, options: { quie
       '--http-port',
       String(peers.responderPort),
       ...(options.quiet === false ? [] : ['-q']),
+      ...(options.swap === true
+        ? ['--haproxy-socket', peers.haproxyAdminSocket, '--haproxy-crt-list', peers.haproxyCrtList]
+        : []),
     ]),
   ];
   const env =
@@ -122,7 +133,7 @@ async function tracedRuns(peers: Peers, home: string, work: string): Promise<Iss
   const traces: IssuanceTrace[] = [];
   for (let i = 0; i < TRACED_RUNS; i += 1) {
     const output = join(work, `trace-${i}.json`);
-    await acmeRun(peers, home, { preload, output });
+    await acmeRun(peers, home, { preload, output }, { swap: true });
     traces.push(await readTrace(output));
   }
   return medianTrace(traces);
@@ -326,6 +337,7 @@ export async function runIssuanceBench(): Promise<string> {
 
     const acmeSingle = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome));
     const acmeProgress = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome, undefined, { quiet: false }));
+    const acmeSwap = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome, undefined, { swap: true }));
     const legoSingle = await medianOf(SINGLE_RUNS, () => legoRun(peers, legoPath));
     const acmeSeq = await sequence(BATCH, () => acmeRun(peers, acmeHome));
     const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
@@ -341,6 +353,12 @@ export async function runIssuanceBench(): Promise<string> {
         tool: 'haproxy-acme (CLI, progress lines on stderr)',
         ...toRow(acmeProgress),
         note: `${spreadNote(acmeProgress)}; writing lines loads winston`,
+      },
+      {
+        scenario: 'single',
+        tool: 'haproxy-acme (CLI, -q, hot swap into HAProxy)',
+        ...toRow(acmeSwap),
+        note: `${spreadNote(acmeSwap)}; --haproxy-socket: set/commit ssl cert, add to the crt-list, verified`,
       },
       { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: spreadNote(legoSingle) },
       { scenario: `${BATCH} sequential`, tool: 'haproxy-acme (CLI)', ...toRow(acmeSeq), note: `${BATCH} processes` },
