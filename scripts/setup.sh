@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything haproxy-acme's demo, tests and benchmark need on a fresh Debian 12
-# machine: Debian's pebble (Let's Encrypt's test CA), HAProxy 2.6, lego (benchmark peer), openssl,
+# machine: Debian's pebble (Let's Encrypt's test CA), HAProxy 2.6, lego and certbot (benchmark peers), openssl,
 # PostgreSQL and faketime (the shared-store and cluster tests start their own server on loopback),
 # then the npm packages, then builds. Idempotent; safe to run again.
 # `npm ci` runs on the machine's node; everything after it runs on the exact Node 24 release the
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(pebble haproxy lego openssl ca-certificates time wrk postgresql faketime)
+DEBIAN_PACKAGES=(pebble haproxy lego certbot openssl ca-certificates time wrk postgresql faketime)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -18,12 +18,12 @@
  * - single with progress lines: `acme issue` without -q, as a person runs it (the lines load winston)
  * - newer pair:    the single comparison again on pebble 2.7 + HAProxy 3.0 when ACME_TEST_*_NEW
  *                  name them (as .ci/run does); every CLI run uses the launch flags of the shebang
- * certbot is not in this comparison: it is not installable on this machine (no package, no network
- * access for pip); its figures in the history come from another machine.
+ * certbot (Debian's, when installed) runs beside them in the single scenarios: `certonly
+ * --standalone` on the same responder port, behind the same HAProxy route.
  *
  * Writes test/bench/results/issue-bench.json and .md; returns the tables.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -160,6 +160,45 @@ function legoRun(peers: Peers, path: string): Promise<Sample> {
 
 const SINGLE_RUNS = 5;
 
+/** Debian's certbot, when installed (scripts/setup.sh installs it); the comparison leaves it out otherwise. */
+function hasCertbot(): boolean {
+  return spawnSync('certbot', ['--version'], { stdio: 'ignore', timeout: RUN_TIMEOUT_MS }).status === 0;
+}
+
+/**
+ * `certbot certonly --standalone`: certbot's own HTTP-01 server on the responder port, behind the
+ * same HAProxy route, against the same pebble (trusted through REQUESTS_CA_BUNDLE); its
+ * configuration, work and log directories under `dir`, so the first run registers the account
+ * and the later ones reuse it.
+ */
+function certbotRun(peers: Peers, dir: string): Promise<Sample> {
+  const args = [
+    'certonly',
+    '--standalone',
+    '--non-interactive',
+    '--agree-tos',
+    '-m',
+    'bench@example.test',
+    '--server',
+    peers.directoryUrl,
+    '--preferred-challenges',
+    'http',
+    '--http-01-address',
+    '127.0.0.1',
+    '--http-01-port',
+    String(peers.responderPort),
+    '--config-dir',
+    join(dir, 'config'),
+    '--work-dir',
+    join(dir, 'work'),
+    '--logs-dir',
+    join(dir, 'logs'),
+    '-d',
+    uniqueDomain('certbot'),
+  ];
+  return timed('certbot', args, { PATH: process.env.PATH, HOME: dir, REQUESTS_CA_BUNDLE: peers.caBundlePath });
+}
+
 /** Runs `once` `runs` times one after another: median wall time, its spread, and the peak RSS. */
 async function medianOf(runs: number, once: () => Promise<Sample>): Promise<Sample & { minMs: number; maxMs: number }> {
   const samples: Sample[] = [];
@@ -222,6 +261,8 @@ function formatTable(rows: Row[], ratios: Record<string, number>): string {
     );
   lines.push('', '| ratio | value | target |', '|---|---|---|');
   lines.push(`| acme single / lego single | ${ratios.single!.toFixed(3)} | ≤ 0.25 |`);
+  if (ratios.singleCertbot !== undefined)
+    lines.push(`| acme single / certbot single | ${ratios.singleCertbot.toFixed(3)} | (reported) |`);
   lines.push(`| acme 10 sequential / lego 10 sequential | ${ratios.sequential!.toFixed(3)} | (reported) |`);
   lines.push(`| acme 10 concurrent / lego 10 sequential | ${ratios.concurrent!.toFixed(3)} | ≤ 0.25 |`);
   return lines.join('\n');
@@ -287,7 +328,7 @@ function pairLabel(peers: Peers): string {
  * finalize; HAProxy 3.0), when ACME_TEST_*_NEW name it; undefined otherwise. The peer variables are
  * swapped for the run and restored after it.
  */
-async function onNewerPair(work: string): Promise<Row[] | undefined> {
+async function onNewerPair(work: string, withCertbot: boolean): Promise<Row[] | undefined> {
   if (Object.values(NEWER_PAIR_ENV).every((name) => (process.env[name] ?? '') === '')) return undefined;
   const saved = Object.fromEntries(Object.keys(NEWER_PAIR_ENV).map((name) => [name, process.env[name]]));
   for (const [name, newer] of Object.entries(NEWER_PAIR_ENV)) {
@@ -299,13 +340,17 @@ async function onNewerPair(work: string): Promise<Row[] | undefined> {
     peers = await startPeers();
     const acmeHome = join(work, 'acme-home-newer');
     const legoPath = join(work, 'lego-newer');
+    const certbotDir = join(work, 'certbot-newer');
     await acmeRun(peers, acmeHome);
     await legoRun(peers, legoPath);
+    if (withCertbot) await certbotRun(peers, certbotDir);
     const acme = await medianOf(SINGLE_RUNS, () => acmeRun(peers!, acmeHome));
     const lego = await medianOf(SINGLE_RUNS, () => legoRun(peers!, legoPath));
+    const certbot = withCertbot ? await medianOf(SINGLE_RUNS, () => certbotRun(peers!, certbotDir)) : undefined;
     const scenario = `single, ${pairLabel(peers)}`;
     return [
       { scenario, tool: 'haproxy-acme (CLI)', ...toRow(acme), note: spreadNote(acme) },
+      ...(certbot === undefined ? [] : [{ scenario, tool: 'certbot', ...toRow(certbot), note: spreadNote(certbot) }]),
       { scenario, tool: 'lego', ...toRow(lego), note: spreadNote(lego) },
     ];
   } finally {
@@ -315,6 +360,11 @@ async function onNewerPair(work: string): Promise<Row[] | undefined> {
       else process.env[name] = value;
     }
   }
+}
+
+function certbotVersion(): string {
+  const run = spawnSync('certbot', ['--version'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
+  return `${run.stdout}${run.stderr}`.trim();
 }
 
 function spreadNote(sample: Sample & { minMs: number; maxMs: number }): string {
@@ -332,19 +382,23 @@ export async function runIssuanceBench(): Promise<string> {
     const acmeHome = join(work, 'acme-home');
     const legoPath = join(work, 'lego');
     // Warm-up: both tools register their account once, so every measured run reuses one.
+    const certbotDir = join(work, 'certbot');
+    const withCertbot = hasCertbot();
     await acmeRun(peers, acmeHome);
     await legoRun(peers, legoPath);
+    if (withCertbot) await certbotRun(peers, certbotDir);
 
     const acmeSingle = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome));
     const acmeProgress = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome, undefined, { quiet: false }));
     const acmeSwap = await medianOf(SINGLE_RUNS, () => acmeRun(peers, acmeHome, undefined, { swap: true }));
     const legoSingle = await medianOf(SINGLE_RUNS, () => legoRun(peers, legoPath));
+    const certbotSingle = withCertbot ? await medianOf(SINGLE_RUNS, () => certbotRun(peers, certbotDir)) : undefined;
     const acmeSeq = await sequence(BATCH, () => acmeRun(peers, acmeHome));
     const legoSeq = await sequence(BATCH, () => legoRun(peers, legoPath));
     const acmeConc = await concurrentInProcess(peers, join(work, 'acme-concurrent'));
     const breakdown = await tracedRuns(peers, acmeHome, work);
     const startup = await measureStartup(cliArguments([]));
-    const newer = await onNewerPair(work);
+    const newer = await onNewerPair(work, withCertbot);
 
     const rows: Row[] = [
       { scenario: 'single', tool: 'haproxy-acme (CLI, -q)', ...toRow(acmeSingle), note: spreadNote(acmeSingle) },
@@ -360,6 +414,9 @@ export async function runIssuanceBench(): Promise<string> {
         ...toRow(acmeSwap),
         note: `${spreadNote(acmeSwap)}; --haproxy-socket: set/commit ssl cert, add to the crt-list, verified`,
       },
+      ...(certbotSingle === undefined
+        ? []
+        : [{ scenario: 'single', tool: 'certbot', ...toRow(certbotSingle), note: spreadNote(certbotSingle) }]),
       { scenario: 'single', tool: 'lego', ...toRow(legoSingle), note: spreadNote(legoSingle) },
       { scenario: `${BATCH} sequential`, tool: 'haproxy-acme (CLI)', ...toRow(acmeSeq), note: `${BATCH} processes` },
       { scenario: `${BATCH} sequential`, tool: 'lego', ...toRow(legoSeq), note: `${BATCH} processes` },
@@ -375,6 +432,7 @@ export async function runIssuanceBench(): Promise<string> {
       single: acmeSingle.wallMs / legoSingle.wallMs,
       sequential: acmeSeq.wallMs / legoSeq.wallMs,
       concurrent: acmeConc.wallMs / legoSeq.wallMs,
+      ...(certbotSingle === undefined ? {} : { singleCertbot: acmeSingle.wallMs / certbotSingle.wallMs }),
     };
     const table = [
       formatTable(rows, ratios),
@@ -383,7 +441,9 @@ export async function runIssuanceBench(): Promise<string> {
       newer === undefined
         ? 'The newer pair (pebble 2.7, HAProxy 3.0) was not measured: set ACME_TEST_PEBBLE_NEW, ACME_TEST_CHALLTESTSRV_NEW and ACME_TEST_HAPROXY_NEW.'
         : `Rows "${newer[0]!.scenario}": the single comparison again on the newer pair.`,
-      'certbot: not measured here (not installable on this machine).',
+      withCertbot
+        ? `certbot: ${certbotVersion()}, \`certonly --standalone\` on the same port and route.`
+        : "certbot: not measured (not installed; scripts/setup.sh installs Debian's).",
     ].join('\n\n');
     const environment = {
       node: process.version,
