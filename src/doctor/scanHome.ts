@@ -2,7 +2,8 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { messageOf } from '../errors';
-import { IO_CONCURRENCY } from '../storage';
+// The scan gives timers, sockets and signals a turn as often as mapLimited() does for the file store.
+import { IO_CONCURRENCY, YIELD_EVERY_MS } from '../storage';
 import { HomeModeTally, type HomeEntry, type HomeScan } from './checkHomeModes';
 
 /** Options of scanHome(). */
@@ -28,12 +29,6 @@ function errorText(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : messageOf(error);
 }
-
-/**
- * How long the scan may keep the event loop before it gives timers, sockets and signals a turn (as
- * mapLimited() does for the file store).
- */
-const YIELD_EVERY_MS = 10;
 
 /**
  * lstat + readdir of one entry; undefined when it vanished in between (a concurrent atomic rename).

@@ -69,6 +69,7 @@ export {
   listedCertificates,
   lockPath,
   mapLimited,
+  YIELD_EVERY_MS,
   migrateHome,
   openFileBackend,
   openFilesErrno,

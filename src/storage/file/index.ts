@@ -15,7 +15,14 @@ export { openFileBackend, type FileBackend, type FileBackendOptions } from './_b
 export { FileCrtList, listedCertificates, type CrtList, type FileCrtListOptions } from './_crt-list';
 export { FileDeployStateStore } from './_deploy-state';
 export { FileIssuedCertificateStore } from './_issued';
-export { IO_CONCURRENCY, mapLimited, openFilesErrno, type MapLimitedOptions, type OpenFilesErrno } from './_io-limit';
+export {
+  IO_CONCURRENCY,
+  mapLimited,
+  openFilesErrno,
+  YIELD_EVERY_MS,
+  type MapLimitedOptions,
+  type OpenFilesErrno,
+} from './_io-limit';
 export type { Recovery } from './_leftovers';
 export { FileLocalBundles, type FileLocalBundlesOptions } from './_local-bundles';
 export { FileLock, type FileLockOptions } from './_lock';
