@@ -4,6 +4,7 @@ import {
   fstatSync,
   lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
 } from 'node:fs';
@@ -41,15 +42,20 @@ function settled<T>(call: () => T): Promise<T> {
 }
 
 /**
- * The real file system: node:fs/promises, except the two metadata calls made once per certificate
- * by every pass (readlink of its current link, lstat of its link and bundle), which run
- * synchronously. They answer from the inode cache in microseconds, less than the thread-pool
- * hand-off of an asynchronous call; mapLimited() gives the event loop its turns during a pass.
+ * The real file system: node:fs/promises, except the metadata calls made once per certificate by
+ * every pass (readlink of its current link, lstat of its link and bundle, readdir of its versions
+ * in the leftover scan), which run synchronously. They answer from the inode cache in
+ * microseconds, less than the thread-pool hand-off of an asynchronous call (whose request and
+ * promise, waiting in the queue, also got promoted to the old generation at 10,000 certificates);
+ * mapLimited() gives the event loop its turns during a pass.
  */
 export const nodeFileSystem: FileSystem = {
   ...fsp,
   readlink: ((path: string) => settled(() => readlinkSync(path))) as FileSystem['readlink'],
   lstat: ((path: string) => settled(() => lstatSync(path))) as FileSystem['lstat'],
+  // Forwards the options as given, so every overload of fs/promises' readdir holds.
+  readdir: ((path: string, options?: { withFileTypes?: boolean }) =>
+    settled(() => readdirSync(path, options as { withFileTypes: true }))) as unknown as FileSystem['readdir'],
 };
 
 /**
