@@ -177,10 +177,10 @@ export interface ListDeps {
 const MS_PER_DAY = 86_400_000;
 
 /**
- * Certificates read at once by listCertificates(), below the shared IO_CONCURRENCY bound: the
- * reads queue on libuv's four threads anyway, and what each waiting certificate holds (its paths,
- * promises, half-built summary) outlives two minor GCs and is promoted to the old generation. At
- * 10,000 certificates, 64 at once promoted about twice as much as 16 at once, and were no faster.
+ * Certificates read at once by listCertificates(), below the shared IO_CONCURRENCY bound: what
+ * each certificate in flight holds (its paths, promises, half-built summary) outlives two minor
+ * GCs and is promoted to the old generation. At 10,000 certificates, 64 at once promoted about
+ * twice as much as 16 at once, and were no faster.
  */
 export const LIST_CONCURRENCY = 16;
 
