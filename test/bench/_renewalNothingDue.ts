@@ -14,19 +14,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/clock';
 import { renewCertificates, type RenewalDeps } from '../../src/issuance';
-import { silentLogger } from '../../src/log';
 import { ariCertId } from '../../src/pem';
-import {
-  openFileBackend,
-  FileDeployStateStore,
-  FileIssuedCertificateStore,
-  FileRenewalStateStore,
-  FileLocks,
-} from '../../src/storage';
 import { runCli } from './_cli';
 import { createLocalCa, storeLocalCertificates } from './_localCerts';
+import { DEAD_DIRECTORY, offlineRenewalDeps } from './_offlineRenewal';
 import { timeMs } from './_stats';
 
 /** Certificates in the home. */
@@ -35,8 +27,6 @@ export const NOTHING_DUE_COUNT = 1000;
 const IN_PROCESS_RUNS = 5;
 const CLI_RUNS = 3;
 const CLI_TIMEOUT_MS = 60_000;
-/** Port 9 (discard) on loopback: closed, so a stray request fails at once instead of leaving the machine. */
-const DEAD_DIRECTORY = 'https://127.0.0.1:9/dir';
 const DAY_MS = 86_400_000;
 
 /** Timings of one state of the home, in milliseconds. */
@@ -60,30 +50,6 @@ export interface NothingDueResult {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function renewalDeps(home: string, onAcme: () => void): RenewalDeps {
-  const refuse = (): never => {
-    throw new Error('Cannot answer a challenge in the nothing-due benchmark: nothing should be renewed');
-  };
-  const { store, bundles } = openFileBackend({ home, clock: systemClock, logger: silentLogger });
-  return {
-    directoryUrl: DEAD_DIRECTORY,
-    store,
-    bundles,
-    issued: new FileIssuedCertificateStore({ home }),
-    locks: new FileLocks({ home, clock: systemClock, logger: silentLogger }),
-    acmeFor: () => {
-      onAcme();
-      throw new Error('Cannot use the network in the nothing-due benchmark');
-    },
-    responder: { acquire: refuse, present: refuse, cleanup: refuse },
-    clock: systemClock,
-    logger: silentLogger,
-    renewalState: new FileRenewalStateStore({ home }),
-    deploy: { deployState: new FileDeployStateStore({ home, node: 'node-1' }), node: 'node-1', endpoints: [] },
-    random: Math.random,
-  };
 }
 
 async function timeInProcess(deps: RenewalDeps): Promise<number[]> {
@@ -160,7 +126,7 @@ export async function benchNothingDue(): Promise<NothingDueResult> {
   const home = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-renew-idle-'));
   try {
     let acmeCalls = 0;
-    const deps = renewalDeps(home, () => (acmeCalls += 1));
+    const deps = offlineRenewalDeps(home, 'nothing-due', () => (acmeCalls += 1));
     const names = Array.from({ length: NOTHING_DUE_COUNT }, (_, i) => `site-${String(i).padStart(4, '0')}.bench.test`);
     const now = new Date();
     const setupMs = await timeMs(async () => {

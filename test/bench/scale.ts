@@ -13,18 +13,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { systemClock } from '../../src/clock';
-import { renewCertificates, type RenewalDeps } from '../../src/issuance';
-import { silentLogger } from '../../src/log';
-import {
-  FileDeployStateStore,
-  FileIssuedCertificateStore,
-  FileLocks,
-  FileRenewalStateStore,
-  openFileBackend,
-} from '../../src/storage';
+import { renewCertificates } from '../../src/issuance';
 import { cliArguments } from './_cli';
 import { createLocalCa, storeLocalCertificates } from './_localCerts';
+import { DEAD_DIRECTORY, offlineRenewalDeps } from './_offlineRenewal';
 import { rssRun, summariseRuns, type RssRun, type RunSummary } from './_rssRun';
 import { timeMs } from './_stats';
 
@@ -33,8 +25,6 @@ const SIZES = [1000, 10_000];
 const OPEN_FILES_LIMIT = 1024;
 const RUNS = 3;
 const RUN_TIMEOUT_MS = 300_000;
-/** Port 9 (discard) on loopback: closed, so a stray request fails at once instead of leaving the machine. */
-const DEAD_DIRECTORY = 'https://127.0.0.1:9/dir';
 const TARGETS = { nothingDueMs: 1000, listJsonMs: 1500, peakRssKb: 128 * 1024 };
 
 /** One command at one size: its runs under the limit. */
@@ -49,29 +39,6 @@ interface SizeResult {
   warmUpRenewMs: number;
   inProcessNothingDue: { runsMs: number[]; medianMs: number };
   commands: CommandResult[];
-}
-
-function renewalDeps(home: string): RenewalDeps {
-  const refuse = (): never => {
-    throw new Error('Cannot answer a challenge in the scale benchmark: nothing should be renewed');
-  };
-  const { store, bundles } = openFileBackend({ home, clock: systemClock, logger: silentLogger });
-  return {
-    directoryUrl: DEAD_DIRECTORY,
-    store,
-    bundles,
-    issued: new FileIssuedCertificateStore({ home }),
-    locks: new FileLocks({ home, clock: systemClock, logger: silentLogger }),
-    acmeFor: () => {
-      throw new Error('Cannot use the network in the scale benchmark');
-    },
-    responder: { acquire: refuse, present: refuse, cleanup: refuse },
-    clock: systemClock,
-    logger: silentLogger,
-    renewalState: new FileRenewalStateStore({ home }),
-    deploy: { deployState: new FileDeployStateStore({ home, node: 'node-1' }), node: 'node-1', endpoints: [] },
-    random: Math.random,
-  };
 }
 
 /** `acme <args>` under `ulimit -n 1024`, through /usr/bin/time (bash execs node: the same process). */
@@ -119,7 +86,7 @@ async function timeCommand(label: string, args: string[], count: number): Promis
 async function benchSize(count: number): Promise<SizeResult> {
   const home = await mkdtemp(join(tmpdir(), 'haproxy-acme-bench-scale-'));
   try {
-    const deps = renewalDeps(home);
+    const deps = offlineRenewalDeps(home, 'scale');
     const names = Array.from({ length: count }, (_, i) => `site-${String(i).padStart(5, '0')}.scale.test`);
     const now = new Date();
     process.stderr.write(`bench: scale: storing ${count} certificates…\n`);
