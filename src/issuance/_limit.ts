@@ -19,3 +19,12 @@ export function createLimiter(limit: number): Limiter {
     }
   };
 }
+
+/**
+ * Certificates a pass over the store (a listing, a renewal check) works on at once, below
+ * storage's IO_CONCURRENCY bound: what each certificate in flight holds (its paths, promises,
+ * half-built result) outlives two minor GCs and is promoted to the old generation. At 10,000
+ * certificates, 64 at once promoted about twice as much as 16 (`acme list` 141 → 113 MiB peak,
+ * `acme renew --json` 125 → 103 MiB) and were no faster.
+ */
+export const CERTIFICATES_IN_FLIGHT = 16;

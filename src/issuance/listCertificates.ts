@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { CERTIFICATES_IN_FLIGHT } from './_limit';
 import { fromStored } from './_ariState';
 import { policyFacts } from './_failure';
 import type { Clock } from '../clock';
@@ -177,18 +178,10 @@ export interface ListDeps {
 const MS_PER_DAY = 86_400_000;
 
 /**
- * Certificates read at once by listCertificates(), below the shared IO_CONCURRENCY bound: what
- * each certificate in flight holds (its paths, promises, half-built summary) outlives two minor
- * GCs and is promoted to the old generation. At 10,000 certificates, 64 at once promoted about
- * twice as much as 16 at once, and were no faster.
- */
-export const LIST_CONCURRENCY = 16;
-
-/**
  * Summarises every stored certificate, sorted by name: what each endpoint serves and when and why
  * it renews next. The decision uses only stored state (no request to the CA), with the next check
  * taken as now, so `due: true` means the next `acme renew` renews it. Reads each certificate's
- * metadata, renewal state and deploy state, for LIST_CONCURRENCY certificates at a time (10,000
+ * metadata, renewal state and deploy state, for CERTIFICATES_IN_FLIGHT certificates at a time (10,000
  * certificates fit under an open-files limit of 1,024).
  * @throws StorageError when a certificate's metadata or its renewal or deploy state cannot be read
  */
@@ -201,7 +194,7 @@ export async function listCertificates(deps: ListDeps): Promise<CertificateSumma
       const meta = await deps.store.loadCertificateMeta(name);
       return meta === undefined ? undefined : summarise(meta, { deps, now });
     },
-    { limit: LIST_CONCURRENCY },
+    { limit: CERTIFICATES_IN_FLIGHT },
   );
   return rows.filter((row): row is CertificateSummary => row !== undefined);
 }

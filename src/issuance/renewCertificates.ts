@@ -2,7 +2,7 @@ import { LockError, messageOf } from '../errors';
 import { CERTIFICATE_KEY_TYPES, type CertificateKeyType } from '../acme';
 import { backoffUntil, shouldRenew, type DesiredCertificate, type RenewalDecision } from '../renewal';
 import {
-  IO_CONCURRENCY,
+  mapLimited,
   type CertificateMeta,
   type HeldLock,
   type RenewalState,
@@ -14,7 +14,7 @@ import {
 import { deployCertificate, type DeployDeps, type EndpointOutcome } from './deployCertificate';
 import { issueWhileLocked, type IssuanceDeps, type IssueResult } from './issueCertificate';
 import { deployIfOwed } from './_owedDeploy';
-import { createLimiter, type Limiter } from './_limit';
+import { CERTIFICATES_IN_FLIGHT, createLimiter, type Limiter } from './_limit';
 import { policyFacts, retryAfterOf } from './_failure';
 import { currentCertId, refreshAri, toStored } from './_ariState';
 import { keptToFinish } from './_kept';
@@ -88,13 +88,12 @@ export interface RenewOutcome {
 
 const DEFAULT_CONCURRENCY = 4;
 /**
- * Certificates checked at once: the one bound storage sets for work that opens files per
- * certificate (IO_CONCURRENCY), so a pass over 10,000 stays under an open-files limit of 1,024. A
- * check is local file reads; with only `concurrency` of them in flight, a 1000-certificate pass
- * spent most of its time waiting on thread-pool round trips. Network work (ARI fetches, orders)
- * stays limited to `concurrency`.
+ * Certificates checked at once (CERTIFICATES_IN_FLIGHT, well below storage's IO_CONCURRENCY, so a
+ * pass over 10,000 stays under an open-files limit of 1,024). A check is local file reads; with
+ * only `concurrency` of them in flight, a 1000-certificate pass spent most of its time waiting.
+ * Network work (ARI fetches, orders) stays limited to `concurrency`.
  */
-const CHECK_CONCURRENCY = IO_CONCURRENCY;
+const CHECK_CONCURRENCY = CERTIFICATES_IN_FLIGHT;
 
 /** Rotates `names` in place to start at an index derived from `spreadBy` (FNV-1a); leaves them as they are without it. */
 function rotate(names: string[], spreadBy: string | undefined): void {
@@ -122,16 +121,11 @@ export async function renewCertificates(deps: RenewalDeps, options: RenewOptions
   deps = withCachedAcmeClients(deps);
   const loadAccount = cachedAccountLoader(deps);
   const network = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const outcomes: RenewOutcome[] = new Array(names.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < names.length) {
-      const index = next;
-      next += 1;
-      outcomes[index] = await renewOne(names[index]!, { deps, options, loadAccount, network });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, names.length) }, worker));
+  // mapLimited() also gives the event loop its turns: the checks read files synchronously, and a
+  // responder answering the CA for a due certificate runs in this process meanwhile.
+  const outcomes = await mapLimited(names, (name) => renewOne(name, { deps, options, loadAccount, network }), {
+    limit: CHECK_CONCURRENCY,
+  });
   deps.logger.info('Renewal check finished', checkedSummary(outcomes));
   return outcomes;
 }

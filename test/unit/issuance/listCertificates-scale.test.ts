@@ -7,7 +7,7 @@ import { runCli, EXIT_FAILED } from '../../../src/cli';
 import { fixedClock } from '../../../src/clock';
 import { StorageError } from '../../../src/errors';
 import { listCertificates } from '../../../src/issuance';
-import { LIST_CONCURRENCY } from '../../../src/issuance/listCertificates';
+import { CERTIFICATES_IN_FLIGHT } from '../../../src/issuance/_limit';
 import {
   IO_CONCURRENCY,
   MemoryCertificateStore,
@@ -103,7 +103,7 @@ describe('listCertificates() over 1,000 certificates', () => {
     });
   });
 
-  test('listCertificates() works on at most LIST_CONCURRENCY (16) certificates at once, from metadata to renewal state', async () => {
+  test('listCertificates() works on at most CERTIFICATES_IN_FLIGHT (16) certificates at once, from metadata to renewal state', async () => {
     const inFlight = gauge();
     const store = {
       listCertificateNames: async () => names,
@@ -127,7 +127,7 @@ describe('listCertificates() over 1,000 certificates', () => {
       clock: fixedClock(NOW),
       renewalState: renewalState as unknown as MemoryRenewalStateStore,
     });
-    expect({ count: rows.length, most: inFlight.most(), limit: LIST_CONCURRENCY }).toEqual({
+    expect({ count: rows.length, most: inFlight.most(), limit: CERTIFICATES_IN_FLIGHT }).toEqual({
       count: COUNT,
       most: 16,
       limit: 16,
